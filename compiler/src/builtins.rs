@@ -1,0 +1,60 @@
+//! Runtime functions that compiled code calls through the `VMContext`'s builtin table.
+//!
+//! Each is an `extern "C"` (SystemV / AAPCS64) function whose first parameter is the calling
+//! instance's `vmctx`. Builtins that can trap return a status the compiled code checks: on
+//! failure the runtime has recorded the trap code as pending, and the code executes
+//! `trap BUILTIN_TRAP` so that every trap leaves through the same signal path.
+//!
+//! Signatures (`u32` index parameters are the module-level indices):
+//! - `MemoryGrow(vmctx, mem: u32, delta_pages: u64) -> u64`: old size in pages, or `u64::MAX`.
+//! - `MemoryFill(vmctx, mem: u32, dst: u64, byte: u32, len: u64) -> u32`: 1 ok, 0 trap.
+//! - `MemoryCopy(vmctx, dst_mem: u32, dst: u64, src_mem: u32, src: u64, len: u64) -> u32`.
+//! - `MemoryInit(vmctx, mem: u32, data: u32, dst: u64, src: u32, len: u32) -> u32`.
+//! - `DataDrop(vmctx, data: u32)`.
+//! - `TableGrow(vmctx, table: u32, delta: u64, init: u64) -> u64`: old size, or `u64::MAX`.
+//! - `TableFill(vmctx, table: u32, dst: u64, val: u64, len: u64) -> u32`.
+//! - `TableCopy(vmctx, dst_table: u32, src_table: u32, dst: u64, src: u64, len: u64) -> u32`.
+//! - `TableInit(vmctx, table: u32, elem: u32, dst: u64, src: u32, len: u32) -> u32`.
+//! - `ElemDrop(vmctx, elem: u32)`.
+//! - `OutOfFuel(vmctx) -> u32`: fuel slow path; 0 = trap.
+//! - `NewEpoch(vmctx) -> u32`: epoch slow path; 0 = trap.
+
+/// Index into the builtin table.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// See the module docs for each signature.
+    MemoryGrow,
+    /// `memory.fill`.
+    MemoryFill,
+    /// `memory.copy`.
+    MemoryCopy,
+    /// `memory.init`.
+    MemoryInit,
+    /// `data.drop`.
+    DataDrop,
+    /// `table.grow`.
+    TableGrow,
+    /// `table.fill`.
+    TableFill,
+    /// `table.copy`.
+    TableCopy,
+    /// `table.init`.
+    TableInit,
+    /// `elem.drop`.
+    ElemDrop,
+    /// Fuel slow path.
+    OutOfFuel,
+    /// Epoch slow path.
+    NewEpoch,
+}
+
+impl Builtin {
+    /// Number of builtins (length of the table).
+    pub const COUNT: usize = 12;
+
+    /// Byte offset of this builtin's pointer in the table.
+    pub fn offset(self) -> u32 {
+        self as u32 * 8
+    }
+}

@@ -1,0 +1,154 @@
+//! Compiling a parsed module: translate and compile every function (in parallel), then link
+//! them into executable memory.
+
+use crate::isa::build_isa;
+use crate::jit::{self, CompiledBody, JitMemory};
+use crate::module_info::ModuleInfo;
+use crate::parse::{parse, FunctionBodyData};
+use crate::translate::{wasm_signature, FuncTranslator, ModuleEnv};
+use crate::CompileConfig;
+use anyhow::{anyhow, bail, Result};
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{Function, UserFuncName};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::Context;
+use rayon::prelude::*;
+
+pub use crate::jit::CompiledFunction;
+
+/// The finalized machine code of a module's defined functions.
+///
+/// Owns the executable memory: the pointers in [`CompiledCode::functions`] are valid until it
+/// is dropped.
+pub struct CompiledCode {
+    /// One entry per defined function, in order (function index minus imported functions).
+    pub functions: Vec<CompiledFunction>,
+    // Declared last: dropped after the function table that points into it.
+    _memory: JitMemory,
+}
+
+// SAFETY: the code is immutable once finalized and the raw pointers only point into memory
+// this value owns (and frees only on drop).
+unsafe impl Send for CompiledCode {}
+// SAFETY: as above; no method mutates anything.
+unsafe impl Sync for CompiledCode {}
+
+impl CompiledCode {
+    /// The address range `[start, end)` covering all functions' code (the code is laid out
+    /// contiguously), or `None` if the module defines no function.
+    pub fn code_range(&self) -> Option<(usize, usize)> {
+        let start = self.functions.iter().map(|f| f.ptr as usize).min()?;
+        let end = self.functions.iter().map(|f| f.ptr as usize + f.len).max()?;
+        Some((start, end))
+    }
+
+    /// The defined function whose code contains `pc`, with its defined index.
+    pub fn function_at(&self, pc: usize) -> Option<(u32, &CompiledFunction)> {
+        let i = self
+            .functions
+            .partition_point(|f| (f.ptr as usize) <= pc)
+            .checked_sub(1)?;
+        let f = &self.functions[i];
+        (pc < f.ptr as usize + f.len).then_some((i as u32, f))
+    }
+}
+
+/// Compiles the module's function bodies for the host (validating them on the way) and links
+/// them. `type_ids[t]` is the engine-wide id of module type `t`, which `call_indirect`
+/// compares with the callee's.
+pub fn compile(
+    info: &ModuleInfo,
+    bodies: Vec<FunctionBodyData>,
+    type_ids: &[u32],
+    config: &CompileConfig,
+) -> Result<CompiledCode> {
+    let isa = build_isa(config, config.isa.as_deref())?;
+    if isa.triple().architecture.to_string() != std::env::consts::ARCH {
+        bail!(
+            "cannot link code for `{}` on this host; use `compile_for_isa`",
+            isa.triple()
+        );
+    }
+    let compiled = compile_bodies(info, bodies, type_ids, config, &*isa)?;
+    let (memory, functions) = jit::link(isa, compiled)?;
+    // Functions are linked in order, so code addresses increase with the index.
+    debug_assert!(functions.windows(2).all(|w| w[0].ptr < w[1].ptr));
+    Ok(CompiledCode {
+        functions,
+        _memory: memory,
+    })
+}
+
+/// Parses, validates and compiles every function of `bytes` for the target `triple` (e.g.
+/// `"aarch64-unknown-linux-gnu"`) without linking; returns the total size of the code.
+/// Proves the translation makes no assumption about the host.
+pub fn compile_for_isa(bytes: &[u8], triple: &str) -> Result<usize> {
+    let config = CompileConfig {
+        isa: Some(triple.to_string()),
+        ..CompileConfig::default()
+    };
+    let (info, bodies) = parse(bytes, &config)?;
+    let isa = build_isa(&config, Some(triple))?;
+    // Type ids only feed constants; any distinct values do.
+    let type_ids: Vec<u32> = (0..info.types.len() as u32).collect();
+    let compiled = compile_bodies(&info, bodies, &type_ids, &config, &*isa)?;
+    Ok(compiled.iter().map(CompiledBody::len).sum())
+}
+
+/// Translates and compiles every body, in parallel when configured; results are in body
+/// order.
+fn compile_bodies(
+    info: &ModuleInfo,
+    bodies: Vec<FunctionBodyData>,
+    type_ids: &[u32],
+    config: &CompileConfig,
+    isa: &dyn TargetIsa,
+) -> Result<Vec<CompiledBody>> {
+    if type_ids.len() != info.types.len() {
+        bail!(
+            "{} type ids given for {} types",
+            type_ids.len(),
+            info.types.len()
+        );
+    }
+    let env = ModuleEnv::new(info, type_ids, config, isa);
+    let compile_one = |translator: &mut FuncTranslator, body: FunctionBodyData| {
+        compile_function(&env, isa, translator, body)
+    };
+    if config.parallel {
+        bodies
+            .into_par_iter()
+            .map_init(FuncTranslator::new, compile_one)
+            .collect()
+    } else {
+        let mut translator = FuncTranslator::new();
+        bodies
+            .into_iter()
+            .map(|body| compile_one(&mut translator, body))
+            .collect()
+    }
+}
+
+fn compile_function(
+    env: &ModuleEnv<'_>,
+    isa: &dyn TargetIsa,
+    translator: &mut FuncTranslator,
+    body: FunctionBodyData,
+) -> Result<CompiledBody> {
+    let info = env.info;
+    let index = body.index;
+    let defined = index - info.num_imported_funcs;
+    let describe = || match info.func_names.get(&index) {
+        Some(name) => format!("function {index} (`{name}`)"),
+        None => format!("function {index}"),
+    };
+    let sig = wasm_signature(info.func_type(index));
+    let mut func = Function::with_name_signature(UserFuncName::user(0, defined), sig);
+    translator
+        .translate(env, body, &mut func)
+        .map_err(|e| e.context(format!("failed to translate {}", describe())))?;
+    let mut ctx = Context::for_function(func);
+    ctx.compile(isa, &mut ControlPlane::default())
+        .map_err(|e| anyhow!("failed to compile {}: {:?}", describe(), e.inner))?;
+    Ok(CompiledBody::from_context(&ctx, defined))
+}

@@ -1,0 +1,93 @@
+//! wasmjit-compiler: WebAssembly to native code through Cranelift.
+//!
+//! Knows nothing of stores or instances. Input: wasm bytes and a [`CompileConfig`].
+//! Output: [`ModuleInfo`] (metadata) and [`CompiledCode`] (finalized machine code with trap
+//! sites and wasm-offset maps), plus per-signature [`Trampolines`].
+//!
+//! Calling conventions (see `vmoffsets` for the structures):
+//! - Wasm functions: `CallConv::Tail`, `(callee_vmctx: i64, caller_vmctx: i64, params...) -> results`.
+//!   Results that do not fit in return registers are returned through an implicit return area
+//!   (Cranelift's `enable_multi_ret_implicit_sret`); every wasm-convention function and caller is
+//!   compiled here, with the same flags, so both sides agree.
+//! - Array call into wasm (`Trampolines::array_to_wasm`), host ABI (`extern "C"`):
+//!   `fn(callee_vmctx, caller_vmctx, wasm_call: *const u8, values: *mut ValRaw)`; params are read
+//!   from `values[i]` and results written back to `values[i]` (16-byte slots).
+//! - Wasm into host (`Trampolines::wasm_to_array`): has the wasm convention; spills params into a
+//!   stack buffer and calls the host context's `ARRAY_CALL` entry (see `vmoffsets::host_ctx`).
+//!
+//! Typical use: [`parse`] the bytes, ask the engine for the type ids of
+//! [`ModuleInfo::types`], then [`compile`] the bodies.
+
+pub mod builtins;
+mod compile;
+mod isa;
+mod jit;
+pub mod module_info;
+mod parse;
+mod trampoline;
+mod translate;
+pub mod trap_codes;
+pub mod vmoffsets;
+
+pub use compile::{compile, compile_for_isa, CompiledCode, CompiledFunction};
+pub use module_info::*;
+pub use parse::{parse, validate, FunctionBodyData};
+pub use trampoline::{compile_trampolines, Trampolines};
+pub use wasmparser::WasmFeatures;
+
+/// How hard Cranelift optimizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OptLevel {
+    /// No optimizations: fastest compilation.
+    None,
+    /// Optimize for speed.
+    #[default]
+    Speed,
+    /// Optimize for speed and code size.
+    SpeedAndSize,
+}
+
+/// Everything that changes how a module is validated or compiled.
+///
+/// The runtime must allocate linear memories according to `memory_reservation` and
+/// `memory_guard_size`: compiled code omits bounds checks that the guard region covers.
+#[derive(Debug, Clone)]
+pub struct CompileConfig {
+    /// Cranelift optimization level.
+    pub opt_level: OptLevel,
+    /// Compile functions in parallel (rayon).
+    pub parallel: bool,
+    /// Wasm proposals the validator accepts. Operators the translator does not support yet
+    /// (SIMD, GC, threads, exceptions...) make compilation fail with "unsupported operator".
+    pub features: WasmFeatures,
+    /// Bytes of address space reserved for each linear memory. With at least 4 GiB, 32-bit
+    /// memories never move and their accesses need no explicit bounds check.
+    pub memory_reservation: u64,
+    /// Bytes of inaccessible guard region after each memory's reservation.
+    pub memory_guard_size: u64,
+    /// Meter execution with fuel (codegen hooks only, for now).
+    pub consume_fuel: bool,
+    /// Check epoch deadlines (codegen hooks only, for now).
+    pub epoch_interruption: bool,
+    /// Target triple to compile for (`None`: the host). Code for another ISA can be compiled
+    /// with [`compile_for_isa`] but never linked.
+    pub isa: Option<String>,
+}
+
+impl Default for CompileConfig {
+    fn default() -> Self {
+        Self {
+            opt_level: OptLevel::Speed,
+            parallel: true,
+            features: WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL,
+            memory_reservation: 4 << 30,
+            memory_guard_size: 2 << 30,
+            consume_fuel: false,
+            epoch_interruption: false,
+            isa: None,
+        }
+    }
+}
+
+/// Trap codes as recorded in compiled code's trap tables.
+pub use cranelift_codegen::ir::TrapCode;

@@ -1,0 +1,260 @@
+//! What the runtime needs to know about a module besides its code: types, imports, exports,
+//! memories, tables, globals, segments. Filled by [`crate::parse`].
+
+use std::collections::HashMap;
+
+/// A value type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WasmType {
+    /// 32-bit integer.
+    I32,
+    /// 64-bit integer.
+    I64,
+    /// 32-bit float.
+    F32,
+    /// 64-bit float.
+    F64,
+    /// 128-bit vector.
+    V128,
+    /// Nullable function reference.
+    FuncRef,
+    /// Nullable external reference.
+    ExternRef,
+}
+
+/// A function type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct FuncType {
+    /// Parameter types.
+    pub params: Vec<WasmType>,
+    /// Result types.
+    pub results: Vec<WasmType>,
+}
+
+/// Index into [`ModuleInfo::types`].
+pub type TypeIndex = u32;
+
+/// A linear memory's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryType {
+    /// Minimum size in pages (64 KiB).
+    pub minimum: u64,
+    /// Maximum size in pages.
+    pub maximum: Option<u64>,
+    /// 64-bit index type (memory64).
+    pub memory64: bool,
+    /// Shared (threads).
+    pub shared: bool,
+}
+
+/// A table's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableType {
+    /// Element type: `FuncRef` or `ExternRef`.
+    pub element: WasmType,
+    /// Minimum number of elements.
+    pub minimum: u64,
+    /// Maximum number of elements.
+    pub maximum: Option<u64>,
+    /// 64-bit index type (memory64 proposal's table64).
+    pub table64: bool,
+}
+
+/// A global's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GlobalType {
+    /// Content type.
+    pub content: WasmType,
+    /// Whether `global.set` is allowed.
+    pub mutable: bool,
+}
+
+/// A constant expression (global initializers, segment offsets, element items).
+/// Evaluated by the runtime at instantiation; a small stack machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstExpr {
+    /// Operators in order.
+    pub ops: Vec<ConstOp>,
+}
+
+/// One operator of a constant expression.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ConstOp {
+    /// `i32.const`.
+    I32Const(i32),
+    /// `i64.const`.
+    I64Const(i64),
+    /// `f32.const` (bits).
+    F32Const(u32),
+    /// `f64.const` (bits).
+    F64Const(u64),
+    /// `v128.const` (bits).
+    V128Const(u128),
+    /// `global.get` of a global index.
+    GlobalGet(u32),
+    /// `ref.null` of the given type.
+    RefNull(WasmType),
+    /// `ref.func` of a function index.
+    RefFunc(u32),
+    /// `i32.add`.
+    I32Add,
+    /// `i32.sub`.
+    I32Sub,
+    /// `i32.mul`.
+    I32Mul,
+    /// `i64.add`.
+    I64Add,
+    /// `i64.sub`.
+    I64Sub,
+    /// `i64.mul`.
+    I64Mul,
+}
+
+/// What an import brings in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntityType {
+    /// A function of this module type index.
+    Function(TypeIndex),
+    /// A table.
+    Table(TableType),
+    /// A memory.
+    Memory(MemoryType),
+    /// A global.
+    Global(GlobalType),
+}
+
+/// One import, in declaration order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    /// Module name.
+    pub module: String,
+    /// Field name.
+    pub name: String,
+    /// What is imported; its index is the next index of that kind.
+    pub ty: EntityType,
+}
+
+/// The kind and index of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntityIndex {
+    /// Function index.
+    Function(u32),
+    /// Table index.
+    Table(u32),
+    /// Memory index.
+    Memory(u32),
+    /// Global index.
+    Global(u32),
+}
+
+/// One export, in declaration order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Export {
+    /// Export name.
+    pub name: String,
+    /// What is exported.
+    pub index: EntityIndex,
+}
+
+/// A data segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSegment {
+    /// `Some((memory, offset))` for an active segment, `None` for a passive one.
+    pub active: Option<(u32, ConstExpr)>,
+    /// Range of the segment's bytes within the original wasm binary ([`ModuleInfo::wasm`]).
+    pub data: std::ops::Range<usize>,
+}
+
+/// Items of an element segment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElemItems {
+    /// Function indices.
+    Functions(Vec<u32>),
+    /// Constant expressions of the element type.
+    Exprs(Vec<ConstExpr>),
+}
+
+/// How an element segment is used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElemMode {
+    /// Copied into `table` at `offset` during instantiation, then dropped.
+    Active {
+        /// Table index.
+        table: u32,
+        /// Offset expression.
+        offset: ConstExpr,
+    },
+    /// Available to `table.init`.
+    Passive,
+    /// Only forward-declares functions for `ref.func`; dropped at instantiation.
+    Declared,
+}
+
+/// An element segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElemSegment {
+    /// Mode.
+    pub mode: ElemMode,
+    /// Element type (`FuncRef` or `ExternRef`).
+    pub element: WasmType,
+    /// Items.
+    pub items: ElemItems,
+}
+
+/// Everything about a module but its code.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleInfo {
+    /// The validated wasm binary (segments point into it).
+    pub wasm: Vec<u8>,
+    /// Function types, by type index.
+    pub types: Vec<FuncType>,
+    /// Imports in order.
+    pub imports: Vec<Import>,
+    /// Exports in order.
+    pub exports: Vec<Export>,
+    /// Type index of every function, imported first.
+    pub functions: Vec<TypeIndex>,
+    /// Number of imported functions (the first entries of `functions`).
+    pub num_imported_funcs: u32,
+    /// Every table, imported first.
+    pub tables: Vec<TableType>,
+    /// Number of imported tables.
+    pub num_imported_tables: u32,
+    /// Every memory, imported first.
+    pub memories: Vec<MemoryType>,
+    /// Number of imported memories.
+    pub num_imported_memories: u32,
+    /// Every global, imported first.
+    pub globals: Vec<GlobalType>,
+    /// Number of imported globals.
+    pub num_imported_globals: u32,
+    /// Initializers of the defined globals (index = global index - imported count).
+    pub global_inits: Vec<ConstExpr>,
+    /// Data segments.
+    pub data: Vec<DataSegment>,
+    /// Element segments.
+    pub elems: Vec<ElemSegment>,
+    /// Start function.
+    pub start: Option<u32>,
+    /// Function names from the name section.
+    pub func_names: HashMap<u32, String>,
+    /// The module's name from the name section.
+    pub name: Option<String>,
+}
+
+impl ModuleInfo {
+    /// Type of function `index`.
+    pub fn func_type(&self, index: u32) -> &FuncType {
+        &self.types[self.functions[index as usize] as usize]
+    }
+
+    /// Whether function `index` is imported.
+    pub fn is_imported_func(&self, index: u32) -> bool {
+        index < self.num_imported_funcs
+    }
+
+    /// Number of functions the module defines.
+    pub fn num_defined_funcs(&self) -> u32 {
+        self.functions.len() as u32 - self.num_imported_funcs
+    }
+}

@@ -1,0 +1,389 @@
+//! Validation and parsing of a module's sections into [`ModuleInfo`].
+//!
+//! Function bodies are not validated here: each one keeps its [`FuncToValidate`] so that the
+//! translator validates it operator by operator while lowering it (in parallel).
+
+use crate::module_info::*;
+use crate::CompileConfig;
+use anyhow::{bail, Context as _, Result};
+use rayon::prelude::*;
+use std::ops::Range;
+use wasmparser::{
+    AbstractHeapType, BinaryReader, ExternalKind, FuncToValidate, FuncValidatorAllocations,
+    FunctionBody, HeapType, KnownCustom, Name, Operator, Parser, Payload, RefType, TableInit,
+    TypeRef, ValType, ValidPayload, Validator, ValidatorResources,
+};
+
+/// One function body, not yet validated.
+#[derive(Debug)]
+pub struct FunctionBodyData {
+    /// Function index (imported functions included).
+    pub index: u32,
+    /// Byte range of the body (locals and operators) in [`ModuleInfo::wasm`].
+    pub body: Range<usize>,
+    /// Validator of the body, run during translation.
+    pub validator: FuncToValidate<ValidatorResources>,
+}
+
+impl FunctionBodyData {
+    /// The body, reading from the module binary `wasm` with offsets relative to its start.
+    pub fn reader<'a>(&self, wasm: &'a [u8]) -> FunctionBody<'a> {
+        FunctionBody::new(BinaryReader::new(
+            &wasm[self.body.clone()],
+            self.body.start as u64,
+        ))
+    }
+}
+
+/// Validates the module (function bodies included) without compiling it.
+pub fn validate(bytes: &[u8], config: &CompileConfig) -> Result<()> {
+    let (info, bodies) = parse(bytes, config)?;
+    let check = |body: FunctionBodyData| -> Result<()> {
+        let reader = body.reader(&info.wasm);
+        let mut validator = body
+            .validator
+            .into_validator(FuncValidatorAllocations::default());
+        validator.validate(&reader)?;
+        Ok(())
+    };
+    if config.parallel {
+        bodies.into_par_iter().try_for_each(check)
+    } else {
+        bodies.into_iter().try_for_each(check)
+    }
+}
+
+/// Validates the module's structure and reads its metadata. Function bodies are returned
+/// unvalidated, with their validators.
+///
+/// A malformed name section is ignored (names are a debugging aid, not semantics).
+pub fn parse(bytes: &[u8], config: &CompileConfig) -> Result<(ModuleInfo, Vec<FunctionBodyData>)> {
+    let mut validator = Validator::new_with_features(config.features);
+    let mut info = ModuleInfo::default();
+    let mut bodies = Vec::new();
+
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload?;
+        match validator.payload(&payload)? {
+            ValidPayload::Ok => {}
+            ValidPayload::Func(validator, body) => {
+                let range = body.range();
+                bodies.push(FunctionBodyData {
+                    index: validator.index,
+                    body: range.start as usize..range.end as usize,
+                    validator,
+                });
+                continue;
+            }
+            ValidPayload::Parser(_) => bail!("components are not supported"),
+            ValidPayload::End(_) => break,
+        }
+        read_payload(&mut info, payload)?;
+    }
+    info.wasm = bytes.to_vec();
+    Ok((info, bodies))
+}
+
+fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
+    match payload {
+        Payload::TypeSection(section) => {
+            for group in section {
+                for sub in group?.into_types() {
+                    match &sub.composite_type.inner {
+                        wasmparser::CompositeInnerType::Func(f) => {
+                            info.types.push(FuncType {
+                                params: f.params().iter().map(|t| wasm_type(*t)).collect::<Result<_>>()?,
+                                results: f.results().iter().map(|t| wasm_type(*t)).collect::<Result<_>>()?,
+                            });
+                        }
+                        _ => bail!("unsupported: non-function types (GC proposal)"),
+                    }
+                }
+            }
+        }
+        Payload::ImportSection(section) => {
+            for import in section.into_imports() {
+                let import = import?;
+                let ty = match import.ty {
+                    TypeRef::Func(t) => {
+                        info.functions.push(t);
+                        info.num_imported_funcs += 1;
+                        EntityType::Function(t)
+                    }
+                    TypeRef::Table(t) => {
+                        let t = table_type(&t)?;
+                        info.tables.push(t);
+                        info.num_imported_tables += 1;
+                        EntityType::Table(t)
+                    }
+                    TypeRef::Memory(m) => {
+                        let m = memory_type(&m)?;
+                        info.memories.push(m);
+                        info.num_imported_memories += 1;
+                        EntityType::Memory(m)
+                    }
+                    TypeRef::Global(g) => {
+                        let g = global_type(&g)?;
+                        info.globals.push(g);
+                        info.num_imported_globals += 1;
+                        EntityType::Global(g)
+                    }
+                    TypeRef::Tag(_) | TypeRef::FuncExact(_) => {
+                        bail!("unsupported import kind of `{}`", import.name)
+                    }
+                };
+                info.imports.push(Import {
+                    module: import.module.to_string(),
+                    name: import.name.to_string(),
+                    ty,
+                });
+            }
+        }
+        Payload::FunctionSection(section) => {
+            for ty in section {
+                info.functions.push(ty?);
+            }
+        }
+        Payload::TableSection(section) => {
+            for table in section {
+                let table = table?;
+                if let TableInit::Expr(_) = table.init {
+                    bail!("unsupported: table initializer expressions");
+                }
+                info.tables.push(table_type(&table.ty)?);
+            }
+        }
+        Payload::MemorySection(section) => {
+            for memory in section {
+                info.memories.push(memory_type(&memory?)?);
+            }
+        }
+        Payload::GlobalSection(section) => {
+            for global in section {
+                let global = global?;
+                info.globals.push(global_type(&global.ty)?);
+                info.global_inits.push(const_expr(&global.init_expr)?);
+            }
+        }
+        Payload::ExportSection(section) => {
+            for export in section {
+                let export = export?;
+                let index = match export.kind {
+                    ExternalKind::Func | ExternalKind::FuncExact => {
+                        EntityIndex::Function(export.index)
+                    }
+                    ExternalKind::Table => EntityIndex::Table(export.index),
+                    ExternalKind::Memory => EntityIndex::Memory(export.index),
+                    ExternalKind::Global => EntityIndex::Global(export.index),
+                    ExternalKind::Tag => bail!("unsupported: tag exports"),
+                };
+                info.exports.push(Export {
+                    name: export.name.to_string(),
+                    index,
+                });
+            }
+        }
+        Payload::StartSection { func, .. } => info.start = Some(func),
+        Payload::ElementSection(section) => {
+            for elem in section {
+                info.elems.push(elem_segment(elem?)?);
+            }
+        }
+        Payload::DataSection(section) => {
+            for data in section {
+                let data = data?;
+                let active = match data.kind {
+                    wasmparser::DataKind::Passive => None,
+                    wasmparser::DataKind::Active {
+                        memory_index,
+                        offset_expr,
+                    } => Some((memory_index, const_expr(&offset_expr)?)),
+                };
+                // The segment's bytes end its encoding.
+                let end = data.range.end as usize;
+                info.data.push(DataSegment {
+                    active,
+                    data: end - data.data.len()..end,
+                });
+            }
+        }
+        Payload::CustomSection(section) => {
+            if let KnownCustom::Name(names) = section.as_known() {
+                // Names are only a debugging aid: a malformed section is ignored, keeping
+                // whatever was read before the error.
+                let _ = read_names(info, names);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn read_names(info: &mut ModuleInfo, names: wasmparser::NameSectionReader<'_>) -> Result<()> {
+    for subsection in names {
+        match subsection? {
+            Name::Module { name, .. } => info.name = Some(name.to_string()),
+            Name::Function(map) => {
+                for naming in map {
+                    let naming = naming?;
+                    info.func_names.insert(naming.index, naming.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment> {
+    let mode = match elem.kind {
+        wasmparser::ElementKind::Passive => ElemMode::Passive,
+        wasmparser::ElementKind::Declared => ElemMode::Declared,
+        wasmparser::ElementKind::Active {
+            table_index,
+            offset_expr,
+        } => ElemMode::Active {
+            table: table_index.unwrap_or(0),
+            offset: const_expr(&offset_expr)?,
+        },
+    };
+    let (element, items) = match elem.items {
+        wasmparser::ElementItems::Functions(funcs) => (
+            WasmType::FuncRef,
+            ElemItems::Functions(funcs.into_iter().collect::<Result<_, _>>()?),
+        ),
+        wasmparser::ElementItems::Expressions(ty, exprs) => {
+            let exprs = exprs
+                .into_iter()
+                .map(|e| const_expr(&e?))
+                .collect::<Result<_>>()?;
+            (ref_type(ty)?, ElemItems::Exprs(exprs))
+        }
+    };
+    Ok(ElemSegment {
+        mode,
+        element,
+        items,
+    })
+}
+
+/// Converts a validated constant expression.
+fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+    let mut ops = Vec::new();
+    let mut reader = expr.get_operators_reader();
+    loop {
+        let op = match reader.read()? {
+            Operator::End => break,
+            Operator::I32Const { value } => ConstOp::I32Const(value),
+            Operator::I64Const { value } => ConstOp::I64Const(value),
+            Operator::F32Const { value } => ConstOp::F32Const(value.bits()),
+            Operator::F64Const { value } => ConstOp::F64Const(value.bits()),
+            Operator::V128Const { value } => ConstOp::V128Const(value.i128() as u128),
+            Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            Operator::RefNull { hty } => ConstOp::RefNull(heap_type(hty)?),
+            Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+            Operator::I32Add => ConstOp::I32Add,
+            Operator::I32Sub => ConstOp::I32Sub,
+            Operator::I32Mul => ConstOp::I32Mul,
+            Operator::I64Add => ConstOp::I64Add,
+            Operator::I64Sub => ConstOp::I64Sub,
+            Operator::I64Mul => ConstOp::I64Mul,
+            other => bail!("unsupported operator in constant expression: {other:?}"),
+        };
+        ops.push(op);
+    }
+    Ok(ConstExpr { ops })
+}
+
+/// Converts a value type; only the types of the supported proposals have a [`WasmType`].
+pub(crate) fn wasm_type(ty: ValType) -> Result<WasmType> {
+    Ok(match ty {
+        ValType::I32 => WasmType::I32,
+        ValType::I64 => WasmType::I64,
+        ValType::F32 => WasmType::F32,
+        ValType::F64 => WasmType::F64,
+        ValType::V128 => WasmType::V128,
+        ValType::Ref(r) => ref_type(r)?,
+    })
+}
+
+fn ref_type(ty: RefType) -> Result<WasmType> {
+    if ty == RefType::FUNCREF {
+        Ok(WasmType::FuncRef)
+    } else if ty == RefType::EXTERNREF {
+        Ok(WasmType::ExternRef)
+    } else {
+        bail!("unsupported reference type {ty:?}")
+    }
+}
+
+pub(crate) fn heap_type(ty: HeapType) -> Result<WasmType> {
+    match ty {
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Func,
+        } => Ok(WasmType::FuncRef),
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Extern,
+        } => Ok(WasmType::ExternRef),
+        other => bail!("unsupported heap type {other:?}"),
+    }
+}
+
+fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
+    Ok(TableType {
+        element: ref_type(ty.element_type).context("table element type")?,
+        minimum: ty.initial,
+        maximum: ty.maximum,
+        table64: ty.table64,
+    })
+}
+
+fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
+    if ty.page_size_log2.is_some_and(|log2| log2 != 16) {
+        bail!("unsupported: custom page sizes");
+    }
+    Ok(MemoryType {
+        minimum: ty.initial,
+        maximum: ty.maximum,
+        memory64: ty.memory64,
+        shared: ty.shared,
+    })
+}
+
+fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
+    Ok(GlobalType {
+        content: wasm_type(ty.content_type)?,
+        mutable: ty.mutable,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> CompileConfig {
+        CompileConfig::default()
+    }
+
+    #[test]
+    fn malformed_name_section_is_ignored() {
+        // A module with only a custom "name" section whose function-name subsection claims
+        // more bytes than it has.
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        let payload = [&[4u8][..], b"name", &[1, 10, 1, 0]].concat();
+        wasm.push(0);
+        wasm.push(payload.len() as u8);
+        wasm.extend_from_slice(&payload);
+        let (info, bodies) = parse(&wasm, &config()).unwrap();
+        assert!(info.func_names.is_empty());
+        assert!(bodies.is_empty());
+    }
+
+    #[test]
+    fn invalid_module_reports_wasmparser_message() {
+        let err = parse(b"\0asm\x02\0\0\0", &config()).unwrap_err();
+        assert!(err.to_string().contains("version"), "{err}");
+    }
+}

@@ -1,0 +1,152 @@
+//! Per-signature trampolines between the host's "array call" convention and the wasm
+//! convention (see the crate docs).
+
+use crate::isa::build_isa;
+use crate::jit::{self, CompiledBody, CompiledFunction, JitMemory};
+use crate::module_info::FuncType;
+use crate::translate::{ir_type, wasm_signature};
+use crate::vmoffsets::{host_ctx, VAL_RAW_SIZE};
+use crate::{trap_codes, CompileConfig};
+use anyhow::{anyhow, Result};
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{
+    types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData,
+    StackSlotKind, UserFuncName,
+};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::Context;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+/// The two trampolines of one function signature, in executable memory owned by this value.
+pub struct Trampolines {
+    /// `extern "C" fn(callee_vmctx, caller_vmctx, wasm_call: *const u8, values: *mut ValRaw)`:
+    /// calls `wasm_call` (wasm convention) with the params read from `values[i]`, and writes
+    /// result `i` to `values[i]`. `values` must hold `max(params, results)` slots.
+    pub array_to_wasm: CompiledFunction,
+    /// Wasm convention `(callee_vmctx = host context, caller_vmctx, params...) -> results`:
+    /// stores the params into a stack buffer of `max(params, results, 1)` 16-byte slots and
+    /// calls `host_ctx::ARRAY_CALL` as `(host_ctx, caller_vmctx, values, max(params, results))`;
+    /// traps with `HOST_ERROR` when it returns false, else returns the results read back from
+    /// the buffer.
+    pub wasm_to_array: CompiledFunction,
+    _memory: JitMemory,
+}
+
+// SAFETY: the code is immutable once finalized; the pointers only point into memory this
+// value owns and frees on drop.
+unsafe impl Send for Trampolines {}
+// SAFETY: as above; nothing is mutated through `&self`.
+unsafe impl Sync for Trampolines {}
+
+/// Value slots may be only 8-byte aligned: no `aligned` flag (v128 accesses).
+fn slot_flags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+/// Compiles and links the trampolines of signature `ty` for the host.
+pub fn compile_trampolines(ty: &FuncType, config: &CompileConfig) -> Result<Trampolines> {
+    let isa = build_isa(config, None)?;
+    let mut builder_ctx = FunctionBuilderContext::new();
+    let bodies = vec![
+        compile(array_to_wasm(ty, &*isa, &mut builder_ctx), &*isa, 0)?,
+        compile(wasm_to_array(ty, &*isa, &mut builder_ctx), &*isa, 1)?,
+    ];
+    let (memory, mut functions) = jit::link(isa, bodies)?;
+    let wasm_to_array = functions.pop().expect("two trampolines");
+    let array_to_wasm = functions.pop().expect("two trampolines");
+    Ok(Trampolines {
+        array_to_wasm,
+        wasm_to_array,
+        _memory: memory,
+    })
+}
+
+fn compile(func: Function, isa: &dyn TargetIsa, index: u32) -> Result<CompiledBody> {
+    let mut ctx = Context::for_function(func);
+    ctx.compile(isa, &mut ControlPlane::default())
+        .map_err(|e| anyhow!("failed to compile a trampoline: {:?}", e.inner))?;
+    Ok(CompiledBody::from_context(&ctx, index))
+}
+
+fn array_to_wasm(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderContext) -> Function {
+    let mut sig = Signature::new(isa.default_call_conv());
+    sig.params
+        .extend([AbiParam::new(types::I64); 4]);
+    let mut func = Function::with_name_signature(UserFuncName::user(1, 0), sig);
+    let mut b = FunctionBuilder::new(&mut func, ctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let &[callee_vmctx, caller_vmctx, wasm_call, values] = b.block_params(entry) else {
+        unreachable!("four parameters")
+    };
+
+    let mut args = vec![callee_vmctx, caller_vmctx];
+    for (i, t) in ty.params.iter().enumerate() {
+        let offset = (i as u32 * VAL_RAW_SIZE) as i32;
+        args.push(b.ins().load(ir_type(*t), slot_flags(), values, offset));
+    }
+    let wasm_sig = b.import_signature(wasm_signature(ty));
+    let call = b.ins().call_indirect(wasm_sig, wasm_call, &args);
+    let results = b.inst_results(call).to_vec();
+    for (i, r) in results.into_iter().enumerate() {
+        let offset = (i as u32 * VAL_RAW_SIZE) as i32;
+        b.ins().store(slot_flags(), r, values, offset);
+    }
+    b.ins().return_(&[]);
+    b.finalize(isa.frontend_config());
+    func
+}
+
+fn wasm_to_array(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderContext) -> Function {
+    let mut func = Function::with_name_signature(UserFuncName::user(1, 1), wasm_signature(ty));
+    let mut b = FunctionBuilder::new(&mut func, ctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let (host_ctx, caller_vmctx) = (params[0], params[1]);
+
+    let capacity = ty.params.len().max(ty.results.len());
+    let slot = b.create_sized_stack_slot(StackSlotData::new(
+        StackSlotKind::ExplicitSlot,
+        capacity.max(1) as u32 * VAL_RAW_SIZE,
+        4,
+    ));
+    for (i, p) in params[2..].iter().enumerate() {
+        b.ins().stack_store(types::I64, *p, slot, (i as u32 * VAL_RAW_SIZE) as i32);
+    }
+    let values = b.ins().stack_addr(types::I64, slot, 0);
+    let len = b.ins().iconst(types::I64, capacity as i64);
+
+    let mut host_sig = Signature::new(isa.default_call_conv());
+    host_sig.params.extend([AbiParam::new(types::I64); 4]);
+    host_sig.returns.push(AbiParam::new(types::I8));
+    let host_sig = b.import_signature(host_sig);
+    let array_call = b.ins().load(
+        types::I64,
+        MemFlagsData::trusted(),
+        host_ctx,
+        host_ctx::ARRAY_CALL as i32,
+    );
+    let call = b
+        .ins()
+        .call_indirect(host_sig, array_call, &[host_ctx, caller_vmctx, values, len]);
+    let ok = b.inst_results(call)[0];
+    b.ins().trapz(ok, trap_codes::HOST_ERROR);
+
+    let results: Vec<_> = ty
+        .results
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            b.ins()
+                .stack_load(types::I64, ir_type(*t), slot, (i as u32 * VAL_RAW_SIZE) as i32)
+        })
+        .collect();
+    b.ins().return_(&results);
+    b.finalize(isa.frontend_config());
+    func
+}

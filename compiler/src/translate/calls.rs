@@ -1,0 +1,178 @@
+//! Calls: direct, to imported functions, `call_indirect`, tail calls, and `ref.func`.
+//!
+//! Every wasm function takes `(callee_vmctx, caller_vmctx, params...)`. A function of this
+//! module is called directly with our own `vmctx` twice; an imported function (or a table
+//! element) is a `VMFuncRef` providing the code pointer and the callee's context.
+
+use super::{wasm_signature, FuncState};
+use crate::trap_codes;
+use crate::vmoffsets::funcref;
+use anyhow::Result;
+use cranelift_codegen::ir::{
+    self, condcodes::IntCC, types, ExtFuncData, ExternalName, InstBuilder, UserExternalName,
+    Value,
+};
+use wasmparser::Operator;
+
+/// Flags of loads from a `VMFuncRef`: immutable, but only valid after the null check that
+/// precedes them, so they must not be hoisted (no `can_move`).
+fn funcref_flags() -> ir::MemFlagsData {
+    super::trusted().with_readonly()
+}
+
+/// Whether a call returns to its caller or replaces its frame (`return_call*`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CallKind {
+    Normal,
+    Tail,
+}
+
+impl FuncState<'_, '_> {
+    /// The signature of module type `type_index`, imported into the function.
+    fn signature(&mut self, type_index: u32) -> ir::SigRef {
+        if let Some(sig) = self.sigs.get(&type_index) {
+            return *sig;
+        }
+        let sig = wasm_signature(&self.env.info.types[type_index as usize]);
+        let sig = self.builder.import_signature(sig);
+        self.sigs.insert(type_index, sig);
+        sig
+    }
+
+    /// A direct reference to defined function `index`, resolved when the module is linked.
+    fn direct_func(&mut self, index: u32) -> ir::FuncRef {
+        if let Some(f) = self.direct_funcs.get(&index) {
+            return *f;
+        }
+        let signature = self.signature(self.env.info.functions[index as usize]);
+        let defined = index - self.env.info.num_imported_funcs;
+        let name = self
+            .builder
+            .func
+            .declare_imported_user_function(UserExternalName::new(0, defined));
+        let f = self.builder.import_function(ExtFuncData {
+            name: ExternalName::User(name),
+            signature,
+            // All functions of a module are linked into one contiguous region.
+            colocated: true,
+            patchable: false,
+        });
+        self.direct_funcs.insert(index, f);
+        f
+    }
+
+    /// Calls the `VMFuncRef` at `func_ref` (code pointer and callee context).
+    fn call_func_ref(&mut self, kind: CallKind, type_index: u32, func_ref: Value, args: &[Value]) {
+        let sig = self.signature(type_index);
+        let ins = self.builder.ins();
+        let code = ins.load(types::I64, funcref_flags(), func_ref, funcref::WASM_CALL as i32);
+        let callee_vmctx = self.builder.ins().load(
+            types::I64,
+            funcref_flags(),
+            func_ref,
+            funcref::VMCTX as i32,
+        );
+        let mut call_args = Vec::with_capacity(args.len() + 2);
+        call_args.extend([callee_vmctx, self.vmctx]);
+        call_args.extend_from_slice(args);
+        match kind {
+            CallKind::Normal => {
+                let call = self.builder.ins().call_indirect(sig, code, &call_args);
+                let results = self.builder.inst_results(call).to_vec();
+                self.stack.extend(results);
+            }
+            CallKind::Tail => {
+                self.builder
+                    .ins()
+                    .return_call_indirect(sig, code, &call_args);
+                self.reachable = false;
+            }
+        }
+    }
+
+    fn call(&mut self, kind: CallKind, index: u32) {
+        let type_index = self.env.info.functions[index as usize];
+        let n = self.env.info.types[type_index as usize].params.len();
+        let args = self.pop_n(n);
+        if self.env.info.is_imported_func(index) {
+            let offset = self.env.offsets.imported_func(index);
+            let func_ref = self.vmctx_ptr(offset);
+            return self.call_func_ref(kind, type_index, func_ref, &args);
+        }
+        let f = self.direct_func(index);
+        let mut call_args = Vec::with_capacity(n + 2);
+        call_args.extend([self.vmctx, self.vmctx]);
+        call_args.extend_from_slice(&args);
+        match kind {
+            CallKind::Normal => {
+                let call = self.builder.ins().call(f, &call_args);
+                let results = self.builder.inst_results(call).to_vec();
+                self.stack.extend(results);
+            }
+            CallKind::Tail => {
+                self.builder.ins().return_call(f, &call_args);
+                self.reachable = false;
+            }
+        }
+    }
+
+    fn call_indirect(&mut self, kind: CallKind, type_index: u32, table: u32) {
+        let index = self.pop();
+        let n = self.env.info.types[type_index as usize].params.len();
+        let args = self.pop_n(n);
+        let addr = self.table_element_addr(table, index);
+        let func_ref = self
+            .builder
+            .ins()
+            .load(types::I64, super::trusted(), addr, 0);
+        self.builder
+            .ins()
+            .trapz(func_ref, trap_codes::INDIRECT_CALL_TO_NULL);
+        // Types are equal when their engine-wide ids are (the runtime canonicalizes them).
+        let actual = self.builder.ins().load(
+            types::I32,
+            funcref_flags(),
+            func_ref,
+            funcref::TYPE_ID as i32,
+        );
+        let expected = self.env.type_ids[type_index as usize];
+        let mismatch = self
+            .builder
+            .ins()
+            .icmp_imm_u(IntCC::NotEqual, actual, i64::from(expected));
+        self.builder
+            .ins()
+            .trapnz(mismatch, trap_codes::BAD_SIGNATURE);
+        self.call_func_ref(kind, type_index, func_ref, &args);
+    }
+
+    /// Translates a call operator or `ref.func`; `false` if `op` is neither.
+    pub(crate) fn translate_call(&mut self, op: &Operator<'_>) -> Result<bool> {
+        match op {
+            Operator::Call { function_index } => self.call(CallKind::Normal, *function_index),
+            Operator::ReturnCall { function_index } => self.call(CallKind::Tail, *function_index),
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(CallKind::Normal, *type_index, *table_index),
+            Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(CallKind::Tail, *type_index, *table_index),
+            Operator::RefFunc { function_index } => {
+                let index = *function_index;
+                let v = if self.env.info.is_imported_func(index) {
+                    let offset = self.env.offsets.imported_func(index);
+                    self.vmctx_ptr(offset)
+                } else {
+                    let defined = index - self.env.info.num_imported_funcs;
+                    let offset = self.env.offsets.defined_funcref(defined);
+                    self.builder.ins().iadd_imm_u(self.vmctx, i64::from(offset))
+                };
+                self.push(v);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,41 @@
+//! What the translator knows about the module and the target, shared by all functions.
+
+use crate::module_info::ModuleInfo;
+use crate::vmoffsets::VMOffsets;
+use crate::CompileConfig;
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig, TargetIsa};
+
+/// Module-wide context of a translation; shared (read-only) by parallel translations.
+pub(crate) struct ModuleEnv<'a> {
+    /// The module's metadata (and binary).
+    pub(crate) info: &'a ModuleInfo,
+    /// Layout of this module's `VMContext`.
+    pub(crate) offsets: VMOffsets,
+    /// Engine-wide type id of each module type index (checked by `call_indirect`).
+    pub(crate) type_ids: &'a [u32],
+    /// The compile configuration.
+    pub(crate) config: &'a CompileConfig,
+    /// Calling convention of builtins (the host's C convention).
+    pub(crate) host_call_conv: CallConv,
+    /// Target properties cranelift-frontend needs.
+    pub(crate) frontend_config: TargetFrontendConfig,
+}
+
+impl<'a> ModuleEnv<'a> {
+    /// The context for translating `info`'s functions for `isa`.
+    pub(crate) fn new(
+        info: &'a ModuleInfo,
+        type_ids: &'a [u32],
+        config: &'a CompileConfig,
+        isa: &dyn TargetIsa,
+    ) -> Self {
+        Self {
+            info,
+            offsets: VMOffsets::new(info),
+            type_ids,
+            config,
+            host_call_conv: isa.default_call_conv(),
+            frontend_config: isa.frontend_config(),
+        }
+    }
+}

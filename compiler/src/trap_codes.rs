@@ -1,0 +1,26 @@
+//! Trap codes of the wasm-specific traps, beside Cranelift's reserved ones
+//! (`STACK_OVERFLOW`, `HEAP_OUT_OF_BOUNDS`, `INTEGER_OVERFLOW`, `INTEGER_DIVISION_BY_ZERO`,
+//! `BAD_CONVERSION_TO_INTEGER`).
+
+use cranelift_codegen::ir::TrapCode;
+
+/// `unreachable` executed.
+pub const UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
+/// Table access out of bounds (`table.get`/`set`, `call_indirect` index).
+pub const TABLE_OUT_OF_BOUNDS: TrapCode = TrapCode::unwrap_user(2);
+/// `call_indirect` through a null element.
+pub const INDIRECT_CALL_TO_NULL: TrapCode = TrapCode::unwrap_user(3);
+/// `call_indirect` whose callee has another type.
+pub const BAD_SIGNATURE: TrapCode = TrapCode::unwrap_user(4);
+/// Misaligned atomic access.
+pub const HEAP_MISALIGNED: TrapCode = TrapCode::unwrap_user(5);
+/// An epoch deadline passed.
+pub const INTERRUPT: TrapCode = TrapCode::unwrap_user(6);
+/// Fuel ran out.
+pub const OUT_OF_FUEL: TrapCode = TrapCode::unwrap_user(7);
+/// A builtin reported a trap: the runtime holds its pending trap code.
+pub const BUILTIN_TRAP: TrapCode = TrapCode::unwrap_user(8);
+/// A host function returned an error or panicked: the runtime holds it as pending.
+pub const HOST_ERROR: TrapCode = TrapCode::unwrap_user(9);
+/// Null reference dereferenced (reserved for typed function references).
+pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(10);

@@ -1,0 +1,363 @@
+//! Functions: wasm functions of instances and host functions, and calling them.
+
+pub(crate) mod into_func;
+pub(crate) mod typed;
+
+use crate::externals::Extern;
+use crate::instance::Instance;
+use crate::store::{
+    AsContext, AsContextMut, PendingError, StoreContext, StoreContextMut, StoreInner, StoreOpaque,
+    Stored,
+};
+use crate::types::FuncType;
+use crate::values::Val;
+use crate::vm::call::{invoke_host, invoke_wasm, HostArrayCall};
+use crate::vm::instance::instance_of;
+use crate::vm::type_registry::RegisteredType;
+use crate::vm::vmcontext::{VMFuncRef, ValRaw};
+use crate::Engine;
+use anyhow::{bail, Context, Result};
+use std::sync::Arc;
+
+pub use into_func::{IntoFunc, WasmRet};
+pub use typed::{TypedFunc, WasmParams, WasmResults, WasmTy};
+
+/// A function: a wasm function of an instance or a host function, owned by a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Func(pub(crate) Stored);
+
+/// A host function body, erased: the store, the calling instance (if called from wasm), and
+/// the array of arguments in / results out.
+pub(crate) type HostFn =
+    dyn Fn(*mut StoreOpaque, Option<Instance>, &mut [ValRaw]) -> Result<()> + Send + Sync;
+
+/// A store's record of a function.
+pub(crate) struct FuncData {
+    /// Stable address of the function's `VMFuncRef`.
+    pub(crate) funcref: *const VMFuncRef,
+    pub(crate) ty: Arc<RegisteredType>,
+    pub(crate) kind: FuncKind,
+}
+
+pub(crate) enum FuncKind {
+    /// Defined by an instance; its funcref lives in the instance's vmctx.
+    Wasm,
+    /// Defined by the host; its funcref lives in the context, kept alive here.
+    Host {
+        _ctx: Box<HostFuncCtx>,
+    },
+}
+
+/// The context of a host function: `VMFuncRef::vmctx` of a host function points here.
+#[repr(C)]
+pub(crate) struct HostFuncCtx {
+    /// First field: `vmoffsets::host_ctx::ARRAY_CALL`.
+    array_call: HostArrayCall,
+    funcref: VMFuncRef,
+    store: *mut StoreOpaque,
+    func: Arc<HostFn>,
+    nvalues: usize,
+}
+
+/// The host array-call entry shared by every host function.
+///
+/// # Safety
+/// Called by compiled code (or `invoke_host`) with a live host context, the calling instance's
+/// vmctx or null, and a buffer of `len` slots.
+unsafe extern "C" fn host_array_call(
+    ctx: *mut u8,
+    caller_vmctx: *mut u8,
+    values: *mut ValRaw,
+    len: usize,
+) -> bool {
+    // SAFETY: `ctx` is the `HostFuncCtx` this entry was installed in.
+    let ctx = unsafe { &*(ctx as *const HostFuncCtx) };
+    let store = ctx.store;
+    let caller = if caller_vmctx.is_null() {
+        None
+    } else {
+        // SAFETY: compiled code passes its own live vmctx as the caller.
+        let inst = unsafe { instance_of(caller_vmctx) };
+        // SAFETY: the store outlives every call into it.
+        Some(Instance(Stored::new(unsafe { &*store }, inst.index)))
+    };
+    // SAFETY: the buffer has `len` slots (the trampoline or the host caller sized it).
+    let values = unsafe { std::slice::from_raw_parts_mut(values, len.max(ctx.nvalues)) };
+    let run = std::panic::AssertUnwindSafe(|| (ctx.func)(store, caller, values));
+    let pending = match std::panic::catch_unwind(run) {
+        Ok(Ok(())) => return true,
+        Ok(Err(e)) => PendingError::Error(e),
+        Err(panic) => PendingError::Panic(panic),
+    };
+    // SAFETY: the host closure has returned, so nothing else borrows the store now.
+    unsafe { (*store).pending_error = Some(pending) };
+    false
+}
+
+impl Func {
+    /// A host function of type `ty` whose body sees arguments and results as `Val`s.
+    pub fn new<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Func {
+        let host = host_fn_from_vals::<T>(ty.clone(), func);
+        let ctx = store.as_context_mut();
+        Func::from_host_fn(&mut ctx.0.opaque, &ty, host)
+            .expect("registering a function type cannot fail")
+    }
+
+    /// A host function from a Rust closure; its wasm type comes from the closure's types.
+    /// The closure may take a leading `Caller<'_, T>`, and may return values, a tuple of
+    /// values, or a `Result` of those.
+    pub fn wrap<T: 'static, Params, Results>(
+        mut store: impl AsContextMut<Data = T>,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Func {
+        let (ty, host) = func.into_host_fn();
+        let ctx = store.as_context_mut();
+        Func::from_host_fn(&mut ctx.0.opaque, &ty, host)
+            .expect("registering a function type cannot fail")
+    }
+
+    pub(crate) fn from_host_fn(
+        store: &mut StoreOpaque,
+        ty: &FuncType,
+        func: Arc<HostFn>,
+    ) -> Result<Func> {
+        let registered = store.engine.inner.types.register(&ty.inner)?;
+        let nvalues = ty.inner.params.len().max(ty.inner.results.len());
+        let mut ctx = Box::new(HostFuncCtx {
+            array_call: host_array_call,
+            funcref: VMFuncRef::EMPTY,
+            store: store as *mut StoreOpaque,
+            func,
+            nvalues,
+        });
+        let ctx_ptr = &mut *ctx as *mut HostFuncCtx as *mut u8;
+        ctx.funcref = VMFuncRef {
+            wasm_call: registered.trampolines.wasm_to_array.ptr,
+            array_call: host_array_call as *const u8,
+            vmctx: ctx_ptr,
+            type_id: registered.id,
+        };
+        let funcref = &ctx.funcref as *const VMFuncRef;
+        store.funcs.push(FuncData {
+            funcref,
+            ty: registered,
+            kind: FuncKind::Host { _ctx: ctx },
+        });
+        let index = store.funcs.len() - 1;
+        store.funcref_map.insert(funcref as usize, index);
+        Ok(Func(Stored::new(store, index)))
+    }
+
+    /// The `Func` for a funcref word of compiled code (null → `None`).
+    pub(crate) fn from_funcref_word(store: &mut StoreOpaque, word: u64) -> Option<Func> {
+        if word == 0 {
+            return None;
+        }
+        if let Some(&i) = store.funcref_map.get(&(word as usize)) {
+            return Some(Func(Stored::new(store, i)));
+        }
+        // A defined function of an instance seen for the first time.
+        let inst = store
+            .instances
+            .iter()
+            .find(|i| i.contains(word as usize))
+            .expect("funcref belongs to an instance of this store");
+        let module = inst.module.clone();
+        let offsets = &module.inner.offsets;
+        let base = inst.defined_funcref(0) as usize;
+        let defined = ((word as usize - base) / std::mem::size_of::<VMFuncRef>()) as u32;
+        debug_assert!(defined < offsets.num_defined_funcs);
+        let func_index = defined + module.inner.info.num_imported_funcs;
+        let ty = module.inner.types[module.inner.info.functions[func_index as usize] as usize]
+            .clone();
+        store.funcs.push(FuncData {
+            funcref: word as *const VMFuncRef,
+            ty,
+            kind: FuncKind::Wasm,
+        });
+        let index = store.funcs.len() - 1;
+        store.funcref_map.insert(word as usize, index);
+        Some(Func(Stored::new(store, index)))
+    }
+
+    /// The function's type.
+    pub fn ty(&self, store: impl AsContext) -> FuncType {
+        let store = store.as_context();
+        let data = &store.0.opaque.funcs[self.0.check(&store.0.opaque)];
+        FuncType::from_wasm(data.ty.ty.clone())
+    }
+
+    /// Whether this function's type matches `ty`.
+    pub fn matches_ty(&self, store: impl AsContext, ty: &FuncType) -> bool {
+        self.ty(store) == *ty
+    }
+
+    /// Calls the function with `params`, writing `results`. Errors (never panics) when the
+    /// arguments do not match the type; a trap comes back as an error that downcasts to
+    /// [`Trap`](crate::Trap).
+    pub fn call(
+        &self,
+        mut store: impl AsContextMut,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        let ctx = store.as_context_mut();
+        let opaque = &mut ctx.0.opaque;
+        if !self.0.belongs_to(opaque) {
+            bail!("function used with the wrong store");
+        }
+        let ty = opaque.funcs[self.0.index].ty.clone();
+        let (pty, rty) = (&ty.ty.params, &ty.ty.results);
+        if params.len() != pty.len() {
+            bail!(
+                "expected {} arguments, got {}",
+                pty.len(),
+                params.len()
+            );
+        }
+        if results.len() != rty.len() {
+            bail!(
+                "expected {} results, got {}",
+                rty.len(),
+                results.len()
+            );
+        }
+        let mut raw = vec![ValRaw::default(); pty.len().max(rty.len())];
+        for (i, (p, t)) in params.iter().zip(pty).enumerate() {
+            let expected = crate::ValType::from_wasm(*t);
+            if p.static_ty() != expected {
+                bail!(
+                    "argument type mismatch: argument {i} is {}, expected {expected}",
+                    p.static_ty()
+                );
+            }
+            raw[i] = p.to_raw(opaque).context("invalid argument")?;
+        }
+        // SAFETY: the function belongs to this store and `raw` holds correctly typed
+        // arguments in a buffer large enough for the results.
+        unsafe { call_raw(opaque, self.0.index, &mut raw)? };
+        for (i, t) in rty.iter().enumerate() {
+            results[i] = Val::from_raw(opaque, raw[i], crate::ValType::from_wasm(*t));
+        }
+        Ok(())
+    }
+
+    /// A typed view of this function; errors when `Params`/`Results` do not match its type.
+    pub fn typed<Params: WasmParams, Results: WasmResults>(
+        &self,
+        store: impl AsContext,
+    ) -> Result<TypedFunc<Params, Results>> {
+        let ty = self.ty(&store);
+        Params::typecheck(ty.params()).context("type mismatch with parameters")?;
+        Results::typecheck(ty.results()).context("type mismatch with results")?;
+        let store = store.as_context();
+        let funcref = store.0.opaque.funcs[self.0.index].funcref;
+        Ok(TypedFunc::new(*self, funcref))
+    }
+}
+
+/// Calls function `index` of `store` with a prepared buffer.
+///
+/// # Safety
+/// `raw` must hold the function's arguments, correctly typed, and be at least
+/// max(params, results) long.
+pub(crate) unsafe fn call_raw(store: &mut StoreOpaque, index: usize, raw: &mut [ValRaw]) -> Result<()> {
+    let data = &store.funcs[index];
+    let funcref = data.funcref;
+    match data.kind {
+        // SAFETY: forwarded from the caller.
+        FuncKind::Wasm => unsafe { invoke_wasm(store, funcref, raw.as_mut_ptr()) },
+        // SAFETY: forwarded from the caller.
+        FuncKind::Host { .. } => unsafe { invoke_host(store, funcref, raw.as_mut_ptr(), raw.len()) },
+    }
+}
+
+/// Builds the erased body of a `Func::new`-style host function.
+pub(crate) fn host_fn_from_vals<T: 'static>(
+    ty: FuncType,
+    func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+) -> Arc<HostFn> {
+    Arc::new(move |store: *mut StoreOpaque, caller, raw: &mut [ValRaw]| {
+        // SAFETY: host functions of a `Store<T>` are only created through APIs bounded by
+        // `Data = T`, and `StoreOpaque` is the first field of the `repr(C)` `StoreInner<T>`.
+        let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
+        let params: Vec<Val> = ty
+            .params()
+            .enumerate()
+            .map(|(i, t)| Val::from_raw(&mut inner.opaque, raw[i], t))
+            .collect();
+        let mut results: Vec<Val> = ty
+            .results()
+            .map(|t| Val::default_for_ty(&t).expect("every type has a default"))
+            .collect();
+        func(
+            Caller {
+                store: StoreContextMut(&mut *inner),
+                caller,
+            },
+            &params,
+            &mut results,
+        )?;
+        for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
+            if r.static_ty() != t {
+                bail!("function attempted to return an incompatible value: result {i} is {}, expected {t}", r.static_ty());
+            }
+            raw[i] = r.to_raw(&inner.opaque)?;
+        }
+        Ok(())
+    })
+}
+
+/// What a host function sees of its caller: the store (and its data) and the calling instance.
+pub struct Caller<'a, T> {
+    pub(crate) store: StoreContextMut<'a, T>,
+    pub(crate) caller: Option<Instance>,
+}
+
+impl<T> Caller<'_, T> {
+    /// The store's host data.
+    pub fn data(&self) -> &T {
+        &self.store.0.data
+    }
+    /// The store's host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.store.0.data
+    }
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.store.0.opaque.engine
+    }
+    /// An export of the calling instance (`None` when called from the host, or no such export).
+    pub fn get_export(&mut self, name: &str) -> Option<Extern> {
+        let instance = self.caller?;
+        instance.get_export(&mut self.store, name)
+    }
+}
+
+impl<T> AsContext for Caller<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.store.0)
+    }
+}
+
+impl<T> AsContextMut for Caller<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.store.0)
+    }
+}
+
+impl<'a, T> From<&'a Caller<'_, T>> for StoreContext<'a, T> {
+    fn from(c: &'a Caller<'_, T>) -> Self {
+        StoreContext(c.store.0)
+    }
+}
+impl<'a, T> From<&'a mut Caller<'_, T>> for StoreContext<'a, T> {
+    fn from(c: &'a mut Caller<'_, T>) -> Self {
+        StoreContext(c.store.0)
+    }
+}

@@ -1,0 +1,180 @@
+//! `Instance`: an instantiated module in a store.
+
+use crate::externals::Extern;
+use crate::func::{Func, TypedFunc, WasmParams, WasmResults};
+use crate::global::Global;
+use crate::memory::Memory;
+use crate::module::Module;
+use crate::store::{AsContextMut, StoreOpaque, Stored};
+use crate::table::Table;
+use anyhow::{anyhow, Context, Result};
+use wasmjit_compiler::EntityIndex;
+
+/// An instance of a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Instance(pub(crate) Stored);
+
+/// One export of an instance.
+#[derive(Debug, Clone)]
+pub struct Export<'a> {
+    name: &'a str,
+    definition: Extern,
+}
+
+impl<'a> Export<'a> {
+    /// The export's name.
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+    /// What is exported.
+    pub fn into_extern(self) -> Extern {
+        self.definition
+    }
+    /// The function, if one is exported.
+    pub fn into_func(self) -> Option<Func> {
+        self.definition.into_func()
+    }
+    /// The memory, if one is exported.
+    pub fn into_memory(self) -> Option<Memory> {
+        self.definition.into_memory()
+    }
+    /// The table, if one is exported.
+    pub fn into_table(self) -> Option<Table> {
+        self.definition.into_table()
+    }
+    /// The global, if one is exported.
+    pub fn into_global(self) -> Option<Global> {
+        self.definition.into_global()
+    }
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports` given in the module's import order, and runs its
+    /// start function.
+    pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance> {
+        let ctx = store.as_context_mut();
+        Self::new_raw(&mut ctx.0.opaque, module, imports)
+    }
+
+    pub(crate) fn new_raw(
+        store: &mut StoreOpaque,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
+        let index = crate::vm::instance::instantiate(store, module, imports)?;
+        let instance = Instance(Stored::new(store, index));
+        if let Some(start) = module.inner.info.start {
+            let f = instance.func_at(store, start);
+            let mut raw = [crate::vm::vmcontext::ValRaw::default(); 1];
+            // SAFETY: the start function takes and returns nothing (validated).
+            unsafe { crate::func::call_raw(store, f.0.index, &mut raw) }?;
+        }
+        Ok(instance)
+    }
+
+    /// The `Func` for function `index` of this instance.
+    pub(crate) fn func_at(&self, store: &mut StoreOpaque, index: u32) -> Func {
+        let inst = &store.instances[self.0.index];
+        if let Some(f) = inst.funcs[index as usize] {
+            return Func(Stored::new(store, f));
+        }
+        let word = inst.func_ref(store, index);
+        let f = Func::from_funcref_word(store, word).expect("functions are never null");
+        store.instances[self.0.index].funcs[index as usize] = Some(f.0.index);
+        f
+    }
+
+    fn entity(&self, store: &mut StoreOpaque, index: EntityIndex) -> Extern {
+        let inst = &store.instances[self.0.index];
+        match index {
+            EntityIndex::Function(i) => Extern::Func(self.func_at(store, i)),
+            EntityIndex::Memory(i) => {
+                Extern::Memory(Memory(Stored::new(store, inst.memories[i as usize])))
+            }
+            EntityIndex::Table(i) => {
+                Extern::Table(Table(Stored::new(store, inst.tables[i as usize])))
+            }
+            EntityIndex::Global(i) => {
+                Extern::Global(Global(Stored::new(store, inst.globals[i as usize])))
+            }
+        }
+    }
+
+    /// The module this is an instance of.
+    pub fn module<'a, T: 'a>(&self, store: impl Into<crate::StoreContext<'a, T>>) -> &'a Module {
+        let store = store.into();
+        &store.0.opaque.instances[self.0.check(&store.0.opaque)].module
+    }
+
+    /// The export `name`.
+    pub fn get_export(&self, mut store: impl AsContextMut, name: &str) -> Option<Extern> {
+        let ctx = store.as_context_mut();
+        let opaque = &mut ctx.0.opaque;
+        let inst = &opaque.instances[self.0.check(opaque)];
+        let info = inst.module.inner.info.clone();
+        let export = info.exports.iter().find(|e| e.name == name)?;
+        Some(self.entity(opaque, export.index))
+    }
+
+    /// Every export, in order.
+    pub fn exports<'a, T: 'a>(
+        &self,
+        store: impl Into<crate::StoreContextMut<'a, T>>,
+    ) -> impl ExactSizeIterator<Item = Export<'a>> + 'a {
+        let store = store.into();
+        let opaque = &mut store.0.opaque;
+        let inst = &opaque.instances[self.0.check(opaque)];
+        let module = inst.module.clone();
+        let defs: Vec<Extern> = module
+            .inner
+            .info
+            .exports
+            .iter()
+            .map(|e| self.entity(opaque, e.index))
+            .collect();
+        let module: &'a Module = &opaque.instances[self.0.index].module;
+        module
+            .inner
+            .info
+            .exports
+            .iter()
+            .zip(defs)
+            .map(|(e, definition)| Export {
+                name: &e.name,
+                definition,
+            })
+    }
+
+    /// The exported function `name`.
+    pub fn get_func(&self, store: impl AsContextMut, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    /// The exported function `name` as a typed function.
+    pub fn get_typed_func<Params: WasmParams, Results: WasmResults>(
+        &self,
+        mut store: impl AsContextMut,
+        name: &str,
+    ) -> Result<TypedFunc<Params, Results>> {
+        let f = self
+            .get_func(&mut store, name)
+            .ok_or_else(|| anyhow!("failed to find function export `{name}`"))?;
+        f.typed(&store)
+            .with_context(|| format!("failed to convert function `{name}` to given type"))
+    }
+
+    /// The exported memory `name`.
+    pub fn get_memory(&self, store: impl AsContextMut, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+
+    /// The exported table `name`.
+    pub fn get_table(&self, store: impl AsContextMut, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+
+    /// The exported global `name`.
+    pub fn get_global(&self, store: impl AsContextMut, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+}

@@ -1,0 +1,42 @@
+//! wasmjit: a WebAssembly runtime that compiles with Cranelift.
+//!
+//! The embedding API follows Wasmtime's: an [`Engine`] compiles [`Module`]s, a [`Store`] owns
+//! instances and their objects, a [`Linker`] resolves imports, and [`Func`]/[`TypedFunc`] call
+//! into wasm. Traps come back as `anyhow::Error`s that downcast to [`Trap`].
+
+mod config;
+mod engine;
+mod externals;
+mod externref;
+mod func;
+mod global;
+mod instance;
+mod linker;
+mod memory;
+mod module;
+mod store;
+mod table;
+mod trap;
+mod types;
+mod values;
+pub(crate) mod vm;
+
+pub use anyhow::{Error, Result};
+pub use config::{Config, OptLevel};
+pub use engine::Engine;
+pub use externals::Extern;
+pub use externref::ExternRef;
+pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
+pub use global::Global;
+pub use instance::{Export, Instance};
+pub use linker::{InstancePre, Linker};
+pub use memory::{Memory, MemoryAccessError};
+pub use module::Module;
+pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
+pub use table::Table;
+pub use trap::{FrameInfo, Trap, WasmBacktrace};
+pub use types::{
+    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability,
+    RefType, TableType, ValType,
+};
+pub use values::{Ref, Val, V128};

@@ -1,0 +1,244 @@
+//! `Linker`: names for host functions and instances' exports, resolved when instantiating.
+
+use crate::externals::Extern;
+use crate::func::{host_fn_from_vals, Caller, Func, HostFn, IntoFunc};
+use crate::instance::Instance;
+use crate::module::Module;
+use crate::store::{AsContext, AsContextMut, StoreOpaque};
+use crate::types::{ExternType, FuncType};
+use crate::values::Val;
+use crate::Engine;
+use anyhow::{bail, Result};
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// A definition: an object of some store, or a host function not yet bound to a store.
+#[derive(Clone)]
+enum Definition {
+    Extern(Extern),
+    HostFunc(FuncType, Arc<HostFn>),
+}
+
+/// Resolves imports by `(module, name)`. Host functions defined here are created afresh in
+/// each store they are instantiated into.
+pub struct Linker<T> {
+    engine: Engine,
+    map: HashMap<(String, String), Definition>,
+    allow_shadowing: bool,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Linker<T> {
+    fn clone(&self) -> Self {
+        Self {
+            engine: self.engine.clone(),
+            map: self.map.clone(),
+            allow_shadowing: self.allow_shadowing,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: 'static> Linker<T> {
+    /// An empty linker.
+    pub fn new(engine: &Engine) -> Self {
+        Self {
+            engine: engine.clone(),
+            map: HashMap::new(),
+            allow_shadowing: false,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Whether a later definition of the same name replaces an earlier one (default: error).
+    pub fn allow_shadowing(&mut self, allow: bool) -> &mut Self {
+        self.allow_shadowing = allow;
+        self
+    }
+
+    fn insert(&mut self, module: &str, name: &str, def: Definition) -> Result<()> {
+        let key = (module.to_string(), name.to_string());
+        if !self.allow_shadowing && self.map.contains_key(&key) {
+            bail!("import of `{module}::{name}` defined twice");
+        }
+        self.map.insert(key, def);
+        Ok(())
+    }
+
+    /// Defines `module::name` as `item`.
+    pub fn define(
+        &mut self,
+        _store: impl AsContext<Data = T>,
+        module: &str,
+        name: &str,
+        item: impl Into<Extern>,
+    ) -> Result<&mut Self> {
+        self.insert(module, name, Definition::Extern(item.into()))?;
+        Ok(self)
+    }
+
+    /// Defines `module::name` as a host function from a closure (see [`Func::wrap`]).
+    pub fn func_wrap<Params, Args>(
+        &mut self,
+        module: &str,
+        name: &str,
+        func: impl IntoFunc<T, Params, Args>,
+    ) -> Result<&mut Self> {
+        let (ty, host) = func.into_host_fn();
+        self.insert(module, name, Definition::HostFunc(ty, host))?;
+        Ok(self)
+    }
+
+    /// Defines `module::name` as a host function of type `ty` (see [`Func::new`]).
+    pub fn func_new(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<&mut Self> {
+        let host = host_fn_from_vals::<T>(ty.clone(), func);
+        self.insert(module, name, Definition::HostFunc(ty, host))?;
+        Ok(self)
+    }
+
+    /// Defines every export of `instance` under `module_name`.
+    pub fn instance(
+        &mut self,
+        mut store: impl AsContextMut<Data = T>,
+        module_name: &str,
+        instance: Instance,
+    ) -> Result<&mut Self> {
+        let exports: Vec<(String, Extern)> = instance
+            .exports(store.as_context_mut())
+            .map(|e| (e.name().to_string(), e.into_extern()))
+            .collect();
+        for (name, ext) in exports {
+            self.insert(module_name, &name, Definition::Extern(ext))?;
+        }
+        Ok(self)
+    }
+
+    /// Instantiates `module` with `name` and defines its exports under `name`.
+    pub fn module(
+        &mut self,
+        mut store: impl AsContextMut<Data = T>,
+        module_name: &str,
+        module: &Module,
+    ) -> Result<&mut Self> {
+        let instance = self.instantiate(&mut store, module)?;
+        self.instance(store, module_name, instance)
+    }
+
+    /// The definition of `module::name` in `store`.
+    pub fn get(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+        name: &str,
+    ) -> Option<Extern> {
+        let def = self.map.get(&(module.to_string(), name.to_string()))?;
+        let ctx = store.as_context_mut();
+        Self::materialize(&mut ctx.0.opaque, def).ok()
+    }
+
+    fn materialize(store: &mut StoreOpaque, def: &Definition) -> Result<Extern> {
+        Ok(match def {
+            Definition::Extern(e) => *e,
+            Definition::HostFunc(ty, host) => {
+                Extern::Func(Func::from_host_fn(store, ty, host.clone())?)
+            }
+        })
+    }
+
+    fn resolve(&self, module: &Module) -> Result<Vec<Definition>> {
+        module
+            .imports()
+            .map(|import| {
+                let key = (import.module().to_string(), import.name().to_string());
+                match self.map.get(&key) {
+                    Some(def) => {
+                        if let (Definition::HostFunc(ty, _), ExternType::Func(expected)) =
+                            (def, import.ty())
+                        {
+                            if *ty != expected {
+                                bail!(
+                                    "incompatible import type for `{}::{}`: expected {expected}, found {ty}",
+                                    key.0,
+                                    key.1
+                                );
+                            }
+                        }
+                        Ok(def.clone())
+                    }
+                    None => bail!(
+                        "unknown import: `{}::{}` has not been defined",
+                        key.0,
+                        key.1
+                    ),
+                }
+            })
+            .collect()
+    }
+
+    /// Instantiates `module`, resolving its imports by name.
+    pub fn instantiate(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &Module,
+    ) -> Result<Instance> {
+        self.instantiate_pre(module)?.instantiate(&mut store)
+    }
+
+    /// Resolves `module`'s imports once, for instantiating many times.
+    pub fn instantiate_pre(&self, module: &Module) -> Result<InstancePre<T>> {
+        let defs = self.resolve(module)?;
+        Ok(InstancePre {
+            module: module.clone(),
+            defs: Arc::new(defs),
+            _marker: PhantomData,
+        })
+    }
+}
+
+/// A module whose imports are resolved, ready to instantiate in any store of its engine.
+pub struct InstancePre<T> {
+    module: Module,
+    defs: Arc<Vec<Definition>>,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for InstancePre<T> {
+    fn clone(&self) -> Self {
+        Self {
+            module: self.module.clone(),
+            defs: self.defs.clone(),
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: 'static> InstancePre<T> {
+    /// The module.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    /// Creates an instance in `store`.
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
+        let ctx = store.as_context_mut();
+        let opaque = &mut ctx.0.opaque;
+        let imports = self
+            .defs
+            .iter()
+            .map(|d| Linker::<T>::materialize(opaque, d))
+            .collect::<Result<Vec<_>>>()?;
+        Instance::new_raw(opaque, &self.module, &imports)
+    }
+}

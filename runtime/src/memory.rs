@@ -1,0 +1,128 @@
+//! `Memory`: a linear memory owned by a store.
+
+use crate::store::{AsContext, AsContextMut, StoreContext, Stored};
+use crate::types::MemoryType;
+use crate::vm::memory::VmMemory;
+use anyhow::{anyhow, Result};
+use std::fmt;
+
+/// A linear memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Memory(pub(crate) Stored);
+
+/// An access outside a memory's bounds through [`Memory::read`] or [`Memory::write`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryAccessError {
+    _private: (),
+}
+
+impl fmt::Display for MemoryAccessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("out of bounds memory access")
+    }
+}
+
+impl std::error::Error for MemoryAccessError {}
+
+impl Memory {
+    /// A new memory of `ty` in `store`.
+    pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
+        let ctx = store.as_context_mut();
+        let opaque = &mut ctx.0.opaque;
+        let cfg = opaque.engine.config();
+        let mem = VmMemory::new(&ty.to_wasm(), cfg.memory_reservation, cfg.memory_guard_size)?;
+        opaque.memories.push(Box::new(mem));
+        Ok(Memory(Stored::new(opaque, opaque.memories.len() - 1)))
+    }
+
+    fn vm<'a>(&self, store: &'a crate::store::StoreOpaque) -> &'a VmMemory {
+        &store.memories[self.0.check(store)]
+    }
+
+    /// The type, with the current size as its minimum.
+    pub fn ty(&self, store: impl AsContext) -> MemoryType {
+        let store = store.as_context();
+        let vm = self.vm(&store.0.opaque);
+        let mut t = vm.ty;
+        t.minimum = vm.pages();
+        MemoryType::from_wasm(&t)
+    }
+
+    /// The memory's bytes.
+    pub fn data<'a, T: 'a>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a [u8] {
+        let store = store.into();
+        self.vm(&store.0.opaque).data()
+    }
+
+    /// The memory's bytes, mutably.
+    pub fn data_mut<'a, T: 'a>(
+        &self,
+        store: impl Into<crate::StoreContextMut<'a, T>>,
+    ) -> &'a mut [u8] {
+        let store = store.into();
+        let index = self.0.check(&store.0.opaque);
+        store.0.opaque.memories[index].data_mut()
+    }
+
+    /// Base address of the memory (valid until it grows).
+    pub fn data_ptr(&self, store: impl AsContext) -> *mut u8 {
+        let store = store.as_context();
+        self.vm(&store.0.opaque).def.base
+    }
+
+    /// Size in bytes.
+    pub fn data_size(&self, store: impl AsContext) -> usize {
+        let store = store.as_context();
+        self.vm(&store.0.opaque).byte_size()
+    }
+
+    /// Size in pages.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        let store = store.as_context();
+        self.vm(&store.0.opaque).pages()
+    }
+
+    /// Grows by `delta` pages, returning the old size in pages.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
+        let ctx = store.as_context_mut();
+        let index = self.0.check(&ctx.0.opaque);
+        ctx.0.opaque.memories[index]
+            .grow(delta)
+            .ok_or_else(|| anyhow!("failed to grow memory by `{delta}`"))
+    }
+
+    /// Copies bytes out of the memory at `offset`.
+    pub fn read(
+        &self,
+        store: impl AsContext,
+        offset: usize,
+        buffer: &mut [u8],
+    ) -> Result<(), MemoryAccessError> {
+        let store = store.as_context();
+        let data = self.vm(&store.0.opaque).data();
+        let end = offset
+            .checked_add(buffer.len())
+            .filter(|&e| e <= data.len())
+            .ok_or(MemoryAccessError { _private: () })?;
+        buffer.copy_from_slice(&data[offset..end]);
+        Ok(())
+    }
+
+    /// Copies bytes into the memory at `offset`.
+    pub fn write(
+        &self,
+        mut store: impl AsContextMut,
+        offset: usize,
+        buffer: &[u8],
+    ) -> Result<(), MemoryAccessError> {
+        let ctx = store.as_context_mut();
+        let index = self.0.check(&ctx.0.opaque);
+        let data = ctx.0.opaque.memories[index].data_mut();
+        let end = offset
+            .checked_add(buffer.len())
+            .filter(|&e| e <= data.len())
+            .ok_or(MemoryAccessError { _private: () })?;
+        data[offset..end].copy_from_slice(buffer);
+        Ok(())
+    }
+}

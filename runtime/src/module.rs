@@ -1,0 +1,208 @@
+//! Compiled modules: validated, compiled once, instantiable in many stores on many threads.
+
+use crate::engine::Engine;
+use crate::types::{ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType};
+use crate::vm::code_registry::{self, CodeInfo, CodeRegistration, PcInfo};
+use crate::vm::type_registry::RegisteredType;
+use anyhow::{Context, Result};
+use std::path::Path;
+use std::sync::Arc;
+use wasmjit_compiler as c;
+use wasmjit_compiler::vmoffsets::VMOffsets;
+
+/// A compiled WebAssembly module. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+pub(crate) struct ModuleInner {
+    pub(crate) engine: Engine,
+    pub(crate) info: Arc<c::ModuleInfo>,
+    pub(crate) code: Arc<c::CompiledCode>,
+    /// Registered type of each module type index.
+    pub(crate) types: Vec<Arc<RegisteredType>>,
+    pub(crate) offsets: VMOffsets,
+    _registration: Option<CodeRegistration>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.inner.info.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Answers trap and frame lookups for one module's code.
+struct ModuleCode {
+    info: Arc<c::ModuleInfo>,
+    code: Arc<c::CompiledCode>,
+    /// Indices into `code.functions`, sorted by start address.
+    by_addr: Vec<(usize, usize)>,
+}
+
+impl ModuleCode {
+    fn function_at(&self, pc: usize) -> Option<(usize, &c::CompiledFunction)> {
+        let i = match self.by_addr.binary_search_by(|(start, _)| start.cmp(&pc)) {
+            Ok(i) => i,
+            Err(0) => return None,
+            Err(i) => i - 1,
+        };
+        let (start, index) = self.by_addr[i];
+        let f = &self.code.functions[index];
+        (pc < start + f.len).then_some((index, f))
+    }
+}
+
+impl CodeInfo for ModuleCode {
+    fn trap_code(&self, pc: usize) -> Option<c::TrapCode> {
+        let (_, f) = self.function_at(pc)?;
+        let offset = (pc - f.ptr as usize) as u32;
+        let i = f.traps.binary_search_by_key(&offset, |(o, _)| *o).ok()?;
+        Some(f.traps[i].1)
+    }
+
+    fn pc_info(&self, pc: usize) -> Option<PcInfo> {
+        let (index, f) = self.function_at(pc)?;
+        let offset = (pc - f.ptr as usize) as u32;
+        let wasm_offset = match f.addr_map.binary_search_by_key(&offset, |(o, _)| *o) {
+            Ok(i) => Some(f.addr_map[i].1),
+            Err(0) => None,
+            Err(i) => Some(f.addr_map[i - 1].1),
+        };
+        let func_index = self.info.num_imported_funcs + index as u32;
+        Some(PcInfo {
+            func_index: Some(func_index),
+            wasm_offset,
+            module_name: self.info.name.clone(),
+            func_name: self.info.func_names.get(&func_index).cloned(),
+        })
+    }
+}
+
+impl Module {
+    /// Validates and compiles a module from its binary or text form.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = wat::parse_bytes(bytes.as_ref())?;
+        Self::from_binary(engine, &bytes)
+    }
+
+    /// Validates and compiles a module from its binary form.
+    pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        let config = &engine.inner.compile_config;
+        let (info, bodies) = c::parse(binary, config)?;
+        let types = info
+            .types
+            .iter()
+            .map(|t| engine.inner.types.register(t))
+            .collect::<Result<Vec<_>>>()?;
+        let type_ids: Vec<u32> = types.iter().map(|t| t.id).collect();
+        let code = Arc::new(c::compile(&info, bodies, &type_ids, config)?);
+        let info = Arc::new(info);
+        let mut by_addr: Vec<(usize, usize)> = code
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.ptr as usize, i))
+            .collect();
+        by_addr.sort_unstable();
+        let registration = match (by_addr.first(), by_addr.last()) {
+            (Some(&(start, _)), Some(&(last, li))) => {
+                let end = last + code.functions[li].len;
+                let lookup = ModuleCode {
+                    info: info.clone(),
+                    code: code.clone(),
+                    by_addr,
+                };
+                Some(code_registry::register(start, end, Arc::new(lookup)))
+            }
+            _ => None,
+        };
+        Ok(Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                offsets: VMOffsets::new(&info),
+                info,
+                code,
+                types,
+                _registration: registration,
+            }),
+        })
+    }
+
+    /// Reads and compiles a module from a file (binary or text).
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+        Module::new(engine, bytes).with_context(|| format!("failed to compile {}", path.display()))
+    }
+
+    /// Validates a binary module without compiling it.
+    pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
+        c::validate(binary, &engine.inner.compile_config)
+    }
+
+    /// The engine this module was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The module's name from the name section.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.info.name.as_deref()
+    }
+
+    /// The imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
+        self.inner
+            .info
+            .imports
+            .iter()
+            .map(|i| ImportType::new(&i.module, &i.name, self.entity_type(&i.ty)))
+    }
+
+    /// The exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
+        self.inner
+            .info
+            .exports
+            .iter()
+            .map(|e| ExportType::new(&e.name, self.index_type(e.index)))
+    }
+
+    /// The type of export `name`.
+    pub fn get_export(&self, name: &str) -> Option<ExternType> {
+        let e = self.inner.info.exports.iter().find(|e| e.name == name)?;
+        Some(self.index_type(e.index))
+    }
+
+    fn entity_type(&self, ty: &c::EntityType) -> ExternType {
+        let info = &self.inner.info;
+        match ty {
+            c::EntityType::Function(t) => {
+                ExternType::Func(FuncType::from_wasm(info.types[*t as usize].clone()))
+            }
+            c::EntityType::Table(t) => ExternType::Table(TableType::from_wasm(t)),
+            c::EntityType::Memory(t) => ExternType::Memory(MemoryType::from_wasm(t)),
+            c::EntityType::Global(t) => ExternType::Global(GlobalType::from_wasm(t)),
+        }
+    }
+
+    pub(crate) fn index_type(&self, index: c::EntityIndex) -> ExternType {
+        let info = &self.inner.info;
+        match index {
+            c::EntityIndex::Function(i) => {
+                ExternType::Func(FuncType::from_wasm(info.func_type(i).clone()))
+            }
+            c::EntityIndex::Table(i) => ExternType::Table(TableType::from_wasm(&info.tables[i as usize])),
+            c::EntityIndex::Memory(i) => {
+                ExternType::Memory(MemoryType::from_wasm(&info.memories[i as usize]))
+            }
+            c::EntityIndex::Global(i) => {
+                ExternType::Global(GlobalType::from_wasm(&info.globals[i as usize]))
+            }
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! Stores: own every instance, function, memory, table, global and externref created in them.
+
+use crate::engine::Engine;
+use crate::func::FuncData;
+use crate::vm::instance::InstanceData;
+use crate::vm::memory::VmMemory;
+use crate::vm::table::VmTable;
+use crate::vm::vmcontext::{VMGlobalDefinition, VMRuntimeLimits};
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What a host function left behind when it failed, to be raised once its frame is gone.
+pub(crate) enum PendingError {
+    /// Returned an error.
+    Error(anyhow::Error),
+    /// Panicked.
+    Panic(Box<dyn Any + Send>),
+}
+
+/// A global's storage and type.
+pub(crate) struct GlobalData {
+    pub(crate) def: Box<VMGlobalDefinition>,
+    pub(crate) ty: wasmjit_compiler::GlobalType,
+}
+
+/// The part of a store that does not depend on its data type `T`; compiled code reaches it
+/// through `VMContext::STORE`.
+pub struct StoreOpaque {
+    pub(crate) id: u64,
+    pub(crate) engine: Engine,
+    pub(crate) limits: Box<VMRuntimeLimits>,
+    pub(crate) instances: Vec<Box<InstanceData>>,
+    pub(crate) funcs: Vec<FuncData>,
+    pub(crate) memories: Vec<Box<VmMemory>>,
+    pub(crate) tables: Vec<Box<VmTable>>,
+    pub(crate) globals: Vec<GlobalData>,
+    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// `VMFuncRef` address to index in `funcs`, filled as funcrefs cross into the API.
+    pub(crate) funcref_map: HashMap<usize, usize>,
+    pub(crate) pending_error: Option<PendingError>,
+    pub(crate) pending_trap: Option<crate::Trap>,
+}
+
+// SAFETY: every raw pointer a store holds points into memory the store itself owns (its
+// instances' contexts, memories, tables, globals) or into engine-owned code; nothing is tied to
+// the thread that made it, so moving the store moves all of it.
+unsafe impl Send for StoreOpaque {}
+// SAFETY: `&StoreOpaque` gives only read access to the same owned data.
+unsafe impl Sync for StoreOpaque {}
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+#[repr(C)]
+pub(crate) struct StoreInner<T> {
+    /// First field, so that a `*mut StoreOpaque` from compiled code casts to the whole.
+    pub(crate) opaque: StoreOpaque,
+    pub(crate) data: T,
+}
+
+/// A collection of wasm objects and the host data `T` that host functions see.
+/// `Send` when `T` is.
+pub struct Store<T> {
+    pub(crate) inner: Box<StoreInner<T>>,
+}
+
+impl<T> Store<T> {
+    /// A new store in `engine` holding `data`.
+    pub fn new(engine: &Engine, data: T) -> Self {
+        let opaque = StoreOpaque {
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            engine: engine.clone(),
+            limits: Box::default(),
+            instances: Vec::new(),
+            funcs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            externrefs: Vec::new(),
+            funcref_map: HashMap::new(),
+            pending_error: None,
+            pending_trap: None,
+        };
+        Store {
+            inner: Box::new(StoreInner { opaque, data }),
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.opaque.engine
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.inner.data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data
+    }
+
+    /// Consumes the store, returning its host data.
+    pub fn into_data(self) -> T {
+        let inner = *self.inner;
+        let StoreInner { opaque, data } = inner;
+        drop(opaque);
+        data
+    }
+}
+
+impl<T> std::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("id", &self.inner.opaque.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoreOpaque {
+    /// Registers a host value as an externref; its handle is never 0 (0 is null).
+    pub(crate) fn add_externref(&mut self, value: Box<dyn Any + Send + Sync>) -> u64 {
+        self.externrefs.push(value);
+        self.externrefs.len() as u64
+    }
+}
+
+/// A shared borrow of a store.
+pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
+
+/// An exclusive borrow of a store.
+pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
+
+impl<T> StoreContext<'_, T> {
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.0.opaque.engine
+    }
+}
+
+impl<T> StoreContextMut<'_, T> {
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.0.data
+    }
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.0.opaque.engine
+    }
+}
+
+/// Anything that gives shared access to a store.
+pub trait AsContext {
+    /// The store's host data type.
+    type Data;
+    /// The borrow.
+    fn as_context(&self) -> StoreContext<'_, Self::Data>;
+}
+
+/// Anything that gives exclusive access to a store.
+pub trait AsContextMut: AsContext {
+    /// The borrow.
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(&self.inner)
+    }
+}
+impl<T> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(&mut self.inner)
+    }
+}
+impl<T> AsContext for StoreContext<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+impl<T> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+impl<T> AsContextMut for StoreContextMut<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.0)
+    }
+}
+impl<S: AsContext + ?Sized> AsContext for &S {
+    type Data = S::Data;
+    fn as_context(&self) -> StoreContext<'_, S::Data> {
+        S::as_context(self)
+    }
+}
+impl<S: AsContext + ?Sized> AsContext for &mut S {
+    type Data = S::Data;
+    fn as_context(&self) -> StoreContext<'_, S::Data> {
+        S::as_context(self)
+    }
+}
+impl<S: AsContextMut + ?Sized> AsContextMut for &mut S {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, S::Data> {
+        S::as_context_mut(self)
+    }
+}
+
+/// A typed handle to an object owned by a store: the store's id and the object's index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Stored {
+    pub(crate) store_id: u64,
+    pub(crate) index: usize,
+}
+
+impl Stored {
+    pub(crate) fn new(store: &StoreOpaque, index: usize) -> Self {
+        Self {
+            store_id: store.id,
+            index,
+        }
+    }
+
+    /// Panics when used with another store: a programming error, as in Wasmtime.
+    pub(crate) fn check(&self, store: &StoreOpaque) -> usize {
+        assert_eq!(
+            self.store_id, store.id,
+            "object used with the wrong store"
+        );
+        self.index
+    }
+
+    pub(crate) fn belongs_to(&self, store: &StoreOpaque) -> bool {
+        self.store_id == store.id
+    }
+}
+
+impl<'a, T> From<&'a Store<T>> for StoreContext<'a, T> {
+    fn from(s: &'a Store<T>) -> Self {
+        StoreContext(&s.inner)
+    }
+}
+impl<'a, T> From<&'a mut Store<T>> for StoreContext<'a, T> {
+    fn from(s: &'a mut Store<T>) -> Self {
+        StoreContext(&s.inner)
+    }
+}
+impl<'a, T> From<StoreContextMut<'a, T>> for StoreContext<'a, T> {
+    fn from(s: StoreContextMut<'a, T>) -> Self {
+        StoreContext(s.0)
+    }
+}
+impl<'a, 'b: 'a, T> From<&'a StoreContextMut<'b, T>> for StoreContext<'a, T> {
+    fn from(s: &'a StoreContextMut<'b, T>) -> Self {
+        StoreContext(s.0)
+    }
+}
+impl<'a, T> From<&'a mut Store<T>> for StoreContextMut<'a, T> {
+    fn from(s: &'a mut Store<T>) -> Self {
+        StoreContextMut(&mut s.inner)
+    }
+}

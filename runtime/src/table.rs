@@ -1,0 +1,83 @@
+//! `Table`: a table of references owned by a store.
+
+use crate::store::{AsContext, AsContextMut, Stored};
+use crate::types::TableType;
+use crate::values::Ref;
+use crate::vm::table::VmTable;
+use anyhow::{anyhow, bail, Result};
+
+/// A table of funcrefs or externrefs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Table(pub(crate) Stored);
+
+fn check_ref(ty: &TableType, init: &Ref) -> Result<()> {
+    if *ty.element().heap_type() != init.heap_type() {
+        bail!("value does not match the table's element type {}", ty.element());
+    }
+    Ok(())
+}
+
+impl Table {
+    /// A new table of `ty` with every element set to `init`.
+    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Ref) -> Result<Table> {
+        check_ref(&ty, &init)?;
+        let ctx = store.as_context_mut();
+        let opaque = &mut ctx.0.opaque;
+        let word = init.to_word(opaque)?;
+        let table = VmTable::new(&ty.to_wasm(), word)?;
+        opaque.tables.push(Box::new(table));
+        Ok(Table(Stored::new(opaque, opaque.tables.len() - 1)))
+    }
+
+    /// The type, with the current size as its minimum.
+    pub fn ty(&self, store: impl AsContext) -> TableType {
+        let store = store.as_context();
+        let vm = &store.0.opaque.tables[self.0.check(&store.0.opaque)];
+        let mut t = vm.ty;
+        t.minimum = vm.size();
+        TableType::from_wasm(&t)
+    }
+
+    /// Number of elements.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        let store = store.as_context();
+        store.0.opaque.tables[self.0.check(&store.0.opaque)].size()
+    }
+
+    /// Element `index`, or `None` when out of bounds.
+    pub fn get(&self, mut store: impl AsContextMut, index: u64) -> Option<Ref> {
+        let ctx = store.as_context_mut();
+        let opaque = &mut ctx.0.opaque;
+        let vm = &opaque.tables[self.0.check(opaque)];
+        let word = *vm.elements().get(usize::try_from(index).ok()?)?;
+        let heap = *TableType::from_wasm(&vm.ty).element().heap_type();
+        Some(Ref::from_word(opaque, heap, word))
+    }
+
+    /// Sets element `index`.
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Ref) -> Result<()> {
+        let ctx = store.as_context_mut();
+        let opaque = &mut ctx.0.opaque;
+        let i = self.0.check(opaque);
+        check_ref(&TableType::from_wasm(&opaque.tables[i].ty), &val)?;
+        let word = val.to_word(opaque)?;
+        let slot = usize::try_from(index)
+            .ok()
+            .and_then(|idx| opaque.tables[i].elements_mut().get_mut(idx))
+            .ok_or_else(|| anyhow!("table element index out of bounds"))?;
+        *slot = word;
+        Ok(())
+    }
+
+    /// Grows by `delta` elements set to `init`, returning the old size.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Ref) -> Result<u64> {
+        let ctx = store.as_context_mut();
+        let opaque = &mut ctx.0.opaque;
+        let i = self.0.check(opaque);
+        check_ref(&TableType::from_wasm(&opaque.tables[i].ty), &init)?;
+        let word = init.to_word(opaque)?;
+        opaque.tables[i]
+            .grow(delta, word)
+            .ok_or_else(|| anyhow!("failed to grow table by `{delta}`"))
+    }
+}

@@ -1,0 +1,145 @@
+//! Traps: why wasm stopped, and where.
+
+use std::fmt;
+use wasmjit_compiler::{trap_codes, TrapCode};
+
+/// Why wasm code trapped. Errors returned by calls downcast to this type.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Trap {
+    /// The call stack was exhausted.
+    StackOverflow,
+    /// A linear memory access was out of bounds.
+    MemoryOutOfBounds,
+    /// A misaligned atomic access.
+    HeapMisaligned,
+    /// A table access was out of bounds.
+    TableOutOfBounds,
+    /// `call_indirect` through a null element.
+    IndirectCallToNull,
+    /// `call_indirect` to a function of another type.
+    BadSignature,
+    /// Integer overflow in division or conversion.
+    IntegerOverflow,
+    /// Integer division by zero.
+    IntegerDivisionByZero,
+    /// Conversion of NaN to an integer.
+    BadConversionToInteger,
+    /// `unreachable` executed.
+    UnreachableCodeReached,
+    /// An epoch deadline passed.
+    Interrupt,
+    /// Fuel ran out.
+    OutOfFuel,
+    /// A null reference was used.
+    NullReference,
+}
+
+impl Trap {
+    pub(crate) fn from_code(code: TrapCode) -> Option<Trap> {
+        Some(match code {
+            TrapCode::STACK_OVERFLOW => Trap::StackOverflow,
+            TrapCode::HEAP_OUT_OF_BOUNDS => Trap::MemoryOutOfBounds,
+            TrapCode::INTEGER_OVERFLOW => Trap::IntegerOverflow,
+            TrapCode::INTEGER_DIVISION_BY_ZERO => Trap::IntegerDivisionByZero,
+            TrapCode::BAD_CONVERSION_TO_INTEGER => Trap::BadConversionToInteger,
+            trap_codes::UNREACHABLE => Trap::UnreachableCodeReached,
+            trap_codes::TABLE_OUT_OF_BOUNDS => Trap::TableOutOfBounds,
+            trap_codes::INDIRECT_CALL_TO_NULL => Trap::IndirectCallToNull,
+            trap_codes::BAD_SIGNATURE => Trap::BadSignature,
+            trap_codes::HEAP_MISALIGNED => Trap::HeapMisaligned,
+            trap_codes::INTERRUPT => Trap::Interrupt,
+            trap_codes::OUT_OF_FUEL => Trap::OutOfFuel,
+            trap_codes::NULL_REFERENCE => Trap::NullReference,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let msg = match self {
+            Trap::StackOverflow => "call stack exhausted",
+            Trap::MemoryOutOfBounds => "out of bounds memory access",
+            Trap::HeapMisaligned => "unaligned atomic",
+            Trap::TableOutOfBounds => "undefined element: out of bounds table access",
+            Trap::IndirectCallToNull => "uninitialized element",
+            Trap::BadSignature => "indirect call type mismatch",
+            Trap::IntegerOverflow => "integer overflow",
+            Trap::IntegerDivisionByZero => "integer divide by zero",
+            Trap::BadConversionToInteger => "invalid conversion to integer",
+            Trap::UnreachableCodeReached => "wasm `unreachable` instruction executed",
+            Trap::Interrupt => "interrupt",
+            Trap::OutOfFuel => "all fuel consumed by WebAssembly",
+            Trap::NullReference => "null reference",
+        };
+        write!(f, "wasm trap: {msg}")
+    }
+}
+
+impl std::error::Error for Trap {}
+
+/// One wasm frame of a backtrace.
+#[derive(Debug, Clone)]
+pub struct FrameInfo {
+    pub(crate) func_index: u32,
+    pub(crate) func_name: Option<String>,
+    pub(crate) module_name: Option<String>,
+    pub(crate) module_offset: Option<usize>,
+}
+
+impl FrameInfo {
+    /// Index of the function in its module.
+    pub fn func_index(&self) -> u32 {
+        self.func_index
+    }
+    /// The function's name from the name section.
+    pub fn func_name(&self) -> Option<&str> {
+        self.func_name.as_deref()
+    }
+    /// The module's name from the name section.
+    pub fn module_name(&self) -> Option<&str> {
+        self.module_name.as_deref()
+    }
+    /// Offset of the instruction in the module's binary.
+    pub fn module_offset(&self) -> Option<usize> {
+        self.module_offset
+    }
+}
+
+/// The wasm frames active when a trap happened, innermost first. Attached as context to trap
+/// errors; `error.downcast_ref::<WasmBacktrace>()` finds it.
+#[derive(Debug, Clone, Default)]
+pub struct WasmBacktrace {
+    pub(crate) frames: Vec<FrameInfo>,
+}
+
+impl WasmBacktrace {
+    /// The frames, innermost first.
+    pub fn frames(&self) -> &[FrameInfo] {
+        &self.frames
+    }
+}
+
+impl fmt::Display for WasmBacktrace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "error while executing at wasm backtrace:")?;
+        for (i, frame) in self.frames.iter().enumerate() {
+            write!(f, "  {i:>3}: ")?;
+            if let Some(off) = frame.module_offset {
+                write!(f, "{off:#8x} - ")?;
+            }
+            if let Some(m) = &frame.module_name {
+                write!(f, "{m}!")?;
+            }
+            match &frame.func_name {
+                Some(name) => write!(f, "{name}")?,
+                None => write!(f, "<wasm function {}>", frame.func_index)?,
+            }
+            if i + 1 < self.frames.len() {
+                writeln!(f)?;
+            }
+        }
+        Ok(())
+    }
+}

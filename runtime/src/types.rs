@@ -1,0 +1,503 @@
+//! Public type descriptions: values, functions, memories, tables, globals, imports, exports.
+
+use std::fmt;
+use wasmjit_compiler as c;
+
+/// What a reference points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    /// Functions.
+    Func,
+    /// Host values.
+    Extern,
+}
+
+/// A reference type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RefType {
+    nullable: bool,
+    heap_type: HeapType,
+}
+
+impl RefType {
+    /// `funcref`.
+    pub const FUNCREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::Func,
+    };
+    /// `externref`.
+    pub const EXTERNREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::Extern,
+    };
+
+    /// A reference type.
+    pub fn new(nullable: bool, heap_type: HeapType) -> Self {
+        Self {
+            nullable,
+            heap_type,
+        }
+    }
+    /// Whether null is a value of this type.
+    pub fn is_nullable(&self) -> bool {
+        self.nullable
+    }
+    /// What it points to.
+    pub fn heap_type(&self) -> &HeapType {
+        &self.heap_type
+    }
+}
+
+impl fmt::Display for RefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.heap_type {
+            HeapType::Func => f.write_str("funcref"),
+            HeapType::Extern => f.write_str("externref"),
+        }
+    }
+}
+
+/// The type of a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValType {
+    /// 32-bit integer.
+    I32,
+    /// 64-bit integer.
+    I64,
+    /// 32-bit float.
+    F32,
+    /// 64-bit float.
+    F64,
+    /// 128-bit vector.
+    V128,
+    /// A reference.
+    Ref(RefType),
+}
+
+impl ValType {
+    /// `funcref`.
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    /// `externref`.
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+
+    /// Whether this is i32, i64, f32 or f64.
+    pub fn is_num(&self) -> bool {
+        matches!(self, ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64)
+    }
+    /// Whether this is a reference type.
+    pub fn is_ref(&self) -> bool {
+        matches!(self, ValType::Ref(_))
+    }
+    /// The reference type, if this is one.
+    pub fn as_ref(&self) -> Option<&RefType> {
+        match self {
+            ValType::Ref(r) => Some(r),
+            _ => None,
+        }
+    }
+    /// Whether values of `self` may be used where `other` is expected.
+    pub fn matches(&self, other: &ValType) -> bool {
+        self == other
+    }
+
+    pub(crate) fn from_wasm(t: c::WasmType) -> Self {
+        match t {
+            c::WasmType::I32 => ValType::I32,
+            c::WasmType::I64 => ValType::I64,
+            c::WasmType::F32 => ValType::F32,
+            c::WasmType::F64 => ValType::F64,
+            c::WasmType::V128 => ValType::V128,
+            c::WasmType::FuncRef => ValType::FUNCREF,
+            c::WasmType::ExternRef => ValType::EXTERNREF,
+        }
+    }
+
+    pub(crate) fn to_wasm(self) -> c::WasmType {
+        match self {
+            ValType::I32 => c::WasmType::I32,
+            ValType::I64 => c::WasmType::I64,
+            ValType::F32 => c::WasmType::F32,
+            ValType::F64 => c::WasmType::F64,
+            ValType::V128 => c::WasmType::V128,
+            ValType::Ref(r) => match r.heap_type {
+                HeapType::Func => c::WasmType::FuncRef,
+                HeapType::Extern => c::WasmType::ExternRef,
+            },
+        }
+    }
+}
+
+impl fmt::Display for ValType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ValType::I32 => f.write_str("i32"),
+            ValType::I64 => f.write_str("i64"),
+            ValType::F32 => f.write_str("f32"),
+            ValType::F64 => f.write_str("f64"),
+            ValType::V128 => f.write_str("v128"),
+            ValType::Ref(r) => r.fmt(f),
+        }
+    }
+}
+
+/// The type of a function.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FuncType {
+    pub(crate) inner: c::FuncType,
+}
+
+impl FuncType {
+    /// A function type from its parameters and results.
+    pub fn new(
+        params: impl IntoIterator<Item = ValType>,
+        results: impl IntoIterator<Item = ValType>,
+    ) -> Self {
+        Self {
+            inner: c::FuncType {
+                params: params.into_iter().map(ValType::to_wasm).collect(),
+                results: results.into_iter().map(ValType::to_wasm).collect(),
+            },
+        }
+    }
+    /// Parameter types.
+    pub fn params(&self) -> impl ExactSizeIterator<Item = ValType> + '_ {
+        self.inner.params.iter().map(|t| ValType::from_wasm(*t))
+    }
+    /// Result types.
+    pub fn results(&self) -> impl ExactSizeIterator<Item = ValType> + '_ {
+        self.inner.results.iter().map(|t| ValType::from_wasm(*t))
+    }
+    /// Parameter `i`.
+    pub fn param(&self, i: usize) -> Option<ValType> {
+        self.inner.params.get(i).map(|t| ValType::from_wasm(*t))
+    }
+    /// Result `i`.
+    pub fn result(&self, i: usize) -> Option<ValType> {
+        self.inner.results.get(i).map(|t| ValType::from_wasm(*t))
+    }
+    pub(crate) fn from_wasm(inner: c::FuncType) -> Self {
+        Self { inner }
+    }
+}
+
+impl fmt::Display for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(func")?;
+        if !self.inner.params.is_empty() {
+            f.write_str(" (param")?;
+            for p in self.params() {
+                write!(f, " {p}")?;
+            }
+            f.write_str(")")?;
+        }
+        if !self.inner.results.is_empty() {
+            f.write_str(" (result")?;
+            for r in self.results() {
+                write!(f, " {r}")?;
+            }
+            f.write_str(")")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// Whether a global may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mutability {
+    /// Immutable.
+    Const,
+    /// Mutable.
+    Var,
+}
+
+/// The type of a global.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GlobalType {
+    content: ValType,
+    mutability: Mutability,
+}
+
+impl GlobalType {
+    /// A global type.
+    pub fn new(content: ValType, mutability: Mutability) -> Self {
+        Self {
+            content,
+            mutability,
+        }
+    }
+    /// Value type.
+    pub fn content(&self) -> &ValType {
+        &self.content
+    }
+    /// Mutability.
+    pub fn mutability(&self) -> Mutability {
+        self.mutability
+    }
+    pub(crate) fn from_wasm(t: &c::GlobalType) -> Self {
+        Self::new(
+            ValType::from_wasm(t.content),
+            if t.mutable {
+                Mutability::Var
+            } else {
+                Mutability::Const
+            },
+        )
+    }
+    pub(crate) fn to_wasm(&self) -> c::GlobalType {
+        c::GlobalType {
+            content: self.content.to_wasm(),
+            mutable: self.mutability == Mutability::Var,
+        }
+    }
+}
+
+/// The type of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TableType {
+    element: RefType,
+    minimum: u64,
+    maximum: Option<u64>,
+    table64: bool,
+}
+
+impl TableType {
+    /// A table type with 32-bit indices.
+    pub fn new(element: RefType, min: u32, max: Option<u32>) -> Self {
+        Self {
+            element,
+            minimum: min.into(),
+            maximum: max.map(Into::into),
+            table64: false,
+        }
+    }
+    /// Element type.
+    pub fn element(&self) -> &RefType {
+        &self.element
+    }
+    /// Minimum number of elements.
+    pub fn minimum(&self) -> u64 {
+        self.minimum
+    }
+    /// Maximum number of elements.
+    pub fn maximum(&self) -> Option<u64> {
+        self.maximum
+    }
+    /// Whether indices are 64-bit.
+    pub fn is_64(&self) -> bool {
+        self.table64
+    }
+    pub(crate) fn from_wasm(t: &c::TableType) -> Self {
+        let element = match t.element {
+            c::WasmType::ExternRef => RefType::EXTERNREF,
+            _ => RefType::FUNCREF,
+        };
+        Self {
+            element,
+            minimum: t.minimum,
+            maximum: t.maximum,
+            table64: t.table64,
+        }
+    }
+    pub(crate) fn to_wasm(&self) -> c::TableType {
+        c::TableType {
+            element: ValType::Ref(self.element).to_wasm(),
+            minimum: self.minimum,
+            maximum: self.maximum,
+            table64: self.table64,
+        }
+    }
+}
+
+/// The type of a linear memory (sizes in 64 KiB pages).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MemoryType {
+    minimum: u64,
+    maximum: Option<u64>,
+    memory64: bool,
+    shared: bool,
+}
+
+impl MemoryType {
+    /// A 32-bit memory type.
+    pub fn new(minimum: u32, maximum: Option<u32>) -> Self {
+        Self {
+            minimum: minimum.into(),
+            maximum: maximum.map(Into::into),
+            memory64: false,
+            shared: false,
+        }
+    }
+    /// A 64-bit memory type.
+    pub fn new64(minimum: u64, maximum: Option<u64>) -> Self {
+        Self {
+            minimum,
+            maximum,
+            memory64: true,
+            shared: false,
+        }
+    }
+    /// Minimum pages.
+    pub fn minimum(&self) -> u64 {
+        self.minimum
+    }
+    /// Maximum pages.
+    pub fn maximum(&self) -> Option<u64> {
+        self.maximum
+    }
+    /// Whether indices are 64-bit.
+    pub fn is_64(&self) -> bool {
+        self.memory64
+    }
+    /// Whether the memory is shared between threads.
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+    /// Page size in bytes.
+    pub fn page_size(&self) -> u64 {
+        crate::vm::memory::WASM_PAGE_SIZE as u64
+    }
+    pub(crate) fn from_wasm(t: &c::MemoryType) -> Self {
+        Self {
+            minimum: t.minimum,
+            maximum: t.maximum,
+            memory64: t.memory64,
+            shared: t.shared,
+        }
+    }
+    pub(crate) fn to_wasm(&self) -> c::MemoryType {
+        c::MemoryType {
+            minimum: self.minimum,
+            maximum: self.maximum,
+            memory64: self.memory64,
+            shared: self.shared,
+        }
+    }
+}
+
+/// The type of an import or export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternType {
+    /// A function.
+    Func(FuncType),
+    /// A global.
+    Global(GlobalType),
+    /// A table.
+    Table(TableType),
+    /// A memory.
+    Memory(MemoryType),
+}
+
+impl ExternType {
+    /// The function type, if this is one.
+    pub fn func(&self) -> Option<&FuncType> {
+        match self {
+            ExternType::Func(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The global type, if this is one.
+    pub fn global(&self) -> Option<&GlobalType> {
+        match self {
+            ExternType::Global(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The table type, if this is one.
+    pub fn table(&self) -> Option<&TableType> {
+        match self {
+            ExternType::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The memory type, if this is one.
+    pub fn memory(&self) -> Option<&MemoryType> {
+        match self {
+            ExternType::Memory(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The function type, or a panic.
+    pub fn unwrap_func(&self) -> &FuncType {
+        self.func().expect("not a function type")
+    }
+    /// The global type, or a panic.
+    pub fn unwrap_global(&self) -> &GlobalType {
+        self.global().expect("not a global type")
+    }
+    /// The table type, or a panic.
+    pub fn unwrap_table(&self) -> &TableType {
+        self.table().expect("not a table type")
+    }
+    /// The memory type, or a panic.
+    pub fn unwrap_memory(&self) -> &MemoryType {
+        self.memory().expect("not a memory type")
+    }
+}
+
+impl From<FuncType> for ExternType {
+    fn from(t: FuncType) -> Self {
+        ExternType::Func(t)
+    }
+}
+impl From<GlobalType> for ExternType {
+    fn from(t: GlobalType) -> Self {
+        ExternType::Global(t)
+    }
+}
+impl From<TableType> for ExternType {
+    fn from(t: TableType) -> Self {
+        ExternType::Table(t)
+    }
+}
+impl From<MemoryType> for ExternType {
+    fn from(t: MemoryType) -> Self {
+        ExternType::Memory(t)
+    }
+}
+
+/// One import of a module.
+#[derive(Debug, Clone)]
+pub struct ImportType<'a> {
+    module: &'a str,
+    name: &'a str,
+    ty: ExternType,
+}
+
+impl<'a> ImportType<'a> {
+    pub(crate) fn new(module: &'a str, name: &'a str, ty: ExternType) -> Self {
+        Self { module, name, ty }
+    }
+    /// Module name.
+    pub fn module(&self) -> &'a str {
+        self.module
+    }
+    /// Field name.
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+    /// Expected type.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+/// One export of a module.
+#[derive(Debug, Clone)]
+pub struct ExportType<'a> {
+    name: &'a str,
+    ty: ExternType,
+}
+
+impl<'a> ExportType<'a> {
+    pub(crate) fn new(name: &'a str, ty: ExternType) -> Self {
+        Self { name, ty }
+    }
+    /// Export name.
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+    /// Type.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}

@@ -1,0 +1,326 @@
+//! Values crossing between the host and wasm.
+
+use crate::externref::ExternRef;
+use crate::func::Func;
+use crate::store::StoreOpaque;
+use crate::types::{HeapType, ValType};
+use crate::vm::vmcontext::ValRaw;
+use anyhow::{bail, Result};
+
+/// A 128-bit vector value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct V128(u128);
+
+impl V128 {
+    /// The bits as an integer.
+    pub fn as_u128(&self) -> u128 {
+        self.0
+    }
+}
+
+impl From<u128> for V128 {
+    fn from(v: u128) -> Self {
+        V128(v)
+    }
+}
+
+impl From<V128> for u128 {
+    fn from(v: V128) -> u128 {
+        v.0
+    }
+}
+
+/// A reference value.
+#[derive(Debug, Clone, Copy)]
+pub enum Ref {
+    /// A function reference (or null).
+    Func(Option<Func>),
+    /// An external reference (or null).
+    Extern(Option<ExternRef>),
+}
+
+impl Ref {
+    /// Whether this is a null reference.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Ref::Func(None) | Ref::Extern(None))
+    }
+    /// The function, if this is a non-null funcref.
+    pub fn as_func(&self) -> Option<Option<&Func>> {
+        match self {
+            Ref::Func(f) => Some(f.as_ref()),
+            Ref::Extern(_) => None,
+        }
+    }
+    /// The externref, if this is an externref.
+    pub fn as_extern(&self) -> Option<Option<&ExternRef>> {
+        match self {
+            Ref::Extern(e) => Some(e.as_ref()),
+            Ref::Func(_) => None,
+        }
+    }
+    pub(crate) fn heap_type(&self) -> HeapType {
+        match self {
+            Ref::Func(_) => HeapType::Func,
+            Ref::Extern(_) => HeapType::Extern,
+        }
+    }
+    pub(crate) fn to_word(self, store: &StoreOpaque) -> Result<u64> {
+        Val::from(self).to_raw(store).map(|r| r.get_reference())
+    }
+    pub(crate) fn from_word(store: &mut StoreOpaque, heap: HeapType, word: u64) -> Ref {
+        match heap {
+            HeapType::Func => Ref::Func(Func::from_funcref_word(store, word)),
+            HeapType::Extern => Ref::Extern(ExternRef::from_word(store, word)),
+        }
+    }
+}
+
+impl From<Func> for Ref {
+    fn from(f: Func) -> Ref {
+        Ref::Func(Some(f))
+    }
+}
+impl From<Option<Func>> for Ref {
+    fn from(f: Option<Func>) -> Ref {
+        Ref::Func(f)
+    }
+}
+impl From<ExternRef> for Ref {
+    fn from(e: ExternRef) -> Ref {
+        Ref::Extern(Some(e))
+    }
+}
+impl From<Option<ExternRef>> for Ref {
+    fn from(e: Option<ExternRef>) -> Ref {
+        Ref::Extern(e)
+    }
+}
+
+/// A wasm value.
+#[derive(Debug, Clone, Copy)]
+pub enum Val {
+    /// 32-bit integer.
+    I32(i32),
+    /// 64-bit integer.
+    I64(i64),
+    /// 32-bit float, as its bits.
+    F32(u32),
+    /// 64-bit float, as its bits.
+    F64(u64),
+    /// 128-bit vector.
+    V128(V128),
+    /// A function reference.
+    FuncRef(Option<Func>),
+    /// An external reference.
+    ExternRef(Option<ExternRef>),
+}
+
+impl Val {
+    /// The null reference of a reference type, or zero of a numeric type.
+    pub fn default_for_ty(ty: &ValType) -> Option<Val> {
+        Some(match ty {
+            ValType::I32 => Val::I32(0),
+            ValType::I64 => Val::I64(0),
+            ValType::F32 => Val::F32(0),
+            ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(V128(0)),
+            ValType::Ref(r) => match r.heap_type() {
+                HeapType::Func => Val::FuncRef(None),
+                HeapType::Extern => Val::ExternRef(None),
+            },
+        })
+    }
+
+    /// A null funcref.
+    pub fn null_func_ref() -> Val {
+        Val::FuncRef(None)
+    }
+
+    /// A null externref.
+    pub fn null_extern_ref() -> Val {
+        Val::ExternRef(None)
+    }
+
+    /// The value's type.
+    pub fn ty(&self, _store: impl crate::AsContext) -> ValType {
+        self.static_ty()
+    }
+
+    pub(crate) fn static_ty(&self) -> ValType {
+        match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
+        }
+    }
+
+    /// Whether the value is of type `ty`.
+    pub fn matches_ty(&self, _store: impl crate::AsContext, ty: &ValType) -> Result<bool> {
+        Ok(self.static_ty() == *ty)
+    }
+
+    /// The `i32`, if this is one.
+    pub fn i32(&self) -> Option<i32> {
+        match self {
+            Val::I32(v) => Some(*v),
+            _ => None,
+        }
+    }
+    /// The `i64`, if this is one.
+    pub fn i64(&self) -> Option<i64> {
+        match self {
+            Val::I64(v) => Some(*v),
+            _ => None,
+        }
+    }
+    /// The `f32`, if this is one.
+    pub fn f32(&self) -> Option<f32> {
+        match self {
+            Val::F32(v) => Some(f32::from_bits(*v)),
+            _ => None,
+        }
+    }
+    /// The `f64`, if this is one.
+    pub fn f64(&self) -> Option<f64> {
+        match self {
+            Val::F64(v) => Some(f64::from_bits(*v)),
+            _ => None,
+        }
+    }
+    /// The `v128`, if this is one.
+    pub fn v128(&self) -> Option<V128> {
+        match self {
+            Val::V128(v) => Some(*v),
+            _ => None,
+        }
+    }
+    /// The funcref, if this is one.
+    pub fn funcref(&self) -> Option<Option<&Func>> {
+        match self {
+            Val::FuncRef(f) => Some(f.as_ref()),
+            _ => None,
+        }
+    }
+    /// The externref, if this is one.
+    pub fn externref(&self) -> Option<Option<&ExternRef>> {
+        match self {
+            Val::ExternRef(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+    /// The `i32`, or a panic.
+    pub fn unwrap_i32(&self) -> i32 {
+        self.i32().expect("expected i32")
+    }
+    /// The `i64`, or a panic.
+    pub fn unwrap_i64(&self) -> i64 {
+        self.i64().expect("expected i64")
+    }
+    /// The `f32`, or a panic.
+    pub fn unwrap_f32(&self) -> f32 {
+        self.f32().expect("expected f32")
+    }
+    /// The `f64`, or a panic.
+    pub fn unwrap_f64(&self) -> f64 {
+        self.f64().expect("expected f64")
+    }
+
+    /// Encodes the value for compiled code; errors for objects of another store.
+    pub(crate) fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
+        Ok(match self {
+            Val::I32(v) => ValRaw::i32(v),
+            Val::I64(v) => ValRaw::i64(v),
+            Val::F32(v) => ValRaw::f32(v),
+            Val::F64(v) => ValRaw::f64(v),
+            Val::V128(v) => ValRaw::u128(v.0),
+            Val::FuncRef(None) | Val::ExternRef(None) => ValRaw::reference(0),
+            Val::FuncRef(Some(f)) => {
+                if !f.0.belongs_to(store) {
+                    bail!("function used with the wrong store");
+                }
+                ValRaw::reference(store.funcs[f.0.index].funcref as u64)
+            }
+            Val::ExternRef(Some(e)) => {
+                if !e.0.belongs_to(store) {
+                    bail!("externref used with the wrong store");
+                }
+                ValRaw::reference(e.0.index as u64 + 1)
+            }
+        })
+    }
+
+    /// Decodes a value of type `ty` produced by compiled code.
+    pub(crate) fn from_raw(store: &mut StoreOpaque, raw: ValRaw, ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(raw.get_i32()),
+            ValType::I64 => Val::I64(raw.get_i64()),
+            ValType::F32 => Val::F32(raw.get_f32()),
+            ValType::F64 => Val::F64(raw.get_f64()),
+            ValType::V128 => Val::V128(V128(raw.get_u128())),
+            ValType::Ref(r) => match r.heap_type() {
+                HeapType::Func => Val::FuncRef(Func::from_funcref_word(store, raw.get_reference())),
+                HeapType::Extern => {
+                    Val::ExternRef(ExternRef::from_word(store, raw.get_reference()))
+                }
+            },
+        }
+    }
+}
+
+impl From<i32> for Val {
+    fn from(v: i32) -> Val {
+        Val::I32(v)
+    }
+}
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::I64(v)
+    }
+}
+impl From<f32> for Val {
+    fn from(v: f32) -> Val {
+        Val::F32(v.to_bits())
+    }
+}
+impl From<f64> for Val {
+    fn from(v: f64) -> Val {
+        Val::F64(v.to_bits())
+    }
+}
+impl From<V128> for Val {
+    fn from(v: V128) -> Val {
+        Val::V128(v)
+    }
+}
+impl From<Func> for Val {
+    fn from(f: Func) -> Val {
+        Val::FuncRef(Some(f))
+    }
+}
+impl From<Option<Func>> for Val {
+    fn from(f: Option<Func>) -> Val {
+        Val::FuncRef(f)
+    }
+}
+impl From<ExternRef> for Val {
+    fn from(e: ExternRef) -> Val {
+        Val::ExternRef(Some(e))
+    }
+}
+impl From<Option<ExternRef>> for Val {
+    fn from(e: Option<ExternRef>) -> Val {
+        Val::ExternRef(e)
+    }
+}
+impl From<Ref> for Val {
+    fn from(r: Ref) -> Val {
+        match r {
+            Ref::Func(f) => Val::FuncRef(f),
+            Ref::Extern(e) => Val::ExternRef(e),
+        }
+    }
+}

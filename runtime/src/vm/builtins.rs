@@ -1,0 +1,277 @@
+//! The runtime functions compiled code calls through `VMContext::BUILTINS`
+//! (see `wasmjit_compiler::builtins` for the table and signatures).
+//!
+//! A builtin that fails records its trap in the store and returns 0; the compiled code then
+//! traps with `BUILTIN_TRAP`. A builtin must never unwind into compiled code: each body runs
+//! under `catch_unwind`, and a panic there (a runtime bug) aborts with a message.
+
+use crate::store::StoreOpaque;
+use crate::vm::instance::{instance_of, store_of, InstanceData};
+use crate::Trap;
+
+/// The table of builtins, in `wasmjit_compiler::builtins::Builtin` order.
+#[repr(C)]
+pub(crate) struct BuiltinTable {
+    memory_grow: unsafe extern "C" fn(*mut u8, u32, u64) -> u64,
+    memory_fill: unsafe extern "C" fn(*mut u8, u32, u64, u32, u64) -> u32,
+    memory_copy: unsafe extern "C" fn(*mut u8, u32, u64, u32, u64, u64) -> u32,
+    memory_init: unsafe extern "C" fn(*mut u8, u32, u32, u64, u32, u32) -> u32,
+    data_drop: unsafe extern "C" fn(*mut u8, u32),
+    table_grow: unsafe extern "C" fn(*mut u8, u32, u64, u64) -> u64,
+    table_fill: unsafe extern "C" fn(*mut u8, u32, u64, u64, u64) -> u32,
+    table_copy: unsafe extern "C" fn(*mut u8, u32, u32, u64, u64, u64) -> u32,
+    table_init: unsafe extern "C" fn(*mut u8, u32, u32, u64, u32, u32) -> u32,
+    elem_drop: unsafe extern "C" fn(*mut u8, u32),
+    out_of_fuel: unsafe extern "C" fn(*mut u8) -> u32,
+    new_epoch: unsafe extern "C" fn(*mut u8) -> u32,
+}
+
+/// The one builtin table every `VMContext` points to.
+pub(crate) static BUILTINS: BuiltinTable = BuiltinTable {
+    memory_grow,
+    memory_fill,
+    memory_copy,
+    memory_init,
+    data_drop,
+    table_grow,
+    table_fill,
+    table_copy,
+    table_init,
+    elem_drop,
+    out_of_fuel,
+    new_epoch,
+};
+
+const _: () = assert!(
+    std::mem::size_of::<BuiltinTable>() == wasmjit_compiler::builtins::Builtin::COUNT * 8
+);
+
+/// Runs a builtin body with its instance and store; aborts on panic rather than unwinding
+/// into compiled code.
+///
+/// # Safety
+/// `vmctx` must be the context of a live instance whose store is not otherwise borrowed.
+unsafe fn with_instance<R>(
+    vmctx: *mut u8,
+    f: impl FnOnce(&mut StoreOpaque, &mut InstanceData) -> R,
+) -> R {
+    let run = std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the caller passes a live vmctx; compiled code is the only user of the store
+        // while it runs, and it is suspended in this call.
+        let (store, inst) = unsafe { (store_of(vmctx), instance_of(vmctx)) };
+        f(store, inst)
+    });
+    match std::panic::catch_unwind(run) {
+        Ok(r) => r,
+        Err(_) => {
+            eprintln!("wasmjit: internal error: a runtime builtin panicked");
+            std::process::abort();
+        }
+    }
+}
+
+fn fail(store: &mut StoreOpaque, trap: Trap) -> u32 {
+    store.pending_trap = Some(trap);
+    0
+}
+
+fn in_bounds(start: u64, len: u64, size: u64) -> bool {
+    start.checked_add(len).is_some_and(|end| end <= size)
+}
+
+unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, |store, inst| {
+            let mi = inst.memories[mem as usize];
+            store.memories[mi].grow(delta).unwrap_or(u64::MAX)
+        })
+    }
+}
+
+unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, byte: u32, len: u64) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, |store, inst| {
+            let data = store.memories[inst.memories[mem as usize]].data_mut();
+            if !in_bounds(dst, len, data.len() as u64) {
+                return fail(store, Trap::MemoryOutOfBounds);
+            }
+            data[dst as usize..(dst + len) as usize].fill(byte as u8);
+            1
+        })
+    }
+}
+
+unsafe extern "C" fn memory_copy(
+    vmctx: *mut u8,
+    dst_mem: u32,
+    dst: u64,
+    src_mem: u32,
+    src: u64,
+    len: u64,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, |store, inst| {
+            let (di, si) = (
+                inst.memories[dst_mem as usize],
+                inst.memories[src_mem as usize],
+            );
+            let (dlen, slen) = (
+                store.memories[di].byte_size() as u64,
+                store.memories[si].byte_size() as u64,
+            );
+            if !in_bounds(dst, len, dlen) || !in_bounds(src, len, slen) {
+                return fail(store, Trap::MemoryOutOfBounds);
+            }
+            let (dst, src, len) = (dst as usize, src as usize, len as usize);
+            if di == si {
+                store.memories[di].data_mut().copy_within(src..src + len, dst);
+            } else {
+                let from = store.memories[si].def.base;
+                let to = store.memories[di].data_mut();
+                // SAFETY: `src..src + len` was checked against the source memory's length, and
+                // distinct memories never overlap.
+                let from = std::slice::from_raw_parts(from.add(src), len);
+                to[dst..dst + len].copy_from_slice(from);
+            }
+            1
+        })
+    }
+}
+
+unsafe extern "C" fn memory_init(
+    vmctx: *mut u8,
+    mem: u32,
+    data: u32,
+    dst: u64,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, |store, inst| {
+            let info = &inst.module.inner.info;
+            let range = if inst.data_dropped[data as usize] {
+                0..0
+            } else {
+                info.data[data as usize].data.clone()
+            };
+            let bytes = &info.wasm[range];
+            let memory = store.memories[inst.memories[mem as usize]].data_mut();
+            if !in_bounds(src.into(), len.into(), bytes.len() as u64)
+                || !in_bounds(dst, len.into(), memory.len() as u64)
+            {
+                return fail(store, Trap::MemoryOutOfBounds);
+            }
+            let (dst, src, len) = (dst as usize, src as usize, len as usize);
+            memory[dst..dst + len].copy_from_slice(&bytes[src..src + len]);
+            1
+        })
+    }
+}
+
+unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, |_, inst| inst.data_dropped[data as usize] = true);
+    }
+}
+
+unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: u64) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, |store, inst| {
+            let ti = inst.tables[table as usize];
+            store.tables[ti].grow(delta, init).unwrap_or(u64::MAX)
+        })
+    }
+}
+
+unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: u64, len: u64) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, |store, inst| {
+            let elems = store.tables[inst.tables[table as usize]].elements_mut();
+            if !in_bounds(dst, len, elems.len() as u64) {
+                return fail(store, Trap::TableOutOfBounds);
+            }
+            elems[dst as usize..(dst + len) as usize].fill(val);
+            1
+        })
+    }
+}
+
+unsafe extern "C" fn table_copy(
+    vmctx: *mut u8,
+    dst_table: u32,
+    src_table: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, |store, inst| {
+            let (di, si) = (
+                inst.tables[dst_table as usize],
+                inst.tables[src_table as usize],
+            );
+            let (dlen, slen) = (store.tables[di].size(), store.tables[si].size());
+            if !in_bounds(dst, len, dlen) || !in_bounds(src, len, slen) {
+                return fail(store, Trap::TableOutOfBounds);
+            }
+            let (dst, src, len) = (dst as usize, src as usize, len as usize);
+            if di == si {
+                store.tables[di].elements_mut().copy_within(src..src + len, dst);
+            } else {
+                let from = store.tables[si].elements()[src..src + len].to_vec();
+                store.tables[di].elements_mut()[dst..dst + len].copy_from_slice(&from);
+            }
+            1
+        })
+    }
+}
+
+unsafe extern "C" fn table_init(
+    vmctx: *mut u8,
+    table: u32,
+    elem: u32,
+    dst: u64,
+    src: u32,
+    len: u32,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, |store, inst| {
+            let items = &inst.elems[elem as usize];
+            let elems = store.tables[inst.tables[table as usize]].elements_mut();
+            if !in_bounds(src.into(), len.into(), items.len() as u64)
+                || !in_bounds(dst, len.into(), elems.len() as u64)
+            {
+                return fail(store, Trap::TableOutOfBounds);
+            }
+            let (dst, src, len) = (dst as usize, src as usize, len as usize);
+            elems[dst..dst + len].copy_from_slice(&items[src..src + len]);
+            1
+        })
+    }
+}
+
+unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, |_, inst| inst.elems[elem as usize] = Vec::new());
+    }
+}
+
+unsafe extern "C" fn out_of_fuel(vmctx: *mut u8) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe { with_instance(vmctx, |store, _| fail(store, Trap::OutOfFuel)) }
+}
+
+unsafe extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe { with_instance(vmctx, |store, _| fail(store, Trap::Interrupt)) }
+}

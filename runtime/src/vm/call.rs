@@ -1,0 +1,133 @@
+//! Entering compiled code from the host: the stack limit, trap catching, and turning a caught
+//! trap into an error with a wasm backtrace.
+
+use crate::store::{PendingError, StoreOpaque};
+use crate::trap::{FrameInfo, WasmBacktrace};
+use crate::vm::code_registry;
+use crate::vm::traphandlers::{catch_traps, TrapRecord};
+use crate::vm::vmcontext::{VMFuncRef, ValRaw};
+use crate::Trap;
+use anyhow::{anyhow, Result};
+use wasmjit_compiler::trap_codes;
+
+/// The array-call entry of a wasm function (see `wasmjit_compiler` docs).
+type ArrayToWasm = unsafe extern "C" fn(*mut u8, *mut u8, *const u8, *mut ValRaw);
+
+/// The array-call entry of a host function.
+pub(crate) type HostArrayCall = unsafe extern "C" fn(*mut u8, *mut u8, *mut ValRaw, usize) -> bool;
+
+/// Calls the wasm function behind `funcref` with `values` as its argument/result buffer.
+///
+/// # Safety
+/// `funcref` must be a wasm function of `store`, and `values` must hold at least
+/// max(params, results) slots with the parameters in place, of the right types.
+pub(crate) unsafe fn invoke_wasm(
+    store: &mut StoreOpaque,
+    funcref: *const VMFuncRef,
+    values: *mut ValRaw,
+) -> Result<()> {
+    // SAFETY: the caller guarantees `funcref` is live.
+    let f = unsafe { *funcref };
+    let limits = &*store.limits;
+    // SAFETY: the limits are only touched by this thread while the store is borrowed.
+    let outermost = unsafe { *limits.stack_limit.get() } == usize::MAX;
+    if outermost {
+        let here = &f as *const VMFuncRef as usize;
+        let limit = here.saturating_sub(store.engine.config().max_wasm_stack);
+        // SAFETY: as above.
+        unsafe { *limits.stack_limit.get() = limit };
+    }
+    // SAFETY: `array_call` of a wasm funcref is an array-to-wasm trampoline with this signature.
+    let entry: ArrayToWasm = unsafe { std::mem::transmute(f.array_call) };
+    let result = {
+        let mut call = || {
+            // SAFETY: the trampoline reads params from and writes results to `values`, which
+            // the caller sized; traps unwind back to `catch_traps`.
+            unsafe { entry(f.vmctx, f.vmctx, f.wasm_call, values) }
+        };
+        // SAFETY: `call` runs compiled code that only leaves through return or a trap.
+        unsafe { catch_traps(&mut call) }
+    };
+    if outermost {
+        // SAFETY: as above.
+        unsafe { *store.limits.stack_limit.get() = usize::MAX };
+    }
+    result.map_err(|record| trap_to_error(store, record))
+}
+
+/// Calls a host function's array entry directly (no wasm in between).
+///
+/// # Safety
+/// `funcref` must be a host function of `store`; `values` sized as for `invoke_wasm`.
+pub(crate) unsafe fn invoke_host(
+    store: &mut StoreOpaque,
+    funcref: *const VMFuncRef,
+    values: *mut ValRaw,
+    len: usize,
+) -> Result<()> {
+    // SAFETY: the caller guarantees `funcref` is live and a host function's.
+    let f = unsafe { *funcref };
+    // SAFETY: `array_call` of a host funcref has the host array signature.
+    let entry: HostArrayCall = unsafe { std::mem::transmute(f.array_call) };
+    // SAFETY: a null caller vmctx means "called from the host".
+    let ok = unsafe { entry(f.vmctx, std::ptr::null_mut(), values, len) };
+    if ok {
+        return Ok(());
+    }
+    match store.pending_error.take() {
+        Some(PendingError::Error(e)) => Err(e),
+        Some(PendingError::Panic(p)) => std::panic::resume_unwind(p),
+        None => Err(anyhow!("host function failed without an error")),
+    }
+}
+
+/// Turns what the trap handler recorded into the error the caller sees.
+fn trap_to_error(store: &mut StoreOpaque, record: TrapRecord) -> anyhow::Error {
+    let code = code_registry::lookup(record.pc).and_then(|c| c.trap_code(record.pc));
+    let backtrace = backtrace(&record);
+    let trap = match code {
+        Some(trap_codes::HOST_ERROR) => match store.pending_error.take() {
+            Some(PendingError::Error(e)) => return e.context(backtrace),
+            Some(PendingError::Panic(p)) => std::panic::resume_unwind(p),
+            None => Trap::UnreachableCodeReached,
+        },
+        Some(trap_codes::BUILTIN_TRAP) => store
+            .pending_trap
+            .take()
+            .unwrap_or(Trap::UnreachableCodeReached),
+        Some(code) => Trap::from_code(code).unwrap_or(Trap::UnreachableCodeReached),
+        None => {
+            // A fault without a trap site: a guard page of a memory or of the stack.
+            let in_memory = record
+                .fault_addr
+                .is_some_and(|a| store.memories.iter().any(|m| m.contains_addr(a)));
+            if in_memory {
+                Trap::MemoryOutOfBounds
+            } else {
+                Trap::StackOverflow
+            }
+        }
+    };
+    anyhow::Error::new(trap).context(backtrace)
+}
+
+fn backtrace(record: &TrapRecord) -> WasmBacktrace {
+    let mut frames = Vec::new();
+    for (i, &pc) in record.backtrace.iter().enumerate() {
+        // Return addresses point after the call; look up the call itself.
+        let lookup_pc = if i == 0 { pc } else { pc - 1 };
+        let Some(info) = code_registry::lookup(lookup_pc).and_then(|c| c.pc_info(lookup_pc))
+        else {
+            continue;
+        };
+        if let Some(func_index) = info.func_index {
+            frames.push(FrameInfo {
+                func_index,
+                func_name: info.func_name,
+                module_name: info.module_name,
+                module_offset: info.wasm_offset.map(|o| o as usize),
+            });
+        }
+    }
+    WasmBacktrace { frames }
+}

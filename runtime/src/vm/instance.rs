@@ -1,0 +1,358 @@
+//! Instantiation: allocating a `VMContext`, linking imports, creating the module's memories,
+//! tables and globals, applying segments.
+
+use crate::externals::Extern;
+use crate::module::Module;
+use crate::store::{GlobalData, StoreOpaque};
+use crate::vm::builtins::BUILTINS;
+use crate::vm::const_eval::{self, ConstEnv};
+use crate::vm::memory::VmMemory;
+use crate::vm::table::VmTable;
+use crate::vm::vmcontext::{VMFuncRef, VMGlobalDefinition};
+use crate::Trap;
+use anyhow::{anyhow, bail, Result};
+use wasmjit_compiler as c;
+use wasmjit_compiler::vmoffsets::vmctx;
+
+/// The runtime side of an instance. Boxed in the store; `VMContext::INSTANCE` points to it.
+pub(crate) struct InstanceData {
+    pub(crate) module: Module,
+    /// Index of this instance in the store.
+    pub(crate) index: usize,
+    /// The `VMContext`, 8-byte words.
+    vmctx: Box<[u64]>,
+    /// Store index of every function (imported ones known up front, defined ones on demand).
+    pub(crate) funcs: Vec<Option<usize>>,
+    /// Store index of every memory, table and global, imported first.
+    pub(crate) memories: Vec<usize>,
+    pub(crate) tables: Vec<usize>,
+    pub(crate) globals: Vec<usize>,
+    /// Passive data segments not yet dropped.
+    pub(crate) data_dropped: Vec<bool>,
+    /// Evaluated items of each element segment (empty once dropped or applied).
+    pub(crate) elems: Vec<Vec<u64>>,
+}
+
+impl InstanceData {
+    /// Address of the `VMContext`.
+    pub(crate) fn vmctx_ptr(&self) -> *mut u8 {
+        self.vmctx.as_ptr() as *mut u8
+    }
+
+    fn write_word(&mut self, offset: u32, value: u64) {
+        debug_assert_eq!(offset % 8, 0);
+        self.vmctx[(offset / 8) as usize] = value;
+    }
+
+    /// The inline funcref of defined function `defined_index`.
+    pub(crate) fn defined_funcref(&self, defined_index: u32) -> *mut VMFuncRef {
+        let off = self.module.inner.offsets.defined_funcref(defined_index);
+        // SAFETY: the offset lies within the vmctx allocation (VMOffsets sized it).
+        unsafe { self.vmctx_ptr().add(off as usize) as *mut VMFuncRef }
+    }
+
+    /// Whether `addr` points into this instance's `VMContext`.
+    pub(crate) fn contains(&self, addr: usize) -> bool {
+        let start = self.vmctx_ptr() as usize;
+        addr >= start && addr < start + self.vmctx.len() * 8
+    }
+
+    /// The funcref word of function `index`.
+    pub(crate) fn func_ref(&self, store: &StoreOpaque, index: u32) -> u64 {
+        let info = &self.module.inner.info;
+        if info.is_imported_func(index) {
+            let f = self.funcs[index as usize].expect("imports are linked");
+            store.funcs[f].funcref as u64
+        } else {
+            self.defined_funcref(index - info.num_imported_funcs) as u64
+        }
+    }
+}
+
+/// Reads the `InstanceData` behind a `VMContext`.
+///
+/// # Safety
+/// `vmctx` must be the context of a live instance.
+pub(crate) unsafe fn instance_of<'a>(vmctx_ptr: *mut u8) -> &'a mut InstanceData {
+    // SAFETY: the caller guarantees a live vmctx; its INSTANCE word was set at allocation to the
+    // boxed InstanceData, which lives as long as the store.
+    unsafe { &mut *(*(vmctx_ptr.add(vmctx::INSTANCE as usize) as *const *mut InstanceData)) }
+}
+
+/// Reads the store behind a `VMContext`.
+///
+/// # Safety
+/// `vmctx` must be the context of a live instance.
+pub(crate) unsafe fn store_of<'a>(vmctx_ptr: *mut u8) -> &'a mut StoreOpaque {
+    // SAFETY: as for `instance_of`: the STORE word points to the owning store.
+    unsafe { &mut *(*(vmctx_ptr.add(vmctx::STORE as usize) as *const *mut StoreOpaque)) }
+}
+
+struct Env<'a> {
+    store: &'a StoreOpaque,
+    instance: &'a InstanceData,
+}
+
+impl ConstEnv for Env<'_> {
+    fn global(&self, index: u32) -> u128 {
+        let g = self.instance.globals[index as usize];
+        u128::from_le_bytes(self.store.globals[g].def.bytes)
+    }
+    fn func_ref(&self, index: u32) -> u64 {
+        self.instance.func_ref(self.store, index)
+    }
+}
+
+fn check_limits(
+    what: &str,
+    actual_min: u64,
+    actual_max: Option<u64>,
+    min: u64,
+    max: Option<u64>,
+) -> Result<()> {
+    if actual_min < min {
+        bail!("incompatible import type: {what} minimum {actual_min} is smaller than {min}");
+    }
+    if let Some(max) = max {
+        match actual_max {
+            Some(am) if am <= max => {}
+            _ => bail!("incompatible import type: {what} maximum is larger than {max}"),
+        }
+    }
+    Ok(())
+}
+
+/// Checks `imports` against the module and creates the instance (without running `start`).
+/// Returns the instance's index in the store. Segment traps come back as `Trap` errors after
+/// the instance has been added to the store (their effects stay, as the spec requires).
+pub(crate) fn instantiate(
+    store: &mut StoreOpaque,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<usize> {
+    let m = &module.inner;
+    let info = &m.info;
+    if !crate::Engine::same(&m.engine, &store.engine) {
+        bail!("cross-`Engine` instantiation is not currently supported");
+    }
+    if imports.len() != info.imports.len() {
+        bail!(
+            "expected {} imports, found {}",
+            info.imports.len(),
+            imports.len()
+        );
+    }
+    let mut inst = Box::new(InstanceData {
+        module: module.clone(),
+        index: store.instances.len(),
+        vmctx: vec![0u64; m.offsets.size().div_ceil(8) as usize].into_boxed_slice(),
+        funcs: vec![None; info.functions.len()],
+        memories: Vec::with_capacity(info.memories.len()),
+        tables: Vec::with_capacity(info.tables.len()),
+        globals: Vec::with_capacity(info.globals.len()),
+        data_dropped: vec![false; info.data.len()],
+        elems: Vec::new(),
+    });
+
+    // Imports, type-checked in declaration order.
+    let mut func_i = 0;
+    for (import, ext) in info.imports.iter().zip(imports) {
+        let desc = || format!("{}::{}", import.module, import.name);
+        match (&import.ty, ext) {
+            (c::EntityType::Function(t), Extern::Func(f)) => {
+                if !f.0.belongs_to(store) {
+                    bail!("import {} belongs to another store", desc());
+                }
+                let fd = &store.funcs[f.0.index];
+                if fd.ty.id != m.types[*t as usize].id {
+                    bail!(
+                        "incompatible import type for `{}`: expected {}, found {}",
+                        desc(),
+                        crate::FuncType::from_wasm(m.types[*t as usize].ty.clone()),
+                        crate::FuncType::from_wasm(fd.ty.ty.clone())
+                    );
+                }
+                let off = m.offsets.imported_func(func_i);
+                inst.write_word(off, fd.funcref as u64);
+                inst.funcs[func_i as usize] = Some(f.0.index);
+                func_i += 1;
+            }
+            (c::EntityType::Memory(t), Extern::Memory(mem)) => {
+                if !mem.0.belongs_to(store) {
+                    bail!("import {} belongs to another store", desc());
+                }
+                let actual = &store.memories[mem.0.index];
+                if actual.ty.memory64 != t.memory64 || actual.ty.shared != t.shared {
+                    bail!("incompatible import type for `{}`", desc());
+                }
+                check_limits("memory", actual.pages(), actual.ty.maximum, t.minimum, t.maximum)?;
+                inst.memories.push(mem.0.index);
+            }
+            (c::EntityType::Table(t), Extern::Table(tab)) => {
+                if !tab.0.belongs_to(store) {
+                    bail!("import {} belongs to another store", desc());
+                }
+                let actual = &store.tables[tab.0.index];
+                if actual.ty.element != t.element || actual.ty.table64 != t.table64 {
+                    bail!("incompatible import type for `{}`", desc());
+                }
+                check_limits("table", actual.size(), actual.ty.maximum, t.minimum, t.maximum)?;
+                inst.tables.push(tab.0.index);
+            }
+            (c::EntityType::Global(t), Extern::Global(g)) => {
+                if !g.0.belongs_to(store) {
+                    bail!("import {} belongs to another store", desc());
+                }
+                if store.globals[g.0.index].ty != *t {
+                    bail!("incompatible import type for `{}`", desc());
+                }
+                inst.globals.push(g.0.index);
+            }
+            (expected, _) => {
+                let kind = match expected {
+                    c::EntityType::Function(_) => "function",
+                    c::EntityType::Memory(_) => "memory",
+                    c::EntityType::Table(_) => "table",
+                    c::EntityType::Global(_) => "global",
+                };
+                bail!(
+                    "incompatible import type for `{}`: expected {kind}, found {}",
+                    desc(),
+                    ext.desc()
+                );
+            }
+        }
+    }
+
+    // The header.
+    let store_ptr = store as *mut StoreOpaque as u64;
+    let inst_ptr = &mut *inst as *mut InstanceData as u64;
+    inst.write_word(vmctx::RUNTIME_LIMITS, &*store.limits as *const _ as u64);
+    inst.write_word(vmctx::BUILTINS, &BUILTINS as *const _ as u64);
+    inst.write_word(
+        vmctx::EPOCH_COUNTER,
+        &*store.engine.inner.epoch as *const _ as u64,
+    );
+    inst.write_word(vmctx::STORE, store_ptr);
+    inst.write_word(vmctx::INSTANCE, inst_ptr);
+
+    // Defined functions' funcrefs.
+    let vmctx_ptr = inst.vmctx_ptr();
+    for (i, f) in m.code.functions.iter().enumerate() {
+        let func_index = info.num_imported_funcs + i as u32;
+        let ty = &m.types[info.functions[func_index as usize] as usize];
+        let fr = inst.defined_funcref(i as u32);
+        // SAFETY: `fr` points into this instance's vmctx allocation.
+        unsafe {
+            *fr = VMFuncRef {
+                wasm_call: f.ptr,
+                array_call: ty.trampolines.array_to_wasm.ptr,
+                vmctx: vmctx_ptr,
+                type_id: ty.id,
+            };
+        }
+    }
+
+    // Defined memories and tables.
+    let cfg = &store.engine.inner.config;
+    for t in &info.memories[info.num_imported_memories as usize..] {
+        let mem = VmMemory::new(t, cfg.memory_reservation, cfg.memory_guard_size)?;
+        store.memories.push(Box::new(mem));
+        inst.memories.push(store.memories.len() - 1);
+    }
+    for t in &info.tables[info.num_imported_tables as usize..] {
+        store.tables.push(Box::new(VmTable::new(t, 0)?));
+        inst.tables.push(store.tables.len() - 1);
+    }
+    for (i, &mi) in inst.memories.clone().iter().enumerate() {
+        let def = &store.memories[mi].def as *const _ as u64;
+        inst.write_word(m.offsets.memory(i as u32), def);
+    }
+    for (i, &ti) in inst.tables.clone().iter().enumerate() {
+        let def = &store.tables[ti].def as *const _ as u64;
+        inst.write_word(m.offsets.table(i as u32), def);
+    }
+
+    // Globals, in order: each initializer may read the ones before it.
+    for (i, t) in info.globals.iter().enumerate() {
+        if i >= info.num_imported_globals as usize {
+            let init = &info.global_inits[i - info.num_imported_globals as usize];
+            let v = const_eval::eval(init, &Env { store, instance: &inst })?;
+            store.globals.push(GlobalData {
+                def: Box::new(VMGlobalDefinition {
+                    bytes: v.to_le_bytes(),
+                }),
+                ty: *t,
+            });
+            inst.globals.push(store.globals.len() - 1);
+        }
+        let def = &*store.globals[inst.globals[i]].def as *const _ as u64;
+        inst.write_word(m.offsets.global(i as u32), def);
+    }
+
+    // Element items, evaluated now so that `table.init` only copies words.
+    let mut elems = Vec::with_capacity(info.elems.len());
+    for seg in &info.elems {
+        let env = Env { store, instance: &inst };
+        let items: Vec<u64> = match &seg.items {
+            c::ElemItems::Functions(fs) => fs.iter().map(|&f| env.func_ref(f)).collect(),
+            c::ElemItems::Exprs(es) => es
+                .iter()
+                .map(|e| const_eval::eval(e, &env).map(|v| v as u64))
+                .collect::<Result<_>>()?,
+        };
+        elems.push(items);
+    }
+    inst.elems = elems;
+
+    let index = inst.index;
+    store.instances.push(inst);
+    apply_segments(store, index)?;
+    Ok(index)
+}
+
+/// Copies active element and data segments into their tables and memories, in order.
+fn apply_segments(store: &mut StoreOpaque, index: usize) -> Result<()> {
+    let module = store.instances[index].module.clone();
+    let info = &module.inner.info;
+    for (i, seg) in info.elems.iter().enumerate() {
+        match &seg.mode {
+            c::ElemMode::Active { table, offset } => {
+                let inst = &store.instances[index];
+                let offset = const_eval::eval(offset, &Env { store, instance: inst })? as u64;
+                let items = std::mem::take(&mut store.instances[index].elems[i]);
+                let ti = store.instances[index].tables[*table as usize];
+                let tab = store.tables[ti].elements_mut();
+                let end = offset.checked_add(items.len() as u64);
+                match end {
+                    Some(end) if end <= tab.len() as u64 => {
+                        tab[offset as usize..end as usize].copy_from_slice(&items);
+                    }
+                    _ => return Err(anyhow!(Trap::TableOutOfBounds)),
+                }
+            }
+            c::ElemMode::Declared => store.instances[index].elems[i].clear(),
+            c::ElemMode::Passive => {}
+        }
+    }
+    for (i, seg) in info.data.iter().enumerate() {
+        if let Some((mem, offset)) = &seg.active {
+            let inst = &store.instances[index];
+            let mut offset = const_eval::eval(offset, &Env { store, instance: inst })? as u64;
+            let mi = inst.memories[*mem as usize];
+            if !store.memories[mi].ty.memory64 {
+                offset &= 0xffff_ffff;
+            }
+            let bytes = &info.wasm[seg.data.clone()];
+            let memory = store.memories[mi].data_mut();
+            match offset.checked_add(bytes.len() as u64) {
+                Some(end) if end <= memory.len() as u64 => {
+                    memory[offset as usize..end as usize].copy_from_slice(bytes);
+                }
+                _ => return Err(anyhow!(Trap::MemoryOutOfBounds)),
+            }
+            store.instances[index].data_dropped[i] = true;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,380 @@
+//! End-to-end tests: real machine code in executable pages, real signals.
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, ExitStatus};
+use std::ptr;
+use std::sync::{Arc, Barrier};
+
+use super::arch::test_code;
+use super::catch::innermost_ptr;
+use super::*;
+
+/// Anonymous pages, unmapped on drop.
+struct Pages {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl Pages {
+    fn new(len: usize, prot: libc::c_int) -> Self {
+        // SAFETY: a fresh anonymous mapping aliases nothing.
+        let ptr = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                prot,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(ptr, libc::MAP_FAILED);
+        Pages {
+            ptr: ptr.cast(),
+            len,
+        }
+    }
+
+    fn addr(&self) -> usize {
+        self.ptr as usize
+    }
+}
+
+// SAFETY: `Pages` owns its mapping; the tests only read it or run it.
+unsafe impl Send for Pages {}
+// SAFETY: as for `Send`: shared use never writes through `ptr`.
+unsafe impl Sync for Pages {}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        // SAFETY: the mapping is ours and nothing uses it any more.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+/// Machine code in an executable page, registered as wasm code.
+struct Code {
+    // Field order: unregister before unmapping.
+    _range: CodeRangeHandle,
+    pages: Pages,
+}
+
+impl Code {
+    fn new(bytes: &[u8]) -> Self {
+        Self::with_registration(bytes, true)
+    }
+
+    fn with_registration(bytes: &[u8], register: bool) -> Self {
+        let pages = Pages::new(4096, libc::PROT_READ | libc::PROT_WRITE);
+        assert!(bytes.len() <= pages.len);
+        // SAFETY: the page is writable and large enough.
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), pages.ptr, bytes.len()) };
+        // SAFETY: the page is ours; code is complete before it can run.
+        let result = unsafe {
+            libc::mprotect(
+                pages.ptr.cast(),
+                pages.len,
+                libc::PROT_READ | libc::PROT_EXEC,
+            )
+        };
+        assert_eq!(result, 0);
+        // SAFETY: the page is mapped and readable.
+        test_code::flush_icache(unsafe { std::slice::from_raw_parts(pages.ptr, bytes.len()) });
+        let range = if register {
+            register_code_range(pages.addr(), pages.addr() + pages.len)
+        } else {
+            // An empty range: registered, but containing no PC.
+            register_code_range(0, 0)
+        };
+        Code {
+            _range: range,
+            pages,
+        }
+    }
+
+    fn start(&self) -> usize {
+        self.pages.addr()
+    }
+
+    /// Calls the code as `extern "C" fn()`.
+    fn call(&self) {
+        // SAFETY: every snippet follows the C ABI for this signature (or
+        // never returns).
+        let f: extern "C" fn() = unsafe { std::mem::transmute(self.pages.ptr) };
+        f();
+    }
+
+    /// Calls the code as `extern "C" fn(*const u64) -> u64`.
+    fn call_with(&self, arg: usize) -> u64 {
+        // SAFETY: as for `call`.
+        let f: extern "C" fn(usize) -> u64 = unsafe { std::mem::transmute(self.pages.ptr) };
+        f(arg)
+    }
+}
+
+fn catch(mut f: impl FnMut()) -> Result<(), TrapRecord> {
+    // SAFETY: the closures in these tests own nothing that needs dropping
+    // while compiled code runs.
+    unsafe { catch_traps(&mut f) }
+}
+
+fn expect_sigill(code: &Code) {
+    let record = catch(|| code.call()).unwrap_err();
+    assert_eq!(record.signal, libc::SIGILL);
+    assert_eq!(record.pc, code.start());
+    assert_eq!(record.fault_addr, None);
+    assert_eq!(record.backtrace[0], code.start());
+}
+
+fn expect_sigsegv(code: &Code, guarded: &Pages) {
+    let record = catch(|| {
+        code.call_with(guarded.addr() + 8);
+    })
+    .unwrap_err();
+    assert_eq!(record.signal, libc::SIGSEGV);
+    assert_eq!(record.pc, code.start());
+    assert_eq!(record.fault_addr, Some(guarded.addr() + 8));
+}
+
+fn blocked_signals() -> Vec<libc::c_int> {
+    // SAFETY: an all-zero sigset is valid storage; a null new set only reads.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        assert_eq!(
+            libc::pthread_sigmask(libc::SIG_BLOCK, ptr::null(), &mut set),
+            0
+        );
+        [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE]
+            .into_iter()
+            .filter(|&signal| libc::sigismember(&set, signal) == 1)
+            .collect()
+    }
+}
+
+#[test]
+fn trap_instruction_is_caught_as_sigill() {
+    expect_sigill(&Code::new(&test_code::trap()));
+}
+
+#[test]
+fn load_from_protected_page_is_caught_as_sigsegv() {
+    let guarded = Pages::new(4096, libc::PROT_NONE);
+    expect_sigsegv(&Code::new(&test_code::load()), &guarded);
+}
+
+#[test]
+fn registered_code_that_does_not_trap_returns_normally() {
+    let data = Pages::new(4096, libc::PROT_READ | libc::PROT_WRITE);
+    // SAFETY: the page is writable.
+    unsafe { data.ptr.cast::<u64>().write(42) };
+    let code = Code::new(&test_code::load());
+    let mut loaded = 0;
+    assert_eq!(catch(|| loaded = code.call_with(data.addr())), Ok(()));
+    assert_eq!(loaded, 42);
+}
+
+#[test]
+fn integer_division_by_zero_is_caught_as_sigfpe() {
+    let Some(bytes) = test_code::divide_by_zero() else {
+        return; // this architecture's division does not trap
+    };
+    let code = Code::new(&bytes);
+    let record = catch(|| code.call()).unwrap_err();
+    assert_eq!(record.signal, libc::SIGFPE);
+    assert!(record.pc > code.start() && record.pc < code.start() + bytes.len());
+}
+
+#[test]
+fn backtrace_lists_trap_pc_then_registered_return_addresses() {
+    let (bytes, trap_offset, return_offset) = test_code::call_then_trap();
+    let code = Code::new(&bytes);
+    let record = catch(|| code.call()).unwrap_err();
+    assert_eq!(record.signal, libc::SIGILL);
+    assert_eq!(
+        record.backtrace,
+        [code.start() + trap_offset, code.start() + return_offset]
+    );
+}
+
+#[test]
+fn nested_call_survives_inner_trap_and_completes() {
+    let code = Code::new(&test_code::trap());
+    let mut inner_result = None;
+    let mut state_after_inner = ptr::null();
+    let mut outer_state = ptr::null();
+    let outer = catch(|| {
+        outer_state = innermost_ptr();
+        inner_result = Some(catch(|| code.call()));
+        state_after_inner = innermost_ptr();
+    });
+    assert_eq!(outer, Ok(()));
+    assert_eq!(inner_result.unwrap().unwrap_err().signal, libc::SIGILL);
+    assert!(!outer_state.is_null());
+    assert_eq!(state_after_inner, outer_state);
+    assert!(innermost_ptr().is_null());
+}
+
+#[test]
+fn outer_call_catches_trap_after_inner_call_returned() {
+    let code = Code::new(&test_code::trap());
+    let record = catch(|| {
+        assert_eq!(catch(|| {}), Ok(()));
+        code.call();
+    })
+    .unwrap_err();
+    assert_eq!(record.pc, code.start());
+    assert!(innermost_ptr().is_null());
+}
+
+#[test]
+fn thread_state_is_restored_after_return_trap_and_panic() {
+    let code = Code::new(&test_code::trap());
+    assert!(innermost_ptr().is_null());
+    assert_eq!(catch(|| {}), Ok(()));
+    assert!(innermost_ptr().is_null());
+    assert!(catch(|| code.call()).is_err());
+    assert!(innermost_ptr().is_null());
+    let panicked = std::panic::catch_unwind(|| catch(|| panic!("host panic")));
+    assert_eq!(
+        *panicked.unwrap_err().downcast::<&str>().unwrap(),
+        "host panic"
+    );
+    assert!(innermost_ptr().is_null());
+}
+
+#[test]
+fn ten_thousand_traps_leave_no_state_and_no_blocked_signals() {
+    let ill = Code::new(&test_code::trap());
+    let load = Code::new(&test_code::load());
+    let guarded = Pages::new(4096, libc::PROT_NONE);
+    let blocked_before = blocked_signals();
+    for i in 0..10_000 {
+        match i % 3 {
+            0 => expect_sigill(&ill),
+            1 => expect_sigsegv(&load, &guarded),
+            _ => {
+                let outer = catch(|| expect_sigill(&ill));
+                assert_eq!(outer, Ok(()));
+            }
+        }
+        assert!(innermost_ptr().is_null());
+    }
+    assert_eq!(blocked_signals(), blocked_before);
+}
+
+#[test]
+fn traps_on_several_threads_at_once() {
+    let ill = Arc::new(Code::new(&test_code::trap()));
+    let load = Arc::new(Code::new(&test_code::load()));
+    let guarded = Arc::new(Pages::new(4096, libc::PROT_NONE));
+    let start = Arc::new(Barrier::new(4));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (ill, load, guarded, start) =
+                (ill.clone(), load.clone(), guarded.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                for _ in 0..1000 {
+                    expect_sigill(&ill);
+                    expect_sigsegv(&load, &guarded);
+                }
+                assert!(innermost_ptr().is_null());
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+}
+
+#[test]
+fn stack_overflow_in_registered_code_is_caught_and_thread_can_trap_again() {
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let recurse = Code::new(&test_code::recurse());
+            let ill = Code::new(&test_code::trap());
+            for _ in 0..3 {
+                let record = catch(|| recurse.call()).unwrap_err();
+                assert_eq!(record.signal, libc::SIGSEGV);
+                assert!(is_wasm_pc(record.pc));
+                let fault_addr = record.fault_addr.unwrap();
+                // The guard page is below this thread's stack.
+                let local = 0u8;
+                assert!(fault_addr < ptr::addr_of!(local) as usize);
+                assert_eq!(record.backtrace.len(), 256);
+                assert!(record.backtrace.iter().all(|&pc| is_wasm_pc(pc)));
+                expect_sigill(&ill);
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+/// Runs the named test of this module alone in a child process, with
+/// `CHILD_ENV` set so that the test takes its child branch.
+fn run_in_child(test: &str) -> ExitStatus {
+    let module = module_path!()
+        .split_once("::")
+        .map_or("", |(_crate, path)| path);
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", &format!("{module}::{test}"), "--test-threads=1"])
+        .env(CHILD_ENV, test)
+        .output()
+        .unwrap()
+        .status
+}
+
+const CHILD_ENV: &str = "WASMJIT_TRAPHANDLERS_CHILD";
+
+fn is_child(test: &str) -> bool {
+    std::env::var(CHILD_ENV).is_ok_and(|name| name == test)
+}
+
+#[test]
+fn fault_outside_registered_code_goes_to_previous_handler() {
+    const NAME: &str = "fault_outside_registered_code_goes_to_previous_handler";
+    if is_child(NAME) {
+        let guarded = Pages::new(4096, libc::PROT_NONE);
+        let _ = catch(|| {
+            // SAFETY: not safe at all: the fault is the point.
+            unsafe { ptr::read_volatile(guarded.ptr) };
+        });
+        std::process::exit(0);
+    }
+    assert_eq!(run_in_child(NAME).signal(), Some(libc::SIGSEGV));
+}
+
+#[test]
+fn trap_outside_catch_traps_goes_to_previous_handler() {
+    const NAME: &str = "trap_outside_catch_traps_goes_to_previous_handler";
+    if is_child(NAME) {
+        init_traps();
+        Code::new(&test_code::trap()).call();
+        std::process::exit(0);
+    }
+    assert_eq!(run_in_child(NAME).signal(), Some(libc::SIGILL));
+}
+
+#[test]
+fn trap_in_unregistered_code_goes_to_previous_siginfo_handler() {
+    const NAME: &str = "trap_in_unregistered_code_goes_to_previous_siginfo_handler";
+    extern "C" fn exit_42(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // SAFETY: `_exit` is async-signal-safe.
+        unsafe { libc::_exit(42) };
+    }
+    if is_child(NAME) {
+        // SAFETY: installs a valid SA_SIGINFO handler before ours.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = exit_42 as *const () as libc::sighandler_t;
+            action.sa_flags = libc::SA_SIGINFO;
+            assert_eq!(libc::sigaction(libc::SIGILL, &action, ptr::null_mut()), 0);
+        }
+        let code = Code::with_registration(&test_code::trap(), false);
+        let _ = catch(|| code.call());
+        std::process::exit(0);
+    }
+    assert_eq!(run_in_child(NAME).code(), Some(42));
+}

@@ -1,0 +1,185 @@
+//! The `#[repr(C)]` structures compiled code reads and writes. Their layout is defined by
+//! `wasmjit_compiler::vmoffsets`; the tests below hold the two together.
+
+use std::cell::UnsafeCell;
+
+/// Store-wide limits read by every prologue and by fuel and epoch checks.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMRuntimeLimits {
+    /// Lowest stack address wasm may use.
+    pub stack_limit: UnsafeCell<usize>,
+    /// Fuel consumed, counting up from `-fuel`.
+    pub fuel_consumed: UnsafeCell<i64>,
+    /// Epoch at which the slow path runs.
+    pub epoch_deadline: UnsafeCell<u64>,
+}
+
+impl Default for VMRuntimeLimits {
+    fn default() -> Self {
+        Self {
+            stack_limit: UnsafeCell::new(usize::MAX),
+            fuel_consumed: UnsafeCell::new(0),
+            epoch_deadline: UnsafeCell::new(0),
+        }
+    }
+}
+
+/// What a funcref points to.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct VMFuncRef {
+    /// Entry with the wasm calling convention.
+    pub wasm_call: *const u8,
+    /// Entry with the array calling convention (host ABI).
+    pub array_call: *const u8,
+    /// Callee context: a `VMContext` or a host function context.
+    pub vmctx: *mut u8,
+    /// Engine-wide type id.
+    pub type_id: u32,
+}
+
+impl VMFuncRef {
+    /// A funcref with no code yet (filled in during instantiation).
+    pub const EMPTY: VMFuncRef = VMFuncRef {
+        wasm_call: std::ptr::null(),
+        array_call: std::ptr::null(),
+        vmctx: std::ptr::null_mut(),
+        type_id: u32::MAX,
+    };
+}
+
+/// A linear memory as compiled code sees it.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMMemoryDefinition {
+    /// Base address.
+    pub base: *mut u8,
+    /// Accessible length in bytes.
+    pub current_length: usize,
+}
+
+/// A table as compiled code sees it.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMTableDefinition {
+    /// Elements (8 bytes each).
+    pub base: *mut u64,
+    /// Number of elements.
+    pub current_elements: u64,
+}
+
+/// Storage of one global.
+#[repr(C, align(16))]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct VMGlobalDefinition {
+    /// Little-endian bytes of the value.
+    pub bytes: [u8; 16],
+}
+
+/// One 16-byte slot of an array-call buffer.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, Default)]
+pub struct ValRaw {
+    bytes: [u8; 16],
+}
+
+impl std::fmt::Debug for ValRaw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ValRaw({:#x})", u128::from_le_bytes(self.bytes))
+    }
+}
+
+impl ValRaw {
+    /// From an `i32`.
+    pub fn i32(v: i32) -> Self {
+        Self::u128(v as u32 as u128)
+    }
+    /// From an `i64`.
+    pub fn i64(v: i64) -> Self {
+        Self::u128(v as u64 as u128)
+    }
+    /// From `f32` bits.
+    pub fn f32(bits: u32) -> Self {
+        Self::u128(bits as u128)
+    }
+    /// From `f64` bits.
+    pub fn f64(bits: u64) -> Self {
+        Self::u128(bits as u128)
+    }
+    /// From all 128 bits.
+    pub fn u128(v: u128) -> Self {
+        Self {
+            bytes: v.to_le_bytes(),
+        }
+    }
+    /// From a reference word (funcref pointer or externref handle).
+    pub fn reference(v: u64) -> Self {
+        Self::u128(v as u128)
+    }
+    /// As `i32`.
+    pub fn get_i32(&self) -> i32 {
+        u32::from_le_bytes(self.bytes[..4].try_into().unwrap()) as i32
+    }
+    /// As `i64`.
+    pub fn get_i64(&self) -> i64 {
+        u64::from_le_bytes(self.bytes[..8].try_into().unwrap()) as i64
+    }
+    /// As `f32` bits.
+    pub fn get_f32(&self) -> u32 {
+        self.get_i32() as u32
+    }
+    /// As `f64` bits.
+    pub fn get_f64(&self) -> u64 {
+        self.get_i64() as u64
+    }
+    /// All 128 bits.
+    pub fn get_u128(&self) -> u128 {
+        u128::from_le_bytes(self.bytes)
+    }
+    /// As a reference word.
+    pub fn get_reference(&self) -> u64 {
+        self.get_i64() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+    use wasmjit_compiler::vmoffsets;
+
+    #[test]
+    fn layouts_agree_with_vmoffsets() {
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, stack_limit) as u32,
+            vmoffsets::limits::STACK_LIMIT
+        );
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, fuel_consumed) as u32,
+            vmoffsets::limits::FUEL_CONSUMED
+        );
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, epoch_deadline) as u32,
+            vmoffsets::limits::EPOCH_DEADLINE
+        );
+        assert_eq!(size_of::<VMRuntimeLimits>() as u32, vmoffsets::limits::SIZE);
+        assert_eq!(offset_of!(VMFuncRef, wasm_call) as u32, vmoffsets::funcref::WASM_CALL);
+        assert_eq!(offset_of!(VMFuncRef, array_call) as u32, vmoffsets::funcref::ARRAY_CALL);
+        assert_eq!(offset_of!(VMFuncRef, vmctx) as u32, vmoffsets::funcref::VMCTX);
+        assert_eq!(offset_of!(VMFuncRef, type_id) as u32, vmoffsets::funcref::TYPE_ID);
+        assert_eq!(size_of::<VMFuncRef>() as u32, vmoffsets::funcref::SIZE);
+        assert_eq!(offset_of!(VMMemoryDefinition, base) as u32, vmoffsets::memory::BASE);
+        assert_eq!(
+            offset_of!(VMMemoryDefinition, current_length) as u32,
+            vmoffsets::memory::CURRENT_LENGTH
+        );
+        assert_eq!(offset_of!(VMTableDefinition, base) as u32, vmoffsets::table::BASE);
+        assert_eq!(
+            offset_of!(VMTableDefinition, current_elements) as u32,
+            vmoffsets::table::CURRENT_ELEMENTS
+        );
+        assert_eq!(size_of::<VMGlobalDefinition>() as u32, vmoffsets::global::SIZE);
+        assert_eq!(size_of::<ValRaw>() as u32, vmoffsets::VAL_RAW_SIZE);
+    }
+}
