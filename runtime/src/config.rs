@@ -50,13 +50,9 @@ impl Config {
     /// 4 GiB memory reservations with 2 GiB guards (no explicit bounds checks).
     pub fn new() -> Self {
         use wasmparser::WasmFeatures as F;
-        let features = F::MUTABLE_GLOBAL
-            | F::SATURATING_FLOAT_TO_INT
-            | F::SIGN_EXTENSION
-            | F::REFERENCE_TYPES
-            | F::MULTI_VALUE
-            | F::BULK_MEMORY
-            | F::FLOATS;
+        // Wasm 2.0 (SIMD included) plus the proposals it builds on internally (GC types
+        // carry funcref/externref in wasmparser).
+        let features = F::WASM2;
         Self {
             opt_level: OptLevel::Speed,
             parallel_compilation: true,

@@ -6,8 +6,10 @@
 
 mod config;
 mod engine;
+mod epoch;
 mod externals;
 mod externref;
+mod fuel;
 mod func;
 mod global;
 mod instance;
@@ -24,6 +26,7 @@ pub(crate) mod vm;
 pub use anyhow::{Error, Result};
 pub use config::{Config, OptLevel};
 pub use engine::Engine;
+pub use epoch::UpdateDeadline;
 pub use externals::Extern;
 pub use externref::ExternRef;
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};

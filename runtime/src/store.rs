@@ -40,6 +40,11 @@ pub struct StoreOpaque {
     pub(crate) funcref_map: HashMap<usize, usize>,
     pub(crate) pending_error: Option<PendingError>,
     pub(crate) pending_trap: Option<crate::Trap>,
+    /// Fuel not yet moved into `limits.fuel_consumed`.
+    pub(crate) fuel_reserve: u64,
+    /// With async calls: yield every this many units of fuel.
+    pub(crate) fuel_yield_interval: Option<u64>,
+    pub(crate) epoch_behavior: crate::epoch::EpochDeadlineBehavior,
 }
 
 // SAFETY: every raw pointer a store holds points into memory the store itself owns (its
@@ -80,6 +85,9 @@ impl<T> Store<T> {
             funcref_map: HashMap::new(),
             pending_error: None,
             pending_trap: None,
+            fuel_reserve: 0,
+            fuel_yield_interval: None,
+            epoch_behavior: crate::epoch::EpochDeadlineBehavior::Trap,
         };
         Store {
             inner: Box::new(StoreInner { opaque, data }),

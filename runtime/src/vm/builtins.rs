@@ -268,10 +268,10 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
 
 unsafe extern "C" fn out_of_fuel(vmctx: *mut u8) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    unsafe { with_instance(vmctx, |store, _| fail(store, Trap::OutOfFuel)) }
+    unsafe { with_instance(vmctx, |store, _| store.out_of_fuel() as u32) }
 }
 
 unsafe extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    unsafe { with_instance(vmctx, |store, _| fail(store, Trap::Interrupt)) }
+    unsafe { with_instance(vmctx, |store, _| store.new_epoch() as u32) }
 }

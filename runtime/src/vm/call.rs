@@ -91,10 +91,15 @@ fn trap_to_error(store: &mut StoreOpaque, record: TrapRecord) -> anyhow::Error {
             Some(PendingError::Panic(p)) => std::panic::resume_unwind(p),
             None => Trap::UnreachableCodeReached,
         },
-        Some(trap_codes::BUILTIN_TRAP) => store
-            .pending_trap
-            .take()
-            .unwrap_or(Trap::UnreachableCodeReached),
+        Some(trap_codes::BUILTIN_TRAP) => {
+            if let Some(PendingError::Error(e)) = store.pending_error.take() {
+                return e.context(backtrace);
+            }
+            store
+                .pending_trap
+                .take()
+                .unwrap_or(Trap::UnreachableCodeReached)
+        }
         Some(code) => Trap::from_code(code).unwrap_or(Trap::UnreachableCodeReached),
         None => {
             // A fault without a trap site: a guard page of a memory or of the stack.

@@ -1,0 +1,106 @@
+//! Fuel: deterministic metering of wasm execution.
+//!
+//! Compiled code counts consumption in `VMRuntimeLimits::fuel_consumed`, which starts at
+//! `-active` and runs toward zero; fuel beyond what fits there waits in `fuel_reserve`. When the
+//! counter reaches zero the compiled code calls the fuel slow path ([`StoreOpaque::out_of_fuel`]).
+
+use crate::store::{Store, StoreContextMut, StoreOpaque};
+use crate::Trap;
+use anyhow::{bail, Result};
+
+impl StoreOpaque {
+    fn check_fuel_enabled(&self) -> Result<()> {
+        if !self.engine.config().consume_fuel {
+            bail!("fuel is not configured in this store");
+        }
+        Ok(())
+    }
+
+    fn fuel_consumed(&self) -> i64 {
+        // SAFETY: the limits are only accessed from the thread that holds the store.
+        unsafe { *self.limits.fuel_consumed.get() }
+    }
+
+    fn set_fuel_consumed(&mut self, v: i64) {
+        // SAFETY: as in `fuel_consumed`.
+        unsafe { *self.limits.fuel_consumed.get() = v }
+    }
+
+    pub(crate) fn get_fuel(&self) -> Result<u64> {
+        self.check_fuel_enabled()?;
+        let active = self.fuel_consumed();
+        let active = if active < 0 { active.unsigned_abs() } else { 0 };
+        Ok(self.fuel_reserve.saturating_add(active))
+    }
+
+    pub(crate) fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.check_fuel_enabled()?;
+        self.fuel_reserve = fuel;
+        self.set_fuel_consumed(0);
+        self.refuel();
+        Ok(())
+    }
+
+    /// Moves fuel from the reserve into the active counter: all of it, or one yield interval's
+    /// worth when async yielding is configured. Returns whether the counter is below zero.
+    pub(crate) fn refuel(&mut self) -> bool {
+        let consumed = self.fuel_consumed();
+        let chunk = match self.fuel_yield_interval {
+            Some(interval) => interval.min(self.fuel_reserve),
+            None => self.fuel_reserve,
+        }
+        .min(i64::MAX as u64);
+        // Overshoot (consumed > 0) is paid from the chunk, so totals stay exact.
+        let new = consumed.saturating_sub(chunk as i64);
+        self.fuel_reserve -= chunk;
+        self.set_fuel_consumed(new);
+        new < 0
+    }
+
+    /// The fuel slow path, called by compiled code when `fuel_consumed >= 0`. Returns whether
+    /// execution may continue; otherwise the trap is pending.
+    pub(crate) fn out_of_fuel(&mut self) -> bool {
+        if self.refuel() {
+            return true;
+        }
+        self.pending_trap = Some(Trap::OutOfFuel);
+        false
+    }
+}
+
+impl<T> Store<T> {
+    /// Sets the fuel available to wasm in this store. Errors unless
+    /// [`Config::consume_fuel`](crate::Config::consume_fuel) is on.
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.inner.opaque.set_fuel(fuel)
+    }
+
+    /// The fuel left. Exact: the same module and calls leave the same fuel on every run.
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.inner.opaque.get_fuel()
+    }
+}
+
+impl<T> StoreContextMut<'_, T> {
+    /// See [`Store::set_fuel`].
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.0.opaque.set_fuel(fuel)
+    }
+
+    /// See [`Store::get_fuel`].
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.0.opaque.get_fuel()
+    }
+}
+
+impl<T> crate::Caller<'_, T> {
+    /// See [`Store::set_fuel`].
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.store.0.opaque.set_fuel(fuel)
+    }
+
+    /// See [`Store::get_fuel`].
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.store.0.opaque.get_fuel()
+    }
+}
