@@ -38,7 +38,11 @@ impl CompiledCode {
     /// contiguously), or `None` if the module defines no function.
     pub fn code_range(&self) -> Option<(usize, usize)> {
         let start = self.functions.iter().map(|f| f.ptr as usize).min()?;
-        let end = self.functions.iter().map(|f| f.ptr as usize + f.len).max()?;
+        let end = self
+            .functions
+            .iter()
+            .map(|f| f.ptr as usize + f.len)
+            .max()?;
         Some((start, end))
     }
 

@@ -21,7 +21,15 @@ pub(crate) fn build_isa(config: &CompileConfig, triple: Option<&str>) -> Result<
     set(&mut flags, "opt_level", opt_level)?;
     // The runtime walks frame-pointer chains for backtraces.
     set(&mut flags, "preserve_frame_pointers", "true")?;
-    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    set(
+        &mut flags,
+        "enable_verifier",
+        if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        },
+    )?;
     // JIT code is placed at arbitrary addresses: absolute relocations for libcalls.
     set(&mut flags, "is_pic", "false")?;
     set(&mut flags, "use_colocated_libcalls", "false")?;

@@ -69,7 +69,9 @@ pub struct CompiledFunction {
 impl CompiledFunction {
     /// The wasm offset of the operator whose code contains `code_offset`, if known.
     pub fn wasm_offset(&self, code_offset: u32) -> Option<u32> {
-        let i = self.addr_map.partition_point(|&(start, _)| start <= code_offset);
+        let i = self
+            .addr_map
+            .partition_point(|&(start, _)| start <= code_offset);
         i.checked_sub(1).map(|i| self.addr_map[i].1)
     }
 

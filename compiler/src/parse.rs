@@ -9,7 +9,7 @@ use anyhow::{bail, Context as _, Result};
 use rayon::prelude::*;
 use std::ops::Range;
 use wasmparser::{
-    AbstractHeapType, BinaryReader, ExternalKind, FuncToValidate, FuncValidatorAllocations,
+    AbstractHeapType, BinaryReader, WasmFeatures, ExternalKind, FuncToValidate, FuncValidatorAllocations,
     FunctionBody, HeapType, KnownCustom, Name, Operator, Parser, Payload, RefType, TableInit,
     TypeRef, ValType, ValidPayload, Validator, ValidatorResources,
 };
@@ -27,10 +27,13 @@ pub struct FunctionBodyData {
 
 impl FunctionBodyData {
     /// The body, reading from the module binary `wasm` with offsets relative to its start.
-    pub fn reader<'a>(&self, wasm: &'a [u8]) -> FunctionBody<'a> {
-        FunctionBody::new(BinaryReader::new(
+    /// `features` must be the validator's: they decide how operators are decoded (for
+    /// example whether `memory.grow`'s memory index may be a multi-byte LEB).
+    pub fn reader<'a>(&self, wasm: &'a [u8], features: WasmFeatures) -> FunctionBody<'a> {
+        FunctionBody::new(BinaryReader::new_features(
             &wasm[self.body.clone()],
             self.body.start as u64,
+            features,
         ))
     }
 }
@@ -39,7 +42,7 @@ impl FunctionBodyData {
 pub fn validate(bytes: &[u8], config: &CompileConfig) -> Result<()> {
     let (info, bodies) = parse(bytes, config)?;
     let check = |body: FunctionBodyData| -> Result<()> {
-        let reader = body.reader(&info.wasm);
+        let reader = body.reader(&info.wasm, config.features);
         let mut validator = body
             .validator
             .into_validator(FuncValidatorAllocations::default());
@@ -62,7 +65,11 @@ pub fn parse(bytes: &[u8], config: &CompileConfig) -> Result<(ModuleInfo, Vec<Fu
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
 
-    for payload in Parser::new(0).parse_all(bytes) {
+    // The parser must decode with the same features as the validator: with memory64 on it
+    // would read memory limits as u64 and accept overlong u32 encodings.
+    let mut parser = Parser::new(0);
+    parser.set_features(config.features);
+    for payload in parser.parse_all(bytes) {
         let payload = payload?;
         match validator.payload(&payload)? {
             ValidPayload::Ok => {}
@@ -92,8 +99,16 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                     match &sub.composite_type.inner {
                         wasmparser::CompositeInnerType::Func(f) => {
                             info.types.push(FuncType {
-                                params: f.params().iter().map(|t| wasm_type(*t)).collect::<Result<_>>()?,
-                                results: f.results().iter().map(|t| wasm_type(*t)).collect::<Result<_>>()?,
+                                params: f
+                                    .params()
+                                    .iter()
+                                    .map(|t| wasm_type(*t))
+                                    .collect::<Result<_>>()?,
+                                results: f
+                                    .results()
+                                    .iter()
+                                    .map(|t| wasm_type(*t))
+                                    .collect::<Result<_>>()?,
                             });
                         }
                         _ => bail!("unsupported: non-function types (GC proposal)"),
@@ -226,7 +241,8 @@ fn read_names(info: &mut ModuleInfo, names: wasmparser::NameSectionReader<'_>) -
             Name::Function(map) => {
                 for naming in map {
                     let naming = naming?;
-                    info.func_names.insert(naming.index, naming.name.to_string());
+                    info.func_names
+                        .insert(naming.index, naming.name.to_string());
                 }
             }
             _ => {}

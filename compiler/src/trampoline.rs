@@ -10,8 +10,8 @@ use crate::{trap_codes, CompileConfig};
 use anyhow::{anyhow, Result};
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{
-    types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData,
-    StackSlotKind, UserFuncName,
+    types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
+    UserFuncName,
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::Context;
@@ -70,8 +70,7 @@ fn compile(func: Function, isa: &dyn TargetIsa, index: u32) -> Result<CompiledBo
 
 fn array_to_wasm(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderContext) -> Function {
     let mut sig = Signature::new(isa.default_call_conv());
-    sig.params
-        .extend([AbiParam::new(types::I64); 4]);
+    sig.params.extend([AbiParam::new(types::I64); 4]);
     let mut func = Function::with_name_signature(UserFuncName::user(1, 0), sig);
     let mut b = FunctionBuilder::new(&mut func, ctx);
     let entry = b.create_block();
@@ -116,7 +115,8 @@ fn wasm_to_array(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderCo
         4,
     ));
     for (i, p) in params[2..].iter().enumerate() {
-        b.ins().stack_store(types::I64, *p, slot, (i as u32 * VAL_RAW_SIZE) as i32);
+        b.ins()
+            .stack_store(types::I64, *p, slot, (i as u32 * VAL_RAW_SIZE) as i32);
     }
     let values = b.ins().stack_addr(types::I64, slot, 0);
     let len = b.ins().iconst(types::I64, capacity as i64);
@@ -142,8 +142,12 @@ fn wasm_to_array(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderCo
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            b.ins()
-                .stack_load(types::I64, ir_type(*t), slot, (i as u32 * VAL_RAW_SIZE) as i32)
+            b.ins().stack_load(
+                types::I64,
+                ir_type(*t),
+                slot,
+                (i as u32 * VAL_RAW_SIZE) as i32,
+            )
         })
         .collect();
     b.ins().return_(&results);

@@ -4,18 +4,23 @@
 
 use std::collections::HashMap;
 use wasmjit_compiler::builtins::Builtin;
-use wasmjit_compiler::vmoffsets::{funcref, global, host_ctx, memory, table, vmctx, VMOffsets};
+use wasmjit_compiler::vmoffsets::{
+    funcref, global, host_ctx, limits, memory, table, vmctx, VMOffsets,
+};
 use wasmjit_compiler::*;
 
 type ArrayToWasm = unsafe extern "C" fn(*mut u8, *mut u8, *const u8, *mut [u8; 16]);
 
 /// A module instance built by hand: every runtime structure the code touches.
+// Boxes inside vectors keep their addresses when the vector grows: the vmctx points to them.
+#[allow(clippy::vec_box)]
 struct TestInstance {
     info: ModuleInfo,
     code: CompiledCode,
     config: CompileConfig,
     vmctx: Vec<u64>,
-    _limits: Box<[u64; 3]>,
+    limits: Box<[u64; 3]>,
+    _epoch: Box<u64>,
     _builtins: Box<[usize; Builtin::COUNT]>,
     _memory: Box<[u64; 2]>,
     memory_bytes: Vec<u8>,
@@ -31,8 +36,20 @@ extern "C" fn memory_grow(_vmctx: *mut u8, _mem: u32, _delta: u64) -> u64 {
     u64::MAX
 }
 
+static NEW_EPOCH_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+extern "C" fn new_epoch(_vmctx: *mut u8) -> u32 {
+    NEW_EPOCH_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    1
+}
+
 /// A host function `(i32) -> i32` doubling its argument, in the array-call convention.
-extern "C" fn host_double(_ctx: *mut u8, _caller: *mut u8, values: *mut [u8; 16], len: usize) -> bool {
+extern "C" fn host_double(
+    _ctx: *mut u8,
+    _caller: *mut u8,
+    values: *mut [u8; 16],
+    len: usize,
+) -> bool {
     assert_eq!(len, 1);
     // SAFETY: the trampoline passes a buffer of `len` slots.
     let slot = unsafe { &mut *values };
@@ -43,13 +60,19 @@ extern "C" fn host_double(_ctx: *mut u8, _caller: *mut u8, values: *mut [u8; 16]
 
 impl TestInstance {
     fn new(wat: &str) -> Self {
-        let bytes = wat::parse_str(wat).unwrap();
         // No reservation: every memory access is bounds-checked against the small buffer.
-        let config = CompileConfig {
-            memory_reservation: 0,
-            memory_guard_size: 0,
-            ..CompileConfig::default()
-        };
+        Self::with_config(
+            wat,
+            CompileConfig {
+                memory_reservation: 0,
+                memory_guard_size: 0,
+                ..CompileConfig::default()
+            },
+        )
+    }
+
+    fn with_config(wat: &str, config: CompileConfig) -> Self {
+        let bytes = wat::parse_str(wat).unwrap();
         let (info, bodies) = parse(&bytes, &config).unwrap();
         let type_ids: Vec<u32> = (0..info.types.len() as u32).collect();
         let code = compile(&info, bodies, &type_ids, &config).unwrap();
@@ -61,10 +84,18 @@ impl TestInstance {
             vmctx[offset as usize / 8] = value;
         };
 
-        let limits = Box::new([0u64; 3]); // stack limit 0: never overflows
-        set(&mut vmctx, vmctx::RUNTIME_LIMITS, &*limits as *const _ as u64);
+        // Stack limit 0: never overflows. Epoch deadline far away.
+        let limits = Box::new([0u64, 0, u64::MAX]);
+        set(
+            &mut vmctx,
+            vmctx::RUNTIME_LIMITS,
+            &*limits as *const _ as u64,
+        );
+        let epoch = Box::new(0u64);
+        set(&mut vmctx, vmctx::EPOCH_COUNTER, &*epoch as *const _ as u64);
         let mut builtins = Box::new([0usize; Builtin::COUNT]);
-        builtins[Builtin::MemoryGrow as usize] = memory_grow as usize;
+        builtins[Builtin::MemoryGrow as usize] = memory_grow as *const () as usize;
+        builtins[Builtin::NewEpoch as usize] = new_epoch as *const () as usize;
         set(&mut vmctx, vmctx::BUILTINS, builtins.as_ptr() as u64);
 
         let mut memory_bytes = Vec::new();
@@ -73,7 +104,11 @@ impl TestInstance {
             memory_bytes = vec![0u8; m.minimum as usize * 65536];
             memory_def[(memory::BASE / 8) as usize] = memory_bytes.as_mut_ptr() as u64;
             memory_def[(memory::CURRENT_LENGTH / 8) as usize] = memory_bytes.len() as u64;
-            set(&mut vmctx, offsets.memory(0), &*memory_def as *const _ as u64);
+            set(
+                &mut vmctx,
+                offsets.memory(0),
+                &*memory_def as *const _ as u64,
+            );
         }
         let mut table_elems = Vec::new();
         let mut table_def = Box::new([0u64; 2]);
@@ -100,7 +135,11 @@ impl TestInstance {
             let index = info.num_imported_funcs + i as u32;
             set(&mut vmctx, at + funcref::WASM_CALL, f.ptr as u64);
             set(&mut vmctx, at + funcref::VMCTX, base as u64);
-            set(&mut vmctx, at + funcref::TYPE_ID, u64::from(info.functions[index as usize]));
+            set(
+                &mut vmctx,
+                at + funcref::TYPE_ID,
+                u64::from(info.functions[index as usize]),
+            );
         }
 
         let mut instance = Self {
@@ -108,7 +147,8 @@ impl TestInstance {
             code,
             config,
             vmctx,
-            _limits: limits,
+            limits,
+            _epoch: epoch,
             _builtins: builtins,
             _memory: memory_def,
             memory_bytes,
@@ -130,7 +170,7 @@ impl TestInstance {
             assert_eq!(ty.params, [WasmType::I32]);
             let wasm_to_array = self.trampolines(&ty).wasm_to_array.ptr;
             let mut host = Box::new([0usize; 1]);
-            host[(host_ctx::ARRAY_CALL / 8) as usize] = host_double as usize;
+            host[(host_ctx::ARRAY_CALL / 8) as usize] = host_double as *const () as usize;
             let mut func_ref = Box::new([0u64; 4]);
             func_ref[(funcref::WASM_CALL / 8) as usize] = wasm_to_array as u64;
             func_ref[(funcref::VMCTX / 8) as usize] = host.as_ptr() as u64;
@@ -303,18 +343,16 @@ fn multi_value_blocks_br_table_and_if_without_else() {
     assert_eq!(i.call_i32s("loop_params", &[4]), [10]);
 }
 
-#[test]
-fn memory_loads_stores_and_size() {
-    let mut i = TestInstance::new(
-        r#"(module (memory 1)
+const MEMORY_WAT: &str = r#"(module (memory 1)
           (func (export "roundtrip") (param i32 i64) (result i64)
             local.get 0 local.get 1 i64.store offset=8
             local.get 0 i64.load offset=8)
           (func (export "load8_s") (param i32) (result i32) local.get 0 i32.load8_s)
           (func (export "store16") (param i32 i32) local.get 0 local.get 1 i32.store16)
           (func (export "size") (result i32) memory.size)
-          (func (export "grow") (result i32) i32.const 1 memory.grow))"#,
-    );
+          (func (export "grow") (result i32) i32.const 1 memory.grow))"#;
+
+fn check_memory_accesses(mut i: TestInstance) {
     assert_eq!(i.call_i64s("roundtrip", &[100, -5]), [-5]);
     assert_eq!(&i.memory_bytes[108..116], &(-5i64).to_le_bytes());
     i.call_i32s("store16", &[65534, 0x80ff]);
@@ -322,6 +360,18 @@ fn memory_loads_stores_and_size() {
     assert_eq!(i.call_i32s("load8_s", &[65535]), [-128]);
     assert_eq!(i.call_i32s("size", &[]), [1]);
     assert_eq!(i.call_i32s("grow", &[]), [-1]);
+}
+
+#[test]
+fn memory_loads_stores_and_size_with_bounds_checks() {
+    check_memory_accesses(TestInstance::new(MEMORY_WAT));
+}
+
+#[test]
+fn memory_loads_stores_and_size_with_guard_pages() {
+    // In-bounds accesses only: the small buffer stands in for the 4 GiB reservation.
+    let i = TestInstance::with_config(MEMORY_WAT, CompileConfig::default());
+    check_memory_accesses(i);
 }
 
 #[test]
@@ -359,7 +409,10 @@ fn float_operators_follow_wasm() {
     );
     assert_eq!(i.call_f64s("nearest", &[2.5]), [2.0]);
     assert_eq!(i.call_f64s("nearest", &[-3.5]), [-4.0]);
-    assert_eq!(i.call_f64s("min", &[0.0, -0.0])[0].to_bits(), (-0.0f64).to_bits());
+    assert_eq!(
+        i.call_f64s("min", &[0.0, -0.0])[0].to_bits(),
+        (-0.0f64).to_bits()
+    );
     assert!(i.call_f64s("min", &[f64::NAN, 1.0])[0].is_nan());
     assert_eq!(i.call_f64s("copysign", &[3.0, -1.0]), [-3.0]);
     let sat = |i: &mut TestInstance, x: f64| {
@@ -369,7 +422,10 @@ fn float_operators_follow_wasm() {
     assert_eq!(sat(&mut i, 1e20), i32::MAX);
     assert_eq!(sat(&mut i, f64::NAN), 0);
     let r = i.call_raw("trunc", &[slot(&1e19f64.to_le_bytes())]);
-    assert_eq!(u64::from_le_bytes(r[0][..8].try_into().unwrap()), 10_000_000_000_000_000_000);
+    assert_eq!(
+        u64::from_le_bytes(r[0][..8].try_into().unwrap()),
+        10_000_000_000_000_000_000
+    );
     let r = i.call_raw("f32", &[slot(&16f32.to_le_bytes())]);
     assert_eq!(f32::from_le_bytes(r[0][..4].try_into().unwrap()), 4.0);
 }
@@ -427,4 +483,27 @@ fn mutable_globals_hold_values() {
     );
     assert_eq!(i.call_i64s("bump", &[]), [10]);
     assert_eq!(i.call_i64s("bump", &[]), [13]);
+}
+
+#[test]
+fn epoch_deadline_calls_the_new_epoch_builtin_at_entry_and_loop_headers() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let config = CompileConfig {
+        epoch_interruption: true,
+        ..CompileConfig::default()
+    };
+    let mut i = TestInstance::with_config(
+        r#"(module (func (export "count") (param i32) (result i32)
+            loop $l
+              local.get 0 i32.const 1 i32.sub local.tee 0 br_if $l
+            end
+            local.get 0))"#,
+        config,
+    );
+    assert_eq!(i.call_i32s("count", &[3]), [0]);
+    assert_eq!(NEW_EPOCH_CALLS.load(SeqCst), 0, "deadline not reached");
+    i.limits[(limits::EPOCH_DEADLINE / 8) as usize] = 0;
+    assert_eq!(i.call_i32s("count", &[3]), [0]);
+    // Once at entry, once per loop iteration.
+    assert_eq!(NEW_EPOCH_CALLS.load(SeqCst), 4);
 }

@@ -29,7 +29,13 @@ fn spec_modules(dir: &PathBuf) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "wast"))
-        .filter(|p| !p.file_name().unwrap().to_str().unwrap().starts_with("simd_"))
+        .filter(|p| {
+            !p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("simd_")
+        })
         .collect();
     files.sort();
     let mut modules = Vec::new();

@@ -42,10 +42,10 @@ impl FuncState<'_, '_> {
             }
         };
         let table = self.vmctx_ptr(vmctx::BUILTINS);
-        let callee = self
-            .builder
-            .ins()
-            .load(types::I64, readonly(), table, builtin.offset() as i32);
+        let callee =
+            self.builder
+                .ins()
+                .load(types::I64, readonly(), table, builtin.offset() as i32);
         let mut call_args = Vec::with_capacity(args.len() + 1);
         call_args.push(self.vmctx);
         call_args.extend_from_slice(args);

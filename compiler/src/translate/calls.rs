@@ -9,8 +9,7 @@ use crate::trap_codes;
 use crate::vmoffsets::funcref;
 use anyhow::Result;
 use cranelift_codegen::ir::{
-    self, condcodes::IntCC, types, ExtFuncData, ExternalName, InstBuilder, UserExternalName,
-    Value,
+    self, condcodes::IntCC, types, ExtFuncData, ExternalName, InstBuilder, UserExternalName, Value,
 };
 use wasmparser::Operator;
 
@@ -65,13 +64,16 @@ impl FuncState<'_, '_> {
     fn call_func_ref(&mut self, kind: CallKind, type_index: u32, func_ref: Value, args: &[Value]) {
         let sig = self.signature(type_index);
         let ins = self.builder.ins();
-        let code = ins.load(types::I64, funcref_flags(), func_ref, funcref::WASM_CALL as i32);
-        let callee_vmctx = self.builder.ins().load(
+        let code = ins.load(
             types::I64,
             funcref_flags(),
             func_ref,
-            funcref::VMCTX as i32,
+            funcref::WASM_CALL as i32,
         );
+        let callee_vmctx =
+            self.builder
+                .ins()
+                .load(types::I64, funcref_flags(), func_ref, funcref::VMCTX as i32);
         let mut call_args = Vec::with_capacity(args.len() + 2);
         call_args.extend([callee_vmctx, self.vmctx]);
         call_args.extend_from_slice(args);

@@ -14,7 +14,11 @@ impl FuncState<'_, '_> {
         let global = self.env.info.globals[index as usize];
         let addr = self.global_addr(index);
         // An immutable global never changes once instantiated.
-        let flags = if global.mutable { trusted() } else { readonly() };
+        let flags = if global.mutable {
+            trusted()
+        } else {
+            readonly()
+        };
         let v = self
             .builder
             .ins()

@@ -53,19 +53,21 @@ impl FuncState<'_, '_> {
             I64Load16U { memarg } => self.load(memarg, I64, ext(16, false)),
             I64Load32S { memarg } => self.load(memarg, I64, ext(32, true)),
             I64Load32U { memarg } => self.load(memarg, I64, ext(32, false)),
-            I32Store { memarg } | I64Store { memarg } | F32Store { memarg }
+            I32Store { memarg }
+            | I64Store { memarg }
+            | F32Store { memarg }
             | F64Store { memarg } => self.store(memarg, None),
             I32Store8 { memarg } | I64Store8 { memarg } => self.store(memarg, Some(I8)),
             I32Store16 { memarg } | I64Store16 { memarg } => self.store(memarg, Some(I16)),
             I64Store32 { memarg } => self.store(memarg, Some(I32)),
             MemorySize { mem } => {
                 let def = self.memory_definition(*mem);
-                let len = self
-                    .builder
-                    .ins()
-                    .load(I64, trusted(), def, memory::CURRENT_LENGTH as i32);
+                let len =
+                    self.builder
+                        .ins()
+                        .load(I64, trusted(), def, memory::CURRENT_LENGTH as i32);
                 let pages = self.builder.ins().ushr_imm_u(len, 16);
-                let pages = self.from_u64_index(*mem, pages);
+                let pages = self.u64_to_memory_index(*mem, pages);
                 self.push(pages);
             }
             MemoryGrow { mem } => {
@@ -76,7 +78,7 @@ impl FuncState<'_, '_> {
                     .call_builtin(Builtin::MemoryGrow, &[mem_arg, delta])
                     .expect("memory.grow result");
                 // u64::MAX (failure) truncates to -1 for 32-bit memories, as wasm wants.
-                let old = self.from_u64_index(*mem, old);
+                let old = self.u64_to_memory_index(*mem, old);
                 self.push(old);
             }
             MemoryFill { mem } => {
@@ -93,10 +95,7 @@ impl FuncState<'_, '_> {
                 let len = self.index_to_u64(len);
                 let dst_mem = self.const_u32(*dst_mem);
                 let src_mem = self.const_u32(*src_mem);
-                self.call_builtin_checked(
-                    Builtin::MemoryCopy,
-                    &[dst_mem, dst, src_mem, src, len],
-                );
+                self.call_builtin_checked(Builtin::MemoryCopy, &[dst_mem, dst, src_mem, src, len]);
             }
             MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
@@ -121,7 +120,7 @@ impl FuncState<'_, '_> {
     }
 
     /// Converts a 64-bit size/page count to memory `mem`'s index type.
-    fn from_u64_index(&mut self, mem: u32, v: Value) -> Value {
+    fn u64_to_memory_index(&mut self, mem: u32, v: Value) -> Value {
         if self.env.info.memories[mem as usize].memory64 {
             v
         } else {
@@ -152,12 +151,10 @@ impl FuncState<'_, '_> {
                 .ins()
                 .load(types::I64, readonly(), def, memory::BASE as i32)
         } else {
-            let length = self.builder.ins().load(
-                types::I64,
-                trusted(),
-                def,
-                memory::CURRENT_LENGTH as i32,
-            );
+            let length =
+                self.builder
+                    .ins()
+                    .load(types::I64, trusted(), def, memory::CURRENT_LENGTH as i32);
             // `offset + size` overflowing u64 can only be out of bounds: saturate.
             let bound = memarg.offset.saturating_add(u64::from(size));
             let bound = self.builder.ins().iconst(types::I64, bound as i64);
@@ -169,10 +166,11 @@ impl FuncState<'_, '_> {
                 // A 32-bit index plus a 32-bit offset plus size cannot overflow.
                 self.builder.ins().iadd(index, bound)
             };
-            let oob = self.builder.ins().icmp(IntCC::UnsignedGreaterThan, end, length);
-            self.builder
+            let oob = self
+                .builder
                 .ins()
-                .trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+                .icmp(IntCC::UnsignedGreaterThan, end, length);
+            self.builder.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
             // The base may move when the memory grows: reload it after the check.
             self.builder
                 .ins()
@@ -199,9 +197,15 @@ impl FuncState<'_, '_> {
         let ins = self.builder.ins();
         let v = match kind {
             Load::Plain => ins.load(ty, flags, addr, offset),
-            Load::Extend { bits: 8, signed: true } => ins.sload8(ty, flags, addr, offset),
+            Load::Extend {
+                bits: 8,
+                signed: true,
+            } => ins.sload8(ty, flags, addr, offset),
             Load::Extend { bits: 8, .. } => ins.uload8(ty, flags, addr, offset),
-            Load::Extend { bits: 16, signed: true } => ins.sload16(ty, flags, addr, offset),
+            Load::Extend {
+                bits: 16,
+                signed: true,
+            } => ins.sload16(ty, flags, addr, offset),
             Load::Extend { bits: 16, .. } => ins.uload16(ty, flags, addr, offset),
             Load::Extend { signed: true, .. } => ins.sload32(flags, addr, offset),
             Load::Extend { .. } => ins.uload32(flags, addr, offset),

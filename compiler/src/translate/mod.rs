@@ -11,6 +11,7 @@ mod calls;
 mod control;
 mod env;
 mod globals;
+mod interrupt;
 mod memory;
 mod numeric;
 mod table;
@@ -88,7 +89,7 @@ impl FuncTranslator {
         body: FunctionBodyData,
         func: &mut Function,
     ) -> Result<()> {
-        let reader = body.reader(&env.info.wasm);
+        let reader = body.reader(&env.info.wasm, env.config.features);
         let mut validator = body
             .validator
             .into_validator(self.validator_allocs.take().unwrap_or_default());
@@ -97,7 +98,11 @@ impl FuncTranslator {
 
         let func_type = env.info.func_type(body.index);
         let mut state = FuncState::new(env, func, &mut self.builder_ctx, func_type);
-        state.declare_locals(func_type, |i| validator.get_local_type(i), validator.len_locals())?;
+        state.declare_locals(
+            func_type,
+            |i| validator.get_local_type(i),
+            validator.len_locals(),
+        )?;
         state.function_entry()?;
 
         let mut ops = OperatorsReader::new(binary);
@@ -105,9 +110,9 @@ impl FuncTranslator {
             let (op, offset) = ops.read_with_offset()?;
             validator.op(offset, &op)?;
             state.builder.set_srcloc(SourceLoc::new(offset as u32));
-            state.translate_operator(&op).map_err(|e| {
-                anyhow!("{e} (at offset {offset:#x})")
-            })?;
+            state
+                .translate_operator(&op)
+                .map_err(|e| anyhow!("{e} (at offset {offset:#x})"))?;
         }
         let end = ops.original_position();
         ops.get_binary_reader()
@@ -153,8 +158,18 @@ impl<'a, 'e> FuncState<'a, 'e> {
         // Every prologue compares SP with the store's stack limit:
         // vmctx -> runtime limits -> stack limit.
         let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
-        let limits = load_gv(func, vmctx_gv, crate::vmoffsets::vmctx::RUNTIME_LIMITS, readonly());
-        let stack_limit = load_gv(func, limits, crate::vmoffsets::limits::STACK_LIMIT, trusted());
+        let limits = load_gv(
+            func,
+            vmctx_gv,
+            crate::vmoffsets::vmctx::RUNTIME_LIMITS,
+            readonly(),
+        );
+        let stack_limit = load_gv(
+            func,
+            limits,
+            crate::vmoffsets::limits::STACK_LIMIT,
+            trusted(),
+        );
         func.stack_limit = Some(stack_limit);
 
         let mut builder = FunctionBuilder::new(func, builder_ctx);
@@ -217,12 +232,7 @@ impl<'a, 'e> FuncState<'a, 'e> {
             types::F32 => self.builder.ins().f32const(0.0),
             types::F64 => self.builder.ins().f64const(0.0),
             ty if ty.is_vector() => {
-                let zero = self
-                    .builder
-                    .func
-                    .dfg
-                    .constants
-                    .insert(vec![0u8; 16].into());
+                let zero = self.builder.func.dfg.constants.insert(vec![0u8; 16].into());
                 self.builder.ins().vconst(ty, zero)
             }
             ty => self.builder.ins().iconst(ty, 0),
@@ -234,18 +244,6 @@ impl<'a, 'e> FuncState<'a, 'e> {
         self.interruption_check()
     }
 
-    /// Where fuel and epoch checks go: function entry and loop headers. Neither is generated
-    /// yet; `CompileConfig::{consume_fuel, epoch_interruption}` will enable them here.
-    pub(crate) fn interruption_check(&mut self) -> Result<()> {
-        if self.env.config.consume_fuel {
-            bail!("fuel metering is not supported by the compiler yet");
-        }
-        if self.env.config.epoch_interruption {
-            bail!("epoch interruption is not supported by the compiler yet");
-        }
-        Ok(())
-    }
-
     /// Closes the function: every block sealed.
     fn finish(mut self) {
         debug_assert!(self.control.is_empty());
@@ -255,7 +253,9 @@ impl<'a, 'e> FuncState<'a, 'e> {
 
     /// Pops one operand.
     pub(crate) fn pop(&mut self) -> Value {
-        self.stack.pop().expect("validated: operand stack underflow")
+        self.stack
+            .pop()
+            .expect("validated: operand stack underflow")
     }
 
     /// Pops two operands: `(below, top)`.
@@ -332,11 +332,13 @@ impl<'a, 'e> FuncState<'a, 'e> {
             }
             LocalSet { local_index } => {
                 let v = self.pop();
-                self.builder.def_var(self.locals[*local_index as usize].0, v);
+                self.builder
+                    .def_var(self.locals[*local_index as usize].0, v);
             }
             LocalTee { local_index } => {
                 let v = *self.stack.last().expect("validated");
-                self.builder.def_var(self.locals[*local_index as usize].0, v);
+                self.builder
+                    .def_var(self.locals[*local_index as usize].0, v);
             }
             GlobalGet { global_index } => self.global_get(*global_index),
             GlobalSet { global_index } => self.global_set(*global_index),

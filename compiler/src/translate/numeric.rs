@@ -173,18 +173,10 @@ impl FuncState<'_, '_> {
             I64TruncF32U | I64TruncF64U => self.unop(|b, x| b.ins().fcvt_to_uint(I64, x)),
 
             // Float to integer, saturating (NaN is 0).
-            I32TruncSatF32S | I32TruncSatF64S => {
-                self.unop(|b, x| b.ins().fcvt_to_sint_sat(I32, x))
-            }
-            I32TruncSatF32U | I32TruncSatF64U => {
-                self.unop(|b, x| b.ins().fcvt_to_uint_sat(I32, x))
-            }
-            I64TruncSatF32S | I64TruncSatF64S => {
-                self.unop(|b, x| b.ins().fcvt_to_sint_sat(I64, x))
-            }
-            I64TruncSatF32U | I64TruncSatF64U => {
-                self.unop(|b, x| b.ins().fcvt_to_uint_sat(I64, x))
-            }
+            I32TruncSatF32S | I32TruncSatF64S => self.unop(|b, x| b.ins().fcvt_to_sint_sat(I32, x)),
+            I32TruncSatF32U | I32TruncSatF64U => self.unop(|b, x| b.ins().fcvt_to_uint_sat(I32, x)),
+            I64TruncSatF32S | I64TruncSatF64S => self.unop(|b, x| b.ins().fcvt_to_sint_sat(I64, x)),
+            I64TruncSatF32U | I64TruncSatF64U => self.unop(|b, x| b.ins().fcvt_to_uint_sat(I64, x)),
 
             // Integer to float, float to float.
             F32ConvertI32S | F32ConvertI64S => self.unop(|b, x| b.ins().fcvt_from_sint(F32, x)),

@@ -21,13 +21,14 @@ impl FuncState<'_, '_> {
     pub(crate) fn table_element_addr(&mut self, table: u32, index: Value) -> Value {
         let def = self.table_definition(table);
         let index = self.index_to_u64(index);
-        let size = self.builder.ins().load(
-            types::I64,
-            trusted(),
-            def,
-            table::CURRENT_ELEMENTS as i32,
-        );
-        let oob = self.builder.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, index, size);
+        let size =
+            self.builder
+                .ins()
+                .load(types::I64, trusted(), def, table::CURRENT_ELEMENTS as i32);
+        let oob = self
+            .builder
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, size);
         self.builder
             .ins()
             .trapnz(oob, trap_codes::TABLE_OUT_OF_BOUNDS);
@@ -41,7 +42,7 @@ impl FuncState<'_, '_> {
     }
 
     /// Converts a 64-bit size to table `index`'s index type.
-    fn to_table_index(&mut self, table: u32, v: Value) -> Value {
+    fn u64_to_table_index(&mut self, table: u32, v: Value) -> Value {
         if self.env.info.tables[table as usize].table64 {
             v
         } else {
@@ -72,7 +73,7 @@ impl FuncState<'_, '_> {
                     def,
                     table::CURRENT_ELEMENTS as i32,
                 );
-                let size = self.to_table_index(*table, size);
+                let size = self.u64_to_table_index(*table, size);
                 self.push(size);
             }
             TableGrow { table } => {
@@ -83,7 +84,7 @@ impl FuncState<'_, '_> {
                     .call_builtin(Builtin::TableGrow, &[table_arg, delta, init])
                     .expect("table.grow result");
                 // u64::MAX (failure) truncates to -1 for 32-bit tables.
-                let old = self.to_table_index(*table, old);
+                let old = self.u64_to_table_index(*table, old);
                 self.push(old);
             }
             TableFill { table } => {
