@@ -18,6 +18,9 @@
 //! - `ElemDrop(vmctx, elem: u32)`.
 //! - `OutOfFuel(vmctx) -> u32`: fuel slow path; 0 = trap.
 //! - `NewEpoch(vmctx) -> u32`: epoch slow path; 0 = trap.
+//!
+//! The last two are called through the module's `preserve_all` stubs (see `stubs.rs`), which
+//! leave the status in `VMRuntimeLimits::slow_path_status`.
 
 /// Index into the builtin table.
 #[repr(u32)]

@@ -5,6 +5,7 @@ use crate::isa::build_isa;
 use crate::jit::{self, CompiledBody, JitMemory};
 use crate::module_info::ModuleInfo;
 use crate::parse::{parse, FunctionBodyData};
+use crate::stubs::{self, SlowPath};
 use crate::translate::{wasm_signature, FuncTranslator, ModuleEnv};
 use crate::CompileConfig;
 use anyhow::{anyhow, bail, Result};
@@ -12,6 +13,7 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{Function, UserFuncName};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::Context;
+use cranelift_frontend::FunctionBuilderContext;
 use rayon::prelude::*;
 
 pub use crate::jit::CompiledFunction;
@@ -73,8 +75,11 @@ pub fn compile(
             isa.triple()
         );
     }
+    let num_defined = bodies.len();
     let compiled = compile_bodies(info, bodies, type_ids, config, &*isa)?;
-    let (memory, functions) = jit::link(isa, compiled)?;
+    let (memory, mut functions) = jit::link(isa, compiled)?;
+    // What follows the defined functions are the slow-path stubs, only ever called directly.
+    functions.truncate(num_defined);
     // Functions are linked in order, so code addresses increase with the index.
     debug_assert!(functions.windows(2).all(|w| w[0].ptr < w[1].ptr));
     Ok(CompiledCode {
@@ -87,9 +92,15 @@ pub fn compile(
 /// `"aarch64-unknown-linux-gnu"`) without linking; returns the total size of the code.
 /// Proves the translation makes no assumption about the host.
 pub fn compile_for_isa(bytes: &[u8], triple: &str) -> Result<usize> {
+    compile_for_isa_with(bytes, triple, &CompileConfig::default())
+}
+
+/// Like [`compile_for_isa`], with the rest of the configuration from `config` (its `isa` is
+/// replaced by `triple`).
+pub fn compile_for_isa_with(bytes: &[u8], triple: &str, config: &CompileConfig) -> Result<usize> {
     let config = CompileConfig {
         isa: Some(triple.to_string()),
-        ..CompileConfig::default()
+        ..config.clone()
     };
     let (info, bodies) = parse(bytes, &config)?;
     let isa = build_isa(&config, Some(triple))?;
@@ -100,7 +111,7 @@ pub fn compile_for_isa(bytes: &[u8], triple: &str) -> Result<usize> {
 }
 
 /// Translates and compiles every body, in parallel when configured; results are in body
-/// order.
+/// order, followed by the slow-path stubs when fuel or epochs are configured.
 fn compile_bodies(
     info: &ModuleInfo,
     bodies: Vec<FunctionBodyData>,
@@ -119,18 +130,31 @@ fn compile_bodies(
     let compile_one = |translator: &mut FuncTranslator, body: FunctionBodyData| {
         compile_function(&env, isa, translator, body)
     };
-    if config.parallel {
+    let num_defined = bodies.len() as u32;
+    let mut compiled: Vec<CompiledBody> = if config.parallel {
         bodies
             .into_par_iter()
             .map_init(FuncTranslator::new, compile_one)
-            .collect()
+            .collect::<Result<_>>()?
     } else {
         let mut translator = FuncTranslator::new();
         bodies
             .into_iter()
             .map(|body| compile_one(&mut translator, body))
-            .collect()
+            .collect::<Result<_>>()?
+    };
+    if stubs::needed(config) {
+        let mut builder_ctx = FunctionBuilderContext::new();
+        for path in SlowPath::ALL {
+            let index = num_defined + path.index();
+            let func = stubs::build_stub(path, index, isa, &mut builder_ctx);
+            let mut ctx = Context::for_function(func);
+            ctx.compile(isa, &mut ControlPlane::default())
+                .map_err(|e| anyhow!("failed to compile the {path:?} stub: {:?}", e.inner))?;
+            compiled.push(CompiledBody::from_context(&ctx, index));
+        }
     }
+    Ok(compiled)
 }
 
 fn compile_function(

@@ -24,12 +24,13 @@ mod isa;
 mod jit;
 pub mod module_info;
 mod parse;
+mod stubs;
 mod trampoline;
 mod translate;
 pub mod trap_codes;
 pub mod vmoffsets;
 
-pub use compile::{compile, compile_for_isa, CompiledCode, CompiledFunction};
+pub use compile::{compile, compile_for_isa, compile_for_isa_with, CompiledCode, CompiledFunction};
 pub use module_info::*;
 pub use parse::{parse, validate, FunctionBodyData};
 pub use trampoline::{compile_trampolines, Trampolines};
@@ -65,9 +66,13 @@ pub struct CompileConfig {
     pub memory_reservation: u64,
     /// Bytes of inaccessible guard region after each memory's reservation.
     pub memory_guard_size: u64,
-    /// Meter execution with fuel (codegen hooks only, for now).
+    /// Meter execution with fuel: every operator but `nop`, `drop`, `block`, `loop`,
+    /// `unreachable`, `return`, `else` and `end` costs 1, counted in
+    /// `VMRuntimeLimits::fuel_consumed`; the `OutOfFuel` builtin runs when the counter is
+    /// `>= 0` at a function entry or loop header.
     pub consume_fuel: bool,
-    /// Check epoch deadlines (codegen hooks only, for now).
+    /// Check the epoch deadline at function entries and loop headers; the `NewEpoch` builtin
+    /// runs once the engine's epoch reached it.
     pub epoch_interruption: bool,
     /// Target triple to compile for (`None`: the host). Code for another ISA can be compiled
     /// with [`compile_for_isa`] but never linked.

@@ -9,9 +9,9 @@ use anyhow::{bail, Context as _, Result};
 use rayon::prelude::*;
 use std::ops::Range;
 use wasmparser::{
-    AbstractHeapType, BinaryReader, WasmFeatures, ExternalKind, FuncToValidate, FuncValidatorAllocations,
+    AbstractHeapType, BinaryReader, ExternalKind, FuncToValidate, FuncValidatorAllocations,
     FunctionBody, HeapType, KnownCustom, Name, Operator, Parser, Payload, RefType, TableInit,
-    TypeRef, ValType, ValidPayload, Validator, ValidatorResources,
+    TypeRef, ValType, ValidPayload, Validator, ValidatorResources, WasmFeatures,
 };
 
 /// One function body, not yet validated.

@@ -17,8 +17,11 @@ pub mod limits {
     pub const FUEL_CONSUMED: u32 = 8;
     /// `u64`: the epoch at or past which the running wasm must call the epoch slow path.
     pub const EPOCH_DEADLINE: u32 = 16;
+    /// `u64`: status of the last fuel or epoch slow path (1 = continue, 0 = trap pending),
+    /// written by the module's `preserve_all` slow-path stubs, which cannot return a value.
+    pub const SLOW_PATH_STATUS: u32 = 24;
     /// Size of the structure.
-    pub const SIZE: u32 = 24;
+    pub const SIZE: u32 = 32;
 }
 
 /// `VMFuncRef`: what a funcref value points to, and what an imported function slot points to.

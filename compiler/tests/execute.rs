@@ -19,7 +19,7 @@ struct TestInstance {
     code: CompiledCode,
     config: CompileConfig,
     vmctx: Vec<u64>,
-    limits: Box<[u64; 3]>,
+    limits: Box<[u64; 4]>,
     _epoch: Box<u64>,
     _builtins: Box<[usize; Builtin::COUNT]>,
     _memory: Box<[u64; 2]>,
@@ -40,6 +40,20 @@ static NEW_EPOCH_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::Atom
 
 extern "C" fn new_epoch(_vmctx: *mut u8) -> u32 {
     NEW_EPOCH_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    1
+}
+
+static OUT_OF_FUEL_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Refills 100 fuel, like a store with a reserve would.
+extern "C" fn out_of_fuel(vmctx: *mut u8) -> u32 {
+    OUT_OF_FUEL_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    // SAFETY: `vmctx` is a test instance's context, whose `RUNTIME_LIMITS` slot points to
+    // its live limits array.
+    unsafe {
+        let limits = *(vmctx.add(vmctx::RUNTIME_LIMITS as usize) as *const *mut i64);
+        *limits.add(limits::FUEL_CONSUMED as usize / 8) -= 100;
+    }
     1
 }
 
@@ -85,7 +99,7 @@ impl TestInstance {
         };
 
         // Stack limit 0: never overflows. Epoch deadline far away.
-        let limits = Box::new([0u64, 0, u64::MAX]);
+        let limits = Box::new([0u64, 0, u64::MAX, 0]);
         set(
             &mut vmctx,
             vmctx::RUNTIME_LIMITS,
@@ -96,6 +110,7 @@ impl TestInstance {
         let mut builtins = Box::new([0usize; Builtin::COUNT]);
         builtins[Builtin::MemoryGrow as usize] = memory_grow as *const () as usize;
         builtins[Builtin::NewEpoch as usize] = new_epoch as *const () as usize;
+        builtins[Builtin::OutOfFuel as usize] = out_of_fuel as *const () as usize;
         set(&mut vmctx, vmctx::BUILTINS, builtins.as_ptr() as u64);
 
         let mut memory_bytes = Vec::new();
@@ -506,4 +521,36 @@ fn epoch_deadline_calls_the_new_epoch_builtin_at_entry_and_loop_headers() {
     assert_eq!(i.call_i32s("count", &[3]), [0]);
     // Once at entry, once per loop iteration.
     assert_eq!(NEW_EPOCH_CALLS.load(SeqCst), 4);
+}
+
+#[test]
+fn fuel_is_counted_exactly_and_refilled_through_the_out_of_fuel_builtin() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let config = CompileConfig {
+        consume_fuel: true,
+        ..CompileConfig::default()
+    };
+    let mut i = TestInstance::with_config(
+        r#"(module (func (export "count") (param i32) (result i32)
+            loop $l
+              local.get 0 i32.const 1 i32.sub local.tee 0 br_if $l
+            end
+            local.get 0))"#,
+        config,
+    );
+    let fuel = (limits::FUEL_CONSUMED / 8) as usize;
+    i.limits[fuel] = (-1000i64) as u64;
+    assert_eq!(i.call_i32s("count", &[3]), [0]);
+    // 5 per iteration, 1 for the final `local.get`.
+    assert_eq!(i.limits[fuel] as i64, -1000 + 3 * 5 + 1);
+    assert_eq!(OUT_OF_FUEL_CALLS.load(SeqCst), 0);
+
+    // 10 fuel: the loop header check before iteration 3 sees 0 left and refills 100, which
+    // lasts to the end (50 iterations: 251 in all).
+    i.limits[fuel] = (-10i64) as u64;
+    assert_eq!(i.call_i32s("count", &[50]), [0]);
+    assert_eq!(i.limits[fuel] as i64, -10 - 300 + 251);
+    assert_eq!(OUT_OF_FUEL_CALLS.load(SeqCst), 3);
+    // The stub reported "continue".
+    assert_eq!(i.limits[(limits::SLOW_PATH_STATUS / 8) as usize], 1);
 }

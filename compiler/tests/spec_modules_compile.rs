@@ -2,7 +2,9 @@
 //! compiles, for the host and for AArch64.
 
 use std::path::PathBuf;
-use wasmjit_compiler::{compile, compile_for_isa, parse, validate, CompileConfig};
+use wasmjit_compiler::{
+    compile, compile_for_isa, compile_for_isa_with, parse, validate, CompileConfig,
+};
 use wast::{QuoteWat, WastDirective, WastExecute};
 
 fn suite_dir() -> Option<PathBuf> {
@@ -115,4 +117,22 @@ fn every_valid_spec_module_compiles_for_the_host() {
 #[test]
 fn every_valid_spec_module_compiles_for_aarch64() {
     compile_all(|bytes| compile_for_isa(bytes, "aarch64-unknown-linux-gnu").map(|_| ()));
+}
+
+#[test]
+fn every_valid_spec_module_compiles_with_fuel_and_epochs_for_the_host_and_aarch64() {
+    // Exercises the `preserve_all` slow-path stubs on both backends.
+    let config = CompileConfig {
+        consume_fuel: true,
+        epoch_interruption: true,
+        ..CompileConfig::default()
+    };
+    compile_all(|bytes| {
+        let (info, bodies) = parse(bytes, &config)?;
+        let type_ids: Vec<u32> = (0..info.types.len() as u32).collect();
+        let code = compile(&info, bodies, &type_ids, &config)?;
+        // The stubs are linked but are not functions of the module.
+        assert_eq!(code.functions.len(), info.num_defined_funcs() as usize);
+        compile_for_isa_with(bytes, "aarch64-unknown-linux-gnu", &config).map(|_| ())
+    });
 }

@@ -64,6 +64,7 @@ fn structure_fields_fit_their_structures() {
     const { assert!(funcref::WASM_CALL < funcref::ARRAY_CALL && funcref::ARRAY_CALL < funcref::VMCTX) };
     assert_eq!(memory::CURRENT_LENGTH + 8, memory::SIZE);
     assert_eq!(table::CURRENT_ELEMENTS + 8, table::SIZE);
-    assert_eq!(limits::EPOCH_DEADLINE + 8, limits::SIZE);
+    assert_eq!(limits::EPOCH_DEADLINE + 8, limits::SLOW_PATH_STATUS);
+    assert_eq!(limits::SLOW_PATH_STATUS + 8, limits::SIZE);
     assert_eq!(vmctx::INSTANCE + PTR, vmctx::HEADER_SIZE);
 }

@@ -117,7 +117,7 @@ impl FuncState<'_, '_> {
                     stack_base: base,
                     dest_used: false,
                 });
-                self.interruption_check()?;
+                self.interruption_check();
             }
             Operator::If { blockty } => {
                 let (params, results) = self.block_signature(*blockty)?;
@@ -271,6 +271,7 @@ impl FuncState<'_, '_> {
             let results = self.builder.block_params(frame.dest).to_vec();
             if self.control.is_empty() {
                 // End of the function body.
+                self.fuel_save();
                 self.builder.ins().return_(&results);
                 self.reachable = false;
             } else {

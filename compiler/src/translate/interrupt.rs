@@ -1,32 +1,49 @@
-//! Interruption checks, at function entry and loop headers: epoch deadlines (and, later,
-//! fuel).
+//! Interruption checks, at function entry and loop headers: fuel and epoch deadlines.
+//!
+//! Fast path: a compare and a branch to a cold block. The cold block calls the module's
+//! `preserve_all` stub of the slow path (see `stubs.rs`), so the fast path keeps its values
+//! in registers: the call clobbers nothing.
+//!
+//! Both the fuel counter and the epoch deadline are cached in variables: only a slow path or
+//! host code (reached through a call) changes the deadline, so it is reloaded after those,
+//! and an epoch check in a loop is one load of the engine's counter and a compare with a
+//! register. Functions without loops check only at entry and read the deadline there.
 
 use super::{trusted, FuncState};
-use crate::builtins::Builtin;
+use crate::stubs::{stub_signature, SlowPath};
+use crate::trap_codes;
 use crate::vmoffsets::{limits, vmctx};
-use anyhow::{bail, Result};
-use cranelift_codegen::ir::{condcodes::IntCC, types, InstBuilder};
+use cranelift_codegen::ir::{
+    self, condcodes::IntCC, types, ExtFuncData, ExternalName, InstBuilder, UserExternalName,
+};
+use wasmparser::Operator;
 
 impl FuncState<'_, '_> {
     /// Emits the checks `CompileConfig` asks for at a function entry or loop header.
-    pub(crate) fn interruption_check(&mut self) -> Result<()> {
+    pub(crate) fn interruption_check(&mut self) {
         if self.env.config.consume_fuel {
-            bail!("fuel metering is not supported by the compiler yet");
+            self.fuel_check();
         }
         if self.env.config.epoch_interruption {
             self.epoch_check();
         }
-        Ok(())
     }
 
-    /// If the engine's epoch reached the store's deadline, calls the `NewEpoch` builtin
-    /// (which traps, or extends the deadline) out of line.
-    // TODO: call the slow path through a `preserve_all` stub so the fast path keeps its
-    // registers (see DESIGN.md, "Fuel and epochs").
-    fn epoch_check(&mut self) {
-        let counter = self.vmctx_ptr(vmctx::EPOCH_COUNTER);
-        // A relaxed read of the `AtomicU64`: an aligned 8-byte load is atomic on our targets.
-        let epoch = self.builder.ins().load(types::I64, trusted(), counter, 0);
+    /// Declares the cached deadline and loads it (at function entry of a function with
+    /// loops).
+    pub(crate) fn epoch_function_entry(&mut self) {
+        if !self.cache_deadline {
+            return;
+        }
+        let var = self.builder.declare_var(types::I64);
+        self.epoch_deadline_var = Some(var);
+        self.epoch_deadline_load();
+    }
+
+    fn epoch_deadline_load(&mut self) {
+        let Some(var) = self.epoch_deadline_var else {
+            return;
+        };
         let limits_ptr = self.vmctx_ptr(vmctx::RUNTIME_LIMITS);
         let deadline = self.builder.ins().load(
             types::I64,
@@ -34,19 +51,108 @@ impl FuncState<'_, '_> {
             limits_ptr,
             limits::EPOCH_DEADLINE as i32,
         );
+        self.builder.def_var(var, deadline);
+    }
+
+    /// Reloads what a callee may have changed (fuel, deadline) after a call operator.
+    pub(crate) fn after_op(&mut self, op: &Operator<'_>) {
+        if self.reachable && matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }) {
+            self.reload_cached_limits();
+        }
+    }
+
+    /// Reloads the cached fuel counter and epoch deadline from memory.
+    fn reload_cached_limits(&mut self) {
+        self.fuel_load();
+        self.epoch_deadline_load();
+    }
+
+    /// If the counter reached zero, calls the `OutOfFuel` slow path (which refills from the
+    /// store's reserve or traps).
+    fn fuel_check(&mut self) {
+        let consumed = self.fuel_value().expect("fuel is metered");
+        let out = self
+            .builder
+            .ins()
+            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, consumed, 0);
+        self.cold_slow_path(out, SlowPath::Fuel);
+    }
+
+    /// If the engine's epoch reached the store's deadline, calls the `NewEpoch` slow path
+    /// (which traps, or extends the deadline).
+    fn epoch_check(&mut self) {
+        let counter = self.vmctx_ptr(vmctx::EPOCH_COUNTER);
+        // A relaxed read of the `AtomicU64`: an aligned 8-byte load is atomic on our targets.
+        let epoch = self.builder.ins().load(types::I64, trusted(), counter, 0);
+        let deadline = match self.epoch_deadline_var {
+            Some(var) => self.builder.use_var(var),
+            None => {
+                let limits_ptr = self.vmctx_ptr(vmctx::RUNTIME_LIMITS);
+                self.builder.ins().load(
+                    types::I64,
+                    trusted(),
+                    limits_ptr,
+                    limits::EPOCH_DEADLINE as i32,
+                )
+            }
+        };
         let reached = self
             .builder
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
+        self.cold_slow_path(reached, SlowPath::Epoch);
+    }
+
+    /// Branches to a cold block calling `path`'s stub when `cond` holds, and continues in a
+    /// new block.
+    fn cold_slow_path(&mut self, cond: ir::Value, path: SlowPath) {
         let slow = self.builder.create_block();
         let cont = self.builder.create_block();
         self.builder.set_cold_block(slow);
-        self.builder.ins().brif(reached, slow, &[], cont, &[]);
+        self.builder.ins().brif(cond, slow, &[], cont, &[]);
         self.builder.seal_block(slow);
         self.builder.switch_to_block(slow);
-        self.call_builtin_checked(Builtin::NewEpoch, &[]);
+        // The slow path may read or change the fuel (a deadline callback can), and a trap
+        // leaves with what is in memory.
+        self.fuel_save();
+        let stub = self.stub_func(path);
+        let vmctx = self.vmctx;
+        self.builder.ins().call(stub, &[vmctx]);
+        let limits_ptr = self.vmctx_ptr(vmctx::RUNTIME_LIMITS);
+        let status = self.builder.ins().load(
+            types::I64,
+            trusted(),
+            limits_ptr,
+            limits::SLOW_PATH_STATUS as i32,
+        );
+        self.builder.ins().trapz(status, trap_codes::BUILTIN_TRAP);
+        self.reload_cached_limits();
         self.builder.ins().jump(cont, &[]);
         self.builder.seal_block(cont);
         self.builder.switch_to_block(cont);
+    }
+
+    /// A direct reference to the module's stub of `path`, linked after its functions.
+    fn stub_func(&mut self, path: SlowPath) -> ir::FuncRef {
+        let slot = path.index() as usize;
+        if let Some(f) = self.stub_funcs[slot] {
+            return f;
+        }
+        let info = self.env.info;
+        let num_defined = info.functions.len() as u32 - info.num_imported_funcs;
+        let signature = self.builder.import_signature(stub_signature());
+        let name = self
+            .builder
+            .func
+            .declare_imported_user_function(UserExternalName::new(0, num_defined + path.index()));
+        let f = self.builder.import_function(ExtFuncData {
+            name: ExternalName::User(name),
+            signature,
+            // Linked into the same region as the module's functions.
+            colocated: true,
+            patchable: false,
+        });
+        self.stub_funcs[slot] = Some(f);
+        f
     }
 }

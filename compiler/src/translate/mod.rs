@@ -10,6 +10,7 @@ mod builtin;
 mod calls;
 mod control;
 mod env;
+mod fuel;
 mod globals;
 mod interrupt;
 mod memory;
@@ -96,8 +97,13 @@ impl FuncTranslator {
         let mut binary = reader.get_binary_reader();
         validator.read_locals(&mut binary)?;
 
+        // Only a loop header can use a cached epoch deadline: without loops the entry check
+        // reads it from memory and calls need not reload it.
+        let cache_deadline = env.config.epoch_interruption && has_loop(binary.clone());
+
         let func_type = env.info.func_type(body.index);
         let mut state = FuncState::new(env, func, &mut self.builder_ctx, func_type);
+        state.cache_deadline = cache_deadline;
         state.declare_locals(
             func_type,
             |i| validator.get_local_type(i),
@@ -110,9 +116,11 @@ impl FuncTranslator {
             let (op, offset) = ops.read_with_offset()?;
             validator.op(offset, &op)?;
             state.builder.set_srcloc(SourceLoc::new(offset as u32));
+            state.fuel_before_op(&op);
             state
                 .translate_operator(&op)
                 .map_err(|e| anyhow!("{e} (at offset {offset:#x})"))?;
+            state.after_op(&op);
         }
         let end = ops.original_position();
         ops.get_binary_reader()
@@ -146,6 +154,16 @@ pub(crate) struct FuncState<'a, 'e> {
     direct_funcs: HashMap<u32, ir::FuncRef>,
     /// Builtin signatures, by builtin index.
     builtin_sigs: HashMap<u32, ir::SigRef>,
+    /// The slow-path stubs, once imported (see `stubs.rs`).
+    stub_funcs: [Option<ir::FuncRef>; 2],
+    /// The fuel counter (`fuel_consumed`) while the function runs, when fuel is metered.
+    pub(crate) fuel_var: Option<Variable>,
+    /// Whether to cache the epoch deadline in `epoch_deadline_var` (functions with loops).
+    pub(crate) cache_deadline: bool,
+    /// The store's epoch deadline, cached while the function runs.
+    pub(crate) epoch_deadline_var: Option<Variable>,
+    /// Cost of the operators of the current straight-line run not yet added to `fuel_var`.
+    pub(crate) fuel_pending: u64,
 }
 
 impl<'a, 'e> FuncState<'a, 'e> {
@@ -198,6 +216,11 @@ impl<'a, 'e> FuncState<'a, 'e> {
             sigs: HashMap::new(),
             direct_funcs: HashMap::new(),
             builtin_sigs: HashMap::new(),
+            stub_funcs: [None; 2],
+            fuel_var: None,
+            cache_deadline: false,
+            epoch_deadline_var: None,
+            fuel_pending: 0,
         }
     }
 
@@ -241,7 +264,10 @@ impl<'a, 'e> FuncState<'a, 'e> {
 
     /// Hooks run where a function starts executing.
     fn function_entry(&mut self) -> Result<()> {
-        self.interruption_check()
+        self.fuel_function_entry();
+        self.epoch_function_entry();
+        self.interruption_check();
+        Ok(())
     }
 
     /// Closes the function: every block sealed.
@@ -355,6 +381,19 @@ impl<'a, 'e> FuncState<'a, 'e> {
         }
         Ok(())
     }
+}
+
+/// Whether the body (from after its locals) contains a `loop`; `true` if it cannot be read
+/// (the translation reports the error).
+fn has_loop(body: wasmparser::BinaryReader<'_>) -> bool {
+    let mut ops = OperatorsReader::new(body);
+    while !ops.eof() {
+        match ops.read() {
+            Ok(Operator::Loop { .. }) | Err(_) => return true,
+            Ok(_) => {}
+        }
+    }
+    false
 }
 
 /// Creates a global value loading an `i64` at `base + offset`.

@@ -13,6 +13,8 @@ pub struct VMRuntimeLimits {
     pub fuel_consumed: UnsafeCell<i64>,
     /// Epoch at which the slow path runs.
     pub epoch_deadline: UnsafeCell<u64>,
+    /// Result of the last fuel/epoch slow path, written by compiled stubs (0 = trap pending).
+    pub slow_path_status: UnsafeCell<u64>,
 }
 
 impl Default for VMRuntimeLimits {
@@ -21,6 +23,7 @@ impl Default for VMRuntimeLimits {
             stack_limit: UnsafeCell::new(usize::MAX),
             fuel_consumed: UnsafeCell::new(0),
             epoch_deadline: UnsafeCell::new(0),
+            slow_path_status: UnsafeCell::new(0),
         }
     }
 }
@@ -163,23 +166,48 @@ mod tests {
             offset_of!(VMRuntimeLimits, epoch_deadline) as u32,
             vmoffsets::limits::EPOCH_DEADLINE
         );
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, slow_path_status) as u32,
+            vmoffsets::limits::SLOW_PATH_STATUS
+        );
         assert_eq!(size_of::<VMRuntimeLimits>() as u32, vmoffsets::limits::SIZE);
-        assert_eq!(offset_of!(VMFuncRef, wasm_call) as u32, vmoffsets::funcref::WASM_CALL);
-        assert_eq!(offset_of!(VMFuncRef, array_call) as u32, vmoffsets::funcref::ARRAY_CALL);
-        assert_eq!(offset_of!(VMFuncRef, vmctx) as u32, vmoffsets::funcref::VMCTX);
-        assert_eq!(offset_of!(VMFuncRef, type_id) as u32, vmoffsets::funcref::TYPE_ID);
+        assert_eq!(
+            offset_of!(VMFuncRef, wasm_call) as u32,
+            vmoffsets::funcref::WASM_CALL
+        );
+        assert_eq!(
+            offset_of!(VMFuncRef, array_call) as u32,
+            vmoffsets::funcref::ARRAY_CALL
+        );
+        assert_eq!(
+            offset_of!(VMFuncRef, vmctx) as u32,
+            vmoffsets::funcref::VMCTX
+        );
+        assert_eq!(
+            offset_of!(VMFuncRef, type_id) as u32,
+            vmoffsets::funcref::TYPE_ID
+        );
         assert_eq!(size_of::<VMFuncRef>() as u32, vmoffsets::funcref::SIZE);
-        assert_eq!(offset_of!(VMMemoryDefinition, base) as u32, vmoffsets::memory::BASE);
+        assert_eq!(
+            offset_of!(VMMemoryDefinition, base) as u32,
+            vmoffsets::memory::BASE
+        );
         assert_eq!(
             offset_of!(VMMemoryDefinition, current_length) as u32,
             vmoffsets::memory::CURRENT_LENGTH
         );
-        assert_eq!(offset_of!(VMTableDefinition, base) as u32, vmoffsets::table::BASE);
+        assert_eq!(
+            offset_of!(VMTableDefinition, base) as u32,
+            vmoffsets::table::BASE
+        );
         assert_eq!(
             offset_of!(VMTableDefinition, current_elements) as u32,
             vmoffsets::table::CURRENT_ELEMENTS
         );
-        assert_eq!(size_of::<VMGlobalDefinition>() as u32, vmoffsets::global::SIZE);
+        assert_eq!(
+            size_of::<VMGlobalDefinition>() as u32,
+            vmoffsets::global::SIZE
+        );
         assert_eq!(size_of::<ValRaw>() as u32, vmoffsets::VAL_RAW_SIZE);
     }
 }

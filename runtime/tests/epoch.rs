@@ -1,0 +1,253 @@
+//! Epoch interruption: deadlines checked at function entries and loop headers, trapping with
+//! `Interrupt` or asking a deadline callback.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmjit::*;
+
+fn epoch_engine(fuel: bool) -> Engine {
+    let mut config = Config::new();
+    config.epoch_interruption(true).consume_fuel(fuel);
+    Engine::new(&config).unwrap()
+}
+
+fn trap_of(err: &Error) -> Trap {
+    *err.downcast_ref::<Trap>()
+        .unwrap_or_else(|| panic!("not a trap: {err:?}"))
+}
+
+/// Increments the engine's epoch every millisecond until dropped.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    fn start(engine: &Engine, first_after: Duration) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let engine = engine.clone();
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            std::thread::sleep(first_after);
+            while !flag.load(Ordering::Relaxed) {
+                engine.increment_epoch();
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+const MODULE: &str = r#"(module
+  (func (export "forever")
+    loop $l br $l end)
+  ;; No loop: only the entry checks can stop it (fib(45) runs for seconds).
+  (func $fib (export "fib") (param i32) (result i32)
+    local.get 0 i32.const 2 i32.lt_s
+    if (result i32)
+      local.get 0
+    else
+      local.get 0 i32.const 1 i32.sub call $fib
+      local.get 0 i32.const 2 i32.sub call $fib
+      i32.add
+    end)
+  (func (export "one") (result i32) i32.const 1))"#;
+
+fn instance<T>(engine: &Engine, data: T) -> (Store<T>, Instance) {
+    let module = Module::new(engine, MODULE).unwrap();
+    let mut store = Store::new(engine, data);
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    (store, instance)
+}
+
+#[test]
+fn the_default_deadline_traps_at_once() {
+    let engine = epoch_engine(false);
+    let (mut store, instance) = instance(&engine, ());
+    let one = instance
+        .get_typed_func::<(), i32>(&mut store, "one")
+        .unwrap();
+    let err = one.call(&mut store, ()).unwrap_err();
+    assert_eq!(trap_of(&err), Trap::Interrupt);
+    // A deadline in the future lets it run.
+    store.set_epoch_deadline(1);
+    assert_eq!(one.call(&mut store, ()).unwrap(), 1);
+}
+
+#[test]
+fn an_infinite_loop_is_interrupted_from_another_thread() {
+    let engine = epoch_engine(false);
+    let (mut store, instance) = instance(&engine, ());
+    let forever = instance
+        .get_typed_func::<(), ()>(&mut store, "forever")
+        .unwrap();
+    store.set_epoch_deadline(1);
+    let start = Instant::now();
+    let ticker = Ticker::start(&engine, Duration::from_millis(20));
+    let err = forever.call(&mut store, ()).unwrap_err();
+    drop(ticker);
+    assert_eq!(trap_of(&err), Trap::Interrupt);
+    assert!(start.elapsed() < Duration::from_secs(10));
+
+    // The store stays usable.
+    store.set_epoch_deadline(1_000_000);
+    let one = instance
+        .get_typed_func::<(), i32>(&mut store, "one")
+        .unwrap();
+    assert_eq!(one.call(&mut store, ()).unwrap(), 1);
+}
+
+#[test]
+fn recursion_without_loops_is_interrupted_at_function_entries() {
+    let engine = epoch_engine(false);
+    let (mut store, instance) = instance(&engine, ());
+    let fib = instance
+        .get_typed_func::<i32, i32>(&mut store, "fib")
+        .unwrap();
+    store.set_epoch_deadline(1_000_000);
+    assert_eq!(fib.call(&mut store, 20).unwrap(), 6765);
+
+    store.set_epoch_deadline(1);
+    let start = Instant::now();
+    let ticker = Ticker::start(&engine, Duration::from_millis(20));
+    let err = fib.call(&mut store, 45).unwrap_err();
+    drop(ticker);
+    assert_eq!(trap_of(&err), Trap::Interrupt);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn a_far_deadline_is_never_reached() {
+    let engine = epoch_engine(false);
+    let (mut store, instance) = instance(&engine, ());
+    let fib = instance
+        .get_typed_func::<i32, i32>(&mut store, "fib")
+        .unwrap();
+    store.set_epoch_deadline(u64::MAX / 2);
+    let ticker = Ticker::start(&engine, Duration::ZERO);
+    assert_eq!(fib.call(&mut store, 25).unwrap(), 75025);
+    drop(ticker);
+}
+
+/// A loop that advances the epoch itself through a host function, once per iteration: the
+/// deadline callback then runs at a known point of every iteration.
+const TICKING: &str = r#"(module
+  (import "host" "tick" (func $tick))
+  (global $iters (export "iters") (mut i32) (i32.const 0))
+  (func (export "run")
+    loop $l
+      call $tick            ;; 1
+      global.get $iters     ;; 1
+      i32.const 1           ;; 1
+      i32.add               ;; 1
+      global.set $iters     ;; 1
+      br $l                 ;; 1  -> 6 per iteration
+    end))"#;
+
+struct Ticks {
+    callbacks: u32,
+    fuel_seen: Vec<u64>,
+}
+
+fn ticking(engine: &Engine) -> (Store<Ticks>, Instance) {
+    let module = Module::new(engine, TICKING).unwrap();
+    let mut store = Store::new(
+        engine,
+        Ticks {
+            callbacks: 0,
+            fuel_seen: Vec::new(),
+        },
+    );
+    let mut linker = Linker::new(engine);
+    linker
+        .func_wrap("host", "tick", |caller: Caller<'_, Ticks>| {
+            caller.engine().increment_epoch();
+        })
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    (store, instance)
+}
+
+#[test]
+fn a_deadline_callback_extends_the_deadline_then_fails() {
+    const EXTENSIONS: u32 = 25;
+    let engine = epoch_engine(false);
+    let (mut store, instance) = ticking(&engine);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|mut cx| {
+        let data = cx.data_mut();
+        data.callbacks += 1;
+        if data.callbacks <= EXTENSIONS {
+            Ok(UpdateDeadline::Continue(1))
+        } else {
+            Err(anyhow::anyhow!("deadline callback gave up"))
+        }
+    });
+    let run = instance
+        .get_typed_func::<(), ()>(&mut store, "run")
+        .unwrap();
+    let err = run.call(&mut store, ()).unwrap_err();
+    assert!(
+        format!("{err:?}").contains("deadline callback gave up"),
+        "{err:?}"
+    );
+    assert!(err.downcast_ref::<Trap>().is_none());
+    // Each iteration moves the epoch to the deadline; the loop header then runs the callback.
+    assert_eq!(store.data().callbacks, EXTENSIONS + 1);
+    let iters = instance
+        .get_global(&mut store, "iters")
+        .unwrap()
+        .get(&mut store)
+        .unwrap_i32();
+    assert_eq!(iters as u32, EXTENSIONS + 1);
+
+    // Back to trapping.
+    store.epoch_deadline_trap();
+    store.set_epoch_deadline(1);
+    let err = run.call(&mut store, ()).unwrap_err();
+    assert_eq!(trap_of(&err), Trap::Interrupt);
+}
+
+#[test]
+fn the_deadline_callback_sees_exact_fuel() {
+    let engine = epoch_engine(true);
+    let (mut store, instance) = ticking(&engine);
+    store.set_fuel(1000).unwrap();
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|mut cx| {
+        let fuel = cx.get_fuel()?;
+        let data = cx.data_mut();
+        data.fuel_seen.push(fuel);
+        data.callbacks += 1;
+        if data.callbacks < 10 {
+            Ok(UpdateDeadline::Continue(1))
+        } else {
+            Err(anyhow::anyhow!("done"))
+        }
+    });
+    let run = instance
+        .get_typed_func::<(), ()>(&mut store, "run")
+        .unwrap();
+    run.call(&mut store, ()).unwrap_err();
+    // The callback of iteration k runs at the next loop header, after 6 * k fuel.
+    let expected: Vec<u64> = (1..=10).map(|k| 1000 - 6 * k).collect();
+    assert_eq!(store.data().fuel_seen, expected);
+    assert_eq!(store.get_fuel().unwrap(), 1000 - 60);
+}

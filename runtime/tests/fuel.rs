@@ -1,0 +1,304 @@
+//! Fuel metering: exact costs (Wasmtime's: `nop`, `drop`, `block`, `loop`, `unreachable`,
+//! `return`, `else`, `end` are free, every other operator costs 1), running out at a known
+//! operator count, traps, host functions that add fuel, determinism.
+
+use wasmjit::*;
+
+fn fuel_engine() -> Engine {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    Engine::new(&config).unwrap()
+}
+
+fn instance(engine: &Engine, wat: &str) -> (Store<()>, Instance) {
+    let module = Module::new(engine, wat).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    (store, instance)
+}
+
+fn trap_of(err: &Error) -> Trap {
+    *err.downcast_ref::<Trap>()
+        .unwrap_or_else(|| panic!("not a trap: {err:?}"))
+}
+
+#[test]
+fn get_and_set_fuel_fail_when_fuel_is_not_configured() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    assert!(store.get_fuel().is_err());
+    assert!(store.set_fuel(10).is_err());
+}
+
+#[test]
+fn a_new_store_has_no_fuel_and_traps_at_the_first_entry() {
+    let engine = fuel_engine();
+    let (mut store, instance) = instance(&engine, r#"(module (func (export "f")))"#);
+    assert_eq!(store.get_fuel().unwrap(), 0);
+    let f = instance.get_typed_func::<(), ()>(&mut store, "f").unwrap();
+    let err = f.call(&mut store, ()).unwrap_err();
+    assert_eq!(trap_of(&err), Trap::OutOfFuel);
+}
+
+const COUNTED: &str = r#"(module
+  (func $add (param i32 i32) (result i32)
+    local.get 0         ;; 1
+    local.get 1         ;; 1
+    i32.add)            ;; 1   -> 3 per call
+  (func (export "run") (param $n i32) (result i32)
+    (local $acc i32)
+    nop                 ;; 0
+    i32.const 7         ;; 1
+    drop                ;; 0
+    block $done         ;; 0
+      loop $l           ;; 0
+        local.get $n    ;; 1
+        i32.eqz         ;; 1
+        br_if $done     ;; 1   -> 3 per test of n
+        local.get $acc  ;; 1
+        local.get $n    ;; 1
+        call $add       ;; 1 (+3 in $add)
+        local.set $acc  ;; 1
+        local.get $n    ;; 1
+        i32.const 1     ;; 1
+        i32.sub         ;; 1
+        local.set $n    ;; 1
+        br $l           ;; 1   -> 9 + 3 after the test
+      end
+    end
+    local.get $acc))    ;; 1"#;
+
+#[test]
+fn fuel_consumed_matches_the_hand_count() {
+    let engine = fuel_engine();
+    let (mut store, instance) = instance(&engine, COUNTED);
+    let run = instance
+        .get_typed_func::<i32, i32>(&mut store, "run")
+        .unwrap();
+    for n in [0, 1, 10, 1000] {
+        store.set_fuel(1_000_000).unwrap();
+        assert_eq!(run.call(&mut store, n).unwrap(), n * (n + 1) / 2);
+        // 1 (const) + n iterations of (3 + 12) + the last test of n (3) + the final get (1).
+        let expected = 1 + 15 * n as u64 + 3 + 1;
+        assert_eq!(store.get_fuel().unwrap(), 1_000_000 - expected, "n = {n}");
+    }
+}
+
+/// The cost of `fib(n)` in the module below: 5 for `n < 2`, else 13 plus both calls.
+fn fib_cost(n: i32) -> u64 {
+    if n < 2 {
+        5
+    } else {
+        13 + fib_cost(n - 1) + fib_cost(n - 2)
+    }
+}
+
+const FIB: &str = r#"(module
+  (func $fib (export "fib") (param i32) (result i32)
+    local.get 0 i32.const 2 i32.lt_s          ;; 3
+    if (result i32)                           ;; 1
+      local.get 0                             ;; 1
+    else
+      local.get 0 i32.const 1 i32.sub call $fib   ;; 4
+      local.get 0 i32.const 2 i32.sub call $fib   ;; 4
+      i32.add                                 ;; 1
+    end))"#;
+
+#[test]
+fn recursion_consumes_exactly_and_identically_on_every_run() {
+    let engine = fuel_engine();
+    let (mut store, instance) = instance(&engine, FIB);
+    let fib = instance
+        .get_typed_func::<i32, i32>(&mut store, "fib")
+        .unwrap();
+    let mut remaining = Vec::new();
+    for _ in 0..10 {
+        store.set_fuel(100_000_000).unwrap();
+        assert_eq!(fib.call(&mut store, 20).unwrap(), 6765);
+        remaining.push(store.get_fuel().unwrap());
+    }
+    assert!(
+        remaining.iter().all(|&r| r == remaining[0]),
+        "{remaining:?}"
+    );
+    assert_eq!(remaining[0], 100_000_000 - fib_cost(20));
+}
+
+const SPIN: &str = r#"(module
+  (global $iters (export "iters") (mut i32) (i32.const 0))
+  (func (export "spin")
+    loop $l
+      global.get $iters   ;; 1
+      i32.const 1         ;; 1
+      i32.add             ;; 1
+      global.set $iters   ;; 1
+      br $l               ;; 1   -> 5 per iteration
+    end)
+  (func (export "one") (result i32)
+    i32.const 1))"#;
+
+fn iters(store: &mut Store<()>, instance: &Instance) -> i32 {
+    instance
+        .get_global(&mut *store, "iters")
+        .unwrap()
+        .get(&mut *store)
+        .unwrap_i32()
+}
+
+#[test]
+fn out_of_fuel_at_an_exact_operator_count() {
+    let engine = fuel_engine();
+    // The check before iteration k sees 5 * (k - 1) consumed: with fuel F the loop runs
+    // ceil(F / 5) iterations, then traps at the next loop header.
+    for (fuel, expected_iters) in [(1, 1), (5, 1), (6, 2), (1000, 200), (1003, 201)] {
+        let (mut store, instance) = instance(&engine, SPIN);
+        let spin = instance
+            .get_typed_func::<(), ()>(&mut store, "spin")
+            .unwrap();
+        store.set_fuel(fuel).unwrap();
+        let err = spin.call(&mut store, ()).unwrap_err();
+        assert_eq!(trap_of(&err), Trap::OutOfFuel, "fuel {fuel}");
+        assert_eq!(iters(&mut store, &instance), expected_iters, "fuel {fuel}");
+        assert_eq!(store.get_fuel().unwrap(), 0);
+
+        // The store stays usable.
+        store.set_fuel(10).unwrap();
+        let one = instance
+            .get_typed_func::<(), i32>(&mut store, "one")
+            .unwrap();
+        assert_eq!(one.call(&mut store, ()).unwrap(), 1);
+        assert_eq!(store.get_fuel().unwrap(), 9);
+    }
+}
+
+#[test]
+fn zero_fuel_traps_at_function_entry() {
+    let engine = fuel_engine();
+    let (mut store, instance) = instance(&engine, SPIN);
+    let spin = instance
+        .get_typed_func::<(), ()>(&mut store, "spin")
+        .unwrap();
+    store.set_fuel(0).unwrap();
+    let err = spin.call(&mut store, ()).unwrap_err();
+    assert_eq!(trap_of(&err), Trap::OutOfFuel);
+    assert_eq!(iters(&mut store, &instance), 0);
+}
+
+#[test]
+fn traps_count_every_operator_up_to_the_trapping_one() {
+    let engine = fuel_engine();
+    let (mut store, instance) = instance(
+        &engine,
+        r#"(module
+          (memory 1)
+          (func $div (export "div") (param i32 i32) (result i32)
+            local.get 0     ;; 1
+            local.get 1     ;; 1
+            i32.div_u       ;; 1 (traps when the divisor is 0)
+            i32.const 1     ;; 1
+            i32.add)        ;; 1
+          (func (export "load") (param i32) (result i32)
+            i32.const 5     ;; 1
+            drop            ;; 0
+            local.get 0     ;; 1
+            i32.load        ;; 1 (traps out of bounds)
+            i32.const 2     ;; 1
+            i32.mul)        ;; 1
+          (func (export "nested") (param i32) (result i32)
+            i32.const 3     ;; 1
+            i32.const 4     ;; 1
+            i32.add         ;; 1
+            drop            ;; 0
+            i32.const 8     ;; 1
+            local.get 0     ;; 1
+            call $div)      ;; 1 (+ $div)
+          (func (export "unreachable")
+            i32.const 1     ;; 1
+            drop            ;; 0
+            unreachable))   ;; 0"#,
+    );
+    let div = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "div")
+        .unwrap();
+    let load = instance
+        .get_typed_func::<i32, i32>(&mut store, "load")
+        .unwrap();
+    let nested = instance
+        .get_typed_func::<i32, i32>(&mut store, "nested")
+        .unwrap();
+    let unreachable = instance
+        .get_typed_func::<(), ()>(&mut store, "unreachable")
+        .unwrap();
+
+    let consumed = |store: &Store<()>| 1000 - store.get_fuel().unwrap();
+    store.set_fuel(1000).unwrap();
+    assert_eq!(div.call(&mut store, (8, 2)).unwrap(), 5);
+    assert_eq!(consumed(&store), 5);
+
+    store.set_fuel(1000).unwrap();
+    let err = div.call(&mut store, (8, 0)).unwrap_err();
+    assert_eq!(trap_of(&err), Trap::IntegerDivisionByZero);
+    assert_eq!(consumed(&store), 3);
+
+    store.set_fuel(1000).unwrap();
+    assert_eq!(load.call(&mut store, 0).unwrap(), 0);
+    assert_eq!(consumed(&store), 5);
+
+    store.set_fuel(1000).unwrap();
+    let err = load.call(&mut store, 65536).unwrap_err();
+    assert_eq!(trap_of(&err), Trap::MemoryOutOfBounds);
+    assert_eq!(consumed(&store), 3);
+
+    store.set_fuel(1000).unwrap();
+    let err = nested.call(&mut store, 0).unwrap_err();
+    assert_eq!(trap_of(&err), Trap::IntegerDivisionByZero);
+    assert_eq!(consumed(&store), 6 + 3);
+
+    store.set_fuel(1000).unwrap();
+    let err = unreachable.call(&mut store, ()).unwrap_err();
+    assert_eq!(trap_of(&err), Trap::UnreachableCodeReached);
+    assert_eq!(consumed(&store), 1);
+}
+
+#[test]
+fn host_functions_see_exact_fuel_and_can_add_some() {
+    let engine = fuel_engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (import "host" "refuel" (func $refuel))
+          (func (export "run") (param $n i32)
+            loop $l
+              call $refuel      ;; 1
+              local.get $n      ;; 1
+              i32.const 1       ;; 1
+              i32.sub           ;; 1
+              local.tee $n      ;; 1
+              br_if $l          ;; 1  -> 6 per iteration
+            end))"#,
+    )
+    .unwrap();
+    // The fuel each host call sees, in order.
+    let mut store = Store::new(&engine, Vec::<u64>::new());
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap("host", "refuel", |mut caller: Caller<'_, Vec<u64>>| {
+            let fuel = caller.get_fuel()?;
+            caller.data_mut().push(fuel);
+            caller.set_fuel(fuel + 10)
+        })
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance
+        .get_typed_func::<i32, ()>(&mut store, "run")
+        .unwrap();
+
+    // 20 fuel alone would last 4 iterations; each host call adds 10.
+    store.set_fuel(20).unwrap();
+    run.call(&mut store, 100).unwrap();
+    // The call operator is charged before the host runs: iteration k sees
+    // 20 - 6 * (k - 1) + 10 * (k - 1) - 1.
+    let expected: Vec<u64> = (0..100).map(|k| 19 + 4 * k).collect();
+    assert_eq!(store.data(), &expected);
+    assert_eq!(store.get_fuel().unwrap(), 20 + 100 * 10 - 100 * 6);
+}
