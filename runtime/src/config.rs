@@ -1,6 +1,8 @@
 //! Engine-wide settings, named like Wasmtime's `Config`.
 
 use anyhow::{bail, Result};
+use std::sync::Arc;
+use wasmjit_fiber::StackCreator;
 
 /// How hard Cranelift optimizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -15,7 +17,7 @@ pub enum OptLevel {
 }
 
 /// Global configuration of an [`Engine`](crate::Engine).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub(crate) opt_level: OptLevel,
     pub(crate) parallel_compilation: bool,
@@ -25,6 +27,27 @@ pub struct Config {
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
     pub(crate) features: wasmparser::WasmFeatures,
+    pub(crate) async_support: bool,
+    pub(crate) async_stack_size: usize,
+    pub(crate) async_stack_zeroing: bool,
+    pub(crate) stack_creator: Option<Arc<dyn StackCreator>>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("opt_level", &self.opt_level)
+            .field("parallel_compilation", &self.parallel_compilation)
+            .field("max_wasm_stack", &self.max_wasm_stack)
+            .field("memory_reservation", &self.memory_reservation)
+            .field("memory_guard_size", &self.memory_guard_size)
+            .field("consume_fuel", &self.consume_fuel)
+            .field("epoch_interruption", &self.epoch_interruption)
+            .field("async_support", &self.async_support)
+            .field("async_stack_size", &self.async_stack_size)
+            .field("custom_stack_creator", &self.stack_creator.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Config {
@@ -62,6 +85,10 @@ impl Config {
             consume_fuel: false,
             epoch_interruption: false,
             features,
+            async_support: false,
+            async_stack_size: 2 << 20,
+            async_stack_zeroing: false,
+            stack_creator: None,
         }
     }
 
@@ -109,6 +136,34 @@ impl Config {
         self
     }
 
+    /// Enables the async entry points (`call_async`, `instantiate_async`, async host
+    /// functions). Stores of such an engine must be driven through them: the sync entry points
+    /// return an error.
+    pub fn async_support(&mut self, enable: bool) -> &mut Self {
+        self.async_support = enable;
+        self
+    }
+
+    /// Size of the stacks async calls run on (default 2 MiB). Host code on such a stack is
+    /// guaranteed `async_stack_size - max_wasm_stack` bytes; it must not be smaller than
+    /// `max_wasm_stack`.
+    pub fn async_stack_size(&mut self, size: usize) -> &mut Self {
+        self.async_stack_size = size;
+        self
+    }
+
+    /// Zero async stacks before each reuse.
+    pub fn async_stack_zeroing(&mut self, enable: bool) -> &mut Self {
+        self.async_stack_zeroing = enable;
+        self
+    }
+
+    /// Allocates async stacks with `creator` instead of the built-in pool of mmap'd stacks.
+    pub fn with_host_stack(&mut self, creator: Arc<dyn StackCreator>) -> &mut Self {
+        self.stack_creator = Some(creator);
+        self
+    }
+
     feature_setters! {
         /// The multi-value proposal.
         wasm_multi_value => MULTI_VALUE,
@@ -133,6 +188,9 @@ impl Config {
     pub(crate) fn validate(&self) -> Result<()> {
         if self.max_wasm_stack == 0 {
             bail!("max_wasm_stack must be greater than zero");
+        }
+        if self.async_support && self.async_stack_size < self.max_wasm_stack {
+            bail!("async stack size cannot be less than the maximum wasm stack size");
         }
         Ok(())
     }

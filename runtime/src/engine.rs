@@ -5,6 +5,7 @@ use crate::vm::type_registry::TypeRegistry;
 use anyhow::Result;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use wasmjit_fiber::{DefaultStackCreator, FiberStack, StackCreator, StackPool, StackPoolConfig};
 
 /// Compiles and owns what modules of one configuration share. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
@@ -18,6 +19,24 @@ pub(crate) struct EngineInner {
     pub(crate) types: TypeRegistry,
     /// Boxed so compiled code can hold its address for the engine's whole life.
     pub(crate) epoch: Box<AtomicU64>,
+    /// Where async calls get their stacks.
+    pub(crate) stacks: StackSource,
+}
+
+/// The source of fiber stacks: a pool of default stacks, or the embedder's creator, asked for
+/// every new stack.
+pub(crate) enum StackSource {
+    Pool(StackPool),
+    Creator(Arc<dyn StackCreator>),
+}
+
+impl StackSource {
+    pub(crate) fn stack(&self, size: usize, zeroed: bool) -> Result<FiberStack> {
+        Ok(match self {
+            StackSource::Pool(pool) => pool.take()?.into(),
+            StackSource::Creator(c) => c.new_stack(size, zeroed)?.into(),
+        })
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -38,12 +57,24 @@ impl Engine {
         config.validate()?;
         crate::vm::traphandlers::init_traps();
         let compile_config = crate::vm::compile_config(config);
+        let stacks = match &config.stack_creator {
+            Some(c) => StackSource::Creator(c.clone()),
+            None => StackSource::Pool(StackPool::new(
+                Arc::new(DefaultStackCreator),
+                StackPoolConfig {
+                    stack_size: config.async_stack_size,
+                    max_idle: 64,
+                    zero_on_reuse: config.async_stack_zeroing,
+                },
+            )),
+        };
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 types: TypeRegistry::new(compile_config.clone()),
                 compile_config,
                 epoch: Box::new(AtomicU64::new(0)),
+                stacks,
             }),
         })
     }

@@ -4,7 +4,7 @@
 
 use crate::store::{Store, StoreContextMut, StoreInner, StoreOpaque};
 use crate::Trap;
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 
 /// What to do when the epoch deadline is reached, returned by a deadline callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,13 +85,6 @@ impl StoreOpaque {
                 false
             }
         }
-    }
-
-    /// Suspends the running async call until its future is polled again.
-    pub(crate) fn async_yield(&mut self) -> Result<()> {
-        Err(anyhow!(
-            "cannot yield: wasm was not called through an async entry point"
-        ))
     }
 }
 

@@ -43,9 +43,7 @@ pub(crate) enum FuncKind {
     /// Defined by an instance; its funcref lives in the instance's vmctx.
     Wasm,
     /// Defined by the host; its funcref lives in the context, kept alive here.
-    Host {
-        _ctx: Box<HostFuncCtx>,
-    },
+    Host { _ctx: Box<HostFuncCtx> },
 }
 
 /// The context of a host function: `VMFuncRef::vmctx` of a host function points here.
@@ -172,8 +170,8 @@ impl Func {
         let defined = ((word as usize - base) / std::mem::size_of::<VMFuncRef>()) as u32;
         debug_assert!(defined < offsets.num_defined_funcs);
         let func_index = defined + module.inner.info.num_imported_funcs;
-        let ty = module.inner.types[module.inner.info.functions[func_index as usize] as usize]
-            .clone();
+        let ty =
+            module.inner.types[module.inner.info.functions[func_index as usize] as usize].clone();
         store.funcs.push(FuncData {
             funcref: word as *const VMFuncRef,
             ty,
@@ -207,24 +205,27 @@ impl Func {
     ) -> Result<()> {
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
+        opaque.check_sync_allowed()?;
+        self.call_impl(opaque, params, results)
+    }
+
+    /// `call` without the sync check: shared by the sync and async entry points.
+    pub(crate) fn call_impl(
+        &self,
+        opaque: &mut StoreOpaque,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
         if !self.0.belongs_to(opaque) {
             bail!("function used with the wrong store");
         }
         let ty = opaque.funcs[self.0.index].ty.clone();
         let (pty, rty) = (&ty.ty.params, &ty.ty.results);
         if params.len() != pty.len() {
-            bail!(
-                "expected {} arguments, got {}",
-                pty.len(),
-                params.len()
-            );
+            bail!("expected {} arguments, got {}", pty.len(), params.len());
         }
         if results.len() != rty.len() {
-            bail!(
-                "expected {} results, got {}",
-                rty.len(),
-                results.len()
-            );
+            bail!("expected {} results, got {}", rty.len(), results.len());
         }
         let mut raw = vec![ValRaw::default(); pty.len().max(rty.len())];
         for (i, (p, t)) in params.iter().zip(pty).enumerate() {
@@ -265,14 +266,20 @@ impl Func {
 /// # Safety
 /// `raw` must hold the function's arguments, correctly typed, and be at least
 /// max(params, results) long.
-pub(crate) unsafe fn call_raw(store: &mut StoreOpaque, index: usize, raw: &mut [ValRaw]) -> Result<()> {
+pub(crate) unsafe fn call_raw(
+    store: &mut StoreOpaque,
+    index: usize,
+    raw: &mut [ValRaw],
+) -> Result<()> {
     let data = &store.funcs[index];
     let funcref = data.funcref;
     match data.kind {
         // SAFETY: forwarded from the caller.
         FuncKind::Wasm => unsafe { invoke_wasm(store, funcref, raw.as_mut_ptr()) },
         // SAFETY: forwarded from the caller.
-        FuncKind::Host { .. } => unsafe { invoke_host(store, funcref, raw.as_mut_ptr(), raw.len()) },
+        FuncKind::Host { .. } => unsafe {
+            invoke_host(store, funcref, raw.as_mut_ptr(), raw.len())
+        },
     }
 }
 

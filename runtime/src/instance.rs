@@ -51,8 +51,13 @@ impl<'a> Export<'a> {
 impl Instance {
     /// Instantiates `module` with `imports` given in the module's import order, and runs its
     /// start function.
-    pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
         let ctx = store.as_context_mut();
+        ctx.0.opaque.check_sync_allowed()?;
         Self::new_raw(&mut ctx.0.opaque, module, imports)
     }
 

@@ -4,6 +4,7 @@
 //! instances and their objects, a [`Linker`] resolves imports, and [`Func`]/[`TypedFunc`] call
 //! into wasm. Traps come back as `anyhow::Error`s that downcast to [`Trap`].
 
+mod async_;
 mod config;
 mod engine;
 mod epoch;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 /// A definition: an object of some store, or a host function not yet bound to a store.
 #[derive(Clone)]
-enum Definition {
+pub(crate) enum Definition {
     Extern(Extern),
     HostFunc(FuncType, Arc<HostFn>),
 }
@@ -62,7 +62,7 @@ impl<T: 'static> Linker<T> {
         self
     }
 
-    fn insert(&mut self, module: &str, name: &str, def: Definition) -> Result<()> {
+    pub(crate) fn insert(&mut self, module: &str, name: &str, def: Definition) -> Result<()> {
         let key = (module.to_string(), name.to_string());
         if !self.allow_shadowing && self.map.contains_key(&key) {
             bail!("import of `{module}::{name}` defined twice");
@@ -234,6 +234,12 @@ impl<T: 'static> InstancePre<T> {
     pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
+        opaque.check_sync_allowed()?;
+        self.instantiate_impl(opaque)
+    }
+
+    /// `instantiate` without the sync check.
+    pub(crate) fn instantiate_impl(&self, opaque: &mut StoreOpaque) -> Result<Instance> {
         let imports = self
             .defs
             .iter()

@@ -1,7 +1,9 @@
 //! Compiled modules: validated, compiled once, instantiable in many stores on many threads.
 
 use crate::engine::Engine;
-use crate::types::{ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType};
+use crate::types::{
+    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType,
+};
 use crate::vm::code_registry::{self, CodeInfo, CodeRegistration, PcInfo};
 use crate::vm::type_registry::RegisteredType;
 use anyhow::{Context, Result};
@@ -196,7 +198,9 @@ impl Module {
             c::EntityIndex::Function(i) => {
                 ExternType::Func(FuncType::from_wasm(info.func_type(i).clone()))
             }
-            c::EntityIndex::Table(i) => ExternType::Table(TableType::from_wasm(&info.tables[i as usize])),
+            c::EntityIndex::Table(i) => {
+                ExternType::Table(TableType::from_wasm(&info.tables[i as usize]))
+            }
             c::EntityIndex::Memory(i) => {
                 ExternType::Memory(MemoryType::from_wasm(&info.memories[i as usize]))
             }

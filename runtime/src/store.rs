@@ -30,9 +30,12 @@ pub struct StoreOpaque {
     pub(crate) id: u64,
     pub(crate) engine: Engine,
     pub(crate) limits: Box<VMRuntimeLimits>,
+    #[allow(clippy::vec_box, reason = "compiled code holds the boxed addresses")]
     pub(crate) instances: Vec<Box<InstanceData>>,
     pub(crate) funcs: Vec<FuncData>,
+    #[allow(clippy::vec_box, reason = "compiled code holds the boxed addresses")]
     pub(crate) memories: Vec<Box<VmMemory>>,
+    #[allow(clippy::vec_box, reason = "compiled code holds the boxed addresses")]
     pub(crate) tables: Vec<Box<VmTable>>,
     pub(crate) globals: Vec<GlobalData>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
@@ -45,6 +48,8 @@ pub struct StoreOpaque {
     /// With async calls: yield every this many units of fuel.
     pub(crate) fuel_yield_interval: Option<u64>,
     pub(crate) epoch_behavior: crate::epoch::EpochDeadlineBehavior,
+    /// Set while a fiber runs a call of this store (see `async_`).
+    pub(crate) async_cx: Option<*const crate::async_::AsyncCx>,
 }
 
 // SAFETY: every raw pointer a store holds points into memory the store itself owns (its
@@ -88,6 +93,7 @@ impl<T> Store<T> {
             fuel_reserve: 0,
             fuel_yield_interval: None,
             epoch_behavior: crate::epoch::EpochDeadlineBehavior::Trap,
+            async_cx: None,
         };
         Store {
             inner: Box::new(StoreInner { opaque, data }),
@@ -132,6 +138,17 @@ impl StoreOpaque {
         self.externrefs.push(value);
         self.externrefs.len() as u64
     }
+}
+
+/// Reborrows the typed store behind an erased store pointer.
+///
+/// # Safety
+/// `store` must be the `StoreOpaque` of a live `StoreInner<T>` not otherwise borrowed for the
+/// returned lifetime.
+pub(crate) unsafe fn typed_store<'a, T>(store: *mut StoreOpaque) -> &'a mut StoreInner<T> {
+    // SAFETY: `StoreOpaque` is the first field of the `repr(C)` `StoreInner<T>`, and erased
+    // store pointers of a store are only handed to code bound to its `T`.
+    unsafe { &mut *(store as *mut StoreInner<T>) }
 }
 
 /// A shared borrow of a store.
@@ -243,10 +260,7 @@ impl Stored {
 
     /// Panics when used with another store: a programming error, as in Wasmtime.
     pub(crate) fn check(&self, store: &StoreOpaque) -> usize {
-        assert_eq!(
-            self.store_id, store.id,
-            "object used with the wrong store"
-        );
+        assert_eq!(self.store_id, store.id, "object used with the wrong store");
         self.index
     }
 

@@ -12,7 +12,10 @@ pub struct Table(pub(crate) Stored);
 
 fn check_ref(ty: &TableType, init: &Ref) -> Result<()> {
     if *ty.element().heap_type() != init.heap_type() {
-        bail!("value does not match the table's element type {}", ty.element());
+        bail!(
+            "value does not match the table's element type {}",
+            ty.element()
+        );
     }
     Ok(())
 }

@@ -82,7 +82,10 @@ impl ValType {
 
     /// Whether this is i32, i64, f32 or f64.
     pub fn is_num(&self) -> bool {
-        matches!(self, ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64)
+        matches!(
+            self,
+            ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64
+        )
     }
     /// Whether this is a reference type.
     pub fn is_ref(&self) -> bool {

@@ -3,7 +3,7 @@
 
 use crate::func::{Caller, HostFn, WasmParams, WasmTy};
 use crate::instance::Instance;
-use crate::store::{StoreContextMut, StoreInner, StoreOpaque};
+use crate::store::{typed_store, StoreContextMut, StoreOpaque};
 use crate::types::FuncType;
 use crate::vm::vmcontext::ValRaw;
 use anyhow::Result;
@@ -38,16 +38,6 @@ pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
     /// The function type and the erased body.
     #[doc(hidden)]
     fn into_host_fn(self) -> (FuncType, Arc<HostFn>);
-}
-
-/// Reborrows the typed store behind an erased store pointer.
-///
-/// # Safety
-/// `store` must be the `StoreOpaque` of a live `StoreInner<T>` not otherwise borrowed.
-unsafe fn typed_store<'a, T>(store: *mut StoreOpaque) -> &'a mut StoreInner<T> {
-    // SAFETY: `StoreOpaque` is the first field of the `repr(C)` `StoreInner<T>`, and host
-    // functions of a store are only created through APIs bound to its `T`.
-    unsafe { &mut *(store as *mut StoreInner<T>) }
 }
 
 macro_rules! into_func {

@@ -90,13 +90,12 @@ pub trait WasmParams: Send + Sized {
         let actual: Vec<ValType> = actual.collect();
         if expected != actual {
             let show = |v: &[ValType]| {
-                v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
+                v.iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             };
-            bail!(
-                "expected [{}], found [{}]",
-                show(&expected),
-                show(&actual)
-            );
+            bail!("expected [{}], found [{}]", show(&expected), show(&actual));
         }
         Ok(())
     }
@@ -212,6 +211,12 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
     pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
+        opaque.check_sync_allowed()?;
+        self.call_impl(opaque, params)
+    }
+
+    /// `call` without the sync check: shared by the sync and async entry points.
+    pub(crate) fn call_impl(&self, opaque: &mut StoreOpaque, params: Params) -> Result<Results> {
         if !self.func.0.belongs_to(opaque) {
             bail!("function used with the wrong store");
         }

@@ -42,9 +42,8 @@ pub(crate) static BUILTINS: BuiltinTable = BuiltinTable {
     new_epoch,
 };
 
-const _: () = assert!(
-    std::mem::size_of::<BuiltinTable>() == wasmjit_compiler::builtins::Builtin::COUNT * 8
-);
+const _: () =
+    assert!(std::mem::size_of::<BuiltinTable>() == wasmjit_compiler::builtins::Builtin::COUNT * 8);
 
 /// Runs a builtin body with its instance and store; aborts on panic rather than unwinding
 /// into compiled code.
@@ -127,7 +126,9 @@ unsafe extern "C" fn memory_copy(
             }
             let (dst, src, len) = (dst as usize, src as usize, len as usize);
             if di == si {
-                store.memories[di].data_mut().copy_within(src..src + len, dst);
+                store.memories[di]
+                    .data_mut()
+                    .copy_within(src..src + len, dst);
             } else {
                 let from = store.memories[si].def.base;
                 let to = store.memories[di].data_mut();
@@ -224,7 +225,9 @@ unsafe extern "C" fn table_copy(
             }
             let (dst, src, len) = (dst as usize, src as usize, len as usize);
             if di == si {
-                store.tables[di].elements_mut().copy_within(src..src + len, dst);
+                store.tables[di]
+                    .elements_mut()
+                    .copy_within(src..src + len, dst);
             } else {
                 let from = store.tables[si].elements()[src..src + len].to_vec();
                 store.tables[di].elements_mut()[dst..dst + len].copy_from_slice(&from);

@@ -121,8 +121,7 @@ fn backtrace(record: &TrapRecord) -> WasmBacktrace {
     for (i, &pc) in record.backtrace.iter().enumerate() {
         // Return addresses point after the call; look up the call itself.
         let lookup_pc = if i == 0 { pc } else { pc - 1 };
-        let Some(info) = code_registry::lookup(lookup_pc).and_then(|c| c.pc_info(lookup_pc))
-        else {
+        let Some(info) = code_registry::lookup(lookup_pc).and_then(|c| c.pc_info(lookup_pc)) else {
             continue;
         };
         if let Some(func_index) = info.func_index {

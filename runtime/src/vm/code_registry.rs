@@ -2,9 +2,9 @@
 //! context, never in the signal handler) to find the trap code and the wasm frames.
 
 use crate::vm::traphandlers::{register_code_range, CodeRangeHandle};
-use wasmjit_compiler::TrapCode;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
+use wasmjit_compiler::TrapCode;
 
 /// A frame of wasm code that a program counter belongs to.
 #[derive(Debug, Clone)]

@@ -185,7 +185,13 @@ pub(crate) fn instantiate(
                 if actual.ty.memory64 != t.memory64 || actual.ty.shared != t.shared {
                     bail!("incompatible import type for `{}`", desc());
                 }
-                check_limits("memory", actual.pages(), actual.ty.maximum, t.minimum, t.maximum)?;
+                check_limits(
+                    "memory",
+                    actual.pages(),
+                    actual.ty.maximum,
+                    t.minimum,
+                    t.maximum,
+                )?;
                 inst.memories.push(mem.0.index);
             }
             (c::EntityType::Table(t), Extern::Table(tab)) => {
@@ -196,7 +202,13 @@ pub(crate) fn instantiate(
                 if actual.ty.element != t.element || actual.ty.table64 != t.table64 {
                     bail!("incompatible import type for `{}`", desc());
                 }
-                check_limits("table", actual.size(), actual.ty.maximum, t.minimum, t.maximum)?;
+                check_limits(
+                    "table",
+                    actual.size(),
+                    actual.ty.maximum,
+                    t.minimum,
+                    t.maximum,
+                )?;
                 inst.tables.push(tab.0.index);
             }
             (c::EntityType::Global(t), Extern::Global(g)) => {
@@ -277,7 +289,13 @@ pub(crate) fn instantiate(
     for (i, t) in info.globals.iter().enumerate() {
         if i >= info.num_imported_globals as usize {
             let init = &info.global_inits[i - info.num_imported_globals as usize];
-            let v = const_eval::eval(init, &Env { store, instance: &inst })?;
+            let v = const_eval::eval(
+                init,
+                &Env {
+                    store,
+                    instance: &inst,
+                },
+            )?;
             store.globals.push(GlobalData {
                 def: Box::new(VMGlobalDefinition {
                     bytes: v.to_le_bytes(),
@@ -293,7 +311,10 @@ pub(crate) fn instantiate(
     // Element items, evaluated now so that `table.init` only copies words.
     let mut elems = Vec::with_capacity(info.elems.len());
     for seg in &info.elems {
-        let env = Env { store, instance: &inst };
+        let env = Env {
+            store,
+            instance: &inst,
+        };
         let items: Vec<u64> = match &seg.items {
             c::ElemItems::Functions(fs) => fs.iter().map(|&f| env.func_ref(f)).collect(),
             c::ElemItems::Exprs(es) => es
@@ -319,7 +340,13 @@ fn apply_segments(store: &mut StoreOpaque, index: usize) -> Result<()> {
         match &seg.mode {
             c::ElemMode::Active { table, offset } => {
                 let inst = &store.instances[index];
-                let offset = const_eval::eval(offset, &Env { store, instance: inst })? as u64;
+                let offset = const_eval::eval(
+                    offset,
+                    &Env {
+                        store,
+                        instance: inst,
+                    },
+                )? as u64;
                 let items = std::mem::take(&mut store.instances[index].elems[i]);
                 let ti = store.instances[index].tables[*table as usize];
                 let tab = store.tables[ti].elements_mut();
@@ -338,7 +365,13 @@ fn apply_segments(store: &mut StoreOpaque, index: usize) -> Result<()> {
     for (i, seg) in info.data.iter().enumerate() {
         if let Some((mem, offset)) = &seg.active {
             let inst = &store.instances[index];
-            let mut offset = const_eval::eval(offset, &Env { store, instance: inst })? as u64;
+            let mut offset = const_eval::eval(
+                offset,
+                &Env {
+                    store,
+                    instance: inst,
+                },
+            )? as u64;
             let mi = inst.memories[*mem as usize];
             if !store.memories[mi].ty.memory64 {
                 offset &= 0xffff_ffff;

@@ -35,7 +35,10 @@ impl VmMemory {
         }
         let max_pages = Self::max_pages_of(ty);
         if ty.minimum > max_pages {
-            bail!("memory minimum size of {} pages exceeds memory limits", ty.minimum);
+            bail!(
+                "memory minimum size of {} pages exceeds memory limits",
+                ty.minimum
+            );
         }
         let min_bytes = ty.minimum as usize * WASM_PAGE_SIZE;
         let reserved = if !ty.memory64 && reservation >= 1 << 32 {

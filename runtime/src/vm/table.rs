@@ -23,7 +23,10 @@ impl VmTable {
     /// A table of `ty.minimum` elements, each `init`.
     pub(crate) fn new(ty: &TableType, init: u64) -> Result<Self> {
         if ty.minimum > MAX_TABLE_ELEMENTS {
-            bail!("table minimum size of {} elements exceeds table limits", ty.minimum);
+            bail!(
+                "table minimum size of {} elements exceeds table limits",
+                ty.minimum
+            );
         }
         let mut elements = vec![init; ty.minimum as usize];
         Ok(Self {

@@ -68,10 +68,18 @@ impl TypeRegistry {
         let trampolines = wasmjit_compiler::compile_trampolines(ty, &self.config)?;
         let parts = [&trampolines.array_to_wasm, &trampolines.wasm_to_array];
         let start = parts.iter().map(|f| f.ptr as usize).min().unwrap_or(0);
-        let end = parts.iter().map(|f| f.ptr as usize + f.len).max().unwrap_or(0);
+        let end = parts
+            .iter()
+            .map(|f| f.ptr as usize + f.len)
+            .max()
+            .unwrap_or(0);
         let traps = parts
             .iter()
-            .flat_map(|f| f.traps.iter().map(|(off, code)| (f.ptr as usize + *off as usize, *code)))
+            .flat_map(|f| {
+                f.traps
+                    .iter()
+                    .map(|(off, code)| (f.ptr as usize + *off as usize, *code))
+            })
             .collect();
         let registration = code_registry::register(start, end, Arc::new(TrampolineCode { traps }));
         let mut types = self.types.write().unwrap_or_else(|e| e.into_inner());

@@ -196,6 +196,30 @@ pub unsafe fn catch_traps(f: &mut dyn FnMut()) -> Result<(), TrapRecord> {
     })
 }
 
+/// The chain of `catch_traps` calls of a suspended computation (a fiber), detached from any
+/// thread while it is suspended.
+#[derive(Debug)]
+pub struct CallStates(*const CallState);
+
+// SAFETY: the states live on the suspended fiber's stack, which moves between threads with
+// it; nothing reads them until they are swapped back in on the resuming thread.
+unsafe impl Send for CallStates {}
+
+impl CallStates {
+    /// No calls.
+    pub const EMPTY: CallStates = CallStates(ptr::null());
+}
+
+/// Makes `states` this thread's chain of active `catch_traps` calls and returns the chain that
+/// was active. A fiber swaps its own chain in when it is resumed (on whatever thread) and out
+/// when it suspends, so that a trap always unwinds to a call on the stack that trapped.
+/// Also prepares the thread for traps (handlers and alternate signal stack).
+pub fn swap_call_states(states: CallStates) -> CallStates {
+    init_traps();
+    alt_stack::ensure_installed();
+    CallStates(INNERMOST.replace(states.0))
+}
+
 /// The innermost call state of this thread, for tests of nesting.
 #[cfg(test)]
 pub(super) fn innermost_ptr() -> *const CallState {

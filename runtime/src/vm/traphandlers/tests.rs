@@ -7,6 +7,7 @@ use std::sync::{Arc, Barrier};
 
 use super::arch::test_code;
 use super::catch::innermost_ptr;
+use super::code_ranges::is_wasm_pc;
 use super::*;
 
 /// Anonymous pages, unmapped on drop.

@@ -1,0 +1,200 @@
+//! Async host functions: closures returning futures, awaited on the calling fiber.
+
+use super::block_on;
+use crate::func::{Caller, Func, HostFn, WasmParams, WasmRet};
+use crate::instance::Instance;
+use crate::linker::{Definition, Linker};
+use crate::store::{typed_store, AsContextMut, StoreContextMut, StoreOpaque};
+use crate::types::FuncType;
+use crate::values::Val;
+use crate::vm::vmcontext::ValRaw;
+use anyhow::{anyhow, bail, Result};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+fn async_cx_of(store: *mut StoreOpaque) -> Result<*const super::AsyncCx> {
+    // SAFETY: host functions get their own live store.
+    unsafe { (*store).async_cx }.ok_or_else(|| {
+        anyhow!("an async host function was called from a synchronous call: use `call_async`")
+    })
+}
+
+/// The erased body of an async host function with typed parameters and results.
+fn wrap_async_body<T, P, R, F>(func: F) -> (FuncType, Arc<HostFn>)
+where
+    T: 'static,
+    P: WasmParams,
+    R: WasmRet,
+    F: for<'a> Fn(Caller<'a, T>, P) -> Box<dyn Future<Output = R> + Send + 'a>
+        + Send
+        + Sync
+        + 'static,
+{
+    let ty = FuncType::new(P::valtypes(), <R::Values as WasmParams>::valtypes());
+    let body = move |store: *mut StoreOpaque, caller: Option<Instance>, raw: &mut [ValRaw]| {
+        let cx = async_cx_of(store)?;
+        let output = {
+            // SAFETY: the store is live and lent to this call.
+            let inner = unsafe { typed_store::<T>(store) };
+            let params = P::load_raw(&mut inner.opaque, raw);
+            let future = func(
+                Caller {
+                    store: StoreContextMut(inner),
+                    caller,
+                },
+                params,
+            );
+            let mut future = Pin::from(future);
+            // SAFETY: async_cx is set, so this runs on the store's fiber inside a poll.
+            unsafe { block_on(cx, future.as_mut())? }
+        };
+        let values = output.into_result()?;
+        // SAFETY: the future (and its borrow of the store) is gone.
+        let inner = unsafe { typed_store::<T>(store) };
+        values.store_raw(&inner.opaque, raw)
+    };
+    (ty, Arc::new(body))
+}
+
+/// The erased body of an async host function working on `Val`s.
+fn new_async_body<T, F>(ty: FuncType, func: F) -> Arc<HostFn>
+where
+    T: 'static,
+    F: for<'a> Fn(
+            Caller<'a, T>,
+            &'a [Val],
+            &'a mut [Val],
+        ) -> Box<dyn Future<Output = Result<()>> + Send + 'a>
+        + Send
+        + Sync
+        + 'static,
+{
+    Arc::new(
+        move |store: *mut StoreOpaque, caller: Option<Instance>, raw: &mut [ValRaw]| {
+            let cx = async_cx_of(store)?;
+            // SAFETY: the store is live and lent to this call.
+            let inner = unsafe { typed_store::<T>(store) };
+            let params: Vec<Val> = ty
+                .params()
+                .enumerate()
+                .map(|(i, t)| Val::from_raw(&mut inner.opaque, raw[i], t))
+                .collect();
+            let mut results: Vec<Val> = ty
+                .results()
+                .map(|t| Val::default_for_ty(&t).expect("every type has a default"))
+                .collect();
+            {
+                let future = func(
+                    Caller {
+                        store: StoreContextMut(inner),
+                        caller,
+                    },
+                    &params,
+                    &mut results,
+                );
+                let mut future = Pin::from(future);
+                // SAFETY: async_cx is set, so this runs on the store's fiber inside a poll.
+                unsafe { block_on(cx, future.as_mut())?? };
+            }
+            // SAFETY: the future (and its borrow of the store) is gone.
+            let inner = unsafe { typed_store::<T>(store) };
+            for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
+                if r.static_ty() != t {
+                    bail!(
+                    "function attempted to return an incompatible value: result {i} is {}, expected {t}",
+                    r.static_ty()
+                );
+                }
+                raw[i] = r.to_raw(&inner.opaque)?;
+            }
+            Ok(())
+        },
+    )
+}
+
+impl Func {
+    /// An async host function of type `ty` working on `Val`s. Callable only from calls made
+    /// through the async entry points.
+    pub fn new_async<T, F>(mut store: impl AsContextMut<Data = T>, ty: FuncType, func: F) -> Func
+    where
+        T: 'static,
+        F: for<'a> Fn(
+                Caller<'a, T>,
+                &'a [Val],
+                &'a mut [Val],
+            ) -> Box<dyn Future<Output = Result<()>> + Send + 'a>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let host = new_async_body(ty.clone(), func);
+        let ctx = store.as_context_mut();
+        Func::from_host_fn(&mut ctx.0.opaque, &ty, host)
+            .expect("registering a function type cannot fail")
+    }
+
+    /// An async host function from a closure taking a `Caller` and a tuple of parameters and
+    /// returning a boxed future of its results.
+    pub fn wrap_async<T, P, R, F>(mut store: impl AsContextMut<Data = T>, func: F) -> Func
+    where
+        T: 'static,
+        P: WasmParams,
+        R: WasmRet,
+        F: for<'a> Fn(Caller<'a, T>, P) -> Box<dyn Future<Output = R> + Send + 'a>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let (ty, host) = wrap_async_body(func);
+        let ctx = store.as_context_mut();
+        Func::from_host_fn(&mut ctx.0.opaque, &ty, host)
+            .expect("registering a function type cannot fail")
+    }
+}
+
+impl<T: 'static> Linker<T> {
+    /// Defines `module::name` as an async host function (see [`Func::wrap_async`]).
+    pub fn func_wrap_async<P, R, F>(
+        &mut self,
+        module: &str,
+        name: &str,
+        func: F,
+    ) -> Result<&mut Self>
+    where
+        P: WasmParams,
+        R: WasmRet,
+        F: for<'a> Fn(Caller<'a, T>, P) -> Box<dyn Future<Output = R> + Send + 'a>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let (ty, host) = wrap_async_body(func);
+        self.insert(module, name, Definition::HostFunc(ty, host))?;
+        Ok(self)
+    }
+
+    /// Defines `module::name` as an async host function of type `ty` (see
+    /// [`Func::new_async`]).
+    pub fn func_new_async<F>(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        func: F,
+    ) -> Result<&mut Self>
+    where
+        F: for<'a> Fn(
+                Caller<'a, T>,
+                &'a [Val],
+                &'a mut [Val],
+            ) -> Box<dyn Future<Output = Result<()>> + Send + 'a>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let host = new_async_body(ty.clone(), func);
+        self.insert(module, name, Definition::HostFunc(ty, host))?;
+        Ok(self)
+    }
+}
