@@ -1,0 +1,427 @@
+//! `wasmjit`: run WebAssembly modules and spec-test scripts from the command line.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use wasmjit::{Engine, Func, Instance, Linker, Module, Store, Trap, Val, ValType};
+use wasmjit_cli::wast_runner;
+
+const USAGE: &str = "\
+wasmjit: a WebAssembly runtime built on Cranelift
+
+USAGE:
+    wasmjit run FILE [--invoke NAME] [ARGS...]
+        Instantiate FILE (.wasm or .wat) and call `_start`, or the export NAME with
+        ARGS parsed by its parameter types; print each result on its own line.
+        Put `--` before ARGS that start with `--`.
+    wasmjit wast [--jobs N] FILES_OR_DIRS...
+        Run spec-test scripts (a directory means every .wast file in it).
+        Prints `ok`/`FAIL` per file and a summary; exits 1 if any file failed.
+    wasmjit compile FILE
+        Validate and compile FILE without running it; print the time taken.
+    wasmjit --help | --version
+
+EXIT STATUS:
+    0 success, 1 error (bad arguments, unreadable or invalid module, failed scripts),
+    134 the called function trapped.";
+
+/// Exit status when guest code traps (the same as a process killed by SIGABRT, as Wasmtime's
+/// CLI does).
+const TRAP_EXIT: u8 = 134;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match dispatch(&args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {}", summarize(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(args: &[String]) -> Result<ExitCode> {
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return Ok(ExitCode::FAILURE);
+    };
+    match command.as_str() {
+        "run" => run(rest),
+        "wast" => wast(rest),
+        "compile" => compile(rest),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        "-V" | "--version" => {
+            println!("wasmjit {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
+        other => bail!("unknown command `{other}` (try `wasmjit --help`)"),
+    }
+}
+
+/// Arguments of `wasmjit run`.
+struct RunArgs {
+    file: PathBuf,
+    invoke: Option<String>,
+    args: Vec<String>,
+}
+
+fn parse_run_args(args: &[String]) -> Result<RunArgs> {
+    let mut file = None;
+    let mut invoke = None;
+    let mut rest = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--" => {
+                rest.extend(iter.by_ref().cloned());
+                break;
+            }
+            "--invoke" => {
+                let name = iter
+                    .next()
+                    .ok_or_else(|| anyhow!("`--invoke` needs an export name"))?;
+                invoke = Some(name.clone());
+            }
+            flag if flag.starts_with("--") => {
+                if let Some(name) = flag.strip_prefix("--invoke=") {
+                    invoke = Some(name.to_string());
+                } else {
+                    bail!("unknown option `{flag}` for `wasmjit run`");
+                }
+            }
+            _ if file.is_none() => file = Some(PathBuf::from(arg)),
+            _ => rest.push(arg.clone()),
+        }
+    }
+    let file = file.ok_or_else(|| anyhow!("`wasmjit run` needs a FILE (try `wasmjit --help`)"))?;
+    Ok(RunArgs {
+        file,
+        invoke,
+        args: rest,
+    })
+}
+
+fn run(args: &[String]) -> Result<ExitCode> {
+    let args = parse_run_args(args)?;
+    let engine = Engine::default();
+    let module = load_module(&engine, &args.file)?;
+    if let Some(import) = module.imports().next() {
+        bail!(
+            "{}: module imports `{}.{}`, but `wasmjit run` provides no imports",
+            args.file.display(),
+            import.module(),
+            import.name()
+        );
+    }
+
+    let mut store = Store::new(&engine, ());
+    let linker = Linker::new(&engine);
+    let instance = match linker.instantiate(&mut store, &module) {
+        Ok(instance) => instance,
+        Err(err) if is_trap(&err) => {
+            eprintln!(
+                "error: instantiation of {} trapped: {}",
+                args.file.display(),
+                describe_failure(&err)
+            );
+            return Ok(ExitCode::from(TRAP_EXIT));
+        }
+        Err(err) => return Err(err.context(format!("cannot instantiate {}", args.file.display()))),
+    };
+
+    let name = args.invoke.as_deref().unwrap_or("_start");
+    let func = find_func(&mut store, instance, name, args.invoke.is_some())?;
+    let ty = func.ty(&store);
+    let param_types: Vec<ValType> = ty.params().collect();
+    if param_types.len() != args.args.len() {
+        bail!(
+            "`{name}` takes {} argument(s), {} given",
+            param_types.len(),
+            args.args.len()
+        );
+    }
+    let params = param_types
+        .iter()
+        .zip(&args.args)
+        .enumerate()
+        .map(|(index, (ty, text))| {
+            parse_value(ty, text).with_context(|| format!("argument {} of `{name}`", index + 1))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut results: Vec<Val> = ty
+        .results()
+        .map(|ty| Val::default_for_ty(&ty).unwrap_or(Val::I32(0)))
+        .collect();
+
+    if let Err(err) = func.call(&mut store, &params, &mut results) {
+        let code = if is_trap(&err) { TRAP_EXIT } else { 1 };
+        eprintln!("error: failed to run `{name}`: {}", describe_failure(&err));
+        return Ok(ExitCode::from(code));
+    }
+    for value in &results {
+        print_line(&format_value(value));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Finds the function export `name`; `explicit` says whether the user named it.
+fn find_func(
+    store: &mut Store<()>,
+    instance: Instance,
+    name: &str,
+    explicit: bool,
+) -> Result<Func> {
+    match instance.get_export(&mut *store, name) {
+        Some(export) => export
+            .into_func()
+            .ok_or_else(|| anyhow!("export `{name}` is not a function")),
+        None if explicit => bail!("module has no export named `{name}`"),
+        None => bail!("module has no `_start` export; choose a function with `--invoke NAME`"),
+    }
+}
+
+fn wast(args: &[String]) -> Result<ExitCode> {
+    let mut jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut inputs = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--jobs" | "-j" => {
+                let value = iter
+                    .next()
+                    .ok_or_else(|| anyhow!("`{arg}` needs a number"))?;
+                jobs = value
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| anyhow!("`{arg}` needs a positive number, got `{value}`"))?;
+            }
+            flag if flag.starts_with("--") => bail!("unknown option `{flag}` for `wasmjit wast`"),
+            _ => inputs.push(PathBuf::from(arg)),
+        }
+    }
+    let mut files = Vec::new();
+    for input in &inputs {
+        if input.is_dir() {
+            files.extend(wast_files_in(input)?);
+        } else {
+            files.push(input.clone());
+        }
+    }
+    if files.is_empty() {
+        bail!("`wasmjit wast` needs at least one .wast file (try `wasmjit --help`)");
+    }
+
+    let reports = wast_runner::run_files(&files, jobs, |report| print_line(&report.to_string()));
+    let failed = reports.iter().filter(|r| !r.passed()).count();
+    print_line(&format!(
+        "{} passed, {failed} failed",
+        reports.len() - failed
+    ));
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The `.wast` files directly inside `dir`, sorted by name.
+fn wast_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read directory {}", dir.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("cannot read directory {}", dir.display()))?
+            .path();
+        if path.extension().is_some_and(|ext| ext == "wast") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn compile(args: &[String]) -> Result<ExitCode> {
+    let [file] = args else {
+        bail!("`wasmjit compile` takes exactly one FILE (try `wasmjit --help`)");
+    };
+    let path = Path::new(file);
+    let bytes = read_wasm(path)?;
+    let engine = Engine::default();
+
+    let start = Instant::now();
+    Module::validate(&engine, &bytes)
+        .with_context(|| format!("{} is not valid", path.display()))?;
+    let validated = start.elapsed();
+    Module::new(&engine, &bytes).with_context(|| format!("cannot compile {}", path.display()))?;
+    let total = start.elapsed();
+
+    println!(
+        "compiled {} ({} bytes) in {:.3} ms (validation {:.3} ms)",
+        path.display(),
+        bytes.len(),
+        total.as_secs_f64() * 1e3,
+        validated.as_secs_f64() * 1e3
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a module file, translating the text format to binary.
+fn read_wasm(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let binary = wat::parse_bytes(&bytes).map_err(|mut err| {
+        err.set_path(path);
+        anyhow!(err)
+    })?;
+    Ok(binary.into_owned())
+}
+
+fn load_module(engine: &Engine, path: &Path) -> Result<Module> {
+    let bytes = read_wasm(path)?;
+    Module::new(engine, &bytes).with_context(|| format!("cannot compile {}", path.display()))
+}
+
+fn is_trap(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<Trap>().is_some() || err.chain().any(|cause| cause.is::<Trap>())
+}
+
+/// Parses a command-line argument as a value of type `ty`. Integers may be written in decimal
+/// (signed or unsigned range) or as `0x` hex; floats accept `inf` and `nan` as Rust does.
+fn parse_value(ty: &ValType, text: &str) -> Result<Val> {
+    let bad = || anyhow!("cannot parse `{text}` as {}", type_name(ty));
+    Ok(match ty {
+        ValType::I32 => Val::I32(parse_int(text, 32).ok_or_else(bad)? as u32 as i32),
+        ValType::I64 => Val::I64(parse_int(text, 64).ok_or_else(bad)? as u64 as i64),
+        ValType::F32 => Val::F32(text.parse::<f32>().map_err(|_| bad())?.to_bits()),
+        ValType::F64 => Val::F64(text.parse::<f64>().map_err(|_| bad())?.to_bits()),
+        ValType::V128 | ValType::Ref(_) => {
+            bail!(
+                "arguments of type {} cannot be given on the command line",
+                type_name(ty)
+            )
+        }
+    })
+}
+
+/// Parses a `bits`-wide integer written signed, unsigned or as hex; returns its bit pattern.
+fn parse_int(text: &str, bits: u32) -> Option<i128> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let digits = digits.replace('_', "");
+    let magnitude = match digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        Some(hex) => i128::from_str_radix(hex, 16).ok()?,
+        None => digits.parse::<i128>().ok()?,
+    };
+    let value = if negative { -magnitude } else { magnitude };
+    let min = -(1i128 << (bits - 1));
+    let max = (1i128 << bits) - 1;
+    (min..=max).contains(&value).then_some(value)
+}
+
+fn type_name(ty: &ValType) -> &'static str {
+    match ty {
+        ValType::I32 => "i32",
+        ValType::I64 => "i64",
+        ValType::F32 => "f32",
+        ValType::F64 => "f64",
+        ValType::V128 => "v128",
+        ValType::Ref(_) => "a reference",
+    }
+}
+
+fn format_value(value: &Val) -> String {
+    match value {
+        Val::I32(x) => x.to_string(),
+        Val::I64(x) => x.to_string(),
+        Val::F32(bits) => f32::from_bits(*bits).to_string(),
+        Val::F64(bits) => f64::from_bits(*bits).to_string(),
+        Val::V128(x) => format!("0x{:032x}", x.as_u128()),
+        Val::FuncRef(None) => "ref.null func".to_string(),
+        Val::FuncRef(Some(_)) => "ref.func".to_string(),
+        Val::ExternRef(None) => "ref.null extern".to_string(),
+        Val::ExternRef(Some(_)) => "ref.extern".to_string(),
+    }
+}
+
+/// Prints a line on stdout. A closed stdout (`wasmjit ... | head -1`) is not an error worth a
+/// panic: the rest of the output is dropped.
+fn print_line(line: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+/// A failed call for the user: the root cause (the trap) first, then the context around it,
+/// such as the runtime's wasm backtrace. Rust-side backtraces are left out.
+fn describe_failure(err: &anyhow::Error) -> String {
+    let root = err.root_cause().to_string();
+    let mut text = root.clone();
+    for cause in err.chain() {
+        let message = cause.to_string();
+        if message != root {
+            text.push('\n');
+            text.push_str(message.trim_end());
+        }
+    }
+    text
+}
+
+/// One line for an error: the chain of messages, plus the source location of a text-format
+/// error instead of its multi-line source excerpt.
+fn summarize(err: &anyhow::Error) -> String {
+    let text = format!("{err:#}");
+    let mut lines = text.lines();
+    let mut summary = lines.next().unwrap_or_default().trim().to_string();
+    if let Some(location) = lines.find_map(|line| line.trim().strip_prefix("--> ")) {
+        summary.push_str(&format!(" (at {location})"));
+    }
+    summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_parse_in_signed_unsigned_and_hex_forms() {
+        assert_eq!(parse_int("-1", 32), Some(-1));
+        assert_eq!(
+            parse_int("4294967295", 32).map(|v| v as u32 as i32),
+            Some(-1)
+        );
+        assert_eq!(parse_int("0x10", 32), Some(16));
+        assert_eq!(parse_int("4294967296", 32), None);
+        assert_eq!(parse_int("-2147483649", 32), None);
+        assert_eq!(parse_int("abc", 64), None);
+    }
+
+    #[test]
+    fn run_flags_may_come_before_or_after_the_file() {
+        let args: Vec<String> = ["--invoke", "fib", "f.wat", "25"]
+            .map(String::from)
+            .to_vec();
+        let parsed = parse_run_args(&args).expect("valid");
+        assert_eq!(parsed.invoke.as_deref(), Some("fib"));
+        assert_eq!(parsed.file, PathBuf::from("f.wat"));
+        assert_eq!(parsed.args, vec!["25".to_string()]);
+
+        let args: Vec<String> = ["f.wat", "--invoke", "neg", "-5"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            parse_run_args(&args).expect("valid").args,
+            vec!["-5".to_string()]
+        );
+        assert!(parse_run_args(&["f.wat".into(), "--fuel".into()]).is_err());
+    }
+}

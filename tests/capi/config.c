@@ -1,0 +1,113 @@
+/* wasm_config_t and the wasmtime_config_*_set functions. */
+#include "check.h"
+
+static int finalized;
+static void finalize(void *p) { finalized += *(int *)p; }
+
+int main(void) {
+  /* Every supported setting, then an engine that compiles and runs code. */
+  wasm_config_t *config = wasm_config_new();
+  CHECK(config != NULL);
+  wasmtime_config_debug_info_set(config, true);
+  wasmtime_config_consume_fuel_set(config, true);
+  wasmtime_config_epoch_interruption_set(config, true);
+  wasmtime_config_max_wasm_stack_set(config, 256 * 1024);
+  wasmtime_config_wasm_tail_call_set(config, true);
+  wasmtime_config_wasm_reference_types_set(config, true);
+  wasmtime_config_wasm_function_references_set(config, false);
+  wasmtime_config_wasm_gc_set(config, false);
+  wasmtime_config_wasm_simd_set(config, true);
+  wasmtime_config_wasm_relaxed_simd_set(config, true);
+  wasmtime_config_wasm_relaxed_simd_deterministic_set(config, false);
+  wasmtime_config_wasm_bulk_memory_set(config, true);
+  wasmtime_config_wasm_multi_value_set(config, true);
+  wasmtime_config_wasm_multi_memory_set(config, true);
+  wasmtime_config_wasm_memory64_set(config, true);
+  wasmtime_config_wasm_wide_arithmetic_set(config, false);
+  wasmtime_config_strategy_set(config, WASMTIME_STRATEGY_CRANELIFT);
+  wasmtime_config_parallel_compilation_set(config, false);
+  wasmtime_config_cranelift_debug_verifier_set(config, false);
+  wasmtime_config_cranelift_nan_canonicalization_set(config, false);
+  wasmtime_config_cranelift_opt_level_set(config, WASMTIME_OPT_LEVEL_SPEED_AND_SIZE);
+  wasmtime_config_profiler_set(config, WASMTIME_PROFILING_STRATEGY_NONE);
+  wasmtime_config_memory_may_move_set(config, true);
+  wasmtime_config_memory_reservation_set(config, 1 << 20);
+  wasmtime_config_memory_guard_size_set(config, 1 << 16);
+  wasmtime_config_memory_reservation_for_growth_set(config, 0);
+  wasmtime_config_native_unwind_info_set(config, true);
+  wasmtime_config_macos_use_mach_ports_set(config, false);
+  wasmtime_config_memory_init_cow_set(config, true);
+  wasm_engine_t *engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+
+  /* With a small memory reservation, memory accesses are bounds-checked explicitly. */
+  wasmtime_store_t *store = wasmtime_store_new(engine, NULL, NULL);
+  wasmtime_context_t *ctx = wasmtime_store_context(store);
+  expect_ok(wasmtime_context_set_fuel(ctx, 100000), "set_fuel");
+  wasmtime_context_set_epoch_deadline(ctx, 1);
+  wasmtime_module_t *module = compile_wat(
+      engine, "(module (memory (export \"m\") 1 2)"
+              "  (func (export \"load\") (param i32) (result i32) (i32.load (local.get 0))))");
+  wasmtime_instance_t inst;
+  wasm_trap_t *trap = NULL;
+  expect_ok(wasmtime_instance_new(ctx, module, NULL, 0, &inst, &trap), "instantiate");
+  CHECK(trap == NULL);
+  wasmtime_func_t load = get_func(ctx, &inst, "load");
+  wasmtime_val_t arg = {.kind = WASMTIME_I32, .of = {.i32 = 65536}};
+  wasmtime_val_t res;
+  expect_ok(wasmtime_func_call(ctx, &load, &arg, 1, &res, 1, &trap), "call");
+  CHECK(trap != NULL);
+  wasmtime_trap_code_t code;
+  CHECK(wasmtime_trap_code(trap, &code) && code == WASMTIME_TRAP_CODE_MEMORY_OUT_OF_BOUNDS);
+  wasm_trap_delete(trap);
+  wasmtime_module_delete(module);
+  wasmtime_store_delete(store);
+  wasm_engine_delete(engine);
+
+  /* Asking for what wasmjit cannot do makes engine creation fail. */
+  config = wasm_config_new();
+  wasmtime_config_wasm_gc_set(config, true);
+  CHECK(wasm_engine_new_with_config(config) == NULL);
+  config = wasm_config_new();
+  wasmtime_config_profiler_set(config, WASMTIME_PROFILING_STRATEGY_PERFMAP);
+  CHECK(wasm_engine_new_with_config(config) == NULL);
+  config = wasm_config_new();
+  wasmtime_config_cranelift_flag_enable(config, "enable_verifier");
+  CHECK(wasm_engine_new_with_config(config) == NULL);
+  config = wasm_config_new();
+  wasmtime_config_cranelift_flag_set(config, "opt_level", "none");
+  CHECK(wasm_engine_new_with_config(config) == NULL);
+  config = wasm_config_new();
+  wasmtime_config_max_wasm_stack_set(config, 0);
+  CHECK(wasm_engine_new_with_config(config) == NULL);
+
+  /* Turning an unsupported feature on and off again is fine. */
+  config = wasm_config_new();
+  wasmtime_config_wasm_wide_arithmetic_set(config, true);
+  wasmtime_config_wasm_wide_arithmetic_set(config, false);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  wasm_engine_delete(engine);
+
+  /* A host memory creator is refused, and its finalizer still runs. */
+  int token = 5;
+  config = wasm_config_new();
+  wasmtime_memory_creator_t creator = {.env = &token, .new_memory = NULL, .finalizer = finalize};
+  wasmtime_config_host_memory_creator_set(config, &creator);
+  CHECK(wasm_engine_new_with_config(config) == NULL);
+  CHECK(finalized == 5);
+
+  /* Targets: only the host's. */
+  config = wasm_config_new();
+  CHECK(error_contains(wasmtime_config_target_set(config, "riscv64gc-unknown-none-elf"),
+                       "not supported"));
+#if defined(__x86_64__)
+  expect_ok(wasmtime_config_target_set(config, "x86_64-unknown-linux-gnu"), "host target");
+#elif defined(__aarch64__)
+  expect_ok(wasmtime_config_target_set(config, "aarch64-unknown-linux-gnu"), "host target");
+#endif
+  wasm_config_delete(config);
+
+  DONE("config");
+  return 0;
+}
