@@ -1,0 +1,611 @@
+//! Values: `wasm_val_t` (`wasm.h`), `wasmtime_val_t` and `wasmtime_val_raw_t`, and the
+//! externref/anyref functions of `wasmtime/val.h`.
+//!
+//! Raw values (`wasmtime_val_raw_t`) only travel through this API, so their reference encodings
+//! are ours: an externref is its 1-based handle index in the store (0: null) and a funcref is
+//! its 1-based handle index as a pointer (NULL: null).
+
+use crate::store::{StoreData, StoreRef};
+use crate::{
+    wasm_extern_t, wasm_foreign_t, wasm_ref_t, wasmtime_context_t, wasmtime_func_t, Finalizer,
+    ForeignData, RefBase, RefKind, WASM_EXTERNREF, WASM_F32, WASM_F64, WASM_FUNCREF, WASM_I32,
+    WASM_I64,
+};
+use anyhow::{anyhow, bail, Result};
+use std::ffi::c_void;
+use std::ptr;
+use wasmjit::{Extern, ExternRef, HeapType, Val, ValType};
+
+/// The payload of `wasm_val_t`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union wasm_val_union {
+    pub i32: i32,
+    pub i64: i64,
+    pub f32: f32,
+    pub f64: f64,
+    pub ref_: *mut wasm_ref_t,
+}
+
+/// `wasm_val_t`: a kind and a payload. A reference payload is owned.
+#[repr(C)]
+pub struct wasm_val_t {
+    pub kind: u8,
+    pub of: wasm_val_union,
+}
+
+impl Default for wasm_val_t {
+    fn default() -> Self {
+        Self {
+            kind: WASM_I32,
+            of: wasm_val_union { i64: 0 },
+        }
+    }
+}
+
+impl wasm_val_t {
+    fn is_ref(&self) -> bool {
+        self.kind == WASM_EXTERNREF || self.kind == WASM_FUNCREF
+    }
+
+    /// The reference payload (NULL for null or non-reference values).
+    fn ref_ptr(&self) -> *mut wasm_ref_t {
+        if self.is_ref() {
+            // SAFETY: reference kinds carry `ref_`.
+            unsafe { self.of.ref_ }
+        } else {
+            ptr::null_mut()
+        }
+    }
+
+    /// A `wasm.h` value of runtime value `v` from `store`.
+    pub(crate) fn from_val(store: &StoreRef, v: Val) -> Result<Self> {
+        let (kind, of) = match v {
+            Val::I32(x) => (WASM_I32, wasm_val_union { i32: x }),
+            Val::I64(x) => (WASM_I64, wasm_val_union { i64: x }),
+            Val::F32(x) => (
+                WASM_F32,
+                wasm_val_union {
+                    f32: f32::from_bits(x),
+                },
+            ),
+            Val::F64(x) => (
+                WASM_F64,
+                wasm_val_union {
+                    f64: f64::from_bits(x),
+                },
+            ),
+            Val::V128(_) => bail!("v128 values cannot be represented as a wasm_val_t"),
+            Val::FuncRef(f) => {
+                let r = f.map_or(ptr::null_mut(), |f| {
+                    Box::into_raw(Box::new(wasm_extern_t::new(store.clone(), Extern::Func(f))))
+                        .cast()
+                });
+                (WASM_FUNCREF, wasm_val_union { ref_: r })
+            }
+            Val::ExternRef(e) => {
+                let r = e.map_or(ptr::null_mut(), |externref| {
+                    Box::into_raw(Box::new(wasm_foreign_t {
+                        base: RefBase::new(RefKind::Foreign),
+                        store: store.clone(),
+                        externref,
+                    }))
+                    .cast()
+                });
+                (WASM_EXTERNREF, wasm_val_union { ref_: r })
+            }
+        };
+        Ok(Self { kind, of })
+    }
+
+    /// The runtime value; references must belong to `store`.
+    pub(crate) fn to_val(&self, store: &StoreRef) -> Result<Val> {
+        // SAFETY: each arm reads the union field its kind says C initialized.
+        unsafe {
+            Ok(match self.kind {
+                WASM_I32 => Val::I32(self.of.i32),
+                WASM_I64 => Val::I64(self.of.i64),
+                WASM_F32 => Val::F32(self.of.f32.to_bits()),
+                WASM_F64 => Val::F64(self.of.f64.to_bits()),
+                WASM_EXTERNREF | WASM_FUNCREF => {
+                    let r = self.of.ref_;
+                    if r.is_null() {
+                        if self.kind == WASM_FUNCREF {
+                            Val::FuncRef(None)
+                        } else {
+                            Val::ExternRef(None)
+                        }
+                    } else {
+                        ref_to_val(&*r, store)?
+                    }
+                }
+                k => bail!("unknown wasm_valkind_t value {k}"),
+            })
+        }
+    }
+}
+
+/// The runtime value of a non-null `wasm.h` reference.
+fn ref_to_val(r: &wasm_ref_t, store: &StoreRef) -> Result<Val> {
+    let p: *const wasm_ref_t = r;
+    match r.base.kind {
+        RefKind::Extern => {
+            // SAFETY: the base says this is a `wasm_extern_t`.
+            let e = unsafe { &*(p as *const wasm_extern_t) };
+            if !e.store.same(store) {
+                bail!("reference used with the wrong store");
+            }
+            match e.which {
+                Extern::Func(f) => Ok(Val::FuncRef(Some(f))),
+                _ => bail!("only functions and foreign objects can be passed as references"),
+            }
+        }
+        RefKind::Foreign => {
+            // SAFETY: the base says this is a `wasm_foreign_t`.
+            let f = unsafe { &*(p as *const wasm_foreign_t) };
+            if !f.store.same(store) {
+                bail!("reference used with the wrong store");
+            }
+            Ok(Val::ExternRef(Some(f.externref)))
+        }
+        _ => bail!("only functions and foreign objects can be passed as references"),
+    }
+}
+
+impl Clone for wasm_val_t {
+    fn clone(&self) -> Self {
+        let mut of = self.of;
+        if self.is_ref() {
+            // SAFETY: a non-null reference payload points to a live reference object.
+            let r = unsafe { self.ref_ptr().as_ref() };
+            of.ref_ = crate::wasm_ref_copy(r).map_or(ptr::null_mut(), Box::into_raw);
+        }
+        Self {
+            kind: self.kind,
+            of,
+        }
+    }
+}
+
+impl Drop for wasm_val_t {
+    fn drop(&mut self) {
+        let r = self.ref_ptr();
+        if !r.is_null() {
+            // SAFETY: the value owns its reference, made by `Box::into_raw`.
+            crate::wasm_ref_delete(Some(unsafe { Box::from_raw(r) }));
+        }
+    }
+}
+
+/// Frees what the value owns (its reference, if any).
+#[no_mangle]
+pub unsafe extern "C" fn wasm_val_delete(v: *mut wasm_val_t) {
+    if !v.is_null() {
+        // SAFETY: C passes an initialized value it owns; it is left as a plain i32.
+        drop(unsafe { ptr::replace(v, wasm_val_t::default()) });
+    }
+}
+
+/// A deep copy of `src` into `out`.
+#[no_mangle]
+pub unsafe extern "C" fn wasm_val_copy(out: *mut wasm_val_t, src: &wasm_val_t) {
+    let v = crate::abort_on_panic("wasm_val_copy", || src.clone());
+    // SAFETY: `out` is an output pointer of the caller.
+    unsafe { ptr::write(out, v) }
+}
+
+/// `wasmtime_anyref_t`: a reference of the GC proposal. wasmjit has none, so every anyref is
+/// null (`store_id` 0).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct wasmtime_anyref_t {
+    pub store_id: u64,
+    pub private1: u32,
+    pub private2: u32,
+}
+
+/// `wasmtime_externref_t`: `store_id` 0 is null; `private1` is the 1-based handle index.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct wasmtime_externref_t {
+    pub store_id: u64,
+    pub private1: u32,
+    pub private2: u32,
+}
+
+/// `wasmtime_valkind_t` values.
+pub const WASMTIME_I32: u8 = 0;
+pub const WASMTIME_I64: u8 = 1;
+pub const WASMTIME_F32: u8 = 2;
+pub const WASMTIME_F64: u8 = 3;
+pub const WASMTIME_V128: u8 = 4;
+pub const WASMTIME_FUNCREF: u8 = 5;
+pub const WASMTIME_EXTERNREF: u8 = 6;
+pub const WASMTIME_ANYREF: u8 = 7;
+
+/// `wasmtime_valunion_t`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union wasmtime_valunion_t {
+    pub i32: i32,
+    pub i64: i64,
+    pub f32: f32,
+    pub f64: f64,
+    pub anyref: wasmtime_anyref_t,
+    pub externref: wasmtime_externref_t,
+    pub funcref: wasmtime_func_t,
+    pub v128: [u8; 16],
+}
+
+/// `wasmtime_val_t`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct wasmtime_val_t {
+    pub kind: u8,
+    pub of: wasmtime_valunion_t,
+}
+
+impl Default for wasmtime_val_t {
+    fn default() -> Self {
+        Self {
+            kind: WASMTIME_I32,
+            of: wasmtime_valunion_t { v128: [0; 16] },
+        }
+    }
+}
+
+/// `wasmtime_val_raw_t`: an untyped value slot.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub union wasmtime_val_raw_t {
+    pub i32: i32,
+    pub i64: i64,
+    pub f32: f32,
+    pub f64: f64,
+    pub v128: [u8; 16],
+    pub anyref: u32,
+    pub externref: u32,
+    pub funcref: *mut c_void,
+}
+
+impl Default for wasmtime_val_raw_t {
+    fn default() -> Self {
+        Self { v128: [0; 16] }
+    }
+}
+
+const _: () = {
+    assert!(std::mem::size_of::<wasmtime_valunion_t>() == 16);
+    assert!(std::mem::align_of::<wasmtime_valunion_t>() == 8);
+    assert!(std::mem::size_of::<wasmtime_val_raw_t>() == 16);
+    assert!(std::mem::size_of::<wasmtime_val_t>() == 24);
+    assert!(std::mem::size_of::<wasm_val_t>() == 16);
+};
+
+impl StoreData {
+    /// The runtime value of a C value of this store.
+    pub(crate) fn val_from_c(&self, v: &wasmtime_val_t) -> Result<Val> {
+        // SAFETY: each arm reads the union field its kind says C initialized.
+        unsafe {
+            Ok(match v.kind {
+                WASMTIME_I32 => Val::I32(v.of.i32),
+                WASMTIME_I64 => Val::I64(v.of.i64),
+                WASMTIME_F32 => Val::F32(v.of.f32.to_bits()),
+                WASMTIME_F64 => Val::F64(v.of.f64.to_bits()),
+                WASMTIME_V128 => Val::V128(u128::from_le_bytes(v.of.v128).into()),
+                WASMTIME_FUNCREF => {
+                    let f = v.of.funcref;
+                    if f.store_id == 0 {
+                        Val::FuncRef(None)
+                    } else {
+                        Val::FuncRef(Some(self.func_from_c(&f)?))
+                    }
+                }
+                WASMTIME_EXTERNREF => Val::ExternRef(self.externref_from_c(&v.of.externref)?),
+                WASMTIME_ANYREF => {
+                    bail!("anyref values are not supported by wasmjit (no GC proposal)")
+                }
+                k => bail!("unknown wasmtime_valkind_t value {k}"),
+            })
+        }
+    }
+
+    /// The C value of a runtime value of this store.
+    pub(crate) fn val_to_c(&mut self, v: Val) -> wasmtime_val_t {
+        let (kind, of) = match v {
+            Val::I32(x) => (WASMTIME_I32, wasmtime_valunion_t { i32: x }),
+            Val::I64(x) => (WASMTIME_I64, wasmtime_valunion_t { i64: x }),
+            Val::F32(x) => (
+                WASMTIME_F32,
+                wasmtime_valunion_t {
+                    f32: f32::from_bits(x),
+                },
+            ),
+            Val::F64(x) => (
+                WASMTIME_F64,
+                wasmtime_valunion_t {
+                    f64: f64::from_bits(x),
+                },
+            ),
+            Val::V128(x) => (
+                WASMTIME_V128,
+                wasmtime_valunion_t {
+                    v128: x.as_u128().to_le_bytes(),
+                },
+            ),
+            Val::FuncRef(f) => (
+                WASMTIME_FUNCREF,
+                wasmtime_valunion_t {
+                    funcref: match f {
+                        Some(f) => self.func_to_c(f),
+                        None => wasmtime_func_t {
+                            store_id: 0,
+                            index: 0,
+                        },
+                    },
+                },
+            ),
+            Val::ExternRef(e) => (
+                WASMTIME_EXTERNREF,
+                wasmtime_valunion_t {
+                    externref: match e {
+                        Some(e) => self.externref_to_c(e),
+                        None => wasmtime_externref_t {
+                            store_id: 0,
+                            private1: 0,
+                            private2: 0,
+                        },
+                    },
+                },
+            ),
+        };
+        wasmtime_val_t { kind, of }
+    }
+
+    /// The runtime value of type `ty` in a raw slot.
+    pub(crate) fn val_from_raw(&self, raw: &wasmtime_val_raw_t, ty: &ValType) -> Result<Val> {
+        // SAFETY: every field of the union is plain data of at most 16 bytes, and a raw slot
+        // is always 16 initialized bytes.
+        unsafe {
+            Ok(match ty {
+                ValType::I32 => Val::I32(raw.i32),
+                ValType::I64 => Val::I64(raw.i64),
+                ValType::F32 => Val::F32(raw.f32.to_bits()),
+                ValType::F64 => Val::F64(raw.f64.to_bits()),
+                ValType::V128 => Val::V128(u128::from_le_bytes(raw.v128).into()),
+                ValType::Ref(r) => match r.heap_type() {
+                    HeapType::Func => {
+                        let word = raw.funcref as usize;
+                        if word == 0 {
+                            Val::FuncRef(None)
+                        } else {
+                            let f = self
+                                .funcs
+                                .get(word - 1)
+                                .ok_or_else(|| anyhow!("invalid raw funcref"))?;
+                            Val::FuncRef(Some(f))
+                        }
+                    }
+                    HeapType::Extern => {
+                        if raw.externref == 0 {
+                            Val::ExternRef(None)
+                        } else {
+                            Val::ExternRef(Some(self.externref_from_index(raw.externref)?))
+                        }
+                    }
+                },
+            })
+        }
+    }
+
+    /// The raw slot of a runtime value.
+    pub(crate) fn val_to_raw(&mut self, v: Val) -> wasmtime_val_raw_t {
+        let mut raw = wasmtime_val_raw_t::default();
+        match v {
+            Val::I32(x) => raw.i32 = x,
+            Val::I64(x) => raw.i64 = x,
+            Val::F32(x) => raw.f32 = f32::from_bits(x),
+            Val::F64(x) => raw.f64 = f64::from_bits(x),
+            Val::V128(x) => raw.v128 = x.as_u128().to_le_bytes(),
+            Val::FuncRef(f) => raw.funcref = self.funcref_to_raw(f),
+            Val::ExternRef(e) => raw.externref = e.map_or(0, |e| self.externref_to_raw(e)),
+        }
+        raw
+    }
+
+    /// The raw form of a funcref: its 1-based handle index as a pointer.
+    pub(crate) fn funcref_to_raw(&mut self, f: Option<wasmjit::Func>) -> *mut c_void {
+        f.map_or(ptr::null_mut(), |f| {
+            (self.funcs.intern(f) + 1) as *mut c_void
+        })
+    }
+}
+
+/// Nothing to release: wasmjit keeps references alive with their store.
+#[no_mangle]
+pub extern "C" fn wasmtime_val_unroot(
+    _context: &mut wasmtime_context_t,
+    _val: *mut wasmtime_val_t,
+) {
+}
+
+/// Copies a value (references included).
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_val_clone(
+    _context: &mut wasmtime_context_t,
+    src: &wasmtime_val_t,
+    dst: *mut wasmtime_val_t,
+) {
+    // SAFETY: `dst` is an output pointer of the caller.
+    unsafe { ptr::write(dst, *src) }
+}
+
+/// The data of an externref made through the C API.
+struct CExternRefData(ForeignData);
+
+/// A new externref holding `data`; `finalizer` runs with `data` when the store is deleted.
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_externref_new(
+    context: &mut wasmtime_context_t,
+    data: *mut c_void,
+    finalizer: Finalizer,
+    out: *mut wasmtime_externref_t,
+) -> bool {
+    let payload = CExternRefData(ForeignData::new(data, finalizer));
+    let made = crate::catch_panic(|| ExternRef::new(&mut context.store, payload));
+    match made {
+        Ok(r) => {
+            let c = context.data_mut().externref_to_c(r);
+            // SAFETY: `out` is an output pointer of the caller.
+            unsafe { ptr::write(out, c) };
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// The data an externref was made with (NULL for a null externref or one made otherwise).
+#[no_mangle]
+pub extern "C" fn wasmtime_externref_data(
+    context: &mut wasmtime_context_t,
+    r: &wasmtime_externref_t,
+) -> *mut c_void {
+    crate::abort_on_panic("wasmtime_externref_data", || {
+        let Ok(Some(e)) = context.data().externref_from_c(r) else {
+            return ptr::null_mut();
+        };
+        match e.data(&context.store) {
+            Ok(any) => any
+                .downcast_ref::<CExternRefData>()
+                .map_or(ptr::null_mut(), |d| d.0.data),
+            Err(_) => ptr::null_mut(),
+        }
+    })
+}
+
+/// Copies an externref handle.
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_externref_clone(
+    _context: &mut wasmtime_context_t,
+    r: &wasmtime_externref_t,
+    out: *mut wasmtime_externref_t,
+) {
+    // SAFETY: `out` is an output pointer of the caller.
+    unsafe { ptr::write(out, *r) }
+}
+
+/// Nothing to release: externrefs live as long as their store.
+#[no_mangle]
+pub extern "C" fn wasmtime_externref_unroot(
+    _context: &mut wasmtime_context_t,
+    _r: *mut wasmtime_externref_t,
+) {
+}
+
+/// The externref of a raw value (null for 0 or an unknown value).
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_externref_from_raw(
+    context: &mut wasmtime_context_t,
+    raw: u32,
+    out: *mut wasmtime_externref_t,
+) {
+    let data = context.data_mut();
+    let c = match data.externref_from_index(raw) {
+        Ok(e) => data.externref_to_c(e),
+        Err(_) => wasmtime_externref_t {
+            store_id: 0,
+            private1: 0,
+            private2: 0,
+        },
+    };
+    // SAFETY: `out` is an output pointer of the caller.
+    unsafe { ptr::write(out, c) }
+}
+
+/// The raw value of an externref (0 for null).
+#[no_mangle]
+pub extern "C" fn wasmtime_externref_to_raw(
+    context: &mut wasmtime_context_t,
+    r: &wasmtime_externref_t,
+) -> u32 {
+    match context.data().externref_from_c(r) {
+        Ok(Some(_)) => r.private1,
+        _ => 0,
+    }
+}
+
+const NULL_ANYREF: wasmtime_anyref_t = wasmtime_anyref_t {
+    store_id: 0,
+    private1: 0,
+    private2: 0,
+};
+
+/// Copies an anyref handle.
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_anyref_clone(
+    _context: &mut wasmtime_context_t,
+    r: &wasmtime_anyref_t,
+    out: *mut wasmtime_anyref_t,
+) {
+    // SAFETY: `out` is an output pointer of the caller.
+    unsafe { ptr::write(out, *r) }
+}
+
+/// Nothing to release.
+#[no_mangle]
+pub extern "C" fn wasmtime_anyref_unroot(
+    _context: &mut wasmtime_context_t,
+    _r: *mut wasmtime_anyref_t,
+) {
+}
+
+/// Always the null anyref: wasmjit has no GC references.
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_anyref_from_raw(
+    _context: &mut wasmtime_context_t,
+    _raw: u32,
+    out: *mut wasmtime_anyref_t,
+) {
+    // SAFETY: `out` is an output pointer of the caller.
+    unsafe { ptr::write(out, NULL_ANYREF) }
+}
+
+/// Always 0 (null): wasmjit has no GC references.
+#[no_mangle]
+pub extern "C" fn wasmtime_anyref_to_raw(
+    _context: &mut wasmtime_context_t,
+    _r: &wasmtime_anyref_t,
+) -> u32 {
+    0
+}
+
+/// Produces the null anyref: wasmjit has no `i31ref` (no GC proposal).
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_anyref_from_i31(
+    _context: &mut wasmtime_context_t,
+    _i31: u32,
+    out: *mut wasmtime_anyref_t,
+) {
+    // SAFETY: `out` is an output pointer of the caller.
+    unsafe { ptr::write(out, NULL_ANYREF) }
+}
+
+/// Always false: no anyref is an `i31ref` in wasmjit.
+#[no_mangle]
+pub extern "C" fn wasmtime_anyref_i31_get_u(
+    _context: &mut wasmtime_context_t,
+    _r: &wasmtime_anyref_t,
+    _dst: *mut u32,
+) -> bool {
+    false
+}
+
+/// Always false: no anyref is an `i31ref` in wasmjit.
+#[no_mangle]
+pub extern "C" fn wasmtime_anyref_i31_get_s(
+    _context: &mut wasmtime_context_t,
+    _r: &wasmtime_anyref_t,
+    _dst: *mut i32,
+) -> bool {
+    false
+}

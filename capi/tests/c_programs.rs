@@ -1,0 +1,318 @@
+//! Compiles the C and C++ programs of `tests/capi/` (and `examples/c/hello.c`) against the
+//! headers in `capi/include/` and the library built next to this test, runs them, and checks
+//! that they succeed and print what `tests/capi/<name>.stdout` says.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn include_dir() -> PathBuf {
+    repo_root().join("capi/include")
+}
+
+/// The directory holding `libwasmjit.so` / `libwasmjit.a`. `cargo test` builds them, with
+/// the rlib this test links, next to the test binary (`target/<profile>/deps/`); fall back to
+/// the profile directory, where `cargo build` puts them.
+fn lib_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let deps = exe.parent().unwrap().to_path_buf();
+        let has_libs =
+            |d: &Path| d.join("libwasmjit.so").exists() && d.join("libwasmjit.a").exists();
+        if has_libs(&deps) {
+            return deps;
+        }
+        let profile = deps.parent().unwrap().to_path_buf();
+        assert!(
+            has_libs(&profile),
+            "libwasmjit.so/.a not found next to {}",
+            exe.display()
+        );
+        profile
+    })
+}
+
+fn out_dir() -> PathBuf {
+    let dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("capi-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run(cmd: &mut Command) -> std::process::Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed with {}\n--- stdout\n{}--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+#[derive(Clone, Copy)]
+enum Link {
+    Shared,
+    Static,
+}
+
+/// Compiles `src` (C11, or C++17 for `.cc`) warning-free and links it with the library.
+fn build(src: &Path, link: Link) -> PathBuf {
+    let cpp = src.extension().is_some_and(|e| e == "cc");
+    let stem = src.file_stem().unwrap().to_str().unwrap();
+    let suffix = match link {
+        Link::Shared => "",
+        Link::Static => "-static",
+    };
+    let exe = out_dir().join(format!("{stem}{}{suffix}", if cpp { "-cc" } else { "" }));
+    let mut cmd = Command::new(if cpp { "c++" } else { "cc" });
+    cmd.arg(if cpp { "-std=c++17" } else { "-std=c11" })
+        .args(["-Wall", "-Wextra", "-Werror", "-g"])
+        .arg("-I")
+        .arg(include_dir())
+        .arg(src)
+        .arg("-o")
+        .arg(&exe);
+    match link {
+        Link::Shared => {
+            cmd.arg("-L").arg(lib_dir()).arg("-lwasmjit");
+            cmd.arg(format!("-Wl,-rpath,{}", lib_dir().display()));
+        }
+        Link::Static => {
+            cmd.arg(lib_dir().join("libwasmjit.a"));
+            cmd.args(["-lpthread", "-ldl", "-lm"]);
+        }
+    }
+    run(&mut cmd);
+    exe
+}
+
+/// Builds and runs a program, comparing its stdout with `tests/capi/<name>.stdout`.
+fn check_program(src: &Path, link: Link) {
+    let exe = build(src, link);
+    let out = run(&mut Command::new(&exe));
+    let stem = src.file_stem().unwrap().to_str().unwrap();
+    let expected_path = repo_root().join(format!("tests/capi/{stem}.stdout"));
+    let expected = std::fs::read_to_string(&expected_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
+    let actual = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(actual, expected, "stdout of {}", src.display());
+}
+
+macro_rules! c_tests {
+    ($($name:ident => $file:literal,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check_program(&repo_root().join($file), Link::Shared);
+            }
+        )*
+    };
+}
+
+c_tests! {
+    layout => "tests/capi/layout.c",
+    config => "tests/capi/config.c",
+    engine => "tests/capi/engine.c",
+    store => "tests/capi/store.c",
+    module => "tests/capi/module.c",
+    linker => "tests/capi/linker.c",
+    instance => "tests/capi/instance.c",
+    func => "tests/capi/func.c",
+    val => "tests/capi/val.c",
+    memory => "tests/capi/memory.c",
+    table => "tests/capi/table.c",
+    global => "tests/capi/global.c",
+    trap => "tests/capi/trap.c",
+    error => "tests/capi/error.c",
+    wasm_api => "tests/capi/wasm_api.c",
+    cpp_program => "tests/capi/api.cc",
+    hello_example => "examples/c/hello.c",
+}
+
+/// The same program linked against the static library.
+#[test]
+fn hello_example_static() {
+    check_program(&repo_root().join("examples/c/hello.c"), Link::Static);
+}
+
+/// Every header compiles warning-free on its own and all of them twice in one translation
+/// unit, as C11 and as C++17.
+#[test]
+fn headers_compile_alone_and_together() {
+    let mut headers = vec![
+        "wasm.h".to_string(),
+        "wasi.h".to_string(),
+        "wasmtime.h".to_string(),
+    ];
+    let mut sub: Vec<String> = std::fs::read_dir(include_dir().join("wasmtime"))
+        .unwrap()
+        .map(|e| format!("wasmtime/{}", e.unwrap().file_name().to_str().unwrap()))
+        .collect();
+    sub.sort();
+    headers.extend(sub);
+    assert!(headers.len() >= 20, "headers: {headers:?}");
+    let dir = out_dir().join("headers");
+    std::fs::create_dir_all(&dir).unwrap();
+    let includes = |hs: &[String]| {
+        hs.iter()
+            .map(|h| format!("#include <{h}>\n"))
+            .collect::<String>()
+    };
+    let mut units = Vec::new();
+    for h in &headers {
+        units.push((
+            h.replace(['/', '.'], "_"),
+            includes(std::slice::from_ref(h)),
+        ));
+    }
+    let all = includes(&headers);
+    units.push(("all_twice".to_string(), format!("{all}{all}")));
+    for (name, body) in units {
+        let body = format!("{body}int wasmjit_header_test_{name};\n");
+        for (ext, compiler, std) in [("c", "cc", "-std=c11"), ("cc", "c++", "-std=c++17")] {
+            let src = dir.join(format!("{name}.{ext}"));
+            std::fs::write(&src, &body).unwrap();
+            run(Command::new(compiler)
+                .args([
+                    std,
+                    "-Wall",
+                    "-Wextra",
+                    "-Werror",
+                    "-pedantic",
+                    "-fsyntax-only",
+                ])
+                .arg("-I")
+                .arg(include_dir())
+                .arg(&src));
+        }
+    }
+}
+
+/// The functions of `wasmtime/async.h`, implemented by `capi/src/async_.rs` once the runtime's
+/// async support lands; until then they are declared but not defined.
+const ASYNC_PENDING: &[&str] = &[
+    "wasmtime_call_future_delete",
+    "wasmtime_call_future_poll",
+    "wasmtime_config_async_stack_size_set",
+    "wasmtime_config_async_support_set",
+    "wasmtime_config_host_stack_creator_set",
+    "wasmtime_context_epoch_deadline_async_yield_and_update",
+    "wasmtime_context_fuel_async_yield_interval",
+    "wasmtime_func_call_async",
+    "wasmtime_instance_pre_instantiate_async",
+    "wasmtime_linker_define_async_func",
+    "wasmtime_linker_instantiate_async",
+];
+
+/// The names of the functions `wasmtime.h` (and everything it includes) declares, read from
+/// the preprocessed headers: file-scope statements that are not typedefs or static inline
+/// definitions and whose first parenthesis follows a `wasm*_` name.
+fn declared_functions() -> Vec<String> {
+    let dir = out_dir().join("decls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("all.c");
+    std::fs::write(&src, "#include <wasmtime.h>\n").unwrap();
+    let out = run(Command::new("cc")
+        .args(["-E", "-P", "-I"])
+        .arg(include_dir())
+        .arg(&src));
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Drop function bodies (static inline helpers), ending their statements.
+    let mut flat = String::new();
+    let mut depth = 0;
+    for ch in text.chars() {
+        match ch {
+            '{' => {
+                depth += 1;
+                if depth == 1 {
+                    flat.push(';');
+                }
+            }
+            '}' => depth -= 1,
+            _ if depth == 0 => flat.push(ch),
+            _ => {}
+        }
+    }
+    let mut names: Vec<String> = flat
+        .split(';')
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|s| !s.is_empty() && !s.starts_with("typedef"))
+        .filter_map(|s| {
+            let head = s.split('(').next()?.to_string();
+            if head.split_whitespace().any(|w| w == "static") || !s.contains('(') {
+                return None;
+            }
+            let name = head
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .rfind(|w| !w.is_empty())?;
+            ["wasm_", "wasmtime_", "wasi_"]
+                .iter()
+                .any(|p| name.starts_with(p))
+                .then(|| name.to_string())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Every function the headers declare (except the pending async ones) is defined by the
+/// library: a program taking the address of each one links.
+#[test]
+fn every_declared_function_is_defined() {
+    let names = declared_functions();
+    assert!(names.len() > 400, "only {} declarations found", names.len());
+    let defined: Vec<&String> = names
+        .iter()
+        .filter(|n| !ASYNC_PENDING.contains(&n.as_str()))
+        .collect();
+    let mut body = String::from(
+        "#include <wasmtime.h>\n#include <stdio.h>\nint main(void) {\n  void (*fns[])(void) = {\n",
+    );
+    for n in &defined {
+        body.push_str(&format!("    (void (*)(void)){n},\n"));
+    }
+    body.push_str("  };\n  printf(\"%zu\\n\", sizeof fns / sizeof fns[0]);\n  return 0;\n}\n");
+    let src = out_dir().join("decls/link_all.c");
+    std::fs::write(&src, body).unwrap();
+    let exe = out_dir().join("decls/link_all");
+    run(Command::new("cc")
+        .args(["-std=c11", "-w", "-I"])
+        .arg(include_dir())
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .arg("-L")
+        .arg(lib_dir())
+        .arg("-lwasmjit")
+        .arg(format!("-Wl,-rpath,{}", lib_dir().display())));
+    let out = run(&mut Command::new(&exe));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        defined.len().to_string()
+    );
+    for pending in ASYNC_PENDING {
+        assert!(
+            names.iter().any(|n| n == pending),
+            "{pending} is no longer declared"
+        );
+    }
+}
