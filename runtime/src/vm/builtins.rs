@@ -6,7 +6,7 @@
 //! under `catch_unwind`, and a panic there (a runtime bug) aborts with a message.
 
 use crate::store::StoreOpaque;
-use crate::vm::instance::{instance_of, store_of, InstanceData};
+use crate::vm::instance::{instance_of, store_of};
 use crate::Trap;
 
 /// The table of builtins, in `wasmjit_compiler::builtins::Builtin` order.
@@ -50,15 +50,13 @@ const _: () =
 ///
 /// # Safety
 /// `vmctx` must be the context of a live instance whose store is not otherwise borrowed.
-unsafe fn with_instance<R>(
-    vmctx: *mut u8,
-    f: impl FnOnce(&mut StoreOpaque, &mut InstanceData) -> R,
-) -> R {
+unsafe fn with_instance<R>(vmctx: *mut u8, f: impl FnOnce(&mut StoreOpaque, usize) -> R) -> R {
     let run = std::panic::AssertUnwindSafe(|| {
         // SAFETY: the caller passes a live vmctx; compiled code is the only user of the store
-        // while it runs, and it is suspended in this call.
-        let (store, inst) = unsafe { (store_of(vmctx), instance_of(vmctx)) };
-        f(store, inst)
+        // while it runs, and it is suspended in this call. Only the instance's index is taken
+        // from it, so the store is the one borrow of the instance.
+        let (store, index) = unsafe { (store_of(vmctx), instance_of(vmctx).index) };
+        f(store, index)
     });
     match std::panic::catch_unwind(run) {
         Ok(r) => r,
@@ -69,8 +67,8 @@ unsafe fn with_instance<R>(
     }
 }
 
-fn fail(store: &mut StoreOpaque, trap: Trap) -> u32 {
-    store.pending_trap = Some(trap);
+fn fail(pending: &mut Option<Trap>, trap: Trap) -> u32 {
+    *pending = Some(trap);
     0
 }
 
@@ -81,9 +79,15 @@ fn in_bounds(start: u64, len: u64, size: u64) -> bool {
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, inst| {
+        with_instance(vmctx, |store, i| {
+            let StoreOpaque {
+                instances,
+                memories,
+                ..
+            } = store;
+            let inst = &mut *instances[i];
             let mi = inst.memories[mem as usize];
-            store.memories[mi].grow(delta).unwrap_or(u64::MAX)
+            memories[mi].grow(delta).unwrap_or(u64::MAX)
         })
     }
 }
@@ -91,10 +95,17 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, byte: u32, len: u64) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, inst| {
-            let data = store.memories[inst.memories[mem as usize]].data_mut();
+        with_instance(vmctx, |store, i| {
+            let StoreOpaque {
+                instances,
+                memories,
+                pending_trap,
+                ..
+            } = store;
+            let inst = &mut *instances[i];
+            let data = memories[inst.memories[mem as usize]].data_mut();
             if !in_bounds(dst, len, data.len() as u64) {
-                return fail(store, Trap::MemoryOutOfBounds);
+                return fail(pending_trap, Trap::MemoryOutOfBounds);
             }
             data[dst as usize..(dst + len) as usize].fill(byte as u8);
             1
@@ -112,26 +123,31 @@ unsafe extern "C" fn memory_copy(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, inst| {
+        with_instance(vmctx, |store, i| {
+            let StoreOpaque {
+                instances,
+                memories,
+                pending_trap,
+                ..
+            } = store;
+            let inst = &mut *instances[i];
             let (di, si) = (
                 inst.memories[dst_mem as usize],
                 inst.memories[src_mem as usize],
             );
             let (dlen, slen) = (
-                store.memories[di].byte_size() as u64,
-                store.memories[si].byte_size() as u64,
+                memories[di].byte_size() as u64,
+                memories[si].byte_size() as u64,
             );
             if !in_bounds(dst, len, dlen) || !in_bounds(src, len, slen) {
-                return fail(store, Trap::MemoryOutOfBounds);
+                return fail(pending_trap, Trap::MemoryOutOfBounds);
             }
             let (dst, src, len) = (dst as usize, src as usize, len as usize);
             if di == si {
-                store.memories[di]
-                    .data_mut()
-                    .copy_within(src..src + len, dst);
+                memories[di].data_mut().copy_within(src..src + len, dst);
             } else {
-                let from = store.memories[si].def.base;
-                let to = store.memories[di].data_mut();
+                let from = memories[si].def.base;
+                let to = memories[di].data_mut();
                 // SAFETY: `src..src + len` was checked against the source memory's length, and
                 // distinct memories never overlap.
                 let from = std::slice::from_raw_parts(from.add(src), len);
@@ -152,7 +168,14 @@ unsafe extern "C" fn memory_init(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, inst| {
+        with_instance(vmctx, |store, i| {
+            let StoreOpaque {
+                instances,
+                memories,
+                pending_trap,
+                ..
+            } = store;
+            let inst = &mut *instances[i];
             let info = &inst.module.inner.info;
             let range = if inst.data_dropped[data as usize] {
                 0..0
@@ -160,11 +183,11 @@ unsafe extern "C" fn memory_init(
                 info.data[data as usize].data.clone()
             };
             let bytes = &info.wasm[range];
-            let memory = store.memories[inst.memories[mem as usize]].data_mut();
+            let memory = memories[inst.memories[mem as usize]].data_mut();
             if !in_bounds(src.into(), len.into(), bytes.len() as u64)
                 || !in_bounds(dst, len.into(), memory.len() as u64)
             {
-                return fail(store, Trap::MemoryOutOfBounds);
+                return fail(pending_trap, Trap::MemoryOutOfBounds);
             }
             let (dst, src, len) = (dst as usize, src as usize, len as usize);
             memory[dst..dst + len].copy_from_slice(&bytes[src..src + len]);
@@ -176,16 +199,22 @@ unsafe extern "C" fn memory_init(
 unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |_, inst| inst.data_dropped[data as usize] = true);
+        with_instance(vmctx, |store, i| {
+            store.instances[i].data_dropped[data as usize] = true
+        });
     }
 }
 
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, inst| {
+        with_instance(vmctx, |store, i| {
+            let StoreOpaque {
+                instances, tables, ..
+            } = store;
+            let inst = &mut *instances[i];
             let ti = inst.tables[table as usize];
-            store.tables[ti].grow(delta, init).unwrap_or(u64::MAX)
+            tables[ti].grow(delta, init).unwrap_or(u64::MAX)
         })
     }
 }
@@ -193,10 +222,17 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: u6
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: u64, len: u64) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, inst| {
-            let elems = store.tables[inst.tables[table as usize]].elements_mut();
+        with_instance(vmctx, |store, i| {
+            let StoreOpaque {
+                instances,
+                tables,
+                pending_trap,
+                ..
+            } = store;
+            let inst = &mut *instances[i];
+            let elems = tables[inst.tables[table as usize]].elements_mut();
             if !in_bounds(dst, len, elems.len() as u64) {
-                return fail(store, Trap::TableOutOfBounds);
+                return fail(pending_trap, Trap::TableOutOfBounds);
             }
             elems[dst as usize..(dst + len) as usize].fill(val);
             1
@@ -214,23 +250,28 @@ unsafe extern "C" fn table_copy(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, inst| {
+        with_instance(vmctx, |store, i| {
+            let StoreOpaque {
+                instances,
+                tables,
+                pending_trap,
+                ..
+            } = store;
+            let inst = &mut *instances[i];
             let (di, si) = (
                 inst.tables[dst_table as usize],
                 inst.tables[src_table as usize],
             );
-            let (dlen, slen) = (store.tables[di].size(), store.tables[si].size());
+            let (dlen, slen) = (tables[di].size(), tables[si].size());
             if !in_bounds(dst, len, dlen) || !in_bounds(src, len, slen) {
-                return fail(store, Trap::TableOutOfBounds);
+                return fail(pending_trap, Trap::TableOutOfBounds);
             }
             let (dst, src, len) = (dst as usize, src as usize, len as usize);
             if di == si {
-                store.tables[di]
-                    .elements_mut()
-                    .copy_within(src..src + len, dst);
+                tables[di].elements_mut().copy_within(src..src + len, dst);
             } else {
-                let from = store.tables[si].elements()[src..src + len].to_vec();
-                store.tables[di].elements_mut()[dst..dst + len].copy_from_slice(&from);
+                let from = tables[si].elements()[src..src + len].to_vec();
+                tables[di].elements_mut()[dst..dst + len].copy_from_slice(&from);
             }
             1
         })
@@ -247,13 +288,20 @@ unsafe extern "C" fn table_init(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, inst| {
+        with_instance(vmctx, |store, i| {
+            let StoreOpaque {
+                instances,
+                tables,
+                pending_trap,
+                ..
+            } = store;
+            let inst = &mut *instances[i];
             let items = &inst.elems[elem as usize];
-            let elems = store.tables[inst.tables[table as usize]].elements_mut();
+            let elems = tables[inst.tables[table as usize]].elements_mut();
             if !in_bounds(src.into(), len.into(), items.len() as u64)
                 || !in_bounds(dst, len.into(), elems.len() as u64)
             {
-                return fail(store, Trap::TableOutOfBounds);
+                return fail(pending_trap, Trap::TableOutOfBounds);
             }
             let (dst, src, len) = (dst as usize, src as usize, len as usize);
             elems[dst..dst + len].copy_from_slice(&items[src..src + len]);
@@ -265,7 +313,9 @@ unsafe extern "C" fn table_init(
 unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |_, inst| inst.elems[elem as usize] = Vec::new());
+        with_instance(vmctx, |store, i| {
+            store.instances[i].elems[elem as usize] = Vec::new()
+        });
     }
 }
 
