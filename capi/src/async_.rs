@@ -1,17 +1,61 @@
 //! `wasmtime/async.h`: async host functions, call futures and custom fiber stacks.
 //!
-//! Left for the runtime's async support: the header is complete, and this module is where
-//! its functions go — `wasmtime_config_async_support_set`,
-//! `wasmtime_config_async_stack_size_set`, `wasmtime_config_host_stack_creator_set`,
-//! `wasmtime_context_fuel_async_yield_interval`,
-//! `wasmtime_context_epoch_deadline_async_yield_and_update`, `wasmtime_call_future_poll`,
-//! `wasmtime_call_future_delete`, `wasmtime_func_call_async`,
-//! `wasmtime_linker_define_async_func`, `wasmtime_linker_instantiate_async` and
-//! `wasmtime_instance_pre_instantiate_async`. The C layouts of the header's structs are
-//! below.
+//! A [`wasmtime_call_future_t`] owns a boxed runtime future (a call or an instantiation
+//! running on a fiber) and drives it with a no-op waker each time C polls it. The runtime
+//! futures borrow the store, the linker or instance-pre, the module and the argument and
+//! result arrays; C keeps all of these alive and untouched until it deletes the future (the
+//! header's contract), so the futures are built from raw pointers and hold no Rust lifetime.
+//! When the future completes it writes the results, or a trap to `*trap_ret`, or an error to
+//! `*error_ret`; a panic while polling becomes an error. Deleting a future that is still
+//! running cancels the call: the fiber unwinds the call as a trap and its stack is released,
+//! leaving the store usable.
+//!
+//! Async host functions become runtime async host functions whose future calls the C callback
+//! once, then polls the continuation it returned until that reports completion.
+//!
+//! A `wasmtime_stack_creator_t` becomes a [`StackCreator`] whose stacks are the memory the C
+//! callbacks describe.
 
-use crate::{wasmtime_error_t, Finalizer};
+use crate::func::{trap_or_error, wasmtime_caller_t};
+use crate::store::StoreData;
+use crate::{
+    wasm_config_t, wasm_functype_t, wasm_trap_t, wasmtime_context_t, wasmtime_error_t,
+    wasmtime_func_t, wasmtime_instance_pre_t, wasmtime_instance_t, wasmtime_linker_t,
+    wasmtime_module_t, wasmtime_val_t, CError, Finalizer, ForeignData,
+};
+use anyhow::{anyhow, bail, Result};
 use std::ffi::c_void;
+use std::future::Future;
+use std::ops::Range;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use wasmjit::{Caller, Instance, Val};
+use wasmjit_fiber::{StackCreator, StackMemory};
+
+// ---------------------------------------------------------------------------------------
+// Configuration
+// ---------------------------------------------------------------------------------------
+
+/// Enables the async entry points; the sync ones then return errors on this engine's stores.
+#[no_mangle]
+pub extern "C" fn wasmtime_config_async_support_set(c: &mut wasm_config_t, enable: bool) {
+    c.config.async_support(enable);
+}
+
+/// The size of the stack each async call runs on (at least `max_wasm_stack`, checked when the
+/// engine is made).
+#[no_mangle]
+pub extern "C" fn wasmtime_config_async_stack_size_set(c: &mut wasm_config_t, size: u64) {
+    c.config
+        .async_stack_size(usize::try_from(size).unwrap_or(usize::MAX));
+}
+
+// ---------------------------------------------------------------------------------------
+// Custom stacks
+// ---------------------------------------------------------------------------------------
 
 /// `wasmtime_stack_memory_get_callback_t`: the top of a stack and its length.
 pub type wasmtime_stack_memory_get_callback_t =
@@ -39,4 +83,647 @@ pub struct wasmtime_stack_creator_t {
     pub env: *mut c_void,
     pub new_stack: Option<wasmtime_new_stack_memory_callback_t>,
     pub finalizer: Finalizer,
+}
+
+/// A [`StackCreator`] calling the embedder's `new_stack`. Its finalizer runs when the last
+/// engine (or configuration) using it is gone.
+struct CStackCreator {
+    env: ForeignData,
+    new_stack: wasmtime_new_stack_memory_callback_t,
+}
+
+/// A stack made by the embedder: `[top - len, top)`, as its `get_stack_memory` said when it
+/// was made. Its finalizer runs when the fiber is done with it.
+struct CStackMemory {
+    /// Keeps the embedder's `env` and runs its finalizer on drop.
+    _env: ForeignData,
+    top: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the header requires the creator's callbacks to be thread-safe; the `env` pointer is
+// only passed back to them.
+unsafe impl StackCreator for CStackCreator {
+    fn new_stack(&self, size: usize, zeroed: bool) -> Result<Box<dyn StackMemory>> {
+        let mut out = wasmtime_stack_memory_t {
+            env: ptr::null_mut(),
+            get_stack_memory: None,
+            finalizer: None,
+        };
+        // SAFETY: the callback gets its environment, the size and an output struct to fill.
+        if let Some(err) = unsafe { (self.new_stack)(self.env.ptr(), size, &mut out) } {
+            return Err(err.error);
+        }
+        // From here on the stack is ours: dropping `env` runs its finalizer, on every path.
+        let env = ForeignData::new(out.env, out.finalizer);
+        let get = out
+            .get_stack_memory
+            .ok_or_else(|| anyhow!("the stack creator returned no get_stack_memory callback"))?;
+        let mut len = 0usize;
+        // SAFETY: the callback gets the stack's environment and an output length.
+        let top = unsafe { get(env.ptr(), &mut len) };
+        if top.is_null() || (top as usize) < len {
+            bail!("the stack creator returned an invalid stack (top {top:?}, length {len})");
+        }
+        if len < size {
+            bail!("the stack creator returned a stack of {len} bytes; {size} were asked for");
+        }
+        let mut memory = CStackMemory {
+            _env: env,
+            top,
+            len,
+        };
+        if zeroed {
+            memory.zero()?;
+        }
+        Ok(Box::new(memory))
+    }
+}
+
+// SAFETY: the embedder hands the memory over to us until the finalizer runs (the header's
+// contract for `new_stack`), and `get_stack_memory` describes its usable part, guard pages
+// excluded; the values are read once and never change. The guard region is the embedder's
+// business: none is reported.
+unsafe impl StackMemory for CStackMemory {
+    fn top(&self) -> *mut u8 {
+        self.top
+    }
+
+    fn range(&self) -> Range<usize> {
+        let top = self.top as usize;
+        top - self.len..top
+    }
+
+    fn guard_range(&self) -> Range<*mut u8> {
+        let bottom = self.top.wrapping_sub(self.len);
+        bottom..bottom
+    }
+}
+
+// SAFETY: the memory is owned by this object alone and the pointer is only an address; the
+// embedder's callbacks are required to be thread-safe.
+unsafe impl Send for CStackMemory {}
+// SAFETY: `&CStackMemory` only reads the two addresses.
+unsafe impl Sync for CStackMemory {}
+
+/// Makes async calls of engines made from `c` run on stacks from `creator`. The struct's
+/// values are copied; its finalizer runs once, when no configuration or engine uses it.
+#[no_mangle]
+pub extern "C" fn wasmtime_config_host_stack_creator_set(
+    c: &mut wasm_config_t,
+    creator: &wasmtime_stack_creator_t,
+) {
+    let env = ForeignData::new(creator.env, creator.finalizer);
+    let Some(new_stack) = creator.new_stack else {
+        crate::fatal(
+            "wasmtime_config_host_stack_creator_set",
+            "the stack creator has no new_stack callback",
+        )
+    };
+    crate::abort_on_panic("wasmtime_config_host_stack_creator_set", move || {
+        c.config
+            .with_host_stack(Arc::new(CStackCreator { env, new_stack }));
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Store settings
+// ---------------------------------------------------------------------------------------
+
+/// With fuel on, async calls yield every `interval` units of fuel (0: never yield).
+#[no_mangle]
+pub extern "C" fn wasmtime_context_fuel_async_yield_interval(
+    context: &mut wasmtime_context_t,
+    interval: u64,
+) -> CError {
+    crate::error::guard(|| {
+        context
+            .store
+            .fuel_async_yield_interval((interval != 0).then_some(interval))
+    })
+}
+
+/// When the epoch deadline is reached, async calls yield, then continue with the deadline
+/// `delta` epochs after the epoch they resume at.
+#[no_mangle]
+pub extern "C" fn wasmtime_context_epoch_deadline_async_yield_and_update(
+    context: &mut wasmtime_context_t,
+    delta: u64,
+) -> CError {
+    crate::error::guard(|| {
+        context.store.epoch_deadline_async_yield_and_update(delta);
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Call futures
+// ---------------------------------------------------------------------------------------
+
+/// Where a future reports a failure.
+#[derive(Clone, Copy)]
+struct Outputs {
+    trap_ret: *mut *mut wasm_trap_t,
+    error_ret: *mut *mut wasmtime_error_t,
+}
+
+impl Outputs {
+    /// Reports a failure: a trap goes to `trap_ret`, anything else to `error_ret`.
+    ///
+    /// # Safety
+    /// Both pointers must be valid for writes (the header requires them to be, until the
+    /// future is deleted).
+    unsafe fn fail(self, e: anyhow::Error) {
+        let mut trap = ptr::null_mut();
+        match trap_or_error(e, &mut trap) {
+            // SAFETY: forwarded from the caller.
+            Some(err) => unsafe { *self.error_ret = Box::into_raw(err) },
+            // SAFETY: forwarded from the caller.
+            None => unsafe { *self.trap_ret = trap },
+        }
+    }
+
+    /// Reports an error (never a trap).
+    ///
+    /// # Safety
+    /// As for [`fail`](Self::fail).
+    unsafe fn error(self, e: anyhow::Error) {
+        // SAFETY: forwarded from the caller.
+        unsafe { *self.error_ret = Box::into_raw(Box::new(wasmtime_error_t::from(e))) };
+    }
+}
+
+/// A call or instantiation in progress (`wasmtime_call_future_t`).
+pub struct wasmtime_call_future_t {
+    /// The work; it writes its own outcome when it completes. `None` once done.
+    future: Option<Pin<Box<dyn Future<Output = ()> + 'static>>>,
+    out: Outputs,
+}
+
+impl wasmtime_call_future_t {
+    fn new(out: Outputs, future: impl Future<Output = ()> + 'static) -> Box<Self> {
+        Box::new(Self {
+            future: Some(Box::pin(future)),
+            out,
+        })
+    }
+
+    /// Drops the work after it completed or panicked; a second panic is discarded.
+    fn release(&mut self) {
+        if let Some(future) = self.future.take() {
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(future))) {
+                // Dropping the payload could panic too; leak it rather than unwind into C.
+                std::mem::forget(payload);
+            }
+        }
+    }
+}
+
+/// Runs the work until it completes (true: its outcome has been written) or suspends (false).
+/// Polling a completed future again does nothing and returns true.
+#[no_mangle]
+pub extern "C" fn wasmtime_call_future_poll(future: &mut wasmtime_call_future_t) -> bool {
+    let Some(work) = future.future.as_mut() else {
+        return true;
+    };
+    let mut cx = Context::from_waker(Waker::noop());
+    match catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(&mut cx))) {
+        Ok(Poll::Pending) => false,
+        Ok(Poll::Ready(())) => {
+            future.release();
+            true
+        }
+        Err(payload) => {
+            future.release();
+            // SAFETY: `error_ret` stays valid until the future is deleted (header contract).
+            unsafe { future.out.error(crate::panic_error(payload)) };
+            true
+        }
+    }
+}
+
+/// Frees a future. Work still in progress is cancelled: the fiber finishes (the call ends as
+/// a trap nobody sees), its stack is released and the store can be used again.
+#[no_mangle]
+pub extern "C" fn wasmtime_call_future_delete(future: Option<Box<wasmtime_call_future_t>>) {
+    crate::abort_on_panic("wasmtime_call_future_delete", || drop(future));
+}
+
+/// Calls `func` asynchronously. When the returned future completes, the `nresults` results
+/// are in `results`, or a trap is in `*trap_ret`, or an error in `*error_ret`.
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_func_call_async(
+    context: &mut wasmtime_context_t,
+    func: &wasmtime_func_t,
+    args: *const wasmtime_val_t,
+    nargs: usize,
+    results: *mut wasmtime_val_t,
+    nresults: usize,
+    trap_ret: *mut *mut wasm_trap_t,
+    error_ret: *mut *mut wasmtime_error_t,
+) -> Box<wasmtime_call_future_t> {
+    let out = Outputs {
+        trap_ret,
+        error_ret,
+    };
+    // Read the function and the arguments now; a failure is reported by the first poll.
+    let prepared = crate::catch_panic(|| {
+        let data = context.data();
+        let f = data.func_from_c(func)?;
+        // SAFETY: C passes `nargs` arguments.
+        let args = unsafe { crate::slice_from_raw(args, nargs) };
+        let params = args
+            .iter()
+            .map(|a| data.val_from_c(a))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((f, params))
+    });
+    let context: *mut wasmtime_context_t = context;
+    let work = async move {
+        let (f, params) = match prepared {
+            Ok(p) => p,
+            // SAFETY: the output pointers outlive the future (header contract).
+            Err(e) => return unsafe { out.error(e) },
+        };
+        // SAFETY: C keeps the context alive, and uses its store for nothing else, until it
+        // deletes this future (header contract: one future per store, arguments unmodified),
+        // so this exclusive borrow, unbounded by any Rust lifetime, is valid while the future
+        // exists.
+        let ctx = unsafe { &mut *context };
+        let mut outs = vec![Val::I32(0); nresults];
+        match f.call_async(&mut ctx.store, &params, &mut outs).await {
+            Ok(()) => {
+                let data = ctx.data_mut();
+                for (i, v) in outs.into_iter().enumerate() {
+                    // SAFETY: `results` has room for `nresults` values (possibly
+                    // uninitialized) and outlives the future (header contract).
+                    unsafe { ptr::write(results.add(i), data.val_to_c(v)) };
+                }
+            }
+            // SAFETY: the output pointers outlive the future (header contract).
+            Err(e) => unsafe { out.fail(e) },
+        }
+    };
+    wasmtime_call_future_t::new(out, work)
+}
+
+/// Records a finished instantiation: on success counts it against the store's limit and
+/// writes the handle, otherwise reports the trap or error.
+///
+/// # Safety
+/// `instance` and the output pointers must be valid for writes.
+unsafe fn finish_instantiation(
+    ctx: &mut wasmtime_context_t,
+    made: Result<Instance>,
+    instance: *mut wasmtime_instance_t,
+    out: Outputs,
+) {
+    match made {
+        Ok(i) => {
+            let data = ctx.data_mut();
+            data.instance_count += 1;
+            let c = data.instance_to_c(i);
+            // SAFETY: forwarded from the caller.
+            unsafe { ptr::write(instance, c) };
+        }
+        // SAFETY: forwarded from the caller.
+        Err(e) => unsafe { out.fail(e) },
+    }
+}
+
+/// Instantiates `module` asynchronously, resolving its imports with `linker`; its start
+/// function runs on the fiber and may yield.
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_linker_instantiate_async(
+    linker: &wasmtime_linker_t,
+    context: &mut wasmtime_context_t,
+    module: &wasmtime_module_t,
+    instance: *mut wasmtime_instance_t,
+    trap_ret: *mut *mut wasm_trap_t,
+    error_ret: *mut *mut wasmtime_error_t,
+) -> Box<wasmtime_call_future_t> {
+    let out = Outputs {
+        trap_ret,
+        error_ret,
+    };
+    let linker: *const wasmtime_linker_t = linker;
+    let module: *const wasmtime_module_t = module;
+    let context: *mut wasmtime_context_t = context;
+    let work = async move {
+        // SAFETY: C keeps the linker, the module and the context alive and unmodified, and
+        // uses the store for nothing else, until it deletes this future (header contract), so
+        // these borrows, unbounded by any Rust lifetime, are valid while the future exists.
+        let (linker, module, ctx) = unsafe { (&*linker, &*module, &mut *context) };
+        if let Err(e) = ctx.data().check_instance_limit() {
+            // SAFETY: the output pointers outlive the future (header contract).
+            return unsafe { out.error(e) };
+        }
+        let made = linker
+            .linker
+            .instantiate_async(&mut ctx.store, &module.module)
+            .await;
+        // SAFETY: `instance` and the output pointers outlive the future (header contract).
+        unsafe { finish_instantiation(ctx, made, instance, out) }
+    };
+    wasmtime_call_future_t::new(out, work)
+}
+
+/// Instantiates an instance-pre asynchronously; its start function runs on the fiber and may
+/// yield.
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_instance_pre_instantiate_async(
+    instance_pre: &wasmtime_instance_pre_t,
+    context: &mut wasmtime_context_t,
+    instance: *mut wasmtime_instance_t,
+    trap_ret: *mut *mut wasm_trap_t,
+    error_ret: *mut *mut wasmtime_error_t,
+) -> Box<wasmtime_call_future_t> {
+    let out = Outputs {
+        trap_ret,
+        error_ret,
+    };
+    let pre: *const wasmtime_instance_pre_t = instance_pre;
+    let context: *mut wasmtime_context_t = context;
+    let work = async move {
+        // SAFETY: C keeps the instance-pre and the context alive and unmodified, and uses the
+        // store for nothing else, until it deletes this future (header contract), so these
+        // borrows, unbounded by any Rust lifetime, are valid while the future exists.
+        let (pre, ctx) = unsafe { (&*pre, &mut *context) };
+        if let Err(e) = ctx.data().check_instance_limit() {
+            // SAFETY: the output pointers outlive the future (header contract).
+            return unsafe { out.error(e) };
+        }
+        let made = pre.pre.instantiate_async(&mut ctx.store).await;
+        // SAFETY: `instance` and the output pointers outlive the future (header contract).
+        unsafe { finish_instantiation(ctx, made, instance, out) }
+    };
+    wasmtime_call_future_t::new(out, work)
+}
+
+// ---------------------------------------------------------------------------------------
+// Async host functions
+// ---------------------------------------------------------------------------------------
+
+/// `wasmtime_func_async_continuation_callback_t`: true once the host operation is done.
+pub type wasmtime_func_async_continuation_callback_t = unsafe extern "C" fn(*mut c_void) -> bool;
+
+/// `wasmtime_async_continuation_t`: a pending host operation.
+#[repr(C)]
+pub struct wasmtime_async_continuation_t {
+    pub callback: Option<wasmtime_func_async_continuation_callback_t>,
+    pub env: *mut c_void,
+    pub finalizer: Finalizer,
+}
+
+/// `wasmtime_func_async_callback_t`: the body of an async host function.
+pub type wasmtime_func_async_callback_t = unsafe extern "C" fn(
+    *mut c_void,
+    *mut wasmtime_caller_t,
+    *const wasmtime_val_t,
+    usize,
+    *mut wasmtime_val_t,
+    usize,
+    *mut *mut wasm_trap_t,
+    *mut wasmtime_async_continuation_t,
+);
+
+/// What one async host call got back from C: its continuation and its trap slot. Dropping it
+/// runs the continuation's finalizer and frees a trap nobody took, whether the call finished
+/// or was cancelled.
+struct HostCallState {
+    continuation: wasmtime_async_continuation_t,
+    trap: *mut wasm_trap_t,
+}
+
+impl HostCallState {
+    /// Polls the continuation until it reports completion (no callback: already complete).
+    /// The waker is woken before each `Pending`, since nothing else will wake it.
+    fn continuation_done(&mut self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| match self.continuation.callback {
+            // SAFETY: the callback gets its environment, until it has returned true once.
+            Some(callback) if !unsafe { callback(self.continuation.env) } => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            _ => {
+                self.continuation.callback = None;
+                Poll::Ready(())
+            }
+        })
+    }
+
+    /// The trap the callback or its continuation set, if any (ownership moves to the caller).
+    fn take_trap(&mut self) -> Option<Box<wasm_trap_t>> {
+        let trap = std::mem::replace(&mut self.trap, ptr::null_mut());
+        // SAFETY: a non-null trap was set by C, which passes ownership of it to us.
+        (!trap.is_null()).then(|| unsafe { Box::from_raw(trap) })
+    }
+}
+
+impl Drop for HostCallState {
+    fn drop(&mut self) {
+        drop(self.take_trap());
+        if let Some(finalizer) = self.continuation.finalizer.take() {
+            // SAFETY: the continuation's finalizer, called once with its environment.
+            unsafe { finalizer(self.continuation.env) };
+        }
+    }
+}
+
+/// One call of an async host function: calls `cb`, awaits its continuation, then returns its
+/// trap or reads its results.
+async fn async_host_call(
+    cb: wasmtime_func_async_callback_t,
+    env: *mut c_void,
+    mut caller: Caller<'_, StoreData>,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<()> {
+    let data = caller.data_mut();
+    let args: Vec<wasmtime_val_t> = params.iter().map(|p| data.val_to_c(*p)).collect();
+    let mut outs = vec![wasmtime_val_t::default(); results.len()];
+    let mut c = wasmtime_caller_t { caller };
+    let mut state = HostCallState {
+        continuation: wasmtime_async_continuation_t {
+            callback: None,
+            env: ptr::null_mut(),
+            finalizer: None,
+        },
+        trap: ptr::null_mut(),
+    };
+    // SAFETY: the callback gets its environment, the caller, the argument and result arrays
+    // with their lengths, and the trap and continuation slots. The arrays and slots live in
+    // this future, which the runtime keeps pinned until it completes or is cancelled, so they
+    // stay valid (and unmoved) for as long as the continuation runs, as the header promises.
+    unsafe {
+        cb(
+            env,
+            &mut c,
+            args.as_ptr(),
+            args.len(),
+            outs.as_mut_ptr(),
+            outs.len(),
+            &mut state.trap,
+            &mut state.continuation,
+        )
+    };
+    state.continuation_done().await;
+    let trap = state.take_trap();
+    drop(state);
+    if let Some(trap) = trap {
+        return Err(trap.error);
+    }
+    let data = c.caller.data();
+    for (slot, v) in results.iter_mut().zip(&outs) {
+        *slot = data.val_from_c(v)?;
+    }
+    Ok(())
+}
+
+/// Lets a future that holds C pointers travel where the runtime asks for `Send`.
+struct AssertSend<F>(F);
+
+// SAFETY: the pointers in these futures (the callback's environment, the continuation, the
+// trap slot) belong to C, which makes the C API responsible for thread use: a store and what
+// runs in it are used by one thread at a time, and host data must be usable from whichever
+// thread that is (Wasmtime's documented contract, as for `ForeignData`).
+unsafe impl<F> Send for AssertSend<F> {}
+
+impl<F: Future> Future for AssertSend<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: structural pinning: the inner future is never moved out of the wrapper.
+        unsafe { self.map_unchecked_mut(|s| &mut s.0) }.poll(cx)
+    }
+}
+
+/// Defines `module::name` as an async host function of type `ty` calling `cb` with `data`;
+/// `finalizer` runs with `data` when the linker and the functions made from it are gone (also
+/// right away when the definition fails).
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_linker_define_async_func(
+    linker: &mut wasmtime_linker_t,
+    module: *const u8,
+    module_len: usize,
+    name: *const u8,
+    name_len: usize,
+    ty: &wasm_functype_t,
+    cb: wasmtime_func_async_callback_t,
+    data: *mut c_void,
+    finalizer: Finalizer,
+) -> CError {
+    let env = ForeignData::new(data, finalizer);
+    crate::error::guard(move || {
+        // SAFETY: C passes the names with their lengths.
+        let module = unsafe { crate::str_from_raw(module, module_len) }?;
+        // SAFETY: as above.
+        let name = unsafe { crate::str_from_raw(name, name_len) }?;
+        linker.linker.func_new_async(
+            module,
+            name,
+            ty.func().ty(),
+            move |caller, params, results| {
+                Box::new(AssertSend(async_host_call(
+                    cb,
+                    env.ptr(),
+                    caller,
+                    params,
+                    results,
+                )))
+            },
+        )?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{wasm_config_new, wasm_engine_new_with_config, wasmtime_store_new};
+    use wasmjit::{Func, FuncType, ValType};
+
+    fn message(err: *mut wasmtime_error_t) -> String {
+        assert!(!err.is_null());
+        // SAFETY: a non-null error written by a future, owned by us now.
+        let err = unsafe { Box::from_raw(err) };
+        crate::error::error_message(&err.error)
+    }
+
+    #[test]
+    fn a_panic_while_polling_becomes_an_error() {
+        let mut trap = ptr::null_mut();
+        let mut err = ptr::null_mut();
+        let out = Outputs {
+            trap_ret: &mut trap,
+            error_ret: &mut err,
+        };
+        let mut polls = 0;
+        let mut future = wasmtime_call_future_t::new(out, async move {
+            std::future::poll_fn(|cx| {
+                polls += 1;
+                if polls < 3 {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                panic!("boom");
+            })
+            .await
+        });
+        assert!(!wasmtime_call_future_poll(&mut future));
+        assert!(!wasmtime_call_future_poll(&mut future));
+        assert!(wasmtime_call_future_poll(&mut future));
+        assert!(wasmtime_call_future_poll(&mut future));
+        wasmtime_call_future_delete(Some(future));
+        assert!(trap.is_null());
+        assert!(message(err).contains("boom"));
+    }
+
+    #[test]
+    fn a_panicking_host_function_fails_the_call_and_keeps_the_store() {
+        let mut config = wasm_config_new();
+        wasmtime_config_async_support_set(&mut config, true);
+        let engine = wasm_engine_new_with_config(config).unwrap();
+        let mut store = wasmtime_store_new(&engine, ptr::null_mut(), None);
+        let ctx = &mut store.context;
+        let ty = FuncType::new([ValType::I32], [ValType::I32]);
+        let f = Func::new(&mut ctx.store, ty, |_, params, results| {
+            if params[0].unwrap_i32() == 0 {
+                panic!("host bug");
+            }
+            results[0] = params[0];
+            Ok(())
+        });
+        let f = ctx.data_mut().func_to_c(f);
+        for (arg, expect) in [(0, Err("host bug")), (7, Ok(7))] {
+            let args = [ctx.data_mut().val_to_c(Val::I32(arg))];
+            let mut results = [wasmtime_val_t::default()];
+            let mut trap = ptr::null_mut();
+            let mut err = ptr::null_mut();
+            // SAFETY: everything passed outlives the future, deleted below.
+            let mut future = unsafe {
+                wasmtime_func_call_async(
+                    ctx,
+                    &f,
+                    args.as_ptr(),
+                    1,
+                    results.as_mut_ptr(),
+                    1,
+                    &mut trap,
+                    &mut err,
+                )
+            };
+            assert!(wasmtime_call_future_poll(&mut future));
+            wasmtime_call_future_delete(Some(future));
+            assert!(trap.is_null());
+            match expect {
+                Err(msg) => assert!(message(err).contains(msg)),
+                Ok(v) => {
+                    assert!(err.is_null());
+                    // SAFETY: the call wrote an i32 result.
+                    assert_eq!(unsafe { results[0].of.i32 }, v);
+                }
+            }
+        }
+    }
 }

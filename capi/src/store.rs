@@ -80,6 +80,13 @@ pub struct StoreData {
     pub(crate) host_memories: usize,
 }
 
+// SAFETY: the only field that is not `Send` is `ctx`, the address of the context this data
+// lives in, which moves between threads together with it; the C API uses a store from one
+// thread at a time, and host data must be usable from whichever thread that is (Wasmtime's
+// documented contract, as for `ForeignData`). Needed for the async entry points, whose
+// futures may be polled from any thread.
+unsafe impl Send for StoreData {}
+
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
 macro_rules! handle_conversions {
