@@ -14,7 +14,7 @@ use std::sync::mpsc;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use wasmjit::{
-    Engine, ExternRef, Global, GlobalType, Instance, Linker, Memory, MemoryType, Module,
+    Config, Engine, ExternRef, Global, GlobalType, Instance, Linker, Memory, MemoryType, Module,
     Mutability, Ref, RefType, Store, Table, TableType, Trap, Val, ValType,
 };
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
@@ -161,7 +161,7 @@ pub fn run_script(name: &str, text: &str) -> FileReport {
         Err(err) => return parse_failure(name, text, err),
     };
     let directives = script.directives.len();
-    let mut runner = match Runner::new() {
+    let mut runner = match Runner::new(&config_for(name)) {
         Ok(runner) => runner,
         Err(err) => {
             let message = format!("cannot set up the spectest module: {err:#}");
@@ -229,6 +229,36 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// The engine configuration for the script at `path`, chosen by where it lives in the spec
+/// suite. Scripts directly in a `v2` directory are the Wasm 2.0 suite: they check that the
+/// encodings of later features are rejected, so they run with Wasm 2.0 features only. The
+/// `proposals/multi-memory` scripts predate Wasm 3.0's 64-bit memory limits encoding and run
+/// without memory64. Everything else gets the engine's defaults.
+pub fn config_for(path: &str) -> Config {
+    let mut config = Config::new();
+    let path = Path::new(path);
+    let parent = |p: &Path| {
+        p.parent()
+            .and_then(|d| d.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+    };
+    match parent(path).as_deref() {
+        Some("v2") => {
+            config
+                .wasm_relaxed_simd(false)
+                .wasm_tail_call(false)
+                .wasm_extended_const(false)
+                .wasm_multi_memory(false)
+                .wasm_memory64(false);
+        }
+        Some("multi-memory") => {
+            config.wasm_memory64(false);
+        }
+        _ => {}
+    }
+    config
+}
+
 /// The state one script runs against.
 struct Runner {
     engine: Engine,
@@ -250,8 +280,8 @@ struct Runner {
 type Outcome = Result<Vec<Val>>;
 
 impl Runner {
-    fn new() -> Result<Self> {
-        let engine = Engine::default();
+    fn new(config: &Config) -> Result<Self> {
+        let engine = Engine::new(config)?;
         let store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);
         // Scripts register several instances under the same name (e.g. "M" in linking.wast).

@@ -61,6 +61,51 @@ pub fn validate(bytes: &[u8], config: &CompileConfig) -> Result<()> {
 ///
 /// A malformed name section is ignored (names are a debugging aid, not semantics).
 pub fn parse(bytes: &[u8], config: &CompileConfig) -> Result<(ModuleInfo, Vec<FunctionBodyData>)> {
+    parse_module(bytes, config).map_err(|err| match disabled_feature(bytes, config) {
+        Some(name) => err.context(format!(
+            "the module uses a disabled feature: {name} (enable it with `Config::{name}`)"
+        )),
+        None => err,
+    })
+}
+
+/// The feature switches of the engine's `Config`, by the validator feature each controls.
+const FEATURE_SWITCHES: &[(WasmFeatures, &str)] = &[
+    (WasmFeatures::SIMD, "wasm_simd"),
+    (WasmFeatures::RELAXED_SIMD, "wasm_relaxed_simd"),
+    (WasmFeatures::TAIL_CALL, "wasm_tail_call"),
+    (WasmFeatures::EXTENDED_CONST, "wasm_extended_const"),
+    (WasmFeatures::MULTI_MEMORY, "wasm_multi_memory"),
+    (WasmFeatures::MEMORY64, "wasm_memory64"),
+];
+
+/// After a module failed to validate: the switch of the first disabled feature with which it
+/// would validate. Some of wasmparser's messages do not say which feature is missing
+/// (an `i32.add` in a constant expression without extended-const is a "non-constant
+/// operator").
+fn disabled_feature(bytes: &[u8], config: &CompileConfig) -> Option<&'static str> {
+    FEATURE_SWITCHES
+        .iter()
+        .filter(|(feature, _)| !config.features.contains(*feature))
+        .find(|(feature, _)| {
+            let mut features = config.features | *feature;
+            if *feature == WasmFeatures::RELAXED_SIMD {
+                features |= WasmFeatures::SIMD;
+            }
+            let config = CompileConfig {
+                features,
+                parallel: false,
+                ..config.clone()
+            };
+            parse_module(bytes, &config).is_ok()
+        })
+        .map(|(_, name)| *name)
+}
+
+fn parse_module(
+    bytes: &[u8],
+    config: &CompileConfig,
+) -> Result<(ModuleInfo, Vec<FunctionBodyData>)> {
     let mut validator = Validator::new_with_features(config.features);
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();

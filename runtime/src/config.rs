@@ -27,6 +27,7 @@ pub struct Config {
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
     pub(crate) features: wasmparser::WasmFeatures,
+    pub(crate) relaxed_simd_deterministic: bool,
     pub(crate) async_support: bool,
     pub(crate) async_stack_size: usize,
     pub(crate) async_stack_zeroing: bool,
@@ -43,6 +44,11 @@ impl std::fmt::Debug for Config {
             .field("memory_guard_size", &self.memory_guard_size)
             .field("consume_fuel", &self.consume_fuel)
             .field("epoch_interruption", &self.epoch_interruption)
+            .field("features", &self.features)
+            .field(
+                "relaxed_simd_deterministic",
+                &self.relaxed_simd_deterministic,
+            )
             .field("async_support", &self.async_support)
             .field("async_stack_size", &self.async_stack_size)
             .field("custom_stack_creator", &self.stack_creator.is_some())
@@ -69,13 +75,21 @@ macro_rules! feature_setters {
 }
 
 impl Config {
-    /// The defaults: every Wasm 2.0 feature on, optimized for speed, 512 KiB of wasm stack,
-    /// 4 GiB memory reservations with 2 GiB guards (no explicit bounds checks).
+    /// The defaults: every Wasm 2.0 feature and the Wasm 3.0 features other than GC and
+    /// exceptions on (SIMD, relaxed SIMD, tail calls, extended constant expressions,
+    /// multiple memories, 64-bit memories), as in Wasmtime; optimized for speed, 512 KiB of
+    /// wasm stack, 4 GiB memory reservations with 2 GiB guards (no explicit bounds checks
+    /// for 32-bit memories).
     pub fn new() -> Self {
         use wasmparser::WasmFeatures as F;
         // Wasm 2.0 (SIMD included) plus the proposals it builds on internally (GC types
         // carry funcref/externref in wasmparser).
-        let features = F::WASM2;
+        let features = F::WASM2
+            | F::RELAXED_SIMD
+            | F::TAIL_CALL
+            | F::EXTENDED_CONST
+            | F::MULTI_MEMORY
+            | F::MEMORY64;
         Self {
             opt_level: OptLevel::Speed,
             parallel_compilation: true,
@@ -85,6 +99,7 @@ impl Config {
             consume_fuel: false,
             epoch_interruption: false,
             features,
+            relaxed_simd_deterministic: false,
             async_support: false,
             async_stack_size: 2 << 20,
             async_stack_zeroing: false,
@@ -183,6 +198,18 @@ impl Config {
         wasm_multi_memory => MULTI_MEMORY,
         /// 64-bit memories.
         wasm_memory64 => MEMORY64,
+    }
+
+    /// Requires relaxed SIMD operators to produce the same results on every host (the
+    /// specification's deterministic profile).
+    ///
+    /// The compiler currently lowers every relaxed operator to its deterministic form on
+    /// all hosts (the result of the matching non-relaxed operator, fused multiply-add for
+    /// `relaxed_madd`/`relaxed_nmadd`), so both settings give deterministic results; `false`
+    /// only permits faster host-specific lowerings in the future.
+    pub fn relaxed_simd_deterministic(&mut self, enable: bool) -> &mut Self {
+        self.relaxed_simd_deterministic = enable;
+        self
     }
 
     pub(crate) fn validate(&self) -> Result<()> {

@@ -17,7 +17,7 @@ use cranelift_codegen::ir::{
 use wasmparser::{MemArg, Operator};
 
 /// Flags of linear-memory accesses: may trap (out of bounds), wasm is little-endian.
-fn heap_flags() -> MemFlagsData {
+pub(super) fn heap_flags() -> MemFlagsData {
     MemFlagsData::new()
         .with_endianness(Endianness::Little)
         .with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
@@ -139,7 +139,12 @@ impl FuncState<'_, '_> {
 
     /// Computes the native address of an access of `size` bytes at `index` (popped by the
     /// caller) and returns it with the immediate offset to use on the load/store.
-    fn heap_address(&mut self, memarg: &MemArg, index: Value, size: u32) -> (Value, i32) {
+    pub(super) fn heap_address(
+        &mut self,
+        memarg: &MemArg,
+        index: Value,
+        size: u32,
+    ) -> (Value, i32) {
         let wasmparser::MemArgTarget::Memory(mem) = memarg.target else {
             unreachable!("GC array accesses are rejected by the validator")
         };

@@ -15,6 +15,7 @@ mod globals;
 mod interrupt;
 mod memory;
 mod numeric;
+mod simd;
 mod table;
 
 use crate::module_info::{FuncType, WasmType};
@@ -373,7 +374,8 @@ impl<'a, 'e> FuncState<'a, 'e> {
                     || self.translate_memory(op)?
                     || self.translate_numeric(op)?
                     || self.translate_table(op)?
-                    || self.translate_call(op)?)
+                    || self.translate_call(op)?
+                    || self.translate_simd(op)?)
                 {
                     bail!("unsupported operator {op:?}");
                 }

