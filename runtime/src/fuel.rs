@@ -28,9 +28,7 @@ impl StoreOpaque {
 
     pub(crate) fn get_fuel(&self) -> Result<u64> {
         self.check_fuel_enabled()?;
-        let active = self.fuel_consumed();
-        let active = if active < 0 { active.unsigned_abs() } else { 0 };
-        Ok(self.fuel_reserve.saturating_add(active))
+        Ok(self.fuel_left())
     }
 
     pub(crate) fn set_fuel(&mut self, fuel: u64) -> Result<()> {
@@ -41,26 +39,40 @@ impl StoreOpaque {
         Ok(())
     }
 
+    /// Fuel left: the reserve plus what the active counter still holds, minus any overshoot
+    /// (consumption past zero, charged before the next check noticed).
+    fn fuel_left(&self) -> u64 {
+        let active = self.fuel_consumed();
+        if active < 0 {
+            self.fuel_reserve.saturating_add(active.unsigned_abs())
+        } else {
+            self.fuel_reserve.saturating_sub(active as u64)
+        }
+    }
+
     /// Moves fuel from the reserve into the active counter: all of it, or one yield interval's
-    /// worth when async yielding is configured. Returns whether the counter is below zero.
+    /// worth when async yielding is configured, after paying any overshoot. Returns whether the
+    /// counter is below zero.
     pub(crate) fn refuel(&mut self) -> bool {
-        let consumed = self.fuel_consumed();
+        let left = self.fuel_left();
         let chunk = match self.fuel_yield_interval {
-            Some(interval) => interval.min(self.fuel_reserve),
-            None => self.fuel_reserve,
+            Some(interval) => interval.min(left),
+            None => left,
         }
         .min(i64::MAX as u64);
-        // Overshoot (consumed > 0) is paid from the chunk, so totals stay exact.
-        let new = consumed.saturating_sub(chunk as i64);
-        self.fuel_reserve -= chunk;
-        self.set_fuel_consumed(new);
-        new < 0
+        self.fuel_reserve = left - chunk;
+        if chunk == 0 {
+            // Keep the overshoot visible: nothing is left either way.
+            return false;
+        }
+        self.set_fuel_consumed(-(chunk as i64));
+        true
     }
 
     /// The fuel slow path, called by compiled code when `fuel_consumed >= 0`. Returns whether
     /// execution may continue; otherwise the trap is pending.
     pub(crate) fn out_of_fuel(&mut self) -> bool {
-        if self.fuel_yield_interval.is_some() && self.fuel_reserve > 0 && self.async_cx.is_some() {
+        if self.fuel_yield_interval.is_some() && self.fuel_left() > 0 && self.async_cx.is_some() {
             if let Err(e) = self.async_yield() {
                 self.pending_error = Some(crate::store::PendingError::Error(e));
                 return false;

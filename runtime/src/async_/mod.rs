@@ -43,6 +43,17 @@ pub(crate) struct AsyncCx {
     outer_states: Cell<Option<CallStates>>,
 }
 
+/// Swaps this thread's trap-handler call chain (see [`swap_call_states`]).
+///
+/// Never inlined, and every swap on a fiber goes through it: a fiber may resume on another
+/// thread than the one it suspended on, and LLVM treats a thread-local's address as constant
+/// within a function, so a swap inlined next to a suspension point reuses the address computed
+/// before it and writes the old thread's chain (leaving the new thread's traps uncaught).
+#[inline(never)]
+fn swap_thread_call_states(states: CallStates) -> CallStates {
+    swap_call_states(states)
+}
+
 /// Suspends the fiber running `cx` until its future is polled again. Errors when the future
 /// was dropped instead.
 ///
@@ -54,14 +65,22 @@ pub(crate) unsafe fn suspend_fiber(cx: *const AsyncCx) -> Result<()> {
     let Some(suspend) = cx.suspend.get() else {
         bail!("async context is not running");
     };
-    let mine = swap_call_states(cx.outer_states.take().unwrap_or(CallStates::EMPTY));
+    let mine = swap_thread_call_states(cx.outer_states.take().unwrap_or(CallStates::EMPTY));
     // SAFETY: `suspend` points to the closure on the fiber's root frame, alive while it runs.
     let resumed = unsafe { (*suspend)() };
-    cx.outer_states.set(Some(swap_call_states(mine)));
+    cx.outer_states.set(Some(swap_thread_call_states(mine)));
     match resumed {
         FiberResume::Poll => Ok(()),
         FiberResume::Cancel => Err(anyhow!("the async call was cancelled")),
     }
+}
+
+/// Polls `future` once. Never inlined, for the reason given at [`swap_thread_call_states`]:
+/// inlined into `block_on`'s loop, the future's own thread-local accesses (a runtime's context,
+/// say) could be hoisted out of it and reach the thread of an earlier poll after the fiber moved.
+#[inline(never)]
+fn poll_on_fiber<F: Future + ?Sized>(future: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    future.poll(cx)
 }
 
 /// Polls `future` to completion from code running on a fiber, suspending the fiber whenever
@@ -81,7 +100,7 @@ pub(crate) unsafe fn block_on<F: Future + ?Sized>(
             bail!("the async call was cancelled");
         }
         // SAFETY: as above; nothing else uses the context while the fiber runs.
-        if let Poll::Ready(v) = future.as_mut().poll(unsafe { &mut *poll_cx }) {
+        if let Poll::Ready(v) = poll_on_fiber(future.as_mut(), unsafe { &mut *poll_cx }) {
             return Ok(v);
         }
         // SAFETY: forwarded from the caller.
@@ -128,7 +147,7 @@ impl Drop for FiberExit<'_> {
         unsafe { (*self.store).async_cx = None };
         self.cx.suspend.set(None);
         if let Some(outer) = self.cx.outer_states.take() {
-            swap_call_states(outer);
+            swap_thread_call_states(outer);
         }
     }
 }
@@ -170,7 +189,7 @@ pub(crate) async fn on_fiber<'a, R: Send + 'a>(
             >(erased)
         }));
         cx.outer_states
-            .set(Some(swap_call_states(CallStates::EMPTY)));
+            .set(Some(swap_thread_call_states(CallStates::EMPTY)));
         let store = store_ptr as *mut StoreOpaque;
         let _exit = FiberExit { store, cx };
         if first == FiberResume::Cancel {
