@@ -6,6 +6,16 @@
 //! to a quick timing of its own when those are missing. Targets: epochs ≤ 1.10×, fuel ≤ 1.30×.
 //!
 //! Run: `cargo bench --bench instrumentation -- --warm-up-time 1 --measurement-time 3`
+//!
+//! On a busy machine, `INSTRUMENTATION_ROUNDS=N cargo bench --bench instrumentation` skips
+//! criterion and runs the three modes of each kernel interleaved, N rounds of batches of about
+//! 20 ms each, timed in CPU time of the thread (on Linux; wall time elsewhere), and prints the
+//! ratios of the minimums and of the medians: CPU time leaves out the time other processes
+//! had the core, interleaving exposes every mode to the same background load (caches, the
+//! other hyperthread), and the minimum is the run it disturbed least.
+//! `INSTRUMENTATION_KERNELS=fib30,sieve1MiB` limits it to some kernels;
+//! `INSTRUMENTATION_WAT=a.wat,b.wat` times those files instead (each exporting `run`, and
+//! optionally `init`, like the kernels below).
 
 use criterion::{black_box, Criterion};
 use std::path::PathBuf;
@@ -300,7 +310,113 @@ fn print_ratio_table() {
     println!("targets: fuel/plain <= 1.30x, epochs/plain <= 1.10x");
 }
 
+/// Seconds of CPU time this thread has used (Linux), else of wall time since the first call.
+fn cpu_seconds() -> f64 {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    {
+        #[repr(C)]
+        struct Timespec {
+            tv_sec: i64,
+            tv_nsec: i64,
+        }
+        extern "C" {
+            fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+        }
+        const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+        let mut t = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `t` is a valid `struct timespec` (64-bit Linux layout) to write to.
+        if unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0 {
+            return t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9;
+        }
+    }
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64()
+}
+
+/// Interleaved timing (see the module docs): per kernel, `rounds` rounds of one batch per mode.
+fn interleaved(rounds: usize) {
+    println!("kernel         plain min/med (ms)   fuel/plain min  med   epochs/plain min  med");
+    let only = std::env::var("INSTRUMENTATION_KERNELS").ok();
+    let files: Vec<(String, String)> = std::env::var("INSTRUMENTATION_WAT")
+        .map(|files| {
+            files
+                .split(',')
+                .map(|f| {
+                    (
+                        f.to_string(),
+                        std::fs::read_to_string(f).expect("readable WAT"),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let kernels: Vec<(&str, &str)> = if files.is_empty() {
+        KERNELS.to_vec()
+    } else {
+        files
+            .iter()
+            .map(|(f, w)| (f.as_str(), w.as_str()))
+            .collect()
+    };
+    for (kernel, wat) in kernels {
+        if only
+            .as_ref()
+            .is_some_and(|only| !only.split(',').any(|k| k == kernel))
+        {
+            continue;
+        }
+        let mut prepared: Vec<Prepared> = MODES
+            .iter()
+            .map(|(mode, _)| Prepared::new(wat, *mode))
+            .collect();
+        // Batch size: about 20 ms of the plain kernel.
+        let start = cpu_seconds();
+        black_box(prepared[0].run());
+        let once = cpu_seconds() - start;
+        let batch = ((0.02 / once).ceil() as usize).max(1);
+        let mut times: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
+        for _ in 0..rounds {
+            for (p, t) in prepared.iter_mut().zip(&mut times) {
+                let start = cpu_seconds();
+                for _ in 0..batch {
+                    black_box(p.run());
+                }
+                t.push((cpu_seconds() - start) * 1e3 / batch as f64);
+            }
+        }
+        let stats: Vec<(f64, f64)> = times
+            .iter_mut()
+            .map(|t| {
+                t.sort_by(f64::total_cmp);
+                (t[0], t[t.len() / 2])
+            })
+            .collect();
+        println!(
+            "{kernel:<12} {:>9.3} {:>9.3} {:>14.3}x {:.3}x {:>15.3}x {:.3}x",
+            stats[0].0,
+            stats[0].1,
+            stats[1].0 / stats[0].0,
+            stats[1].1 / stats[0].1,
+            stats[2].0 / stats[0].0,
+            stats[2].1 / stats[0].1,
+        );
+    }
+    println!("targets: fuel/plain <= 1.30x, epochs/plain <= 1.10x");
+}
+
 fn main() {
+    if let Some(rounds) = std::env::var("INSTRUMENTATION_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+    {
+        if !std::env::args().any(|a| a == "--test") {
+            interleaved(rounds);
+        }
+        return;
+    }
     let mut criterion = Criterion::default().configure_from_args();
     benches(&mut criterion);
     criterion.final_summary();

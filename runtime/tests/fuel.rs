@@ -1,6 +1,6 @@
 //! Fuel metering: exact costs (Wasmtime's: `nop`, `drop`, `block`, `loop`, `unreachable`,
 //! `return`, `else`, `end` are free, every other operator costs 1), running out at a known
-//! operator count, traps, host functions that add fuel, determinism.
+//! operator count, deterministic fuel after traps, host functions that add fuel.
 
 use wasmjit::*;
 
@@ -184,8 +184,13 @@ fn zero_fuel_traps_at_function_entry() {
     assert_eq!(iters(&mut store, &instance), 0);
 }
 
+/// Fuel at traps follows Wasmtime's accounting: the counter is stored before calls, returns,
+/// `unreachable` and slow paths, not before every operator that may trap, so a trap leaves
+/// what the last store wrote. That is deterministic: the same call leaves the same fuel on
+/// every run; it never exceeds the operators executed; and what preceded the last call is
+/// counted.
 #[test]
-fn traps_count_every_operator_up_to_the_trapping_one() {
+fn fuel_left_by_a_trap_is_deterministic() {
     let engine = fuel_engine();
     let (mut store, instance) = instance(
         &engine,
@@ -230,34 +235,108 @@ fn traps_count_every_operator_up_to_the_trapping_one() {
         .get_typed_func::<(), ()>(&mut store, "unreachable")
         .unwrap();
 
-    let consumed = |store: &Store<()>| 1000 - store.get_fuel().unwrap();
+    // Without a trap every operator counts.
     store.set_fuel(1000).unwrap();
     assert_eq!(div.call(&mut store, (8, 2)).unwrap(), 5);
-    assert_eq!(consumed(&store), 5);
-
-    store.set_fuel(1000).unwrap();
-    let err = div.call(&mut store, (8, 0)).unwrap_err();
-    assert_eq!(trap_of(&err), Trap::IntegerDivisionByZero);
-    assert_eq!(consumed(&store), 3);
-
+    assert_eq!(1000 - store.get_fuel().unwrap(), 5);
     store.set_fuel(1000).unwrap();
     assert_eq!(load.call(&mut store, 0).unwrap(), 0);
-    assert_eq!(consumed(&store), 5);
+    assert_eq!(1000 - store.get_fuel().unwrap(), 5);
 
-    store.set_fuel(1000).unwrap();
-    let err = load.call(&mut store, 65536).unwrap_err();
-    assert_eq!(trap_of(&err), Trap::MemoryOutOfBounds);
-    assert_eq!(consumed(&store), 3);
+    // (name, call, trap, operators executed up to and including the trapping one, consumed
+    // at least: what the last store before the trap covers).
+    type Call<'a> = Box<dyn Fn(&mut Store<()>) -> Error + 'a>;
+    let cases: [(&str, Call<'_>, Trap, u64, u64); 4] = [
+        (
+            "div",
+            Box::new(|s| div.call(s, (8, 0)).unwrap_err()),
+            Trap::IntegerDivisionByZero,
+            3,
+            0,
+        ),
+        (
+            "load",
+            Box::new(|s| load.call(s, 65536).unwrap_err()),
+            Trap::MemoryOutOfBounds,
+            3,
+            0,
+        ),
+        (
+            "nested",
+            Box::new(|s| nested.call(s, 0).unwrap_err()),
+            Trap::IntegerDivisionByZero,
+            6 + 3,
+            6,
+        ),
+        (
+            "unreachable",
+            Box::new(|s| unreachable.call(s, ()).unwrap_err()),
+            Trap::UnreachableCodeReached,
+            1,
+            1,
+        ),
+    ];
+    for (name, call, trap, executed, at_least) in cases {
+        let mut consumed = Vec::new();
+        for _ in 0..5 {
+            store.set_fuel(1000).unwrap();
+            assert_eq!(trap_of(&call(&mut store)), trap, "{name}");
+            consumed.push(1000 - store.get_fuel().unwrap());
+            // The store stays usable, with exact counts again.
+            store.set_fuel(1000).unwrap();
+            assert_eq!(div.call(&mut store, (8, 2)).unwrap(), 5);
+            assert_eq!(1000 - store.get_fuel().unwrap(), 5, "{name}");
+        }
+        assert!(
+            consumed.iter().all(|&c| c == consumed[0]),
+            "{name}: {consumed:?}"
+        );
+        assert!(
+            (at_least..=executed).contains(&consumed[0]),
+            "{name}: {} consumed, expected {at_least}..={executed}",
+            consumed[0]
+        );
+    }
+}
 
-    store.set_fuel(1000).unwrap();
-    let err = nested.call(&mut store, 0).unwrap_err();
-    assert_eq!(trap_of(&err), Trap::IntegerDivisionByZero);
-    assert_eq!(consumed(&store), 6 + 3);
-
-    store.set_fuel(1000).unwrap();
-    let err = unreachable.call(&mut store, ()).unwrap_err();
-    assert_eq!(trap_of(&err), Trap::UnreachableCodeReached);
-    assert_eq!(consumed(&store), 1);
+/// A loop calling a function: running out of fuel at the callee's entry check or at the loop
+/// header happens at exactly the hand-computed point.
+#[test]
+fn out_of_fuel_at_a_callee_entry_at_an_exact_count() {
+    let engine = fuel_engine();
+    let (mut store, instance) = instance(
+        &engine,
+        r#"(module
+          (global $n (export "iters") (mut i32) (i32.const 0))
+          (func $leaf (result i32)
+            i32.const 1)        ;; 1
+          (func (export "spin")
+            loop $l
+              call $leaf        ;; 1 (+1 in $leaf)
+              global.get $n     ;; 1
+              i32.add           ;; 1
+              global.set $n     ;; 1
+              br $l             ;; 1  -> 6 per iteration
+            end))"#,
+    );
+    let spin = instance
+        .get_typed_func::<(), ()>(&mut store, "spin")
+        .unwrap();
+    // Before iteration k the header sees 6 (k - 1) consumed and `$leaf`'s entry 6 (k - 1) + 1:
+    // with fuel F >= 1, iteration k completes iff 6 (k - 1) + 1 < F.
+    for fuel in [1u64, 2, 7, 8, 13, 14, 600, 601, 602] {
+        store.set_fuel(fuel).unwrap();
+        instance
+            .get_global(&mut store, "iters")
+            .unwrap()
+            .set(&mut store, Val::I32(0))
+            .unwrap();
+        let err = spin.call(&mut store, ()).unwrap_err();
+        assert_eq!(trap_of(&err), Trap::OutOfFuel, "fuel {fuel}");
+        let expected = (fuel - 1).div_ceil(6) as i32;
+        assert_eq!(iters(&mut store, &instance), expected, "fuel {fuel}");
+        assert_eq!(store.get_fuel().unwrap(), 0, "fuel {fuel}");
+    }
 }
 
 #[test]

@@ -2,21 +2,28 @@
 //!
 //! The store's counter (`VMRuntimeLimits::fuel_consumed`, counting up from `-fuel`) lives in a
 //! Cranelift variable while a function runs: loaded at entry, written back where anything
-//! else may look at it (before calls, returns, slow paths and operators that may trap) and
-//! reloaded after calls (the callee consumed fuel, a host function may have added some).
+//! else may look at it (before calls, returns, `unreachable` and slow paths) and reloaded
+//! after calls (the callee consumed fuel, a host function may have added some).
 //!
 //! Costs are Wasmtime's: `nop`, `drop`, `block`, `loop`, `unreachable`, `return`, `else` and
 //! `end` are free, every other operator costs 1. The translator sums the costs of a
 //! straight-line run at compile time (`fuel_pending`) and adds them to the variable once,
 //! where the run ends (before any branch, so that every block starts with nothing pending).
 //!
-//! Exactness: an operator is charged before it executes. So the value in memory is exact at
-//! every point where it can be observed:
+//! Exactness: an operator is charged before it executes. The value in memory is exact where
+//! the runtime or a host function can look at it while wasm runs:
 //! - at a call, the caller's operators up to and including the call are counted;
-//! - at a trap, everything executed up to and including the trapping operator is counted,
-//!   because every operator that may trap first adds what is pending and stores the counter
-//!   (one add and one store; no more cost on operators that cannot trap);
-//! - at a check (function entry, loop header), everything executed before it is counted.
+//! - at a check's slow path (function entry, loop header), everything executed before it;
+//! - after a normal return, everything the call executed.
+//!
+//! At a trap the accounting is Wasmtime's: the counter is not stored before every operator
+//! that may trap (a memory access, a division, a builtin), which would cost a store on each of
+//! them; memory holds the value of the last store (the last call, return, `unreachable` or slow
+//! path, in whatever frame), and the operators of the trapping frame since then are not
+//! counted. That is still deterministic: the same module and calls leave the same remaining
+//! fuel after the trap on every run and machine, because where the stores happen depends only
+//! on the code and the path taken. Running out of fuel is unaffected: the checks compare the
+//! exact counter.
 
 use super::{trusted, FuncState};
 use crate::vmoffsets::{limits, vmctx};
@@ -39,7 +46,7 @@ enum FuelEffect {
     None,
     /// Ends a run (a branch or a merge point follows): add what is pending to the variable.
     EndsRun,
-    /// Leaves the function, calls out or may trap: also store the variable to memory.
+    /// Leaves the function or calls out: also store the variable to memory.
     Observed,
 }
 
@@ -49,63 +56,15 @@ fn fuel_effect(op: &Operator<'_>) -> FuelEffect {
         Loop { .. } | If { .. } | Else | End | Br { .. } | BrIf { .. } | BrTable { .. } => {
             FuelEffect::EndsRun
         }
-        // Calls (the callee reads the counter; a host function may trap), exits, and builtins
-        // that may trap.
+        // The callee reads the counter (a host function may also change it), and the frame
+        // ends. Operators that merely may trap (memory accesses, division, builtins) are not
+        // here: a trap leaves the counter as of the last store (see the module docs).
         Call { .. }
         | CallIndirect { .. }
         | ReturnCall { .. }
         | ReturnCallIndirect { .. }
         | Return
-        | Unreachable
-        | MemoryFill { .. }
-        | MemoryCopy { .. }
-        | MemoryInit { .. }
-        | TableFill { .. }
-        | TableCopy { .. }
-        | TableInit { .. }
-        // Inline traps: out-of-bounds table accesses, division, float-to-int conversion.
-        | TableGet { .. }
-        | TableSet { .. }
-        | I32DivS
-        | I32DivU
-        | I32RemS
-        | I32RemU
-        | I64DivS
-        | I64DivU
-        | I64RemS
-        | I64RemU
-        | I32TruncF32S
-        | I32TruncF32U
-        | I32TruncF64S
-        | I32TruncF64U
-        | I64TruncF32S
-        | I64TruncF32U
-        | I64TruncF64S
-        | I64TruncF64U => FuelEffect::Observed,
-        // Linear-memory accesses fault (or are bounds-checked) when out of bounds.
-        I32Load { .. }
-        | I64Load { .. }
-        | F32Load { .. }
-        | F64Load { .. }
-        | I32Load8S { .. }
-        | I32Load8U { .. }
-        | I32Load16S { .. }
-        | I32Load16U { .. }
-        | I64Load8S { .. }
-        | I64Load8U { .. }
-        | I64Load16S { .. }
-        | I64Load16U { .. }
-        | I64Load32S { .. }
-        | I64Load32U { .. }
-        | I32Store { .. }
-        | I64Store { .. }
-        | F32Store { .. }
-        | F64Store { .. }
-        | I32Store8 { .. }
-        | I32Store16 { .. }
-        | I64Store8 { .. }
-        | I64Store16 { .. }
-        | I64Store32 { .. } => FuelEffect::Observed,
+        | Unreachable => FuelEffect::Observed,
         _ => FuelEffect::None,
     }
 }
@@ -162,7 +121,7 @@ impl FuncState<'_, '_> {
         let Some(var) = self.fuel_var else { return };
         debug_assert_eq!(self.fuel_pending, 0);
         let v = self.builder.use_var(var);
-        let limits_ptr = self.vmctx_ptr(vmctx::RUNTIME_LIMITS);
+        let limits_ptr = self.limits_ptr();
         self.builder
             .ins()
             .store(trusted(), v, limits_ptr, limits::FUEL_CONSUMED as i32);
@@ -171,7 +130,7 @@ impl FuncState<'_, '_> {
     /// Loads the variable from `VMRuntimeLimits::fuel_consumed`.
     pub(crate) fn fuel_load(&mut self) {
         let Some(var) = self.fuel_var else { return };
-        let limits_ptr = self.vmctx_ptr(vmctx::RUNTIME_LIMITS);
+        let limits_ptr = self.limits_ptr();
         let v = self.builder.ins().load(
             types::I64,
             trusted(),
@@ -179,6 +138,22 @@ impl FuncState<'_, '_> {
             limits::FUEL_CONSUMED as i32,
         );
         self.builder.def_var(var, v);
+    }
+
+    /// `VMContext::runtime_limits`, loaded where it is used (see below).
+    ///
+    /// Not with `vmctx_ptr`'s flags: a `can_move` load is merged with every other one in the
+    /// function, so the pointer would stay live from the entry across every call, in a
+    /// callee-saved register saved and restored by every invocation (in `fib`, leaves
+    /// included). Reloading it from the `VMContext` (live anyway: calls pass it) after a
+    /// call is one load that hits L1 and is off any dependency chain.
+    pub(crate) fn limits_ptr(&mut self) -> cranelift_codegen::ir::Value {
+        self.builder.ins().load(
+            types::I64,
+            trusted().with_readonly(),
+            self.vmctx,
+            vmctx::RUNTIME_LIMITS as i32,
+        )
     }
 
     /// The counter's current value (nothing may be pending), or `None` without fuel.

@@ -1,4 +1,5 @@
-//! Interruption checks, at function entry and loop headers: fuel and epoch deadlines.
+//! Interruption checks: fuel at function entry and loop headers, epoch deadlines at loop
+//! headers and before calls.
 //!
 //! Fast path: a compare and a branch to a cold block. The cold block calls the module's
 //! `preserve_all` stub of the slow path (see `stubs.rs`), so the fast path keeps its values
@@ -6,8 +7,29 @@
 //!
 //! Both the fuel counter and the epoch deadline are cached in variables: only a slow path or
 //! host code (reached through a call) changes the deadline, so it is reloaded after those,
-//! and an epoch check in a loop is one load of the engine's counter and a compare with a
-//! register. Functions without loops check only at entry and read the deadline there.
+//! and an epoch check in a loop is one load of the engine's counter compared with a register.
+//! Functions without loops read the deadline where they check.
+//!
+//! # Where epochs are checked
+//!
+//! Epoch interruption only has to stop executions that would otherwise run unboundedly long,
+//! and code can only run unboundedly long by looping or by making unboundedly many calls. So
+//! the deadline is checked at every loop header, and in every invocation that makes a call,
+//! once before its first call (on every path to a call operator, some check comes first):
+//! - a function without loops and calls runs for a time bounded by its size: it has no check
+//!   at all, its caller's check covers it;
+//! - recursion and call chains go through call operators, each preceded by a check in the
+//!   calling frame (`fib`'s leaves, half of its invocations, check nothing);
+//! - `return_call` is a call operator too, so tail recursion checks on every step.
+//!
+//! Wasmtime checks at every function entry instead. The one place where the difference would
+//! show, entering wasm from the host once the deadline has passed, checks in the runtime
+//! (`vm::call::invoke_wasm`), so a call made with the deadline reached still traps (or runs the
+//! deadline callback) before running anything.
+//!
+//! Fuel checks stay at every function entry and loop header, as in Wasmtime: where fuel runs
+//! out is observable (the remaining fuel, the operators executed), so its checks follow the
+//! hand-countable rule of Wasmtime.
 
 use super::{trusted, FuncState};
 use crate::stubs::{stub_signature, SlowPath};
@@ -19,13 +41,40 @@ use cranelift_codegen::ir::{
 use wasmparser::Operator;
 
 impl FuncState<'_, '_> {
-    /// Emits the checks `CompileConfig` asks for at a function entry or loop header.
+    /// Emits the checks `CompileConfig` asks for at a loop header.
     pub(crate) fn interruption_check(&mut self) {
         if self.env.config.consume_fuel {
             self.fuel_check();
         }
         if self.env.config.epoch_interruption {
             self.epoch_check();
+            self.epoch_checked = true;
+        }
+    }
+
+    /// Emits the checks `CompileConfig` asks for at function entry: fuel only (the epoch is
+    /// checked before the first call, see the module docs).
+    pub(crate) fn entry_check(&mut self) {
+        if self.env.config.consume_fuel {
+            self.fuel_check();
+        }
+    }
+
+    /// Before a call operator: checks the epoch unless a check already dominates this point.
+    /// Runs after `fuel_before_op`, so the counter in memory includes the call operator.
+    pub(crate) fn epoch_before_op(&mut self, op: &Operator<'_>) {
+        if !self.env.config.epoch_interruption || !self.reachable || self.epoch_checked {
+            return;
+        }
+        if matches!(
+            op,
+            Operator::Call { .. }
+                | Operator::CallIndirect { .. }
+                | Operator::ReturnCall { .. }
+                | Operator::ReturnCallIndirect { .. }
+        ) {
+            self.epoch_check();
+            self.epoch_checked = true;
         }
     }
 
@@ -96,6 +145,9 @@ impl FuncState<'_, '_> {
                 )
             }
         };
+        // A load, a `cmp` and a `jae`. (Cranelift never folds a load into the compare of a
+        // branch, whatever the operand order: branches are lowered after the block's other
+        // instructions, where loads can no longer be sunk.)
         let reached = self
             .builder
             .ins()

@@ -98,8 +98,8 @@ impl FuncTranslator {
         let mut binary = reader.get_binary_reader();
         validator.read_locals(&mut binary)?;
 
-        // Only a loop header can use a cached epoch deadline: without loops the entry check
-        // reads it from memory and calls need not reload it.
+        // Only a loop header can use a cached epoch deadline: without loops the one check
+        // before the first call reads it from memory and calls need not reload it.
         let cache_deadline = env.config.epoch_interruption && has_loop(binary.clone());
 
         let func_type = env.info.func_type(body.index);
@@ -118,6 +118,7 @@ impl FuncTranslator {
             validator.op(offset, &op)?;
             state.builder.set_srcloc(SourceLoc::new(offset as u32));
             state.fuel_before_op(&op);
+            state.epoch_before_op(&op);
             state
                 .translate_operator(&op)
                 .map_err(|e| anyhow!("{e} (at offset {offset:#x})"))?;
@@ -165,6 +166,10 @@ pub(crate) struct FuncState<'a, 'e> {
     pub(crate) epoch_deadline_var: Option<Variable>,
     /// Cost of the operators of the current straight-line run not yet added to `fuel_var`.
     pub(crate) fuel_pending: u64,
+    /// Whether an epoch check dominates the current position (see `interrupt.rs`): calls need
+    /// none then. Branches to a frame's continuation combine it in
+    /// `Frame::epoch_checked_at_dest`.
+    pub(crate) epoch_checked: bool,
 }
 
 impl<'a, 'e> FuncState<'a, 'e> {
@@ -222,6 +227,7 @@ impl<'a, 'e> FuncState<'a, 'e> {
             cache_deadline: false,
             epoch_deadline_var: None,
             fuel_pending: 0,
+            epoch_checked: false,
         }
     }
 
@@ -267,7 +273,7 @@ impl<'a, 'e> FuncState<'a, 'e> {
     fn function_entry(&mut self) -> Result<()> {
         self.fuel_function_entry();
         self.epoch_function_entry();
-        self.interruption_check();
+        self.entry_check();
         Ok(())
     }
 

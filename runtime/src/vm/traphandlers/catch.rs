@@ -8,6 +8,7 @@
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_int, c_void};
+use std::mem::MaybeUninit;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 
@@ -58,8 +59,10 @@ pub(super) struct CallState {
     /// An address in `catch_traps`' own frame: every frame the closure
     /// pushes lies below it, so the backtrace never reads at or above it.
     entry_sp: Cell<usize>,
-    /// Written by the signal handler, read after it jumped back.
-    trap: UnsafeCell<RawTrap>,
+    /// Written by the signal handler, read after it jumped back; uninitialised until then.
+    /// Not initialised on entry: with its 2 KiB backtrace buffer that was a `memset` costing
+    /// half of a host→wasm call of a nop.
+    trap: UnsafeCell<MaybeUninit<RawTrap>>,
     /// A panic of the closure, resumed once the C frame is gone.
     panic: Cell<Option<Box<dyn Any + Send>>>,
 }
@@ -89,9 +92,12 @@ impl CallState {
         // else accesses `trap` until `catch_traps` regains control, which
         // happens only through the jump below.
         let trap = unsafe { &mut *self.trap.get() };
-        trap.signal = signal;
-        trap.pc = regs.pc;
-        trap.fault_addr = fault_addr;
+        let trap = trap.write(RawTrap {
+            signal,
+            pc: regs.pc,
+            fault_addr,
+            backtrace: Backtrace::new(),
+        });
         // SAFETY: `[regs.sp, entry_sp)` is the live stack between the trap
         // and the entry (caller's guarantee), hence readable.
         unsafe { trap.backtrace.capture(regs, self.entry_sp.get()) };
@@ -161,12 +167,7 @@ pub unsafe fn catch_traps(f: &mut dyn FnMut()) -> Result<(), TrapRecord> {
         jmp_buf: Cell::new(ptr::null_mut()),
         prev: INNERMOST.get(),
         entry_sp: Cell::new(0),
-        trap: UnsafeCell::new(RawTrap {
-            signal: 0,
-            pc: 0,
-            fault_addr: None,
-            backtrace: Backtrace::new(),
-        }),
+        trap: UnsafeCell::new(MaybeUninit::uninit()),
         panic: Cell::new(None),
     };
     state.entry_sp.set(ptr::addr_of!(state) as usize);
@@ -179,21 +180,37 @@ pub unsafe fn catch_traps(f: &mut dyn FnMut()) -> Result<(), TrapRecord> {
         wasmjit_traps_call_with_jmp_buf(run_body, ptr::addr_of_mut!(call).cast::<c_void>())
     };
 
-    // Both normal return and trap end up here.
-    INNERMOST.set(state.prev);
+    // Both normal return and trap end up here, possibly on another thread than the one the
+    // call started on: a fiber suspended inside `f` may have been resumed elsewhere.
+    set_innermost(state.prev);
     if let Some(payload) = state.panic.take() {
         panic::resume_unwind(payload);
     }
     if returned != 0 {
         return Ok(());
     }
-    let trap = state.trap.into_inner();
+    // SAFETY: `returned == 0` means the signal handler jumped back, after it wrote the
+    // whole record (`record_trap_and_unwind`); nothing accesses it any more. Read in place:
+    // moving it out would copy the 2 KiB buffer.
+    let trap = unsafe { (*state.trap.get()).assume_init_ref() };
     Err(TrapRecord {
         signal: trap.signal,
         pc: trap.pc,
         fault_addr: trap.fault_addr,
         backtrace: trap.backtrace.as_slice().to_vec(),
     })
+}
+
+/// Makes `state` this thread's innermost call, for the thread running *now*.
+///
+/// Not inlined: LLVM assumes a function stays on one thread and may compute the address of a
+/// thread-local once and reuse it after a call; across the C call in `catch_traps`, during
+/// which a fiber may move between threads, that would restore the chain of the thread the
+/// call started on and clobber that thread's innermost call. A call of its own computes the
+/// address afresh.
+#[inline(never)]
+fn set_innermost(state: *const CallState) {
+    INNERMOST.set(state);
 }
 
 /// The chain of `catch_traps` calls of a suspended computation (a fiber), detached from any
