@@ -3,20 +3,29 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use wasmjit::{Engine, Func, Instance, Linker, Module, Store, Trap, Val, ValType};
+use wasmjit::{Config, Engine, Func, Instance, Linker, Module, Store, Trap, Val, ValType};
 use wasmjit_cli::wast_runner;
 
 const USAGE: &str = "\
 wasmjit: a WebAssembly runtime built on Cranelift
 
 USAGE:
-    wasmjit run FILE [--invoke NAME] [ARGS...]
+    wasmjit run FILE [--invoke NAME] [--fuel N] [--timeout DURATION] [ARGS...]
         Instantiate FILE (.wasm or .wat) and call `_start`, or the export NAME with
         ARGS parsed by its parameter types; print each result on its own line.
         Put `--` before ARGS that start with `--`.
+        --fuel N             meter execution: trap once N units of fuel are consumed
+                             (instantiation included); print `fuel consumed: M` on
+                             stderr at exit
+        --timeout DURATION   interrupt execution (instantiation included) after
+                             DURATION, such as `500ms`, `2s` or `1.5s` (units: ns, us,
+                             ms, s, m; a bare number is seconds)
     wasmjit wast [--jobs N] FILES_OR_DIRS...
         Run spec-test scripts (a directory means every .wast file in it).
         Prints `ok`/`FAIL` per file and a summary; exits 1 if any file failed.
@@ -68,33 +77,51 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
 struct RunArgs {
     file: PathBuf,
     invoke: Option<String>,
+    /// `--fuel N`: the fuel the store starts with.
+    fuel: Option<u64>,
+    /// `--timeout DURATION`.
+    timeout: Option<Duration>,
     args: Vec<String>,
 }
 
 fn parse_run_args(args: &[String]) -> Result<RunArgs> {
     let mut file = None;
     let mut invoke = None;
+    let mut fuel = None;
+    let mut timeout = None;
     let mut rest = Vec::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
-        match arg.as_str() {
-            "--" => {
+        // `--flag value` or `--flag=value`.
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((flag, value)) if arg.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |what: &str| -> Result<String> {
+            match &inline_value {
+                Some(v) => Ok(v.clone()),
+                None => iter
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| anyhow!("`{flag}` needs {what}")),
+            }
+        };
+        match flag {
+            "--" if inline_value.is_none() => {
                 rest.extend(iter.by_ref().cloned());
                 break;
             }
-            "--invoke" => {
-                let name = iter
-                    .next()
-                    .ok_or_else(|| anyhow!("`--invoke` needs an export name"))?;
-                invoke = Some(name.clone());
+            "--invoke" => invoke = Some(value("an export name")?),
+            "--fuel" => {
+                let text = value("an amount of fuel")?;
+                let amount = text
+                    .replace('_', "")
+                    .parse::<u64>()
+                    .map_err(|_| anyhow!("`--fuel` needs a non-negative integer, got `{text}`"))?;
+                fuel = Some(amount);
             }
-            flag if flag.starts_with("--") => {
-                if let Some(name) = flag.strip_prefix("--invoke=") {
-                    invoke = Some(name.to_string());
-                } else {
-                    bail!("unknown option `{flag}` for `wasmjit run`");
-                }
-            }
+            "--timeout" => timeout = Some(parse_duration(&value("a duration")?)?),
+            flag if flag.starts_with("--") => bail!("unknown option `{flag}` for `wasmjit run`"),
             _ if file.is_none() => file = Some(PathBuf::from(arg)),
             _ => rest.push(arg.clone()),
         }
@@ -103,13 +130,92 @@ fn parse_run_args(args: &[String]) -> Result<RunArgs> {
     Ok(RunArgs {
         file,
         invoke,
+        fuel,
+        timeout,
         args: rest,
     })
 }
 
+/// Parses a duration such as `500ms`, `2s`, `1.5s` or `3` (seconds).
+fn parse_duration(text: &str) -> Result<Duration> {
+    let bad = || anyhow!("cannot parse `{text}` as a duration (e.g. `500ms`, `2s`)");
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| bad())?;
+    let seconds_per_unit = match unit.trim() {
+        "ns" => 1e-9,
+        "us" | "µs" => 1e-6,
+        "ms" => 1e-3,
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        _ => return Err(bad()),
+    };
+    Duration::try_from_secs_f64(number * seconds_per_unit).map_err(|_| bad())
+}
+
+/// How often the `--timeout` ticker advances the engine's epoch.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// A thread that increments the engine's epoch every [`EPOCH_TICK`] until dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: &Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let engine = engine.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        });
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The epoch deadline (in ticks from now) that a call reaches once `timeout` has passed:
+    /// tick `n` happens no earlier than `n` ticks after the ticker started.
+    fn deadline_for(timeout: Duration) -> u64 {
+        let ticks = timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos());
+        u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Formats a duration the way it is written on the command line.
+fn format_duration(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else if d.subsec_nanos().is_multiple_of(1_000_000) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:?}", d)
+    }
+}
+
 fn run(args: &[String]) -> Result<ExitCode> {
     let args = parse_run_args(args)?;
-    let engine = Engine::default();
+    let mut config = Config::new();
+    config
+        .consume_fuel(args.fuel.is_some())
+        .epoch_interruption(args.timeout.is_some());
+    let engine = Engine::new(&config)?;
     let module = load_module(&engine, &args.file)?;
     if let Some(import) = module.imports().next() {
         bail!(
@@ -121,8 +227,27 @@ fn run(args: &[String]) -> Result<ExitCode> {
     }
 
     let mut store = Store::new(&engine, ());
-    let linker = Linker::new(&engine);
-    let instance = match linker.instantiate(&mut store, &module) {
+    if let Some(fuel) = args.fuel {
+        store.set_fuel(fuel)?;
+    }
+    // Started before instantiation: the timeout covers the start function too.
+    let _ticker = args.timeout.map(|timeout| {
+        store.set_epoch_deadline(EpochTicker::deadline_for(timeout));
+        EpochTicker::start(&engine)
+    });
+    let code = run_in_store(&args, &mut store, &module)?;
+    // Whether the guest returned or trapped: it ran.
+    if let Some(fuel) = args.fuel {
+        let consumed = fuel - store.get_fuel()?;
+        eprintln!("fuel consumed: {consumed}");
+    }
+    Ok(code)
+}
+
+/// Instantiates the module and makes the call of `wasmjit run`.
+fn run_in_store(args: &RunArgs, store: &mut Store<()>, module: &Module) -> Result<ExitCode> {
+    let linker = Linker::new(store.engine());
+    let instance = match linker.instantiate(&mut *store, module) {
         Ok(instance) => instance,
         Err(err) if is_trap(&err) => {
             eprintln!(
@@ -130,14 +255,15 @@ fn run(args: &[String]) -> Result<ExitCode> {
                 args.file.display(),
                 describe_failure(&err)
             );
+            report_timeout(args, &err);
             return Ok(ExitCode::from(TRAP_EXIT));
         }
         Err(err) => return Err(err.context(format!("cannot instantiate {}", args.file.display()))),
     };
 
     let name = args.invoke.as_deref().unwrap_or("_start");
-    let func = find_func(&mut store, instance, name, args.invoke.is_some())?;
-    let ty = func.ty(&store);
+    let func = find_func(&mut *store, instance, name, args.invoke.is_some())?;
+    let ty = func.ty(&*store);
     let param_types: Vec<ValType> = ty.params().collect();
     if param_types.len() != args.args.len() {
         bail!(
@@ -159,15 +285,29 @@ fn run(args: &[String]) -> Result<ExitCode> {
         .map(|ty| Val::default_for_ty(&ty).unwrap_or(Val::I32(0)))
         .collect();
 
-    if let Err(err) = func.call(&mut store, &params, &mut results) {
+    if let Err(err) = func.call(&mut *store, &params, &mut results) {
         let code = if is_trap(&err) { TRAP_EXIT } else { 1 };
         eprintln!("error: failed to run `{name}`: {}", describe_failure(&err));
+        report_timeout(args, &err);
         return Ok(ExitCode::from(code));
     }
     for value in &results {
         print_line(&format_value(value));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says so when a failure is the `--timeout` interrupting the guest.
+fn report_timeout(args: &RunArgs, err: &anyhow::Error) {
+    let interrupted = err
+        .chain()
+        .any(|c| c.downcast_ref() == Some(&Trap::Interrupt));
+    if let (Some(timeout), true) = (args.timeout, interrupted) {
+        eprintln!(
+            "error: execution interrupted: timeout of {} reached",
+            format_duration(timeout)
+        );
+    }
 }
 
 /// Finds the function export `name`; `explicit` says whether the user named it.
@@ -423,5 +563,35 @@ mod tests {
             vec!["-5".to_string()]
         );
         assert!(parse_run_args(&["f.wat".into(), "--fuel".into()]).is_err());
+    }
+
+    #[test]
+    fn fuel_and_timeout_flags_parse() {
+        let args: Vec<String> = ["f.wat", "--fuel", "1000", "--timeout=200ms", "1"]
+            .map(String::from)
+            .to_vec();
+        let parsed = parse_run_args(&args).expect("valid");
+        assert_eq!(parsed.fuel, Some(1000));
+        assert_eq!(parsed.timeout, Some(Duration::from_millis(200)));
+        assert_eq!(parsed.args, vec!["1".to_string()]);
+        assert!(parse_run_args(&["f.wat".into(), "--fuel=-1".into()]).is_err());
+        assert!(parse_run_args(&["f.wat".into(), "--timeout".into(), "soon".into()]).is_err());
+    }
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert_eq!(parse_duration("250us").unwrap(), Duration::from_micros(250));
+        assert!(parse_duration("ms").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert_eq!(EpochTicker::deadline_for(Duration::from_millis(200)), 20);
+        assert_eq!(EpochTicker::deadline_for(Duration::from_millis(1)), 1);
+        assert_eq!(EpochTicker::deadline_for(Duration::ZERO), 1);
+        assert_eq!(format_duration(Duration::from_millis(200)), "200ms");
+        assert_eq!(format_duration(Duration::from_secs(2)), "2s");
     }
 }

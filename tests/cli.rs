@@ -1,0 +1,87 @@
+//! The `wasmjit` command: `run --timeout` and `run --fuel` on a guest that never stops.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const SPIN: &str = r#"(module
+  (func (export "spin")
+    loop $l br $l end)
+  (func (export "add") (param i32 i32) (result i32)
+    local.get 0 local.get 1 i32.add))"#;
+
+/// Writes `SPIN` to a file of its own for this test.
+fn spin_file(test: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{test}.wat"));
+    std::fs::write(&path, SPIN).unwrap();
+    path
+}
+
+fn wasmjit(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasmjit"))
+        .args(args)
+        .output()
+        .expect("the wasmjit binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn timeout_interrupts_an_infinite_loop() {
+    let file = spin_file("timeout");
+    let start = Instant::now();
+    let output = wasmjit(&[
+        "run",
+        file.to_str().unwrap(),
+        "--invoke",
+        "spin",
+        "--timeout",
+        "200ms",
+    ]);
+    let elapsed = start.elapsed();
+    let err = stderr(&output);
+    assert!(!output.status.success(), "{err}");
+    assert!(err.contains("interrupt"), "{err}");
+    assert!(err.contains("timeout of 200ms"), "{err}");
+    assert!(elapsed >= Duration::from_millis(200), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+}
+
+#[test]
+fn fuel_stops_an_infinite_loop() {
+    let file = spin_file("fuel");
+    let output = wasmjit(&[
+        "run",
+        file.to_str().unwrap(),
+        "--invoke",
+        "spin",
+        "--fuel",
+        "1000",
+    ]);
+    let err = stderr(&output);
+    assert!(!output.status.success(), "{err}");
+    assert!(err.contains("all fuel consumed"), "{err}");
+    assert!(err.contains("fuel consumed: 1000"), "{err}");
+}
+
+#[test]
+fn fuel_consumed_is_reported_after_a_normal_return() {
+    let file = spin_file("fuel-return");
+    let output = wasmjit(&[
+        "run",
+        file.to_str().unwrap(),
+        "--fuel=100",
+        "--timeout=5s",
+        "--invoke",
+        "add",
+        "2",
+        "3",
+    ]);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "5");
+    // local.get, local.get, i32.add.
+    assert!(err.contains("fuel consumed: 3"), "{err}");
+}
