@@ -45,30 +45,31 @@ thread_local! {
 }
 
 fn smith_config(extended: bool) -> wasm_smith::Config {
-    let mut c = wasm_smith::Config::default();
-    c.gc_enabled = false;
-    c.exceptions_enabled = false;
-    c.threads_enabled = false;
-    c.shared_everything_threads_enabled = false;
-    c.custom_page_sizes_enabled = false;
-    c.wide_arithmetic_enabled = false;
-    c.custom_descriptors_enabled = false;
-    c.compact_imports_enabled = false;
-    c.acquire_release_atomics_enabled = false;
-    c.multibyte_array_access_enabled = false;
-    c.simd_enabled = true;
-    c.relaxed_simd_enabled = extended;
-    c.tail_call_enabled = extended;
-    c.extended_const_enabled = extended;
-    c.memory64_enabled = extended;
-    c.max_memories = if extended { 4 } else { 1 };
-    c.max_tables = 4;
-    c.max_tags = 0;
-    c.min_types = 1;
-    c.min_funcs = 1;
-    c.max_funcs = 20;
-    c.max_instructions = 500;
-    c
+    wasm_smith::Config {
+        gc_enabled: false,
+        exceptions_enabled: false,
+        threads_enabled: false,
+        shared_everything_threads_enabled: false,
+        custom_page_sizes_enabled: false,
+        wide_arithmetic_enabled: false,
+        custom_descriptors_enabled: false,
+        compact_imports_enabled: false,
+        acquire_release_atomics_enabled: false,
+        multibyte_array_access_enabled: false,
+        simd_enabled: true,
+        relaxed_simd_enabled: extended,
+        tail_call_enabled: extended,
+        extended_const_enabled: extended,
+        memory64_enabled: extended,
+        max_memories: if extended { 4 } else { 1 },
+        max_tables: 4,
+        max_tags: 0,
+        min_types: 1,
+        min_funcs: 1,
+        max_funcs: 20,
+        max_instructions: 500,
+        ..wasm_smith::Config::default()
+    }
 }
 
 fn validates(features: WasmFeatures, wasm: &[u8]) -> Result<(), String> {
