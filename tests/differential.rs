@@ -159,10 +159,9 @@ fn replay() {
 /// mappings each, after every module using the signature is gone. A process that loads many
 /// modules with distinct signatures into one engine exhausts `vm.max_map_count` (65530 here);
 /// then committing a linear memory fails with ENOMEM and Rust allocations abort the process.
-/// (The harness works around it by replacing its engines every few hundred cases.)
+/// The registry now holds its entries weakly.
 #[test]
 #[cfg(target_os = "linux")]
-#[ignore = "bug: engine type registry never releases the trampolines of unused signatures"]
 fn engine_releases_unused_signatures() {
     let maps = || {
         std::fs::read_to_string("/proc/self/maps")

@@ -444,15 +444,15 @@ impl Variant {
     }
 }
 
-/// Cases an engine set serves before it is replaced. An engine keeps the trampolines of every
-/// function signature it has seen until it is dropped (two memory mappings each), and random
-/// modules bring new signatures all the time: a long run with one engine exhausts the
-/// process's mappings (see `engine_releases_unused_signatures` in `tests/differential.rs`).
-const ENGINE_USES: u32 = 500;
-
 thread_local! {
-    static WASMJIT_ENGINES: std::cell::RefCell<(u32, Vec<wasmjit::Engine>)> =
-        const { std::cell::RefCell::new((0, Vec::new())) };
+    static WASMJIT_ENGINES: Vec<wasmjit::Engine> = {
+        let engines: Vec<wasmjit::Engine> = Variant::ALL
+            .iter()
+            .map(|v| wasmjit::Engine::new(&v.config()).expect("wasmjit engine"))
+            .collect();
+        watched().lock().unwrap().push(engines[Variant::Epoch.index()].clone());
+        engines
+    };
     static WASMI_ENGINE: wasmi::Engine = wasmi::Engine::new(&wasmi_config());
 }
 
@@ -489,25 +489,10 @@ fn watched() -> &'static std::sync::Mutex<Vec<wasmjit::Engine>> {
     })
 }
 
-/// The wasmjit engine of `variant` (engines are per thread, and replaced every
-/// [`ENGINE_USES`] calls).
+/// The wasmjit engine of `variant` (one set per thread, kept for the whole run: an engine
+/// frees what unused signatures held, see `engine_releases_unused_signatures`).
 pub fn wasmjit_engine(variant: Variant) -> wasmjit::Engine {
-    WASMJIT_ENGINES.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        let (uses, engines) = &mut *cell;
-        if engines.is_empty() || *uses >= ENGINE_USES {
-            let mut list = watched().lock().unwrap();
-            list.retain(|w| !engines.iter().any(|e| wasmjit::Engine::same(e, w)));
-            *engines = Variant::ALL
-                .iter()
-                .map(|v| wasmjit::Engine::new(&v.config()).expect("wasmjit engine"))
-                .collect();
-            list.push(engines[Variant::Epoch.index()].clone());
-            *uses = 0;
-        }
-        *uses += 1;
-        engines[variant.index()].clone()
-    })
+    WASMJIT_ENGINES.with(|engines| engines[variant.index()].clone())
 }
 
 /// The cached wasmi engine.

@@ -4,7 +4,7 @@
 use crate::vm::code_registry::{self, CodeInfo, CodeRegistration, PcInfo};
 use anyhow::Result;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, Weak};
 use wasmjit_compiler::{CompileConfig, FuncType, Trampolines, TrapCode};
 
 /// A registered function type and its trampolines.
@@ -43,27 +43,71 @@ impl CodeInfo for TrampolineCode {
     }
 }
 
-/// The registry.
+/// The registry. It holds its entries weakly: modules and host functions own them, and a
+/// signature nothing uses any more gives back its trampolines' memory at once (a process that
+/// loads many modules with distinct signatures would otherwise run out of memory mappings).
+/// Its id is reused later; nothing can still compare against it, since every holder of an
+/// id also holds the entry.
 pub(crate) struct TypeRegistry {
     config: CompileConfig,
-    ids: Mutex<HashMap<FuncType, u32>>,
-    types: RwLock<Vec<Arc<RegisteredType>>>,
+    slots: Mutex<Slots>,
+}
+
+#[derive(Default)]
+struct Slots {
+    /// Each type's id and entry; the id sits beside the `Weak` because a dead entry can't be
+    /// read.
+    by_type: HashMap<FuncType, (u32, Weak<RegisteredType>)>,
+    /// Ids of entries found dead by a sweep.
+    free_ids: Vec<u32>,
+    next_id: u32,
+    /// `by_type` is swept of dead entries when it grows to this size.
+    sweep_at: usize,
+}
+
+impl Slots {
+    /// Removes dead entries, keeping their ids for reuse.
+    fn sweep(&mut self) {
+        let free_ids = &mut self.free_ids;
+        self.by_type.retain(|_, (id, entry)| {
+            let live = entry.strong_count() > 0;
+            if !live {
+                free_ids.push(*id);
+            }
+            live
+        });
+        self.sweep_at = 2 * self.by_type.len() + 64;
+    }
+
+    fn take_id(&mut self) -> u32 {
+        self.free_ids.pop().unwrap_or_else(|| {
+            let id = self.next_id;
+            self.next_id += 1;
+            id
+        })
+    }
 }
 
 impl TypeRegistry {
     pub(crate) fn new(config: CompileConfig) -> Self {
         Self {
             config,
-            ids: Mutex::new(HashMap::new()),
-            types: RwLock::new(Vec::new()),
+            slots: Mutex::new(Slots::default()),
         }
     }
 
-    /// The entry for `ty`, compiling its trampolines the first time it is seen.
+    /// The entry for `ty`, compiling its trampolines when no live entry exists.
     pub(crate) fn register(&self, ty: &FuncType) -> Result<Arc<RegisteredType>> {
-        let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(id) = ids.get(ty) {
-            return Ok(self.get(*id));
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let reused_id = match slots.by_type.get(ty) {
+            Some((id, entry)) => match entry.upgrade() {
+                Some(live) => return Ok(live),
+                None => Some(*id),
+            },
+            None => None,
+        };
+        if reused_id.is_none() && slots.by_type.len() >= slots.sweep_at {
+            slots.sweep();
         }
         let trampolines = wasmjit_compiler::compile_trampolines(ty, &self.config)?;
         let parts = [&trampolines.array_to_wasm, &trampolines.wasm_to_array];
@@ -82,21 +126,16 @@ impl TypeRegistry {
             })
             .collect();
         let registration = code_registry::register(start, end, Arc::new(TrampolineCode { traps }));
-        let mut types = self.types.write().unwrap_or_else(|e| e.into_inner());
-        let id = types.len() as u32;
+        let id = reused_id.unwrap_or_else(|| slots.take_id());
         let entry = Arc::new(RegisteredType {
             id,
             ty: ty.clone(),
             trampolines,
             _registration: registration,
         });
-        types.push(entry.clone());
-        ids.insert(ty.clone(), id);
+        slots
+            .by_type
+            .insert(ty.clone(), (id, Arc::downgrade(&entry)));
         Ok(entry)
-    }
-
-    /// The entry with id `id`.
-    pub(crate) fn get(&self, id: u32) -> Arc<RegisteredType> {
-        self.types.read().unwrap_or_else(|e| e.into_inner())[id as usize].clone()
     }
 }
