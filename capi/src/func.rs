@@ -3,15 +3,18 @@
 
 use crate::extern_::declare_extern_kind;
 use crate::store::{store_ref_of, StoreData};
+use crate::val::{val_from_raw, val_to_raw};
 use crate::{
     functype_box, wasm_extern_t, wasm_functype_t, wasm_store_t, wasm_trap_t, wasm_val_t,
     wasm_val_vec_t, wasmtime_context_t, wasmtime_error_t, wasmtime_extern_t, wasmtime_func_t,
-    wasmtime_val_raw_t, wasmtime_val_t, CError, Finalizer, ForeignData, WasmVec, WASM_EXTERN_FUNC,
+    wasmtime_val_raw_t, wasmtime_val_t, wasmtime_valunion_t, CError, Finalizer, ForeignData,
+    WasmVec, WASMTIME_ANYREF, WASMTIME_EXTERNREF, WASMTIME_F32, WASMTIME_F64, WASMTIME_FUNCREF,
+    WASMTIME_I32, WASMTIME_I64, WASMTIME_V128, WASM_EXTERN_FUNC,
 };
 use anyhow::{anyhow, bail, Error, Result};
 use std::ffi::c_void;
 use std::ptr;
-use wasmjit::{Caller, Extern, Func, FuncType, Trap, Val};
+use wasmjit::{Caller, Extern, Func, FuncType, Trap, Val, ValRaw, ValType};
 
 declare_extern_kind!(
     wasm_func_t,
@@ -251,10 +254,9 @@ pub(crate) fn c_unchecked_callback(
 ) -> impl Fn(Caller<'_, StoreData>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static {
     let env = ForeignData::new(env, finalizer);
     move |mut caller, params, results| {
-        let data = caller.data_mut();
         let mut raw = vec![wasmtime_val_raw_t::default(); params.len().max(results.len())];
         for (slot, p) in raw.iter_mut().zip(params) {
-            *slot = data.val_to_raw(*p);
+            *slot = val_to_raw(&mut caller, *p)?;
         }
         let mut c = wasmtime_caller_t { caller };
         // SAFETY: the callback gets its environment, the caller and a buffer large enough for
@@ -263,9 +265,8 @@ pub(crate) fn c_unchecked_callback(
         if let Some(trap) = trap {
             return Err(trap.error);
         }
-        let data = c.caller.data();
         for ((slot, r), t) in results.iter_mut().zip(&raw).zip(ty.results()) {
-            *slot = data.val_from_raw(r, &t)?;
+            *slot = val_from_raw(&mut c.caller, r, &t)?;
         }
         Ok(())
     }
@@ -339,6 +340,24 @@ pub(crate) fn trap_or_error(e: Error, trap_ret: &mut *mut wasm_trap_t) -> CError
     }
 }
 
+/// Values a call keeps on the stack before it allocates.
+const INLINE_VALUES: usize = 8;
+
+/// `n` slots of `inline`, or of `heap` when they don't fit.
+fn buffer<'a, T: Copy>(
+    inline: &'a mut [T; INLINE_VALUES],
+    heap: &'a mut Vec<T>,
+    n: usize,
+    fill: T,
+) -> &'a mut [T] {
+    if n <= INLINE_VALUES {
+        &mut inline[..n]
+    } else {
+        heap.resize(n, fill);
+        heap
+    }
+}
+
 /// Calls the function with `nargs` arguments, writing `nresults` results. A trap is returned
 /// through `trap` (and NULL), any other failure as the error.
 #[no_mangle]
@@ -351,39 +370,170 @@ pub unsafe extern "C" fn wasmtime_func_call(
     nresults: usize,
     trap: &mut *mut wasm_trap_t,
 ) -> CError {
+    // SAFETY: C passes `nargs` arguments.
+    let args = unsafe { crate::slice_from_raw(args, nargs) };
     let prepared = crate::catch_panic(|| {
-        let data = context.data();
-        let f = data.func_from_c(func)?;
-        // SAFETY: C passes `nargs` arguments.
-        let args = unsafe { crate::slice_from_raw(args, nargs) };
-        let params = args
-            .iter()
-            .map(|a| data.val_from_c(a))
-            .collect::<Result<Vec<_>>>()?;
-        Ok((f, params))
+        let f = context.data().func_from_c(func)?;
+        Ok((f, f.ty(&context.store)))
     });
-    let (f, params) = match prepared {
+    let (f, ty) = match prepared {
         Ok(p) => p,
         Err(e) => return Some(Box::new(e.into())),
     };
-    let mut outs = vec![Val::I32(0); nresults];
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        f.call(&mut context.store, &params, &mut outs)
-    })) {
-        Ok(Ok(())) => {
-            let data = context.data_mut();
-            for (i, v) in outs.into_iter().enumerate() {
-                // SAFETY: `results` has room for `nresults` values, possibly uninitialized.
-                unsafe { ptr::write(results.add(i), data.val_to_c(v)) };
-            }
-            None
-        }
-        Ok(Err(e)) => trap_or_error(e, trap),
-        Err(panic) => {
+    let outcome = if ty.params().chain(ty.results()).any(|t| t.is_ref()) {
+        call_vals(context, f, args, results, nresults)
+    } else {
+        // SAFETY: forwarded from the caller: room for `nresults` values.
+        unsafe { call_vals_numeric(context, f, &ty, args, results, nresults) }
+    };
+    match outcome {
+        Err(e) => Some(Box::new(e.into())),
+        Ok(Ok(Ok(()))) => None,
+        Ok(Ok(Err(e))) => trap_or_error(e, trap),
+        Ok(Err(panic)) => {
             *trap = Box::into_raw(wasm_trap_t::boxed(crate::panic_error(panic)));
             None
         }
     }
+}
+
+/// What a call returns when it may have panicked.
+type CallOutcome = std::thread::Result<Result<()>>;
+
+/// `wasmtime_func_call` of a function with numbers only: each argument's kind is checked and
+/// its bits go straight into a raw slot, the results come straight out of them. An `Err` is
+/// a bad argument (no call was made).
+///
+/// # Safety
+/// `results` must have room for `nresults` values.
+unsafe fn call_vals_numeric(
+    context: &mut wasmtime_context_t,
+    f: Func,
+    ty: &FuncType,
+    args: &[wasmtime_val_t],
+    results: *mut wasmtime_val_t,
+    nresults: usize,
+) -> Result<CallOutcome> {
+    if args.len() != ty.params().len() {
+        bail!(
+            "expected {} arguments, got {}",
+            ty.params().len(),
+            args.len()
+        );
+    }
+    if nresults != ty.results().len() {
+        bail!("expected {} results, got {nresults}", ty.results().len());
+    }
+    let (mut inline, mut heap) = ([ValRaw::default(); INLINE_VALUES], Vec::new());
+    let buf = buffer(
+        &mut inline,
+        &mut heap,
+        args.len().max(nresults),
+        ValRaw::default(),
+    );
+    for (i, ((slot, a), t)) in buf.iter_mut().zip(args).zip(ty.params()).enumerate() {
+        // SAFETY: each arm reads the union field the kind names, which C initialized.
+        *slot = unsafe {
+            match (a.kind, &t) {
+                (WASMTIME_I32, ValType::I32) => ValRaw::i32(a.of.i32),
+                (WASMTIME_I64, ValType::I64) => ValRaw::i64(a.of.i64),
+                (WASMTIME_F32, ValType::F32) => ValRaw::f32(a.of.f32.to_bits()),
+                (WASMTIME_F64, ValType::F64) => ValRaw::f64(a.of.f64.to_bits()),
+                (WASMTIME_V128, ValType::V128) => ValRaw::u128(u128::from_le_bytes(a.of.v128)),
+                _ => bail!(
+                    "argument type mismatch: argument {i} is {}, expected {t}",
+                    kind_name(a.kind)
+                ),
+            }
+        };
+    }
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: `buf` holds arguments of the parameters' types and room for the results.
+        unsafe { f.call_unchecked(&mut context.store, buf.as_mut_ptr(), buf.len()) }
+    }));
+    if let Ok(Ok(())) = outcome {
+        for (i, (raw, t)) in buf.iter().zip(ty.results()).enumerate() {
+            let (kind, of) = match t {
+                ValType::I32 => (WASMTIME_I32, wasmtime_valunion_t { i32: raw.get_i32() }),
+                ValType::I64 => (WASMTIME_I64, wasmtime_valunion_t { i64: raw.get_i64() }),
+                ValType::F32 => (
+                    WASMTIME_F32,
+                    wasmtime_valunion_t {
+                        f32: f32::from_bits(raw.get_f32()),
+                    },
+                ),
+                ValType::F64 => (
+                    WASMTIME_F64,
+                    wasmtime_valunion_t {
+                        f64: f64::from_bits(raw.get_f64()),
+                    },
+                ),
+                ValType::V128 => (
+                    WASMTIME_V128,
+                    wasmtime_valunion_t {
+                        v128: raw.get_u128().to_le_bytes(),
+                    },
+                ),
+                ValType::Ref(_) => unreachable!("only called for functions without references"),
+            };
+            // SAFETY: `results` has room for `nresults` values, possibly uninitialized.
+            unsafe { ptr::write(results.add(i), wasmtime_val_t { kind, of }) };
+        }
+    }
+    Ok(outcome)
+}
+
+/// The type a `wasmtime_valkind_t` stands for, for messages.
+fn kind_name(kind: u8) -> String {
+    match kind {
+        WASMTIME_I32 => "i32".into(),
+        WASMTIME_I64 => "i64".into(),
+        WASMTIME_F32 => "f32".into(),
+        WASMTIME_F64 => "f64".into(),
+        WASMTIME_V128 => "v128".into(),
+        WASMTIME_FUNCREF => "funcref".into(),
+        WASMTIME_EXTERNREF => "externref".into(),
+        WASMTIME_ANYREF => "anyref".into(),
+        k => format!("of unknown kind {k}"),
+    }
+}
+
+/// `wasmtime_func_call` through `Func::call`, converting every value (the path for functions
+/// with references among their parameters or results). An `Err` is a bad argument.
+fn call_vals(
+    context: &mut wasmtime_context_t,
+    f: Func,
+    args: &[wasmtime_val_t],
+    results: *mut wasmtime_val_t,
+    nresults: usize,
+) -> Result<CallOutcome> {
+    let (mut inline_params, mut heap_params) = ([Val::I32(0); INLINE_VALUES], Vec::new());
+    let (mut inline_outs, mut heap_outs) = ([Val::I32(0); INLINE_VALUES], Vec::new());
+    let params = buffer(
+        &mut inline_params,
+        &mut heap_params,
+        args.len(),
+        Val::I32(0),
+    );
+    let outs = buffer(&mut inline_outs, &mut heap_outs, nresults, Val::I32(0));
+    crate::catch_panic(|| {
+        let data = context.data();
+        for (slot, a) in params.iter_mut().zip(args) {
+            *slot = data.val_from_c(a)?;
+        }
+        Ok(())
+    })?;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        f.call(&mut context.store, params, outs)
+    }));
+    if let Ok(Ok(())) = outcome {
+        let data = context.data_mut();
+        for (i, v) in outs.iter().enumerate() {
+            // SAFETY: `results` has room for `nresults` values, possibly uninitialized.
+            unsafe { ptr::write(results.add(i), data.val_to_c(*v)) };
+        }
+    }
+    Ok(outcome)
 }
 
 /// Calls the function with arguments read from, and results written to, the raw buffer,
@@ -398,32 +548,27 @@ pub unsafe extern "C" fn wasmtime_func_call_unchecked(
 ) -> CError {
     // SAFETY: C passes a buffer of `args_and_results_len` slots.
     let raw = unsafe { crate::slice_from_raw_mut(args_and_results, args_and_results_len) };
-    let prepared = crate::catch_panic(|| {
-        let data = context.data();
-        let f = data.func_from_c(func)?;
-        let ty = f.ty(&context.store);
-        if raw.len() < ty.params().len().max(ty.results().len()) {
-            bail!("the raw buffer is smaller than the function's parameters or results");
-        }
-        let params = ty
-            .params()
-            .zip(raw.iter())
-            .map(|(t, r)| data.val_from_raw(r, &t))
-            .collect::<Result<Vec<_>>>()?;
-        Ok((f, ty, params))
-    });
-    let (f, ty, params) = match prepared {
-        Ok(p) => p,
+    let f = match context.data().func_from_c(func) {
+        Ok(f) => f,
         Err(e) => return Some(Box::new(e.into())),
     };
-    let mut outs: Vec<Val> = ty.results().map(|_| Val::I32(0)).collect();
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        f.call(&mut context.store, &params, &mut outs)
-    })) {
+    // C's raw slots hold exactly the bits of the runtime's (references in their raw forms too,
+    // see `val_from_raw`): they are copied into 16-byte aligned slots and back, unchanged.
+    let (mut inline, mut heap) = ([ValRaw::default(); INLINE_VALUES], Vec::new());
+    let buf = buffer(&mut inline, &mut heap, raw.len(), ValRaw::default());
+    for (to, from) in buf.iter_mut().zip(raw.iter()) {
+        // SAFETY: a raw slot is 16 initialized bytes whatever its type.
+        *to = ValRaw::u128(u128::from_le_bytes(unsafe { from.v128 }));
+    }
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the C caller promises arguments of the parameters' types in a buffer with
+        // room for the results; the runtime checks the length.
+        unsafe { f.call_unchecked(&mut context.store, buf.as_mut_ptr(), buf.len()) }
+    }));
+    match outcome {
         Ok(Ok(())) => {
-            let data = context.data_mut();
-            for (slot, v) in raw.iter_mut().zip(outs) {
-                *slot = data.val_to_raw(v);
+            for (to, from) in raw.iter_mut().zip(buf.iter()) {
+                to.v128 = from.get_u128().to_le_bytes();
             }
             None
         }
@@ -474,30 +619,30 @@ pub unsafe extern "C" fn wasmtime_func_from_raw(
     raw: *mut c_void,
     ret: *mut wasmtime_func_t,
 ) {
-    let data = context.data_mut();
-    let f = (raw as usize)
-        .checked_sub(1)
-        .and_then(|i| data.funcs.get(i))
-        .map_or(
-            wasmtime_func_t {
+    let f = crate::abort_on_panic("wasmtime_func_from_raw", || {
+        // SAFETY: the runtime validates the pointer against the store's functions.
+        match unsafe { Func::from_raw(&mut context.store, raw) } {
+            Some(f) => context.data_mut().func_to_c(f),
+            None => wasmtime_func_t {
                 store_id: 0,
                 index: 0,
             },
-            |f| data.func_to_c(f),
-        );
+        }
+    });
     // SAFETY: `ret` is an output pointer of the caller.
     unsafe { ptr::write(ret, f) }
 }
 
-/// The raw funcref of a function.
+/// The raw funcref of a function (NULL for another store's function).
 #[no_mangle]
 pub extern "C" fn wasmtime_func_to_raw(
     context: &mut wasmtime_context_t,
     func: &wasmtime_func_t,
 ) -> *mut c_void {
-    let data = context.data_mut();
-    match data.func_from_c(func) {
-        Ok(f) => data.funcref_to_raw(Some(f)),
-        Err(_) => ptr::null_mut(),
-    }
+    crate::abort_on_panic("wasmtime_func_to_raw", || {
+        match context.data().func_from_c(func) {
+            Ok(f) => f.to_raw(&mut context.store),
+            Err(_) => ptr::null_mut(),
+        }
+    })
 }

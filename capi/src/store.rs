@@ -142,17 +142,12 @@ impl StoreData {
         self.externref_from_index(r.private1).map(Some)
     }
 
-    /// The externref with raw value `raw` (1-based handle index).
+    /// The externref with C handle index `raw` (1-based).
     pub(crate) fn externref_from_index(&self, raw: u32) -> Result<ExternRef> {
         (raw as usize)
             .checked_sub(1)
             .and_then(|i| self.externrefs.get(i))
             .ok_or_else(|| anyhow!("invalid externref handle"))
-    }
-
-    /// The raw value of an externref: its 1-based handle index.
-    pub(crate) fn externref_to_raw(&mut self, r: ExternRef) -> u32 {
-        self.externref_to_c(r).private1
     }
 
     /// Fails when another instance would exceed the store's limit.

@@ -14,7 +14,7 @@ use crate::{
 use anyhow::{anyhow, bail, Result};
 use std::ffi::c_void;
 use std::ptr;
-use wasmjit::{Extern, ExternRef, HeapType, Val, ValType};
+use wasmjit::{AsContextMut, Extern, ExternRef, Func, HeapType, Val, ValType};
 
 /// The payload of `wasm_val_t`.
 #[repr(C)]
@@ -361,64 +361,58 @@ impl StoreData {
         };
         wasmtime_val_t { kind, of }
     }
+}
 
-    /// The runtime value of type `ty` in a raw slot.
-    pub(crate) fn val_from_raw(&self, raw: &wasmtime_val_raw_t, ty: &ValType) -> Result<Val> {
-        // SAFETY: every field of the union is plain data of at most 16 bytes, and a raw slot
-        // is always 16 initialized bytes.
-        unsafe {
-            Ok(match ty {
-                ValType::I32 => Val::I32(raw.i32),
-                ValType::I64 => Val::I64(raw.i64),
-                ValType::F32 => Val::F32(raw.f32.to_bits()),
-                ValType::F64 => Val::F64(raw.f64.to_bits()),
-                ValType::V128 => Val::V128(u128::from_le_bytes(raw.v128).into()),
-                ValType::Ref(r) => match r.heap_type() {
-                    HeapType::Func => {
-                        let word = raw.funcref as usize;
-                        if word == 0 {
-                            Val::FuncRef(None)
-                        } else {
-                            let f = self
-                                .funcs
-                                .get(word - 1)
-                                .ok_or_else(|| anyhow!("invalid raw funcref"))?;
-                            Val::FuncRef(Some(f))
-                        }
-                    }
-                    HeapType::Extern => {
-                        if raw.externref == 0 {
-                            Val::ExternRef(None)
-                        } else {
-                            Val::ExternRef(Some(self.externref_from_index(raw.externref)?))
-                        }
-                    }
-                },
-            })
-        }
-    }
-
-    /// The raw slot of a runtime value.
-    pub(crate) fn val_to_raw(&mut self, v: Val) -> wasmtime_val_raw_t {
-        let mut raw = wasmtime_val_raw_t::default();
-        match v {
-            Val::I32(x) => raw.i32 = x,
-            Val::I64(x) => raw.i64 = x,
-            Val::F32(x) => raw.f32 = f32::from_bits(x),
-            Val::F64(x) => raw.f64 = f64::from_bits(x),
-            Val::V128(x) => raw.v128 = x.as_u128().to_le_bytes(),
-            Val::FuncRef(f) => raw.funcref = self.funcref_to_raw(f),
-            Val::ExternRef(e) => raw.externref = e.map_or(0, |e| self.externref_to_raw(e)),
-        }
-        raw
-    }
-
-    /// The raw form of a funcref: its 1-based handle index as a pointer.
-    pub(crate) fn funcref_to_raw(&mut self, f: Option<wasmjit::Func>) -> *mut c_void {
-        f.map_or(ptr::null_mut(), |f| {
-            (self.funcs.intern(f) + 1) as *mut c_void
+/// The runtime value of type `ty` in a raw slot. Raw references are the runtime's own raw
+/// forms (`Func::to_raw`, `ExternRef::to_raw`), so raw buffers pass to and from compiled code
+/// unchanged.
+pub(crate) fn val_from_raw(
+    mut store: impl AsContextMut<Data = StoreData>,
+    raw: &wasmtime_val_raw_t,
+    ty: &ValType,
+) -> Result<Val> {
+    // SAFETY: every field of the union is plain data of at most 16 bytes, and a raw slot is
+    // always 16 initialized bytes.
+    unsafe {
+        Ok(match ty {
+            ValType::I32 => Val::I32(raw.i32),
+            ValType::I64 => Val::I64(raw.i64),
+            ValType::F32 => Val::F32(raw.f32.to_bits()),
+            ValType::F64 => Val::F64(raw.f64.to_bits()),
+            ValType::V128 => Val::V128(u128::from_le_bytes(raw.v128).into()),
+            ValType::Ref(r) => match r.heap_type() {
+                HeapType::Func if raw.funcref.is_null() => Val::FuncRef(None),
+                HeapType::Func => Val::FuncRef(Some(
+                    Func::from_raw(&mut store, raw.funcref)
+                        .ok_or_else(|| anyhow!("invalid raw funcref"))?,
+                )),
+                HeapType::Extern if raw.externref == 0 => Val::ExternRef(None),
+                HeapType::Extern => Val::ExternRef(Some(
+                    ExternRef::from_raw(&mut store, raw.externref)
+                        .ok_or_else(|| anyhow!("invalid raw externref"))?,
+                )),
+            },
         })
     }
+}
+
+/// The raw slot of a runtime value of `store`.
+pub(crate) fn val_to_raw(
+    mut store: impl AsContextMut<Data = StoreData>,
+    v: Val,
+) -> Result<wasmtime_val_raw_t> {
+    let mut raw = wasmtime_val_raw_t::default();
+    match v {
+        Val::I32(x) => raw.i32 = x,
+        Val::I64(x) => raw.i64 = x,
+        Val::F32(x) => raw.f32 = f32::from_bits(x),
+        Val::F64(x) => raw.f64 = f64::from_bits(x),
+        Val::V128(x) => raw.v128 = x.as_u128().to_le_bytes(),
+        Val::FuncRef(f) => raw.funcref = f.map_or(ptr::null_mut(), |f| f.to_raw(&mut store)),
+        Val::ExternRef(None) => raw.externref = 0,
+        Val::ExternRef(Some(e)) => raw.externref = e.to_raw(&mut store)?,
+    }
+    Ok(raw)
 }
 
 /// Nothing to release: wasmjit keeps references alive with their store.
@@ -509,29 +503,33 @@ pub unsafe extern "C" fn wasmtime_externref_from_raw(
     raw: u32,
     out: *mut wasmtime_externref_t,
 ) {
-    let data = context.data_mut();
-    let c = match data.externref_from_index(raw) {
-        Ok(e) => data.externref_to_c(e),
-        Err(_) => wasmtime_externref_t {
+    let c = crate::abort_on_panic("wasmtime_externref_from_raw", || match ExternRef::from_raw(
+        &mut context.store,
+        raw,
+    ) {
+        Some(e) => context.data_mut().externref_to_c(e),
+        None => wasmtime_externref_t {
             store_id: 0,
             private1: 0,
             private2: 0,
         },
-    };
+    });
     // SAFETY: `out` is an output pointer of the caller.
     unsafe { ptr::write(out, c) }
 }
 
-/// The raw value of an externref (0 for null).
+/// The raw value of an externref (0 for null or another store's reference).
 #[no_mangle]
 pub extern "C" fn wasmtime_externref_to_raw(
     context: &mut wasmtime_context_t,
     r: &wasmtime_externref_t,
 ) -> u32 {
-    match context.data().externref_from_c(r) {
-        Ok(Some(_)) => r.private1,
-        _ => 0,
-    }
+    crate::abort_on_panic("wasmtime_externref_to_raw", || {
+        match context.data().externref_from_c(r) {
+            Ok(Some(e)) => e.to_raw(&mut context.store).unwrap_or(0),
+            _ => 0,
+        }
+    })
 }
 
 const NULL_ANYREF: wasmtime_anyref_t = wasmtime_anyref_t {

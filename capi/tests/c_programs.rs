@@ -52,6 +52,19 @@ fn out_dir() -> PathBuf {
     dir
 }
 
+/// A command running a built C program. Cargo's `LD_LIBRARY_PATH` also lists the profile
+/// directory, whose `libwasmjit.so` is whatever `cargo build` last put there and would win over
+/// the program's rpath: the directory of the library under test goes first.
+fn program(exe: &Path) -> Command {
+    let mut paths = vec![lib_dir().to_path_buf()];
+    if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
+        paths.extend(std::env::split_paths(&old));
+    }
+    let mut cmd = Command::new(exe);
+    cmd.env("LD_LIBRARY_PATH", std::env::join_paths(paths).unwrap());
+    cmd
+}
+
 fn run(cmd: &mut Command) -> std::process::Output {
     let out = cmd
         .output()
@@ -107,7 +120,7 @@ fn build(src: &Path, link: Link) -> PathBuf {
 /// Builds and runs a program, comparing its stdout with `tests/capi/<name>.stdout`.
 fn check_program(src: &Path, link: Link) {
     let exe = build(src, link);
-    let out = run(&mut Command::new(&exe));
+    let out = run(&mut program(&exe));
     let stem = src.file_stem().unwrap().to_str().unwrap();
     let expected_path = repo_root().join(format!("tests/capi/{stem}.stdout"));
     let expected = std::fs::read_to_string(&expected_path)
@@ -287,7 +300,7 @@ fn every_declared_function_is_defined() {
         .arg(lib_dir())
         .arg("-lwasmjit")
         .arg(format!("-Wl,-rpath,{}", lib_dir().display())));
-    let out = run(&mut Command::new(&exe));
+    let out = run(&mut program(&exe));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         names.len().to_string()

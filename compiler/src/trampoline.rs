@@ -3,7 +3,7 @@
 
 use crate::isa::build_isa;
 use crate::jit::{self, CompiledBody, CompiledFunction, JitMemory};
-use crate::module_info::FuncType;
+use crate::module_info::{FuncType, WasmType};
 use crate::translate::{ir_type, wasm_signature};
 use crate::vmoffsets::{host_ctx, VAL_RAW_SIZE};
 use crate::{trap_codes, CompileConfig};
@@ -84,7 +84,13 @@ fn array_to_wasm(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderCo
     let mut args = vec![callee_vmctx, caller_vmctx];
     for (i, t) in ty.params.iter().enumerate() {
         let offset = (i as u32 * VAL_RAW_SIZE) as i32;
-        args.push(b.ins().load(ir_type(*t), slot_flags(), values, offset));
+        // An externref's raw form is 32 bits (as in Wasmtime's C API, whose callers write only
+        // the `externref` field of a slot): the rest of the slot may be garbage.
+        let arg = match t {
+            WasmType::ExternRef => b.ins().uload32(slot_flags(), values, offset),
+            _ => b.ins().load(ir_type(*t), slot_flags(), values, offset),
+        };
+        args.push(arg);
     }
     let wasm_sig = b.import_signature(wasm_signature(ty));
     let call = b.ins().call_indirect(wasm_sig, wasm_call, &args);

@@ -150,8 +150,38 @@ impl Func {
         Ok(Func(Stored::new(store, index)))
     }
 
+    /// The raw form of this function, as compiled code and [`ValRaw`] slots hold a funcref
+    /// (never null).
+    pub fn to_raw(&self, mut store: impl AsContextMut) -> *mut std::ffi::c_void {
+        let opaque = &store.as_context_mut().0.opaque;
+        opaque.funcs[self.0.check(opaque)].funcref as *mut std::ffi::c_void
+    }
+
+    /// The function of a raw funcref from [`Func::to_raw`] or a raw slot: `None` for null and
+    /// for pointers that are no function of this store.
+    ///
+    /// # Safety
+    /// Safe to call with any value today; `unsafe` as in Wasmtime, whose raw values may not be
+    /// validated.
+    pub unsafe fn from_raw(
+        mut store: impl AsContextMut,
+        raw: *mut std::ffi::c_void,
+    ) -> Option<Func> {
+        Self::try_from_funcref_word(&mut store.as_context_mut().0.opaque, raw as u64)
+    }
+
     /// The `Func` for a funcref word of compiled code (null → `None`).
     pub(crate) fn from_funcref_word(store: &mut StoreOpaque, word: u64) -> Option<Func> {
+        let f = Self::try_from_funcref_word(store, word);
+        assert!(
+            word == 0 || f.is_some(),
+            "funcref belongs to an instance of this store"
+        );
+        f
+    }
+
+    /// The `Func` for a funcref word, `None` for null or a word no funcref of this store has.
+    fn try_from_funcref_word(store: &mut StoreOpaque, word: u64) -> Option<Func> {
         if word == 0 {
             return None;
         }
@@ -159,16 +189,18 @@ impl Func {
             return Some(Func(Stored::new(store, i)));
         }
         // A defined function of an instance seen for the first time.
-        let inst = store
-            .instances
-            .iter()
-            .find(|i| i.contains(word as usize))
-            .expect("funcref belongs to an instance of this store");
+        let inst = store.instances.iter().find(|i| i.contains(word as usize))?;
         let module = inst.module.clone();
         let offsets = &module.inner.offsets;
         let base = inst.defined_funcref(0) as usize;
-        let defined = ((word as usize - base) / std::mem::size_of::<VMFuncRef>()) as u32;
-        debug_assert!(defined < offsets.num_defined_funcs);
+        let offset = (word as usize).checked_sub(base)?;
+        if offset % std::mem::size_of::<VMFuncRef>() != 0 {
+            return None;
+        }
+        let defined = u32::try_from(offset / std::mem::size_of::<VMFuncRef>()).ok()?;
+        if defined >= offsets.num_defined_funcs {
+            return None;
+        }
         let func_index = defined + module.inner.info.num_imported_funcs;
         let ty =
             module.inner.types[module.inner.info.functions[func_index as usize] as usize].clone();
@@ -227,7 +259,16 @@ impl Func {
         if results.len() != rty.len() {
             bail!("expected {} results, got {}", rty.len(), results.len());
         }
-        let mut raw = vec![ValRaw::default(); pty.len().max(rty.len())];
+        // Most signatures fit in a buffer on the stack; a call then allocates nothing.
+        let slots = pty.len().max(rty.len());
+        let mut inline = [ValRaw::default(); INLINE_SLOTS];
+        let mut heap = Vec::new();
+        let raw: &mut [ValRaw] = if slots <= INLINE_SLOTS {
+            &mut inline[..slots]
+        } else {
+            heap.resize(slots, ValRaw::default());
+            &mut heap
+        };
         for (i, (p, t)) in params.iter().zip(pty).enumerate() {
             let expected = crate::ValType::from_wasm(*t);
             if p.static_ty() != expected {
@@ -240,11 +281,49 @@ impl Func {
         }
         // SAFETY: the function belongs to this store and `raw` holds correctly typed
         // arguments in a buffer large enough for the results.
-        unsafe { call_raw(opaque, self.0.index, &mut raw)? };
+        unsafe { call_raw(opaque, self.0.index, raw)? };
         for (i, t) in rty.iter().enumerate() {
             results[i] = Val::from_raw(opaque, raw[i], crate::ValType::from_wasm(*t));
         }
         Ok(())
+    }
+
+    /// Calls the function with arguments read from, and results written to, `params_and_returns`
+    /// (the results overwrite the arguments from slot 0). Nothing checks the values' types: this
+    /// is the fast path for embedders (and the C API) that already know them.
+    ///
+    /// Errors when the function belongs to another store or the buffer is shorter than the
+    /// parameters or the results.
+    ///
+    /// # Safety
+    /// `params_and_returns` must point to `capacity` writable slots whose first values are the
+    /// function's arguments, each of its parameter's type; a reference must be one this store
+    /// produced (a result of an earlier call, for instance).
+    pub unsafe fn call_unchecked(
+        &self,
+        mut store: impl AsContextMut,
+        params_and_returns: *mut ValRaw,
+        capacity: usize,
+    ) -> Result<()> {
+        let ctx = store.as_context_mut();
+        let opaque = &mut ctx.0.opaque;
+        opaque.check_sync_allowed()?;
+        if !self.0.belongs_to(opaque) {
+            bail!("function used with the wrong store");
+        }
+        let ty = &opaque.funcs[self.0.index].ty.ty;
+        if capacity < ty.params.len().max(ty.results.len()) {
+            bail!(
+                "the buffer of {capacity} values is smaller than the function's {} parameters or {} results",
+                ty.params.len(),
+                ty.results.len()
+            );
+        }
+        // SAFETY: the caller guarantees `capacity` valid slots.
+        let raw = unsafe { std::slice::from_raw_parts_mut(params_and_returns, capacity) };
+        // SAFETY: the function belongs to this store; the caller guarantees typed arguments,
+        // and the buffer was checked to be large enough for the results.
+        unsafe { call_raw(opaque, self.0.index, raw) }
     }
 
     /// A typed view of this function; errors when `Params`/`Results` do not match its type.
@@ -260,6 +339,9 @@ impl Func {
         Ok(TypedFunc::new(*self, funcref))
     }
 }
+
+/// Argument/result slots `Func::call` keeps on the stack before it allocates.
+const INLINE_SLOTS: usize = 8;
 
 /// Calls function `index` of `store` with a prepared buffer.
 ///

@@ -44,3 +44,4 @@ pub use types::{
     RefType, TableType, ValType,
 };
 pub use values::{Ref, Val, V128};
+pub use vm::vmcontext::ValRaw;

@@ -1,6 +1,7 @@
 //! Public type descriptions: values, functions, memories, tables, globals, imports, exports.
 
 use std::fmt;
+use std::sync::Arc;
 use wasmjit_compiler as c;
 
 /// What a reference points to.
@@ -146,7 +147,8 @@ impl fmt::Display for ValType {
 /// The type of a function.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FuncType {
-    pub(crate) inner: c::FuncType,
+    /// Shared, so that `Func::ty` of a registered function costs no allocation.
+    pub(crate) inner: Arc<c::FuncType>,
 }
 
 impl FuncType {
@@ -156,10 +158,10 @@ impl FuncType {
         results: impl IntoIterator<Item = ValType>,
     ) -> Self {
         Self {
-            inner: c::FuncType {
+            inner: Arc::new(c::FuncType {
                 params: params.into_iter().map(ValType::to_wasm).collect(),
                 results: results.into_iter().map(ValType::to_wasm).collect(),
-            },
+            }),
         }
     }
     /// Parameter types.
@@ -178,8 +180,10 @@ impl FuncType {
     pub fn result(&self, i: usize) -> Option<ValType> {
         self.inner.results.get(i).map(|t| ValType::from_wasm(*t))
     }
-    pub(crate) fn from_wasm(inner: c::FuncType) -> Self {
-        Self { inner }
+    pub(crate) fn from_wasm(inner: impl Into<Arc<c::FuncType>>) -> Self {
+        Self {
+            inner: inner.into(),
+        }
     }
 }
 

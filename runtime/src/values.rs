@@ -263,9 +263,11 @@ impl Val {
             ValType::V128 => Val::V128(V128(raw.get_u128())),
             ValType::Ref(r) => match r.heap_type() {
                 HeapType::Func => Val::FuncRef(Func::from_funcref_word(store, raw.get_reference())),
-                HeapType::Extern => {
-                    Val::ExternRef(ExternRef::from_word(store, raw.get_reference()))
-                }
+                // The raw form of an externref is 32 bits wide (see `ExternRef::to_raw`).
+                HeapType::Extern => Val::ExternRef(ExternRef::from_word(
+                    store,
+                    raw.get_reference() as u32 as u64,
+                )),
             },
         }
     }

@@ -131,6 +131,17 @@ int main(void) {
   wasmtime_func_t back;
   wasmtime_func_from_raw(ctx, rv.funcref, &back);
   CHECK(back.__private == id_i32.__private);
+  /* ... and externrefs as raw values, through wasm and the unchecked host function. */
+  f = get_func(ctx, &inst, "id_ext");
+  rv.externref = wasmtime_externref_to_raw(ctx, &ext);
+  expect_ok(wasmtime_func_call_unchecked(ctx, &f, &rv, 1, &trap), "unchecked externref");
+  wasmtime_externref_from_raw(ctx, rv.externref, &ext2);
+  CHECK(wasmtime_externref_data(ctx, &ext2) == &five);
+  /* A raw value that is no function of this store is an error, not a crash. */
+  f = get_func(ctx, &inst, "id_func");
+  rv.funcref = (void *)&rv;
+  wasmtime_func_from_raw(ctx, rv.funcref, &back);
+  CHECK(wasmtime_funcref_is_null(&back));
 
   /* No GC references: anyrefs are null, and passing one is an error. */
   wasmtime_anyref_t any;

@@ -10,7 +10,7 @@ use wasmjit_compiler::{CompileConfig, FuncType, Trampolines, TrapCode};
 /// A registered function type and its trampolines.
 pub(crate) struct RegisteredType {
     pub(crate) id: u32,
-    pub(crate) ty: FuncType,
+    pub(crate) ty: Arc<FuncType>,
     pub(crate) trampolines: Trampolines,
     _registration: CodeRegistration,
 }
@@ -129,7 +129,7 @@ impl TypeRegistry {
         let id = reused_id.unwrap_or_else(|| slots.take_id());
         let entry = Arc::new(RegisteredType {
             id,
-            ty: ty.clone(),
+            ty: Arc::new(ty.clone()),
             trampolines,
             _registration: registration,
         });
