@@ -210,11 +210,11 @@ pub extern "C" fn wasm_frame_func_index(frame: &wasm_frame_t) -> u32 {
     frame.frame.func_index()
 }
 
-/// The offset of the frame's instruction from the start of its function's body. Not
-/// recorded by wasmjit: `SIZE_MAX`.
+/// The offset of the frame's instruction from the start of its function's body
+/// (`SIZE_MAX` if unknown).
 #[no_mangle]
-pub extern "C" fn wasm_frame_func_offset(_frame: &wasm_frame_t) -> usize {
-    usize::MAX
+pub extern "C" fn wasm_frame_func_offset(frame: &wasm_frame_t) -> usize {
+    frame.frame.func_offset().unwrap_or(usize::MAX)
 }
 
 /// The offset of the frame's instruction in the module binary (`SIZE_MAX` if unknown).

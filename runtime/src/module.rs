@@ -42,6 +42,8 @@ struct ModuleCode {
     code: Arc<c::CompiledCode>,
     /// Indices into `code.functions`, sorted by start address.
     by_addr: Vec<(usize, usize)>,
+    /// Where each defined function's body starts in the binary.
+    body_starts: Vec<u32>,
 }
 
 impl ModuleCode {
@@ -77,6 +79,7 @@ impl CodeInfo for ModuleCode {
         Some(PcInfo {
             func_index: Some(func_index),
             wasm_offset,
+            body_start: self.body_starts.get(index).copied(),
             module_name: self.info.name.clone(),
             func_name: self.info.func_names.get(&func_index).cloned(),
         })
@@ -100,6 +103,7 @@ impl Module {
             .map(|t| engine.inner.types.register(t))
             .collect::<Result<Vec<_>>>()?;
         let type_ids: Vec<u32> = types.iter().map(|t| t.id).collect();
+        let body_starts = bodies.iter().map(|b| b.body.start as u32).collect();
         let code = Arc::new(c::compile(&info, bodies, &type_ids, config)?);
         let info = Arc::new(info);
         let mut by_addr: Vec<(usize, usize)> = code
@@ -116,6 +120,7 @@ impl Module {
                     info: info.clone(),
                     code: code.clone(),
                     by_addr,
+                    body_starts,
                 };
                 Some(code_registry::register(start, end, Arc::new(lookup)))
             }

@@ -86,6 +86,7 @@ pub struct FrameInfo {
     pub(crate) func_name: Option<String>,
     pub(crate) module_name: Option<String>,
     pub(crate) module_offset: Option<usize>,
+    pub(crate) func_offset: Option<usize>,
 }
 
 impl FrameInfo {
@@ -104,6 +105,11 @@ impl FrameInfo {
     /// Offset of the instruction in the module's binary.
     pub fn module_offset(&self) -> Option<usize> {
         self.module_offset
+    }
+    /// Offset of the instruction from the start of its function's body (the body's local
+    /// declarations come first) in the module's binary.
+    pub fn func_offset(&self) -> Option<usize> {
+        self.func_offset
     }
 }
 

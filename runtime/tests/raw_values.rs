@@ -48,7 +48,10 @@ fn raw_funcrefs_round_trip_and_pass_through_calls() {
         assert_eq!(Func::from_raw(&mut store, std::ptr::null_mut()), None);
         let bogus = &mut slot as *mut _ as *mut std::ffi::c_void;
         assert_eq!(Func::from_raw(&mut store, bogus), None);
-        assert_eq!(Func::from_raw(&mut store, (raw_sub as usize + 1) as *mut _), None);
+        assert_eq!(
+            Func::from_raw(&mut store, (raw_sub as usize + 1) as *mut _),
+            None
+        );
     }
 }
 

@@ -357,6 +357,13 @@ fn backtrace_names_functions_innermost_first() {
             .map(|f| f.module_offset().expect("frame has an offset"))
             .collect();
         assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{offsets:?}");
+        // Within its function, each trapping or calling instruction sits after `local.get 0`
+        // (two bytes) and the empty local declarations (one byte) at least.
+        for f in bt.frames() {
+            let at = f.func_offset().expect("frame has a function offset");
+            assert!((3..16).contains(&at), "{at}");
+            assert!(at < f.module_offset().unwrap());
+        }
     }
 }
 

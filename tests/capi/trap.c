@@ -94,6 +94,8 @@ int main(void) {
   CHECK(name_is(wasmtime_frame_module_name(frames.data[0]), "traps"));
   CHECK(wasm_frame_module_offset(frames.data[0]) != SIZE_MAX);
   CHECK(wasm_frame_module_offset(frames.data[0]) < wasm_frame_module_offset(frames.data[1]));
+  CHECK(wasm_frame_func_offset(frames.data[0]) != SIZE_MAX);
+  CHECK(wasm_frame_func_offset(frames.data[0]) < wasm_frame_module_offset(frames.data[0]));
   CHECK(wasm_frame_instance(frames.data[0]) == NULL);
   wasm_frame_t *origin = wasm_trap_origin(trap);
   CHECK(origin != NULL && wasm_frame_func_index(origin) == 1);

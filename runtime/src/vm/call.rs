@@ -159,6 +159,11 @@ fn backtrace(record: &TrapRecord) -> WasmBacktrace {
                 func_name: info.func_name,
                 module_name: info.module_name,
                 module_offset: info.wasm_offset.map(|o| o as usize),
+                func_offset: info
+                    .wasm_offset
+                    .zip(info.body_start)
+                    .and_then(|(at, start)| at.checked_sub(start))
+                    .map(|o| o as usize),
             });
         }
     }

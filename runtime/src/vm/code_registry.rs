@@ -13,6 +13,8 @@ pub(crate) struct PcInfo {
     pub func_index: Option<u32>,
     /// Offset of the instruction in the module's binary.
     pub wasm_offset: Option<u32>,
+    /// Offset of the function's body (its locals, then its code) in the module's binary.
+    pub body_start: Option<u32>,
     /// The module's name section name.
     pub module_name: Option<String>,
     /// The function's name section name.

@@ -37,6 +37,7 @@ impl CodeInfo for TrampolineCode {
         Some(PcInfo {
             func_index: None,
             wasm_offset: None,
+            body_start: None,
             module_name: None,
             func_name: None,
         })
