@@ -2,7 +2,8 @@
 //! (wasmi). See `tests/differential/mod.rs` for what a case is and what is compared.
 //!
 //! `differential_smoke` runs a fixed range of seeded wasm-smith cases and is part of every CI
-//! run. Environment knobs, for longer or targeted runs:
+//! run; `sync_async_smoke` runs the same modules through `call_async` with a tiny fuel yield
+//! interval against synchronous calls. Environment knobs, for longer or targeted runs:
 //!
 //! - `DIFF_CASES=N`  number of seeds (default [`DEFAULT_CASES`]);
 //! - `DIFF_SEED=S`   first seed (default 0);
@@ -39,6 +40,34 @@ fn failure_dir() -> PathBuf {
 #[test]
 fn differential_smoke() {
     let cases = env_u64("DIFF_CASES").unwrap_or(DEFAULT_CASES);
+    smoke("differential", cases, |seed| {
+        let (wasm, variant, result) = oracle::run_seed(seed);
+        (wasm, format!("{variant:?}"), result)
+    });
+}
+
+/// Seeds of the sync/async comparison run by default (each runs the module twice on wasmjit).
+const DEFAULT_ASYNC_CASES: u64 = if cfg!(debug_assertions) { 100 } else { 1500 };
+
+/// The `async` comparison (see `tests/differential/sync_async.rs`): `call_async` with a tiny
+/// fuel yield interval must agree with the synchronous calls, fuel included. `DIFF_CASES` and
+/// `DIFF_SEED` apply here too.
+#[test]
+fn sync_async_smoke() {
+    let cases = env_u64("DIFF_CASES").unwrap_or(DEFAULT_ASYNC_CASES);
+    smoke("sync/async", cases, |seed| {
+        let (wasm, result) = oracle::sync_async::run_seed(seed);
+        (wasm, "async".to_string(), result)
+    });
+}
+
+/// Runs `cases` seeds from `DIFF_SEED` through `run` on worker threads, saving the module of
+/// every divergent case, and fails if any diverged or panicked.
+fn smoke(
+    name: &str,
+    cases: u64,
+    run: impl Fn(u64) -> (Vec<u8>, String, Result<Stats, oracle::Divergence>) + Sync,
+) {
     let first = env_u64("DIFF_SEED").unwrap_or(0);
     let threads = env_u64("DIFF_THREADS").unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(2) as u64)
@@ -65,8 +94,8 @@ fn differential_smoke() {
                         if verbose {
                             eprintln!("seed {seed}");
                         }
-                        let r = catch_unwind(AssertUnwindSafe(|| oracle::run_seed(seed)));
-                        let (wasm, variant, result) = match r {
+                        let r = catch_unwind(AssertUnwindSafe(|| run(seed)));
+                        let (wasm, label, result) = match r {
                             Ok(x) => x,
                             Err(p) => {
                                 let msg = p
@@ -90,7 +119,7 @@ fn differential_smoke() {
                                 let _ = std::fs::write(&path, &wasm);
                                 failures.lock().unwrap().push((
                                     seed,
-                                    format!("({variant:?}, saved to {})\n{d}", path.display()),
+                                    format!("({label}, saved to {})\n{d}", path.display()),
                                 ));
                             }
                         }
@@ -105,7 +134,7 @@ fn differential_smoke() {
     let mut failures = failures.into_inner().unwrap();
     failures.sort_by_key(|f| f.0);
     eprintln!(
-        "differential: seeds {first}..{end} in {:.1?}: {total}",
+        "{name}: seeds {first}..{end} in {:.1?}: {total}",
         start.elapsed()
     );
     for (seed, msg) in &failures {

@@ -22,6 +22,8 @@ use arbitrary::Unstructured;
 use std::collections::BTreeMap;
 use std::fmt;
 
+pub mod sync_async;
+
 /// Fuel for wasmjit per call (and for instantiation). Wasmtime-style costs: one per
 /// non-structural operator.
 pub const WASMJIT_FUEL: u64 = 100_000;
@@ -339,6 +341,8 @@ pub struct Stats {
     pub traps: BTreeMap<&'static str, u64>,
     /// Skipped calls, by reason.
     pub inconclusive: BTreeMap<&'static str, u64>,
+    /// Suspensions of async calls (the sync/async comparison only).
+    pub suspensions: u64,
 }
 
 impl Stats {
@@ -351,6 +355,7 @@ impl Stats {
         self.calls_compared += o.calls_compared;
         self.calls_trapped += o.calls_trapped;
         self.calls_skipped += o.calls_skipped;
+        self.suspensions += o.suspensions;
         for (k, v) in &o.traps {
             *self.traps.entry(k).or_default() += v;
         }
@@ -376,6 +381,9 @@ impl fmt::Display for Stats {
             self.calls_trapped,
             self.calls_skipped
         )?;
+        if self.suspensions > 0 {
+            write!(f, "; {} async suspensions", self.suspensions)?;
+        }
         write!(
             f,
             "\n  traps: {:?}\n  skipped: {:?}",
@@ -565,6 +573,10 @@ pub struct WasmjitSide {
     store: wasmjit::Store<()>,
     module: wasmjit::Module,
     instance: Option<wasmjit::Instance>,
+    /// Driven through the async entry points (see [`sync_async`]).
+    is_async: bool,
+    /// Times an async call or instantiation was suspended (polled `Pending`).
+    pub suspensions: u64,
 }
 
 /// The module on wasmi.
@@ -584,7 +596,31 @@ impl WasmjitSide {
             store,
             module,
             instance: None,
+            is_async: false,
+            suspensions: 0,
         })
+    }
+
+    /// The module in an async store (fuel on) that yields every `yield_interval` units of
+    /// fuel; instantiation and calls go through `Instance::new_async` and `Func::call_async`.
+    pub fn compile_async(wasm: &[u8], yield_interval: u64) -> wasmjit::Result<Self> {
+        let engine = sync_async::engine();
+        let module = wasmjit::Module::new(&engine, wasm)?;
+        let mut store = wasmjit::Store::new(&engine, ());
+        store.fuel_async_yield_interval(Some(yield_interval))?;
+        Ok(WasmjitSide {
+            variant: Variant::Default,
+            store,
+            module,
+            instance: None,
+            is_async: true,
+            suspensions: 0,
+        })
+    }
+
+    /// Fuel left in the store.
+    pub fn fuel(&self) -> u64 {
+        self.store.get_fuel().unwrap_or(u64::MAX)
     }
 
     pub fn exports(&self) -> Vec<(String, ExportKind)> {
@@ -607,7 +643,18 @@ impl WasmjitSide {
 
     pub fn instantiate(&mut self) -> Outcome {
         self.set_budget();
-        match wasmjit::Instance::new(&mut self.store, &self.module, &[]) {
+        let instance = if self.is_async {
+            let (r, pending) = sync_async::block_on(wasmjit::Instance::new_async(
+                &mut self.store,
+                &self.module,
+                &[],
+            ));
+            self.suspensions += pending;
+            r
+        } else {
+            wasmjit::Instance::new(&mut self.store, &self.module, &[])
+        };
+        match instance {
             Ok(i) => {
                 self.instance = Some(i);
                 Outcome::Returned(vec![])
@@ -674,7 +721,15 @@ impl WasmjitSide {
         let nresults = func.ty(&self.store).results().len();
         let mut results = vec![wasmjit::Val::I32(0); nresults];
         self.set_budget();
-        match func.call(&mut self.store, &params, &mut results) {
+        let outcome = if self.is_async {
+            let (r, pending) =
+                sync_async::block_on(func.call_async(&mut self.store, &params, &mut results));
+            self.suspensions += pending;
+            r
+        } else {
+            func.call(&mut self.store, &params, &mut results)
+        };
+        match outcome {
             Ok(()) => Outcome::Returned(results.iter().map(|v| self.value(v)).collect()),
             Err(e) => wasmjit_trap(&e),
         }
