@@ -1,7 +1,8 @@
 //! Compiled modules: `wasmtime_module_t`, and `wasm_module_t` / `wasm_shared_module_t` of
 //! `wasm.h`.
 //!
-//! wasmjit cannot serialize compiled code, so the (de)serialization functions fail.
+//! Serialized modules hold the validated binary, compiled again when loaded (see the
+//! runtime's `serialization` module).
 
 use crate::ref_::{declare_ref, impl_as_ref, RefBase, RefKind};
 use crate::{
@@ -9,11 +10,9 @@ use crate::{
     wasm_importtype_t, wasm_importtype_vec_t, wasm_ref_t, wasm_store_t, CError, WasmVec,
 };
 use anyhow::bail;
-use std::ffi::{c_char, c_void};
+use std::ffi::{c_char, c_void, CStr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use wasmjit::Module;
-
-const NO_SERIALIZE: &str = "module serialization is not supported by wasmjit";
 
 /// A compiled module of the `wasmtime.h` API.
 #[derive(Clone)]
@@ -104,34 +103,59 @@ pub unsafe extern "C" fn wasmtime_module_validate(
     })
 }
 
-/// Fails: compiled code cannot be serialized.
+/// The module in the form `wasmtime_module_deserialize` loads (see `Module::serialize`:
+/// wasmjit stores the validated binary and compiles it again on load).
 #[no_mangle]
-pub extern "C" fn wasmtime_module_serialize(
-    _m: &wasmtime_module_t,
-    _ret: *mut wasm_byte_vec_t,
+pub unsafe extern "C" fn wasmtime_module_serialize(
+    m: &wasmtime_module_t,
+    ret: *mut wasm_byte_vec_t,
 ) -> CError {
-    crate::error::guard(|| bail!(NO_SERIALIZE))
+    crate::error::guard(|| {
+        let bytes = m.module.serialize()?;
+        // SAFETY: `ret` is an output pointer of the caller.
+        unsafe { WasmVec::write(ret, bytes) };
+        Ok(())
+    })
 }
 
-/// Fails: compiled code cannot be deserialized.
+/// Loads a module from `wasmtime_module_serialize`'s bytes; other bytes are an error.
 #[no_mangle]
-pub extern "C" fn wasmtime_module_deserialize(
-    _engine: &wasm_engine_t,
-    _bytes: *const u8,
-    _len: usize,
-    _ret: *mut *mut wasmtime_module_t,
+pub unsafe extern "C" fn wasmtime_module_deserialize(
+    engine: &wasm_engine_t,
+    bytes: *const u8,
+    len: usize,
+    ret: &mut *mut wasmtime_module_t,
 ) -> CError {
-    crate::error::guard(|| bail!(NO_SERIALIZE))
+    crate::error::guard(|| {
+        // SAFETY: C passes `len` readable bytes.
+        let bytes = unsafe { crate::slice_from_raw(bytes, len) };
+        // SAFETY: wasmjit validates and compiles the bytes again; nothing is trusted.
+        let module = unsafe { Module::deserialize(&engine.engine, bytes) }?;
+        *ret = Box::into_raw(Box::new(wasmtime_module_t { module }));
+        Ok(())
+    })
 }
 
-/// Fails: compiled code cannot be deserialized.
+/// Loads a module from a file written with `wasmtime_module_serialize`'s bytes.
 #[no_mangle]
-pub extern "C" fn wasmtime_module_deserialize_file(
-    _engine: &wasm_engine_t,
-    _path: *const c_char,
-    _ret: *mut *mut wasmtime_module_t,
+pub unsafe extern "C" fn wasmtime_module_deserialize_file(
+    engine: &wasm_engine_t,
+    path: *const c_char,
+    ret: &mut *mut wasmtime_module_t,
 ) -> CError {
-    crate::error::guard(|| bail!(NO_SERIALIZE))
+    crate::error::guard(|| {
+        if path.is_null() {
+            bail!("the path is NULL");
+        }
+        // SAFETY: C passes a NUL-terminated string.
+        let path = unsafe { CStr::from_ptr(path) }
+            .to_str()
+            .map_err(|_| anyhow::anyhow!("the path is not valid UTF-8"))?;
+        // SAFETY: as in `wasmtime_module_deserialize`.
+        let module = unsafe { Module::deserialize_file(&engine.engine, path) }?;
+        *ret = Box::into_raw(Box::new(wasmtime_module_t { module }));
+        Ok(())
+    })
 }
 
 /// The address range of the module's compiled code. wasmjit does not expose it: both are
@@ -223,20 +247,29 @@ pub unsafe extern "C" fn wasm_module_exports(m: &wasm_module_t, out: *mut wasm_e
     unsafe { WasmVec::write(out, v) }
 }
 
-/// Serialization is not supported: `out` is set to an empty vector.
+/// The module in the form `wasm_module_deserialize` loads (empty if that fails).
 #[no_mangle]
-pub unsafe extern "C" fn wasm_module_serialize(_m: &wasm_module_t, out: *mut wasm_byte_vec_t) {
+pub unsafe extern "C" fn wasm_module_serialize(m: &wasm_module_t, out: *mut wasm_byte_vec_t) {
+    let bytes = crate::catch_panic(|| m.module.serialize()).unwrap_or_default();
     // SAFETY: `out` is an output pointer of the caller.
-    unsafe { WasmVec::write(out, Vec::new()) }
+    unsafe { WasmVec::write(out, bytes) }
 }
 
-/// Deserialization is not supported: NULL.
+/// Loads a module from `wasm_module_serialize`'s bytes for `store`'s engine; NULL for other
+/// bytes.
 #[no_mangle]
 pub extern "C" fn wasm_module_deserialize(
-    _store: &wasm_store_t,
-    _binary: &wasm_byte_vec_t,
+    store: &wasm_store_t,
+    binary: &wasm_byte_vec_t,
 ) -> Option<Box<wasm_module_t>> {
-    None
+    let engine = store.store.with(|ctx| ctx.store.engine().clone());
+    // SAFETY: wasmjit validates and compiles the bytes again; nothing is trusted.
+    let module =
+        crate::catch_panic(|| unsafe { Module::deserialize(&engine, binary.as_slice()) }).ok()?;
+    Some(wasm_module_t::new(
+        module,
+        NEXT_MODULE_ID.fetch_add(1, Ordering::Relaxed),
+    ))
 }
 
 declare_ref!(

@@ -17,6 +17,7 @@ mod instance;
 mod linker;
 mod memory;
 mod module;
+mod serialization;
 mod store;
 mod table;
 mod trap;

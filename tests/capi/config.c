@@ -89,6 +89,13 @@ int main(void) {
   CHECK(engine != NULL);
   wasm_engine_delete(engine);
 
+  /* Deterministic relaxed SIMD is what wasmjit always does. */
+  config = wasm_config_new();
+  wasmtime_config_wasm_relaxed_simd_deterministic_set(config, true);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  wasm_engine_delete(engine);
+
   /* A host memory creator is refused, and its finalizer still runs. */
   int token = 5;
   config = wasm_config_new();

@@ -1,5 +1,7 @@
-/* Modules: text to binary, compilation, validation, imports and exports. */
+/* Modules: text to binary, compilation, validation, imports and exports, serialization. */
+#define _POSIX_C_SOURCE 200809L
 #include "check.h"
+#include <unistd.h>
 
 static int name_is(const wasm_name_t *n, const char *s) {
   return n->size == strlen(s) && memcmp(n->data, s, n->size) == 0;
@@ -99,11 +101,31 @@ int main(void) {
   CHECK(err != NULL && none == NULL);
   wasmtime_error_delete(err);
 
-  /* Serialization is not supported. */
+  /* Serialized modules load again, from memory and from a file; other bytes are errors. */
   wasm_byte_vec_t ser;
-  CHECK(error_contains(wasmtime_module_serialize(clone, &ser), "not supported"));
-  CHECK(error_contains(wasmtime_module_deserialize(engine, junk, sizeof junk, &none), "not supported"));
-  CHECK(error_contains(wasmtime_module_deserialize_file(engine, "/nonexistent", &none), "not supported"));
+  expect_ok(wasmtime_module_serialize(clone, &ser), "serialize");
+  CHECK(ser.size > 0);
+  wasmtime_module_t *loaded = NULL;
+  expect_ok(wasmtime_module_deserialize(engine, (const uint8_t *)ser.data, ser.size, &loaded),
+            "deserialize");
+  wasm_exporttype_vec_t e1, e2;
+  wasmtime_module_exports(clone, &e1);
+  wasmtime_module_exports(loaded, &e2);
+  CHECK(loaded != NULL && e1.size == e2.size && e1.size > 0);
+  wasm_exporttype_vec_delete(&e1);
+  wasm_exporttype_vec_delete(&e2);
+  wasmtime_module_delete(loaded);
+  char path[] = "/tmp/wasmjit-module-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0 && write(fd, ser.data, ser.size) == (ssize_t)ser.size && close(fd) == 0);
+  loaded = NULL;
+  expect_ok(wasmtime_module_deserialize_file(engine, path, &loaded), "deserialize_file");
+  CHECK(loaded != NULL);
+  wasmtime_module_delete(loaded);
+  unlink(path);
+  wasm_byte_vec_delete(&ser);
+  CHECK(error_contains(wasmtime_module_deserialize(engine, junk, sizeof junk, &none), "not a serialized"));
+  CHECK(error_contains(wasmtime_module_deserialize_file(engine, "/nonexistent", &none), "failed to read"));
   void *start = (void *)1, *end = (void *)1;
   wasmtime_module_image_range(clone, &start, &end);
   CHECK(start == NULL && end == NULL);

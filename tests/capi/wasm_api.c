@@ -249,8 +249,19 @@ int main(void) {
   wasm_store_delete(store2);
   wasm_byte_vec_t ser;
   wasm_module_serialize(module, &ser);
-  CHECK(ser.size == 0);
+  CHECK(ser.size > 0);
+  wasm_module_t *loaded = wasm_module_deserialize(store, &ser);
+  CHECK(loaded != NULL);
+  wasm_exporttype_vec_t ex1, ex2;
+  wasm_module_exports(module, &ex1);
+  wasm_module_exports(loaded, &ex2);
+  CHECK(ex1.size == ex2.size);
+  wasm_exporttype_vec_delete(&ex1);
+  wasm_exporttype_vec_delete(&ex2);
+  wasm_module_delete(loaded);
+  ser.data[1] ^= 0xff;
   CHECK(wasm_module_deserialize(store, &ser) == NULL);
+  wasm_byte_vec_delete(&ser);
 
   /* Instances and modules as references. */
   wasm_instance_t *icopy = wasm_instance_copy(instance);

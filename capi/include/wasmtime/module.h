@@ -39,12 +39,13 @@ WASM_API_EXTERN void wasmtime_module_exports(const wasmtime_module_t *module,
 WASM_API_EXTERN wasmtime_error_t *wasmtime_module_validate(wasm_engine_t *engine,
                                                            const uint8_t *wasm,
                                                            size_t wasm_len);
-/* Serializes compiled code (unsupported by wasmjit: returns an error). */
+/* Serializes the module into bytes that wasmtime_module_deserialize loads. wasmjit stores the
+ * validated binary and compiles it again when loading. */
 WASM_API_EXTERN wasmtime_error_t *wasmtime_module_serialize(wasmtime_module_t *module,
                                                             wasm_byte_vec_t *ret);
 #endif
 
-/* Loads serialized compiled code (unsupported by wasmjit: returns an error). */
+/* Loads a module from wasmtime_module_serialize's bytes (an error for any other bytes). */
 WASM_API_EXTERN wasmtime_error_t *wasmtime_module_deserialize(wasm_engine_t *engine,
                                                               const uint8_t *bytes,
                                                               size_t bytes_len,
