@@ -8,7 +8,7 @@
 
 use crate::{wasmtime_error_t, CError, Finalizer, ForeignData};
 use std::ffi::{c_char, c_void, CStr};
-use wasmjit::{Config, OptLevel};
+use wasmjit::{Config, OptLevel, ProfilingStrategy};
 
 /// An engine configuration; consumed by `wasm_engine_new_with_config`.
 pub struct wasm_config_t {
@@ -143,9 +143,17 @@ config_setters! {
         };
         c.config.cranelift_opt_level(level);
     }
-    /// Profiling: only `WASMTIME_PROFILING_STRATEGY_NONE` (others make engine creation fail).
+    /// Profiling: `WASMTIME_PROFILING_STRATEGY_NONE` or `_PERFMAP` (others make engine
+    /// creation fail).
     wasmtime_config_profiler_set(u8) => |c, v| {
-        c.require("profiling", v != 0);
+        match v {
+            0 => c.config.profiler(ProfilingStrategy::None),
+            3 => c.config.profiler(ProfilingStrategy::PerfMap),
+            _ => {
+                c.require(&format!("profiling strategy {v}"), true);
+                return;
+            }
+        };
     }
     /// Accepted; memories with the default reservation never move, smaller ones may.
     wasmtime_config_memory_may_move_set(bool) => |_c, _v| {}

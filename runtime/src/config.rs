@@ -1,5 +1,6 @@
 //! Engine-wide settings, named like Wasmtime's `Config`.
 
+use crate::ProfilingStrategy;
 use anyhow::{bail, Result};
 use std::sync::Arc;
 use wasmjit_fiber::StackCreator;
@@ -28,6 +29,7 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     pub(crate) features: wasmparser::WasmFeatures,
     pub(crate) relaxed_simd_deterministic: bool,
+    pub(crate) profiler: ProfilingStrategy,
     pub(crate) async_support: bool,
     pub(crate) async_stack_size: usize,
     pub(crate) async_stack_zeroing: bool,
@@ -100,6 +102,7 @@ impl Config {
             epoch_interruption: false,
             features,
             relaxed_simd_deterministic: false,
+            profiler: ProfilingStrategy::None,
             async_support: false,
             async_stack_size: 2 << 20,
             async_stack_zeroing: false,
@@ -212,7 +215,23 @@ impl Config {
         self
     }
 
+    /// Which profiler to tell about compiled code. Only [`ProfilingStrategy::PerfMap`] (and
+    /// `None`) are supported; the others make [`Engine::new`](crate::Engine::new) fail.
+    pub fn profiler(&mut self, strategy: ProfilingStrategy) -> &mut Self {
+        self.profiler = strategy;
+        self
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
+        if matches!(
+            self.profiler,
+            ProfilingStrategy::JitDump | ProfilingStrategy::VTune
+        ) {
+            bail!(
+                "the {:?} profiler is not supported by wasmjit",
+                self.profiler
+            );
+        }
         if self.max_wasm_stack == 0 {
             bail!("max_wasm_stack must be greater than zero");
         }

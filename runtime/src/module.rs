@@ -106,6 +106,9 @@ impl Module {
         let body_starts = bodies.iter().map(|b| b.body.start as u32).collect();
         let code = Arc::new(c::compile(&info, bodies, &type_ids, config)?);
         let info = Arc::new(info);
+        if engine.inner.config.profiler == crate::ProfilingStrategy::PerfMap {
+            crate::profiling::perf_map_module(&info, &code);
+        }
         let mut by_addr: Vec<(usize, usize)> = code
             .functions
             .iter()

@@ -1,5 +1,7 @@
 /* wasm_config_t and the wasmtime_config_*_set functions. */
+#define _POSIX_C_SOURCE 200809L
 #include "check.h"
+#include <unistd.h>
 
 static int finalized;
 static void finalize(void *p) { finalized += *(int *)p; }
@@ -69,7 +71,7 @@ int main(void) {
   wasmtime_config_wasm_gc_set(config, true);
   CHECK(wasm_engine_new_with_config(config) == NULL);
   config = wasm_config_new();
-  wasmtime_config_profiler_set(config, WASMTIME_PROFILING_STRATEGY_PERFMAP);
+  wasmtime_config_profiler_set(config, WASMTIME_PROFILING_STRATEGY_JITDUMP);
   CHECK(wasm_engine_new_with_config(config) == NULL);
   config = wasm_config_new();
   wasmtime_config_cranelift_flag_enable(config, "enable_verifier");
@@ -87,6 +89,34 @@ int main(void) {
   wasmtime_config_wasm_wide_arithmetic_set(config, false);
   engine = wasm_engine_new_with_config(config);
   CHECK(engine != NULL);
+  wasm_engine_delete(engine);
+
+  /* The perf map profiler names compiled functions in /tmp/perf-<pid>.map. */
+  config = wasm_config_new();
+  wasmtime_config_profiler_set(config, WASMTIME_PROFILING_STRATEGY_PERFMAP);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  {
+    wasm_byte_vec_t wasm;
+    const char *wat = "(module (func $answer_to_everything (export \"f\")))";
+    expect_ok(wasmtime_wat2wasm(wat, strlen(wat), &wasm), "wat2wasm");
+    wasmtime_module_t *m = NULL;
+    expect_ok(wasmtime_module_new(engine, (const uint8_t *)wasm.data, wasm.size, &m), "perfmap module");
+    wasm_byte_vec_delete(&wasm);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/perf-%ld.map", (long)getpid());
+    FILE *map = fopen(path, "r");
+    CHECK(map != NULL);
+    char line[256];
+    int found = 0;
+    while (fgets(line, sizeof line, map)) {
+      found |= strstr(line, "answer_to_everything") != NULL;
+    }
+    fclose(map);
+    unlink(path);
+    CHECK(found);
+    wasmtime_module_delete(m);
+  }
   wasm_engine_delete(engine);
 
   /* Deterministic relaxed SIMD is what wasmjit always does. */
