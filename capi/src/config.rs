@@ -128,7 +128,7 @@ config_setters! {
     wasmtime_config_cranelift_debug_verifier_set(bool) => |_c, _v| {}
     /// NaN canonicalization: not supported (enabling it makes engine creation fail).
     wasmtime_config_cranelift_nan_canonicalization_set(bool) => |c, v| {
-        c.require("NaN canonicalization", v);
+        c.config.cranelift_nan_canonicalization(v);
     }
     /// Cranelift's optimization level.
     wasmtime_config_cranelift_opt_level_set(u8) => |c, v| {
@@ -193,7 +193,7 @@ pub unsafe extern "C" fn wasmtime_config_target_set(
     })
 }
 
-/// Cranelift flags cannot be set: naming one makes engine creation fail.
+/// Turns a boolean Cranelift setting on; an unknown name makes engine creation fail.
 #[no_mangle]
 pub unsafe extern "C" fn wasmtime_config_cranelift_flag_enable(
     c: &mut wasm_config_t,
@@ -201,19 +201,26 @@ pub unsafe extern "C" fn wasmtime_config_cranelift_flag_enable(
 ) {
     // SAFETY: C passes a NUL-terminated string.
     let flag = unsafe { CStr::from_ptr(flag) }.to_string_lossy();
-    c.require(&format!("setting the Cranelift flag `{flag}`"), true);
+    // SAFETY: as in Wasmtime, the embedder vouches for the setting.
+    unsafe { c.config.cranelift_flag_enable(&flag) };
 }
 
-/// Cranelift flags cannot be set: naming one makes engine creation fail.
+/// Sets a Cranelift setting; an unknown name or value makes engine creation fail.
 #[no_mangle]
 pub unsafe extern "C" fn wasmtime_config_cranelift_flag_set(
     c: &mut wasm_config_t,
     key: *const c_char,
-    _value: *const c_char,
+    value: *const c_char,
 ) {
-    // SAFETY: C passes a NUL-terminated string.
-    let key = unsafe { CStr::from_ptr(key) }.to_string_lossy();
-    c.require(&format!("setting the Cranelift flag `{key}`"), true);
+    // SAFETY: C passes NUL-terminated strings.
+    let (key, value) = unsafe {
+        (
+            CStr::from_ptr(key).to_string_lossy(),
+            CStr::from_ptr(value).to_string_lossy(),
+        )
+    };
+    // SAFETY: as in Wasmtime, the embedder vouches for the setting.
+    unsafe { c.config.cranelift_flag_set(&key, &value) };
 }
 
 /// The C layout of `wasmtime_memory_creator_t`.

@@ -37,6 +37,12 @@ pub(crate) fn build_isa(config: &CompileConfig, triple: Option<&str>) -> Result<
     set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     // Unwinding walks frame pointers; no unwind tables are registered.
     set(&mut flags, "unwind_info", "false")?;
+    if config.nan_canonicalization {
+        set(&mut flags, "enable_nan_canonicalization", "true")?;
+    }
+    for (name, value) in &config.cranelift_flags {
+        set(&mut flags, name, value)?;
+    }
     let flags = settings::Flags::new(flags);
 
     let builder = match triple {

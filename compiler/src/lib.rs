@@ -77,6 +77,11 @@ pub struct CompileConfig {
     /// Target triple to compile for (`None`: the host). Code for another ISA can be compiled
     /// with [`compile_for_isa`] but never linked.
     pub isa: Option<String>,
+    /// Replace every NaN a float operation produces with the canonical NaN (deterministic
+    /// results across hosts, at some cost).
+    pub nan_canonicalization: bool,
+    /// Cranelift settings (name, value) applied after wasmjit's own, as the embedder asked.
+    pub cranelift_flags: Vec<(String, String)>,
 }
 
 impl Default for CompileConfig {
@@ -90,8 +95,16 @@ impl Default for CompileConfig {
             consume_fuel: false,
             epoch_interruption: false,
             isa: None,
+            nan_canonicalization: false,
+            cranelift_flags: Vec::new(),
         }
     }
+}
+
+/// Fails when `config` can't build a target ISA (an unknown Cranelift setting, for example),
+/// so that engines report it when they are created rather than at the first compilation.
+pub fn check_config(config: &CompileConfig) -> anyhow::Result<()> {
+    isa::build_isa(config, config.isa.as_deref()).map(drop)
 }
 
 /// Trap codes as recorded in compiled code's trap tables.

@@ -30,6 +30,8 @@ pub struct Config {
     pub(crate) features: wasmparser::WasmFeatures,
     pub(crate) relaxed_simd_deterministic: bool,
     pub(crate) profiler: ProfilingStrategy,
+    pub(crate) nan_canonicalization: bool,
+    pub(crate) cranelift_flags: Vec<(String, String)>,
     pub(crate) async_support: bool,
     pub(crate) async_stack_size: usize,
     pub(crate) async_stack_zeroing: bool,
@@ -103,6 +105,8 @@ impl Config {
             features,
             relaxed_simd_deterministic: false,
             profiler: ProfilingStrategy::None,
+            nan_canonicalization: false,
+            cranelift_flags: Vec::new(),
             async_support: false,
             async_stack_size: 2 << 20,
             async_stack_zeroing: false,
@@ -213,6 +217,33 @@ impl Config {
     pub fn relaxed_simd_deterministic(&mut self, enable: bool) -> &mut Self {
         self.relaxed_simd_deterministic = enable;
         self
+    }
+
+    /// Make every NaN produced by a float operation the canonical NaN, so that results are the
+    /// same on every host (relaxed SIMD is deterministic in wasmjit anyway).
+    pub fn cranelift_nan_canonicalization(&mut self, enable: bool) -> &mut Self {
+        self.nan_canonicalization = enable;
+        self
+    }
+
+    /// Sets a Cranelift setting by name (`Engine::new` fails for an unknown name or value).
+    ///
+    /// # Safety
+    /// As in Wasmtime: settings can change code generation in ways wasmjit relies on (frame
+    /// pointers, for example), so only settings known to be harmless should be passed.
+    pub unsafe fn cranelift_flag_set(&mut self, name: &str, value: &str) -> &mut Self {
+        self.cranelift_flags
+            .push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Turns a boolean Cranelift setting on (see [`Config::cranelift_flag_set`]).
+    ///
+    /// # Safety
+    /// As [`Config::cranelift_flag_set`].
+    pub unsafe fn cranelift_flag_enable(&mut self, name: &str) -> &mut Self {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.cranelift_flag_set(name, "true") }
     }
 
     /// Which profiler to tell about compiled code. Only [`ProfilingStrategy::PerfMap`] (and

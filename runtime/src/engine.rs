@@ -57,6 +57,7 @@ impl Engine {
         config.validate()?;
         crate::vm::traphandlers::init_traps();
         let compile_config = crate::vm::compile_config(config);
+        wasmjit_compiler::check_config(&compile_config)?;
         let stacks = match &config.stack_creator {
             Some(c) => StackSource::Creator(c.clone()),
             None => StackSource::Pool(StackPool::new(

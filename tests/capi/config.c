@@ -74,11 +74,41 @@ int main(void) {
   wasmtime_config_profiler_set(config, WASMTIME_PROFILING_STRATEGY_JITDUMP);
   CHECK(wasm_engine_new_with_config(config) == NULL);
   config = wasm_config_new();
-  wasmtime_config_cranelift_flag_enable(config, "enable_verifier");
+  wasmtime_config_cranelift_flag_enable(config, "no_such_flag");
   CHECK(wasm_engine_new_with_config(config) == NULL);
   config = wasm_config_new();
-  wasmtime_config_cranelift_flag_set(config, "opt_level", "none");
+  wasmtime_config_cranelift_flag_set(config, "opt_level", "fastest_please");
   CHECK(wasm_engine_new_with_config(config) == NULL);
+  /* Known Cranelift settings and NaN canonicalization are applied. */
+  config = wasm_config_new();
+  wasmtime_config_cranelift_flag_enable(config, "enable_verifier");
+  wasmtime_config_cranelift_flag_set(config, "opt_level", "none");
+  wasmtime_config_cranelift_nan_canonicalization_set(config, true);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  {
+    /* 0/0 gives some NaN; canonicalized, it is exactly 0x7fc00000. */
+    const char *wat = "(module (func (export \"nan\") (param f32) (result i32)"
+                      " (i32.reinterpret_f32 (f32.div (local.get 0) (local.get 0)))))";
+    wasm_byte_vec_t wasm;
+    expect_ok(wasmtime_wat2wasm(wat, strlen(wat), &wasm), "wat2wasm");
+    wasmtime_module_t *m = NULL;
+    expect_ok(wasmtime_module_new(engine, (const uint8_t *)wasm.data, wasm.size, &m), "nan module");
+    wasm_byte_vec_delete(&wasm);
+    wasmtime_store_t *s = wasmtime_store_new(engine, NULL, NULL);
+    wasmtime_context_t *cx = wasmtime_store_context(s);
+    wasmtime_instance_t in;
+    wasm_trap_t *t = NULL;
+    expect_ok(wasmtime_instance_new(cx, m, NULL, 0, &in, &t), "nan instance");
+    wasmtime_extern_t f;
+    CHECK(wasmtime_instance_export_get(cx, &in, "nan", 3, &f));
+    wasmtime_val_t arg = {.kind = WASMTIME_F32, .of = {.f32 = 0.0f}}, res;
+    expect_ok(wasmtime_func_call(cx, &f.of.func, &arg, 1, &res, 1, &t), "nan call");
+    CHECK(t == NULL && (uint32_t)res.of.i32 == 0x7fc00000u);
+    wasmtime_store_delete(s);
+    wasmtime_module_delete(m);
+  }
+  wasm_engine_delete(engine);
   config = wasm_config_new();
   wasmtime_config_max_wasm_stack_set(config, 0);
   CHECK(wasm_engine_new_with_config(config) == NULL);

@@ -30,5 +30,7 @@ pub(crate) fn compile_config(config: &Config) -> c::CompileConfig {
         consume_fuel: config.consume_fuel,
         epoch_interruption: config.epoch_interruption,
         isa: None,
+        nan_canonicalization: config.nan_canonicalization,
+        cranelift_flags: config.cranelift_flags.clone(),
     }
 }
