@@ -170,7 +170,7 @@ fn compile_function(
         Some(name) => format!("function {index} (`{name}`)"),
         None => format!("function {index}"),
     };
-    let sig = wasm_signature(info.func_type(index));
+    let sig = wasm_signature(info.func_type(index), env.config.consume_fuel);
     let mut func = Function::with_name_signature(UserFuncName::user(0, defined), sig);
     translator
         .translate(env, body, &mut func)

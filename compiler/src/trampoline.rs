@@ -5,13 +5,13 @@ use crate::isa::build_isa;
 use crate::jit::{self, CompiledBody, CompiledFunction, JitMemory};
 use crate::module_info::{FuncType, WasmType};
 use crate::translate::{ir_type, wasm_signature};
-use crate::vmoffsets::{host_ctx, VAL_RAW_SIZE};
+use crate::vmoffsets::{self, host_ctx, VAL_RAW_SIZE};
 use crate::{trap_codes, CompileConfig};
 use anyhow::{anyhow, Result};
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{
     types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
-    UserFuncName,
+    UserFuncName, Value,
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::Context;
@@ -21,13 +21,17 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 pub struct Trampolines {
     /// `extern "C" fn(callee_vmctx, caller_vmctx, wasm_call: *const u8, values: *mut ValRaw)`:
     /// calls `wasm_call` (wasm convention) with the params read from `values[i]`, and writes
-    /// result `i` to `values[i]`. `values` must hold `max(params, results)` slots.
+    /// result `i` to `values[i]`. `values` must hold `max(params, results)` slots. With fuel
+    /// metering, passes the store's fuel counter (read through `callee_vmctx`'s runtime
+    /// limits) and writes the returned counter back.
     pub array_to_wasm: CompiledFunction,
     /// Wasm convention `(callee_vmctx = host context, caller_vmctx, params...) -> results`:
     /// stores the params into a stack buffer of `max(params, results, 1)` 16-byte slots and
     /// calls `host_ctx::ARRAY_CALL` as `(host_ctx, caller_vmctx, values, max(params, results))`;
     /// traps with `HOST_ERROR` when it returns false, else returns the results read back from
-    /// the buffer.
+    /// the buffer. With fuel metering, stores the fuel parameter into the store's counter
+    /// (through `caller_vmctx`'s runtime limits) before the call and returns the counter read
+    /// back after it.
     pub wasm_to_array: CompiledFunction,
     _memory: JitMemory,
 }
@@ -48,8 +52,8 @@ pub fn compile_trampolines(ty: &FuncType, config: &CompileConfig) -> Result<Tram
     let isa = build_isa(config, None)?;
     let mut builder_ctx = FunctionBuilderContext::new();
     let bodies = vec![
-        compile(array_to_wasm(ty, &*isa, &mut builder_ctx), &*isa, 0)?,
-        compile(wasm_to_array(ty, &*isa, &mut builder_ctx), &*isa, 1)?,
+        compile(array_to_wasm(ty, config, &*isa, &mut builder_ctx), &*isa, 0)?,
+        compile(wasm_to_array(ty, config, &*isa, &mut builder_ctx), &*isa, 1)?,
     ];
     let (memory, mut functions) = jit::link(isa, bodies)?;
     let wasm_to_array = functions.pop().expect("two trampolines");
@@ -68,7 +72,22 @@ fn compile(func: Function, isa: &dyn TargetIsa, index: u32) -> Result<CompiledBo
     Ok(CompiledBody::from_context(&ctx, index))
 }
 
-fn array_to_wasm(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderContext) -> Function {
+/// The store's `VMRuntimeLimits`, read through a wasm instance's `VMContext`.
+fn limits_ptr(b: &mut FunctionBuilder<'_>, vmctx: Value) -> Value {
+    b.ins().load(
+        types::I64,
+        MemFlagsData::trusted(),
+        vmctx,
+        vmoffsets::vmctx::RUNTIME_LIMITS as i32,
+    )
+}
+
+fn array_to_wasm(
+    ty: &FuncType,
+    config: &CompileConfig,
+    isa: &dyn TargetIsa,
+    ctx: &mut FunctionBuilderContext,
+) -> Function {
     let mut sig = Signature::new(isa.default_call_conv());
     sig.params.extend([AbiParam::new(types::I64); 4]);
     let mut func = Function::with_name_signature(UserFuncName::user(1, 0), sig);
@@ -82,6 +101,19 @@ fn array_to_wasm(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderCo
     };
 
     let mut args = vec![callee_vmctx, caller_vmctx];
+    // The callee is a wasm function: its context leads to the store's limits.
+    let limits = config
+        .consume_fuel
+        .then(|| limits_ptr(&mut b, callee_vmctx));
+    if let Some(limits) = limits {
+        let fuel = b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            limits,
+            vmoffsets::limits::FUEL_CONSUMED as i32,
+        );
+        args.push(fuel);
+    }
     for (i, t) in ty.params.iter().enumerate() {
         let offset = (i as u32 * VAL_RAW_SIZE) as i32;
         // An externref's raw form is 32 bits (as in Wasmtime's C API, whose callers write only
@@ -92,9 +124,18 @@ fn array_to_wasm(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderCo
         };
         args.push(arg);
     }
-    let wasm_sig = b.import_signature(wasm_signature(ty));
+    let wasm_sig = b.import_signature(wasm_signature(ty, config.consume_fuel));
     let call = b.ins().call_indirect(wasm_sig, wasm_call, &args);
-    let results = b.inst_results(call).to_vec();
+    let mut results = b.inst_results(call).to_vec();
+    if let Some(limits) = limits {
+        let fuel = results.remove(0);
+        b.ins().store(
+            MemFlagsData::trusted(),
+            fuel,
+            limits,
+            vmoffsets::limits::FUEL_CONSUMED as i32,
+        );
+    }
     for (i, r) in results.into_iter().enumerate() {
         let offset = (i as u32 * VAL_RAW_SIZE) as i32;
         b.ins().store(slot_flags(), r, values, offset);
@@ -104,8 +145,15 @@ fn array_to_wasm(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderCo
     func
 }
 
-fn wasm_to_array(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderContext) -> Function {
-    let mut func = Function::with_name_signature(UserFuncName::user(1, 1), wasm_signature(ty));
+fn wasm_to_array(
+    ty: &FuncType,
+    config: &CompileConfig,
+    isa: &dyn TargetIsa,
+    ctx: &mut FunctionBuilderContext,
+) -> Function {
+    let fuel = config.consume_fuel;
+    let mut func =
+        Function::with_name_signature(UserFuncName::user(1, 1), wasm_signature(ty, fuel));
     let mut b = FunctionBuilder::new(&mut func, ctx);
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -113,6 +161,19 @@ fn wasm_to_array(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderCo
     b.seal_block(entry);
     let params = b.block_params(entry).to_vec();
     let (host_ctx, caller_vmctx) = (params[0], params[1]);
+    // Called from wasm only: the caller's context leads to the store's limits. The host sees
+    // (and may change) the counter in memory.
+    let limits = fuel.then(|| {
+        let limits = limits_ptr(&mut b, caller_vmctx);
+        b.ins().store(
+            MemFlagsData::trusted(),
+            params[2],
+            limits,
+            vmoffsets::limits::FUEL_CONSUMED as i32,
+        );
+        limits
+    });
+    let wasm_params = &params[2 + usize::from(fuel)..];
 
     let capacity = ty.params.len().max(ty.results.len());
     let slot = b.create_sized_stack_slot(StackSlotData::new(
@@ -120,7 +181,7 @@ fn wasm_to_array(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderCo
         capacity.max(1) as u32 * VAL_RAW_SIZE,
         4,
     ));
-    for (i, p) in params[2..].iter().enumerate() {
+    for (i, p) in wasm_params.iter().enumerate() {
         b.ins()
             .stack_store(types::I64, *p, slot, (i as u32 * VAL_RAW_SIZE) as i32);
     }
@@ -143,19 +204,23 @@ fn wasm_to_array(ty: &FuncType, isa: &dyn TargetIsa, ctx: &mut FunctionBuilderCo
     let ok = b.inst_results(call)[0];
     b.ins().trapz(ok, trap_codes::HOST_ERROR);
 
-    let results: Vec<_> = ty
-        .results
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            b.ins().stack_load(
-                types::I64,
-                ir_type(*t),
-                slot,
-                (i as u32 * VAL_RAW_SIZE) as i32,
-            )
-        })
-        .collect();
+    let mut results = Vec::with_capacity(ty.results.len() + 1);
+    if let Some(limits) = limits {
+        results.push(b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            limits,
+            vmoffsets::limits::FUEL_CONSUMED as i32,
+        ));
+    }
+    results.extend(ty.results.iter().enumerate().map(|(i, t)| {
+        b.ins().stack_load(
+            types::I64,
+            ir_type(*t),
+            slot,
+            (i as u32 * VAL_RAW_SIZE) as i32,
+        )
+    }));
     b.ins().return_(&results);
     b.finalize(isa.frontend_config());
     func

@@ -32,7 +32,10 @@ impl FuncState<'_, '_> {
         if let Some(sig) = self.sigs.get(&type_index) {
             return *sig;
         }
-        let sig = wasm_signature(&self.env.info.types[type_index as usize]);
+        let sig = wasm_signature(
+            &self.env.info.types[type_index as usize],
+            self.env.config.consume_fuel,
+        );
         let sig = self.builder.import_signature(sig);
         self.sigs.insert(type_index, sig);
         sig
@@ -74,14 +77,13 @@ impl FuncState<'_, '_> {
             self.builder
                 .ins()
                 .load(types::I64, funcref_flags(), func_ref, funcref::VMCTX as i32);
-        let mut call_args = Vec::with_capacity(args.len() + 2);
-        call_args.extend([callee_vmctx, self.vmctx]);
-        call_args.extend_from_slice(args);
+        let call_args = self.call_args(callee_vmctx, args);
         match kind {
             CallKind::Normal => {
                 let call = self.builder.ins().call_indirect(sig, code, &call_args);
                 let results = self.builder.inst_results(call).to_vec();
-                self.stack.extend(results);
+                let results = self.call_results(&results);
+                self.stack.extend_from_slice(results);
             }
             CallKind::Tail => {
                 self.builder
@@ -102,14 +104,13 @@ impl FuncState<'_, '_> {
             return self.call_func_ref(kind, type_index, func_ref, &args);
         }
         let f = self.direct_func(index);
-        let mut call_args = Vec::with_capacity(n + 2);
-        call_args.extend([self.vmctx, self.vmctx]);
-        call_args.extend_from_slice(&args);
+        let call_args = self.call_args(self.vmctx, &args);
         match kind {
             CallKind::Normal => {
                 let call = self.builder.ins().call(f, &call_args);
                 let results = self.builder.inst_results(call).to_vec();
-                self.stack.extend(results);
+                let results = self.call_results(&results);
+                self.stack.extend_from_slice(results);
             }
             CallKind::Tail => {
                 self.builder.ins().return_call(f, &call_args);

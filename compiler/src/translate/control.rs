@@ -187,7 +187,8 @@ impl FuncState<'_, '_> {
             Operator::Return => {
                 let n = self.control[0].num_results;
                 let results = self.peek_n(n).to_vec();
-                self.builder.ins().return_(&results);
+                let values = self.return_values(&results);
+                self.builder.ins().return_(&values);
                 self.reachable = false;
             }
             Operator::Unreachable => {
@@ -295,8 +296,8 @@ impl FuncState<'_, '_> {
             let results = self.builder.block_params(frame.dest).to_vec();
             if self.control.is_empty() {
                 // End of the function body.
-                self.fuel_save();
-                self.builder.ins().return_(&results);
+                let values = self.return_values(&results);
+                self.builder.ins().return_(&values);
                 self.reachable = false;
             } else {
                 self.stack.extend(results);

@@ -1,9 +1,17 @@
 //! Fuel metering.
 //!
-//! The store's counter (`VMRuntimeLimits::fuel_consumed`, counting up from `-fuel`) lives in a
-//! Cranelift variable while a function runs: loaded at entry, written back where anything
-//! else may look at it (before calls, returns, `unreachable` and slow paths) and reloaded
-//! after calls (the callee consumed fuel, a host function may have added some).
+//! The store's counter (`VMRuntimeLimits::fuel_consumed`, counting up from `-fuel`) lives in
+//! registers while wasm runs: every wasm function takes it as a parameter and returns it as
+//! its first result (see `wasm_signature`), and keeps it in a Cranelift variable in between.
+//! So a call passes the counter in a register and gets the callee's back in one, and the
+//! store-to-load round trip through memory at every call and return (which chains every
+//! operator of a recursion onto memory latency) is gone. The trampolines move it between
+//! memory and registers where the host is involved: array→wasm loads it from the store and
+//! writes the returned value back; wasm→array (a host function) writes it before calling the
+//! host and reloads it afterwards (the host may have read or changed it).
+//!
+//! Memory is written where something else may look at it: before calls and `unreachable`
+//! (a trap may follow) and around slow paths (which reload it).
 //!
 //! Costs are Wasmtime's: `nop`, `drop`, `block`, `loop`, `unreachable`, `return`, `else` and
 //! `end` are free, every other operator costs 1. The translator sums the costs of a
@@ -12,22 +20,21 @@
 //!
 //! Exactness: an operator is charged before it executes. The value in memory is exact where
 //! the runtime or a host function can look at it while wasm runs:
-//! - at a call, the caller's operators up to and including the call are counted;
+//! - in a host function, everything executed before the call to it;
 //! - at a check's slow path (function entry, loop header), everything executed before it;
-//! - after a normal return, everything the call executed.
+//! - after the host's call into wasm returns, everything the call executed.
 //!
-//! At a trap the accounting is Wasmtime's: the counter is not stored before every operator
-//! that may trap (a memory access, a division, a builtin), which would cost a store on each of
-//! them; memory holds the value of the last store (the last call, return, `unreachable` or slow
-//! path, in whatever frame), and the operators of the trapping frame since then are not
-//! counted. That is still deterministic: the same module and calls leave the same remaining
-//! fuel after the trap on every run and machine, because where the stores happen depends only
-//! on the code and the path taken. Running out of fuel is unaffected: the checks compare the
+//! At a trap, memory holds the value of the last store (the last call, `unreachable` or slow
+//! path, in whatever frame): the counter is not stored before every operator that may trap (a
+//! memory access, a division, a builtin), which would cost a store on each of them, nor at
+//! returns. That is deterministic: the same module and calls leave the same remaining fuel
+//! after the trap on every run and machine, because where the stores happen depends only on
+//! the code and the path taken. Running out of fuel is unaffected: the checks compare the
 //! exact counter.
 
 use super::{trusted, FuncState};
 use crate::vmoffsets::{limits, vmctx};
-use cranelift_codegen::ir::{types, InstBuilder};
+use cranelift_codegen::ir::{types, InstBuilder, Value};
 use wasmparser::Operator;
 
 /// The fuel cost of `op`.
@@ -56,14 +63,14 @@ fn fuel_effect(op: &Operator<'_>) -> FuelEffect {
         Loop { .. } | If { .. } | Else | End | Br { .. } | BrIf { .. } | BrTable { .. } => {
             FuelEffect::EndsRun
         }
-        // The callee reads the counter (a host function may also change it), and the frame
-        // ends. Operators that merely may trap (memory accesses, division, builtins) are not
-        // here: a trap leaves the counter as of the last store (see the module docs).
+        // Stored so that a trap in the callee leaves at least what preceded the call counted.
+        // Operators that merely may trap (memory accesses, division, builtins) are not here:
+        // a trap leaves the counter as of the last store (see the module docs). A return
+        // hands the counter to the caller in a register.
         Call { .. }
         | CallIndirect { .. }
         | ReturnCall { .. }
         | ReturnCallIndirect { .. }
-        | Return
         | Unreachable => FuelEffect::Observed,
         _ => FuelEffect::None,
     }
@@ -75,14 +82,44 @@ impl FuncState<'_, '_> {
         self.fuel_var.is_some()
     }
 
-    /// Declares the counter variable and loads it (at function entry).
+    /// Declares the counter variable, initialized with the fuel parameter (at function entry).
     pub(crate) fn fuel_function_entry(&mut self) {
         if !self.env.config.consume_fuel {
             return;
         }
         let var = self.builder.declare_var(types::I64);
         self.fuel_var = Some(var);
-        self.fuel_load();
+        let entry = self.builder.current_block().expect("entry block");
+        let fuel = self.builder.block_params(entry)[2];
+        self.builder.def_var(var, fuel);
+    }
+
+    /// The arguments of a call: the two contexts, the counter when metered, then `args`.
+    pub(crate) fn call_args(&mut self, callee_vmctx: Value, args: &[Value]) -> Vec<Value> {
+        let mut call_args = Vec::with_capacity(args.len() + 3);
+        call_args.extend([callee_vmctx, self.vmctx]);
+        call_args.extend(self.fuel_value());
+        call_args.extend_from_slice(args);
+        call_args
+    }
+
+    /// The wasm results of a call returning `results`: takes the counter the callee returned.
+    pub(crate) fn call_results<'r>(&mut self, results: &'r [Value]) -> &'r [Value] {
+        match self.fuel_var {
+            Some(var) => {
+                self.builder.def_var(var, results[0]);
+                &results[1..]
+            }
+            None => results,
+        }
+    }
+
+    /// What a return of `results` returns: the counter first when metered.
+    pub(crate) fn return_values(&mut self, results: &[Value]) -> Vec<Value> {
+        let mut values = Vec::with_capacity(results.len() + 1);
+        values.extend(self.fuel_value());
+        values.extend_from_slice(results);
+        values
     }
 
     /// Accounts for `op` before it is translated.

@@ -103,10 +103,11 @@ impl FuncState<'_, '_> {
         self.builder.def_var(var, deadline);
     }
 
-    /// Reloads what a callee may have changed (fuel, deadline) after a call operator.
+    /// Reloads the deadline after a call operator (a host function or a slow path in the
+    /// callee may have changed it; the fuel counter comes back as a result).
     pub(crate) fn after_op(&mut self, op: &Operator<'_>) {
         if self.reachable && matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }) {
-            self.reload_cached_limits();
+            self.epoch_deadline_load();
         }
     }
 

@@ -45,11 +45,18 @@ pub(crate) fn ir_type(ty: WasmType) -> Type {
 
 /// The native signature of a wasm function of type `ty`:
 /// `(callee_vmctx, caller_vmctx, params...) -> results` with the `Tail` convention.
-pub(crate) fn wasm_signature(ty: &FuncType) -> Signature {
+///
+/// With fuel metering (`fuel`), the fuel counter travels in registers between wasm functions
+/// (see `fuel.rs`): `(callee_vmctx, caller_vmctx, fuel, params...) -> (fuel, results...)`.
+pub(crate) fn wasm_signature(ty: &FuncType, fuel: bool) -> Signature {
     let mut sig = Signature::new(CallConv::Tail);
     sig.params
         .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(types::I64));
+    if fuel {
+        sig.params.push(AbiParam::new(types::I64));
+        sig.returns.push(AbiParam::new(types::I64));
+    }
     sig.params
         .extend(ty.params.iter().map(|t| AbiParam::new(ir_type(*t))));
     sig.returns
@@ -240,7 +247,8 @@ impl<'a, 'e> FuncState<'a, 'e> {
         count: u32,
     ) -> Result<()> {
         let entry = self.builder.current_block().expect("entry block");
-        let params: Vec<Value> = self.builder.block_params(entry)[2..].to_vec();
+        let first = 2 + usize::from(self.env.config.consume_fuel);
+        let params: Vec<Value> = self.builder.block_params(entry)[first..].to_vec();
         debug_assert_eq!(params.len(), func_type.params.len());
         for i in 0..count {
             let ty = local_type(i).ok_or_else(|| anyhow!("local {i} has no type"))?;
