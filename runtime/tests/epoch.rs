@@ -251,3 +251,28 @@ fn the_deadline_callback_sees_exact_fuel() {
     assert_eq!(store.data().fuel_seen, expected);
     assert_eq!(store.get_fuel().unwrap(), 1000 - 60);
 }
+
+/// Loops are checked on the edges into them; an infinite loop whose only back edge is a
+/// `br_if` or a `br_table` entry is interrupted too.
+#[test]
+fn loops_back_through_br_if_and_br_table_are_interrupted() {
+    let engine = epoch_engine(false);
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (func (export "br_if") loop $l i32.const 1 br_if $l end)
+          (func (export "br_table")
+            block $out loop $l i32.const 0 br_table $l $out end end))"#,
+    )
+    .unwrap();
+    for name in ["br_if", "br_table"] {
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let forever = instance.get_typed_func::<(), ()>(&mut store, name).unwrap();
+        store.set_epoch_deadline(1);
+        let ticker = Ticker::start(&engine, Duration::from_millis(20));
+        let err = forever.call(&mut store, ()).unwrap_err();
+        drop(ticker);
+        assert_eq!(trap_of(&err), Trap::Interrupt, "{name}");
+    }
+}

@@ -381,3 +381,116 @@ fn host_functions_see_exact_fuel_and_can_add_some() {
     assert_eq!(store.data(), &expected);
     assert_eq!(store.get_fuel().unwrap(), 20 + 100 * 10 - 100 * 6);
 }
+
+/// Loop checks sit on the edges into the loop: the entry and every branch back, whether a
+/// `br`, the taken side of a `br_if`, or a `br_table` entry. Each runs out at the same exact
+/// count as a check at the loop header would.
+#[test]
+fn every_kind_of_back_edge_is_checked_exactly() {
+    let engine = fuel_engine();
+    let wat = r#"(module
+      (global $iters (export "iters") (mut i32) (i32.const 0))
+      (func (export "br_if")
+        loop $l
+          global.get $iters i32.const 1 i32.add global.set $iters   ;; 4
+          i32.const 1
+          br_if $l                                                   ;; 2 -> 6
+        end)
+      (func (export "br_table")
+        block $out
+          loop $l
+            global.get $iters i32.const 1 i32.add global.set $iters ;; 4
+            i32.const 0
+            br_table $l $out                                         ;; 2 -> 6
+          end
+        end)
+      (func (export "br_table_default")
+        block $out
+          loop $l
+            global.get $iters i32.const 1 i32.add global.set $iters ;; 4
+            i32.const 7
+            br_table $out $out $l                                    ;; 2 -> 6
+          end
+        end)
+      (func (export "one") (result i32)
+        i32.const 1))"#;
+    for name in ["br_if", "br_table", "br_table_default"] {
+        // The check before iteration k sees 6 * (k - 1) consumed: with fuel F the loop runs
+        // ceil(F / 6) iterations, then traps on the back edge.
+        for (fuel, expected_iters) in [(1, 1), (6, 1), (7, 2), (600, 100), (601, 101)] {
+            let (mut store, instance) = instance(&engine, wat);
+            let spin = instance.get_typed_func::<(), ()>(&mut store, name).unwrap();
+            store.set_fuel(fuel).unwrap();
+            let err = spin.call(&mut store, ()).unwrap_err();
+            assert_eq!(trap_of(&err), Trap::OutOfFuel, "{name}, fuel {fuel}");
+            assert_eq!(
+                iters(&mut store, &instance),
+                expected_iters,
+                "{name}, fuel {fuel}"
+            );
+            assert_eq!(store.get_fuel().unwrap(), 0, "{name}, fuel {fuel}");
+
+            store.set_fuel(10).unwrap();
+            let one = instance
+                .get_typed_func::<(), i32>(&mut store, "one")
+                .unwrap();
+            assert_eq!(one.call(&mut store, ()).unwrap(), 1);
+            assert_eq!(store.get_fuel().unwrap(), 9, "{name}, fuel {fuel}");
+        }
+    }
+}
+
+/// The counter travels in registers between wasm functions; indirect calls, tail calls and
+/// host functions (called directly, indirectly and by a tail call) still see and leave the
+/// exact count.
+#[test]
+fn fuel_is_exact_through_indirect_tail_and_host_calls() {
+    let engine = fuel_engine();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (import "host" "inc" (func $h (param i32) (result i32)))
+          (type $t (func (param i32) (result i32)))
+          (table 2 funcref)
+          (elem (i32.const 0) $inc $h)
+          (func $inc (param i32) (result i32)
+            local.get 0 i32.const 1 i32.add)                    ;; 3
+          (func $tail (param i32) (result i32)
+            local.get 0 return_call $inc)                       ;; 2 + 3
+          (func $tail_host (param i32) (result i32)
+            local.get 0 i32.const 1
+            return_call_indirect (type $t))                     ;; 3 + host
+          (func (export "run") (param i32) (result i32)
+            local.get 0 i32.const 0 call_indirect (type $t)     ;; 3 + 3
+            call $tail                                          ;; 1 + 5
+            call $tail_host                                     ;; 1 + 3
+            call $h))                                           ;; 1"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, Vec::<u64>::new());
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap(
+            "host",
+            "inc",
+            |mut caller: Caller<'_, Vec<u64>>, x: i32| -> Result<i32> {
+                let fuel = caller.get_fuel()?;
+                caller.data_mut().push(fuel);
+                caller.set_fuel(fuel + 10)?;
+                Ok(x + 1)
+            },
+        )
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance
+        .get_typed_func::<i32, i32>(&mut store, "run")
+        .unwrap();
+    for _ in 0..3 {
+        store.data_mut().clear();
+        store.set_fuel(1000).unwrap();
+        assert_eq!(run.call(&mut store, 5).unwrap(), 9);
+        // The tail-called host function sees 16 consumed, the last one 17 (and 10 added).
+        assert_eq!(store.data(), &[1000 - 16, 1000 - 17 + 10]);
+        assert_eq!(store.get_fuel().unwrap(), 1000 - 17 + 20);
+    }
+}

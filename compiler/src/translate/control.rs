@@ -9,7 +9,9 @@
 use super::{ir_type, FuncState};
 use crate::trap_codes;
 use anyhow::Result;
-use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData, Type, Value};
+use cranelift_codegen::ir::{
+    condcodes::IntCC, Block, BlockArg, InstBuilder, JumpTableData, Type, Value,
+};
 use wasmparser::{BlockType, Operator};
 
 /// What kind of construct a frame is.
@@ -110,6 +112,8 @@ impl FuncState<'_, '_> {
                 let header = self.block_with_params(&params);
                 let dest = self.block_with_params(&results);
                 let args = block_args(&self.pop_n(params.len()));
+                // Checked on every edge into the header (here and at branches back to it).
+                self.loop_edge_check();
                 self.builder.ins().jump(header, &args);
                 self.builder.switch_to_block(header);
                 let base = self.stack.len();
@@ -124,7 +128,7 @@ impl FuncState<'_, '_> {
                     dest_used: false,
                     epoch_checked_at_dest: true,
                 });
-                self.interruption_check();
+                self.loop_header_checked();
             }
             Operator::If { blockty } => {
                 let (params, results) = self.block_signature(*blockty)?;
@@ -164,24 +168,54 @@ impl FuncState<'_, '_> {
                 let (target, arity) = self.branch_target_used(*relative_depth);
                 let args = block_args(self.peek_n(arity));
                 let next = self.builder.create_block();
-                self.builder.ins().brif(cond, target, &args, next, &[]);
+                match self.back_edge_block(*relative_depth) {
+                    Some(edge) => {
+                        // Inverted, so that the back edge is the fall-through (Cranelift
+                        // places a `brif`'s second target right after it).
+                        let exit = self.builder.ins().icmp_imm_u(IntCC::Equal, cond, 0);
+                        self.builder.ins().brif(exit, next, &[], edge, &[]);
+                        self.fill_back_edge(edge, target, &args);
+                    }
+                    None => {
+                        self.builder.ins().brif(cond, target, &args, next, &[]);
+                    }
+                }
                 self.builder.seal_block(next);
                 self.builder.switch_to_block(next);
             }
             Operator::BrTable { targets } => {
                 let index = self.pop();
-                let default = self.branch_target_used(targets.default());
+                let default_depth = targets.default();
+                let default = self.branch_target_used(default_depth);
                 let args = block_args(self.peek_n(default.1));
+                // One block per loop targeted, checking before it jumps back.
+                let mut edges: Vec<(u32, Block, Block)> = Vec::new();
+                let mut dest = |state: &mut Self, depth: u32, block: Block| {
+                    if let Some(&(_, edge, _)) = edges.iter().find(|(d, ..)| *d == depth) {
+                        return state.builder.func.dfg.block_call(edge, &[]);
+                    }
+                    match state.back_edge_block(depth) {
+                        Some(edge) => {
+                            edges.push((depth, edge, block));
+                            state.builder.func.dfg.block_call(edge, &[])
+                        }
+                        None => state.builder.func.dfg.block_call(block, &args),
+                    }
+                };
                 let mut table = Vec::with_capacity(targets.len() as usize);
                 for depth in targets.targets() {
-                    let (block, _) = self.branch_target_used(depth?);
-                    table.push(self.builder.func.dfg.block_call(block, &args));
+                    let depth = depth?;
+                    let (block, _) = self.branch_target_used(depth);
+                    table.push(dest(self, depth, block));
                 }
-                let default = self.builder.func.dfg.block_call(default.0, &args);
+                let default = dest(self, default_depth, default.0);
                 let jt = self
                     .builder
                     .create_jump_table(JumpTableData::new(default, &table));
                 self.builder.ins().br_table(index, jt);
+                for (_, edge, header) in edges {
+                    self.fill_back_edge(edge, header, &args);
+                }
                 self.reachable = false;
             }
             Operator::Return => {
@@ -216,7 +250,32 @@ impl FuncState<'_, '_> {
     fn branch(&mut self, depth: u32) {
         let (target, arity) = self.branch_target_used(depth);
         let args = block_args(self.peek_n(arity));
+        if self.is_loop(depth) {
+            self.loop_edge_check();
+        }
         self.builder.ins().jump(target, &args);
+    }
+
+    /// Whether a branch of `depth` goes back to a loop header.
+    fn is_loop(&self, depth: u32) -> bool {
+        let frame = &self.control[self.control.len() - 1 - depth as usize];
+        matches!(frame.kind, FrameKind::Loop { .. })
+    }
+
+    /// For a conditional branch of `depth` to a loop header that needs checks on its edges: a
+    /// new block for the branch to go to instead, without arguments; once the branch is
+    /// emitted, `fill_back_edge` makes it check and jump to the header.
+    fn back_edge_block(&mut self, depth: u32) -> Option<Block> {
+        (self.is_loop(depth) && self.loop_checks_needed()).then(|| self.builder.create_block())
+    }
+
+    /// Fills a block from `back_edge_block`: the checks, then a jump to `header` with `args`.
+    /// Leaves it as the current block.
+    fn fill_back_edge(&mut self, edge: Block, header: Block, args: &[BlockArg]) {
+        self.builder.seal_block(edge);
+        self.builder.switch_to_block(edge);
+        self.loop_edge_check();
+        self.builder.ins().jump(header, args);
     }
 
     /// Skips `op` in unreachable code, tracking nesting to find the `else`/`end` that

@@ -5,6 +5,13 @@
 //! `preserve_all` stub of the slow path (see `stubs.rs`), so the fast path keeps its values
 //! in registers: the call clobbers nothing.
 //!
+//! A loop header's checks are not emitted in the header itself but on every edge into it:
+//! before the jump that enters the loop, and on each branch back to it (`br`, and a block of
+//! its own for the taken side of `br_if` and for each loop a `br_table` targets). The checks
+//! run exactly as often and at the same points of the count as header checks would (the
+//! counter and the epoch are the same on the edge as at the header), but the header holds
+//! no extra block, so the loop body starts right at the header.
+//!
 //! Both the fuel counter and the epoch deadline are cached in variables: only a slow path or
 //! host code (reached through a call) changes the deadline, so it is reloaded after those,
 //! and an epoch check in a loop is one load of the engine's counter compared with a register.
@@ -41,13 +48,25 @@ use cranelift_codegen::ir::{
 use wasmparser::Operator;
 
 impl FuncState<'_, '_> {
-    /// Emits the checks `CompileConfig` asks for at a loop header.
-    pub(crate) fn interruption_check(&mut self) {
+    /// Whether loops are checked (fuel or epochs configured).
+    pub(crate) fn loop_checks_needed(&self) -> bool {
+        self.env.config.consume_fuel || self.env.config.epoch_interruption
+    }
+
+    /// Emits the checks `CompileConfig` asks for at a loop header, on one edge into it: the
+    /// entry, or a branch back to it (see the module docs).
+    pub(crate) fn loop_edge_check(&mut self) {
         if self.env.config.consume_fuel {
             self.fuel_check();
         }
         if self.env.config.epoch_interruption {
             self.epoch_check();
+        }
+    }
+
+    /// At a loop header: every edge into it checked, so the checks dominate the loop body.
+    pub(crate) fn loop_header_checked(&mut self) {
+        if self.env.config.epoch_interruption {
             self.epoch_checked = true;
         }
     }
