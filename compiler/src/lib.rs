@@ -8,7 +8,8 @@
 //! - Wasm functions: `CallConv::Tail`, `(callee_vmctx: i64, caller_vmctx: i64, params...) -> results`.
 //!   Results that do not fit in return registers are returned through an implicit return area
 //!   (Cranelift's `enable_multi_ret_implicit_sret`); every wasm-convention function and caller is
-//!   compiled here, with the same flags, so both sides agree.
+//!   compiled here, with the same flags, so both sides agree. With `consume_fuel`, the fuel
+//!   counter is an extra `i64` parameter after `caller_vmctx` and the first result.
 //! - Array call into wasm (`Trampolines::array_to_wasm`), host ABI (`extern "C"`):
 //!   `fn(callee_vmctx, caller_vmctx, wasm_call: *const u8, values: *mut ValRaw)`; params are read
 //!   from `values[i]` and results written back to `values[i]` (16-byte slots).

@@ -27,7 +27,8 @@ pub mod limits {
 /// `VMFuncRef`: what a funcref value points to, and what an imported function slot points to.
 pub mod funcref {
     /// `*const u8`: native code with the wasm calling convention
-    /// `(callee_vmctx, caller_vmctx, params...) -> results` (`CallConv::Tail`).
+    /// `(callee_vmctx, caller_vmctx, params...) -> results` (`CallConv::Tail`; with fuel, the
+    /// counter is an extra parameter after `caller_vmctx` and the first result).
     pub const WASM_CALL: u32 = 0;
     /// `*const u8`: the host-callable ("array call") entry, used only by the runtime.
     pub const ARRAY_CALL: u32 = 8;

@@ -184,9 +184,9 @@ fn zero_fuel_traps_at_function_entry() {
     assert_eq!(iters(&mut store, &instance), 0);
 }
 
-/// Fuel at traps follows Wasmtime's accounting: the counter is stored before calls, returns,
-/// `unreachable` and slow paths, not before every operator that may trap, so a trap leaves
-/// what the last store wrote. That is deterministic: the same call leaves the same fuel on
+/// Fuel at traps: the counter is stored before calls, `unreachable` and slow paths (it travels
+/// in registers otherwise), not before every operator that may trap, so a trap leaves what
+/// the last store wrote. That is deterministic: the same call leaves the same fuel on
 /// every run; it never exceeds the operators executed; and what preceded the last call is
 /// counted.
 #[test]
