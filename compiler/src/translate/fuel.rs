@@ -56,6 +56,7 @@ fn fuel_effect(op: &Operator<'_>) -> FuelEffect {
         Loop { .. } | If { .. } | Else | End | Br { .. } | BrIf { .. } | BrTable { .. } => {
             FuelEffect::EndsRun
         }
+        BrOnNull { .. } | BrOnNonNull { .. } => FuelEffect::EndsRun,
         // The callee reads the counter (a host function may also change it), and the frame
         // ends. Operators that merely may trap (memory accesses, division, builtins) are not
         // here: a trap leaves the counter as of the last store (see the module docs).
@@ -63,6 +64,8 @@ fn fuel_effect(op: &Operator<'_>) -> FuelEffect {
         | CallIndirect { .. }
         | ReturnCall { .. }
         | ReturnCallIndirect { .. }
+        | CallRef { .. }
+        | ReturnCallRef { .. }
         | Return
         | Unreachable => FuelEffect::Observed,
         _ => FuelEffect::None,

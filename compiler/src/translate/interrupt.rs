@@ -72,6 +72,8 @@ impl FuncState<'_, '_> {
                 | Operator::CallIndirect { .. }
                 | Operator::ReturnCall { .. }
                 | Operator::ReturnCallIndirect { .. }
+                | Operator::CallRef { .. }
+                | Operator::ReturnCallRef { .. }
         ) {
             self.epoch_check();
             self.epoch_checked = true;
@@ -105,7 +107,12 @@ impl FuncState<'_, '_> {
 
     /// Reloads what a callee may have changed (fuel, deadline) after a call operator.
     pub(crate) fn after_op(&mut self, op: &Operator<'_>) {
-        if self.reachable && matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }) {
+        if self.reachable
+            && matches!(
+                op,
+                Operator::Call { .. } | Operator::CallIndirect { .. } | Operator::CallRef { .. }
+            )
+        {
             self.reload_cached_limits();
         }
     }
