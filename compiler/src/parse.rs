@@ -9,9 +9,10 @@ use anyhow::{bail, Context as _, Result};
 use rayon::prelude::*;
 use std::ops::Range;
 use wasmparser::{
-    AbstractHeapType, BinaryReader, ExternalKind, FuncToValidate, FuncValidatorAllocations,
-    FunctionBody, HeapType, KnownCustom, Name, Operator, Parser, Payload, RefType, TableInit,
-    TypeRef, ValType, ValidPayload, Validator, ValidatorResources, WasmFeatures,
+    AbstractHeapType, BinaryReader, BlockType, ExternalKind, FuncToValidate,
+    FuncValidatorAllocations, FunctionBody, HeapType, KnownCustom, Name, Operator, Parser, Payload,
+    RefType, TableInit, TypeRef, ValType, ValidPayload, Validator, ValidatorResources,
+    WasmFeatures,
 };
 
 /// One function body, not yet validated.
@@ -47,7 +48,7 @@ pub fn validate(bytes: &[u8], config: &CompileConfig) -> Result<()> {
             .validator
             .into_validator(FuncValidatorAllocations::default());
         validator.validate(&reader)?;
-        Ok(())
+        check_body_types(&reader)
     };
     if config.parallel {
         bodies.into_par_iter().try_for_each(check)
@@ -155,6 +156,41 @@ pub(crate) fn check_body_heap_type(ty: HeapType) -> Result<()> {
         } => Ok(()),
         other => bail!("unsupported heap type {other:?} (GC proposal)"),
     }
+}
+
+/// For [`validate`]: the type checks the translator makes of a validated body (see
+/// [`parse_module`]).
+fn check_body_types(body: &FunctionBody<'_>) -> Result<()> {
+    for local in body.get_locals_reader()? {
+        check_body_type(local?.1)?;
+    }
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        match ops.read()? {
+            Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
+                if let BlockType::Type(ty) = blockty {
+                    check_body_type(ty)?;
+                }
+            }
+            Operator::TypedSelect { ty } => check_body_type(ty)?,
+            Operator::RefNull { hty } => check_body_heap_type(hty)?,
+            // The GC operators that need no struct or array type (the translator has none).
+            op @ (Operator::RefEq
+            | Operator::RefTestNonNull { .. }
+            | Operator::RefTestNullable { .. }
+            | Operator::RefCastNonNull { .. }
+            | Operator::RefCastNullable { .. }
+            | Operator::BrOnCast { .. }
+            | Operator::BrOnCastFail { .. }
+            | Operator::AnyConvertExtern
+            | Operator::ExternConvertAny
+            | Operator::RefI31
+            | Operator::I31GetS
+            | Operator::I31GetU) => bail!("unsupported operator {op:?} (GC proposal)"),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn parse_with_features(

@@ -281,6 +281,8 @@ fn gc_only_constructs_are_rejected() {
         r#"(module (func (local anyref)))"#,
         r#"(module (func ref.null any drop))"#,
         r#"(module (global anyref (ref.null any)))"#,
+        r#"(module (func (param funcref) (result (ref func)) local.get 0 ref.cast (ref func)))"#,
+        r#"(module (func (param i32) (result i32) local.get 0 ref.i31 i31.get_s))"#,
     ] {
         assert!(Module::new(&engine, wat).is_err(), "{wat} compiled");
         // The same with a constant `global.get` of a defined global, which makes the
@@ -292,6 +294,11 @@ fn gc_only_constructs_are_rejected() {
         assert!(
             Module::new(&engine, &with_global_get).is_err(),
             "{with_global_get} compiled"
+        );
+        let binary = wat::parse_str(&with_global_get).unwrap();
+        assert!(
+            Module::validate(&engine, &binary).is_err(),
+            "{with_global_get} validated"
         );
     }
     // What Wasm 3.0 allows without GC: `global.get` of an earlier defined global.
