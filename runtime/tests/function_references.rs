@@ -312,3 +312,63 @@ fn gc_only_constructs_are_rejected() {
     let b = instance.get_global(&mut store, "b").unwrap();
     assert_eq!(b.get(&mut store).unwrap_i32(), 7);
 }
+
+/// An endless `return_call_ref` cycle: no loop and constant stack, so only the checks at calls
+/// and function entries can stop it.
+const ENDLESS: &str = r#"
+(module
+  (type $t (func (param i32)))
+  (func $f (type $t) (local.get 0) (i32.const 1) (i32.add) (ref.func $f) (return_call_ref $t))
+  (elem declare func $f)
+  (func (export "run") (call $f (i32.const 0)))
+)
+"#;
+
+#[test]
+fn endless_call_ref_cycle_runs_out_of_fuel() {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, ENDLESS).unwrap();
+    let mut store = Store::new(&engine, ());
+    store.set_fuel(10_000).unwrap();
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let run = instance
+        .get_typed_func::<(), ()>(&mut store, "run")
+        .unwrap();
+    let err = run.call(&mut store, ()).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::OutOfFuel),
+        "{err:?}"
+    );
+    assert_eq!(store.get_fuel().unwrap(), 0);
+}
+
+#[test]
+fn endless_call_ref_cycle_is_interrupted_by_the_epoch() {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, ENDLESS).unwrap();
+    let mut store = Store::new(&engine, ());
+    store.set_epoch_deadline(1);
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let run = instance
+        .get_typed_func::<(), ()>(&mut store, "run")
+        .unwrap();
+    let ticker = {
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            engine.increment_epoch();
+        })
+    };
+    let err = run.call(&mut store, ()).unwrap_err();
+    ticker.join().unwrap();
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::Interrupt),
+        "{err:?}"
+    );
+}
