@@ -333,7 +333,7 @@ impl Func {
     ) -> Result<TypedFunc<Params, Results>> {
         let ty = self.ty(&store);
         Params::typecheck(ty.params()).context("type mismatch with parameters")?;
-        Results::typecheck(ty.results()).context("type mismatch with results")?;
+        Results::typecheck_results(ty.results()).context("type mismatch with results")?;
         let store = store.as_context();
         let funcref = store.0.opaque.funcs[self.0.index].funcref;
         Ok(TypedFunc::new(*self, funcref))

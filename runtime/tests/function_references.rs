@@ -118,6 +118,22 @@ fn call_ref_through_the_api() {
         .unwrap();
     assert_eq!(results[0].unwrap_i32(), -4);
 
+    // A typed view: a `(ref $t)` result reads as `Option<Func>`; a `(ref null $t)` parameter
+    // can't be given an arbitrary `Option<Func>` statically.
+    assert!(call.typed::<(Option<Func>, i32), i32>(&store).is_err());
+    let table_get = Module::new(
+        store.engine(),
+        r#"(module (type $t (func)) (func $f (type $t)) (elem declare func $f)
+             (func (export "f") (result (ref $t)) ref.func $f))"#,
+    )
+    .unwrap();
+    let other = Instance::new(&mut store, &table_get, &[]).unwrap();
+    let f = other
+        .get_typed_func::<(), Option<Func>>(&mut store, "f")
+        .unwrap();
+    let got = f.call(&mut store, ()).unwrap().unwrap();
+    assert_eq!(got.ty(&store), FuncType::new([], []));
+
     // Null traps; a function of another type is refused before the call.
     let err = call
         .call(&mut store, &[Val::FuncRef(None), Val::I32(4)], &mut results)
