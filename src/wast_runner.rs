@@ -233,7 +233,11 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// suite. Scripts directly in a `v2` directory are the Wasm 2.0 suite: they check that the
 /// encodings of later features are rejected, so they run with Wasm 2.0 features only. The
 /// `proposals/multi-memory` scripts predate Wasm 3.0's 64-bit memory limits encoding and run
-/// without memory64. Everything else gets the engine's defaults.
+/// without memory64; they and the `proposals/extended-const` ones also predate Wasm 3.0's
+/// constant `global.get` of defined globals, which comes with function references here, so
+/// they run without function references. The `proposals/function-references` scripts predate
+/// multi-memory's memory index after `memory.grow` and run without multi-memory. Everything
+/// else gets the engine's defaults.
 pub fn config_for(path: &str) -> Config {
     let mut config = Config::new();
     let path = Path::new(path);
@@ -249,10 +253,17 @@ pub fn config_for(path: &str) -> Config {
                 .wasm_tail_call(false)
                 .wasm_extended_const(false)
                 .wasm_multi_memory(false)
-                .wasm_memory64(false);
+                .wasm_memory64(false)
+                .wasm_function_references(false);
         }
         Some("multi-memory") => {
-            config.wasm_memory64(false);
+            config.wasm_memory64(false).wasm_function_references(false);
+        }
+        Some("extended-const") => {
+            config.wasm_function_references(false);
+        }
+        Some("function-references") => {
+            config.wasm_multi_memory(false);
         }
         _ => {}
     }
@@ -332,6 +343,13 @@ impl Runner {
         )?;
         self.linker
             .define(&self.store, "spectest", "table", table)?;
+        let table64 = Table::new(
+            &mut self.store,
+            TableType::new64(RefType::FUNCREF, 10, Some(20)),
+            Ref::Func(None),
+        )?;
+        self.linker
+            .define(&self.store, "spectest", "table64", table64)?;
 
         let memory = Memory::new(&mut self.store, MemoryType::new(1, Some(2)))?;
         self.linker

@@ -76,9 +76,9 @@ config_setters! {
     wasmtime_config_wasm_reference_types_set(bool) => |c, v| {
         c.config.wasm_reference_types(v);
     }
-    /// Typed function references: not supported (enabling it makes engine creation fail).
+    /// Typed function references.
     wasmtime_config_wasm_function_references_set(bool) => |c, v| {
-        c.require("the function-references proposal", v);
+        c.config.wasm_function_references(v);
     }
     /// Garbage-collected types: not supported (enabling it makes engine creation fail).
     wasmtime_config_wasm_gc_set(bool) => |c, v| {

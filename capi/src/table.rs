@@ -57,9 +57,10 @@ fn ref_to_val(r: Ref) -> Val {
 
 /// The runtime reference of a `wasm.h` one (NULL: null), for a table of element type `heap`.
 fn wasm_ref_to_ref(store: &StoreRef, heap: HeapType, r: Option<&wasm_ref_t>) -> Result<Ref> {
-    let kind = match heap {
-        HeapType::Func => WASM_FUNCREF,
-        HeapType::Extern => WASM_EXTERNREF,
+    let kind = if heap.is_extern() {
+        WASM_EXTERNREF
+    } else {
+        WASM_FUNCREF
     };
     let val = ManuallyDrop::new(wasm_val_t {
         kind,
@@ -74,7 +75,7 @@ fn wasm_ref_to_ref(store: &StoreRef, heap: HeapType, r: Option<&wasm_ref_t>) -> 
 }
 
 fn heap_of(ty: &TableType) -> HeapType {
-    *ty.element().heap_type()
+    ty.element().heap_type().clone()
 }
 
 /// A new table of type `ty` with every element `init` (NULL: null); NULL on failure.

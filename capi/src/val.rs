@@ -14,7 +14,7 @@ use crate::{
 use anyhow::{anyhow, bail, Result};
 use std::ffi::c_void;
 use std::ptr;
-use wasmjit::{AsContextMut, Extern, ExternRef, Func, HeapType, Val, ValType};
+use wasmjit::{AsContextMut, Extern, ExternRef, Func, Val, ValType};
 
 /// The payload of `wasm_val_t`.
 #[repr(C)]
@@ -380,18 +380,21 @@ pub(crate) fn val_from_raw(
             ValType::F32 => Val::F32(raw.f32.to_bits()),
             ValType::F64 => Val::F64(raw.f64.to_bits()),
             ValType::V128 => Val::V128(u128::from_le_bytes(raw.v128).into()),
-            ValType::Ref(r) => match r.heap_type() {
-                HeapType::Func if raw.funcref.is_null() => Val::FuncRef(None),
-                HeapType::Func => Val::FuncRef(Some(
-                    Func::from_raw(&mut store, raw.funcref)
-                        .ok_or_else(|| anyhow!("invalid raw funcref"))?,
-                )),
-                HeapType::Extern if raw.externref == 0 => Val::ExternRef(None),
-                HeapType::Extern => Val::ExternRef(Some(
-                    ExternRef::from_raw(&mut store, raw.externref)
-                        .ok_or_else(|| anyhow!("invalid raw externref"))?,
-                )),
-            },
+            ValType::Ref(r) if r.heap_type().is_extern() => {
+                if raw.externref == 0 {
+                    Val::ExternRef(None)
+                } else {
+                    Val::ExternRef(Some(
+                        ExternRef::from_raw(&mut store, raw.externref)
+                            .ok_or_else(|| anyhow!("invalid raw externref"))?,
+                    ))
+                }
+            }
+            ValType::Ref(_) if raw.funcref.is_null() => Val::FuncRef(None),
+            ValType::Ref(_) => Val::FuncRef(Some(
+                Func::from_raw(&mut store, raw.funcref)
+                    .ok_or_else(|| anyhow!("invalid raw funcref"))?,
+            )),
         })
     }
 }

@@ -20,6 +20,76 @@ pub enum WasmType {
     FuncRef,
     /// Nullable external reference.
     ExternRef,
+    /// Any other reference type (function-references proposal). `funcref` and `externref`
+    /// are always spelled [`WasmType::FuncRef`] and [`WasmType::ExternRef`]; build reference
+    /// types with [`WasmType::reference`] to keep that so.
+    Ref(WasmRefType),
+}
+
+impl WasmType {
+    /// The reference type `(ref null? heap)`, normalized: nullable `func`/`extern` are
+    /// [`WasmType::FuncRef`]/[`WasmType::ExternRef`].
+    pub fn reference(nullable: bool, heap: WasmHeapType) -> WasmType {
+        match (nullable, heap) {
+            (true, WasmHeapType::Func) => WasmType::FuncRef,
+            (true, WasmHeapType::Extern) => WasmType::ExternRef,
+            _ => WasmType::Ref(WasmRefType { nullable, heap }),
+        }
+    }
+
+    /// The reference type, if this is one.
+    pub fn as_ref_type(&self) -> Option<WasmRefType> {
+        match *self {
+            WasmType::FuncRef => Some(WasmRefType {
+                nullable: true,
+                heap: WasmHeapType::Func,
+            }),
+            WasmType::ExternRef => Some(WasmRefType {
+                nullable: true,
+                heap: WasmHeapType::Extern,
+            }),
+            WasmType::Ref(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Whether values of this type are external references (32-bit handles in raw slots).
+    pub fn is_extern_ref(&self) -> bool {
+        self.as_ref_type().is_some_and(|r| r.heap.is_extern())
+    }
+}
+
+/// A reference type of the function-references proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WasmRefType {
+    /// Whether null is a value of the type.
+    pub nullable: bool,
+    /// What the reference points to.
+    pub heap: WasmHeapType,
+}
+
+/// What a reference points to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WasmHeapType {
+    /// Any function.
+    Func,
+    /// Any host value.
+    Extern,
+    /// The bottom of the function hierarchy (only null).
+    NoFunc,
+    /// The bottom of the extern hierarchy (only null).
+    NoExtern,
+    /// Functions of one type. In a [`ModuleInfo`] from [`crate::parse`] the index is a
+    /// module type index; embedders may rewrite it to an index of their own (the runtime
+    /// uses process-wide canonical type ids) as long as they do so everywhere.
+    Concrete(u32),
+}
+
+impl WasmHeapType {
+    /// Whether this is `extern` or `noextern`.
+    pub fn is_extern(&self) -> bool {
+        matches!(self, WasmHeapType::Extern | WasmHeapType::NoExtern)
+    }
 }
 
 /// A function type.
@@ -50,7 +120,7 @@ pub struct MemoryType {
 /// A table's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableType {
-    /// Element type: `FuncRef` or `ExternRef`.
+    /// Element type: a reference type.
     pub element: WasmType,
     /// Minimum number of elements.
     pub minimum: u64,
@@ -195,7 +265,7 @@ pub enum ElemMode {
 pub struct ElemSegment {
     /// Mode.
     pub mode: ElemMode,
-    /// Element type (`FuncRef` or `ExternRef`).
+    /// Element type (a reference type).
     pub element: WasmType,
     /// Items.
     pub items: ElemItems,
@@ -230,6 +300,9 @@ pub struct ModuleInfo {
     pub num_imported_globals: u32,
     /// Initializers of the defined globals (index = global index - imported count).
     pub global_inits: Vec<ConstExpr>,
+    /// Initial element of each defined table (index = table index - imported count); `None`
+    /// for null.
+    pub table_inits: Vec<Option<ConstExpr>>,
     /// Data segments.
     pub data: Vec<DataSegment>,
     /// Element segments.

@@ -9,9 +9,10 @@ use anyhow::{bail, Context as _, Result};
 use rayon::prelude::*;
 use std::ops::Range;
 use wasmparser::{
-    AbstractHeapType, BinaryReader, ExternalKind, FuncToValidate, FuncValidatorAllocations,
-    FunctionBody, HeapType, KnownCustom, Name, Operator, Parser, Payload, RefType, TableInit,
-    TypeRef, ValType, ValidPayload, Validator, ValidatorResources, WasmFeatures,
+    AbstractHeapType, BinaryReader, BlockType, ExternalKind, FuncToValidate,
+    FuncValidatorAllocations, FunctionBody, HeapType, KnownCustom, Name, Operator, Parser, Payload,
+    RefType, TableInit, TypeRef, ValType, ValidPayload, Validator, ValidatorResources,
+    WasmFeatures,
 };
 
 /// One function body, not yet validated.
@@ -47,7 +48,7 @@ pub fn validate(bytes: &[u8], config: &CompileConfig) -> Result<()> {
             .validator
             .into_validator(FuncValidatorAllocations::default());
         validator.validate(&reader)?;
-        Ok(())
+        check_body_types(&reader)
     };
     if config.parallel {
         bodies.into_par_iter().try_for_each(check)
@@ -77,6 +78,10 @@ const FEATURE_SWITCHES: &[(WasmFeatures, &str)] = &[
     (WasmFeatures::EXTENDED_CONST, "wasm_extended_const"),
     (WasmFeatures::MULTI_MEMORY, "wasm_multi_memory"),
     (WasmFeatures::MEMORY64, "wasm_memory64"),
+    (
+        WasmFeatures::FUNCTION_REFERENCES,
+        "wasm_function_references",
+    ),
 ];
 
 /// After a module failed to validate: the switch of the first disabled feature with which it
@@ -102,18 +107,104 @@ fn disabled_feature(bytes: &[u8], config: &CompileConfig) -> Option<&'static str
         .map(|(_, name)| *name)
 }
 
+/// The message of wasmparser's error for a constant `global.get` of a defined global.
+const DEFINED_GLOBAL_GET: &str = "global.get of locally defined global";
+
+/// Wasm 3.0 lets a constant expression read any earlier immutable global, which wasmparser
+/// accepts only with its GC feature. So a module that fails validation for that reason alone,
+/// with function references on, is validated again with GC's rules; then `read_payload` and
+/// the translator reject what only GC brings (struct, array and recursive types, subtypes,
+/// abstract heap types other than func/extern and their bottoms, GC operators).
 fn parse_module(
     bytes: &[u8],
     config: &CompileConfig,
 ) -> Result<(ModuleInfo, Vec<FunctionBodyData>)> {
-    let mut validator = Validator::new_with_features(config.features);
+    let features = config.features;
+    match parse_with_features(bytes, features) {
+        Err(err)
+            if features.contains(WasmFeatures::FUNCTION_REFERENCES)
+                && !features.contains(WasmFeatures::GC)
+                && err.to_string().contains(DEFINED_GLOBAL_GET) =>
+        {
+            parse_with_features(bytes, features | WasmFeatures::GC)
+        }
+        result => result,
+    }
+}
+
+/// Fails for a value type of a function body (local, block or `select` type) that only GC
+/// has (see [`parse_module`]).
+pub(crate) fn check_body_type(ty: ValType) -> Result<()> {
+    match ty {
+        ValType::Ref(r) => check_body_heap_type(r.heap_type()),
+        _ => Ok(()),
+    }
+}
+
+/// Fails for a heap type of a function body that only GC has (concrete types are function
+/// types: the type section admits no others).
+pub(crate) fn check_body_heap_type(ty: HeapType) -> Result<()> {
+    match ty {
+        HeapType::Concrete(_)
+        | HeapType::Abstract {
+            shared: false,
+            ty:
+                AbstractHeapType::Func
+                | AbstractHeapType::Extern
+                | AbstractHeapType::NoFunc
+                | AbstractHeapType::NoExtern,
+        } => Ok(()),
+        other => bail!("unsupported heap type {other:?} (GC proposal)"),
+    }
+}
+
+/// For [`validate`]: the type checks the translator makes of a validated body (see
+/// [`parse_module`]).
+fn check_body_types(body: &FunctionBody<'_>) -> Result<()> {
+    for local in body.get_locals_reader()? {
+        check_body_type(local?.1)?;
+    }
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        match ops.read()? {
+            Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
+                if let BlockType::Type(ty) = blockty {
+                    check_body_type(ty)?;
+                }
+            }
+            Operator::TypedSelect { ty } => check_body_type(ty)?,
+            Operator::RefNull { hty } => check_body_heap_type(hty)?,
+            // The GC operators that need no struct or array type (the translator has none).
+            op @ (Operator::RefEq
+            | Operator::RefTestNonNull { .. }
+            | Operator::RefTestNullable { .. }
+            | Operator::RefCastNonNull { .. }
+            | Operator::RefCastNullable { .. }
+            | Operator::BrOnCast { .. }
+            | Operator::BrOnCastFail { .. }
+            | Operator::AnyConvertExtern
+            | Operator::ExternConvertAny
+            | Operator::RefI31
+            | Operator::I31GetS
+            | Operator::I31GetU) => bail!("unsupported operator {op:?} (GC proposal)"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn parse_with_features(
+    bytes: &[u8],
+    features: WasmFeatures,
+) -> Result<(ModuleInfo, Vec<FunctionBodyData>)> {
+    let mut validator = Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
 
     // The parser must decode with the same features as the validator: with memory64 on it
     // would read memory limits as u64 and accept overlong u32 encodings.
     let mut parser = Parser::new(0);
-    parser.set_features(config.features);
+    parser.set_features(features);
     for payload in parser.parse_all(bytes) {
         let payload = payload?;
         match validator.payload(&payload)? {
@@ -140,10 +231,17 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
     match payload {
         Payload::TypeSection(section) => {
             for group in section {
-                for sub in group?.into_types() {
+                let group = group?;
+                if group.is_explicit_rec_group() {
+                    bail!("unsupported: recursion groups (GC proposal)");
+                }
+                for sub in group.into_types() {
+                    if !sub.is_final || !sub.supertype_idxs.is_empty() {
+                        bail!("unsupported: subtypes (GC proposal)");
+                    }
                     match &sub.composite_type.inner {
                         wasmparser::CompositeInnerType::Func(f) => {
-                            info.types.push(FuncType {
+                            let ty = FuncType {
                                 params: f
                                     .params()
                                     .iter()
@@ -154,7 +252,25 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                                     .iter()
                                     .map(|t| wasm_type(*t))
                                     .collect::<Result<_>>()?,
+                            };
+                            // Without GC's recursive types a type may only refer to earlier
+                            // ones (wasmparser's GC rules would allow itself).
+                            let index = info.types.len() as u32;
+                            let refers_ahead = ty.params.iter().chain(&ty.results).any(|t| {
+                                matches!(
+                                    t,
+                                    WasmType::Ref(WasmRefType {
+                                        heap: WasmHeapType::Concrete(i),
+                                        ..
+                                    }) if *i >= index
+                                )
                             });
+                            if refers_ahead {
+                                bail!(
+                                    "unknown type: type {index} refers to itself or a later type"
+                                );
+                            }
+                            info.types.push(ty);
                         }
                         _ => bail!("unsupported: non-function types (GC proposal)"),
                     }
@@ -207,10 +323,12 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
         Payload::TableSection(section) => {
             for table in section {
                 let table = table?;
-                if let TableInit::Expr(_) = table.init {
-                    bail!("unsupported: table initializer expressions");
-                }
+                let init = match table.init {
+                    TableInit::RefNull => None,
+                    TableInit::Expr(expr) => Some(const_expr(&expr)?),
+                };
                 info.tables.push(table_type(&table.ty)?);
+                info.table_inits.push(init);
             }
         }
         Payload::MemorySection(section) => {
@@ -369,27 +487,32 @@ pub(crate) fn wasm_type(ty: ValType) -> Result<WasmType> {
 }
 
 fn ref_type(ty: RefType) -> Result<WasmType> {
-    if ty == RefType::FUNCREF {
-        Ok(WasmType::FuncRef)
-    } else if ty == RefType::EXTERNREF {
-        Ok(WasmType::ExternRef)
-    } else {
-        bail!("unsupported reference type {ty:?}")
-    }
+    Ok(WasmType::reference(
+        ty.is_nullable(),
+        heap_kind(ty.heap_type())?,
+    ))
 }
 
 pub(crate) fn heap_type(ty: HeapType) -> Result<WasmType> {
-    match ty {
-        HeapType::Abstract {
-            shared: false,
-            ty: AbstractHeapType::Func,
-        } => Ok(WasmType::FuncRef),
-        HeapType::Abstract {
-            shared: false,
-            ty: AbstractHeapType::Extern,
-        } => Ok(WasmType::ExternRef),
+    // `ref.null` produces a nullable reference of its heap type.
+    Ok(WasmType::reference(true, heap_kind(ty)?))
+}
+
+fn heap_kind(ty: HeapType) -> Result<WasmHeapType> {
+    Ok(match ty {
+        HeapType::Abstract { shared: false, ty } => match ty {
+            AbstractHeapType::Func => WasmHeapType::Func,
+            AbstractHeapType::Extern => WasmHeapType::Extern,
+            AbstractHeapType::NoFunc => WasmHeapType::NoFunc,
+            AbstractHeapType::NoExtern => WasmHeapType::NoExtern,
+            other => bail!("unsupported heap type {other:?} (GC proposal)"),
+        },
+        HeapType::Concrete(index) => match index.as_module_index() {
+            Some(index) => WasmHeapType::Concrete(index),
+            None => bail!("unsupported heap type {ty:?}"),
+        },
         other => bail!("unsupported heap type {other:?}"),
-    }
+    })
 }
 
 fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {

@@ -3,7 +3,7 @@
 
 use crate::isa::build_isa;
 use crate::jit::{self, CompiledBody, CompiledFunction, JitMemory};
-use crate::module_info::{FuncType, WasmType};
+use crate::module_info::FuncType;
 use crate::translate::{ir_type, wasm_signature};
 use crate::vmoffsets::{self, host_ctx, VAL_RAW_SIZE};
 use crate::{trap_codes, CompileConfig};
@@ -119,7 +119,7 @@ fn array_to_wasm(
         // An externref's raw form is 32 bits (as in Wasmtime's C API, whose callers write only
         // the `externref` field of a slot): the rest of the slot may be garbage.
         let arg = match t {
-            WasmType::ExternRef => b.ins().uload32(slot_flags(), values, offset),
+            t if t.is_extern_ref() => b.ins().uload32(slot_flags(), values, offset),
             _ => b.ins().load(ir_type(*t), slot_flags(), values, offset),
         };
         args.push(arg);

@@ -12,6 +12,7 @@ use wasmjit_compiler::{
 const PROPOSALS: &[&str] = &[
     "annotations",
     "extended-const",
+    "function-references",
     "memory64",
     "multi-memory",
     "relaxed-simd",
@@ -26,7 +27,8 @@ fn config() -> CompileConfig {
             | WasmFeatures::TAIL_CALL
             | WasmFeatures::EXTENDED_CONST
             | WasmFeatures::MULTI_MEMORY
-            | WasmFeatures::MEMORY64,
+            | WasmFeatures::MEMORY64
+            | WasmFeatures::FUNCTION_REFERENCES,
         ..CompileConfig::default()
     }
 }

@@ -81,7 +81,8 @@ macro_rules! feature_setters {
 impl Config {
     /// The defaults: every Wasm 2.0 feature and the Wasm 3.0 features other than GC and
     /// exceptions on (SIMD, relaxed SIMD, tail calls, extended constant expressions,
-    /// multiple memories, 64-bit memories), as in Wasmtime; optimized for speed, 512 KiB of
+    /// multiple memories, 64-bit memories, typed function references), as in Wasmtime (which
+    /// enables function references only with GC); optimized for speed, 512 KiB of
     /// wasm stack, 4 GiB memory reservations with 2 GiB guards (no explicit bounds checks
     /// for 32-bit memories).
     pub fn new() -> Self {
@@ -93,7 +94,8 @@ impl Config {
             | F::TAIL_CALL
             | F::EXTENDED_CONST
             | F::MULTI_MEMORY
-            | F::MEMORY64;
+            | F::MEMORY64
+            | F::FUNCTION_REFERENCES;
         Self {
             opt_level: OptLevel::Speed,
             parallel_compilation: true,
@@ -205,6 +207,9 @@ impl Config {
         wasm_multi_memory => MULTI_MEMORY,
         /// 64-bit memories.
         wasm_memory64 => MEMORY64,
+        /// Typed function references: `(ref $t)`, `call_ref`, `br_on_null`, non-nullable
+        /// locals and tables (on by default, unlike Wasmtime, which ties it to GC).
+        wasm_function_references => FUNCTION_REFERENCES,
     }
 
     /// Requires relaxed SIMD operators to produce the same results on every host (the

@@ -270,8 +270,8 @@ impl Func {
             &mut heap
         };
         for (i, (p, t)) in params.iter().zip(pty).enumerate() {
-            let expected = crate::ValType::from_wasm(*t);
-            if p.static_ty() != expected {
+            if !p.matches_wasm(opaque, *t) {
+                let expected = crate::ValType::from_wasm(*t);
                 bail!(
                     "argument type mismatch: argument {i} is {}, expected {expected}",
                     p.static_ty()
@@ -333,7 +333,7 @@ impl Func {
     ) -> Result<TypedFunc<Params, Results>> {
         let ty = self.ty(&store);
         Params::typecheck(ty.params()).context("type mismatch with parameters")?;
-        Results::typecheck(ty.results()).context("type mismatch with results")?;
+        Results::typecheck_results(ty.results()).context("type mismatch with results")?;
         let store = store.as_context();
         let funcref = store.0.opaque.funcs[self.0.index].funcref;
         Ok(TypedFunc::new(*self, funcref))
@@ -391,8 +391,9 @@ pub(crate) fn host_fn_from_vals<T: 'static>(
             &params,
             &mut results,
         )?;
-        for (i, (r, t)) in results.iter().zip(ty.results()).enumerate() {
-            if r.static_ty() != t {
+        for (i, (r, t)) in results.iter().zip(&ty.inner.results).enumerate() {
+            if !r.matches_wasm(&inner.opaque, *t) {
+                let t = crate::ValType::from_wasm(*t);
                 bail!("function attempted to return an incompatible value: result {i} is {}, expected {t}", r.static_ty());
             }
             raw[i] = r.to_raw(&inner.opaque)?;

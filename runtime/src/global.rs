@@ -15,7 +15,7 @@ impl Global {
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
-        if val.static_ty() != *ty.content() {
+        if !val.matches_wasm(opaque, ty.content().to_wasm()) {
             bail!(
                 "value of type {} does not match the global's type {}",
                 val.static_ty(),
@@ -44,7 +44,7 @@ impl Global {
         let opaque = &mut ctx.0.opaque;
         let g = &opaque.globals[self.0.check(opaque)];
         let raw = ValRaw::u128(u128::from_le_bytes(g.def.bytes));
-        let ty = *GlobalType::from_wasm(&g.ty).content();
+        let ty = GlobalType::from_wasm(&g.ty).content().clone();
         Val::from_raw(opaque, raw, ty)
     }
 
@@ -57,7 +57,7 @@ impl Global {
         if ty.mutability() != Mutability::Var {
             bail!("immutable global cannot be set");
         }
-        if val.static_ty() != *ty.content() {
+        if !val.matches_wasm(opaque, opaque.globals[i].ty.content) {
             bail!(
                 "value of type {} does not match the global's type {}",
                 val.static_ty(),

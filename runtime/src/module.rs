@@ -96,7 +96,8 @@ impl Module {
     /// Validates and compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let config = &engine.inner.compile_config;
-        let (info, bodies) = c::parse(binary, config)?;
+        let (mut info, bodies) = c::parse(binary, config)?;
+        crate::types::canonical::canonicalize(&mut info);
         let types = info
             .types
             .iter()

@@ -1,8 +1,9 @@
 //! `Table`: a table of references owned by a store.
 
+use crate::store::StoreOpaque;
 use crate::store::{AsContext, AsContextMut, Stored};
 use crate::types::TableType;
-use crate::values::Ref;
+use crate::values::{Ref, Val};
 use crate::vm::table::VmTable;
 use anyhow::{anyhow, bail, Result};
 
@@ -10,8 +11,8 @@ use anyhow::{anyhow, bail, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Table(pub(crate) Stored);
 
-fn check_ref(ty: &TableType, init: &Ref) -> Result<()> {
-    if *ty.element().heap_type() != init.heap_type() {
+fn check_ref(store: &StoreOpaque, ty: &TableType, init: &Ref) -> Result<()> {
+    if !Val::from(*init).matches_wasm(store, ty.element().to_wasm()) {
         bail!(
             "value does not match the table's element type {}",
             ty.element()
@@ -23,9 +24,9 @@ fn check_ref(ty: &TableType, init: &Ref) -> Result<()> {
 impl Table {
     /// A new table of `ty` with every element set to `init`.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Ref) -> Result<Table> {
-        check_ref(&ty, &init)?;
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
+        check_ref(opaque, &ty, &init)?;
         let word = init.to_word(opaque)?;
         let table = VmTable::new(&ty.to_wasm(), word)?;
         opaque.tables.push(Box::new(table));
@@ -53,8 +54,8 @@ impl Table {
         let opaque = &mut ctx.0.opaque;
         let vm = &opaque.tables[self.0.check(opaque)];
         let word = *vm.elements().get(usize::try_from(index).ok()?)?;
-        let heap = *TableType::from_wasm(&vm.ty).element().heap_type();
-        Some(Ref::from_word(opaque, heap, word))
+        let heap = TableType::from_wasm(&vm.ty).element().heap_type().clone();
+        Some(Ref::from_word(opaque, &heap, word))
     }
 
     /// Sets element `index`.
@@ -62,7 +63,7 @@ impl Table {
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
         let i = self.0.check(opaque);
-        check_ref(&TableType::from_wasm(&opaque.tables[i].ty), &val)?;
+        check_ref(opaque, &TableType::from_wasm(&opaque.tables[i].ty), &val)?;
         let word = val.to_word(opaque)?;
         let slot = usize::try_from(index)
             .ok()
@@ -77,7 +78,7 @@ impl Table {
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
         let i = self.0.check(opaque);
-        check_ref(&TableType::from_wasm(&opaque.tables[i].ty), &init)?;
+        check_ref(opaque, &TableType::from_wasm(&opaque.tables[i].ty), &init)?;
         let word = init.to_word(opaque)?;
         opaque.tables[i]
             .grow(delta, word)

@@ -5,16 +5,82 @@ use std::sync::Arc;
 use wasmjit_compiler as c;
 
 /// What a reference points to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HeapType {
-    /// Functions.
+    /// Any function.
     Func,
     /// Host values.
     Extern,
+    /// Functions of one type (function-references proposal).
+    ConcreteFunc(FuncType),
+    /// The bottom of the function hierarchy: no function; only null has a type with it.
+    NoFunc,
+    /// The bottom of the extern hierarchy: only null.
+    NoExtern,
+}
+
+impl HeapType {
+    /// Whether this is `extern` or `noextern` (not a function heap type).
+    pub fn is_extern(&self) -> bool {
+        matches!(self, HeapType::Extern | HeapType::NoExtern)
+    }
+
+    /// The function type, if this is a concrete function heap type.
+    pub fn as_concrete_func(&self) -> Option<&FuncType> {
+        match self {
+            HeapType::ConcreteFunc(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Whether every reference to `self` is a reference to `other`.
+    pub fn matches(&self, other: &HeapType) -> bool {
+        match (self, other) {
+            (a, b) if a == b => true,
+            (HeapType::ConcreteFunc(_) | HeapType::NoFunc, HeapType::Func) => true,
+            (HeapType::NoFunc, HeapType::ConcreteFunc(_)) => true,
+            (HeapType::NoExtern, HeapType::Extern) => true,
+            _ => false,
+        }
+    }
+
+    fn from_wasm(t: c::WasmHeapType) -> Self {
+        match t {
+            c::WasmHeapType::Func => HeapType::Func,
+            c::WasmHeapType::Extern => HeapType::Extern,
+            c::WasmHeapType::NoFunc => HeapType::NoFunc,
+            c::WasmHeapType::NoExtern => HeapType::NoExtern,
+            c::WasmHeapType::Concrete(id) => {
+                HeapType::ConcreteFunc(FuncType::from_wasm(canonical::func_type(id)))
+            }
+        }
+    }
+
+    fn to_wasm(&self) -> c::WasmHeapType {
+        match self {
+            HeapType::Func => c::WasmHeapType::Func,
+            HeapType::Extern => c::WasmHeapType::Extern,
+            HeapType::NoFunc => c::WasmHeapType::NoFunc,
+            HeapType::NoExtern => c::WasmHeapType::NoExtern,
+            HeapType::ConcreteFunc(t) => c::WasmHeapType::Concrete(canonical::id(&t.inner)),
+        }
+    }
+}
+
+impl fmt::Display for HeapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeapType::Func => f.write_str("func"),
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::NoFunc => f.write_str("nofunc"),
+            HeapType::NoExtern => f.write_str("noextern"),
+            HeapType::ConcreteFunc(t) => t.fmt(f),
+        }
+    }
 }
 
 /// A reference type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RefType {
     nullable: bool,
     heap_type: HeapType,
@@ -30,6 +96,16 @@ impl RefType {
     pub const EXTERNREF: RefType = RefType {
         nullable: true,
         heap_type: HeapType::Extern,
+    };
+    /// `nullfuncref`: `(ref null nofunc)`.
+    pub const NULLFUNCREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::NoFunc,
+    };
+    /// `nullexternref`: `(ref null noextern)`.
+    pub const NULLEXTERNREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::NoExtern,
     };
 
     /// A reference type.
@@ -47,19 +123,118 @@ impl RefType {
     pub fn heap_type(&self) -> &HeapType {
         &self.heap_type
     }
+    /// Whether `self` is a subtype of `other`: non-null matches nullable, a concrete function
+    /// type matches `func`, the bottom types match their hierarchy.
+    pub fn matches(&self, other: &RefType) -> bool {
+        (!self.nullable || other.nullable) && self.heap_type.matches(&other.heap_type)
+    }
+
+    pub(crate) fn from_wasm(t: c::WasmRefType) -> Self {
+        Self::new(t.nullable, HeapType::from_wasm(t.heap))
+    }
+
+    pub(crate) fn to_wasm(&self) -> c::WasmType {
+        c::WasmType::reference(self.nullable, self.heap_type.to_wasm())
+    }
 }
 
 impl fmt::Display for RefType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.heap_type {
-            HeapType::Func => f.write_str("funcref"),
-            HeapType::Extern => f.write_str("externref"),
+        match (self.nullable, &self.heap_type) {
+            (true, HeapType::Func) => f.write_str("funcref"),
+            (true, HeapType::Extern) => f.write_str("externref"),
+            (true, HeapType::NoFunc) => f.write_str("nullfuncref"),
+            (true, HeapType::NoExtern) => f.write_str("nullexternref"),
+            (true, heap) => write!(f, "(ref null {heap})"),
+            (false, heap) => write!(f, "(ref {heap})"),
+        }
+    }
+}
+
+/// Process-wide ids of function types used as concrete heap types. A compiled type refers to
+/// a concrete type by this id ([`c::WasmHeapType::Concrete`]), so that structurally equal
+/// types, whatever module or engine they come from, are equal as keys and in comparisons.
+/// Without GC types are never recursive (a type refers only to earlier ones), so the ids of
+/// the types a type refers to exist before its own. Entries are never freed: only types that
+/// appear inside other types' references are interned.
+pub(crate) mod canonical {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, Mutex};
+    use wasmjit_compiler as c;
+
+    #[derive(Default)]
+    struct Interner {
+        ids: HashMap<Arc<c::FuncType>, u32>,
+        types: Vec<Arc<c::FuncType>>,
+    }
+
+    static INTERNER: LazyLock<Mutex<Interner>> = LazyLock::new(Default::default);
+
+    /// The id of `ty` (whose own references are already canonical).
+    pub(crate) fn id(ty: &Arc<c::FuncType>) -> u32 {
+        let mut interner = INTERNER.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&id) = interner.ids.get(ty) {
+            return id;
+        }
+        let id = interner.types.len() as u32;
+        interner.types.push(ty.clone());
+        interner.ids.insert(ty.clone(), id);
+        id
+    }
+
+    /// The type of `id`.
+    pub(crate) fn func_type(id: u32) -> Arc<c::FuncType> {
+        let interner = INTERNER.lock().unwrap_or_else(|e| e.into_inner());
+        interner.types[id as usize].clone()
+    }
+
+    /// Rewrites the module-local type indices of `info`'s concrete reference types to
+    /// canonical ids, everywhere they occur (types, imports, globals, tables, segments).
+    pub(crate) fn canonicalize(info: &mut c::ModuleInfo) {
+        // Types in order: each refers only to earlier ones, already rewritten.
+        let mut ids: Vec<Option<u32>> = vec![None; info.types.len()];
+        for i in 0..info.types.len() {
+            let mut ty = info.types[i].clone();
+            for t in ty.params.iter_mut().chain(ty.results.iter_mut()) {
+                rewrite(t, &mut ids, &info.types);
+            }
+            info.types[i] = ty;
+        }
+        let types = &info.types;
+        let mut fix = |t: &mut c::WasmType| rewrite(t, &mut ids, types);
+        for g in &mut info.globals {
+            fix(&mut g.content);
+        }
+        for t in &mut info.tables {
+            fix(&mut t.element);
+        }
+        for import in &mut info.imports {
+            match &mut import.ty {
+                c::EntityType::Global(g) => fix(&mut g.content),
+                c::EntityType::Table(t) => fix(&mut t.element),
+                _ => {}
+            }
+        }
+        for seg in &mut info.elems {
+            fix(&mut seg.element);
+        }
+    }
+
+    /// Rewrites one type; `types` are the module's types with canonical references.
+    fn rewrite(t: &mut c::WasmType, ids: &mut [Option<u32>], types: &[c::FuncType]) {
+        if let c::WasmType::Ref(c::WasmRefType {
+            heap: c::WasmHeapType::Concrete(index),
+            ..
+        }) = t
+        {
+            let i = *index as usize;
+            *index = *ids[i].get_or_insert_with(|| id(&Arc::new(types[i].clone())));
         }
     }
 }
 
 /// The type of a value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ValType {
     /// 32-bit integer.
     I32,
@@ -99,9 +274,17 @@ impl ValType {
             _ => None,
         }
     }
-    /// Whether values of `self` may be used where `other` is expected.
+    /// `nullfuncref`.
+    pub const NULLFUNCREF: ValType = ValType::Ref(RefType::NULLFUNCREF);
+    /// `nullexternref`.
+    pub const NULLEXTERNREF: ValType = ValType::Ref(RefType::NULLEXTERNREF);
+
+    /// Whether values of `self` may be used where `other` is expected (subtyping).
     pub fn matches(&self, other: &ValType) -> bool {
-        self == other
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.matches(b),
+            (a, b) => a == b,
+        }
     }
 
     pub(crate) fn from_wasm(t: c::WasmType) -> Self {
@@ -113,21 +296,41 @@ impl ValType {
             c::WasmType::V128 => ValType::V128,
             c::WasmType::FuncRef => ValType::FUNCREF,
             c::WasmType::ExternRef => ValType::EXTERNREF,
+            c::WasmType::Ref(r) => ValType::Ref(RefType::from_wasm(r)),
         }
     }
 
-    pub(crate) fn to_wasm(self) -> c::WasmType {
+    pub(crate) fn to_wasm(&self) -> c::WasmType {
         match self {
             ValType::I32 => c::WasmType::I32,
             ValType::I64 => c::WasmType::I64,
             ValType::F32 => c::WasmType::F32,
             ValType::F64 => c::WasmType::F64,
             ValType::V128 => c::WasmType::V128,
-            ValType::Ref(r) => match r.heap_type {
-                HeapType::Func => c::WasmType::FuncRef,
-                HeapType::Extern => c::WasmType::ExternRef,
-            },
+            ValType::Ref(r) => r.to_wasm(),
         }
+    }
+}
+
+/// Whether a value of compiled type `a` may be used where `b` is expected (both with canonical
+/// concrete type ids).
+pub(crate) fn wasm_type_matches(a: c::WasmType, b: c::WasmType) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.as_ref_type(), b.as_ref_type()) {
+        (Some(a), Some(b)) => {
+            use c::WasmHeapType as H;
+            (!a.nullable || b.nullable)
+                && match (a.heap, b.heap) {
+                    (x, y) if x == y => true,
+                    (H::Concrete(_) | H::NoFunc, H::Func) => true,
+                    (H::NoFunc, H::Concrete(_)) => true,
+                    (H::NoExtern, H::Extern) => true,
+                    _ => false,
+                }
+        }
+        _ => false,
     }
 }
 
@@ -159,8 +362,8 @@ impl FuncType {
     ) -> Self {
         Self {
             inner: Arc::new(c::FuncType {
-                params: params.into_iter().map(ValType::to_wasm).collect(),
-                results: results.into_iter().map(ValType::to_wasm).collect(),
+                params: params.into_iter().map(|t| t.to_wasm()).collect(),
+                results: results.into_iter().map(|t| t.to_wasm()).collect(),
             }),
         }
     }
@@ -277,6 +480,15 @@ impl TableType {
             table64: false,
         }
     }
+    /// A table type with 64-bit indices.
+    pub fn new64(element: RefType, min: u64, max: Option<u64>) -> Self {
+        Self {
+            element,
+            minimum: min,
+            maximum: max,
+            table64: true,
+        }
+    }
     /// Element type.
     pub fn element(&self) -> &RefType {
         &self.element
@@ -294,8 +506,8 @@ impl TableType {
         self.table64
     }
     pub(crate) fn from_wasm(t: &c::TableType) -> Self {
-        let element = match t.element {
-            c::WasmType::ExternRef => RefType::EXTERNREF,
+        let element = match ValType::from_wasm(t.element) {
+            ValType::Ref(r) => r,
             _ => RefType::FUNCREF,
         };
         Self {
@@ -307,7 +519,7 @@ impl TableType {
     }
     pub(crate) fn to_wasm(&self) -> c::TableType {
         c::TableType {
-            element: ValType::Ref(self.element).to_wasm(),
+            element: self.element.to_wasm(),
             minimum: self.minimum,
             maximum: self.maximum,
             table64: self.table64,

@@ -3,9 +3,10 @@
 use crate::externref::ExternRef;
 use crate::func::Func;
 use crate::store::StoreOpaque;
-use crate::types::{HeapType, ValType};
+use crate::types::{canonical, HeapType, RefType, ValType};
 use crate::vm::vmcontext::ValRaw;
 use anyhow::{bail, Result};
+use wasmjit_compiler as c;
 
 /// A 128-bit vector value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -58,19 +59,14 @@ impl Ref {
             Ref::Func(_) => None,
         }
     }
-    pub(crate) fn heap_type(&self) -> HeapType {
-        match self {
-            Ref::Func(_) => HeapType::Func,
-            Ref::Extern(_) => HeapType::Extern,
-        }
-    }
     pub(crate) fn to_word(self, store: &StoreOpaque) -> Result<u64> {
         Val::from(self).to_raw(store).map(|r| r.get_reference())
     }
-    pub(crate) fn from_word(store: &mut StoreOpaque, heap: HeapType, word: u64) -> Ref {
-        match heap {
-            HeapType::Func => Ref::Func(Func::from_funcref_word(store, word)),
-            HeapType::Extern => Ref::Extern(ExternRef::from_word(store, word)),
+    pub(crate) fn from_word(store: &mut StoreOpaque, heap: &HeapType, word: u64) -> Ref {
+        if heap.is_extern() {
+            Ref::Extern(ExternRef::from_word(store, word))
+        } else {
+            Ref::Func(Func::from_funcref_word(store, word))
         }
     }
 }
@@ -124,10 +120,9 @@ impl Val {
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(V128(0)),
-            ValType::Ref(r) => match r.heap_type() {
-                HeapType::Func => Val::FuncRef(None),
-                HeapType::Extern => Val::ExternRef(None),
-            },
+            // Null even for a non-nullable type: a placeholder that must be overwritten.
+            ValType::Ref(r) if r.heap_type().is_extern() => Val::ExternRef(None),
+            ValType::Ref(_) => Val::FuncRef(None),
         })
     }
 
@@ -141,9 +136,19 @@ impl Val {
         Val::ExternRef(None)
     }
 
-    /// The value's type.
-    pub fn ty(&self, _store: impl crate::AsContext) -> ValType {
-        self.static_ty()
+    /// The value's most precise type: a function's reference type names its function type,
+    /// null is of the bottom type of its hierarchy (`nullfuncref`, `nullexternref`).
+    pub fn ty(&self, store: impl crate::AsContext) -> ValType {
+        let store = store.as_context();
+        match self {
+            Val::FuncRef(None) => ValType::NULLFUNCREF,
+            Val::FuncRef(Some(f)) => {
+                ValType::Ref(RefType::new(false, HeapType::ConcreteFunc(f.ty(&store))))
+            }
+            Val::ExternRef(None) => ValType::NULLEXTERNREF,
+            Val::ExternRef(Some(_)) => ValType::Ref(RefType::new(false, HeapType::Extern)),
+            _ => self.static_ty(),
+        }
     }
 
     pub(crate) fn static_ty(&self) -> ValType {
@@ -158,9 +163,30 @@ impl Val {
         }
     }
 
-    /// Whether the value is of type `ty`.
-    pub fn matches_ty(&self, _store: impl crate::AsContext, ty: &ValType) -> Result<bool> {
-        Ok(self.static_ty() == *ty)
+    /// Whether the value is of type `ty` (or of a subtype: a function matches `funcref` and its
+    /// own concrete type, null matches every nullable reference type of its hierarchy).
+    pub fn matches_ty(&self, store: impl crate::AsContext, ty: &ValType) -> Result<bool> {
+        let store = store.as_context();
+        Ok(self.matches_wasm(&store.0.opaque, ty.to_wasm()))
+    }
+
+    /// `matches_ty` against a compiled type (with canonical concrete type ids).
+    pub(crate) fn matches_wasm(&self, store: &StoreOpaque, ty: c::WasmType) -> bool {
+        let r = ty.as_ref_type();
+        match self {
+            Val::FuncRef(None) => r.is_some_and(|r| r.nullable && !r.heap.is_extern()),
+            Val::FuncRef(Some(f)) => r.is_some_and(|r| match r.heap {
+                c::WasmHeapType::Func => true,
+                c::WasmHeapType::Concrete(id) => {
+                    f.0.belongs_to(store)
+                        && *store.funcs[f.0.index].ty.ty == *canonical::func_type(id)
+                }
+                _ => false,
+            }),
+            Val::ExternRef(None) => r.is_some_and(|r| r.nullable && r.heap.is_extern()),
+            Val::ExternRef(Some(_)) => r.is_some_and(|r| r.heap == c::WasmHeapType::Extern),
+            _ => self.static_ty().to_wasm() == ty,
+        }
     }
 
     /// The `i32`, if this is one.
@@ -261,14 +287,12 @@ impl Val {
             ValType::F32 => Val::F32(raw.get_f32()),
             ValType::F64 => Val::F64(raw.get_f64()),
             ValType::V128 => Val::V128(V128(raw.get_u128())),
-            ValType::Ref(r) => match r.heap_type() {
-                HeapType::Func => Val::FuncRef(Func::from_funcref_word(store, raw.get_reference())),
-                // The raw form of an externref is 32 bits wide (see `ExternRef::to_raw`).
-                HeapType::Extern => Val::ExternRef(ExternRef::from_word(
-                    store,
-                    raw.get_reference() as u32 as u64,
-                )),
-            },
+            // The raw form of an externref is 32 bits wide (see `ExternRef::to_raw`).
+            ValType::Ref(r) if r.heap_type().is_extern() => Val::ExternRef(ExternRef::from_word(
+                store,
+                raw.get_reference() as u32 as u64,
+            )),
+            ValType::Ref(_) => Val::FuncRef(Func::from_funcref_word(store, raw.get_reference())),
         }
     }
 }

@@ -921,7 +921,7 @@ fn pick<T: Copy>(
 }
 
 fn arbitrary_arg(u: &mut Unstructured<'_>, ty: &wasmjit::ValType, nfuncs: usize) -> Arg {
-    use wasmjit::{HeapType, ValType};
+    use wasmjit::ValType;
     match ty {
         ValType::I32 => Arg::I32(pick(
             u,
@@ -1001,14 +1001,14 @@ fn arbitrary_arg(u: &mut Unstructured<'_>, ty: &wasmjit::ValType, nfuncs: usize)
             |u| u.arbitrary().unwrap_or(0),
         )),
         ValType::Ref(r) => match r.heap_type() {
-            HeapType::Func => {
+            heap if !heap.is_extern() => {
                 if nfuncs == 0 || !u.arbitrary::<bool>().unwrap_or(false) {
                     Arg::FuncRef(None)
                 } else {
                     Arg::FuncRef(Some(u.choose_index(nfuncs).unwrap_or(0)))
                 }
             }
-            HeapType::Extern => {
+            _ => {
                 if u.arbitrary::<bool>().unwrap_or(false) {
                     Arg::ExternRef(Some(u.int_in_range(1..=1000).unwrap_or(1)))
                 } else {

@@ -25,7 +25,7 @@ impl CFuncType {
             v.as_slice()
                 .iter()
                 .map(|t| match t {
-                    Some(t) => t.ty,
+                    Some(t) => t.ty.clone(),
                     None => crate::fatal("wasm_functype_t", "a value type in the vector is NULL"),
                 })
                 .collect::<Vec<_>>()

@@ -16,7 +16,9 @@ pub(crate) struct CGlobalType {
 impl CGlobalType {
     pub(crate) fn new(ty: &GlobalType) -> Self {
         Self {
-            content: wasm_valtype_t { ty: *ty.content() },
+            content: wasm_valtype_t {
+                ty: ty.content().clone(),
+            },
             mutability: match ty.mutability() {
                 Mutability::Const => WASM_CONST,
                 Mutability::Var => WASM_VAR,
@@ -29,7 +31,7 @@ impl CGlobalType {
         } else {
             Mutability::Const
         };
-        GlobalType::new(self.content.ty, m)
+        GlobalType::new(self.content.ty.clone(), m)
     }
 }
 

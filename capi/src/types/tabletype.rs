@@ -14,7 +14,7 @@ impl CTableType {
     pub(crate) fn new(ty: &TableType) -> Self {
         Self {
             element: wasm_valtype_t {
-                ty: ValType::Ref(*ty.element()),
+                ty: ValType::Ref(ty.element().clone()),
             },
             limits: wasm_limits_t::new(ty.minimum(), ty.maximum()),
             ty: ty.clone(),
@@ -46,7 +46,7 @@ pub extern "C" fn wasm_tabletype_new(
     element: Box<wasm_valtype_t>,
     limits: &wasm_limits_t,
 ) -> Option<Box<wasm_tabletype_t>> {
-    let ValType::Ref(r) = element.ty else {
+    let ValType::Ref(r) = element.ty.clone() else {
         return None;
     };
     Some(tabletype_box(&TableType::new(r, limits.min, limits.max())))

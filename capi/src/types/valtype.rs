@@ -43,10 +43,8 @@ pub(crate) fn kind_of_valtype(ty: &ValType) -> u8 {
         ValType::F32 => WASM_F32,
         ValType::F64 => WASM_F64,
         ValType::V128 => WASM_V128,
-        ValType::Ref(r) => match r.heap_type() {
-            wasmjit::HeapType::Func => WASM_FUNCREF,
-            wasmjit::HeapType::Extern => WASM_EXTERNREF,
-        },
+        ValType::Ref(r) if r.heap_type().is_extern() => WASM_EXTERNREF,
+        ValType::Ref(_) => WASM_FUNCREF,
     }
 }
 

@@ -1,4 +1,5 @@
-//! Calls: direct, to imported functions, `call_indirect`, tail calls, and `ref.func`.
+//! Calls: direct, to imported functions, `call_indirect`, `call_ref`, tail calls, `ref.func`
+//! and `ref.as_non_null`.
 //!
 //! Every wasm function takes `(callee_vmctx, caller_vmctx, params...)`. A function of this
 //! module is called directly with our own `vmctx` twice; an imported function (or a table
@@ -149,7 +150,19 @@ impl FuncState<'_, '_> {
         self.call_func_ref(kind, type_index, func_ref, &args);
     }
 
-    /// Translates a call operator or `ref.func`; `false` if `op` is neither.
+    /// `call_ref`/`return_call_ref`: the callee is a typed funcref on top of the stack, so its
+    /// type needs no check; null traps.
+    fn call_ref(&mut self, kind: CallKind, type_index: u32) {
+        let func_ref = self.pop();
+        let n = self.env.info.types[type_index as usize].params.len();
+        let args = self.pop_n(n);
+        self.builder
+            .ins()
+            .trapz(func_ref, trap_codes::NULL_REFERENCE);
+        self.call_func_ref(kind, type_index, func_ref, &args);
+    }
+
+    /// Translates a call operator, `ref.func` or `ref.as_non_null`; `false` if `op` is none.
     pub(crate) fn translate_call(&mut self, op: &Operator<'_>) -> Result<bool> {
         match op {
             Operator::Call { function_index } => self.call(CallKind::Normal, *function_index),
@@ -162,6 +175,15 @@ impl FuncState<'_, '_> {
                 type_index,
                 table_index,
             } => self.call_indirect(CallKind::Tail, *type_index, *table_index),
+            Operator::CallRef { type_index } => self.call_ref(CallKind::Normal, *type_index),
+            Operator::ReturnCallRef { type_index } => self.call_ref(CallKind::Tail, *type_index),
+            Operator::RefAsNonNull => {
+                let v = *self
+                    .stack
+                    .last()
+                    .expect("validated: ref.as_non_null operand");
+                self.builder.ins().trapz(v, trap_codes::NULL_REFERENCE);
+            }
             Operator::RefFunc { function_index } => {
                 let index = *function_index;
                 let v = if self.env.info.is_imported_func(index) {

@@ -1,4 +1,5 @@
-//! Structured control flow: `block`, `loop`, `if`/`else`, `end`, branches, `return`,
+//! Structured control flow: `block`, `loop`, `if`/`else`, `end`, branches (`br_on_null` and
+//! `br_on_non_null` included), `return`,
 //! `unreachable`, and the skipping of unreachable code.
 //!
 //! Values flow between blocks as Cranelift block parameters: a frame's continuation block
@@ -78,7 +79,10 @@ impl FuncState<'_, '_> {
     fn block_signature(&self, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
         Ok(match ty {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (vec![], vec![ir_type(crate::parse::wasm_type(t)?)]),
+            BlockType::Type(t) => {
+                crate::parse::check_body_type(t)?;
+                (vec![], vec![super::ir_type_of(t)])
+            }
             BlockType::FuncType(index) => {
                 let f = &self.env.info.types[index as usize];
                 (
@@ -182,6 +186,47 @@ impl FuncState<'_, '_> {
                 }
                 self.builder.seal_block(next);
                 self.builder.switch_to_block(next);
+            }
+            Operator::BrOnNull { relative_depth } => {
+                // Branches without the reference; falls through with it.
+                let r = self.pop();
+                let (target, arity) = self.branch_target_used(*relative_depth);
+                let args = block_args(self.peek_n(arity));
+                let next = self.builder.create_block();
+                match self.back_edge_block(*relative_depth) {
+                    Some(edge) => {
+                        self.builder.ins().brif(r, next, &[], edge, &[]);
+                        self.fill_back_edge(edge, target, &args);
+                    }
+                    None => {
+                        self.builder.ins().brif(r, next, &[], target, &args);
+                    }
+                }
+                self.builder.seal_block(next);
+                self.builder.switch_to_block(next);
+                self.push(r);
+            }
+            Operator::BrOnNonNull { relative_depth } => {
+                // Branches with the reference (the target's last value); falls through without.
+                let r = *self
+                    .stack
+                    .last()
+                    .expect("validated: br_on_non_null operand");
+                let (target, arity) = self.branch_target_used(*relative_depth);
+                let args = block_args(self.peek_n(arity));
+                let next = self.builder.create_block();
+                match self.back_edge_block(*relative_depth) {
+                    Some(edge) => {
+                        self.builder.ins().brif(r, edge, &[], next, &[]);
+                        self.fill_back_edge(edge, target, &args);
+                    }
+                    None => {
+                        self.builder.ins().brif(r, target, &args, next, &[]);
+                    }
+                }
+                self.builder.seal_block(next);
+                self.builder.switch_to_block(next);
+                self.pop();
             }
             Operator::BrTable { targets } => {
                 let index = self.pop();

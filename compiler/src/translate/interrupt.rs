@@ -91,6 +91,8 @@ impl FuncState<'_, '_> {
                 | Operator::CallIndirect { .. }
                 | Operator::ReturnCall { .. }
                 | Operator::ReturnCallIndirect { .. }
+                | Operator::CallRef { .. }
+                | Operator::ReturnCallRef { .. }
         ) {
             self.epoch_check();
             self.epoch_checked = true;
@@ -125,7 +127,12 @@ impl FuncState<'_, '_> {
     /// Reloads the deadline after a call operator (a host function or a slow path in the
     /// callee may have changed it; the fuel counter comes back as a result).
     pub(crate) fn after_op(&mut self, op: &Operator<'_>) {
-        if self.reachable && matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }) {
+        if self.reachable
+            && matches!(
+                op,
+                Operator::Call { .. } | Operator::CallIndirect { .. } | Operator::CallRef { .. }
+            )
+        {
             self.epoch_deadline_load();
         }
     }
@@ -198,7 +205,7 @@ impl FuncState<'_, '_> {
             limits::SLOW_PATH_STATUS as i32,
         );
         self.builder.ins().trapz(status, trap_codes::BUILTIN_TRAP);
-        self.reload_cached_limits();
+        self.epoch_deadline_load();
         self.builder.ins().jump(cont, &[]);
         self.builder.seal_block(cont);
         self.builder.switch_to_block(cont);

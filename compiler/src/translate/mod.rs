@@ -36,10 +36,22 @@ use wasmparser::{FuncValidatorAllocations, Operator, OperatorsReader};
 pub(crate) fn ir_type(ty: WasmType) -> Type {
     match ty {
         WasmType::I32 => types::I32,
-        WasmType::I64 | WasmType::FuncRef | WasmType::ExternRef => types::I64,
+        WasmType::I64 | WasmType::FuncRef | WasmType::ExternRef | WasmType::Ref(_) => types::I64,
         WasmType::F32 => types::F32,
         WasmType::F64 => types::F64,
         WasmType::V128 => types::I8X16,
+    }
+}
+
+/// The Cranelift type of a validator's value type (locals, block types): only the
+/// representation matters, so concrete reference types need no index translation.
+pub(crate) fn ir_type_of(ty: wasmparser::ValType) -> Type {
+    match ty {
+        wasmparser::ValType::I32 => types::I32,
+        wasmparser::ValType::I64 | wasmparser::ValType::Ref(_) => types::I64,
+        wasmparser::ValType::F32 => types::F32,
+        wasmparser::ValType::F64 => types::F64,
+        wasmparser::ValType::V128 => types::I8X16,
     }
 }
 
@@ -252,7 +264,8 @@ impl<'a, 'e> FuncState<'a, 'e> {
         debug_assert_eq!(params.len(), func_type.params.len());
         for i in 0..count {
             let ty = local_type(i).ok_or_else(|| anyhow!("local {i} has no type"))?;
-            let ty = ir_type(crate::parse::wasm_type(ty)?);
+            crate::parse::check_body_type(ty)?;
+            let ty = ir_type_of(ty);
             let var = self.builder.declare_var(ty);
             let init = match params.get(i as usize) {
                 Some(&param) => param,
@@ -363,6 +376,9 @@ impl<'a, 'e> FuncState<'a, 'e> {
                 self.pop();
             }
             Select | TypedSelect { .. } | TypedSelectMulti { .. } => {
+                if let TypedSelect { ty } = op {
+                    crate::parse::check_body_type(*ty)?;
+                }
                 let (a, b, cond) = self.pop3();
                 let v = self.builder.ins().select(cond, a, b);
                 self.push(v);

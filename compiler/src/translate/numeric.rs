@@ -94,7 +94,8 @@ impl FuncState<'_, '_> {
                 let v = self.builder.ins().f64const(Ieee64::with_bits(value.bits()));
                 self.push(v);
             }
-            RefNull { .. } => {
+            RefNull { hty } => {
+                crate::parse::check_body_heap_type(*hty)?;
                 let v = self.builder.ins().iconst(I64, 0);
                 self.push(v);
             }

@@ -86,9 +86,25 @@ pub trait WasmParams: Send + Sized {
     /// Checks against a function type's list.
     #[doc(hidden)]
     fn typecheck(actual: impl ExactSizeIterator<Item = ValType>) -> Result<()> {
+        Self::typecheck_by(actual, |actual, expected| actual == expected)
+    }
+    /// Checks against a function type's results: each may be a subtype of the Rust type's
+    /// (a `(ref $t)` result reads as an `Option<Func>`).
+    #[doc(hidden)]
+    fn typecheck_results(actual: impl ExactSizeIterator<Item = ValType>) -> Result<()> {
+        Self::typecheck_by(actual, ValType::matches)
+    }
+    /// Checks each of `actual` against the Rust type's with `fits(actual, expected)`.
+    #[doc(hidden)]
+    fn typecheck_by(
+        actual: impl ExactSizeIterator<Item = ValType>,
+        fits: impl Fn(&ValType, &ValType) -> bool,
+    ) -> Result<()> {
         let expected = Self::valtypes();
         let actual: Vec<ValType> = actual.collect();
-        if expected != actual {
+        let ok =
+            expected.len() == actual.len() && actual.iter().zip(&expected).all(|(a, e)| fits(a, e));
+        if !ok {
             let show = |v: &[ValType]| {
                 v.iter()
                     .map(|t| t.to_string())

@@ -215,7 +215,16 @@ pub(crate) fn instantiate(
                 if !g.0.belongs_to(store) {
                     bail!("import {} belongs to another store", desc());
                 }
-                if store.globals[g.0.index].ty != *t {
+                // An immutable global may have a subtype of the declared content type; a
+                // mutable one must have the type itself.
+                let actual = store.globals[g.0.index].ty;
+                let matches = actual.mutable == t.mutable
+                    && if t.mutable {
+                        actual.content == t.content
+                    } else {
+                        crate::types::wasm_type_matches(actual.content, t.content)
+                    };
+                if !matches {
                     bail!("incompatible import type for `{}`", desc());
                 }
                 inst.globals.push(g.0.index);
@@ -306,6 +315,19 @@ pub(crate) fn instantiate(
         }
         let def = &*store.globals[inst.globals[i]].def as *const _ as u64;
         inst.write_word(m.offsets.global(i as u32), def);
+    }
+
+    // Initial elements of defined tables that have an initializer (it may read globals).
+    for (i, init) in info.table_inits.iter().enumerate() {
+        if let Some(init) = init {
+            let env = Env {
+                store,
+                instance: &inst,
+            };
+            let word = const_eval::eval(init, &env)? as u64;
+            let ti = inst.tables[info.num_imported_tables as usize + i];
+            store.tables[ti].elements_mut().fill(word);
+        }
     }
 
     // Element items, evaluated now so that `table.init` only copies words.
