@@ -219,6 +219,7 @@ impl<F, R> FiberFuture<'_, F, R> {
 impl<'a, F: FnOnce(&mut StoreOpaque) -> Result<R> + 'a, R: 'a> Future for FiberFuture<'a, F, R> {
     type Output = Result<R>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<R>> {
         // SAFETY: the job is never moved while the future lives (it is only read and written
         // in place); the other fields are not pinned.

@@ -89,6 +89,7 @@ impl Runner {
     /// `job` and `store` must stay valid, and `store` otherwise unused, until a call of this
     /// runner returns [`RunnerYield::Done`]; until then the runner may only be resumed with
     /// [`poll`](Self::poll) or [`cancel`](Self::cancel).
+    #[inline]
     pub(crate) unsafe fn start(
         &mut self,
         job: *mut (dyn Job + 'static),
@@ -100,16 +101,22 @@ impl Runner {
     }
 
     /// Resumes the suspended job inside the poll of `cx`.
+    #[inline]
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> RunnerYield {
         let cx: *mut Context<'_> = cx;
         self.resume(RunnerResume::Poll(cx.cast()))
     }
 
     /// Resumes the suspended job with a cancellation: its suspension point fails.
+    #[inline]
     pub(crate) fn cancel(&mut self) -> RunnerYield {
         self.resume(RunnerResume::Cancel)
     }
 
+    // Inlined, like the methods above and `FiberFuture::poll`: after a switch of stacks the
+    // CPU's return-address predictor is wrong for every frame between the switch and the code
+    // that goes on, so each frame saved here is a misprediction saved per suspend or resume.
+    #[inline]
     fn resume(&mut self, value: RunnerResume) -> RunnerYield {
         match self.fiber.resume(value) {
             FiberResult::Yield(y) => y,
