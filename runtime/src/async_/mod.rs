@@ -143,21 +143,15 @@ impl StoreOpaque {
 
 /// Runs `func` with `store` on a fiber; the returned future completes with its result.
 /// When already on this store's fiber (an async host function calling back into wasm), runs
-/// in place.
-pub(crate) async fn on_fiber<'a, R: Send + 'a>(
-    store: &'a mut StoreOpaque,
-    func: impl FnOnce(&mut StoreOpaque) -> Result<R> + Send + 'a,
-) -> Result<R> {
-    if store.async_cx.is_some() {
-        return func(store);
-    }
-    let runner = match store.async_runner.take() {
-        Some(runner) => runner,
-        None => Runner::new(store)?,
-    };
+/// in place. Nothing happens until the first poll.
+pub(crate) fn on_fiber<'a, R, F>(store: &'a mut StoreOpaque, func: F) -> FiberFuture<'a, F, R>
+where
+    R: Send + 'a,
+    F: FnOnce(&mut StoreOpaque) -> Result<R> + Send + 'a,
+{
     FiberFuture {
         store,
-        runner: Some(runner),
+        runner: None,
         job: CallJob {
             func: Some(func),
             result: None,
@@ -166,7 +160,6 @@ pub(crate) async fn on_fiber<'a, R: Send + 'a>(
         _pinned: PhantomPinned,
         _store: PhantomData,
     }
-    .await
 }
 
 /// A call's body and, once it ran, its result (or its panic).
@@ -183,13 +176,14 @@ impl<F: FnOnce(&mut StoreOpaque) -> Result<R>, R> Job for CallJob<F, R> {
     }
 }
 
-/// A store operation running on the store's runner.
-struct FiberFuture<'a, F, R> {
+/// A store operation running on the store's runner (see [`on_fiber`]).
+pub(crate) struct FiberFuture<'a, F, R> {
     store: *mut StoreOpaque,
-    /// Taken from the store for the call, given back when it is done.
+    /// Taken from the store (or made) when the call starts, given back when it is done.
     runner: Option<Box<Runner>>,
     /// Read by the runner, by address, while the call runs.
     job: CallJob<F, R>,
+    /// Whether the job was started on the runner.
     started: bool,
     /// The runner holds the job's address between polls.
     _pinned: PhantomPinned,
@@ -224,13 +218,27 @@ impl<'a, F: FnOnce(&mut StoreOpaque) -> Result<R> + 'a, R: 'a> Future for FiberF
         // SAFETY: the job is never moved while the future lives (it is only read and written
         // in place); the other fields are not pinned.
         let this = unsafe { self.get_unchecked_mut() };
-        let runner = this
-            .runner
-            .as_mut()
-            .expect("FiberFuture polled after completion");
         let status = if this.started {
+            let runner = this
+                .runner
+                .as_mut()
+                .expect("FiberFuture polled after completion");
             runner.poll(cx)
         } else {
+            // SAFETY: the future borrows the store exclusively; nothing else uses it now.
+            let store = unsafe { &mut *this.store };
+            if store.async_cx.is_some() {
+                let func = this.job.func.take();
+                return Poll::Ready(func.expect("FiberFuture polled after completion")(store));
+            }
+            let runner = match store.async_runner.take() {
+                Some(runner) => runner,
+                None => match Runner::new(store) {
+                    Ok(runner) => runner,
+                    Err(e) => return Poll::Ready(Err(e)),
+                },
+            };
+            let runner = this.runner.insert(runner);
             this.started = true;
             let job: *mut (dyn Job + 'a) = &mut this.job;
             // SAFETY: only the lifetime is erased: the future is pinned, so the job stays where
