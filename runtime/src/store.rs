@@ -50,6 +50,8 @@ pub struct StoreOpaque {
     pub(crate) epoch_behavior: crate::epoch::EpochDeadlineBehavior,
     /// Set while a fiber runs a call of this store (see `async_`).
     pub(crate) async_cx: Option<*const crate::async_::AsyncCx>,
+    /// The fiber of this store's last async call, idle, for the next one (see `async_`).
+    pub(crate) async_runner: Option<Box<crate::async_::Runner>>,
 }
 
 // SAFETY: every raw pointer a store holds points into memory the store itself owns (its
@@ -94,6 +96,7 @@ impl<T> Store<T> {
             fuel_yield_interval: None,
             epoch_behavior: crate::epoch::EpochDeadlineBehavior::Trap,
             async_cx: None,
+            async_runner: None,
         };
         Store {
             inner: Box::new(StoreInner { opaque, data }),

@@ -1,5 +1,6 @@
 //! Where and on which thread async calls run: a custom `StackCreator`'s memory is the stack
 //! wasm and host functions run on (asked once per new call, never for a callback into wasm);
+//! with the engine's pool, a store keeps its stack from one call to the next;
 //! unbounded recursion under `call_async` traps with `StackOverflow` (also on small async
 //! stacks) and leaves the store usable; a panic in an async host future resumes in the poller
 //! and leaves the store usable; a call suspended on one thread finishes on another, where
@@ -248,6 +249,56 @@ fn a_failing_stack_creator_fails_the_call_without_panicking() -> Result<()> {
     assert!(format!("{err:?}").contains("no stacks today"), "{err:?}");
     Ok(())
 }
+
+#[test]
+fn each_store_keeps_its_pooled_stack_from_one_call_to_the_next() -> Result<()> {
+    let mut config = Config::new();
+    config.async_support(true);
+    let engine = Engine::new(&config)?;
+    let mut linker = Linker::<Vec<usize>>::new(&engine);
+    linker.func_wrap("host", "where", |mut caller: Caller<'_, Vec<usize>>| {
+        let local = 0u64;
+        let addr = std::hint::black_box(&local) as *const u64 as usize;
+        caller.data_mut().push(addr);
+    })?;
+    let module = Module::new(&engine, WHERE_GUEST_POOLED)?;
+    let mut stores = Vec::new();
+    for _ in 0..2 {
+        let mut store = Store::new(&engine, Vec::new());
+        let (instance, _) = poll_to_end(pin!(linker.instantiate_async(&mut store, &module)));
+        let run = instance?.get_typed_func::<(), ()>(&mut store, "run")?;
+        stores.push((store, run));
+    }
+    // Interleaved, so that a stack going back to the engine's pool after each call would be
+    // the next call's, whichever store makes it.
+    for _ in 0..3 {
+        for (store, run) in &mut stores {
+            let (r, _) = poll_to_end(pin!(run.call_async(&mut *store, ())));
+            r?;
+        }
+    }
+    let (a, b) = (stores[0].0.data(), stores[1].0.data());
+    assert_eq!(a.len(), 3);
+    assert!(
+        a.iter().all(|&x| x == a[0]),
+        "one stack, same depth: {a:#x?}"
+    );
+    assert!(
+        b.iter().all(|&x| x == b[0]),
+        "one stack, same depth: {b:#x?}"
+    );
+    assert!(
+        a[0].abs_diff(b[0]) > 64 << 10,
+        "two stores, two stacks: {:#x} {:#x}",
+        a[0],
+        b[0]
+    );
+    Ok(())
+}
+
+const WHERE_GUEST_POOLED: &str = r#"(module
+  (import "host" "where" (func $where))
+  (func (export "run") (call $where)))"#;
 
 // ---------------------------------------------------------------------------------------------
 // Stack overflow on a fiber.

@@ -1,46 +1,42 @@
 //! Async execution: wasm runs on a fiber so that a call can suspend (fuel yield, epoch yield,
 //! a pending async host function) and resume when its future is polled again.
 //!
-//! - [`on_fiber`] runs a store operation on a fiber and returns it as a future
-//!   ([`FiberFuture`]); each poll resumes the fiber with the poll's `Context` reachable from
-//!   the store, and `Poll::Pending` means the fiber suspended.
+//! - [`on_fiber`] runs a store operation on the store's [`Runner`] (a fiber kept between
+//!   calls) and returns it as a future ([`FiberFuture`]); each poll resumes the fiber with the
+//!   poll's `Context` reachable from the store, and `Poll::Pending` means the fiber suspended.
 //! - Code on the fiber suspends through [`StoreOpaque::async_yield`] or [`block_on`]; the
 //!   trap handler's per-thread call chain is swapped out on suspension and back in on resume,
 //!   so a call may resume on another thread.
-//! - Dropping a future mid-call resumes the fiber with [`FiberResume::Cancel`]: the
-//!   suspension point returns an error, which leaves the wasm frames as a trap, and the fiber
-//!   finishes normally, leaving the store usable.
+//! - Dropping a future mid-call resumes the fiber with a cancellation: the suspension point
+//!   returns an error, which leaves the wasm frames as a trap, and the call finishes normally,
+//!   leaving the store (and its runner) usable.
 
 mod entry_points;
 mod host;
+mod runner;
 
 use crate::store::StoreOpaque;
 use crate::vm::traphandlers::{swap_call_states, CallStates};
 use anyhow::{anyhow, bail, Result};
+use runner::{Job, RunnerResume, RunnerSuspend, RunnerYield};
 use std::cell::Cell;
 use std::future::Future;
-use std::marker::PhantomData;
+use std::marker::{PhantomData, PhantomPinned};
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use wasmjit_fiber::{Fiber, FiberResult, Suspend};
 
-/// What a suspended fiber is resumed with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FiberResume {
-    /// The future was polled: continue.
-    Poll,
-    /// The future was dropped: unwind the call.
-    Cancel,
-}
+pub(crate) use runner::Runner;
 
-/// How code on a fiber reaches its future: set in the store while the fiber runs a call.
+/// How code on a fiber reaches its future: lives on the runner's root frame, and the store
+/// points at it while the runner runs one of its calls.
 pub(crate) struct AsyncCx {
-    /// Suspends the fiber; returns what it was resumed with.
-    suspend: Cell<Option<*const (dyn Fn() -> FiberResume + 'static)>>,
-    /// The `Context` of the poll currently running the fiber (null between polls).
+    /// Suspends the runner's fiber.
+    suspend: *const RunnerSuspend,
+    /// The `Context` of the poll currently running the fiber (null after a cancellation).
     poll_cx: Cell<*mut Context<'static>>,
     /// The trap handler's call chain of the thread that resumed the fiber.
-    outer_states: Cell<Option<CallStates>>,
+    outer_states: Cell<CallStates>,
 }
 
 /// Swaps this thread's trap-handler call chain (see [`swap_call_states`]).
@@ -60,19 +56,29 @@ fn swap_thread_call_states(states: CallStates) -> CallStates {
 /// # Safety
 /// Must run on the fiber that owns `cx`, while it runs.
 pub(crate) unsafe fn suspend_fiber(cx: *const AsyncCx) -> Result<()> {
-    // SAFETY: the caller runs on the fiber owning `cx`, which outlives the fiber.
+    // SAFETY: the caller runs on the fiber owning `cx`, which lives on that fiber's root frame.
     let cx = unsafe { &*cx };
-    let Some(suspend) = cx.suspend.get() else {
-        bail!("async context is not running");
-    };
-    let mine = swap_thread_call_states(cx.outer_states.take().unwrap_or(CallStates::EMPTY));
-    // SAFETY: `suspend` points to the closure on the fiber's root frame, alive while it runs.
-    let resumed = unsafe { (*suspend)() };
-    cx.outer_states.set(Some(swap_thread_call_states(mine)));
+    let mine = swap_thread_call_states(cx.outer_states.replace(CallStates::EMPTY));
+    // SAFETY: `suspend` is the fiber's own handle, on its root frame.
+    let resumed = unsafe { (*cx.suspend).suspend(RunnerYield::Pending) };
+    cx.outer_states.set(swap_thread_call_states(mine));
     match resumed {
-        FiberResume::Poll => Ok(()),
-        FiberResume::Cancel => Err(anyhow!("the async call was cancelled")),
+        RunnerResume::Poll(poll_cx) => {
+            cx.poll_cx.set(poll_cx);
+            Ok(())
+        }
+        // A running call is only ever polled or cancelled.
+        RunnerResume::Cancel | RunnerResume::Run(..) | RunnerResume::Exit => {
+            cx.poll_cx.set(std::ptr::null_mut());
+            Err(cancelled())
+        }
     }
+}
+
+/// The error a suspension point returns when its future was dropped.
+#[cold]
+fn cancelled() -> anyhow::Error {
+    anyhow!("the async call was cancelled")
 }
 
 /// Polls `future` once. Never inlined, for the reason given at [`swap_thread_call_states`]:
@@ -97,7 +103,7 @@ pub(crate) unsafe fn block_on<F: Future + ?Sized>(
         // poll that resumed this fiber.
         let poll_cx = unsafe { (*cx).poll_cx.get() };
         if poll_cx.is_null() {
-            bail!("the async call was cancelled");
+            return Err(cancelled());
         }
         // SAFETY: as above; nothing else uses the context while the fiber runs.
         if let Poll::Ready(v) = poll_on_fiber(future.as_mut(), unsafe { &mut *poll_cx }) {
@@ -135,124 +141,138 @@ impl StoreOpaque {
     }
 }
 
-/// Restores the store and the thread when the fiber's work ends, even by panic.
-struct FiberExit<'a> {
-    store: *mut StoreOpaque,
-    cx: &'a AsyncCx,
-}
-
-impl Drop for FiberExit<'_> {
-    fn drop(&mut self) {
-        // SAFETY: the store outlives the fiber (the future borrows it).
-        unsafe { (*self.store).async_cx = None };
-        self.cx.suspend.set(None);
-        if let Some(outer) = self.cx.outer_states.take() {
-            swap_thread_call_states(outer);
-        }
-    }
-}
-
 /// Runs `func` with `store` on a fiber; the returned future completes with its result.
 /// When already on this store's fiber (an async host function calling back into wasm), runs
-/// in place.
-pub(crate) async fn on_fiber<'a, R: Send + 'a>(
-    store: &'a mut StoreOpaque,
-    func: impl FnOnce(&mut StoreOpaque) -> Result<R> + Send + 'a,
-) -> Result<R> {
-    if store.async_cx.is_some() {
-        return func(store);
-    }
-    let config = store.engine.config();
-    let stack = store
-        .engine
-        .inner
-        .stacks
-        .stack(config.async_stack_size, config.async_stack_zeroing)?;
-    let cx = Box::new(AsyncCx {
-        suspend: Cell::new(None),
-        poll_cx: Cell::new(std::ptr::null_mut()),
-        outer_states: Cell::new(None),
-    });
-    let cx_ptr = &*cx as *const AsyncCx as usize;
-    let store_ptr = store as *mut StoreOpaque as usize;
-    let body = move |first: FiberResume, suspend: &Suspend<FiberResume, (), Result<R>>| {
-        // SAFETY: the AsyncCx is boxed in the future, which outlives the fiber.
-        let cx = unsafe { &*(cx_ptr as *const AsyncCx) };
-        let do_suspend = || suspend.suspend(());
-        let erased: *const (dyn Fn() -> FiberResume + '_) = &do_suspend;
-        // SAFETY: only the lifetime is erased; the pointer is cleared (FiberExit) before
-        // `do_suspend` goes out of scope.
-        cx.suspend.set(Some(unsafe {
-            std::mem::transmute::<
-                *const (dyn Fn() -> FiberResume + '_),
-                *const (dyn Fn() -> FiberResume + 'static),
-            >(erased)
-        }));
-        cx.outer_states
-            .set(Some(swap_thread_call_states(CallStates::EMPTY)));
-        let store = store_ptr as *mut StoreOpaque;
-        let _exit = FiberExit { store, cx };
-        if first == FiberResume::Cancel {
-            return Err(anyhow!("the async call was cancelled"));
-        }
-        // SAFETY: the future holds the store's exclusive borrow for the fiber's whole life.
-        let store = unsafe { &mut *store };
-        store.async_cx = Some(cx as *const AsyncCx);
-        func(store)
-    };
-    // SAFETY: nothing thread-bound is kept across a suspension: the trap handler's
-    // thread-local chain is swapped out before every suspend and back in after it.
-    let fiber = unsafe { Fiber::new(stack, body)? };
+/// in place. Nothing happens until the first poll.
+pub(crate) fn on_fiber<'a, R, F>(store: &'a mut StoreOpaque, func: F) -> FiberFuture<'a, F, R>
+where
+    R: Send + 'a,
+    F: FnOnce(&mut StoreOpaque) -> Result<R> + Send + 'a,
+{
     FiberFuture {
-        fiber,
-        cx,
+        store,
+        runner: None,
+        job: CallJob {
+            func: Some(func),
+            result: None,
+        },
         started: false,
+        _pinned: PhantomPinned,
         _store: PhantomData,
     }
-    .await
 }
 
-/// A store operation running on a fiber.
-struct FiberFuture<'a, R> {
-    fiber: Fiber<'a, FiberResume, (), Result<R>>,
-    cx: Box<AsyncCx>,
+/// A call's body and, once it ran, its result (or its panic).
+struct CallJob<F, R> {
+    func: Option<F>,
+    result: Option<std::thread::Result<Result<R>>>,
+}
+
+impl<F: FnOnce(&mut StoreOpaque) -> Result<R>, R> Job for CallJob<F, R> {
+    fn run(&mut self, store: &mut StoreOpaque) {
+        if let Some(func) = self.func.take() {
+            self.result = Some(panic::catch_unwind(AssertUnwindSafe(|| func(store))));
+        }
+    }
+}
+
+/// A store operation running on the store's runner (see [`on_fiber`]).
+pub(crate) struct FiberFuture<'a, F, R> {
+    store: *mut StoreOpaque,
+    /// Taken from the store (or made) when the call starts, given back when it is done.
+    runner: Option<Box<Runner>>,
+    /// Read by the runner, by address, while the call runs.
+    job: CallJob<F, R>,
+    /// Whether the job was started on the runner.
     started: bool,
+    /// The runner holds the job's address between polls.
+    _pinned: PhantomPinned,
     _store: PhantomData<&'a mut StoreOpaque>,
 }
 
-// SAFETY: the fiber is Send for Send values (nothing thread-bound lives across suspension, see
-// `on_fiber`), and the AsyncCx's cells are only touched by the fiber and by `poll`/`drop`,
-// which hold `&mut self`.
-unsafe impl<R: Send> Send for FiberFuture<'_, R> {}
+// SAFETY: the runner's fiber is Send (nothing thread-bound lives across its suspensions, see
+// `Runner::new`); the store pointer stands for the future's exclusive borrow of the store,
+// which is Send when its data is (the entry points require `T: Send`); the job is Send.
+unsafe impl<F: Send, R: Send> Send for FiberFuture<'_, F, R> {}
 
-impl<R> Future for FiberFuture<'_, R> {
+impl<F, R> FiberFuture<'_, F, R> {
+    /// Gives the runner back to the store when it may be kept (otherwise drops it, releasing
+    /// its stack), and returns the call's result.
+    fn finish(&mut self) -> Option<std::thread::Result<Result<R>>> {
+        if let Some(runner) = self.runner.take() {
+            if runner.reusable() {
+                // SAFETY: the future borrows the store exclusively, and the job, which used
+                // it, is done.
+                unsafe { (*self.store).async_runner = Some(runner) };
+            }
+        }
+        self.job.result.take()
+    }
+}
+
+impl<'a, F: FnOnce(&mut StoreOpaque) -> Result<R> + 'a, R: 'a> Future for FiberFuture<'a, F, R> {
     type Output = Result<R>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<R>> {
-        let this = self.get_mut();
-        this.started = true;
-        // The context only lives for this poll; `poll_cx` is cleared before returning.
-        let erased: *mut Context<'_> = cx;
-        this.cx.poll_cx.set(erased.cast());
-        let result = this.fiber.resume(FiberResume::Poll);
-        this.cx.poll_cx.set(std::ptr::null_mut());
-        match result {
-            FiberResult::Return(r) => Poll::Ready(r),
-            FiberResult::Yield(()) => Poll::Pending,
+        // SAFETY: the job is never moved while the future lives (it is only read and written
+        // in place); the other fields are not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        let status = if this.started {
+            let runner = this
+                .runner
+                .as_mut()
+                .expect("FiberFuture polled after completion");
+            runner.poll(cx)
+        } else {
+            // SAFETY: the future borrows the store exclusively; nothing else uses it now.
+            let store = unsafe { &mut *this.store };
+            if store.async_cx.is_some() {
+                let func = this.job.func.take();
+                return Poll::Ready(func.expect("FiberFuture polled after completion")(store));
+            }
+            let runner = match store.async_runner.take() {
+                Some(runner) => runner,
+                None => match Runner::new(store) {
+                    Ok(runner) => runner,
+                    Err(e) => return Poll::Ready(Err(e)),
+                },
+            };
+            let runner = this.runner.insert(runner);
+            this.started = true;
+            let job: *mut (dyn Job + 'a) = &mut this.job;
+            // SAFETY: only the lifetime is erased: the future is pinned, so the job stays where
+            // it is until the future is dropped, and dropping it first finishes the job. The
+            // store is borrowed by the future for as long.
+            unsafe {
+                let job: *mut (dyn Job + 'static) = std::mem::transmute(job);
+                runner.start(job, this.store, cx)
+            }
+        };
+        match status {
+            RunnerYield::Pending => Poll::Pending,
+            RunnerYield::Done => match this.finish() {
+                Some(Ok(result)) => Poll::Ready(result),
+                Some(Err(payload)) => panic::resume_unwind(payload),
+                None => Poll::Ready(Err(anyhow!("the async call did not run"))),
+            },
         }
     }
 }
 
-impl<R> Drop for FiberFuture<'_, R> {
+impl<F, R> Drop for FiberFuture<'_, F, R> {
     fn drop(&mut self) {
-        if !self.started || self.fiber.done() {
+        let Some(runner) = self.runner.as_mut() else {
             return;
+        };
+        if self.started {
+            // Let the suspension point fail so the call unwinds as a trap and the job ends.
+            while runner.cancel() == RunnerYield::Pending {}
         }
-        // Let the suspension point fail so the call unwinds as a trap and the fiber finishes.
-        while let FiberResult::Yield(()) = self.fiber.resume(FiberResume::Cancel) {}
+        if let Some(Err(payload)) = self.finish() {
+            if !std::thread::panicking() {
+                panic::resume_unwind(payload);
+            }
+        }
     }
 }
-
-// `AsyncCx` travels inside Send futures; its raw pointers are only used on the fiber.
-// SAFETY: see `FiberFuture`'s Send impl.
-unsafe impl Send for AsyncCx {}
