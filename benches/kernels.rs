@@ -61,19 +61,19 @@ fn main() {
     for kernel in &kernels {
         // The reference checksum: native if built, else wasmjit's.
         let expected = match kernel.native {
-            Some((run, init)) => {
-                if let Some(init) = init {
+            Some(native) => {
+                if let Some(init) = native.init {
                     init();
                 }
-                run()
+                (native.run)()
             }
             None => on_wasmjit::Prepared::new(kernel, &wasmjit::Config::new()).run(),
         };
         let mut group = c.benchmark_group(format!("kernels/{}", kernel.name));
         group.sample_size(10);
         each_engine!(bench(&mut group, kernel, expected));
-        if let Some((run, _)) = kernel.native {
-            group.bench_function("native", |b| b.iter(|| black_box(run())));
+        if let Some(native) = kernel.native {
+            group.bench_function("native", |b| b.iter(|| black_box((native.run)())));
         }
         group.finish();
     }

@@ -10,8 +10,15 @@ pub struct Kernel {
     pub run: &'static str,
     /// Export `() -> ()` to call once after instantiation, if any.
     pub init: Option<&'static str>,
-    /// The native build's `run` and `init`.
-    pub native: Option<(fn() -> i32, Option<fn()>)>,
+    /// The native build, if `build.rs` made one.
+    pub native: Option<Native>,
+}
+
+/// A kernel's native entry points.
+#[derive(Clone, Copy)]
+pub struct Native {
+    pub run: fn() -> i32,
+    pub init: Option<fn()>,
 }
 
 /// Declares the native entry points of kernel `$c` and returns its `native` field.
@@ -28,7 +35,10 @@ macro_rules! native {
                 // arguments and touches only the kernel's own static data.
                 unsafe { run() }
             }
-            Some((safe_run as fn() -> i32, None))
+            Some(Native {
+                run: safe_run,
+                init: None,
+            })
         }
         #[cfg(not(native_kernels))]
         {
@@ -52,7 +62,10 @@ macro_rules! native {
                 // SAFETY: `init` takes no arguments and writes only the kernel's static data.
                 unsafe { init() }
             }
-            Some((safe_run as fn() -> i32, Some(safe_init as fn())))
+            Some(Native {
+                run: safe_run,
+                init: Some(safe_init),
+            })
         }
         #[cfg(not(native_kernels))]
         {
