@@ -18,7 +18,7 @@ benches=(kernels compile calls instantiate async_calls instrumentation)
 cargo bench --features compare --no-run
 : >"$out"
 {
-    echo "<!-- benches/compare.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), load average at start: $(cut -d' ' -f1-3 /proc/loadavg) -->"
+    echo "benches/compare.sh, $(date -u '+%Y-%m-%d %H:%M UTC'); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo
 } >>"$out"
 for bench in "${benches[@]}"; do
