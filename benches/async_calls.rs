@@ -1,19 +1,28 @@
-//! Async call overhead, every future polled by hand with a no-op waker:
-//! - `call_async` of a nop on pooled stacks (and the sync `call` of the same nop, for scale);
+//! Async call overhead on every engine of the build, every future polled by hand with a
+//! no-op waker, each engine in its default configuration plus what the case needs:
+//! - `call_async` of a nop (and the sync `call` of the same nop, for scale);
 //! - one suspend/resume through an async host function: a call whose host future is pending
 //!   once vs. the same call with a ready future, and the same difference per host call inside
-//!   a wasm loop of 1 000 calls;
-//! - fuel yields every 10 000 units: a long loop with and without a yield interval, reported
-//!   as time per yield minus the loop's own time;
-//! - resident memory of 10 000 calls suspended at once on 64 KiB stacks (one measured run,
-//!   printed to stdout).
+//!   a wasm loop of 1 000 calls (the `suspend/resume` row: (pending − ready) / 1 000);
+//! - fuel yields every 10 000 units: a loop of 10^6 iterations with and without a yield
+//!   interval (the `fuel yield` row: the difference per yield);
+//! - an epoch yield: a short call whose epoch deadline has passed, so that it yields once
+//!   (`epoch_deadline_callback` returning `Yield`), vs. the same call with a far deadline;
+//! - wasmjit only: resident memory of 10 000 calls suspended at once on 64 KiB stacks (one
+//!   measured run, printed to stdout).
+//!
+//! Prints ratio rows `wasmjit/wasmtime`; goals: call_async ≤ 0.60, suspend/resume ≤ 0.30.
 
-use criterion::{black_box, criterion_group, Criterion};
+#[macro_use]
+mod common;
+
+use common::{human_ns, median_ns, Goal, Ratios};
+use criterion::{black_box, Criterion};
 use std::future::Future;
 use std::pin::{pin, Pin};
+use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
-use wasmjit::{Caller, Config, Engine, Instance, Linker, Module, Store, TypedFunc};
 
 /// A future that is pending `n` times before completing.
 struct PendingN(u32);
@@ -64,137 +73,143 @@ const WAT: &str = r#"(module
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))))"#;
 
-fn async_engine(fuel: bool) -> Engine {
-    let mut config = Config::new();
-    config.async_support(true).consume_fuel(fuel);
-    Engine::new(&config).expect("valid config")
-}
+/// Fuel yields per call of the spin loop, per engine (engines count fuel alike, but check).
+static YIELDS: Mutex<Vec<(&str, u64)>> = Mutex::new(Vec::new());
 
-/// A store of `engine` whose `host.wait(p)` is pending `p` times.
-fn setup(engine: &Engine, fuel: bool) -> (Store<()>, Instance) {
-    let module = Module::new(engine, WAT).expect("valid module");
-    let mut linker = Linker::<()>::new(engine);
-    linker
-        .func_wrap_async("host", "wait", |_: Caller<'_, ()>, (p,): (i32,)| {
-            Box::new(PendingN(p as u32))
-        })
-        .expect("defines wait");
-    let mut store = Store::new(engine, ());
-    if fuel {
-        store.set_fuel(u64::MAX / 4).expect("fuel on");
+const FUEL_INTERVAL: u64 = 10_000;
+const FUEL_ITERS: i32 = 1_000_000;
+const HOST_LOOP_CALLS: i32 = 1_000;
+
+per_engine! {
+    fn engine(fuel: bool, epochs: bool) -> rt::Engine {
+        let mut config = rt::Config::new();
+        shim::async_support(&mut config);
+        config.consume_fuel(fuel).epoch_interruption(epochs);
+        rt::Engine::new(&config).expect("valid config")
     }
-    let (instance, _) = drive(pin!(linker.instantiate_async(&mut store, &module)));
-    (store, instance.expect("instantiates"))
-}
 
-fn call_async_nop(c: &mut Criterion) {
-    let engine = async_engine(false);
-    let (mut store, instance) = setup(&engine, false);
-    let nop: TypedFunc<(), ()> = instance.get_typed_func(&mut store, "nop").unwrap();
-    c.bench_function("async/call_async_nop", |b| {
-        b.iter(|| {
-            let (r, pending) = drive(pin!(nop.call_async(&mut store, ())));
-            r.unwrap();
-            black_box(pending);
-        })
-    });
-
-    let sync_engine = Engine::default();
-    let module = Module::new(&sync_engine, r#"(module (func (export "nop")))"#).unwrap();
-    let mut sync_store = Store::new(&sync_engine, ());
-    let instance = Instance::new(&mut sync_store, &module, &[]).unwrap();
-    let nop: TypedFunc<(), ()> = instance.get_typed_func(&mut sync_store, "nop").unwrap();
-    c.bench_function("async/sync_call_nop_for_scale", |b| {
-        b.iter(|| nop.call(&mut sync_store, ()).unwrap())
-    });
-}
-
-fn host_suspend_resume(c: &mut Criterion) {
-    let engine = async_engine(false);
-    let (mut store, instance) = setup(&engine, false);
-    let call_host: TypedFunc<i32, ()> = instance.get_typed_func(&mut store, "call_host").unwrap();
-    for (name, p) in [
-        ("async/host_call_ready", 0),
-        ("async/host_call_pending_once", 1),
-    ] {
-        c.bench_function(name, |b| {
-            b.iter(|| {
-                let (r, pending) = drive(pin!(call_host.call_async(&mut store, p)));
-                r.unwrap();
-                assert_eq!(pending, p as u64);
+    /// A store of `engine` whose `host.wait(p)` is pending `p` times.
+    fn setup(engine: &rt::Engine, fuel: bool) -> (rt::Store<()>, rt::Instance) {
+        let module = rt::Module::new(engine, WAT).expect("valid module");
+        let mut linker = rt::Linker::<()>::new(engine);
+        linker
+            .func_wrap_async("host", "wait", |_: rt::Caller<'_, ()>, (p,): (i32,)| {
+                Box::new(PendingN(p as u32))
             })
-        });
+            .expect("defines wait");
+        let mut store = rt::Store::new(engine, ());
+        if fuel {
+            store.set_fuel(u64::MAX / 4).expect("fuel on");
+        }
+        let (instance, _) = drive(pin!(linker.instantiate_async(&mut store, &module)));
+        (store, instance.expect("instantiates"))
     }
 
-    // 1 000 host calls inside one wasm call: the per-host-call difference is one
-    // suspend/resume with nothing else around it.
-    const CALLS: i32 = 1_000;
-    let call_loop: TypedFunc<(i32, i32), ()> = instance
-        .get_typed_func(&mut store, "call_host_loop")
-        .unwrap();
-    let mut group = c.benchmark_group("async/host_loop_1000");
-    group.throughput(criterion::Throughput::Elements(CALLS as u64));
-    for (name, p) in [("ready", 0), ("pending_once", 1)] {
-        group.bench_function(name, |b| {
+    pub fn call_async_nop(c: &mut Criterion) {
+        let (mut store, instance) = setup(&engine(false, false), false);
+        let nop: rt::TypedFunc<(), ()> = instance.get_typed_func(&mut store, "nop").unwrap();
+        c.benchmark_group("async/call_async_nop").bench_function(ENGINE, |b| {
             b.iter(|| {
-                let (r, pending) = drive(pin!(call_loop.call_async(&mut store, (CALLS, p))));
-                r.unwrap();
-                assert_eq!(pending, (CALLS * p) as u64);
-            })
-        });
-    }
-    group.finish();
-}
-
-fn fuel_yields(c: &mut Criterion) {
-    const INTERVAL: u64 = 10_000;
-    const ITERS: i32 = 1_000_000;
-    let engine = async_engine(true);
-    let (mut store, instance) = setup(&engine, true);
-    let spin: TypedFunc<i32, ()> = instance.get_typed_func(&mut store, "spin").unwrap();
-
-    // How many yields one call makes at this interval.
-    store.fuel_async_yield_interval(Some(INTERVAL)).unwrap();
-    let (r, yields) = drive(pin!(spin.call_async(&mut store, ITERS)));
-    r.unwrap();
-    assert!(yields > 0);
-
-    let mut group = c.benchmark_group("async/fuel_spin_1m_iters");
-    for (name, interval) in [("no_yield", None), ("yield_every_10000", Some(INTERVAL))] {
-        store.fuel_async_yield_interval(interval).unwrap();
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                let (r, pending) = drive(pin!(spin.call_async(&mut store, ITERS)));
+                let (r, pending) = drive(pin!(nop.call_async(&mut store, ())));
                 r.unwrap();
                 black_box(pending);
             })
         });
-    }
-    group.finish();
 
-    // The difference per yield, measured directly: interleaved runs with and without yields.
-    let per_yield = |store: &mut Store<()>| {
-        let mut with = Duration::ZERO;
-        let mut without = Duration::ZERO;
-        for _ in 0..50 {
-            store.fuel_async_yield_interval(None).unwrap();
-            let t = Instant::now();
-            drive(pin!(spin.call_async(&mut *store, ITERS))).0.unwrap();
-            without += t.elapsed();
-            store.fuel_async_yield_interval(Some(INTERVAL)).unwrap();
-            let t = Instant::now();
-            drive(pin!(spin.call_async(&mut *store, ITERS))).0.unwrap();
-            with += t.elapsed();
+        let sync_engine = rt::Engine::default();
+        let module = rt::Module::new(&sync_engine, r#"(module (func (export "nop")))"#).unwrap();
+        let mut sync_store = rt::Store::new(&sync_engine, ());
+        let instance = rt::Instance::new(&mut sync_store, &module, &[]).unwrap();
+        let nop: rt::TypedFunc<(), ()> = instance.get_typed_func(&mut sync_store, "nop").unwrap();
+        c.benchmark_group("async/sync_call_nop_for_scale")
+            .bench_function(ENGINE, |b| b.iter(|| nop.call(&mut sync_store, ()).unwrap()));
+    }
+
+    pub fn host_suspend_resume(c: &mut Criterion) {
+        let (mut store, instance) = setup(&engine(false, false), false);
+        let call_host: rt::TypedFunc<i32, ()> =
+            instance.get_typed_func(&mut store, "call_host").unwrap();
+        for (group, p) in [
+            ("async/host_call_ready", 0),
+            ("async/host_call_pending_once", 1),
+        ] {
+            c.benchmark_group(group).bench_function(ENGINE, |b| {
+                b.iter(|| {
+                    let (r, pending) = drive(pin!(call_host.call_async(&mut store, p)));
+                    r.unwrap();
+                    assert_eq!(pending, p as u64);
+                })
+            });
         }
-        (with.as_nanos() as f64 - without.as_nanos() as f64) / (50.0 * yields as f64)
-    };
-    let mut samples: Vec<f64> = (0..11).map(|_| per_yield(&mut store)).collect();
-    samples.sort_by(f64::total_cmp);
-    println!(
-        "async/fuel_yield: {yields} yields per call of {ITERS} iterations; \
-         median cost per yield (with - without) = {:.1} ns",
-        samples[samples.len() / 2]
-    );
+
+        // 1 000 host calls inside one wasm call: the per-host-call difference is one
+        // suspend/resume with nothing else around it.
+        let call_loop: rt::TypedFunc<(i32, i32), ()> = instance
+            .get_typed_func(&mut store, "call_host_loop")
+            .unwrap();
+        for (group, p) in [
+            ("async/host_loop_1000_ready", 0),
+            ("async/host_loop_1000_pending_once", 1),
+        ] {
+            c.benchmark_group(group).bench_function(ENGINE, |b| {
+                b.iter(|| {
+                    let (r, pending) =
+                        drive(pin!(call_loop.call_async(&mut store, (HOST_LOOP_CALLS, p))));
+                    r.unwrap();
+                    assert_eq!(pending, (HOST_LOOP_CALLS * p) as u64);
+                })
+            });
+        }
+    }
+
+    pub fn fuel_yields(c: &mut Criterion) {
+        let (mut store, instance) = setup(&engine(true, false), true);
+        let spin: rt::TypedFunc<i32, ()> = instance.get_typed_func(&mut store, "spin").unwrap();
+
+        // How many yields one call makes at this interval.
+        store.fuel_async_yield_interval(Some(FUEL_INTERVAL)).unwrap();
+        let (r, yields) = drive(pin!(spin.call_async(&mut store, FUEL_ITERS)));
+        r.unwrap();
+        assert!(yields > 0);
+        YIELDS.lock().unwrap().push((ENGINE, yields));
+
+        for (group, interval) in [
+            ("async/fuel_spin_1m_no_yield", None),
+            ("async/fuel_spin_1m_yield_every_10000", Some(FUEL_INTERVAL)),
+        ] {
+            store.fuel_async_yield_interval(interval).unwrap();
+            c.benchmark_group(group).bench_function(ENGINE, |b| {
+                b.iter(|| {
+                    let (r, pending) = drive(pin!(spin.call_async(&mut store, FUEL_ITERS)));
+                    r.unwrap();
+                    black_box(pending);
+                })
+            });
+        }
+    }
+
+    pub fn epoch_yield(c: &mut Criterion) {
+        let (mut store, instance) = setup(&engine(false, true), false);
+        let spin: rt::TypedFunc<i32, ()> = instance.get_typed_func(&mut store, "spin").unwrap();
+        store.epoch_deadline_callback(|_| Ok(rt::UpdateDeadline::Yield(1)));
+        for (group, deadline, yields) in [
+            ("async/epoch_call_no_yield", u64::MAX / 2, 0),
+            ("async/epoch_call_yield_once", 0, 1),
+        ] {
+            store.set_epoch_deadline(deadline);
+            let (r, pending) = drive(pin!(spin.call_async(&mut store, 10)));
+            r.unwrap();
+            assert_eq!(pending, yields, "{group} on {ENGINE}");
+            c.benchmark_group(group).bench_function(ENGINE, |b| {
+                b.iter(|| {
+                    store.set_epoch_deadline(deadline);
+                    let (r, pending) = drive(pin!(spin.call_async(&mut store, 10)));
+                    r.unwrap();
+                    black_box(pending);
+                })
+            });
+        }
+    }
 }
 
 /// Resident set size of this process, in KiB.
@@ -209,27 +224,29 @@ fn vm_rss_kib() -> u64 {
 
 fn suspended_calls_memory() {
     const CALLS: usize = 10_000;
-    let mut config = Config::new();
+    let mut config = wasmjit::Config::new();
     config
         .async_support(true)
         .async_stack_size(64 << 10)
         .max_wasm_stack(32 << 10);
-    let engine = Engine::new(&config).expect("valid config");
-    let module = Module::new(&engine, WAT).expect("valid module");
-    let mut linker = Linker::<()>::new(&engine);
+    let engine = wasmjit::Engine::new(&config).expect("valid config");
+    let module = wasmjit::Module::new(&engine, WAT).expect("valid module");
+    let mut linker = wasmjit::Linker::<()>::new(&engine);
     linker
-        .func_wrap_async("host", "wait", |_: Caller<'_, ()>, (p,): (i32,)| {
-            Box::new(PendingN(p as u32))
-        })
+        .func_wrap_async(
+            "host",
+            "wait",
+            |_: wasmjit::Caller<'_, ()>, (p,): (i32,)| Box::new(PendingN(p as u32)),
+        )
         .unwrap();
     let pre = linker.instantiate_pre(&module).unwrap();
 
-    let mut stores: Vec<Store<()>> = Vec::with_capacity(CALLS);
+    let mut stores: Vec<wasmjit::Store<()>> = Vec::with_capacity(CALLS);
     let mut funcs = Vec::with_capacity(CALLS);
     for _ in 0..CALLS {
-        let mut store = Store::new(&engine, ());
+        let mut store = wasmjit::Store::new(&engine, ());
         let (instance, _) = drive(pin!(pre.instantiate_async(&mut store)));
-        let f: TypedFunc<i32, ()> = instance
+        let f: wasmjit::TypedFunc<i32, ()> = instance
             .unwrap()
             .get_typed_func(&mut store, "call_host")
             .unwrap();
@@ -263,13 +280,8 @@ fn suspended_calls_memory() {
     drop(stores);
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default().measurement_time(Duration::from_secs(3));
-    targets = call_async_nop, host_suspend_resume, fuel_yields
-}
-
 fn main() {
+    common::mark_start();
     // `cargo bench --bench async_calls -- <filter>`: run the memory measurement unless a
     // filter excludes it.
     let filter = std::env::args()
@@ -281,6 +293,82 @@ fn main() {
     {
         suspended_calls_memory();
     }
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    let mut c = Criterion::default()
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    each_engine!(call_async_nop(&mut c));
+    each_engine!(host_suspend_resume(&mut c));
+    each_engine!(fuel_yields(&mut c));
+    each_engine!(epoch_yield(&mut c));
+    c.final_summary();
+
+    let mut table = Ratios::new("async");
+    let both = |case: &str| (median_ns(case, "wasmjit"), median_ns(case, "wasmtime"));
+    for (case, goal) in [
+        ("async/call_async_nop", Some(Goal(0.60))),
+        ("async/sync_call_nop_for_scale", None),
+        ("async/host_call_ready", None),
+        ("async/host_call_pending_once", None),
+    ] {
+        let (a, b) = both(case);
+        table.row(case, "wasmjit/wasmtime", a, b, goal);
+    }
+    // Differences of medians: the cost of one suspend/resume, of one fuel yield, of one epoch
+    // yield, on each engine.
+    let diff = |with: &str, without: &str, engine: &str, per: f64| {
+        Some((median_ns(with, engine)? - median_ns(without, engine)?) / per)
+    };
+    let yields = YIELDS.lock().unwrap().clone();
+    let per_yield = |engine: &str| {
+        let n = yields.iter().find(|(e, _)| *e == engine)?.1;
+        diff(
+            "async/fuel_spin_1m_yield_every_10000",
+            "async/fuel_spin_1m_no_yield",
+            engine,
+            n as f64,
+        )
+    };
+    let suspend = |engine: &str| {
+        diff(
+            "async/host_loop_1000_pending_once",
+            "async/host_loop_1000_ready",
+            engine,
+            f64::from(HOST_LOOP_CALLS),
+        )
+    };
+    let epoch = |engine: &str| {
+        diff(
+            "async/epoch_call_yield_once",
+            "async/epoch_call_no_yield",
+            engine,
+            1.0,
+        )
+    };
+    for (case, cost, goal) in [
+        (
+            "async suspend/resume (host loop: pending_once − ready, per call)",
+            &suspend as &dyn Fn(&str) -> Option<f64>,
+            Some(Goal(0.30)),
+        ),
+        (
+            "async fuel yield (yield − no_yield, per yield)",
+            &per_yield,
+            None,
+        ),
+        ("async epoch yield (yield_once − no_yield)", &epoch, None),
+    ] {
+        let (a, b) = (cost("wasmjit"), cost("wasmtime"));
+        table.push(
+            case,
+            "wasmjit/wasmtime",
+            a.map(human_ns),
+            b.map(human_ns),
+            a.zip(b).map(|(a, b)| a / b),
+            goal,
+        );
+    }
+    table.print();
+    if !common::test_mode() {
+        println!("fuel yields per call of {FUEL_ITERS} iterations: {yields:?}");
+    }
 }

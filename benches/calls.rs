@@ -1,10 +1,17 @@
-//! Call overhead benchmarks: host→wasm through `TypedFunc::call` (a nop) and through the
-//! untyped `Func::call` (two i32 arguments, one result), and wasm→host calls of a
-//! `Func::wrap` closure, measured as a wasm loop making N imported calls and reported per call.
+//! Call overhead on every engine of the build:
+//! - host→wasm through `TypedFunc::call` (a nop; `add` of two i32), through the untyped
+//!   `Func::call` (`add`, `Val`s) and through `Func::call_unchecked` (`add`, raw slots);
+//! - wasm→host calls of a `Func::wrap` closure, measured as a wasm loop making N imported calls
+//!   and reported per call, beside the same loop without the call.
+//!
+//! Prints ratio rows `wasmjit/wasmtime`; goal for the typed host→wasm calls ≤ 0.80.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+#[macro_use]
+mod common;
+
+use common::{median_ns, Goal, Ratios};
+use criterion::{black_box, Criterion};
 use std::time::{Duration, Instant};
-use wasmjit::{Engine, Func, Instance, Module, Store, Val};
 
 const WAT: &str = r#"(module
   (import "host" "sink" (func $sink (param i32)))
@@ -32,79 +39,115 @@ const WAT: &str = r#"(module
       end
     end))"#;
 
-fn setup() -> (Store<()>, Instance) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, WAT).expect("valid module");
-    let mut store = Store::new(&engine, ());
-    let sink = Func::wrap(&mut store, |x: i32| {
-        black_box(x);
-    });
-    let instance = Instance::new(&mut store, &module, &[sink.into()]).expect("instantiates");
-    (store, instance)
-}
+/// Every case: (group, goal on wasmjit/wasmtime).
+const CASES: [(&str, Option<f64>); 6] = [
+    ("calls/host_to_wasm_typed_nop", Some(0.80)),
+    ("calls/host_to_wasm_typed_add_i32", Some(0.80)),
+    ("calls/host_to_wasm_untyped_add_i32", None),
+    ("calls/host_to_wasm_unchecked_add_i32", None),
+    ("calls/wasm_to_host_per_call", None),
+    ("calls/wasm_empty_loop_per_iteration", None),
+];
 
-fn host_to_wasm(c: &mut Criterion) {
-    let (mut store, instance) = setup();
-    let nop = instance
-        .get_typed_func::<(), ()>(&mut store, "nop")
-        .expect("nop export");
-    c.bench_function("host_to_wasm/typed_call_nop", |b| {
-        b.iter(|| nop.call(&mut store, ()).expect("nop does not trap"))
-    });
-
-    let add = instance.get_func(&mut store, "add").expect("add export");
-    let params = [Val::I32(1), Val::I32(2)];
-    let mut results = [Val::I32(0)];
-    c.bench_function("host_to_wasm/func_call_two_i32", |b| {
-        b.iter(|| {
-            add.call(&mut store, black_box(&params), &mut results)
-                .expect("add does not trap");
-            black_box(&results);
-        })
-    });
-
-    let typed_add = add
-        .typed::<(i32, i32), i32>(&store)
-        .expect("add is (i32, i32) -> i32");
-    c.bench_function("host_to_wasm/typed_call_two_i32", |b| {
-        b.iter(|| {
-            typed_add
-                .call(&mut store, black_box((1, 2)))
-                .expect("add does not trap")
-        })
-    });
-}
-
-/// Runs `f` for `iters` iterations of the loop in chunks an i32 can count.
-fn run_loop(store: &mut Store<()>, f: &wasmjit::TypedFunc<i32, ()>, iters: u64) -> Duration {
-    const CHUNK: u64 = 1 << 30;
-    let start = Instant::now();
-    let mut left = iters;
-    while left > 0 {
-        let n = left.min(CHUNK);
-        f.call(&mut *store, n as i32).expect("loop does not trap");
-        left -= n;
+per_engine! {
+    fn setup() -> (rt::Store<()>, rt::Instance) {
+        let engine = rt::Engine::default();
+        let module = rt::Module::new(&engine, WAT).expect("valid module");
+        let mut store = rt::Store::new(&engine, ());
+        let sink = rt::Func::wrap(&mut store, |x: i32| {
+            black_box(x);
+        });
+        let instance =
+            rt::Instance::new(&mut store, &module, &[sink.into()]).expect("instantiates");
+        (store, instance)
     }
-    start.elapsed()
+
+    /// Runs `f` for `iters` iterations of its loop in chunks an i32 can count.
+    fn run_loop(store: &mut rt::Store<()>, f: &rt::TypedFunc<i32, ()>, iters: u64) -> Duration {
+        const CHUNK: u64 = 1 << 30;
+        let start = Instant::now();
+        let mut left = iters;
+        while left > 0 {
+            let n = left.min(CHUNK);
+            f.call(&mut *store, n as i32).expect("loop does not trap");
+            left -= n;
+        }
+        start.elapsed()
+    }
+
+    pub fn bench(c: &mut Criterion) {
+        let (mut store, instance) = setup();
+        let nop = instance
+            .get_typed_func::<(), ()>(&mut store, "nop")
+            .expect("nop export");
+        c.benchmark_group(CASES[0].0).bench_function(ENGINE, |b| {
+            b.iter(|| nop.call(&mut store, ()).expect("nop does not trap"))
+        });
+
+        let add = instance.get_func(&mut store, "add").expect("add export");
+        let typed_add = add
+            .typed::<(i32, i32), i32>(&store)
+            .expect("add is (i32, i32) -> i32");
+        c.benchmark_group(CASES[1].0).bench_function(ENGINE, |b| {
+            b.iter(|| {
+                typed_add
+                    .call(&mut store, black_box((1, 2)))
+                    .expect("add does not trap")
+            })
+        });
+
+        let params = [rt::Val::I32(1), rt::Val::I32(2)];
+        let mut results = [rt::Val::I32(0)];
+        c.benchmark_group(CASES[2].0).bench_function(ENGINE, |b| {
+            b.iter(|| {
+                add.call(&mut store, black_box(&params), &mut results)
+                    .expect("add does not trap");
+                black_box(&results);
+            })
+        });
+
+        let mut slots = [rt::ValRaw::i32(0), rt::ValRaw::i32(0)];
+        c.benchmark_group(CASES[3].0).bench_function(ENGINE, |b| {
+            b.iter(|| {
+                slots[0] = rt::ValRaw::i32(1);
+                slots[1] = rt::ValRaw::i32(black_box(2));
+                // SAFETY: `add` takes two i32 and returns one i32: `slots` holds both
+                // arguments and has room for the result.
+                unsafe { shim::call_unchecked(&add, &mut store, &mut slots) }
+                    .expect("add does not trap");
+                black_box(slots[0].get_i32())
+            })
+        });
+        assert_eq!(slots[0].get_i32(), 3, "unchecked add on {ENGINE}");
+
+        // Each criterion iteration is one wasm→host call (or loop iteration); the host→wasm
+        // entry is amortised over the whole batch.
+        for (i, export) in [(4, "call_host"), (5, "empty_loop")] {
+            let f = instance
+                .get_typed_func::<i32, ()>(&mut store, export)
+                .expect("loop export");
+            c.benchmark_group(CASES[i].0).bench_function(ENGINE, |b| {
+                b.iter_custom(|iters| run_loop(&mut store, &f, iters))
+            });
+        }
+    }
 }
 
-fn wasm_to_host(c: &mut Criterion) {
-    let (mut store, instance) = setup();
-    let call_host = instance
-        .get_typed_func::<i32, ()>(&mut store, "call_host")
-        .expect("call_host export");
-    let empty_loop = instance
-        .get_typed_func::<i32, ()>(&mut store, "empty_loop")
-        .expect("empty_loop export");
-    // Each criterion iteration is one wasm→host call; the host→wasm entry is amortised over
-    // the whole batch.
-    c.bench_function("wasm_to_host/wrap_call_per_call", |b| {
-        b.iter_custom(|iters| run_loop(&mut store, &call_host, iters))
-    });
-    c.bench_function("wasm_to_host/empty_loop_per_iteration", |b| {
-        b.iter_custom(|iters| run_loop(&mut store, &empty_loop, iters))
-    });
-}
+fn main() {
+    common::mark_start();
+    let mut c = Criterion::default().configure_from_args();
+    each_engine!(bench(&mut c));
+    c.final_summary();
 
-criterion_group!(benches, host_to_wasm, wasm_to_host);
-criterion_main!(benches);
+    let mut table = Ratios::new("calls");
+    for (case, goal) in CASES {
+        table.row(
+            case,
+            "wasmjit/wasmtime",
+            median_ns(case, "wasmjit"),
+            median_ns(case, "wasmtime"),
+            goal.map(Goal),
+        );
+    }
+    table.print();
+}

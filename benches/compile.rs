@@ -1,11 +1,21 @@
-//! Compile throughput: a generated module of thousands of small, varied functions (integer
-//! and float arithmetic, loops, branches, memory traffic, calls, globals) compiled with
-//! `Module::from_binary`, reported in bytes of wasm per second, with parallel compilation on
-//! and off.
+//! Compile time with `Module::from_binary`, on every engine of the build, reported in bytes of
+//! wasm per second:
+//! - `compile/small`: a small module (the sha256 kernel, 1.7 KB, a handful of functions);
+//! - `compile/generated_3000_funcs`: a generated module of thousands of small, varied functions
+//!   (integer and float arithmetic, loops, branches, memory traffic, calls, globals), with
+//!   parallel compilation, and `..._serial` without;
+//! - `compile/sqlite3`: a real program, SQLite's amalgamation built for wasm32 (about 1 MB,
+//!   1 400 functions; see `benches/kernels/build.sh`), with parallel compilation.
+//!
+//! Prints ratio rows `wasmjit/wasmtime`; goal ≤ 1.00 with parallel compilation on both.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+#[macro_use]
+mod common;
+
+use common::{median_ns, Goal, Ratios};
+use criterion::measurement::WallTime;
+use criterion::{black_box, BenchmarkGroup, Criterion, Throughput};
 use std::fmt::Write;
-use wasmjit::{Config, Engine, Module};
 
 const FUNCTIONS: usize = 3000;
 
@@ -104,26 +114,52 @@ fn generate_wasm() -> Vec<u8> {
     wat::parse_str(&wat).expect("generated WAT is valid")
 }
 
-fn compile(c: &mut Criterion) {
-    let wasm = generate_wasm();
-    let mut group = c.benchmark_group("compile");
-    group.throughput(Throughput::Bytes(wasm.len() as u64));
-    group.sample_size(10);
-    for parallel in [true, false] {
-        let mut config = Config::new();
+per_engine! {
+    /// Compiles `wasm` over and over on this engine.
+    pub fn bench(group: &mut BenchmarkGroup<'_, WallTime>, wasm: &[u8], parallel: bool) {
+        let mut config = rt::Config::new();
         config.parallel_compilation(parallel);
-        let engine = Engine::new(&config).expect("valid config");
-        let name = if parallel {
-            format!("{FUNCTIONS}_funcs_parallel")
-        } else {
-            format!("{FUNCTIONS}_funcs_serial")
-        };
-        group.bench_function(name, |b| {
-            b.iter(|| Module::from_binary(&engine, black_box(&wasm)).expect("compiles"))
+        let engine = rt::Engine::new(&config).expect("valid config");
+        group.bench_function(ENGINE, |b| {
+            b.iter(|| rt::Module::from_binary(&engine, black_box(wasm)).expect("compiles"))
         });
     }
-    group.finish();
 }
 
-criterion_group!(benches, compile);
-criterion_main!(benches);
+fn main() {
+    common::mark_start();
+    let mut c = Criterion::default().configure_from_args();
+    let small = common::kernels::all()
+        .into_iter()
+        .find(|k| k.name == "sha256_1MiB")
+        .expect("sha256 kernel")
+        .wasm;
+    let generated = generate_wasm();
+    let cases: [(&str, &[u8], bool); 4] = [
+        ("compile/small", small, true),
+        ("compile/generated_3000_funcs", &generated, true),
+        ("compile/generated_3000_funcs_serial", &generated, false),
+        ("compile/sqlite3", common::kernels::SQLITE3_WASM, true),
+    ];
+    for (name, wasm, parallel) in cases {
+        let mut group = c.benchmark_group(name);
+        group.throughput(Throughput::Bytes(wasm.len() as u64));
+        group.sample_size(10);
+        each_engine!(bench(&mut group, wasm, parallel));
+        group.finish();
+    }
+    c.final_summary();
+
+    let mut table = Ratios::new("compile");
+    for (name, _, parallel) in cases {
+        let goal = parallel.then_some(Goal(1.00));
+        table.row(
+            name,
+            "wasmjit/wasmtime",
+            median_ns(name, "wasmjit"),
+            median_ns(name, "wasmtime"),
+            goal,
+        );
+    }
+    table.print();
+}

@@ -1,11 +1,16 @@
 //! Instantiation cost of a small module with one memory (with a data segment), a funcref
 //! table (with an element segment) and a few globals, in a fresh store each time; through
-//! `Instance::new` and through a pre-resolved `InstancePre`. Store creation and teardown are
-//! outside the measured time.
+//! `Instance::new` and through a pre-resolved `InstancePre`, on every engine of the build.
+//! Store creation and teardown are outside the measured time (and measured on their own).
+//!
+//! Prints ratio rows `wasmjit/wasmtime`.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+#[macro_use]
+mod common;
+
+use common::{median_ns, Ratios};
+use criterion::{black_box, Criterion};
 use std::time::{Duration, Instant};
-use wasmjit::{Engine, Instance, Linker, Module, Store};
 
 const WAT: &str = r#"(module
   (memory (export "memory") 1)
@@ -21,51 +26,75 @@ const WAT: &str = r#"(module
   (func $f2 (result f64) global.get $c)
   (func (export "run") (result i32) i32.const 64 i32.load8_u))"#;
 
-/// Times `instantiate` alone, `iters` times, each in a fresh store.
-fn time_instantiations(
-    engine: &Engine,
-    iters: u64,
-    mut instantiate: impl FnMut(&mut Store<()>) -> Instance,
-) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        let mut store = Store::new(engine, ());
-        let start = Instant::now();
-        let instance = instantiate(&mut store);
-        total += start.elapsed();
-        black_box(instance);
-        drop(store);
+const CASES: [&str; 3] = [
+    "instantiate/instance_new",
+    "instantiate/instance_pre",
+    "instantiate/store_new_and_drop",
+];
+
+per_engine! {
+    /// Times `instantiate` alone, `iters` times, each in a fresh store.
+    fn time_instantiations(
+        engine: &rt::Engine,
+        iters: u64,
+        mut instantiate: impl FnMut(&mut rt::Store<()>) -> rt::Instance,
+    ) -> Duration {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let mut store = rt::Store::new(engine, ());
+            let start = Instant::now();
+            let instance = instantiate(&mut store);
+            total += start.elapsed();
+            black_box(instance);
+            drop(store);
+        }
+        total
     }
-    total
+
+    pub fn bench(c: &mut Criterion) {
+        let engine = rt::Engine::default();
+        let module = rt::Module::new(&engine, WAT).expect("valid module");
+
+        c.benchmark_group(CASES[0]).bench_function(ENGINE, |b| {
+            b.iter_custom(|iters| {
+                time_instantiations(&engine, iters, |store| {
+                    rt::Instance::new(store, &module, &[]).expect("instantiates")
+                })
+            })
+        });
+
+        let pre = rt::Linker::<()>::new(&engine)
+            .instantiate_pre(&module)
+            .expect("no imports to resolve");
+        c.benchmark_group(CASES[1]).bench_function(ENGINE, |b| {
+            b.iter_custom(|iters| {
+                time_instantiations(&engine, iters, |store| {
+                    pre.instantiate(store).expect("instantiates")
+                })
+            })
+        });
+
+        c.benchmark_group(CASES[2]).bench_function(ENGINE, |b| {
+            b.iter(|| black_box(rt::Store::new(&engine, ())))
+        });
+    }
 }
 
-fn instantiate(c: &mut Criterion) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, WAT).expect("valid module");
+fn main() {
+    common::mark_start();
+    let mut c = Criterion::default().configure_from_args();
+    each_engine!(bench(&mut c));
+    c.final_summary();
 
-    c.bench_function("instantiate/instance_new", |b| {
-        b.iter_custom(|iters| {
-            time_instantiations(&engine, iters, |store| {
-                Instance::new(store, &module, &[]).expect("instantiates")
-            })
-        })
-    });
-
-    let pre = Linker::<()>::new(&engine)
-        .instantiate_pre(&module)
-        .expect("no imports to resolve");
-    c.bench_function("instantiate/instance_pre", |b| {
-        b.iter_custom(|iters| {
-            time_instantiations(&engine, iters, |store| {
-                pre.instantiate(store).expect("instantiates")
-            })
-        })
-    });
-
-    c.bench_function("instantiate/store_new_and_drop", |b| {
-        b.iter(|| black_box(Store::new(&engine, ())))
-    });
+    let mut table = Ratios::new("instantiate");
+    for case in CASES {
+        table.row(
+            case,
+            "wasmjit/wasmtime",
+            median_ns(case, "wasmjit"),
+            median_ns(case, "wasmtime"),
+            None,
+        );
+    }
+    table.print();
 }
-
-criterion_group!(benches, instantiate);
-criterion_main!(benches);

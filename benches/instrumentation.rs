@@ -1,172 +1,32 @@
-//! The cost of fuel metering and epoch checks: four kernels, each run plain, with fuel (a
-//! huge amount, never exhausted) and with epochs (a deadline never reached).
+//! The cost of fuel metering and epoch checks: the C kernels of `benches/kernels/` (among
+//! them issue #4's four: recursive fib(30), a tight integer loop, a sieve over 1 MiB, a
+//! 200×200 f64 matrix multiply), each run plain, with fuel (a huge amount, never exhausted)
+//! and with epochs (a deadline never reached), on every engine of the build. Cases are
+//! `instrumentation/<kernel>/<mode>` with one function per engine.
 //!
-//! After criterion's runs, prints a table of ratios (fuel/plain, epochs/plain) from
-//! criterion's medians (`<target>/criterion/<kernel>/<mode>/new/estimates.json`), falling back
-//! to a quick timing of its own when those are missing. Targets: epochs ≤ 1.10×, fuel ≤ 1.30×.
+//! After criterion's runs, prints ratio rows from criterion's medians: fuel/plain and
+//! epochs/plain of each engine (goals for wasmjit: epochs ≤ 1.10×, fuel ≤ 1.30× on every
+//! kernel; Wasmtime's rows are for reference).
 //!
 //! Run: `cargo bench --bench instrumentation -- --warm-up-time 1 --measurement-time 3`
 //!
 //! On a busy machine, `INSTRUMENTATION_ROUNDS=N cargo bench --bench instrumentation` skips
-//! criterion and runs the three modes of each kernel interleaved, N rounds of batches of about
-//! 20 ms each, timed in CPU time of the thread (on Linux; wall time elsewhere), and prints the
-//! ratios of the minimums and of the medians: CPU time leaves out the time other processes
-//! had the core, interleaving exposes every mode to the same background load (caches, the
-//! other hyperthread), and the minimum is the run it disturbed least.
-//! `INSTRUMENTATION_KERNELS=fib30,sieve1MiB` limits it to some kernels;
+//! criterion and runs the three modes of each kernel on wasmjit interleaved, N rounds of
+//! batches of about 20 ms each, timed in CPU time of the thread (on Linux; wall time
+//! elsewhere), and prints the ratios of the minimums and of the medians: CPU time leaves out
+//! the time other processes had the core, interleaving exposes every mode to the same
+//! background load (caches, the other hyperthread), and the minimum is the run it disturbed
+//! least. `INSTRUMENTATION_KERNELS=fib30,sieve1MiB` limits it to some kernels;
 //! `INSTRUMENTATION_WAT=a.wat,b.wat` times those files instead (each exporting `run`, and
-//! optionally `init`, like the kernels below).
+//! optionally `init`).
 
+#[macro_use]
+mod common;
+
+use common::kernels::Kernel;
+use common::{median_ns, Goal, Ratios};
 use criterion::{black_box, Criterion};
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
-use wasmjit::{Config, Engine, Instance, Module, Store, TypedFunc};
-
-/// fib(30), recursive: calls and returns, no loop.
-const FIB: &str = r#"(module
-  (func $fib (export "run") (result i32)
-    i32.const 30
-    call $f)
-  (func $f (param i32) (result i32)
-    local.get 0 i32.const 2 i32.lt_s
-    if (result i32)
-      local.get 0
-    else
-      local.get 0 i32.const 1 i32.sub call $f
-      local.get 0 i32.const 2 i32.sub call $f
-      i32.add
-    end))"#;
-
-/// A tight loop: the sum of 0..10^7.
-const LOOP: &str = r#"(module
-  (func (export "run") (result i32)
-    (local $i i32) (local $acc i64)
-    loop $l
-      local.get $acc
-      local.get $i
-      i64.extend_i32_u
-      i64.add
-      local.set $acc
-      local.get $i i32.const 1 i32.add local.tee $i
-      i32.const 10000000
-      i32.lt_u
-      br_if $l
-    end
-    local.get $acc
-    i64.const 1000000
-    i64.rem_u
-    i32.wrap_i64))"#;
-
-/// The sieve of Eratosthenes over 1 MiB of linear memory (one byte per number); returns
-/// the number of primes below 2^20.
-const SIEVE: &str = r#"(module
-  (memory 16)
-  (func (export "run") (result i32)
-    (local $i i32) (local $j i32) (local $count i32)
-    (memory.fill (i32.const 0) (i32.const 0) (i32.const 1048576))
-    i32.const 2 local.set $i
-    block $done
-      loop $outer
-        local.get $i local.get $i i32.mul
-        i32.const 1048576 i32.ge_u
-        br_if $done
-        local.get $i i32.load8_u
-        i32.eqz
-        if
-          local.get $i local.get $i i32.mul local.set $j
-          block $jdone
-            loop $inner
-              local.get $j i32.const 1048576 i32.ge_u br_if $jdone
-              local.get $j i32.const 1 i32.store8
-              local.get $j local.get $i i32.add local.set $j
-              br $inner
-            end
-          end
-        end
-        local.get $i i32.const 1 i32.add local.set $i
-        br $outer
-      end
-    end
-    i32.const 2 local.set $i
-    loop $count
-      local.get $count
-      local.get $i i32.load8_u i32.eqz
-      i32.add local.set $count
-      local.get $i i32.const 1 i32.add local.tee $i
-      i32.const 1048576 i32.lt_u
-      br_if $count
-    end
-    local.get $count))"#;
-
-/// C = A × B for 200×200 f64 matrices (A at 0, B at 320000, C at 640000); returns the trace
-/// of C truncated to an integer. `init` fills A and B.
-const MATMUL: &str = r#"(module
-  (memory 15)
-  (func (export "init")
-    (local $i i32) (local $j i32) (local $at i32)
-    loop $i_loop
-      i32.const 0 local.set $j
-      loop $j_loop
-        local.get $i i32.const 200 i32.mul local.get $j i32.add
-        i32.const 3 i32.shl local.set $at
-        local.get $at
-        local.get $i local.get $j i32.add i32.const 7 i32.rem_u f64.convert_i32_u
-        f64.const 0.5 f64.mul
-        f64.store
-        local.get $at
-        local.get $i local.get $j i32.mul i32.const 5 i32.rem_u f64.convert_i32_u
-        f64.const 0.25 f64.add
-        f64.store offset=320000
-        local.get $j i32.const 1 i32.add local.tee $j
-        i32.const 200 i32.lt_u br_if $j_loop
-      end
-      local.get $i i32.const 1 i32.add local.tee $i
-      i32.const 200 i32.lt_u br_if $i_loop
-    end)
-  (func (export "run") (result i32)
-    (local $i i32) (local $j i32) (local $k i32) (local $sum f64) (local $trace f64)
-    loop $i_loop
-      i32.const 0 local.set $j
-      loop $j_loop
-        f64.const 0 local.set $sum
-        i32.const 0 local.set $k
-        loop $k_loop
-          local.get $sum
-          local.get $i i32.const 1600 i32.mul
-          local.get $k i32.const 3 i32.shl i32.add
-          f64.load
-          local.get $k i32.const 1600 i32.mul
-          local.get $j i32.const 3 i32.shl i32.add
-          f64.load offset=320000
-          f64.mul
-          f64.add
-          local.set $sum
-          local.get $k i32.const 1 i32.add local.tee $k
-          i32.const 200 i32.lt_u br_if $k_loop
-        end
-        local.get $i i32.const 1600 i32.mul
-        local.get $j i32.const 3 i32.shl i32.add
-        local.get $sum
-        f64.store offset=640000
-        local.get $i local.get $j i32.eq
-        if
-          local.get $trace local.get $sum f64.add local.set $trace
-        end
-        local.get $j i32.const 1 i32.add local.tee $j
-        i32.const 200 i32.lt_u br_if $j_loop
-      end
-      local.get $i i32.const 1 i32.add local.tee $i
-      i32.const 200 i32.lt_u br_if $i_loop
-    end
-    local.get $trace
-    i32.trunc_f64_u))"#;
-
-const KERNELS: [(&str, &str); 4] = [
-    ("fib30", FIB),
-    ("loop1e7", LOOP),
-    ("sieve1MiB", SIEVE),
-    ("matmul200", MATMUL),
-];
+use std::time::Instant;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -184,130 +44,97 @@ const MODES: [(Mode, &str); 3] = [
 /// Never exhausted within a benchmark.
 const HUGE_FUEL: u64 = u64::MAX / 2;
 
-/// One kernel instantiated in one mode, ready to run.
-struct Prepared {
-    store: Store<()>,
-    run: TypedFunc<(), i32>,
-    mode: Mode,
-}
-
-impl Prepared {
-    fn new(wat: &str, mode: Mode) -> Self {
-        let mut config = Config::new();
-        config.consume_fuel(mode == Mode::Fuel);
-        config.epoch_interruption(mode == Mode::Epochs);
-        let engine = Engine::new(&config).expect("engine");
-        let module = Module::new(&engine, wat).expect("kernel compiles");
-        let mut store = Store::new(&engine, ());
-        match mode {
-            Mode::Plain => {}
-            Mode::Fuel => store.set_fuel(HUGE_FUEL).expect("fuel configured"),
-            Mode::Epochs => store.set_epoch_deadline(u64::MAX / 2),
-        }
-        let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
-        if let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "init") {
-            init.call(&mut store, ()).expect("init runs");
-        }
-        let run = instance
-            .get_typed_func::<(), i32>(&mut store, "run")
-            .expect("run export");
-        Self { store, run, mode }
+per_engine! {
+    /// One kernel instantiated in one mode, ready to run.
+    pub struct Prepared {
+        store: rt::Store<()>,
+        run: rt::TypedFunc<(), i32>,
+        mode: Mode,
     }
 
-    fn run(&mut self) -> i32 {
-        if self.mode == Mode::Fuel {
-            self.store.set_fuel(HUGE_FUEL).expect("fuel configured");
+    impl Prepared {
+        /// `wasm` (binary or text) exports `run: () -> i32` and optionally `init: () -> ()`.
+        pub fn new(wasm: &[u8], run: &str, init: Option<&str>, mode: Mode) -> Self {
+            let mut config = rt::Config::new();
+            config.consume_fuel(mode == Mode::Fuel);
+            config.epoch_interruption(mode == Mode::Epochs);
+            let engine = rt::Engine::new(&config).expect("engine");
+            let module = rt::Module::new(&engine, wasm).expect("kernel compiles");
+            let mut store = rt::Store::new(&engine, ());
+            match mode {
+                Mode::Plain => {}
+                Mode::Fuel => store.set_fuel(HUGE_FUEL).expect("fuel configured"),
+                Mode::Epochs => store.set_epoch_deadline(u64::MAX / 2),
+            }
+            let instance = rt::Instance::new(&mut store, &module, &[]).expect("instantiates");
+            if let Some(init) = init {
+                instance
+                    .get_typed_func::<(), ()>(&mut store, init)
+                    .expect("init export")
+                    .call(&mut store, ())
+                    .expect("init runs");
+            }
+            let run = instance
+                .get_typed_func::<(), i32>(&mut store, run)
+                .expect("run export");
+            Self { store, run, mode }
         }
-        self.run.call(&mut self.store, ()).expect("kernel runs")
+
+        pub fn run(&mut self) -> i32 {
+            if self.mode == Mode::Fuel {
+                self.store.set_fuel(HUGE_FUEL).expect("fuel configured");
+            }
+            self.run.call(&mut self.store, ()).expect("kernel runs")
+        }
+    }
+
+    /// The three modes of `kernel`; each must return `expected`.
+    pub fn bench(c: &mut Criterion, kernel: &Kernel, expected: i32) {
+        for (mode, name) in MODES {
+            let mut prepared = Prepared::new(kernel.wasm, kernel.run, kernel.init, mode);
+            // Instrumentation must not change results.
+            assert_eq!(prepared.run(), expected, "{} {name} on {ENGINE}", kernel.name);
+            let mut group = c.benchmark_group(format!("instrumentation/{}/{name}", kernel.name));
+            group.sample_size(10);
+            group.bench_function(ENGINE, |b| b.iter(|| black_box(prepared.run())));
+            group.finish();
+        }
     }
 }
 
 fn benches(c: &mut Criterion) {
-    for (kernel, wat) in KERNELS {
-        let mut group = c.benchmark_group(kernel);
-        group.sample_size(10);
-        let mut expected = None;
-        for (mode, name) in MODES {
-            let mut prepared = Prepared::new(wat, mode);
-            let result = prepared.run();
-            // Instrumentation must not change results.
-            assert_eq!(*expected.get_or_insert(result), result, "{kernel} {name}");
-            group.bench_function(name, |b| b.iter(|| black_box(prepared.run())));
-        }
-        group.finish();
+    for kernel in common::kernels::all() {
+        let expected =
+            on_wasmjit::Prepared::new(kernel.wasm, kernel.run, kernel.init, Mode::Plain).run();
+        each_engine!(bench(c, &kernel, expected));
     }
-}
-
-/// Criterion's median (ns) for `kernel/mode`, from its saved estimates.
-fn criterion_median(dir: &Option<PathBuf>, kernel: &str, mode: &str) -> Option<f64> {
-    let path = dir
-        .as_ref()?
-        .join(kernel)
-        .join(mode)
-        .join("new/estimates.json");
-    let json = std::fs::read_to_string(path).ok()?;
-    // `"median":{"confidence_interval":{...},"point_estimate":<ns>,...}`: no JSON parser needed.
-    let median = &json[json.find("\"median\"")?..];
-    let value = &median[median.find("\"point_estimate\":")? + "\"point_estimate\":".len()..];
-    let end = value.find([',', '}'])?;
-    value[..end].trim().parse().ok()
-}
-
-/// Where criterion keeps its results: `<target dir>/criterion` (the bench binary lives in
-/// `<target dir>/<profile>/deps`), unless `CRITERION_HOME` says otherwise.
-fn criterion_dir() -> Option<PathBuf> {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return Some(home.into());
-    }
-    let exe = std::env::current_exe().ok()?;
-    Some(exe.parent()?.parent()?.parent()?.join("criterion"))
-}
-
-/// Median wall time of a few runs, our own measurement when criterion's is missing.
-fn quick_median(wat: &str, mode: Mode) -> f64 {
-    let mut prepared = Prepared::new(wat, mode);
-    prepared.run();
-    let mut times: Vec<Duration> = (0..9)
-        .map(|_| {
-            let start = Instant::now();
-            black_box(prepared.run());
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2].as_nanos() as f64
 }
 
 fn print_ratio_table() {
-    let dir = criterion_dir();
-    println!();
-    println!("kernel       plain (ms)  fuel (ms)  epochs (ms)  fuel/plain  epochs/plain  source");
-    for (kernel, wat) in KERNELS {
-        let from_criterion: Option<Vec<f64>> = MODES
-            .iter()
-            .map(|(_, name)| criterion_median(&dir, kernel, name))
-            .collect();
-        let (medians, source) = match from_criterion {
-            Some(m) => (m, "criterion median"),
-            None => (
-                MODES
-                    .iter()
-                    .map(|(mode, _)| quick_median(wat, *mode))
-                    .collect(),
-                "own timing",
-            ),
-        };
-        let ms = |ns: f64| ns / 1e6;
-        println!(
-            "{kernel:<12} {:>10.3} {:>10.3} {:>12.3} {:>10.3}x {:>12.3}x  {source}",
-            ms(medians[0]),
-            ms(medians[1]),
-            ms(medians[2]),
-            medians[1] / medians[0],
-            medians[2] / medians[0],
-        );
+    let mut table = Ratios::new("instrumentation");
+    for kernel in common::kernels::all() {
+        for engine in common::engines() {
+            let median =
+                |mode: &str| median_ns(&format!("instrumentation/{}/{mode}", kernel.name), engine);
+            let plain = median("plain");
+            let own = *engine == "wasmjit";
+            table.row(
+                kernel.name,
+                &format!("{engine} fuel/plain"),
+                median("fuel"),
+                plain,
+                own.then_some(Goal(1.30)),
+            );
+            table.row(
+                kernel.name,
+                &format!("{engine} epochs/plain"),
+                median("epochs"),
+                plain,
+                own.then_some(Goal(1.10)),
+            );
+        }
     }
-    println!("targets: fuel/plain <= 1.30x, epochs/plain <= 1.10x");
+    table.print();
 }
 
 /// Seconds of CPU time this thread has used (Linux), else of wall time since the first call.
@@ -353,24 +180,37 @@ fn interleaved(rounds: usize) {
                 .collect()
         })
         .unwrap_or_default();
-    let kernels: Vec<(&str, &str)> = if files.is_empty() {
-        KERNELS.to_vec()
+    let kernels: Vec<(String, &[u8], String, Option<String>)> = if files.is_empty() {
+        common::kernels::all()
+            .iter()
+            .map(|k| {
+                (
+                    k.name.to_string(),
+                    k.wasm,
+                    k.run.to_string(),
+                    k.init.map(str::to_string),
+                )
+            })
+            .collect()
     } else {
         files
             .iter()
-            .map(|(f, w)| (f.as_str(), w.as_str()))
+            .map(|(f, w)| {
+                let init = w.contains("\"init\"").then(|| "init".to_string());
+                (f.clone(), w.as_bytes(), "run".to_string(), init)
+            })
             .collect()
     };
-    for (kernel, wat) in kernels {
+    for (kernel, wasm, run, init) in &kernels {
         if only
             .as_ref()
-            .is_some_and(|only| !only.split(',').any(|k| k == kernel))
+            .is_some_and(|only| !only.split(',').any(|k| k == kernel.as_str()))
         {
             continue;
         }
-        let mut prepared: Vec<Prepared> = MODES
+        let mut prepared: Vec<on_wasmjit::Prepared> = MODES
             .iter()
-            .map(|(mode, _)| Prepared::new(wat, *mode))
+            .map(|(mode, _)| on_wasmjit::Prepared::new(wasm, run, init.as_deref(), *mode))
             .collect();
         // Batch size: about 20 ms of the plain kernel.
         let start = cpu_seconds();
@@ -408,11 +248,12 @@ fn interleaved(rounds: usize) {
 }
 
 fn main() {
+    common::mark_start();
     if let Some(rounds) = std::env::var("INSTRUMENTATION_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
     {
-        if !std::env::args().any(|a| a == "--test") {
+        if !common::test_mode() {
             interleaved(rounds);
         }
         return;
@@ -420,8 +261,5 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     benches(&mut criterion);
     criterion.final_summary();
-    // `cargo test --benches` runs each benchmark once in test mode: no table then.
-    if !std::env::args().any(|a| a == "--test") {
-        print_ratio_table();
-    }
+    print_ratio_table();
 }

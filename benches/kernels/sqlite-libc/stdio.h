@@ -1,0 +1,3 @@
+#include <stdarg.h>
+#include <stddef.h>
+typedef struct FILE FILE;
