@@ -418,9 +418,7 @@ fn endless_br_on_null_loops_run_out_of_fuel() {
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
     for name in ["null", "non_null"] {
         store.set_fuel(10_000).unwrap();
-        let run = instance
-            .get_typed_func::<(), ()>(&mut store, name)
-            .unwrap();
+        let run = instance.get_typed_func::<(), ()>(&mut store, name).unwrap();
         let err = run.call(&mut store, ()).unwrap_err();
         assert_eq!(
             err.downcast_ref::<Trap>(),
@@ -441,9 +439,7 @@ fn endless_br_on_null_loops_are_interrupted_by_the_epoch() {
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
     for name in ["null", "non_null"] {
         store.set_epoch_deadline(1);
-        let run = instance
-            .get_typed_func::<(), ()>(&mut store, name)
-            .unwrap();
+        let run = instance.get_typed_func::<(), ()>(&mut store, name).unwrap();
         let ticker = {
             let engine = engine.clone();
             std::thread::spawn(move || {

@@ -205,7 +205,7 @@ impl FuncState<'_, '_> {
             limits::SLOW_PATH_STATUS as i32,
         );
         self.builder.ins().trapz(status, trap_codes::BUILTIN_TRAP);
-        self.epoch_deadline_load();
+        self.reload_cached_limits();
         self.builder.ins().jump(cont, &[]);
         self.builder.seal_block(cont);
         self.builder.switch_to_block(cont);
