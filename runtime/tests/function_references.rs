@@ -401,10 +401,10 @@ const ENDLESS_BR_ON: &str = r#"
       (br_on_null $l (ref.null $t))
       (drop)))
   (func (export "non_null")
-    (loop $l (result (ref $t))
-      (br_on_non_null $l (ref.func $f))
-      (unreachable))
-    (drop))
+    (ref.func $f)
+    (loop $l (param (ref null $t))
+      (br_on_non_null $l)
+      (unreachable)))
 )
 "#;
 
