@@ -169,41 +169,12 @@ impl FuncState<'_, '_> {
             }
             Operator::BrIf { relative_depth } => {
                 let cond = self.pop();
-                let (target, arity) = self.branch_target_used(*relative_depth);
-                let args = block_args(self.peek_n(arity));
-                let next = self.builder.create_block();
-                match self.back_edge_block(*relative_depth) {
-                    Some(edge) => {
-                        // Inverted, so that the back edge is the fall-through (Cranelift
-                        // places a `brif`'s second target right after it).
-                        let exit = self.builder.ins().icmp_imm_u(IntCC::Equal, cond, 0);
-                        self.builder.ins().brif(exit, next, &[], edge, &[]);
-                        self.fill_back_edge(edge, target, &args);
-                    }
-                    None => {
-                        self.builder.ins().brif(cond, target, &args, next, &[]);
-                    }
-                }
-                self.builder.seal_block(next);
-                self.builder.switch_to_block(next);
+                self.conditional_branch(*relative_depth, cond, true);
             }
             Operator::BrOnNull { relative_depth } => {
                 // Branches without the reference; falls through with it.
                 let r = self.pop();
-                let (target, arity) = self.branch_target_used(*relative_depth);
-                let args = block_args(self.peek_n(arity));
-                let next = self.builder.create_block();
-                match self.back_edge_block(*relative_depth) {
-                    Some(edge) => {
-                        self.builder.ins().brif(r, next, &[], edge, &[]);
-                        self.fill_back_edge(edge, target, &args);
-                    }
-                    None => {
-                        self.builder.ins().brif(r, next, &[], target, &args);
-                    }
-                }
-                self.builder.seal_block(next);
-                self.builder.switch_to_block(next);
+                self.conditional_branch(*relative_depth, r, false);
                 self.push(r);
             }
             Operator::BrOnNonNull { relative_depth } => {
@@ -212,20 +183,7 @@ impl FuncState<'_, '_> {
                     .stack
                     .last()
                     .expect("validated: br_on_non_null operand");
-                let (target, arity) = self.branch_target_used(*relative_depth);
-                let args = block_args(self.peek_n(arity));
-                let next = self.builder.create_block();
-                match self.back_edge_block(*relative_depth) {
-                    Some(edge) => {
-                        self.builder.ins().brif(r, edge, &[], next, &[]);
-                        self.fill_back_edge(edge, target, &args);
-                    }
-                    None => {
-                        self.builder.ins().brif(r, target, &args, next, &[]);
-                    }
-                }
-                self.builder.seal_block(next);
-                self.builder.switch_to_block(next);
+                self.conditional_branch(*relative_depth, r, true);
                 self.pop();
             }
             Operator::BrTable { targets } => {
@@ -299,6 +257,35 @@ impl FuncState<'_, '_> {
             self.loop_edge_check();
         }
         self.builder.ins().jump(target, &args);
+    }
+
+    /// A branch of `depth` with the values on top of the stack, taken when `cond` is non-zero
+    /// (`taken_if_nonzero`) or zero; continues in a new block, sealed and current.
+    fn conditional_branch(&mut self, depth: u32, cond: Value, taken_if_nonzero: bool) {
+        let (target, arity) = self.branch_target_used(depth);
+        let args = block_args(self.peek_n(arity));
+        let next = self.builder.create_block();
+        match self.back_edge_block(depth) {
+            Some(edge) => {
+                // The back edge goes second, so that it is the fall-through (Cranelift places
+                // a `brif`'s second target right after it).
+                let exit = if taken_if_nonzero {
+                    self.builder.ins().icmp_imm_u(IntCC::Equal, cond, 0)
+                } else {
+                    cond
+                };
+                self.builder.ins().brif(exit, next, &[], edge, &[]);
+                self.fill_back_edge(edge, target, &args);
+            }
+            None if taken_if_nonzero => {
+                self.builder.ins().brif(cond, target, &args, next, &[]);
+            }
+            None => {
+                self.builder.ins().brif(cond, next, &[], target, &args);
+            }
+        }
+        self.builder.seal_block(next);
+        self.builder.switch_to_block(next);
     }
 
     /// Whether a branch of `depth` goes back to a loop header.
