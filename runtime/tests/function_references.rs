@@ -340,55 +340,6 @@ const ENDLESS: &str = r#"
 )
 "#;
 
-#[test]
-fn endless_call_ref_cycle_runs_out_of_fuel() {
-    let mut config = Config::new();
-    config.consume_fuel(true);
-    let engine = Engine::new(&config).unwrap();
-    let module = Module::new(&engine, ENDLESS).unwrap();
-    let mut store = Store::new(&engine, ());
-    store.set_fuel(10_000).unwrap();
-    let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    let run = instance
-        .get_typed_func::<(), ()>(&mut store, "run")
-        .unwrap();
-    let err = run.call(&mut store, ()).unwrap_err();
-    assert_eq!(
-        err.downcast_ref::<Trap>(),
-        Some(&Trap::OutOfFuel),
-        "{err:?}"
-    );
-    assert_eq!(store.get_fuel().unwrap(), 0);
-}
-
-#[test]
-fn endless_call_ref_cycle_is_interrupted_by_the_epoch() {
-    let mut config = Config::new();
-    config.epoch_interruption(true);
-    let engine = Engine::new(&config).unwrap();
-    let module = Module::new(&engine, ENDLESS).unwrap();
-    let mut store = Store::new(&engine, ());
-    store.set_epoch_deadline(1);
-    let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    let run = instance
-        .get_typed_func::<(), ()>(&mut store, "run")
-        .unwrap();
-    let ticker = {
-        let engine = engine.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(50));
-            engine.increment_epoch();
-        })
-    };
-    let err = run.call(&mut store, ()).unwrap_err();
-    ticker.join().unwrap();
-    assert_eq!(
-        err.downcast_ref::<Trap>(),
-        Some(&Trap::Interrupt),
-        "{err:?}"
-    );
-}
-
 /// Endless loops whose only back edge is `br_on_null` (`$null`) or `br_on_non_null`
 /// (`$non_null`): the checks on edges into a loop must cover these branches too.
 const ENDLESS_BR_ON: &str = r#"
@@ -408,15 +359,16 @@ const ENDLESS_BR_ON: &str = r#"
 )
 "#;
 
-#[test]
-fn endless_br_on_null_loops_run_out_of_fuel() {
+/// Calls each of `exports` (no params, no results) of `wat` with 10 000 units of fuel: each
+/// must trap with `OutOfFuel` and leave the tank empty.
+fn assert_runs_out_of_fuel(wat: &str, exports: &[&str]) {
     let mut config = Config::new();
     config.consume_fuel(true);
     let engine = Engine::new(&config).unwrap();
-    let module = Module::new(&engine, ENDLESS_BR_ON).unwrap();
+    let module = Module::new(&engine, wat).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    for name in ["null", "non_null"] {
+    for name in exports {
         store.set_fuel(10_000).unwrap();
         let run = instance.get_typed_func::<(), ()>(&mut store, name).unwrap();
         let err = run.call(&mut store, ()).unwrap_err();
@@ -429,15 +381,16 @@ fn endless_br_on_null_loops_run_out_of_fuel() {
     }
 }
 
-#[test]
-fn endless_br_on_null_loops_are_interrupted_by_the_epoch() {
+/// Calls each of `exports` of `wat` with an epoch deadline one tick away and a thread that
+/// ticks after 50 ms: each must trap with `Interrupt`.
+fn assert_interrupted_by_the_epoch(wat: &str, exports: &[&str]) {
     let mut config = Config::new();
     config.epoch_interruption(true);
     let engine = Engine::new(&config).unwrap();
-    let module = Module::new(&engine, ENDLESS_BR_ON).unwrap();
+    let module = Module::new(&engine, wat).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    for name in ["null", "non_null"] {
+    for name in exports {
         store.set_epoch_deadline(1);
         let run = instance.get_typed_func::<(), ()>(&mut store, name).unwrap();
         let ticker = {
@@ -455,4 +408,24 @@ fn endless_br_on_null_loops_are_interrupted_by_the_epoch() {
             "{name}: {err:?}"
         );
     }
+}
+
+#[test]
+fn endless_call_ref_cycle_runs_out_of_fuel() {
+    assert_runs_out_of_fuel(ENDLESS, &["run"]);
+}
+
+#[test]
+fn endless_call_ref_cycle_is_interrupted_by_the_epoch() {
+    assert_interrupted_by_the_epoch(ENDLESS, &["run"]);
+}
+
+#[test]
+fn endless_br_on_null_loops_run_out_of_fuel() {
+    assert_runs_out_of_fuel(ENDLESS_BR_ON, &["null", "non_null"]);
+}
+
+#[test]
+fn endless_br_on_null_loops_are_interrupted_by_the_epoch() {
+    assert_interrupted_by_the_epoch(ENDLESS_BR_ON, &["null", "non_null"]);
 }
