@@ -16,6 +16,7 @@ pub mod limits {
     /// `i64`: fuel consumed, counting up from `-fuel`; out of fuel when `>= 0`.
     pub const FUEL_CONSUMED: u32 = 8;
     /// `u64`: the epoch at or past which the running wasm must call the epoch slow path.
+    /// Compiled code reads the copy in each `VMContext` (`vmctx::EPOCH_DEADLINE`).
     pub const EPOCH_DEADLINE: u32 = 16;
     /// `u64`: status of the last fuel or epoch slow path (1 = continue, 0 = trap pending),
     /// written by the module's `preserve_all` slow-path stubs, which cannot return a value.
@@ -94,8 +95,12 @@ pub mod vmctx {
     pub const STORE: u32 = 24;
     /// Opaque to compiled code: the runtime's instance pointer.
     pub const INSTANCE: u32 = 32;
+    /// `u64`: a copy of the store's epoch deadline (`limits::EPOCH_DEADLINE`), which the
+    /// runtime writes into every instance of the store whenever it changes: an epoch check
+    /// then reads it with one load from the context instead of two through the limits.
+    pub const EPOCH_DEADLINE: u32 = 40;
     /// Size of the fixed header.
-    pub const HEADER_SIZE: u32 = 40;
+    pub const HEADER_SIZE: u32 = 48;
 }
 
 /// Offsets of the per-module arrays in a `VMContext`.

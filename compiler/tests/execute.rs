@@ -107,6 +107,8 @@ impl TestInstance {
         );
         let epoch = Box::new(0u64);
         set(&mut vmctx, vmctx::EPOCH_COUNTER, &*epoch as *const _ as u64);
+        // The context's copy of the deadline, which compiled code reads: never reached.
+        set(&mut vmctx, vmctx::EPOCH_DEADLINE, u64::MAX);
         let mut builtins = Box::new([0usize; Builtin::COUNT]);
         builtins[Builtin::MemoryGrow as usize] = memory_grow as *const () as usize;
         builtins[Builtin::NewEpoch as usize] = new_epoch as *const () as usize;
@@ -517,7 +519,7 @@ fn epoch_deadline_calls_the_new_epoch_builtin_at_entry_and_loop_headers() {
     );
     assert_eq!(i.call_i32s("count", &[3]), [0]);
     assert_eq!(NEW_EPOCH_CALLS.load(SeqCst), 0, "deadline not reached");
-    i.limits[(limits::EPOCH_DEADLINE / 8) as usize] = 0;
+    i.vmctx[(vmctx::EPOCH_DEADLINE / 8) as usize] = 0;
     assert_eq!(i.call_i32s("count", &[3]), [0]);
     // Once per loop iteration: a function without calls is checked only at loop headers.
     assert_eq!(NEW_EPOCH_CALLS.load(SeqCst), 3);

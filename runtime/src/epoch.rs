@@ -1,6 +1,6 @@
 //! Epoch interruption: another thread advances the engine's epoch; wasm checks it against the
-//! store's deadline at function entries and loop headers and calls the slow path
-//! ([`StoreOpaque::new_epoch`]) once it is reached.
+//! store's deadline at loop headers and before calls (and the runtime at each entry from the
+//! host), and calls the slow path ([`StoreOpaque::new_epoch`]) once it is reached.
 
 use crate::store::{Store, StoreContextMut, StoreInner, StoreOpaque};
 use crate::Trap;
@@ -35,6 +35,10 @@ impl StoreOpaque {
         let deadline = self.engine.current_epoch().saturating_add(delta);
         // SAFETY: the limits are only accessed from the thread that holds the store.
         unsafe { *self.limits.epoch_deadline.get() = deadline };
+        // Compiled code reads each instance's copy.
+        for instance in &mut self.instances {
+            instance.set_epoch_deadline_copy(deadline);
+        }
     }
 
     /// The epoch slow path. Returns whether execution may continue; otherwise a trap or an

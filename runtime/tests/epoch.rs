@@ -252,8 +252,8 @@ fn the_deadline_callback_sees_exact_fuel() {
     assert_eq!(store.get_fuel().unwrap(), 1000 - 60);
 }
 
-/// Loops are checked on the edges into them; an infinite loop whose only back edge is a
-/// `br_if` or a `br_table` entry is interrupted too.
+/// Loops are checked at their headers; an infinite loop whose only back edge is a `br_if` or a
+/// `br_table` entry is interrupted too.
 #[test]
 fn loops_back_through_br_if_and_br_table_are_interrupted() {
     let engine = epoch_engine(false);
@@ -274,5 +274,55 @@ fn loops_back_through_br_if_and_br_table_are_interrupted() {
         let err = forever.call(&mut store, ()).unwrap_err();
         drop(ticker);
         assert_eq!(trap_of(&err), Trap::Interrupt, "{name}");
+    }
+}
+
+/// Compiled code reads each instance's copy of the store's deadline, so a deadline set by a
+/// host function must reach every instance of the store: here the host function is called
+/// through another instance than the one looping. Both kinds of loop are covered: one that
+/// calls (its checks read the deadline every time) and a call-free one entered after the call
+/// (it reads the deadline once, where it is entered).
+#[test]
+fn a_deadline_set_through_another_instance_stops_the_loop() {
+    let engine = epoch_engine(false);
+    let relay = Module::new(
+        &engine,
+        r#"(module
+          (import "host" "expire" (func $expire))
+          (func (export "expire") call $expire))"#,
+    )
+    .unwrap();
+    let looping = Module::new(
+        &engine,
+        r#"(module
+          (import "relay" "expire" (func $expire))
+          (func (export "calls") loop $l call $expire br $l end)
+          ;; Bounded (about 10^9 iterations), so that a missed deadline fails instead of hanging.
+          (func (export "call_then_spin") (local $n i32)
+            call $expire
+            i32.const 1000000000 local.set $n
+            loop $l local.get $n i32.const 1 i32.sub local.tee $n br_if $l end))"#,
+    )
+    .unwrap();
+    for name in ["calls", "call_then_spin"] {
+        // Counts the host calls: a second one means the loop went on past the deadline.
+        let mut store = Store::new(&engine, 0u32);
+        store.set_epoch_deadline(1_000_000);
+        let expire = Func::wrap(&mut store, |mut caller: Caller<'_, u32>| -> Result<()> {
+            *caller.data_mut() += 1;
+            if *caller.data() > 1 {
+                anyhow::bail!("the loop ran on after its deadline");
+            }
+            // Delta 0: the deadline is the current epoch, so it is reached.
+            caller.as_context_mut().set_epoch_deadline(0);
+            Ok(())
+        });
+        let relay = Instance::new(&mut store, &relay, &[expire.into()]).unwrap();
+        let relayed = relay.get_func(&mut store, "expire").unwrap();
+        let instance = Instance::new(&mut store, &looping, &[relayed.into()]).unwrap();
+        let run = instance.get_typed_func::<(), ()>(&mut store, name).unwrap();
+        let err = run.call(&mut store, ()).unwrap_err();
+        assert_eq!(trap_of(&err), Trap::Interrupt, "{name}: {err:?}");
+        assert_eq!(*store.data(), 1, "{name}");
     }
 }

@@ -10,9 +10,7 @@
 use super::{ir_type, FuncState};
 use crate::trap_codes;
 use anyhow::Result;
-use cranelift_codegen::ir::{
-    condcodes::IntCC, Block, BlockArg, InstBuilder, JumpTableData, Type, Value,
-};
+use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData, Type, Value};
 use wasmparser::{BlockType, Operator};
 
 /// What kind of construct a frame is.
@@ -116,8 +114,7 @@ impl FuncState<'_, '_> {
                 let header = self.block_with_params(&params);
                 let dest = self.block_with_params(&results);
                 let args = block_args(&self.pop_n(params.len()));
-                // Checked on every edge into the header (here and at branches back to it).
-                self.loop_edge_check();
+                let cached_deadline = self.loop_entry();
                 self.builder.ins().jump(header, &args);
                 self.builder.switch_to_block(header);
                 let base = self.stack.len();
@@ -132,7 +129,8 @@ impl FuncState<'_, '_> {
                     dest_used: false,
                     epoch_checked_at_dest: true,
                 });
-                self.loop_header_checked();
+                // Every edge into the loop, entry and back edges alike, passes the checks.
+                self.loop_header_check(cached_deadline);
             }
             Operator::If { blockty } => {
                 let (params, results) = self.block_signature(*blockty)?;
@@ -188,37 +186,18 @@ impl FuncState<'_, '_> {
             }
             Operator::BrTable { targets } => {
                 let index = self.pop();
-                let default_depth = targets.default();
-                let default = self.branch_target_used(default_depth);
-                let args = block_args(self.peek_n(default.1));
-                // One block per loop targeted, checking before it jumps back.
-                let mut edges: Vec<(u32, Block, Block)> = Vec::new();
-                let mut dest = |state: &mut Self, depth: u32, block: Block| {
-                    if let Some(&(_, edge, _)) = edges.iter().find(|(d, ..)| *d == depth) {
-                        return state.builder.func.dfg.block_call(edge, &[]);
-                    }
-                    match state.back_edge_block(depth) {
-                        Some(edge) => {
-                            edges.push((depth, edge, block));
-                            state.builder.func.dfg.block_call(edge, &[])
-                        }
-                        None => state.builder.func.dfg.block_call(block, &args),
-                    }
-                };
+                let (default, arity) = self.branch_target_used(targets.default());
+                let args = block_args(self.peek_n(arity));
                 let mut table = Vec::with_capacity(targets.len() as usize);
                 for depth in targets.targets() {
-                    let depth = depth?;
-                    let (block, _) = self.branch_target_used(depth);
-                    table.push(dest(self, depth, block));
+                    let (block, _) = self.branch_target_used(depth?);
+                    table.push(self.builder.func.dfg.block_call(block, &args));
                 }
-                let default = dest(self, default_depth, default.0);
+                let default = self.builder.func.dfg.block_call(default, &args);
                 let jt = self
                     .builder
                     .create_jump_table(JumpTableData::new(default, &table));
                 self.builder.ins().br_table(index, jt);
-                for (_, edge, header) in edges {
-                    self.fill_back_edge(edge, header, &args);
-                }
                 self.reachable = false;
             }
             Operator::Return => {
@@ -253,9 +232,6 @@ impl FuncState<'_, '_> {
     fn branch(&mut self, depth: u32) {
         let (target, arity) = self.branch_target_used(depth);
         let args = block_args(self.peek_n(arity));
-        if self.is_loop(depth) {
-            self.loop_edge_check();
-        }
         self.builder.ins().jump(target, &args);
     }
 
@@ -265,56 +241,24 @@ impl FuncState<'_, '_> {
         let (target, arity) = self.branch_target_used(depth);
         let args = block_args(self.peek_n(arity));
         let next = self.builder.create_block();
-        match self.back_edge_block(depth) {
-            Some(edge) => {
-                // The back edge goes second, so that it is the fall-through (Cranelift places
-                // a `brif`'s second target right after it).
-                let exit = if taken_if_nonzero {
-                    self.builder.ins().icmp_imm_u(IntCC::Equal, cond, 0)
-                } else {
-                    cond
-                };
-                self.builder.ins().brif(exit, next, &[], edge, &[]);
-                self.fill_back_edge(edge, target, &args);
-            }
-            None if taken_if_nonzero => {
-                self.builder.ins().brif(cond, target, &args, next, &[]);
-            }
-            None => {
-                self.builder.ins().brif(cond, next, &[], target, &args);
-            }
+        if taken_if_nonzero {
+            self.builder.ins().brif(cond, target, &args, next, &[]);
+        } else {
+            self.builder.ins().brif(cond, next, &[], target, &args);
         }
         self.builder.seal_block(next);
         self.builder.switch_to_block(next);
-    }
-
-    /// Whether a branch of `depth` goes back to a loop header.
-    fn is_loop(&self, depth: u32) -> bool {
-        let frame = &self.control[self.control.len() - 1 - depth as usize];
-        matches!(frame.kind, FrameKind::Loop { .. })
-    }
-
-    /// For a conditional branch of `depth` to a loop header that needs checks on its edges: a
-    /// new block for the branch to go to instead, without arguments; once the branch is
-    /// emitted, `fill_back_edge` makes it check and jump to the header.
-    fn back_edge_block(&mut self, depth: u32) -> Option<Block> {
-        (self.is_loop(depth) && self.loop_checks_needed()).then(|| self.builder.create_block())
-    }
-
-    /// Fills a block from `back_edge_block`: the checks, then a jump to `header` with `args`.
-    /// Leaves it as the current block.
-    fn fill_back_edge(&mut self, edge: Block, header: Block, args: &[BlockArg]) {
-        self.builder.seal_block(edge);
-        self.builder.switch_to_block(edge);
-        self.loop_edge_check();
-        self.builder.ins().jump(header, args);
     }
 
     /// Skips `op` in unreachable code, tracking nesting to find the `else`/`end` that
     /// makes code reachable again.
     pub(crate) fn translate_unreachable(&mut self, op: &Operator<'_>) -> Result<()> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+            Operator::Loop { .. } => {
+                self.skip_loop();
+                self.dead_depth += 1;
+            }
+            Operator::Block { .. } | Operator::If { .. } => {
                 self.dead_depth += 1;
             }
             Operator::Else if self.dead_depth == 0 => self.translate_else(),

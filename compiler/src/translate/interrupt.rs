@@ -5,17 +5,9 @@
 //! `preserve_all` stub of the slow path (see `stubs.rs`), so the fast path keeps its values
 //! in registers: the call clobbers nothing.
 //!
-//! A loop header's checks are not emitted in the header itself but on every edge into it:
-//! before the jump that enters the loop, and on each branch back to it (`br`, and a block of
-//! its own for the taken side of `br_if` and for each loop a `br_table` targets). The checks
-//! run exactly as often and at the same points of the count as header checks would (the
-//! counter and the epoch are the same on the edge as at the header), but the header holds
-//! no extra block, so the loop body starts right at the header.
-//!
-//! Both the fuel counter and the epoch deadline are cached in variables: only a slow path or
-//! host code (reached through a call) changes the deadline, so it is reloaded after those,
-//! and an epoch check in a loop is one load of the engine's counter compared with a register.
-//! Functions without loops read the deadline where they check.
+//! A loop's checks sit at the top of its header, so every edge into the loop passes them and
+//! a loop closed by `br_if` keeps the one conditional branch back (checks on the back edges
+//! would add a block with a second branch and a jump to every iteration).
 //!
 //! # Where epochs are checked
 //!
@@ -34,6 +26,15 @@
 //! (`vm::call::invoke_wasm`), so a call made with the deadline reached still traps (or runs the
 //! deadline callback) before running anything.
 //!
+//! A check compares the engine's counter with the store's deadline. In a loop that makes no
+//! call (`call_free_loops`), the deadline is read once where the loop is entered and kept in
+//! a variable, and the counter's address is hoisted out of the loop: each iteration pays one
+//! load, a compare and a branch. Only a slow path can change the deadline while such a loop
+//! runs (host code is reached through calls), and it reloads the variable. Everywhere else
+//! (loops that call, checks before calls) both are read from memory at the check: a value
+//! kept across a call would take a callee-saved register that every invocation of the
+//! function saves and restores (in `fib`, leaves included).
+//!
 //! Fuel checks stay at every function entry and loop header, as in Wasmtime: where fuel runs
 //! out is observable (the remaining fuel, the operators executed), so its checks follow the
 //! hand-countable rule of Wasmtime.
@@ -45,28 +46,75 @@ use crate::vmoffsets::{limits, vmctx};
 use cranelift_codegen::ir::{
     self, condcodes::IntCC, types, ExtFuncData, ExternalName, InstBuilder, UserExternalName,
 };
-use wasmparser::Operator;
+use wasmparser::{BinaryReader, Operator, OperatorsReader};
+
+/// For each `loop` of a function body, in order: whether it runs no call operator (nested
+/// blocks and loops included), so that its epoch checks can keep the deadline in a register.
+pub(crate) fn call_free_loops(body: BinaryReader<'_>) -> Vec<bool> {
+    let mut call_free = Vec::new();
+    // The open constructs: the index in `call_free` of each open loop, `None` for others.
+    let mut open: Vec<Option<usize>> = Vec::new();
+    let mut ops = OperatorsReader::new(body);
+    while !ops.eof() {
+        // A decoding error fails validation later; the loops seen so far are enough.
+        let Ok(op) = ops.read() else { break };
+        match op {
+            Operator::Loop { .. } => {
+                open.push(Some(call_free.len()));
+                call_free.push(true);
+            }
+            Operator::Block { .. } | Operator::If { .. } => open.push(None),
+            Operator::End => {
+                open.pop();
+            }
+            Operator::Call { .. }
+            | Operator::CallIndirect { .. }
+            | Operator::CallRef { .. }
+            | Operator::ReturnCall { .. }
+            | Operator::ReturnCallIndirect { .. }
+            | Operator::ReturnCallRef { .. } => {
+                for &i in open.iter().flatten() {
+                    call_free[i] = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    call_free
+}
 
 impl FuncState<'_, '_> {
-    /// Whether loops are checked (fuel or epochs configured).
-    pub(crate) fn loop_checks_needed(&self) -> bool {
-        self.env.config.consume_fuel || self.env.config.epoch_interruption
+    /// Whether the next `loop` of the body keeps the epoch deadline in a variable; moves on to
+    /// the loop after it.
+    fn next_loop_caches_deadline(&mut self) -> bool {
+        let i = self.loops_seen;
+        self.loops_seen += 1;
+        self.epoch_deadline_var.is_some() && self.call_free_loops.get(i).copied() == Some(true)
     }
 
-    /// Emits the checks `CompileConfig` asks for at a loop header, on one edge into it: the
-    /// entry, or a branch back to it (see the module docs).
-    pub(crate) fn loop_edge_check(&mut self) {
+    /// A `loop` in unreachable code: not translated, but counted.
+    pub(crate) fn skip_loop(&mut self) {
+        self.next_loop_caches_deadline();
+    }
+
+    /// Before the jump into a loop's header: reads the deadline into its variable if the
+    /// loop keeps it there. Returns whether it does (for `loop_header_check`).
+    pub(crate) fn loop_entry(&mut self) -> bool {
+        let cached = self.next_loop_caches_deadline();
+        if cached {
+            self.epoch_deadline_load();
+        }
+        cached
+    }
+
+    /// Emits the checks `CompileConfig` asks for at the top of a loop header; `cached` is
+    /// what `loop_entry` returned.
+    pub(crate) fn loop_header_check(&mut self, cached: bool) {
         if self.env.config.consume_fuel {
             self.fuel_check();
         }
         if self.env.config.epoch_interruption {
-            self.epoch_check();
-        }
-    }
-
-    /// At a loop header: every edge into it checked, so the checks dominate the loop body.
-    pub(crate) fn loop_header_checked(&mut self) {
-        if self.env.config.epoch_interruption {
+            self.epoch_check(cached);
             self.epoch_checked = true;
         }
     }
@@ -94,46 +142,33 @@ impl FuncState<'_, '_> {
                 | Operator::CallRef { .. }
                 | Operator::ReturnCallRef { .. }
         ) {
-            self.epoch_check();
+            self.epoch_check(false);
             self.epoch_checked = true;
         }
     }
 
-    /// Declares the cached deadline and loads it (at function entry of a function with
-    /// loops).
+    /// Declares the deadline variable if some loop can keep the deadline there.
     pub(crate) fn epoch_function_entry(&mut self) {
-        if !self.cache_deadline {
-            return;
+        if self.env.config.epoch_interruption && self.call_free_loops.contains(&true) {
+            self.epoch_deadline_var = Some(self.builder.declare_var(types::I64));
         }
-        let var = self.builder.declare_var(types::I64);
-        self.epoch_deadline_var = Some(var);
-        self.epoch_deadline_load();
     }
 
-    fn epoch_deadline_load(&mut self) {
-        let Some(var) = self.epoch_deadline_var else {
-            return;
-        };
-        let limits_ptr = self.vmctx_ptr(vmctx::RUNTIME_LIMITS);
-        let deadline = self.builder.ins().load(
+    /// Loads the store's deadline (this instance's copy of it).
+    fn epoch_deadline(&mut self) -> ir::Value {
+        self.builder.ins().load(
             types::I64,
             trusted(),
-            limits_ptr,
-            limits::EPOCH_DEADLINE as i32,
-        );
-        self.builder.def_var(var, deadline);
+            self.vmctx,
+            vmctx::EPOCH_DEADLINE as i32,
+        )
     }
 
-    /// Reloads the deadline after a call operator (a host function or a slow path in the
-    /// callee may have changed it; the fuel counter comes back as a result).
-    pub(crate) fn after_op(&mut self, op: &Operator<'_>) {
-        if self.reachable
-            && matches!(
-                op,
-                Operator::Call { .. } | Operator::CallIndirect { .. } | Operator::CallRef { .. }
-            )
-        {
-            self.epoch_deadline_load();
+    /// Sets the deadline variable (if there is one) from memory.
+    fn epoch_deadline_load(&mut self) {
+        if let Some(var) = self.epoch_deadline_var {
+            let deadline = self.epoch_deadline();
+            self.builder.def_var(var, deadline);
         }
     }
 
@@ -155,23 +190,28 @@ impl FuncState<'_, '_> {
     }
 
     /// If the engine's epoch reached the store's deadline, calls the `NewEpoch` slow path
-    /// (which traps, or extends the deadline).
-    fn epoch_check(&mut self) {
-        let counter = self.vmctx_ptr(vmctx::EPOCH_COUNTER);
-        // A relaxed read of the `AtomicU64`: an aligned 8-byte load is atomic on our targets.
-        let epoch = self.builder.ins().load(types::I64, trusted(), counter, 0);
-        let deadline = match self.epoch_deadline_var {
-            Some(var) => self.builder.use_var(var),
-            None => {
-                let limits_ptr = self.vmctx_ptr(vmctx::RUNTIME_LIMITS);
-                self.builder.ins().load(
+    /// (which traps, or extends the deadline). `cached`: in a call-free loop that keeps the
+    /// deadline in its variable (see the module docs).
+    fn epoch_check(&mut self, cached: bool) {
+        let (counter, deadline) = match self.epoch_deadline_var {
+            Some(var) if cached => {
+                // Hoisted out of the loop: `readonly` and `can_move`.
+                let counter = self.vmctx_ptr(vmctx::EPOCH_COUNTER);
+                (counter, self.builder.use_var(var))
+            }
+            _ => {
+                // Read here, so that nothing stays live across calls.
+                let counter = self.builder.ins().load(
                     types::I64,
-                    trusted(),
-                    limits_ptr,
-                    limits::EPOCH_DEADLINE as i32,
-                )
+                    trusted().with_readonly(),
+                    self.vmctx,
+                    vmctx::EPOCH_COUNTER as i32,
+                );
+                (counter, self.epoch_deadline())
             }
         };
+        // A relaxed read of the `AtomicU64`: an aligned 8-byte load is atomic on our targets.
+        let epoch = self.builder.ins().load(types::I64, trusted(), counter, 0);
         // A load, a `cmp` and a `jae`. (Cranelift never folds a load into the compare of a
         // branch, whatever the operand order: branches are lowered after the block's other
         // instructions, where loads can no longer be sunk.)
@@ -197,7 +237,7 @@ impl FuncState<'_, '_> {
         let stub = self.stub_func(path);
         let vmctx = self.vmctx;
         self.builder.ins().call(stub, &[vmctx]);
-        let limits_ptr = self.vmctx_ptr(vmctx::RUNTIME_LIMITS);
+        let limits_ptr = self.limits_ptr();
         let status = self.builder.ins().load(
             types::I64,
             trusted(),

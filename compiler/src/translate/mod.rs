@@ -117,13 +117,15 @@ impl FuncTranslator {
         let mut binary = reader.get_binary_reader();
         validator.read_locals(&mut binary)?;
 
-        // Only a loop header can use a cached epoch deadline: without loops the one check
-        // before the first call reads it from memory and calls need not reload it.
-        let cache_deadline = env.config.epoch_interruption && has_loop(binary.clone());
+        let call_free_loops = if env.config.epoch_interruption {
+            interrupt::call_free_loops(binary.clone())
+        } else {
+            Vec::new()
+        };
 
         let func_type = env.info.func_type(body.index);
         let mut state = FuncState::new(env, func, &mut self.builder_ctx, func_type);
-        state.cache_deadline = cache_deadline;
+        state.call_free_loops = call_free_loops;
         state.declare_locals(
             func_type,
             |i| validator.get_local_type(i),
@@ -141,7 +143,6 @@ impl FuncTranslator {
             state
                 .translate_operator(&op)
                 .map_err(|e| anyhow!("{e} (at offset {offset:#x})"))?;
-            state.after_op(&op);
         }
         let end = ops.original_position();
         ops.get_binary_reader()
@@ -179,9 +180,11 @@ pub(crate) struct FuncState<'a, 'e> {
     stub_funcs: [Option<ir::FuncRef>; 2],
     /// The fuel counter (`fuel_consumed`) while the function runs, when fuel is metered.
     pub(crate) fuel_var: Option<Variable>,
-    /// Whether to cache the epoch deadline in `epoch_deadline_var` (functions with loops).
-    pub(crate) cache_deadline: bool,
-    /// The store's epoch deadline, cached while the function runs.
+    /// For each `loop` of the body, in order: whether it makes no call (see `interrupt.rs`).
+    pub(crate) call_free_loops: Vec<bool>,
+    /// How many `loop` operators were translated or skipped so far.
+    pub(crate) loops_seen: usize,
+    /// The store's epoch deadline, kept while a call-free loop runs.
     pub(crate) epoch_deadline_var: Option<Variable>,
     /// Cost of the operators of the current straight-line run not yet added to `fuel_var`.
     pub(crate) fuel_pending: u64,
@@ -243,7 +246,8 @@ impl<'a, 'e> FuncState<'a, 'e> {
             builtin_sigs: HashMap::new(),
             stub_funcs: [None; 2],
             fuel_var: None,
-            cache_deadline: false,
+            call_free_loops: Vec::new(),
+            loops_seen: 0,
             epoch_deadline_var: None,
             fuel_pending: 0,
             epoch_checked: false,
@@ -417,17 +421,6 @@ impl<'a, 'e> FuncState<'a, 'e> {
 
 /// Whether the body (from after its locals) contains a `loop`; `true` if it cannot be read
 /// (the translation reports the error).
-fn has_loop(body: wasmparser::BinaryReader<'_>) -> bool {
-    let mut ops = OperatorsReader::new(body);
-    while !ops.eof() {
-        match ops.read() {
-            Ok(Operator::Loop { .. }) | Err(_) => return true,
-            Ok(_) => {}
-        }
-    }
-    false
-}
-
 /// Creates a global value loading an `i64` at `base + offset`.
 fn load_gv(
     func: &mut Function,

@@ -44,6 +44,12 @@ impl InstanceData {
         self.vmctx[(offset / 8) as usize] = value;
     }
 
+    /// Updates the context's copy of the store's epoch deadline (see
+    /// `vmctx::EPOCH_DEADLINE`).
+    pub(crate) fn set_epoch_deadline_copy(&mut self, deadline: u64) {
+        self.write_word(vmctx::EPOCH_DEADLINE, deadline);
+    }
+
     /// The inline funcref of defined function `defined_index`.
     pub(crate) fn defined_funcref(&self, defined_index: u32) -> *mut VMFuncRef {
         let off = self.module.inner.offsets.defined_funcref(defined_index);
@@ -256,6 +262,8 @@ pub(crate) fn instantiate(
     );
     inst.write_word(vmctx::STORE, store_ptr);
     inst.write_word(vmctx::INSTANCE, inst_ptr);
+    // SAFETY: the limits are only accessed from the thread that holds the store.
+    inst.set_epoch_deadline_copy(unsafe { *store.limits.epoch_deadline.get() });
 
     // Defined functions' funcrefs.
     let vmctx_ptr = inst.vmctx_ptr();
