@@ -72,7 +72,7 @@ pub struct CompileConfig {
     /// `VMRuntimeLimits::fuel_consumed`; the `OutOfFuel` builtin runs when the counter is
     /// `>= 0` at a function entry or loop header.
     pub consume_fuel: bool,
-    /// Check the epoch deadline at function entries and loop headers; the `NewEpoch` builtin
+    /// Check the epoch deadline at loop headers and before calls; the `NewEpoch` builtin
     /// runs once the engine's epoch reached it.
     pub epoch_interruption: bool,
     /// Target triple to compile for (`None`: the host). Code for another ISA can be compiled
