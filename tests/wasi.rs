@@ -1,0 +1,276 @@
+//! WASI preview 1 through the Rust API: the programs of `tests/wasi/` (C compiled against
+//! wasi-libc by `tests/wasi/build.sh`) and a few hand-written modules.
+
+use std::path::{Path, PathBuf};
+use wasmjit::wasi::{add_to_linker, I32Exit, MemoryOutputPipe, WasiCtx, WasiCtxBuilder};
+use wasmjit::{Engine, Linker, Module, Store};
+
+struct Host {
+    wasi: WasiCtx,
+}
+
+fn program(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/wasi/{name}.wasm"))
+}
+
+/// A fresh, empty directory for one test.
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("wasi-{test}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Outcome {
+    result: anyhow::Result<()>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `_start` of `module` with the WASI context `configure` builds (stdout and stderr
+/// captured).
+fn run_module(module: &Module, configure: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
+    let engine = module.engine().clone();
+    let (out, err) = (MemoryOutputPipe::new(), MemoryOutputPipe::new());
+    let mut builder = WasiCtxBuilder::new();
+    builder.stdout(out.clone()).stderr(err.clone());
+    configure(&mut builder);
+    let mut linker = Linker::<Host>::new(&engine);
+    add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi).unwrap();
+    let mut store = Store::new(
+        &engine,
+        Host {
+            wasi: builder.build(),
+        },
+    );
+    let result = linker
+        .instantiate(&mut store, module)
+        .and_then(|i| i.get_typed_func::<(), ()>(&mut store, "_start"))
+        .and_then(|f| f.call(&mut store, ()));
+    Outcome {
+        result,
+        stdout: String::from_utf8(out.contents()).unwrap(),
+        stderr: String::from_utf8(err.contents()).unwrap(),
+    }
+}
+
+fn run(name: &str, configure: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
+    let engine = Engine::default();
+    let module = Module::from_file(&engine, program(name)).unwrap();
+    run_module(&module, configure)
+}
+
+#[test]
+fn hello_world_writes_stdout_and_stderr() {
+    let o = run("hello", |_| {});
+    o.result.unwrap();
+    assert_eq!(o.stdout, "hello, wasi\n");
+    assert_eq!(o.stderr, "to stderr\n");
+}
+
+#[test]
+fn args_and_env_round_trip() {
+    let o = run("args_env", |b| {
+        b.args(&["prog", "one", "two words"])
+            .env("GREETING", "hi there");
+    });
+    o.result.unwrap();
+    assert_eq!(
+        o.stdout,
+        "argc=3\nargv[0]=prog\nargv[1]=one\nargv[2]=two words\nGREETING=hi there\nMISSING=(unset)\n"
+    );
+}
+
+#[test]
+fn proc_exit_downcasts_to_i32_exit() {
+    let o = run("exit", |b| {
+        b.args(&["exit", "42"]);
+    });
+    let err = o.result.unwrap_err();
+    assert_eq!(err.downcast_ref::<I32Exit>(), Some(&I32Exit(42)));
+    assert_eq!(o.stdout, "exiting with 42\n");
+}
+
+#[test]
+fn files_in_a_preopened_dir_and_no_escape() {
+    let root = temp_dir("files");
+    let sandbox = root.join("sandbox");
+    std::fs::create_dir(&sandbox).unwrap();
+    std::fs::write(root.join("outside.txt"), "secret").unwrap();
+    std::os::unix::fs::symlink(&root, sandbox.join("link")).unwrap();
+    std::os::unix::fs::symlink("..", sandbox.join("up")).unwrap();
+    std::fs::create_dir(sandbox.join("sub2")).unwrap();
+    let o = run("files", |b| {
+        b.preopened_dir(&sandbox, "/sandbox").unwrap();
+    });
+    o.result.unwrap();
+    let expected = "\
+read 23 bytes: first line
+second line
+size=23 word=line head=FIRST
+/sandbox: link note.txt sub sub2 up
+/sandbox/sub: inner.txt
+moved.txt: 23 bytes, regular=1
+/sandbox/sub: inner.txt moved.txt
+rmdir: 0
+open /sandbox/../outside.txt: refused errno=76
+open /sandbox/link/outside.txt: refused errno=76
+open /sandbox/up/outside.txt: refused errno=76
+open /sandbox/sub2/../../outside.txt: refused errno=76
+path_open /etc/passwd: errno=76
+path_open link: errno=76
+/sandbox: link sub2 up
+";
+    assert_eq!(o.stdout, expected);
+    // The guest's writes landed in the sandbox and nowhere else.
+    assert_eq!(
+        std::fs::read_to_string(root.join("outside.txt")).unwrap(),
+        "secret"
+    );
+    assert!(!sandbox.join("note.txt").exists());
+    assert!(!sandbox.join("sub").exists());
+}
+
+#[test]
+fn bad_pointers_are_efault_and_bad_fds_ebadf() {
+    let o = run("raw", |_| {});
+    o.result.unwrap();
+    let expected = "\
+fd_write bad iovs: 21
+fd_write bad buffer: 21
+fd_write bad fd: 8
+fd_write bad nwritten: 21
+args_sizes_get bad: 21
+random_get bad: 21
+fd_close bad: 8
+fd_prestat_get stdout: 8
+fd_seek stdout: 70
+random_get: 0 0
+random differs: 1
+clock_res_get: 0
+clock_time_get: 0
+slept at least 20ms: 1
+realtime after 2020: 1
+sched_yield: 0
+";
+    assert_eq!(o.stdout, expected);
+}
+
+/// A module without a `memory` export: every pointer is out of bounds.
+#[test]
+fn no_memory_export_means_efault() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "wasi_snapshot_preview1" "args_sizes_get"
+              (func $sizes (param i32 i32) (result i32)))
+            (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+            (memory 1)
+            (func (export "_start")
+              (call $exit (call $sizes (i32.const 0) (i32.const 4)))))"#,
+    )
+    .unwrap();
+    let o = run_module(&module, |_| {});
+    assert_eq!(
+        o.result.unwrap_err().downcast_ref::<I32Exit>(),
+        Some(&I32Exit(21))
+    );
+}
+
+/// Every preview1 function is defined, so any WASI module links.
+#[test]
+fn every_preview1_import_links() {
+    let names = [
+        "args_get",
+        "args_sizes_get",
+        "environ_get",
+        "environ_sizes_get",
+        "clock_res_get",
+        "clock_time_get",
+        "fd_advise",
+        "fd_allocate",
+        "fd_close",
+        "fd_datasync",
+        "fd_fdstat_get",
+        "fd_fdstat_set_flags",
+        "fd_fdstat_set_rights",
+        "fd_filestat_get",
+        "fd_filestat_set_size",
+        "fd_filestat_set_times",
+        "fd_pread",
+        "fd_prestat_get",
+        "fd_prestat_dir_name",
+        "fd_pwrite",
+        "fd_read",
+        "fd_readdir",
+        "fd_renumber",
+        "fd_seek",
+        "fd_sync",
+        "fd_tell",
+        "fd_write",
+        "path_create_directory",
+        "path_filestat_get",
+        "path_filestat_set_times",
+        "path_link",
+        "path_open",
+        "path_readlink",
+        "path_remove_directory",
+        "path_rename",
+        "path_symlink",
+        "path_unlink_file",
+        "poll_oneoff",
+        "proc_exit",
+        "proc_raise",
+        "sched_yield",
+        "random_get",
+        "sock_accept",
+        "sock_recv",
+        "sock_send",
+        "sock_shutdown",
+    ];
+    let engine = Engine::default();
+    let mut linker = Linker::<Host>::new(&engine);
+    add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi).unwrap();
+    let mut store = Store::new(
+        &engine,
+        Host {
+            wasi: WasiCtxBuilder::new().build(),
+        },
+    );
+    for name in names {
+        assert!(
+            linker
+                .get(&mut store, "wasi_snapshot_preview1", name)
+                .is_some(),
+            "{name} is not defined"
+        );
+    }
+}
+
+#[test]
+fn stdin_from_memory_pipe() {
+    let engine = Engine::default();
+    // Reads up to 16 bytes of stdin and writes them back to stdout.
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "wasi_snapshot_preview1" "fd_read"
+              (func $read (param i32 i32 i32 i32) (result i32)))
+            (import "wasi_snapshot_preview1" "fd_write"
+              (func $write (param i32 i32 i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (func (export "_start")
+              (i32.store (i32.const 0) (i32.const 64))
+              (i32.store (i32.const 4) (i32.const 16))
+              (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+              (i32.store (i32.const 4) (i32.load (i32.const 8)))
+              (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#,
+    )
+    .unwrap();
+    let o = run_module(&module, |b| {
+        b.stdin(wasmjit::wasi::MemoryInputPipe::new("piped in"));
+    });
+    o.result.unwrap();
+    assert_eq!(o.stdout, "piped in");
+}
