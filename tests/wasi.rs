@@ -274,3 +274,64 @@ fn stdin_from_memory_pipe() {
     o.result.unwrap();
     assert_eq!(o.stdout, "piped in");
 }
+
+fn wasmjit(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_wasmjit"))
+        .args(args)
+        .output()
+        .expect("the wasmjit binary runs")
+}
+
+#[test]
+fn cli_runs_a_wasi_command_with_args_and_env() {
+    let file = program("args_env");
+    let file = file.to_str().unwrap();
+    let out = wasmjit(&["run", "--env", "GREETING=hey", file, "x", "--", "--y"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("argc=3\nargv[0]={file}\nargv[1]=x\nargv[2]=--y\nGREETING=hey\nMISSING=(unset)\n")
+    );
+    let hello = wasmjit(&["run", program("hello").to_str().unwrap()]);
+    assert!(hello.status.success());
+    assert_eq!(String::from_utf8_lossy(&hello.stdout), "hello, wasi\n");
+    assert_eq!(String::from_utf8_lossy(&hello.stderr), "to stderr\n");
+}
+
+#[test]
+fn cli_exit_status_is_the_proc_exit_code() {
+    let out = wasmjit(&["run", program("exit").to_str().unwrap(), "5"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "exiting with 5\n");
+    // No "trapped"/"error" report: the guest exited.
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let zero = wasmjit(&["run", program("exit").to_str().unwrap(), "0"]);
+    assert_eq!(zero.status.code(), Some(0));
+}
+
+#[test]
+fn cli_dir_preopens_a_host_directory() {
+    let root = temp_dir("cli-dir");
+    let sandbox = root.join("box");
+    std::fs::create_dir(&sandbox).unwrap();
+    let dir = format!("{}::/sandbox", sandbox.display());
+    let out = wasmjit(&["run", "--dir", &dir, program("files").to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("read 23 bytes: first line\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("open /sandbox/../outside.txt: refused errno=76\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("path_open /etc/passwd: errno=76\n"),
+        "{stdout}"
+    );
+    // Without `--dir` the guest has no /sandbox at all.
+    let none = wasmjit(&["run", program("files").to_str().unwrap()]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stdout).contains("fopen for writing failed"));
+}
