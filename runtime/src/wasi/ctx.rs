@@ -1,6 +1,6 @@
 //! `WasiCtx` (one guest's WASI state) and `WasiCtxBuilder`.
 
-use super::fdtable::{Desc, FdTable, InputStream, OpenDir, OutputStream};
+use super::fdtable::{Desc, DirPerms, FdTable, FilePerms, InputStream, OpenDir, OutputStream};
 use anyhow::{bail, Context, Result};
 use std::ffi::CString;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -29,7 +29,7 @@ pub struct WasiCtxBuilder {
     stdin: InputStream,
     stdout: OutputStream,
     stderr: OutputStream,
-    preopens: Vec<(OwnedFd, String)>,
+    preopens: Vec<(OwnedFd, String, DirPerms, FilePerms)>,
 }
 
 impl Default for WasiCtxBuilder {
@@ -128,11 +128,24 @@ impl WasiCtxBuilder {
 
     /// Gives the guest the host directory `host_path` under the name `guest_path`. The guest
     /// reaches nothing outside it: `..` past it, absolute paths and symlinks that lead out are
-    /// refused. Fails when the directory cannot be opened.
+    /// refused. Fails when the directory cannot be opened. The guest may do anything inside
+    /// (see [`WasiCtxBuilder::preopened_dir_with_perms`]).
     pub fn preopened_dir(
         &mut self,
         host_path: impl AsRef<Path>,
         guest_path: impl AsRef<str>,
+    ) -> Result<&mut Self> {
+        self.preopened_dir_with_perms(host_path, guest_path, DirPerms::ALL, FilePerms::ALL)
+    }
+
+    /// [`WasiCtxBuilder::preopened_dir`] with limits: what is not permitted fails with
+    /// `EPERM`.
+    pub fn preopened_dir_with_perms(
+        &mut self,
+        host_path: impl AsRef<Path>,
+        guest_path: impl AsRef<str>,
+        perms: DirPerms,
+        file_perms: FilePerms,
     ) -> Result<&mut Self> {
         let host_path = host_path.as_ref();
         let c = CString::new(host_path.as_os_str().as_bytes())
@@ -150,7 +163,8 @@ impl WasiCtxBuilder {
         }
         // SAFETY: `raw` is a descriptor we just opened and own.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        self.preopens.push((fd, guest_path.as_ref().to_string()));
+        self.preopens
+            .push((fd, guest_path.as_ref().to_string(), perms, file_perms));
         Ok(self)
     }
 
@@ -161,11 +175,13 @@ impl WasiCtxBuilder {
         fds.insert_at(0, Desc::Stdin(b.stdin));
         fds.insert_at(1, Desc::Output(b.stdout, 1));
         fds.insert_at(2, Desc::Output(b.stderr, 2));
-        for (fd, guest) in b.preopens {
+        for (fd, guest, perms, file_perms) in b.preopens {
             // Cannot fail: the table only grows by one per preopen.
             let _ = fds.push(Desc::Dir(OpenDir {
                 fd,
                 preopen: Some(guest),
+                perms,
+                file_perms,
             }));
         }
         WasiCtx {

@@ -475,6 +475,9 @@ pub(crate) fn fd_readdir(
     used: i32,
 ) -> WResult<()> {
     let dir = cx.fds.dir(fd)?;
+    if !dir.perms.read {
+        return Err(Errno::PERM);
+    }
     let cap = len as u32 as usize;
     mem.slice(buf, cap as u32)?;
     mem.slice(used, 4)?;

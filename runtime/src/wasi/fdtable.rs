@@ -100,6 +100,44 @@ pub(crate) struct OpenDir {
     pub fd: OwnedFd,
     /// The guest path of a preopened directory.
     pub preopen: Option<String>,
+    /// What the guest may do in this directory tree, and to the files in it (inherited from
+    /// the preopen by every directory opened below it).
+    pub perms: DirPerms,
+    pub file_perms: FilePerms,
+}
+
+/// What a guest may do with a preopened directory tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DirPerms {
+    /// List directories, look up and open entries.
+    pub read: bool,
+    /// Create, remove and rename entries, create files, change timestamps.
+    pub mutate: bool,
+}
+
+impl DirPerms {
+    /// Everything.
+    pub const ALL: DirPerms = DirPerms {
+        read: true,
+        mutate: true,
+    };
+}
+
+/// What a guest may do with the files of a preopened directory tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilePerms {
+    /// Open files for reading.
+    pub read: bool,
+    /// Open files for writing.
+    pub write: bool,
+}
+
+impl FilePerms {
+    /// Everything.
+    pub const ALL: FilePerms = FilePerms {
+        read: true,
+        write: true,
+    };
 }
 
 impl Desc {

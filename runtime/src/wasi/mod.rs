@@ -33,7 +33,9 @@ mod pathfns;
 
 pub use ctx::{WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;
-pub use fdtable::{InputStream, MemoryInputPipe, MemoryOutputPipe, OutputStream};
+pub use fdtable::{
+    DirPerms, FilePerms, InputStream, MemoryInputPipe, MemoryOutputPipe, OutputStream,
+};
 
 use crate::{AsContextMut, Caller, Extern, Linker};
 use anyhow::Result;

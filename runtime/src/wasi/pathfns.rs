@@ -6,7 +6,7 @@
 use super::ctx::WasiCtx;
 use super::errno::{Errno, GuestMem, WResult};
 use super::fd::{filetype_of_mode, times, write_filestat};
-use super::fdtable::{Desc, OpenDir, OpenFile};
+use super::fdtable::{Desc, DirPerms, FilePerms, OpenDir, OpenFile};
 use super::path::{c_name, check, openat, readlink, resolve};
 use std::ffi::CStr;
 use std::fs::File;
@@ -71,11 +71,15 @@ pub(crate) fn list_dir(fd: &OwnedFd) -> WResult<Vec<(Vec<u8>, u64, u8)>> {
     Ok(out)
 }
 
-fn base(cx: &mut WasiCtx, fd: i32) -> WResult<&OwnedFd> {
-    Ok(&cx.fds.dir(fd)?.fd)
+/// What a path operation needs of its directory's permissions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Read,
+    Mutate,
 }
 
-/// Resolves a guest path of `fd`.
+/// Resolves a guest path of the directory `fd`, checking `need` against its permissions
+/// (`EPERM` when not granted). Also returns the permissions, for what is opened below.
 fn lookup(
     cx: &mut WasiCtx,
     mem: &GuestMem<'_>,
@@ -83,10 +87,19 @@ fn lookup(
     ptr: i32,
     len: i32,
     follow: bool,
-) -> WResult<(OwnedFd, String)> {
+    need: Need,
+) -> WResult<(OwnedFd, String, DirPerms, FilePerms)> {
     let path = mem.str(ptr, len)?;
-    let dir = base(cx, fd)?;
-    resolve(dir.as_fd(), &path, follow)
+    let dir = cx.fds.dir(fd)?;
+    let granted = match need {
+        Need::Read => dir.perms.read,
+        Need::Mutate => dir.perms.mutate,
+    };
+    if !granted {
+        return Err(Errno::PERM);
+    }
+    let (parent, name) = resolve(dir.fd.as_fd(), &path, follow)?;
+    Ok((parent, name, dir.perms, dir.file_perms))
 }
 
 fn stat_at(dir: &OwnedFd, name: &str) -> WResult<libc::stat> {
@@ -119,17 +132,14 @@ pub(crate) fn path_open(
     out: i32,
 ) -> WResult<()> {
     mem.slice(out, 4)?;
-    let (dir, name) = lookup(
-        cx,
-        mem,
-        fd,
-        path,
-        len,
-        dirflags & LOOKUP_SYMLINK_FOLLOW != 0,
-    )?;
+    let follow = dirflags & LOOKUP_SYMLINK_FOLLOW != 0;
+    let (dir, name, perms, file_perms) = lookup(cx, mem, fd, path, len, follow, Need::Read)?;
     let read = rights & (RIGHT_FD_READ | RIGHT_FD_READDIR) != 0;
     let write = rights & (RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE | RIGHT_FD_FILESTAT_SET_SIZE) != 0
         || oflags & OFLAGS_TRUNC != 0;
+    if (oflags & OFLAGS_CREAT != 0 && !perms.mutate) || (write && !file_perms.write) {
+        return Err(Errno::PERM);
+    }
     // Symlinks were expanded by `resolve` (or must not be followed): never follow here.
     let mut flags = libc::O_NOFOLLOW;
     if oflags & OFLAGS_CREAT != 0 {
@@ -174,12 +184,17 @@ pub(crate) fn path_open(
         Desc::Dir(OpenDir {
             fd: opened,
             preopen: None,
+            perms,
+            file_perms,
         })
     } else {
+        if read && !file_perms.read {
+            return Err(Errno::PERM);
+        }
         let writable = access != libc::O_RDONLY;
         Desc::File(OpenFile {
             file: File::from(opened),
-            read: read || !writable,
+            read: (read || !writable) && file_perms.read,
             write: writable,
         })
     };
@@ -197,7 +212,8 @@ pub(crate) fn path_filestat_get(
     out: i32,
 ) -> WResult<()> {
     mem.slice(out, 64)?;
-    let (dir, name) = lookup(cx, mem, fd, path, len, flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
+    let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
+    let (dir, name, ..) = lookup(cx, mem, fd, path, len, follow, Need::Read)?;
     let st = stat_at(&dir, &name)?;
     write_filestat(mem, out, &st)
 }
@@ -213,7 +229,8 @@ pub(crate) fn path_filestat_set_times(
     mtim: i64,
     fstflags: i32,
 ) -> WResult<()> {
-    let (dir, name) = lookup(cx, mem, fd, path, len, flags & LOOKUP_SYMLINK_FOLLOW != 0)?;
+    let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
+    let (dir, name, ..) = lookup(cx, mem, fd, path, len, follow, Need::Mutate)?;
     let ts = times(atim, mtim, fstflags)?;
     let c = c_name(&name)?;
     // SAFETY: `c` is NUL-terminated and `ts` holds the two timespecs utimensat reads.
@@ -234,7 +251,7 @@ pub(crate) fn path_create_directory(
     path: i32,
     len: i32,
 ) -> WResult<()> {
-    let (dir, name) = lookup(cx, mem, fd, path, len, false)?;
+    let (dir, name, ..) = lookup(cx, mem, fd, path, len, false, Need::Mutate)?;
     let c = c_name(&name)?;
     // SAFETY: `c` is NUL-terminated; `dir` is a live descriptor.
     check(unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), 0o777) })
@@ -248,7 +265,7 @@ fn unlink(
     len: i32,
     flags: i32,
 ) -> WResult<()> {
-    let (dir, name) = lookup(cx, mem, fd, path, len, false)?;
+    let (dir, name, ..) = lookup(cx, mem, fd, path, len, false, Need::Mutate)?;
     if name == "." {
         return Err(if flags != 0 {
             Errno::INVAL
@@ -291,8 +308,8 @@ pub(crate) fn path_rename(
     new: i32,
     new_len: i32,
 ) -> WResult<()> {
-    let (odir, oname) = lookup(cx, mem, fd, old, old_len, false)?;
-    let (ndir, nname) = lookup(cx, mem, new_fd, new, new_len, false)?;
+    let (odir, oname, ..) = lookup(cx, mem, fd, old, old_len, false, Need::Mutate)?;
+    let (ndir, nname, ..) = lookup(cx, mem, new_fd, new, new_len, false, Need::Mutate)?;
     let (oc, nc) = (c_name(&oname)?, c_name(&nname)?);
     // SAFETY: both names are NUL-terminated; both descriptors are live.
     check(unsafe { libc::renameat(odir.as_raw_fd(), oc.as_ptr(), ndir.as_raw_fd(), nc.as_ptr()) })
@@ -309,15 +326,9 @@ pub(crate) fn path_link(
     new: i32,
     new_len: i32,
 ) -> WResult<()> {
-    let (odir, oname) = lookup(
-        cx,
-        mem,
-        old_fd,
-        old,
-        old_len,
-        old_flags & LOOKUP_SYMLINK_FOLLOW != 0,
-    )?;
-    let (ndir, nname) = lookup(cx, mem, new_fd, new, new_len, false)?;
+    let follow = old_flags & LOOKUP_SYMLINK_FOLLOW != 0;
+    let (odir, oname, ..) = lookup(cx, mem, old_fd, old, old_len, follow, Need::Read)?;
+    let (ndir, nname, ..) = lookup(cx, mem, new_fd, new, new_len, false, Need::Mutate)?;
     let (oc, nc) = (c_name(&oname)?, c_name(&nname)?);
     // SAFETY: both names are NUL-terminated; both descriptors are live.
     check(unsafe {
@@ -343,7 +354,7 @@ pub(crate) fn path_readlink(
 ) -> WResult<()> {
     mem.slice(buf, buf_len as u32)?;
     mem.slice(used, 4)?;
-    let (dir, name) = lookup(cx, mem, fd, path, len, false)?;
+    let (dir, name, ..) = lookup(cx, mem, fd, path, len, false, Need::Read)?;
     let target = readlink(dir.as_fd(), &name)?.ok_or(Errno::INVAL)?;
     let n = target.len().min(buf_len as u32 as usize);
     mem.write(buf, &target[..n])?;
@@ -365,7 +376,7 @@ pub(crate) fn path_symlink(
     if target.starts_with('/') {
         return Err(Errno::NOTCAPABLE);
     }
-    let (dir, name) = lookup(cx, mem, fd, new, new_len, false)?;
+    let (dir, name, ..) = lookup(cx, mem, fd, new, new_len, false, Need::Mutate)?;
     let (tc, nc) = (c_name(&target)?, c_name(&name)?);
     // SAFETY: both strings are NUL-terminated; `dir` is live.
     check(unsafe { libc::symlinkat(tc.as_ptr(), dir.as_raw_fd(), nc.as_ptr()) })
