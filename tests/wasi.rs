@@ -60,6 +60,56 @@ fn run(name: &str, configure: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
     run_module(&module, configure)
 }
 
+/// Every function of `wasi_snapshot_preview1`.
+const NAMES: [&str; 46] = [
+    "args_get",
+    "args_sizes_get",
+    "environ_get",
+    "environ_sizes_get",
+    "clock_res_get",
+    "clock_time_get",
+    "fd_advise",
+    "fd_allocate",
+    "fd_close",
+    "fd_datasync",
+    "fd_fdstat_get",
+    "fd_fdstat_set_flags",
+    "fd_fdstat_set_rights",
+    "fd_filestat_get",
+    "fd_filestat_set_size",
+    "fd_filestat_set_times",
+    "fd_pread",
+    "fd_prestat_get",
+    "fd_prestat_dir_name",
+    "fd_pwrite",
+    "fd_read",
+    "fd_readdir",
+    "fd_renumber",
+    "fd_seek",
+    "fd_sync",
+    "fd_tell",
+    "fd_write",
+    "path_create_directory",
+    "path_filestat_get",
+    "path_filestat_set_times",
+    "path_link",
+    "path_open",
+    "path_readlink",
+    "path_remove_directory",
+    "path_rename",
+    "path_symlink",
+    "path_unlink_file",
+    "poll_oneoff",
+    "proc_exit",
+    "proc_raise",
+    "sched_yield",
+    "random_get",
+    "sock_accept",
+    "sock_recv",
+    "sock_send",
+    "sock_shutdown",
+];
+
 #[test]
 fn hello_world_writes_stdout_and_stderr() {
     let o = run("hello", |_| {});
@@ -181,54 +231,6 @@ fn no_memory_export_means_efault() {
 /// Every preview1 function is defined, so any WASI module links.
 #[test]
 fn every_preview1_import_links() {
-    let names = [
-        "args_get",
-        "args_sizes_get",
-        "environ_get",
-        "environ_sizes_get",
-        "clock_res_get",
-        "clock_time_get",
-        "fd_advise",
-        "fd_allocate",
-        "fd_close",
-        "fd_datasync",
-        "fd_fdstat_get",
-        "fd_fdstat_set_flags",
-        "fd_fdstat_set_rights",
-        "fd_filestat_get",
-        "fd_filestat_set_size",
-        "fd_filestat_set_times",
-        "fd_pread",
-        "fd_prestat_get",
-        "fd_prestat_dir_name",
-        "fd_pwrite",
-        "fd_read",
-        "fd_readdir",
-        "fd_renumber",
-        "fd_seek",
-        "fd_sync",
-        "fd_tell",
-        "fd_write",
-        "path_create_directory",
-        "path_filestat_get",
-        "path_filestat_set_times",
-        "path_link",
-        "path_open",
-        "path_readlink",
-        "path_remove_directory",
-        "path_rename",
-        "path_symlink",
-        "path_unlink_file",
-        "poll_oneoff",
-        "proc_exit",
-        "proc_raise",
-        "sched_yield",
-        "random_get",
-        "sock_accept",
-        "sock_recv",
-        "sock_send",
-        "sock_shutdown",
-    ];
     let engine = Engine::default();
     let mut linker = Linker::<Host>::new(&engine);
     add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi).unwrap();
@@ -238,7 +240,7 @@ fn every_preview1_import_links() {
             wasi: WasiCtxBuilder::new().build(),
         },
     );
-    for name in names {
+    for name in NAMES {
         assert!(
             linker
                 .get(&mut store, "wasi_snapshot_preview1", name)
@@ -334,4 +336,236 @@ fn cli_dir_preopens_a_host_directory() {
     let none = wasmjit(&["run", program("files").to_str().unwrap()]);
     assert_eq!(none.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&none.stdout).contains("fopen for writing failed"));
+}
+
+#[test]
+fn guest_symlinks_work_inside_and_never_lead_out() {
+    let root = temp_dir("links");
+    let sandbox = root.join("sandbox");
+    std::fs::create_dir(&sandbox).unwrap();
+    let o = run("links", |b| {
+        b.preopened_dir(&sandbox, "/sandbox").unwrap();
+    });
+    o.result.unwrap();
+    let expected = "\
+symlink inside: 0
+readlink: 10 target.txt
+through link: target
+symlink out: 0
+open via out: -1 errno=76
+symlink absolute: -1 errno=76
+mkdir via out: -1 errno=76
+renumber: 0
+fdstat old: 8
+fdstat new: 0 filetype=4
+read renumbered: tar
+renumber to closed: 8
+";
+    assert_eq!(o.stdout, expected);
+    assert!(!root.join("escaped").exists());
+    assert_eq!(std::fs::read_dir(&sandbox).unwrap().count(), 0);
+}
+
+/// Enough entries that wasi-libc needs several `fd_readdir` calls (cookies resume the
+/// listing where the previous call stopped).
+#[test]
+fn readdir_of_a_large_directory_sees_every_entry_once() {
+    let root = temp_dir("listdir");
+    let mut name_bytes = 0;
+    for i in 0..600 {
+        let name = format!("entry-with-a-rather-long-name-{i:04}.txt");
+        name_bytes += name.len();
+        std::fs::write(root.join(&name), "").unwrap();
+    }
+    let o = run("listdir", |b| {
+        b.args(&["listdir", "/d"])
+            .preopened_dir(&root, "/d")
+            .unwrap();
+    });
+    o.result.unwrap();
+    assert_eq!(o.stdout, format!("entries=600 name_bytes={name_bytes}\n"));
+}
+
+#[test]
+fn read_only_preopen_refuses_writes_with_eperm() {
+    use wasmjit::wasi::{DirPerms, FilePerms};
+    let root = temp_dir("read-only");
+    let sandbox = root.join("sandbox");
+    std::fs::create_dir(&sandbox).unwrap();
+    std::fs::write(sandbox.join("target.txt"), "target").unwrap();
+    let read_only = (
+        DirPerms {
+            read: true,
+            mutate: false,
+        },
+        FilePerms {
+            read: true,
+            write: false,
+        },
+    );
+    let o = run("links", |b| {
+        b.preopened_dir_with_perms(&sandbox, "/sandbox", read_only.0, read_only.1)
+            .unwrap();
+    });
+    o.result.unwrap();
+    // Creating the target, the symlinks and the directory fails; reading works.
+    assert!(o.stdout.starts_with("symlink inside: -1\n"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("mkdir via out: -1 errno=63\n"),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("read renumbered: tar\n"), "{}", o.stdout);
+    assert_eq!(
+        std::fs::read_to_string(sandbox.join("target.txt")).unwrap(),
+        "target"
+    );
+    assert_eq!(std::fs::read_dir(&sandbox).unwrap().count(), 1);
+}
+
+/// A tiny deterministic generator for the robustness test.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// Mostly small values, pointers into the first page, and edge cases.
+    fn arg(&mut self) -> i64 {
+        match self.next() % 8 {
+            0 => (self.next() % 8) as i64,
+            1 => (self.next() % 65536) as i64,
+            2 => -1,
+            3 => i32::MAX as i64,
+            4 => (65536 - self.next() % 64) as i64,
+            5 => self.next() as i64,
+            _ => (self.next() % 4096) as i64,
+        }
+    }
+}
+
+/// Every preview1 function called many times with random arguments over random memory:
+/// each returns an errno (or, for `proc_exit`, an exit) and nothing panics or escapes.
+#[test]
+fn random_arguments_never_panic_or_escape() {
+    use wasmjit::{Extern, Val, ValType};
+    let root = temp_dir("random");
+    let sandbox = root.join("sandbox");
+    std::fs::create_dir(&sandbox).unwrap();
+    std::fs::write(sandbox.join("a"), "some bytes").unwrap();
+    std::fs::create_dir(sandbox.join("d")).unwrap();
+    std::fs::write(root.join("outside"), "keep").unwrap();
+
+    let engine = Engine::default();
+    let mut linker = Linker::<Host>::new(&engine);
+    add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi).unwrap();
+    // One wrapper export per import, so the calls come from wasm and see its memory.
+    let mut probe = Store::new(
+        &engine,
+        Host {
+            wasi: WasiCtxBuilder::new().build(),
+        },
+    );
+    let mut imports = String::new();
+    let mut funcs = String::new();
+    let mut names = Vec::new();
+    let skip = ["poll_oneoff", "proc_exit", "fd_read"]; // may sleep, exits, may block
+    for name in NAMES {
+        if skip.contains(&name) {
+            continue;
+        }
+        let Some(Extern::Func(f)) = linker.get(&mut probe, "wasi_snapshot_preview1", name) else {
+            panic!("{name} missing");
+        };
+        let ty = f.ty(&probe);
+        let params: Vec<&str> = ty
+            .params()
+            .map(|p| {
+                if matches!(p, ValType::I64) {
+                    "i64"
+                } else {
+                    "i32"
+                }
+            })
+            .collect();
+        let sig = format!("(param {}) (result i32)", params.join(" "));
+        let sig = sig.replace("(param )", "");
+        imports.push_str(&format!(
+            "(import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} {sig}))\n"
+        ));
+        let gets: String = (0..params.len())
+            .map(|i| format!("local.get {i} "))
+            .collect();
+        funcs.push_str(&format!(
+            "(func (export \"{name}\") {sig} {gets} call ${name})\n"
+        ));
+        names.push((name, params.len()));
+    }
+    let wat = format!("(module {imports} (memory (export \"memory\") 1) {funcs})");
+    let module = Module::new(&engine, &wat).unwrap();
+    // A fresh store now and then: random `fd_close`/`fd_renumber` calls soon close the
+    // preopen, after which path functions would only see EBADF.
+    let fresh = || {
+        let wasi = WasiCtxBuilder::new()
+            .args(&["a", "b"])
+            .env("K", "V")
+            .preopened_dir(&sandbox, "/")
+            .unwrap()
+            .build();
+        let mut store = Store::new(&engine, Host { wasi });
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        (store, instance)
+    };
+    let (mut store, mut instance) = fresh();
+    let mut successes = 0;
+    let mut rng = Rng(0x9e3779b97f4a7c15);
+    for round in 0..4000 {
+        if round % 50 == 0 {
+            (store, instance) = fresh();
+            // Random memory, with many short path-like strings.
+            let memory = instance.get_memory(&mut store, "memory").unwrap();
+            for b in memory.data_mut(&mut store).iter_mut() {
+                *b = match rng.next() % 4 {
+                    0 => b"./a.d"[(rng.next() % 5) as usize],
+                    1 => 0,
+                    _ => rng.next() as u8,
+                };
+            }
+        }
+        let (name, arity) = names[(rng.next() % names.len() as u64) as usize];
+        let func = instance.get_func(&mut store, name).unwrap();
+        let ty = func.ty(&store);
+        let params: Vec<Val> = ty
+            .params()
+            .map(|p| {
+                let v = rng.arg();
+                if matches!(p, ValType::I64) {
+                    Val::I64(v)
+                } else {
+                    Val::I32(v as i32)
+                }
+            })
+            .collect();
+        assert_eq!(params.len(), arity);
+        let mut result = [Val::I32(0)];
+        func.call(&mut store, &params, &mut result)
+            .unwrap_or_else(|e| panic!("{name}{params:?}: {e:?}"));
+        let errno = result[0].unwrap_i32();
+        assert!((0..=76).contains(&errno), "{name} returned {errno}");
+        successes += usize::from(errno == 0);
+    }
+    // Not everything was refused at the door.
+    assert!(successes > 200, "only {successes} calls succeeded");
+    assert_eq!(
+        std::fs::read_to_string(root.join("outside")).unwrap(),
+        "keep"
+    );
+    let entries: Vec<_> = std::fs::read_dir(&root).unwrap().collect();
+    assert_eq!(
+        entries.len(),
+        2,
+        "only `sandbox` and `outside` beside each other"
+    );
 }

@@ -107,6 +107,13 @@ impl From<io::Error> for Errno {
     }
 }
 
+/// The most bytes one read or write call moves (a shorter transfer is a valid result, and a
+/// guest cannot make the host allocate without bound).
+pub(crate) const MAX_IO: usize = 16 << 20;
+
+/// The most iovecs one call takes (Linux's `IOV_MAX`).
+const MAX_IOVECS: u32 = 1024;
+
 /// The result of a host function's body.
 pub(crate) type WResult<T> = Result<T, Errno>;
 
@@ -181,6 +188,9 @@ impl<'a> GuestMem<'a> {
     /// The `(buf, len)` pairs of an iovec array, each checked to lie in memory.
     pub(crate) fn iovecs(&self, ptr: i32, count: i32) -> WResult<Vec<(i32, u32)>> {
         let count = count as u32;
+        if count > MAX_IOVECS {
+            return Err(Errno::INVAL);
+        }
         let table = count.checked_mul(8).ok_or(Errno::FAULT)?;
         self.range(ptr, table)?;
         let mut out = Vec::with_capacity(count as usize);
@@ -194,11 +204,16 @@ impl<'a> GuestMem<'a> {
         Ok(out)
     }
 
-    /// Gathers the bytes of an iovec array.
+    /// Gathers the bytes of an iovec array (at most [`MAX_IO`]).
     pub(crate) fn gather(&self, ptr: i32, count: i32) -> WResult<Vec<u8>> {
         let mut out = Vec::new();
         for (buf, len) in self.iovecs(ptr, count)? {
-            out.extend_from_slice(self.slice(buf, len)?);
+            let room = MAX_IO - out.len();
+            let bytes = self.slice(buf, len)?;
+            out.extend_from_slice(&bytes[..bytes.len().min(room)]);
+            if out.len() == MAX_IO {
+                break;
+            }
         }
         Ok(out)
     }

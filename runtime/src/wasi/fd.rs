@@ -4,7 +4,7 @@
 #![allow(clippy::too_many_arguments)]
 
 use super::ctx::WasiCtx;
-use super::errno::{Errno, GuestMem, WResult};
+use super::errno::{Errno, GuestMem, WResult, MAX_IO};
 use super::fdtable::{Desc, InputStream, OutputStream};
 use super::path::check;
 use std::io::{Seek, SeekFrom};
@@ -105,6 +105,7 @@ pub(crate) fn fd_read(
     let iovs = mem.iovecs(iovs, n)?;
     mem.slice(nread, 4)?;
     let total: usize = iovs.iter().map(|&(_, len)| len as usize).sum();
+    let total = total.min(MAX_IO);
     let mut buf = vec![0u8; total];
     let got = desc.read(&mut buf)?;
     mem.scatter(&iovs, &buf[..got])?;
@@ -154,6 +155,7 @@ pub(crate) fn fd_pread(
     let iovs = mem.iovecs(iovs, n)?;
     mem.slice(nread, 4)?;
     let total: usize = iovs.iter().map(|&(_, len)| len as usize).sum();
+    let total = total.min(MAX_IO);
     let mut buf = vec![0u8; total];
     let got = f.file.read_at(&mut buf, offset as u64)?;
     mem.scatter(&iovs, &buf[..got])?;

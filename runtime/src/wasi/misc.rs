@@ -180,9 +180,10 @@ pub(crate) fn poll_oneoff(
     }
     let mut subs = Vec::new();
     for i in 0..n {
-        let at = (input as u32 + i * SUBSCRIPTION_SIZE) as i32;
+        let at = (input as u32).wrapping_add(i * SUBSCRIPTION_SIZE) as i32;
+        let field = |offset: i32| at.wrapping_add(offset);
         let userdata = mem.read_u64(at)?;
-        let tag = mem.slice(at + 8, 1)?[0];
+        let tag = mem.slice(field(8), 1)?[0];
         let mut sub = Sub {
             userdata,
             tag,
@@ -192,9 +193,9 @@ pub(crate) fn poll_oneoff(
         };
         match tag {
             0 => {
-                let id = mem.read_u32(at + 16)? as i32;
-                let timeout = mem.read_u64(at + 24)?;
-                let flags = mem.read_u16(at + 40)?;
+                let id = mem.read_u32(field(16))? as i32;
+                let timeout = mem.read_u64(field(24))?;
+                let flags = mem.read_u16(field(40))?;
                 match now(id) {
                     Ok(t) => {
                         let wait = if flags & 1 != 0 {
@@ -208,7 +209,7 @@ pub(crate) fn poll_oneoff(
                 }
             }
             1 | 2 => {
-                sub.fd = mem.read_u32(at + 16)? as i32;
+                sub.fd = mem.read_u32(field(16))? as i32;
                 if cx.fds.get(sub.fd).is_err() {
                     sub.error = Errno::BADF;
                 }
@@ -230,11 +231,11 @@ pub(crate) fn poll_oneoff(
         subs.iter().filter(|s| s.wait == Some(wait)).collect()
     };
     for (i, s) in fired.iter().enumerate() {
-        let at = (output as u32 + i as u32 * EVENT_SIZE) as i32;
+        let at = (output as u32).wrapping_add(i as u32 * EVENT_SIZE) as i32;
         mem.slice_mut(at, EVENT_SIZE)?.fill(0);
         mem.write_u64(at, s.userdata)?;
-        mem.write(at + 8, &s.error.0.to_le_bytes())?;
-        mem.write(at + 10, &[s.tag])?;
+        mem.write(at.wrapping_add(8), &s.error.0.to_le_bytes())?;
+        mem.write(at.wrapping_add(10), &[s.tag])?;
     }
     mem.write_u32(nevents, fired.len() as u32)
 }
