@@ -202,6 +202,7 @@ clock_time_get: 0
 slept at least 20ms: 1
 realtime after 2020: 1
 sched_yield: 0
+stdout fdstat: 0 filetype=2 seek=0
 ";
     assert_eq!(o.stdout, expected);
 }

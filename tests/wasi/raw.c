@@ -41,5 +41,9 @@ int main(void) {
   (void)__wasi_clock_time_get(__WASI_CLOCKID_REALTIME, 1, &now);
   printf("realtime after 2020: %d\n", now > 1577836800ull * 1000000000ull);
   printf("sched_yield: %d\n", __wasi_sched_yield());
+  __wasi_fdstat_t st;
+  __wasi_errno_t r = __wasi_fd_fdstat_get(1, &st);
+  printf("stdout fdstat: %d filetype=%d seek=%d\n", r, st.fs_filetype,
+         (st.fs_rights_base & __WASI_RIGHTS_FD_SEEK) != 0);
   return 0;
 }

@@ -26,6 +26,8 @@ const FDFLAGS_NONBLOCK: u16 = 4;
 const RIGHTS_ALL: u64 = (1 << 30) - 1;
 const RIGHT_FD_READ: u64 = 1 << 1;
 const RIGHT_FD_WRITE: u64 = 1 << 6;
+const RIGHT_FD_SEEK: u64 = 1 << 2;
+const RIGHT_FD_TELL: u64 = 1 << 5;
 
 pub(crate) fn filetype_of_mode(mode: libc::mode_t) -> u8 {
     match mode & libc::S_IFMT {
@@ -200,6 +202,8 @@ pub(crate) fn fd_fdstat_get(
     out: i32,
 ) -> WResult<()> {
     let desc = cx.fds.get(fd)?;
+    // Stdio streams never seek here; wasi-libc's `isatty` also takes a character device
+    // without seek rights for a terminal (and line-buffers it).
     let (mut filetype, rights) = match desc {
         Desc::Dir(_) => (FILETYPE_DIRECTORY, RIGHTS_ALL),
         Desc::File(f) => {
@@ -212,8 +216,14 @@ pub(crate) fn fd_fdstat_get(
             }
             (FILETYPE_REGULAR_FILE, r)
         }
-        Desc::Stdin(_) => (FILETYPE_CHARACTER_DEVICE, RIGHTS_ALL & !RIGHT_FD_WRITE),
-        Desc::Output(..) => (FILETYPE_CHARACTER_DEVICE, RIGHTS_ALL & !RIGHT_FD_READ),
+        Desc::Stdin(_) => (
+            FILETYPE_CHARACTER_DEVICE,
+            RIGHTS_ALL & !(RIGHT_FD_WRITE | RIGHT_FD_SEEK | RIGHT_FD_TELL),
+        ),
+        Desc::Output(..) => (
+            FILETYPE_CHARACTER_DEVICE,
+            RIGHTS_ALL & !(RIGHT_FD_READ | RIGHT_FD_SEEK | RIGHT_FD_TELL),
+        ),
     };
     let mut flags = 0u16;
     if let Some(raw) = raw_fd(desc) {
