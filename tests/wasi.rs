@@ -570,3 +570,25 @@ fn random_arguments_never_panic_or_escape() {
         "only `sandbox` and `outside` beside each other"
     );
 }
+
+/// Code written for `wasmtime_wasi::preview1` reads the same.
+#[test]
+fn wasmtime_preview1_names() {
+    use wasmjit::wasi::preview1::{self, WasiP1Ctx};
+    struct State {
+        ctx: WasiP1Ctx,
+    }
+    let engine = Engine::default();
+    let module = Module::from_file(&engine, program("hello")).unwrap();
+    let mut linker = Linker::<State>::new(&engine);
+    preview1::add_to_linker_sync(&mut linker, |s: &mut State| &mut s.ctx).unwrap();
+    let out = MemoryOutputPipe::new();
+    let ctx = WasiCtxBuilder::new().stdout(out.clone()).build_p1();
+    let mut store = Store::new(&engine, State { ctx });
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
+    start.call(&mut store, ()).unwrap();
+    assert_eq!(out.contents(), b"hello, wasi\n");
+}

@@ -168,6 +168,11 @@ impl WasiCtxBuilder {
         Ok(self)
     }
 
+    /// [`WasiCtxBuilder::build`], under the name Wasmtime's preview 1 builder uses.
+    pub fn build_p1(&mut self) -> WasiCtx {
+        self.build()
+    }
+
     /// The context. The builder is left empty (as after [`WasiCtxBuilder::new`]).
     pub fn build(&mut self) -> WasiCtx {
         let b = std::mem::take(self);

@@ -42,6 +42,12 @@ use anyhow::Result;
 use errno::{GuestMem, WResult};
 use std::sync::Arc;
 
+/// The names `wasmtime_wasi::preview1` gives these items, for code written for Wasmtime.
+pub mod preview1 {
+    pub use super::add_to_linker as add_to_linker_sync;
+    pub use super::WasiCtx as WasiP1Ctx;
+}
+
 /// The import module name of WASI preview 1.
 pub const MODULE: &str = "wasi_snapshot_preview1";
 
