@@ -9,6 +9,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
+use wasmjit::wasi::{self, I32Exit, WasiCtx, WasiCtxBuilder};
 use wasmjit::{Config, Engine, Func, Instance, Linker, Module, Store, Trap, Val, ValType};
 use wasmjit_cli::wast_runner;
 
@@ -16,10 +17,18 @@ const USAGE: &str = "\
 wasmjit: a WebAssembly runtime built on Cranelift
 
 USAGE:
-    wasmjit run FILE [--invoke NAME] [--fuel N] [--timeout DURATION] [ARGS...]
+    wasmjit run FILE [--invoke NAME] [--fuel N] [--timeout DURATION]
+                [--env K=V]... [--dir HOST[::GUEST]]... [ARGS...]
         Instantiate FILE (.wasm or .wat) and call `_start`, or the export NAME with
         ARGS parsed by its parameter types; print each result on its own line.
         Put `--` before ARGS that start with `--`.
+        A module importing `wasi_snapshot_preview1` gets WASI preview 1: the host's
+        stdin/stdout/stderr, FILE and ARGS as its argv, and only the environment and
+        directories given below; `proc_exit(N)` makes wasmjit exit with status N.
+        --env K=V            set the guest's environment variable K (repeatable)
+        --dir HOST[::GUEST]  give the guest the host directory HOST, named GUEST (by
+                             default HOST); the guest cannot reach outside it
+                             (repeatable)
         --fuel N             meter execution: trap once N units of fuel are consumed
                              (instantiation included); print `fuel consumed: M` on
                              stderr at exit
@@ -35,7 +44,7 @@ USAGE:
 
 EXIT STATUS:
     0 success, 1 error (bad arguments, unreadable or invalid module, failed scripts),
-    134 the called function trapped.";
+    134 the called function trapped, N a WASI guest called `proc_exit(N)`.";
 
 /// Exit status when guest code traps (the same as a process killed by SIGABRT, as Wasmtime's
 /// CLI does).
@@ -81,6 +90,10 @@ struct RunArgs {
     fuel: Option<u64>,
     /// `--timeout DURATION`.
     timeout: Option<Duration>,
+    /// `--env K=V`, for WASI guests.
+    env: Vec<(String, String)>,
+    /// `--dir HOST[::GUEST]`, for WASI guests: (host, guest).
+    dirs: Vec<(String, String)>,
     args: Vec<String>,
 }
 
@@ -89,6 +102,8 @@ fn parse_run_args(args: &[String]) -> Result<RunArgs> {
     let mut invoke = None;
     let mut fuel = None;
     let mut timeout = None;
+    let mut env = Vec::new();
+    let mut dirs = Vec::new();
     let mut rest = Vec::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -121,6 +136,21 @@ fn parse_run_args(args: &[String]) -> Result<RunArgs> {
                 fuel = Some(amount);
             }
             "--timeout" => timeout = Some(parse_duration(&value("a duration")?)?),
+            "--env" => {
+                let text = value("K=V")?;
+                let (k, v) = text
+                    .split_once('=')
+                    .ok_or_else(|| anyhow!("`--env` needs K=V, got `{text}`"))?;
+                env.push((k.to_string(), v.to_string()));
+            }
+            "--dir" => {
+                let text = value("a directory")?;
+                let (host, guest) = match text.split_once("::") {
+                    Some((host, guest)) => (host.to_string(), guest.to_string()),
+                    None => (text.clone(), text.clone()),
+                };
+                dirs.push((host, guest));
+            }
             flag if flag.starts_with("--") => bail!("unknown option `{flag}` for `wasmjit run`"),
             _ if file.is_none() => file = Some(PathBuf::from(arg)),
             _ => rest.push(arg.clone()),
@@ -132,6 +162,8 @@ fn parse_run_args(args: &[String]) -> Result<RunArgs> {
         invoke,
         fuel,
         timeout,
+        env,
+        dirs,
         args: rest,
     })
 }
@@ -217,16 +249,30 @@ fn run(args: &[String]) -> Result<ExitCode> {
         .epoch_interruption(args.timeout.is_some());
     let engine = Engine::new(&config)?;
     let module = load_module(&engine, &args.file)?;
-    if let Some(import) = module.imports().next() {
+    let uses_wasi = module.imports().any(|i| i.module() == wasi::MODULE);
+    if let Some(import) = module.imports().find(|i| i.module() != wasi::MODULE) {
         bail!(
-            "{}: module imports `{}.{}`, but `wasmjit run` provides no imports",
+            "{}: module imports `{}.{}`, but `wasmjit run` provides only WASI \
+             (`{}`)",
             args.file.display(),
             import.module(),
-            import.name()
+            import.name(),
+            wasi::MODULE
         );
     }
+    let mut builder = WasiCtxBuilder::new();
+    if uses_wasi {
+        builder
+            .inherit_stdio()
+            .arg(args.file.to_string_lossy())
+            .args(&args.args)
+            .envs(&args.env);
+        for (host, guest) in &args.dirs {
+            builder.preopened_dir(host, guest)?;
+        }
+    }
 
-    let mut store = Store::new(&engine, ());
+    let mut store = Store::new(&engine, builder.build());
     if let Some(fuel) = args.fuel {
         store.set_fuel(fuel)?;
     }
@@ -235,7 +281,7 @@ fn run(args: &[String]) -> Result<ExitCode> {
         store.set_epoch_deadline(EpochTicker::deadline_for(timeout));
         EpochTicker::start(&engine)
     });
-    let code = run_in_store(&args, &mut store, &module)?;
+    let code = run_in_store(&args, &mut store, &module, uses_wasi)?;
     // Whether the guest returned or trapped: it ran.
     if let Some(fuel) = args.fuel {
         let consumed = fuel - store.get_fuel()?;
@@ -245,8 +291,16 @@ fn run(args: &[String]) -> Result<ExitCode> {
 }
 
 /// Instantiates the module and makes the call of `wasmjit run`.
-fn run_in_store(args: &RunArgs, store: &mut Store<()>, module: &Module) -> Result<ExitCode> {
-    let linker = Linker::new(store.engine());
+fn run_in_store(
+    args: &RunArgs,
+    store: &mut Store<WasiCtx>,
+    module: &Module,
+    uses_wasi: bool,
+) -> Result<ExitCode> {
+    let mut linker = Linker::new(store.engine());
+    if uses_wasi {
+        wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
+    }
     let instance = match linker.instantiate(&mut *store, module) {
         Ok(instance) => instance,
         Err(err) if is_trap(&err) => {
@@ -265,16 +319,22 @@ fn run_in_store(args: &RunArgs, store: &mut Store<()>, module: &Module) -> Resul
     let func = find_func(&mut *store, instance, name, args.invoke.is_some())?;
     let ty = func.ty(&*store);
     let param_types: Vec<ValType> = ty.params().collect();
-    if param_types.len() != args.args.len() {
+    // A WASI command's ARGS are its argv, not `_start`'s parameters.
+    let call_args: &[String] = if uses_wasi && args.invoke.is_none() {
+        &[]
+    } else {
+        &args.args
+    };
+    if param_types.len() != call_args.len() {
         bail!(
             "`{name}` takes {} argument(s), {} given",
             param_types.len(),
-            args.args.len()
+            call_args.len()
         );
     }
     let params = param_types
         .iter()
-        .zip(&args.args)
+        .zip(call_args)
         .enumerate()
         .map(|(index, (ty, text))| {
             parse_value(ty, text).with_context(|| format!("argument {} of `{name}`", index + 1))
@@ -286,6 +346,10 @@ fn run_in_store(args: &RunArgs, store: &mut Store<()>, module: &Module) -> Resul
         .collect();
 
     if let Err(err) = func.call(&mut *store, &params, &mut results) {
+        if let Some(exit) = err.downcast_ref::<I32Exit>() {
+            // Exit statuses are 8 bits wide, as with the host's own `exit`.
+            return Ok(ExitCode::from(exit.0 as u8));
+        }
         let code = if is_trap(&err) { TRAP_EXIT } else { 1 };
         eprintln!("error: failed to run `{name}`: {}", describe_failure(&err));
         report_timeout(args, &err);
@@ -312,7 +376,7 @@ fn report_timeout(args: &RunArgs, err: &anyhow::Error) {
 
 /// Finds the function export `name`; `explicit` says whether the user named it.
 fn find_func(
-    store: &mut Store<()>,
+    store: &mut Store<WasiCtx>,
     instance: Instance,
     name: &str,
     explicit: bool,

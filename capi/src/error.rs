@@ -77,10 +77,22 @@ pub unsafe extern "C" fn wasmtime_error_message(
     unsafe { WasmVec::write(message, msg.into_bytes()) }
 }
 
-/// Whether the error is a WASI exit, and its status. WASI is not built in, so never.
+/// Whether the error is a WASI exit (`proc_exit`); if so its status goes to `status`.
 #[no_mangle]
-pub extern "C" fn wasmtime_error_exit_status(_error: &wasmtime_error_t, _status: *mut i32) -> bool {
-    false
+pub unsafe extern "C" fn wasmtime_error_exit_status(
+    error: &wasmtime_error_t,
+    status: *mut i32,
+) -> bool {
+    match error.error.downcast_ref::<wasmjit::wasi::I32Exit>() {
+        Some(exit) => {
+            if !status.is_null() {
+                // SAFETY: a non-NULL `status` is an output pointer of the caller.
+                unsafe { *status = exit.0 };
+            }
+            true
+        }
+        None => false,
+    }
 }
 
 /// The wasm frames recorded with the error (empty when there are none).

@@ -33,6 +33,7 @@ pub mod trap;
 pub mod types;
 pub mod val;
 pub mod vec;
+pub mod wasi;
 pub mod wat;
 
 pub use config::*;

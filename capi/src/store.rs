@@ -78,6 +78,8 @@ pub struct StoreData {
     pub(crate) instance_count: usize,
     pub(crate) host_tables: usize,
     pub(crate) host_memories: usize,
+    /// The WASI context of `wasmtime_context_set_wasi`.
+    pub(crate) wasi: Option<wasmjit::wasi::WasiCtx>,
 }
 
 // SAFETY: the only field that is not `Send` is `ctx`, the address of the context this data
@@ -201,6 +203,7 @@ impl wasmtime_context_t {
             instance_count: 0,
             host_tables: 0,
             host_memories: 0,
+            wasi: None,
         };
         Self {
             store: Store::new(&engine.engine, data),

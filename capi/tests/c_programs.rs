@@ -158,6 +158,7 @@ c_tests! {
     wasm_api => "tests/capi/wasm_api.c",
     async_calls => "tests/capi/async_calls.c",
     async_stack => "tests/capi/async_stack.c",
+    wasi => "tests/capi/wasi.c",
     cpp_program => "tests/capi/api.cc",
     hello_example => "examples/c/hello.c",
     async_example => "examples/c/async.c",

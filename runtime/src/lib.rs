@@ -25,6 +25,7 @@ mod trap;
 mod types;
 mod values;
 pub(crate) mod vm;
+pub mod wasi;
 
 pub use anyhow::{Error, Result};
 pub use config::{Config, OptLevel};

@@ -64,6 +64,18 @@ impl Memory {
         store.0.opaque.memories[index].data_mut()
     }
 
+    /// The memory's bytes and the store's host data, both mutably (for host functions that
+    /// read guest memory while updating their own state).
+    pub fn data_and_store_mut<'a, T: 'a>(
+        &self,
+        store: impl Into<crate::StoreContextMut<'a, T>>,
+    ) -> (&'a mut [u8], &'a mut T) {
+        let store = store.into();
+        let inner = store.0;
+        let index = self.0.check(&inner.opaque);
+        (inner.opaque.memories[index].data_mut(), &mut inner.data)
+    }
+
     /// Base address of the memory (valid until it grows).
     pub fn data_ptr(&self, store: impl AsContext) -> *mut u8 {
         let store = store.as_context();

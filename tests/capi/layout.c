@@ -55,9 +55,13 @@ _Static_assert(WASMTIME_VERSION_MAJOR == 29, "version");
 #ifndef WASMTIME_FEATURE_COMPILER
 #error "conf.h should define WASMTIME_FEATURE_COMPILER"
 #endif
-#ifdef WASMTIME_FEATURE_WASI
-#error "WASI is not built"
+#ifndef WASMTIME_FEATURE_WASI
+#error "conf.h should define WASMTIME_FEATURE_WASI"
 #endif
+_Static_assert(WASMTIME_WASI_DIR_PERMS_READ == 1 && WASMTIME_WASI_DIR_PERMS_WRITE == 2 &&
+                   WASMTIME_WASI_FILE_PERMS_READ == 1 && WASMTIME_WASI_FILE_PERMS_WRITE == 2,
+               "wasi perms values");
+_Static_assert(sizeof(wasi_dir_perms) == sizeof(size_t), "wasi_dir_perms");
 
 int main(void) {
   wasmtime_val_t v;

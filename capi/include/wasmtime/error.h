@@ -24,7 +24,7 @@ WASM_API_EXTERN void wasmtime_error_delete(wasmtime_error_t *error);
 WASM_API_EXTERN void wasmtime_error_message(const wasmtime_error_t *error,
                                             wasm_name_t *message);
 
-/* Whether the error is a WASI exit, with its status. Always false: no WASI in wasmjit. */
+/* Whether the error is a WASI exit (the guest called proc_exit); if so *status is its code. */
 WASM_API_EXTERN bool wasmtime_error_exit_status(const wasmtime_error_t *, int *status);
 
 /* The wasm frames recorded with the error, innermost first (maybe none). */

@@ -55,7 +55,8 @@ WASM_API_EXTERN wasmtime_error_t *wasmtime_linker_define_func_unchecked(
     void *data, void (*finalizer)(void *));
 
 #ifdef WASMTIME_FEATURE_WASI
-/* Defines the WASI functions. */
+/* Defines the `wasi_snapshot_preview1` functions; they use the WASI context of the store they
+ * run in (see wasmtime_context_set_wasi), an empty one if none was set. */
 WASM_API_EXTERN wasmtime_error_t *wasmtime_linker_define_wasi(wasmtime_linker_t *linker);
 #endif
 

@@ -62,7 +62,7 @@ WASM_API_EXTERN wasmtime_error_t *wasmtime_context_get_fuel(const wasmtime_conte
                                                             uint64_t *fuel);
 
 #ifdef WASMTIME_FEATURE_WASI
-/* Gives the store a WASI context. */
+/* Gives the store a WASI context built from `wasi`, which is taken over (even on error). */
 WASM_API_EXTERN wasmtime_error_t *wasmtime_context_set_wasi(wasmtime_context_t *context,
                                                             wasi_config_t *wasi);
 #endif

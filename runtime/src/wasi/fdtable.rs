@@ -1,0 +1,235 @@
+//! The guest's file descriptors: stdio streams, open files and directories.
+
+use super::errno::{Errno, WResult};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{Cursor, Read, Write};
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex};
+
+/// An in-memory sink for a guest's output (stdout/stderr); clones share the buffer.
+#[derive(Clone, Default, Debug)]
+pub struct MemoryOutputPipe(Arc<Mutex<Vec<u8>>>);
+
+impl MemoryOutputPipe {
+    /// An empty pipe.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Everything written so far.
+    pub fn contents(&self) -> Vec<u8> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// An in-memory source for a guest's stdin.
+#[derive(Clone, Debug)]
+pub struct MemoryInputPipe(Arc<Mutex<Cursor<Vec<u8>>>>);
+
+impl MemoryInputPipe {
+    /// A pipe that yields `bytes` and then end of file.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(Arc::new(Mutex::new(Cursor::new(bytes.into()))))
+    }
+}
+
+/// Where a guest's stdout or stderr goes.
+#[derive(Debug)]
+pub enum OutputStream {
+    /// The host process's own stream.
+    Inherit,
+    /// A host file.
+    File(File),
+    /// An in-memory pipe.
+    Memory(MemoryOutputPipe),
+    /// Nowhere (writes succeed and are dropped).
+    Null,
+}
+
+impl From<File> for OutputStream {
+    fn from(f: File) -> Self {
+        Self::File(f)
+    }
+}
+impl From<MemoryOutputPipe> for OutputStream {
+    fn from(p: MemoryOutputPipe) -> Self {
+        Self::Memory(p)
+    }
+}
+
+/// Where a guest's stdin comes from.
+#[derive(Debug)]
+pub enum InputStream {
+    /// The host process's own stdin.
+    Inherit,
+    /// A host file.
+    File(File),
+    /// An in-memory pipe.
+    Memory(MemoryInputPipe),
+    /// Always at end of file.
+    Null,
+}
+
+impl From<File> for InputStream {
+    fn from(f: File) -> Self {
+        Self::File(f)
+    }
+}
+impl From<MemoryInputPipe> for InputStream {
+    fn from(p: MemoryInputPipe) -> Self {
+        Self::Memory(p)
+    }
+}
+
+/// One open descriptor.
+pub(crate) enum Desc {
+    Stdin(InputStream),
+    /// Stdout (`host_fd` 1) or stderr (2).
+    Output(OutputStream, i32),
+    File(OpenFile),
+    Dir(OpenDir),
+}
+
+pub(crate) struct OpenFile {
+    pub file: File,
+    pub read: bool,
+    pub write: bool,
+}
+
+pub(crate) struct OpenDir {
+    pub fd: OwnedFd,
+    /// The guest path of a preopened directory.
+    pub preopen: Option<String>,
+    /// What the guest may do in this directory tree, and to the files in it (inherited from
+    /// the preopen by every directory opened below it).
+    pub perms: DirPerms,
+    pub file_perms: FilePerms,
+}
+
+/// What a guest may do with a preopened directory tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DirPerms {
+    /// List directories, look up and open entries.
+    pub read: bool,
+    /// Create, remove and rename entries, create files, change timestamps.
+    pub mutate: bool,
+}
+
+impl DirPerms {
+    /// Everything.
+    pub const ALL: DirPerms = DirPerms {
+        read: true,
+        mutate: true,
+    };
+}
+
+/// What a guest may do with the files of a preopened directory tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilePerms {
+    /// Open files for reading.
+    pub read: bool,
+    /// Open files for writing.
+    pub write: bool,
+}
+
+impl FilePerms {
+    /// Everything.
+    pub const ALL: FilePerms = FilePerms {
+        read: true,
+        write: true,
+    };
+}
+
+impl Desc {
+    pub(crate) fn write(&mut self, data: &[u8]) -> WResult<usize> {
+        match self {
+            Desc::Output(out, host) => {
+                match out {
+                    OutputStream::Inherit => {
+                        let r = if *host == 2 {
+                            let mut e = std::io::stderr();
+                            e.write_all(data).and_then(|()| e.flush())
+                        } else {
+                            let mut o = std::io::stdout();
+                            o.write_all(data).and_then(|()| o.flush())
+                        };
+                        r?;
+                    }
+                    OutputStream::File(f) => f.write_all(data)?,
+                    OutputStream::Memory(p) => {
+                        p.0.lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .extend_from_slice(data)
+                    }
+                    OutputStream::Null => {}
+                }
+                Ok(data.len())
+            }
+            Desc::File(f) if f.write => Ok(f.file.write(data)?),
+            Desc::Dir(_) => Err(Errno::ISDIR),
+            _ => Err(Errno::BADF),
+        }
+    }
+
+    pub(crate) fn read(&mut self, buf: &mut [u8]) -> WResult<usize> {
+        match self {
+            Desc::Stdin(InputStream::Inherit) => Ok(std::io::stdin().read(buf)?),
+            Desc::Stdin(InputStream::File(f)) => Ok(f.read(buf)?),
+            Desc::Stdin(InputStream::Memory(p)) => {
+                Ok(p.0.lock().unwrap_or_else(|e| e.into_inner()).read(buf)?)
+            }
+            Desc::Stdin(InputStream::Null) => Ok(0),
+            Desc::File(f) if f.read => Ok(f.file.read(buf)?),
+            Desc::Dir(_) => Err(Errno::ISDIR),
+            _ => Err(Errno::BADF),
+        }
+    }
+
+    /// The host file of a regular file, or of a stdio stream redirected to one.
+    pub(crate) fn host_file(&self) -> Option<&File> {
+        match self {
+            Desc::File(f) => Some(&f.file),
+            Desc::Stdin(InputStream::File(f)) | Desc::Output(OutputStream::File(f), _) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// The descriptor table: numbers to descriptors, new ones taking the lowest free number.
+#[derive(Default)]
+pub(crate) struct FdTable {
+    map: BTreeMap<u32, Desc>,
+}
+
+impl FdTable {
+    pub(crate) fn insert_at(&mut self, fd: u32, desc: Desc) {
+        self.map.insert(fd, desc);
+    }
+
+    pub(crate) fn push(&mut self, desc: Desc) -> WResult<u32> {
+        let mut fd = 0u32;
+        for &used in self.map.keys() {
+            if used != fd {
+                break;
+            }
+            fd = fd.checked_add(1).ok_or(Errno::MFILE)?;
+        }
+        self.map.insert(fd, desc);
+        Ok(fd)
+    }
+
+    pub(crate) fn get(&mut self, fd: i32) -> WResult<&mut Desc> {
+        self.map.get_mut(&(fd as u32)).ok_or(Errno::BADF)
+    }
+
+    pub(crate) fn remove(&mut self, fd: i32) -> WResult<Desc> {
+        self.map.remove(&(fd as u32)).ok_or(Errno::BADF)
+    }
+
+    pub(crate) fn dir(&mut self, fd: i32) -> WResult<&mut OpenDir> {
+        match self.get(fd)? {
+            Desc::Dir(d) => Ok(d),
+            _ => Err(Errno::NOTDIR),
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! WASI preview 1 (`wasi_snapshot_preview1`) for modules run by wasmjit.
+//!
+//! Build a [`WasiCtx`] with [`WasiCtxBuilder`], keep it in the store's data, and add the
+//! functions to a linker with [`add_to_linker`]:
+//!
+//! ```no_run
+//! # fn main() -> anyhow::Result<()> {
+//! use wasmjit::wasi::{add_to_linker, WasiCtx, WasiCtxBuilder};
+//! use wasmjit::{Engine, Linker, Module, Store};
+//! struct Host { wasi: WasiCtx }
+//! let engine = Engine::default();
+//! let module = Module::from_file(&engine, "hello.wasm")?;
+//! let mut linker = Linker::<Host>::new(&engine);
+//! add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi)?;
+//! let wasi = WasiCtxBuilder::new().inherit_stdio().args(&["hello"]).build();
+//! let mut store = Store::new(&engine, Host { wasi });
+//! let instance = linker.instantiate(&mut store, &module)?;
+//! instance.get_typed_func::<(), ()>(&mut store, "_start")?.call(&mut store, ())?;
+//! # Ok(()) }
+//! ```
+//!
+//! Host functions return preview1 errno values to the guest: a pointer or length outside the
+//! module's exported `memory` is `EFAULT`, an unknown descriptor `EBADF`. `proc_exit` ends the
+//! call with an error that downcasts to [`I32Exit`].
+
+mod ctx;
+mod errno;
+mod fd;
+mod fdtable;
+mod misc;
+mod path;
+mod pathfns;
+
+pub use ctx::{WasiCtx, WasiCtxBuilder};
+pub use errno::Errno;
+pub use fdtable::{
+    DirPerms, FilePerms, InputStream, MemoryInputPipe, MemoryOutputPipe, OutputStream,
+};
+
+use crate::{AsContextMut, Caller, Extern, Linker};
+use anyhow::Result;
+use errno::{GuestMem, WResult};
+use std::sync::Arc;
+
+/// The names `wasmtime_wasi::preview1` gives these items, for code written for Wasmtime.
+pub mod preview1 {
+    pub use super::add_to_linker as add_to_linker_sync;
+    pub use super::WasiCtx as WasiP1Ctx;
+}
+
+/// The import module name of WASI preview 1.
+pub const MODULE: &str = "wasi_snapshot_preview1";
+
+/// The error `proc_exit(code)` ends a call with: the guest asked to exit with status `.0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct I32Exit(pub i32);
+
+impl std::fmt::Display for I32Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exited with i32 exit status {}", self.0)
+    }
+}
+
+impl std::error::Error for I32Exit {}
+
+/// Runs one host function's body with the WASI context and the caller's memory (an empty
+/// one when the module exports no `memory`, so every pointer is `EFAULT`).
+fn with_ctx<T>(
+    caller: &mut Caller<'_, T>,
+    get: &(dyn Fn(&mut T) -> &mut WasiCtx + Send + Sync),
+    body: impl FnOnce(&mut WasiCtx, &mut GuestMem<'_>) -> WResult<()>,
+) -> Result<i32> {
+    let memory = caller.get_export("memory").and_then(Extern::into_memory);
+    let result = match memory {
+        Some(memory) => {
+            let (bytes, data) = memory.data_and_store_mut(caller.as_context_mut());
+            body(get(data), &mut GuestMem::new(bytes))
+        }
+        None => body(get(caller.data_mut()), &mut GuestMem::new(&mut [])),
+    };
+    Ok(match result {
+        Ok(()) => 0,
+        Err(e) => i32::from(e.0),
+    })
+}
+
+/// Defines every `wasi_snapshot_preview1` function in `linker`; `get` finds the
+/// [`WasiCtx`] in the store's data.
+pub fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get: impl Fn(&mut T) -> &mut WasiCtx + Send + Sync + 'static,
+) -> Result<()> {
+    let get: Arc<dyn Fn(&mut T) -> &mut WasiCtx + Send + Sync> = Arc::new(get);
+    macro_rules! define {
+        ($name:literal, $f:path, ($($a:ident : $t:ty),*)) => {{
+            let get = get.clone();
+            linker.func_wrap(
+                MODULE,
+                $name,
+                move |mut caller: Caller<'_, T>, $($a: $t),*| -> Result<i32> {
+                    with_ctx(&mut caller, &*get, |cx, mem| $f(cx, mem, $($a),*))
+                },
+            )?;
+        }};
+    }
+    macro_rules! stub {
+        ($name:literal, $f:path, ($($a:ident : $t:ty),*)) => {{
+            linker.func_wrap(
+                MODULE,
+                $name,
+                move |$($a: $t),*| -> i32 {
+                    $(let _ = $a;)*
+                    $f().err().map_or(0, |e| i32::from(e.0))
+                },
+            )?;
+        }};
+    }
+    define!("args_get", misc::args_get, (a: i32, b: i32));
+    define!("args_sizes_get", misc::args_sizes_get, (a: i32, b: i32));
+    define!("environ_get", misc::environ_get, (a: i32, b: i32));
+    define!("environ_sizes_get", misc::environ_sizes_get, (a: i32, b: i32));
+    define!("clock_res_get", misc::clock_res_get, (id: i32, out: i32));
+    define!("clock_time_get", misc::clock_time_get, (id: i32, p: i64, out: i32));
+    define!("random_get", misc::random_get, (buf: i32, len: i32));
+    define!("sched_yield", misc::sched_yield, ());
+    define!("poll_oneoff", misc::poll_oneoff, (i: i32, o: i32, n: i32, ne: i32));
+    define!("fd_advise", fd::fd_advise, (fd: i32, o: i64, l: i64, a: i32));
+    define!("fd_allocate", fd::fd_allocate, (fd: i32, o: i64, l: i64));
+    define!("fd_close", fd::fd_close, (fd: i32));
+    define!("fd_datasync", fd::fd_datasync, (fd: i32));
+    define!("fd_fdstat_get", fd::fd_fdstat_get, (fd: i32, out: i32));
+    define!("fd_fdstat_set_flags", fd::fd_fdstat_set_flags, (fd: i32, f: i32));
+    define!("fd_fdstat_set_rights", fd::fd_fdstat_set_rights, (fd: i32, b: i64, i: i64));
+    define!("fd_filestat_get", fd::fd_filestat_get, (fd: i32, out: i32));
+    define!("fd_filestat_set_size", fd::fd_filestat_set_size, (fd: i32, s: i64));
+    define!("fd_filestat_set_times", fd::fd_filestat_set_times, (fd: i32, a: i64, m: i64, f: i32));
+    define!("fd_pread", fd::fd_pread, (fd: i32, iovs: i32, n: i32, off: i64, out: i32));
+    define!("fd_prestat_get", fd::fd_prestat_get, (fd: i32, out: i32));
+    define!("fd_prestat_dir_name", fd::fd_prestat_dir_name, (fd: i32, p: i32, l: i32));
+    define!("fd_pwrite", fd::fd_pwrite, (fd: i32, iovs: i32, n: i32, off: i64, out: i32));
+    define!("fd_read", fd::fd_read, (fd: i32, iovs: i32, n: i32, out: i32));
+    define!("fd_readdir", fd::fd_readdir, (fd: i32, b: i32, l: i32, c: i64, out: i32));
+    define!("fd_renumber", fd::fd_renumber, (fd: i32, to: i32));
+    define!("fd_seek", fd::fd_seek, (fd: i32, off: i64, w: i32, out: i32));
+    define!("fd_sync", fd::fd_sync, (fd: i32));
+    define!("fd_tell", fd::fd_tell, (fd: i32, out: i32));
+    define!("fd_write", fd::fd_write, (fd: i32, iovs: i32, n: i32, out: i32));
+    define!("path_create_directory", pathfns::path_create_directory, (fd: i32, p: i32, l: i32));
+    define!("path_filestat_get", pathfns::path_filestat_get, (fd: i32, f: i32, p: i32, l: i32, out: i32));
+    define!("path_filestat_set_times", pathfns::path_filestat_set_times, (fd: i32, f: i32, p: i32, l: i32, a: i64, m: i64, fl: i32));
+    define!("path_link", pathfns::path_link, (ofd: i32, of: i32, op: i32, ol: i32, nfd: i32, np: i32, nl: i32));
+    define!("path_open", pathfns::path_open, (fd: i32, df: i32, p: i32, l: i32, of: i32, rb: i64, ri: i64, ff: i32, out: i32));
+    define!("path_readlink", pathfns::path_readlink, (fd: i32, p: i32, l: i32, b: i32, bl: i32, out: i32));
+    define!("path_remove_directory", pathfns::path_remove_directory, (fd: i32, p: i32, l: i32));
+    define!("path_rename", pathfns::path_rename, (fd: i32, op: i32, ol: i32, nfd: i32, np: i32, nl: i32));
+    define!("path_symlink", pathfns::path_symlink, (op: i32, ol: i32, fd: i32, np: i32, nl: i32));
+    define!("path_unlink_file", pathfns::path_unlink_file, (fd: i32, p: i32, l: i32));
+    linker.func_wrap(MODULE, "proc_exit", |code: i32| -> Result<()> {
+        Err(anyhow::Error::new(I32Exit(code)))
+    })?;
+    stub!("proc_raise", misc::nosys, (sig: i32));
+    stub!("sock_accept", misc::notsup, (fd: i32, f: i32, out: i32));
+    stub!("sock_recv", misc::notsup, (fd: i32, d: i32, l: i32, f: i32, o1: i32, o2: i32));
+    stub!("sock_send", misc::notsup, (fd: i32, d: i32, l: i32, f: i32, o: i32));
+    stub!("sock_shutdown", misc::notsup, (fd: i32, how: i32));
+    Ok(())
+}

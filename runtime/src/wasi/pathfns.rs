@@ -1,0 +1,383 @@
+//! The `path_*` functions; every path goes through [`super::path::resolve`].
+
+// The functions take the arguments of their preview1 signatures.
+#![allow(clippy::too_many_arguments)]
+
+use super::ctx::WasiCtx;
+use super::errno::{Errno, GuestMem, WResult};
+use super::fd::{filetype_of_mode, times, write_filestat};
+use super::fdtable::{Desc, DirPerms, FilePerms, OpenDir, OpenFile};
+use super::path::{c_name, check, openat, readlink, resolve};
+use std::ffi::CStr;
+use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+
+const LOOKUP_SYMLINK_FOLLOW: i32 = 1;
+const OFLAGS_CREAT: i32 = 1;
+const OFLAGS_DIRECTORY: i32 = 2;
+const OFLAGS_EXCL: i32 = 4;
+const OFLAGS_TRUNC: i32 = 8;
+const FDFLAGS_APPEND: i32 = 1;
+const FDFLAGS_DSYNC: i32 = 2;
+const FDFLAGS_NONBLOCK: i32 = 4;
+const FDFLAGS_RSYNC: i32 = 8;
+const FDFLAGS_SYNC: i32 = 16;
+const RIGHT_FD_READ: i64 = 1 << 1;
+const RIGHT_FD_WRITE: i64 = 1 << 6;
+const RIGHT_FD_READDIR: i64 = 1 << 14;
+const RIGHT_FD_ALLOCATE: i64 = 1 << 8;
+const RIGHT_FD_FILESTAT_SET_SIZE: i64 = 1 << 22;
+
+/// The entries of a directory (name, inode, preview1 filetype), `.` and `..` included.
+pub(crate) fn list_dir(fd: &OwnedFd) -> WResult<Vec<(Vec<u8>, u64, u8)>> {
+    // A fresh descriptor for the directory, so reading it never disturbs `fd`.
+    let own = openat(fd.as_fd(), ".", libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+    let raw = own.as_raw_fd();
+    // SAFETY: `raw` is an open directory descriptor; on success `fdopendir` takes it over.
+    let dir = unsafe { libc::fdopendir(raw) };
+    if dir.is_null() {
+        return Err(Errno::last_os_error());
+    }
+    std::mem::forget(own);
+    let mut out = Vec::new();
+    loop {
+        // SAFETY: `dir` is a live DIR stream; the entry it returns is valid until the next call.
+        let ent = unsafe { libc::readdir(dir) };
+        if ent.is_null() {
+            break;
+        }
+        // SAFETY: `ent` is non-null and points at a dirent whose `d_name` is NUL-terminated.
+        let (name, ino, dtype) = unsafe {
+            let e = &*ent;
+            (
+                CStr::from_ptr(e.d_name.as_ptr()).to_bytes().to_vec(),
+                e.d_ino,
+                e.d_type,
+            )
+        };
+        let ty = match dtype {
+            libc::DT_BLK => 1,
+            libc::DT_CHR => 2,
+            libc::DT_DIR => 3,
+            libc::DT_REG => 4,
+            libc::DT_SOCK => 6,
+            libc::DT_LNK => 7,
+            _ => 0,
+        };
+        out.push((name, ino, ty));
+    }
+    // SAFETY: `dir` came from `fdopendir` and is closed once.
+    unsafe { libc::closedir(dir) };
+    Ok(out)
+}
+
+/// What a path operation needs of its directory's permissions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Read,
+    Mutate,
+}
+
+/// Resolves a guest path of the directory `fd`, checking `need` against its permissions
+/// (`EPERM` when not granted). Also returns the permissions, for what is opened below.
+fn lookup(
+    cx: &mut WasiCtx,
+    mem: &GuestMem<'_>,
+    fd: i32,
+    ptr: i32,
+    len: i32,
+    follow: bool,
+    need: Need,
+) -> WResult<(OwnedFd, String, DirPerms, FilePerms)> {
+    let path = mem.str(ptr, len)?;
+    let dir = cx.fds.dir(fd)?;
+    let granted = match need {
+        Need::Read => dir.perms.read,
+        Need::Mutate => dir.perms.mutate,
+    };
+    if !granted {
+        return Err(Errno::PERM);
+    }
+    let (parent, name) = resolve(dir.fd.as_fd(), &path, follow)?;
+    Ok((parent, name, dir.perms, dir.file_perms))
+}
+
+fn stat_at(dir: &OwnedFd, name: &str) -> WResult<libc::stat> {
+    let c = c_name(name)?;
+    // SAFETY: an all-zero `stat` is a valid value of this plain C struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is NUL-terminated and `st` is a valid output location.
+    check(unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    })?;
+    Ok(st)
+}
+
+pub(crate) fn path_open(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    fd: i32,
+    dirflags: i32,
+    path: i32,
+    len: i32,
+    oflags: i32,
+    rights: i64,
+    _inheriting: i64,
+    fdflags: i32,
+    out: i32,
+) -> WResult<()> {
+    mem.slice(out, 4)?;
+    let follow = dirflags & LOOKUP_SYMLINK_FOLLOW != 0;
+    let (dir, name, perms, file_perms) = lookup(cx, mem, fd, path, len, follow, Need::Read)?;
+    let read = rights & (RIGHT_FD_READ | RIGHT_FD_READDIR) != 0;
+    let write = rights & (RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE | RIGHT_FD_FILESTAT_SET_SIZE) != 0
+        || oflags & OFLAGS_TRUNC != 0;
+    if (oflags & OFLAGS_CREAT != 0 && !perms.mutate) || (write && !file_perms.write) {
+        return Err(Errno::PERM);
+    }
+    // Symlinks were expanded by `resolve` (or must not be followed): never follow here.
+    let mut flags = libc::O_NOFOLLOW;
+    if oflags & OFLAGS_CREAT != 0 {
+        flags |= libc::O_CREAT;
+    }
+    if oflags & OFLAGS_EXCL != 0 {
+        flags |= libc::O_EXCL;
+    }
+    if oflags & OFLAGS_TRUNC != 0 {
+        flags |= libc::O_TRUNC;
+    }
+    if oflags & OFLAGS_DIRECTORY != 0 {
+        flags |= libc::O_DIRECTORY;
+    }
+    if fdflags & FDFLAGS_APPEND != 0 {
+        flags |= libc::O_APPEND;
+    }
+    if fdflags & FDFLAGS_NONBLOCK != 0 {
+        flags |= libc::O_NONBLOCK;
+    }
+    if fdflags & FDFLAGS_DSYNC != 0 {
+        flags |= libc::O_DSYNC;
+    }
+    if fdflags & (FDFLAGS_SYNC | FDFLAGS_RSYNC) != 0 {
+        flags |= libc::O_SYNC;
+    }
+    let access = match (read, write) {
+        (_, false) => libc::O_RDONLY,
+        (false, true) => libc::O_WRONLY,
+        (true, true) => libc::O_RDWR,
+    };
+    let opened = match openat(dir.as_fd(), &name, flags | access, 0o666) {
+        // A directory asked for with write rights (libc asks for all it may need).
+        Err(Errno::ISDIR) if write && flags & (libc::O_CREAT | libc::O_TRUNC) == 0 => {
+            openat(dir.as_fd(), &name, flags | libc::O_RDONLY, 0)?
+        }
+        Err(Errno::LOOP) if dirflags & LOOKUP_SYMLINK_FOLLOW == 0 => return Err(Errno::LOOP),
+        other => other?,
+    };
+    let st = super::fd::fstat(opened.as_raw_fd())?;
+    let desc = if filetype_of_mode(st.st_mode) == super::fd::FILETYPE_DIRECTORY {
+        Desc::Dir(OpenDir {
+            fd: opened,
+            preopen: None,
+            perms,
+            file_perms,
+        })
+    } else {
+        if read && !file_perms.read {
+            return Err(Errno::PERM);
+        }
+        let writable = access != libc::O_RDONLY;
+        Desc::File(OpenFile {
+            file: File::from(opened),
+            read: (read || !writable) && file_perms.read,
+            write: writable,
+        })
+    };
+    let new_fd = cx.fds.push(desc)?;
+    mem.write_u32(out, new_fd)
+}
+
+pub(crate) fn path_filestat_get(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    fd: i32,
+    flags: i32,
+    path: i32,
+    len: i32,
+    out: i32,
+) -> WResult<()> {
+    mem.slice(out, 64)?;
+    let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
+    let (dir, name, ..) = lookup(cx, mem, fd, path, len, follow, Need::Read)?;
+    let st = stat_at(&dir, &name)?;
+    write_filestat(mem, out, &st)
+}
+
+pub(crate) fn path_filestat_set_times(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    fd: i32,
+    flags: i32,
+    path: i32,
+    len: i32,
+    atim: i64,
+    mtim: i64,
+    fstflags: i32,
+) -> WResult<()> {
+    let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
+    let (dir, name, ..) = lookup(cx, mem, fd, path, len, follow, Need::Mutate)?;
+    let ts = times(atim, mtim, fstflags)?;
+    let c = c_name(&name)?;
+    // SAFETY: `c` is NUL-terminated and `ts` holds the two timespecs utimensat reads.
+    check(unsafe {
+        libc::utimensat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            ts.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    })
+}
+
+pub(crate) fn path_create_directory(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    fd: i32,
+    path: i32,
+    len: i32,
+) -> WResult<()> {
+    let (dir, name, ..) = lookup(cx, mem, fd, path, len, false, Need::Mutate)?;
+    let c = c_name(&name)?;
+    // SAFETY: `c` is NUL-terminated; `dir` is a live descriptor.
+    check(unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), 0o777) })
+}
+
+fn unlink(
+    cx: &mut WasiCtx,
+    mem: &GuestMem<'_>,
+    fd: i32,
+    path: i32,
+    len: i32,
+    flags: i32,
+) -> WResult<()> {
+    let (dir, name, ..) = lookup(cx, mem, fd, path, len, false, Need::Mutate)?;
+    if name == "." {
+        return Err(if flags != 0 {
+            Errno::INVAL
+        } else {
+            Errno::ISDIR
+        });
+    }
+    let c = c_name(&name)?;
+    // SAFETY: `c` is NUL-terminated; `dir` is a live descriptor.
+    check(unsafe { libc::unlinkat(dir.as_raw_fd(), c.as_ptr(), flags) })
+}
+
+pub(crate) fn path_remove_directory(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    fd: i32,
+    path: i32,
+    len: i32,
+) -> WResult<()> {
+    unlink(cx, mem, fd, path, len, libc::AT_REMOVEDIR)
+}
+
+pub(crate) fn path_unlink_file(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    fd: i32,
+    path: i32,
+    len: i32,
+) -> WResult<()> {
+    unlink(cx, mem, fd, path, len, 0)
+}
+
+pub(crate) fn path_rename(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    fd: i32,
+    old: i32,
+    old_len: i32,
+    new_fd: i32,
+    new: i32,
+    new_len: i32,
+) -> WResult<()> {
+    let (odir, oname, ..) = lookup(cx, mem, fd, old, old_len, false, Need::Mutate)?;
+    let (ndir, nname, ..) = lookup(cx, mem, new_fd, new, new_len, false, Need::Mutate)?;
+    let (oc, nc) = (c_name(&oname)?, c_name(&nname)?);
+    // SAFETY: both names are NUL-terminated; both descriptors are live.
+    check(unsafe { libc::renameat(odir.as_raw_fd(), oc.as_ptr(), ndir.as_raw_fd(), nc.as_ptr()) })
+}
+
+pub(crate) fn path_link(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    old_fd: i32,
+    old_flags: i32,
+    old: i32,
+    old_len: i32,
+    new_fd: i32,
+    new: i32,
+    new_len: i32,
+) -> WResult<()> {
+    let follow = old_flags & LOOKUP_SYMLINK_FOLLOW != 0;
+    let (odir, oname, ..) = lookup(cx, mem, old_fd, old, old_len, follow, Need::Read)?;
+    let (ndir, nname, ..) = lookup(cx, mem, new_fd, new, new_len, false, Need::Mutate)?;
+    let (oc, nc) = (c_name(&oname)?, c_name(&nname)?);
+    // SAFETY: both names are NUL-terminated; both descriptors are live.
+    check(unsafe {
+        libc::linkat(
+            odir.as_raw_fd(),
+            oc.as_ptr(),
+            ndir.as_raw_fd(),
+            nc.as_ptr(),
+            0,
+        )
+    })
+}
+
+pub(crate) fn path_readlink(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    fd: i32,
+    path: i32,
+    len: i32,
+    buf: i32,
+    buf_len: i32,
+    used: i32,
+) -> WResult<()> {
+    mem.slice(buf, buf_len as u32)?;
+    mem.slice(used, 4)?;
+    let (dir, name, ..) = lookup(cx, mem, fd, path, len, false, Need::Read)?;
+    let target = readlink(dir.as_fd(), &name)?.ok_or(Errno::INVAL)?;
+    let n = target.len().min(buf_len as u32 as usize);
+    mem.write(buf, &target[..n])?;
+    mem.write_u32(used, n as u32)
+}
+
+/// Symlinks may only hold relative targets (an absolute one could never be followed inside
+/// the sandbox).
+pub(crate) fn path_symlink(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMem<'_>,
+    old: i32,
+    old_len: i32,
+    fd: i32,
+    new: i32,
+    new_len: i32,
+) -> WResult<()> {
+    let target = mem.str(old, old_len)?;
+    if target.starts_with('/') {
+        return Err(Errno::NOTCAPABLE);
+    }
+    let (dir, name, ..) = lookup(cx, mem, fd, new, new_len, false, Need::Mutate)?;
+    let (tc, nc) = (c_name(&target)?, c_name(&name)?);
+    // SAFETY: both strings are NUL-terminated; `dir` is live.
+    check(unsafe { libc::symlinkat(tc.as_ptr(), dir.as_raw_fd(), nc.as_ptr()) })
+}

@@ -1,0 +1,594 @@
+//! WASI preview 1 through the Rust API: the programs of `tests/wasi/` (C compiled against
+//! wasi-libc by `tests/wasi/build.sh`) and a few hand-written modules.
+
+use std::path::{Path, PathBuf};
+use wasmjit::wasi::{add_to_linker, I32Exit, MemoryOutputPipe, WasiCtx, WasiCtxBuilder};
+use wasmjit::{Engine, Linker, Module, Store};
+
+struct Host {
+    wasi: WasiCtx,
+}
+
+fn program(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/wasi/{name}.wasm"))
+}
+
+/// A fresh, empty directory for one test.
+fn temp_dir(test: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("wasi-{test}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Outcome {
+    result: anyhow::Result<()>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `_start` of `module` with the WASI context `configure` builds (stdout and stderr
+/// captured).
+fn run_module(module: &Module, configure: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
+    let engine = module.engine().clone();
+    let (out, err) = (MemoryOutputPipe::new(), MemoryOutputPipe::new());
+    let mut builder = WasiCtxBuilder::new();
+    builder.stdout(out.clone()).stderr(err.clone());
+    configure(&mut builder);
+    let mut linker = Linker::<Host>::new(&engine);
+    add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi).unwrap();
+    let mut store = Store::new(
+        &engine,
+        Host {
+            wasi: builder.build(),
+        },
+    );
+    let result = linker
+        .instantiate(&mut store, module)
+        .and_then(|i| i.get_typed_func::<(), ()>(&mut store, "_start"))
+        .and_then(|f| f.call(&mut store, ()));
+    Outcome {
+        result,
+        stdout: String::from_utf8(out.contents()).unwrap(),
+        stderr: String::from_utf8(err.contents()).unwrap(),
+    }
+}
+
+fn run(name: &str, configure: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
+    let engine = Engine::default();
+    let module = Module::from_file(&engine, program(name)).unwrap();
+    run_module(&module, configure)
+}
+
+/// Every function of `wasi_snapshot_preview1`.
+const NAMES: [&str; 46] = [
+    "args_get",
+    "args_sizes_get",
+    "environ_get",
+    "environ_sizes_get",
+    "clock_res_get",
+    "clock_time_get",
+    "fd_advise",
+    "fd_allocate",
+    "fd_close",
+    "fd_datasync",
+    "fd_fdstat_get",
+    "fd_fdstat_set_flags",
+    "fd_fdstat_set_rights",
+    "fd_filestat_get",
+    "fd_filestat_set_size",
+    "fd_filestat_set_times",
+    "fd_pread",
+    "fd_prestat_get",
+    "fd_prestat_dir_name",
+    "fd_pwrite",
+    "fd_read",
+    "fd_readdir",
+    "fd_renumber",
+    "fd_seek",
+    "fd_sync",
+    "fd_tell",
+    "fd_write",
+    "path_create_directory",
+    "path_filestat_get",
+    "path_filestat_set_times",
+    "path_link",
+    "path_open",
+    "path_readlink",
+    "path_remove_directory",
+    "path_rename",
+    "path_symlink",
+    "path_unlink_file",
+    "poll_oneoff",
+    "proc_exit",
+    "proc_raise",
+    "sched_yield",
+    "random_get",
+    "sock_accept",
+    "sock_recv",
+    "sock_send",
+    "sock_shutdown",
+];
+
+#[test]
+fn hello_world_writes_stdout_and_stderr() {
+    let o = run("hello", |_| {});
+    o.result.unwrap();
+    assert_eq!(o.stdout, "hello, wasi\n");
+    assert_eq!(o.stderr, "to stderr\n");
+}
+
+#[test]
+fn args_and_env_round_trip() {
+    let o = run("args_env", |b| {
+        b.args(&["prog", "one", "two words"])
+            .env("GREETING", "hi there");
+    });
+    o.result.unwrap();
+    assert_eq!(
+        o.stdout,
+        "argc=3\nargv[0]=prog\nargv[1]=one\nargv[2]=two words\nGREETING=hi there\nMISSING=(unset)\n"
+    );
+}
+
+#[test]
+fn proc_exit_downcasts_to_i32_exit() {
+    let o = run("exit", |b| {
+        b.args(&["exit", "42"]);
+    });
+    let err = o.result.unwrap_err();
+    assert_eq!(err.downcast_ref::<I32Exit>(), Some(&I32Exit(42)));
+    assert_eq!(o.stdout, "exiting with 42\n");
+}
+
+#[test]
+fn files_in_a_preopened_dir_and_no_escape() {
+    let root = temp_dir("files");
+    let sandbox = root.join("sandbox");
+    std::fs::create_dir(&sandbox).unwrap();
+    std::fs::write(root.join("outside.txt"), "secret").unwrap();
+    std::os::unix::fs::symlink(&root, sandbox.join("link")).unwrap();
+    std::os::unix::fs::symlink("..", sandbox.join("up")).unwrap();
+    std::fs::create_dir(sandbox.join("sub2")).unwrap();
+    let o = run("files", |b| {
+        b.preopened_dir(&sandbox, "/sandbox").unwrap();
+    });
+    o.result.unwrap();
+    let expected = "\
+read 23 bytes: first line
+second line
+size=23 word=line head=FIRST
+/sandbox: link note.txt sub sub2 up
+/sandbox/sub: inner.txt
+moved.txt: 23 bytes, regular=1
+/sandbox/sub: inner.txt moved.txt
+rmdir: 0
+open /sandbox/../outside.txt: refused errno=76
+open /sandbox/link/outside.txt: refused errno=76
+open /sandbox/up/outside.txt: refused errno=76
+open /sandbox/sub2/../../outside.txt: refused errno=76
+path_open /etc/passwd: errno=76
+path_open link: errno=76
+/sandbox: link sub2 up
+";
+    assert_eq!(o.stdout, expected);
+    // The guest's writes landed in the sandbox and nowhere else.
+    assert_eq!(
+        std::fs::read_to_string(root.join("outside.txt")).unwrap(),
+        "secret"
+    );
+    assert!(!sandbox.join("note.txt").exists());
+    assert!(!sandbox.join("sub").exists());
+}
+
+#[test]
+fn bad_pointers_are_efault_and_bad_fds_ebadf() {
+    let o = run("raw", |_| {});
+    o.result.unwrap();
+    let expected = "\
+fd_write bad iovs: 21
+fd_write bad buffer: 21
+fd_write bad fd: 8
+fd_write bad nwritten: 21
+args_sizes_get bad: 21
+random_get bad: 21
+fd_close bad: 8
+fd_prestat_get stdout: 8
+fd_seek stdout: 70
+random_get: 0 0
+random differs: 1
+clock_res_get: 0
+clock_time_get: 0
+slept at least 20ms: 1
+realtime after 2020: 1
+sched_yield: 0
+stdout fdstat: 0 filetype=2 seek=0
+";
+    assert_eq!(o.stdout, expected);
+}
+
+/// A module without a `memory` export: every pointer is out of bounds.
+#[test]
+fn no_memory_export_means_efault() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "wasi_snapshot_preview1" "args_sizes_get"
+              (func $sizes (param i32 i32) (result i32)))
+            (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+            (memory 1)
+            (func (export "_start")
+              (call $exit (call $sizes (i32.const 0) (i32.const 4)))))"#,
+    )
+    .unwrap();
+    let o = run_module(&module, |_| {});
+    assert_eq!(
+        o.result.unwrap_err().downcast_ref::<I32Exit>(),
+        Some(&I32Exit(21))
+    );
+}
+
+/// Every preview1 function is defined, so any WASI module links.
+#[test]
+fn every_preview1_import_links() {
+    let engine = Engine::default();
+    let mut linker = Linker::<Host>::new(&engine);
+    add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi).unwrap();
+    let mut store = Store::new(
+        &engine,
+        Host {
+            wasi: WasiCtxBuilder::new().build(),
+        },
+    );
+    for name in NAMES {
+        assert!(
+            linker
+                .get(&mut store, "wasi_snapshot_preview1", name)
+                .is_some(),
+            "{name} is not defined"
+        );
+    }
+}
+
+#[test]
+fn stdin_from_memory_pipe() {
+    let engine = Engine::default();
+    // Reads up to 16 bytes of stdin and writes them back to stdout.
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "wasi_snapshot_preview1" "fd_read"
+              (func $read (param i32 i32 i32 i32) (result i32)))
+            (import "wasi_snapshot_preview1" "fd_write"
+              (func $write (param i32 i32 i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (func (export "_start")
+              (i32.store (i32.const 0) (i32.const 64))
+              (i32.store (i32.const 4) (i32.const 16))
+              (drop (call $read (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 8)))
+              (i32.store (i32.const 4) (i32.load (i32.const 8)))
+              (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#,
+    )
+    .unwrap();
+    let o = run_module(&module, |b| {
+        b.stdin(wasmjit::wasi::MemoryInputPipe::new("piped in"));
+    });
+    o.result.unwrap();
+    assert_eq!(o.stdout, "piped in");
+}
+
+fn wasmjit(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_wasmjit"))
+        .args(args)
+        .output()
+        .expect("the wasmjit binary runs")
+}
+
+#[test]
+fn cli_runs_a_wasi_command_with_args_and_env() {
+    let file = program("args_env");
+    let file = file.to_str().unwrap();
+    let out = wasmjit(&["run", "--env", "GREETING=hey", file, "x", "--", "--y"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("argc=3\nargv[0]={file}\nargv[1]=x\nargv[2]=--y\nGREETING=hey\nMISSING=(unset)\n")
+    );
+    let hello = wasmjit(&["run", program("hello").to_str().unwrap()]);
+    assert!(hello.status.success());
+    assert_eq!(String::from_utf8_lossy(&hello.stdout), "hello, wasi\n");
+    assert_eq!(String::from_utf8_lossy(&hello.stderr), "to stderr\n");
+}
+
+#[test]
+fn cli_exit_status_is_the_proc_exit_code() {
+    let out = wasmjit(&["run", program("exit").to_str().unwrap(), "5"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "exiting with 5\n");
+    // No "trapped"/"error" report: the guest exited.
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let zero = wasmjit(&["run", program("exit").to_str().unwrap(), "0"]);
+    assert_eq!(zero.status.code(), Some(0));
+}
+
+#[test]
+fn cli_dir_preopens_a_host_directory() {
+    let root = temp_dir("cli-dir");
+    let sandbox = root.join("box");
+    std::fs::create_dir(&sandbox).unwrap();
+    let dir = format!("{}::/sandbox", sandbox.display());
+    let out = wasmjit(&["run", "--dir", &dir, program("files").to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("read 23 bytes: first line\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("open /sandbox/../outside.txt: refused errno=76\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("path_open /etc/passwd: errno=76\n"),
+        "{stdout}"
+    );
+    // Without `--dir` the guest has no /sandbox at all.
+    let none = wasmjit(&["run", program("files").to_str().unwrap()]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stdout).contains("fopen for writing failed"));
+}
+
+#[test]
+fn guest_symlinks_work_inside_and_never_lead_out() {
+    let root = temp_dir("links");
+    let sandbox = root.join("sandbox");
+    std::fs::create_dir(&sandbox).unwrap();
+    let o = run("links", |b| {
+        b.preopened_dir(&sandbox, "/sandbox").unwrap();
+    });
+    o.result.unwrap();
+    let expected = "\
+symlink inside: 0
+readlink: 10 target.txt
+through link: target
+symlink out: 0
+open via out: -1 errno=76
+symlink absolute: -1 errno=76
+mkdir via out: -1 errno=76
+renumber: 0
+fdstat old: 8
+fdstat new: 0 filetype=4
+read renumbered: tar
+renumber to closed: 8
+";
+    assert_eq!(o.stdout, expected);
+    assert!(!root.join("escaped").exists());
+    assert_eq!(std::fs::read_dir(&sandbox).unwrap().count(), 0);
+}
+
+/// Enough entries that wasi-libc needs several `fd_readdir` calls (cookies resume the
+/// listing where the previous call stopped).
+#[test]
+fn readdir_of_a_large_directory_sees_every_entry_once() {
+    let root = temp_dir("listdir");
+    let mut name_bytes = 0;
+    for i in 0..600 {
+        let name = format!("entry-with-a-rather-long-name-{i:04}.txt");
+        name_bytes += name.len();
+        std::fs::write(root.join(&name), "").unwrap();
+    }
+    let o = run("listdir", |b| {
+        b.args(&["listdir", "/d"])
+            .preopened_dir(&root, "/d")
+            .unwrap();
+    });
+    o.result.unwrap();
+    assert_eq!(o.stdout, format!("entries=600 name_bytes={name_bytes}\n"));
+}
+
+#[test]
+fn read_only_preopen_refuses_writes_with_eperm() {
+    use wasmjit::wasi::{DirPerms, FilePerms};
+    let root = temp_dir("read-only");
+    let sandbox = root.join("sandbox");
+    std::fs::create_dir(&sandbox).unwrap();
+    std::fs::write(sandbox.join("target.txt"), "target").unwrap();
+    let read_only = (
+        DirPerms {
+            read: true,
+            mutate: false,
+        },
+        FilePerms {
+            read: true,
+            write: false,
+        },
+    );
+    let o = run("links", |b| {
+        b.preopened_dir_with_perms(&sandbox, "/sandbox", read_only.0, read_only.1)
+            .unwrap();
+    });
+    o.result.unwrap();
+    // Creating the target, the symlinks and the directory fails; reading works.
+    assert!(o.stdout.starts_with("symlink inside: -1\n"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("mkdir via out: -1 errno=63\n"),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("read renumbered: tar\n"), "{}", o.stdout);
+    assert_eq!(
+        std::fs::read_to_string(sandbox.join("target.txt")).unwrap(),
+        "target"
+    );
+    assert_eq!(std::fs::read_dir(&sandbox).unwrap().count(), 1);
+}
+
+/// A tiny deterministic generator for the robustness test.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// Mostly small values, pointers into the first page, and edge cases.
+    fn arg(&mut self) -> i64 {
+        match self.next() % 8 {
+            0 => (self.next() % 8) as i64,
+            1 => (self.next() % 65536) as i64,
+            2 => -1,
+            3 => i32::MAX as i64,
+            4 => (65536 - self.next() % 64) as i64,
+            5 => self.next() as i64,
+            _ => (self.next() % 4096) as i64,
+        }
+    }
+}
+
+/// Every preview1 function called many times with random arguments over random memory:
+/// each returns an errno (or, for `proc_exit`, an exit) and nothing panics or escapes.
+#[test]
+fn random_arguments_never_panic_or_escape() {
+    use wasmjit::{Extern, Val, ValType};
+    let root = temp_dir("random");
+    let sandbox = root.join("sandbox");
+    std::fs::create_dir(&sandbox).unwrap();
+    std::fs::write(sandbox.join("a"), "some bytes").unwrap();
+    std::fs::create_dir(sandbox.join("d")).unwrap();
+    std::fs::write(root.join("outside"), "keep").unwrap();
+
+    let engine = Engine::default();
+    let mut linker = Linker::<Host>::new(&engine);
+    add_to_linker(&mut linker, |h: &mut Host| &mut h.wasi).unwrap();
+    // One wrapper export per import, so the calls come from wasm and see its memory.
+    let mut probe = Store::new(
+        &engine,
+        Host {
+            wasi: WasiCtxBuilder::new().build(),
+        },
+    );
+    let mut imports = String::new();
+    let mut funcs = String::new();
+    let mut names = Vec::new();
+    let skip = ["poll_oneoff", "proc_exit", "fd_read"]; // may sleep, exits, may block
+    for name in NAMES {
+        if skip.contains(&name) {
+            continue;
+        }
+        let Some(Extern::Func(f)) = linker.get(&mut probe, "wasi_snapshot_preview1", name) else {
+            panic!("{name} missing");
+        };
+        let ty = f.ty(&probe);
+        let params: Vec<&str> = ty
+            .params()
+            .map(|p| {
+                if matches!(p, ValType::I64) {
+                    "i64"
+                } else {
+                    "i32"
+                }
+            })
+            .collect();
+        let sig = format!("(param {}) (result i32)", params.join(" "));
+        let sig = sig.replace("(param )", "");
+        imports.push_str(&format!(
+            "(import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} {sig}))\n"
+        ));
+        let gets: String = (0..params.len())
+            .map(|i| format!("local.get {i} "))
+            .collect();
+        funcs.push_str(&format!(
+            "(func (export \"{name}\") {sig} {gets} call ${name})\n"
+        ));
+        names.push((name, params.len()));
+    }
+    let wat = format!("(module {imports} (memory (export \"memory\") 1) {funcs})");
+    let module = Module::new(&engine, &wat).unwrap();
+    // A fresh store now and then: random `fd_close`/`fd_renumber` calls soon close the
+    // preopen, after which path functions would only see EBADF.
+    let fresh = || {
+        let wasi = WasiCtxBuilder::new()
+            .args(&["a", "b"])
+            .env("K", "V")
+            .preopened_dir(&sandbox, "/")
+            .unwrap()
+            .build();
+        let mut store = Store::new(&engine, Host { wasi });
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        (store, instance)
+    };
+    let (mut store, mut instance) = fresh();
+    let mut successes = 0;
+    let mut rng = Rng(0x9e3779b97f4a7c15);
+    for round in 0..4000 {
+        if round % 50 == 0 {
+            (store, instance) = fresh();
+            // Random memory, with many short path-like strings.
+            let memory = instance.get_memory(&mut store, "memory").unwrap();
+            for b in memory.data_mut(&mut store).iter_mut() {
+                *b = match rng.next() % 4 {
+                    0 => b"./a.d"[(rng.next() % 5) as usize],
+                    1 => 0,
+                    _ => rng.next() as u8,
+                };
+            }
+        }
+        let (name, arity) = names[(rng.next() % names.len() as u64) as usize];
+        let func = instance.get_func(&mut store, name).unwrap();
+        let ty = func.ty(&store);
+        let params: Vec<Val> = ty
+            .params()
+            .map(|p| {
+                let v = rng.arg();
+                if matches!(p, ValType::I64) {
+                    Val::I64(v)
+                } else {
+                    Val::I32(v as i32)
+                }
+            })
+            .collect();
+        assert_eq!(params.len(), arity);
+        let mut result = [Val::I32(0)];
+        func.call(&mut store, &params, &mut result)
+            .unwrap_or_else(|e| panic!("{name}{params:?}: {e:?}"));
+        let errno = result[0].unwrap_i32();
+        assert!((0..=76).contains(&errno), "{name} returned {errno}");
+        successes += usize::from(errno == 0);
+    }
+    // Not everything was refused at the door.
+    assert!(successes > 200, "only {successes} calls succeeded");
+    assert_eq!(
+        std::fs::read_to_string(root.join("outside")).unwrap(),
+        "keep"
+    );
+    let entries: Vec<_> = std::fs::read_dir(&root).unwrap().collect();
+    assert_eq!(
+        entries.len(),
+        2,
+        "only `sandbox` and `outside` beside each other"
+    );
+}
+
+/// Code written for `wasmtime_wasi::preview1` reads the same.
+#[test]
+fn wasmtime_preview1_names() {
+    use wasmjit::wasi::preview1::{self, WasiP1Ctx};
+    struct State {
+        ctx: WasiP1Ctx,
+    }
+    let engine = Engine::default();
+    let module = Module::from_file(&engine, program("hello")).unwrap();
+    let mut linker = Linker::<State>::new(&engine);
+    preview1::add_to_linker_sync(&mut linker, |s: &mut State| &mut s.ctx).unwrap();
+    let out = MemoryOutputPipe::new();
+    let ctx = WasiCtxBuilder::new().stdout(out.clone()).build_p1();
+    let mut store = Store::new(&engine, State { ctx });
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
+    start.call(&mut store, ()).unwrap();
+    assert_eq!(out.contents(), b"hello, wasi\n");
+}
