@@ -127,6 +127,13 @@ impl<T> Store<T> {
     }
 }
 
+impl<T: Default> Default for Store<T> {
+    /// A store in a default engine holding `T::default()`.
+    fn default() -> Self {
+        Store::new(&Engine::default(), T::default())
+    }
+}
+
 impl<T> std::fmt::Debug for Store<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
