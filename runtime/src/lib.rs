@@ -14,6 +14,7 @@ mod fuel;
 mod func;
 mod global;
 mod instance;
+mod limits;
 mod linker;
 mod memory;
 mod module;
@@ -35,6 +36,10 @@ pub use externref::ExternRef;
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use global::Global;
 pub use instance::{Export, Instance};
+pub use limits::{
+    ResourceLimiter, StoreLimits, StoreLimitsBuilder, DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT,
+    DEFAULT_TABLE_LIMIT,
+};
 pub use linker::{InstancePre, Linker};
 pub use memory::{Memory, MemoryAccessError};
 pub use module::Module;

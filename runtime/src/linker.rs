@@ -136,6 +136,58 @@ impl<T: 'static> Linker<T> {
         self.instance(store, module_name, instance)
     }
 
+    /// The "default export" of the instance defined as `module`: its `""` function, else its
+    /// `_start` function, else a function that does nothing.
+    pub fn get_default(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+    ) -> Result<Func> {
+        for name in ["", "_start"] {
+            if let Some(ext) = self.get(&mut store, module, name) {
+                return ext.into_func().ok_or_else(|| {
+                    anyhow::anyhow!("default export `{name}` in `{module}` is not a function")
+                });
+            }
+        }
+        Ok(Func::wrap(store, || {}))
+    }
+
+    /// Defines every function import of `module` that this linker lacks as a function that
+    /// fails with an "unknown import" error when called.
+    pub fn define_unknown_imports_as_traps(&mut self, module: &Module) -> Result<()> {
+        for import in module.imports() {
+            let key = (import.module().to_string(), import.name().to_string());
+            if self.map.contains_key(&key) {
+                continue;
+            }
+            if let ExternType::Func(ty) = import.ty() {
+                let msg = format!(
+                    "unknown import: `{}::{}` has not been defined",
+                    key.0, key.1
+                );
+                self.func_new(&key.0, &key.1, ty, move |_, _, _| {
+                    Err(anyhow::anyhow!("{msg}"))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Defines every item of `module` under `as_module` as well.
+    pub fn alias_module(&mut self, module: &str, as_module: &str) -> Result<()> {
+        let items: Vec<(String, Definition)> = self
+            .map
+            .iter()
+            .filter(|((m, _), _)| m == module)
+            .map(|((_, n), d)| (n.clone(), d.clone()))
+            .collect();
+        for (name, def) in items {
+            self.insert(as_module, &name, def)?;
+        }
+        Ok(())
+    }
+
     /// The definition of `module::name` in `store`.
     pub fn get(
         &self,

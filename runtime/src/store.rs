@@ -52,6 +52,8 @@ pub struct StoreOpaque {
     pub(crate) async_cx: Option<*const crate::async_::AsyncCx>,
     /// The fiber of this store's last async call, idle, for the next one (see `async_`).
     pub(crate) async_runner: Option<Box<crate::async_::Runner>>,
+    /// Picks the resource limiter out of the store's data (see `Store::limiter`).
+    pub(crate) limiter: Option<crate::limits::LimiterAccessor>,
 }
 
 // SAFETY: every raw pointer a store holds points into memory the store itself owns (its
@@ -97,6 +99,7 @@ impl<T> Store<T> {
             epoch_behavior: crate::epoch::EpochDeadlineBehavior::Trap,
             async_cx: None,
             async_runner: None,
+            limiter: None,
         };
         Store {
             inner: Box::new(StoreInner { opaque, data }),
