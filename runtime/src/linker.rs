@@ -216,9 +216,15 @@ impl<T: 'static> Linker<T> {
                 let key = (import.module().to_string(), import.name().to_string());
                 match self.map.get(&key) {
                     Some(def) => {
-                        if let (Definition::HostFunc(ty, _), ExternType::Func(expected)) =
+                        if let (Definition::HostFunc(ty, host), ExternType::Func(expected)) =
                             (def, import.ty())
                         {
+                            // A host function whose type is a subtype of the import's (say,
+                            // it returns `(ref extern)` where `externref` is expected) serves
+                            // as a function of the import's type: raw values are the same.
+                            if *ty != expected && func_subtype(ty, &expected) {
+                                return Ok(Definition::HostFunc(expected, host.clone()));
+                            }
                             if *ty != expected {
                                 bail!(
                                     "incompatible import type for `{}::{}`: expected {expected}, found {ty}",
@@ -299,4 +305,13 @@ impl<T: 'static> InstancePre<T> {
             .collect::<Result<Vec<_>>>()?;
         Instance::new_raw(opaque, &self.module, &imports)
     }
+}
+
+/// Whether a function of type `sub` may stand where `sup` is expected: same arity, parameters
+/// contravariant, results covariant.
+fn func_subtype(sub: &FuncType, sup: &FuncType) -> bool {
+    sub.params().len() == sup.params().len()
+        && sub.results().len() == sup.results().len()
+        && sub.params().zip(sup.params()).all(|(a, b)| b.matches(&a))
+        && sub.results().zip(sup.results()).all(|(a, b)| a.matches(&b))
 }
