@@ -6,6 +6,7 @@
 
 mod async_;
 mod config;
+mod config_compat;
 mod engine;
 mod epoch;
 mod externals;
@@ -20,6 +21,7 @@ mod memory;
 mod module;
 mod profiling;
 mod serialization;
+pub use serialization::Precompiled;
 mod store;
 mod table;
 mod trap;
@@ -29,6 +31,7 @@ pub(crate) mod vm;
 
 pub use anyhow::{Error, Result};
 pub use config::{Config, OptLevel};
+pub use config_compat::{Strategy, WasmBacktraceDetails};
 pub use engine::Engine;
 pub use epoch::UpdateDeadline;
 pub use externals::Extern;

@@ -84,6 +84,17 @@ impl Memory {
         self.vm(&store.0.opaque).pages()
     }
 
+    /// Bytes per page (64 KiB).
+    pub fn page_size(&self, store: impl AsContext) -> u64 {
+        let _ = self.vm(&store.as_context().0.opaque);
+        crate::vm::memory::WASM_PAGE_SIZE as u64
+    }
+
+    /// Log2 of [`Memory::page_size`].
+    pub fn page_size_log2(&self, store: impl AsContext) -> u8 {
+        self.page_size(store).trailing_zeros() as u8
+    }
+
     /// Grows by `delta` pages, returning the old size in pages.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let ctx = store.as_context_mut();
