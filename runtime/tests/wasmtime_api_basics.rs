@@ -321,7 +321,11 @@ fn exports_imports_and_extern_conversions() -> wasmtime::Result<()> {
         .collect();
     assert_eq!(names, ["run", "answer", "tab", "own"]);
     let run = instance.get_export(&mut store, "run").unwrap();
-    assert!(run.clone().into_memory().is_none());
+    assert!(instance
+        .get_export(&mut store, "run")
+        .unwrap()
+        .into_memory()
+        .is_none());
     let run = run.into_func().unwrap();
     assert_eq!(run.typed::<(), i32>(&store)?.call(&mut store, ())?, 7);
     let answer = instance
