@@ -194,3 +194,43 @@ impl<C: AsContextMut> AsContextMut for RootScope<C> {
         self.store.as_context_mut()
     }
 }
+
+/// Wasmtime's error for a GC heap that could not fit an allocation. wasmjit has no GC heap
+/// and never returns it; it exists for [`Store::gc`](crate::Store::gc)'s signature.
+#[derive(Debug)]
+pub struct GcHeapOutOfMemory<T> {
+    inner: T,
+    bytes_needed: u64,
+}
+
+impl<T> GcHeapOutOfMemory<T> {
+    /// The value whose allocation failed.
+    pub fn inner(&self) -> &T {
+        &self.inner
+    }
+    /// The value whose allocation failed.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+    /// Bytes the allocation needed.
+    pub fn bytes_needed(&self) -> u64 {
+        self.bytes_needed
+    }
+}
+
+impl<T> std::fmt::Display for GcHeapOutOfMemory<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GC heap out of memory")
+    }
+}
+
+impl<T: std::fmt::Debug> std::error::Error for GcHeapOutOfMemory<T> {}
+
+impl<T> crate::Store<T> {
+    /// Collects garbage. Externrefs here live as long as their store (there is no collector),
+    /// so there is nothing to do.
+    pub fn gc(&mut self, why: Option<&GcHeapOutOfMemory<()>>) -> Result<()> {
+        let _ = why;
+        Ok(())
+    }
+}

@@ -35,7 +35,7 @@ pub use config_compat::{Strategy, WasmBacktraceDetails};
 pub use engine::Engine;
 pub use epoch::UpdateDeadline;
 pub use externals::Extern;
-pub use externref::{ExternRef, ManuallyRooted, RootScope, Rooted};
+pub use externref::{ExternRef, GcHeapOutOfMemory, ManuallyRooted, RootScope, Rooted};
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use global::Global;
 pub use instance::{Export, Instance};

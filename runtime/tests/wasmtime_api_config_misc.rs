@@ -84,3 +84,79 @@ fn valtype_predicates() {
     assert!(non_null.matches(&ValType::FUNCREF));
     assert!(!ValType::FUNCREF.matches(&non_null));
 }
+
+#[test]
+fn engines_modules_and_pre_instances_are_shared_across_threads() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "id" (func $id (result i32)))
+            (func (export "run") (result i32) (i32.mul (call $id) (i32.const 10))))"#,
+    )?;
+    let mut linker: wasmtime::Linker<i32> = wasmtime::Linker::new(&engine);
+    linker.func_wrap("host", "id", |caller: wasmtime::Caller<'_, i32>| {
+        *caller.data()
+    })?;
+    let pre = std::sync::Arc::new(linker.instantiate_pre(&module)?);
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let engine = engine.clone();
+            let pre = pre.clone();
+            std::thread::spawn(move || -> wasmtime::Result<i32> {
+                let mut store = Store::new(&engine, i);
+                let instance = pre.instantiate(&mut store)?;
+                let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
+                run.call(&mut store, ())
+            })
+        })
+        .collect();
+    let results: Vec<i32> = threads
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect::<wasmtime::Result<_>>()?;
+    assert_eq!(results, [0, 10, 20, 30]);
+    // A store moves to another thread with its instances.
+    let mut store = Store::new(&engine, 7);
+    let instance = linker.instantiate(&mut store, &module)?;
+    let out = std::thread::spawn(move || {
+        let run = instance
+            .get_typed_func::<(), i32>(&mut store, "run")
+            .unwrap();
+        run.call(&mut store, ()).unwrap()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(out, 70);
+    Ok(())
+}
+
+#[test]
+fn ref_and_val_helpers_and_gc() -> wasmtime::Result<()> {
+    let mut store = Store::<()>::default();
+    let f = wasmtime::Func::wrap(&mut store, || {});
+    let e = wasmtime::ExternRef::new(&mut store, 5u8)?;
+    let rf = wasmtime::Ref::from(f);
+    let re = wasmtime::Ref::from(e);
+    assert!(rf.is_func() && !rf.is_extern());
+    assert!(re.is_extern() && !re.is_null());
+    assert!(rf.unwrap_func().is_some());
+    assert!(re.unwrap_extern().is_some());
+    let vf = wasmtime::Val::from(f);
+    assert!(vf.unwrap_funcref().is_some());
+    assert!(vf.is_ref());
+    assert!(vf.ref_().unwrap().is_func());
+    assert!(wasmtime::Val::I32(1).ref_().is_none());
+    let ve = wasmtime::Val::ExternRef(Some(e));
+    assert_eq!(
+        ve.unwrap_externref()
+            .unwrap()
+            .data(&store)?
+            .downcast_ref::<u8>(),
+        Some(&5)
+    );
+    assert_eq!(wasmtime::Val::V128(7u128.into()).unwrap_v128().as_u128(), 7);
+    store.gc(None)?;
+    assert!(e.data(&store).is_ok());
+    Ok(())
+}
