@@ -66,6 +66,18 @@ impl Memory {
         store.0.opaque.memories[index].data_mut()
     }
 
+    /// The memory's bytes and the store's data, both mutably (for host functions that
+    /// copy between the two).
+    pub fn data_and_store_mut<'a, T: 'a>(
+        &self,
+        store: impl Into<crate::StoreContextMut<'a, T>>,
+    ) -> (&'a mut [u8], &'a mut T) {
+        let store = store.into();
+        let index = self.0.check(&store.0.opaque);
+        let inner = store.0;
+        (inner.opaque.memories[index].data_mut(), &mut inner.data)
+    }
+
     /// Base address of the memory (valid until it grows).
     pub fn data_ptr(&self, store: impl AsContext) -> *mut u8 {
         let store = store.as_context();

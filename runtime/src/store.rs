@@ -307,3 +307,8 @@ impl<'a, T> From<&'a mut Store<T>> for StoreContextMut<'a, T> {
         StoreContextMut(&mut s.inner)
     }
 }
+impl<'a, 'b: 'a, T> From<&'a mut StoreContextMut<'b, T>> for StoreContextMut<'a, T> {
+    fn from(s: &'a mut StoreContextMut<'b, T>) -> Self {
+        StoreContextMut(&mut *s.0)
+    }
+}
