@@ -171,3 +171,27 @@ async fn epoch_yields_in_async_calls() -> wasmtime::Result<()> {
     let _ = Func::wrap(&mut store, || {});
     Ok(())
 }
+
+#[tokio::test]
+async fn async_without_async_support_in_the_config() -> wasmtime::Result<()> {
+    // Wasmtime 48 programs may not call `Config::async_support` at all.
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let slow = Func::wrap_async(&mut store, |_caller: Caller<'_, ()>, (x,): (i32,)| {
+        Box::new(async move {
+            tokio::task::yield_now().await;
+            x + 1
+        })
+    });
+    let module = Module::new(
+        &engine,
+        r#"(module (import "" "slow" (func $s (param i32) (result i32)))
+            (func (export "run") (param i32) (result i32) (call $s (local.get 0))))"#,
+    )?;
+    let instance = Instance::new_async(&mut store, &module, &[slow.into()]).await?;
+    let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
+    assert_eq!(run.call_async(&mut store, 41).await?, 42);
+    // A sync call that reaches an async host function is an error, not a hang or a panic.
+    assert!(run.call(&mut store, 1).is_err());
+    Ok(())
+}
