@@ -29,7 +29,13 @@ mod types;
 mod values;
 pub(crate) mod vm;
 
-pub use anyhow::{Error, Result};
+pub use anyhow::{bail, ensure, format_err, Error, Result};
+
+/// Errors, as Wasmtime's `wasmtime::error` module has them: here `Error` is `anyhow::Error`,
+/// so errors convert both ways with no cost.
+pub mod error {
+    pub use anyhow::{anyhow, bail, ensure, format_err, Context, Error, Result};
+}
 pub use config::{Config, OptLevel};
 pub use config_compat::{Strategy, WasmBacktraceDetails};
 pub use engine::Engine;
