@@ -200,6 +200,29 @@ impl<T: 'static> Linker<T> {
         Self::materialize(&mut ctx.0.opaque, def).ok()
     }
 
+    /// The definition satisfying `import`, if any (by name; types are checked when
+    /// instantiating).
+    pub fn get_by_import(
+        &self,
+        store: impl AsContextMut<Data = T>,
+        import: &crate::ImportType<'_>,
+    ) -> Option<Extern> {
+        self.get(store, import.module(), import.name())
+    }
+
+    /// Every definition as `(module, name, item)`, in no particular order. Host functions
+    /// become functions of `store`.
+    pub fn iter<'a: 'p, 'p>(
+        &'a self,
+        mut store: impl AsContextMut<Data = T> + 'p,
+    ) -> impl Iterator<Item = (&'a str, &'a str, Extern)> + 'p {
+        self.map.iter().filter_map(move |((module, name), def)| {
+            let ctx = store.as_context_mut();
+            let ext = Self::materialize(&mut ctx.0.opaque, def).ok()?;
+            Some((module.as_str(), name.as_str(), ext))
+        })
+    }
+
     fn materialize(store: &mut StoreOpaque, def: &Definition) -> Result<Extern> {
         Ok(match def {
             Definition::Extern(e) => *e,

@@ -121,6 +121,19 @@ pub struct WasmBacktrace {
 }
 
 impl WasmBacktrace {
+    /// The wasm frames on the stack of `store` right now (for a host function called from
+    /// wasm). wasmjit walks wasm frames only when a trap unwinds them, so this is always empty,
+    /// as Wasmtime's is when backtraces are disabled.
+    pub fn capture(store: impl crate::AsContext) -> WasmBacktrace {
+        let _ = store.as_context();
+        WasmBacktrace::default()
+    }
+
+    /// As [`WasmBacktrace::capture`].
+    pub fn force_capture(store: impl crate::AsContext) -> WasmBacktrace {
+        WasmBacktrace::capture(store)
+    }
+
     /// The frames, innermost first.
     pub fn frames(&self) -> &[FrameInfo] {
         &self.frames
