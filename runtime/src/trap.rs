@@ -82,6 +82,7 @@ impl std::error::Error for Trap {}
 /// One wasm frame of a backtrace.
 #[derive(Debug, Clone)]
 pub struct FrameInfo {
+    pub(crate) module: crate::Module,
     pub(crate) func_index: u32,
     pub(crate) func_name: Option<String>,
     pub(crate) module_name: Option<String>,
@@ -97,6 +98,10 @@ impl FrameInfo {
     /// The function's name from the name section.
     pub fn func_name(&self) -> Option<&str> {
         self.func_name.as_deref()
+    }
+    /// The module the function belongs to.
+    pub fn module(&self) -> &crate::Module {
+        &self.module
     }
     /// The module's name from the name section.
     pub fn module_name(&self) -> Option<&str> {

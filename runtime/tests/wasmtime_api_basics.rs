@@ -230,6 +230,8 @@ fn traps_downcast_display_and_backtrace() -> wasmtime::Result<()> {
     let bt = err.downcast_ref::<WasmBacktrace>().expect("backtrace");
     assert_eq!(bt.frames()[0].func_name(), Some("inner"));
     assert_eq!(bt.frames()[0].module_name(), Some("m"));
+    assert_eq!(bt.frames()[0].module().name(), Some("m"));
+    assert!(bt.frames()[0].func_offset().is_some());
     let err = div.call(&mut store, (i32::MIN, -1)).unwrap_err();
     assert_eq!(err.downcast::<Trap>()?, Trap::IntegerOverflow);
 
