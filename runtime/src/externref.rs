@@ -1,6 +1,6 @@
 //! External references: host values that wasm can hold and pass around but not inspect.
 
-use crate::store::{AsContextMut, StoreContext, StoreOpaque, Stored};
+use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreOpaque, Stored};
 use anyhow::{bail, Result};
 use std::any::Any;
 
@@ -19,7 +19,20 @@ impl ExternRef {
         Ok(ExternRef(Stored::new(opaque, word as usize - 1)))
     }
 
-    /// The host value.
+    /// Like [`ExternRef::new`]; externrefs live as long as their store, so "manual" rooting
+    /// changes nothing but the type.
+    pub fn new_manually_rooted<T>(
+        store: impl AsContextMut,
+        value: T,
+    ) -> Result<ManuallyRooted<ExternRef>>
+    where
+        T: 'static + Any + Send + Sync,
+    {
+        Ok(ManuallyRooted(ExternRef::new(store, value)?))
+    }
+
+    /// The host value. Errors for another store's reference. (Wasmtime 48 returns
+    /// `Result<Option<_>>` here, `None` for externrefs wasm made with `extern.convert_any`.)
     pub fn data<'a, T: 'a>(
         &self,
         store: impl Into<StoreContext<'a, T>>,
@@ -30,6 +43,44 @@ impl ExternRef {
             bail!("externref used with the wrong store");
         }
         Ok(&*opaque.externrefs[self.0.index])
+    }
+
+    /// The host value, mutably, as in Wasmtime: always `Some` here, since every externref has
+    /// host data. Errors for another store's reference.
+    pub fn data_mut<'a, T: 'a>(
+        &self,
+        store: impl Into<StoreContextMut<'a, T>>,
+    ) -> Result<Option<&'a mut (dyn Any + Send + Sync)>> {
+        let store = store.into();
+        let opaque = &mut store.0.opaque;
+        if !self.0.belongs_to(opaque) {
+            bail!("externref used with the wrong store");
+        }
+        Ok(Some(&mut *opaque.externrefs[self.0.index]))
+    }
+
+    /// This reference as a [`ManuallyRooted`] one.
+    pub fn to_manually_rooted(
+        &self,
+        store: impl AsContextMut,
+    ) -> Result<ManuallyRooted<ExternRef>> {
+        self.check(&store.as_context().0.opaque)?;
+        Ok(ManuallyRooted(*self))
+    }
+
+    /// Whether `a` and `b` are the same reference (not merely equal host values).
+    pub fn ref_eq(store: impl AsContext, a: &ExternRef, b: &ExternRef) -> Result<bool> {
+        let cx = store.as_context();
+        a.check(&cx.0.opaque)?;
+        b.check(&cx.0.opaque)?;
+        Ok(a == b)
+    }
+
+    fn check(&self, store: &StoreOpaque) -> Result<()> {
+        if !self.0.belongs_to(store) {
+            bail!("externref used with the wrong store");
+        }
+        Ok(())
     }
 
     /// The raw form of this reference, as compiled code and [`ValRaw`](crate::ValRaw) slots hold
@@ -52,5 +103,134 @@ impl ExternRef {
 
     pub(crate) fn from_word(store: &StoreOpaque, word: u64) -> Option<ExternRef> {
         (word != 0).then(|| ExternRef(Stored::new(store, word as usize - 1)))
+    }
+}
+
+/// Wasmtime's handle for a GC reference rooted in the current [`RootScope`]. Externrefs here
+/// live as long as their store (there is no collector), so a rooted reference is the reference
+/// itself: `Rooted<ExternRef>` is `ExternRef`.
+pub type Rooted<T> = T;
+
+/// Wasmtime's handle for a GC reference that stays rooted until [`ManuallyRooted::unroot`].
+/// Here it wraps the reference, which lives as long as its store anyway.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ManuallyRooted<T>(pub(crate) T);
+
+impl ManuallyRooted<ExternRef> {
+    /// A second handle to the same reference.
+    pub fn clone(&self, _store: impl AsContextMut) -> Self {
+        ManuallyRooted(self.0)
+    }
+
+    /// The reference as a [`Rooted`] one.
+    pub fn to_rooted(&self, _store: impl AsContextMut) -> Rooted<ExternRef> {
+        self.0
+    }
+
+    /// The reference as a [`Rooted`] one, consuming this handle.
+    pub fn into_rooted(self, _store: impl AsContextMut) -> Rooted<ExternRef> {
+        self.0
+    }
+
+    /// Ends this root.
+    pub fn unroot(self, _store: impl AsContextMut) {}
+
+    /// Whether `a` and `b` are the same reference.
+    pub fn ref_eq(
+        store: impl AsContext,
+        a: &ManuallyRooted<ExternRef>,
+        b: &ManuallyRooted<ExternRef>,
+    ) -> Result<bool> {
+        ExternRef::ref_eq(store, &a.0, &b.0)
+    }
+}
+
+impl std::ops::Deref for ManuallyRooted<ExternRef> {
+    type Target = ExternRef;
+    fn deref(&self) -> &ExternRef {
+        &self.0
+    }
+}
+
+impl From<ManuallyRooted<ExternRef>> for crate::Val {
+    fn from(r: ManuallyRooted<ExternRef>) -> crate::Val {
+        crate::Val::ExternRef(Some(r.0))
+    }
+}
+
+impl From<ManuallyRooted<ExternRef>> for crate::Ref {
+    fn from(r: ManuallyRooted<ExternRef>) -> crate::Ref {
+        crate::Ref::Extern(Some(r.0))
+    }
+}
+
+/// Wasmtime's scope for [`Rooted`] references: the references rooted while it lives are
+/// unrooted when it is dropped. Here it is only a wrapper of the store context it borrows.
+pub struct RootScope<C: AsContextMut> {
+    store: C,
+}
+
+impl<C: AsContextMut> RootScope<C> {
+    /// A scope over `store`.
+    pub fn new(store: C) -> Self {
+        RootScope { store }
+    }
+
+    /// Reserves room for `additional` roots (nothing to do here).
+    pub fn reserve(&mut self, additional: usize) {
+        let _ = additional;
+    }
+}
+
+impl<C: AsContextMut> AsContext for RootScope<C> {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        self.store.as_context()
+    }
+}
+
+impl<C: AsContextMut> AsContextMut for RootScope<C> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, C::Data> {
+        self.store.as_context_mut()
+    }
+}
+
+/// Wasmtime's error for a GC heap that could not fit an allocation. wasmjit has no GC heap
+/// and never returns it; it exists for [`Store::gc`](crate::Store::gc)'s signature.
+#[derive(Debug)]
+pub struct GcHeapOutOfMemory<T> {
+    inner: T,
+    bytes_needed: u64,
+}
+
+impl<T> GcHeapOutOfMemory<T> {
+    /// The value whose allocation failed.
+    pub fn inner(&self) -> &T {
+        &self.inner
+    }
+    /// The value whose allocation failed.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+    /// Bytes the allocation needed.
+    pub fn bytes_needed(&self) -> u64 {
+        self.bytes_needed
+    }
+}
+
+impl<T> std::fmt::Display for GcHeapOutOfMemory<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GC heap out of memory")
+    }
+}
+
+impl<T: std::fmt::Debug> std::error::Error for GcHeapOutOfMemory<T> {}
+
+impl<T> crate::Store<T> {
+    /// Collects garbage. Externrefs here live as long as their store (there is no collector),
+    /// so there is nothing to do.
+    pub fn gc(&mut self, why: Option<&GcHeapOutOfMemory<()>>) -> Result<()> {
+        let _ = why;
+        Ok(())
     }
 }

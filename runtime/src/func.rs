@@ -451,3 +451,8 @@ impl<'a, T> From<&'a mut Caller<'_, T>> for StoreContext<'a, T> {
         StoreContext(c.store.0)
     }
 }
+impl<'a, T> From<&'a mut Caller<'_, T>> for StoreContextMut<'a, T> {
+    fn from(c: &'a mut Caller<'_, T>) -> Self {
+        StoreContextMut(&mut *c.store.0)
+    }
+}

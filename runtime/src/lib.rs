@@ -6,6 +6,7 @@
 
 mod async_;
 mod config;
+mod config_compat;
 mod engine;
 mod epoch;
 mod externals;
@@ -14,11 +15,13 @@ mod fuel;
 mod func;
 mod global;
 mod instance;
+mod limits;
 mod linker;
 mod memory;
 mod module;
 mod profiling;
 mod serialization;
+pub use serialization::Precompiled;
 mod store;
 mod table;
 mod trap;
@@ -27,15 +30,26 @@ mod values;
 pub(crate) mod vm;
 pub mod wasi;
 
-pub use anyhow::{Error, Result};
+pub use anyhow::{bail, ensure, format_err, Error, Result};
+
+/// Errors, as Wasmtime's `wasmtime::error` module has them: here `Error` is `anyhow::Error`,
+/// so errors convert both ways with no cost.
+pub mod error {
+    pub use anyhow::{anyhow, bail, ensure, format_err, Context, Error, Result};
+}
 pub use config::{Config, OptLevel};
+pub use config_compat::{Strategy, WasmBacktraceDetails};
 pub use engine::Engine;
 pub use epoch::UpdateDeadline;
 pub use externals::Extern;
-pub use externref::ExternRef;
+pub use externref::{ExternRef, GcHeapOutOfMemory, ManuallyRooted, RootScope, Rooted};
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use global::Global;
 pub use instance::{Export, Instance};
+pub use limits::{
+    ResourceLimiter, StoreLimits, StoreLimitsBuilder, DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT,
+    DEFAULT_TABLE_LIMIT,
+};
 pub use linker::{InstancePre, Linker};
 pub use memory::{Memory, MemoryAccessError};
 pub use module::Module;

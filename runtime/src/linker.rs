@@ -136,6 +136,58 @@ impl<T: 'static> Linker<T> {
         self.instance(store, module_name, instance)
     }
 
+    /// The "default export" of the instance defined as `module`: its `""` function, else its
+    /// `_start` function, else a function that does nothing.
+    pub fn get_default(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+    ) -> Result<Func> {
+        for name in ["", "_start"] {
+            if let Some(ext) = self.get(&mut store, module, name) {
+                return ext.into_func().ok_or_else(|| {
+                    anyhow::anyhow!("default export `{name}` in `{module}` is not a function")
+                });
+            }
+        }
+        Ok(Func::wrap(store, || {}))
+    }
+
+    /// Defines every function import of `module` that this linker lacks as a function that
+    /// fails with an "unknown import" error when called.
+    pub fn define_unknown_imports_as_traps(&mut self, module: &Module) -> Result<()> {
+        for import in module.imports() {
+            let key = (import.module().to_string(), import.name().to_string());
+            if self.map.contains_key(&key) {
+                continue;
+            }
+            if let ExternType::Func(ty) = import.ty() {
+                let msg = format!(
+                    "unknown import: `{}::{}` has not been defined",
+                    key.0, key.1
+                );
+                self.func_new(&key.0, &key.1, ty, move |_, _, _| {
+                    Err(anyhow::anyhow!("{msg}"))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Defines every item of `module` under `as_module` as well.
+    pub fn alias_module(&mut self, module: &str, as_module: &str) -> Result<()> {
+        let items: Vec<(String, Definition)> = self
+            .map
+            .iter()
+            .filter(|((m, _), _)| m == module)
+            .map(|((_, n), d)| (n.clone(), d.clone()))
+            .collect();
+        for (name, def) in items {
+            self.insert(as_module, &name, def)?;
+        }
+        Ok(())
+    }
+
     /// The definition of `module::name` in `store`.
     pub fn get(
         &self,
@@ -146,6 +198,29 @@ impl<T: 'static> Linker<T> {
         let def = self.map.get(&(module.to_string(), name.to_string()))?;
         let ctx = store.as_context_mut();
         Self::materialize(&mut ctx.0.opaque, def).ok()
+    }
+
+    /// The definition satisfying `import`, if any (by name; types are checked when
+    /// instantiating).
+    pub fn get_by_import(
+        &self,
+        store: impl AsContextMut<Data = T>,
+        import: &crate::ImportType<'_>,
+    ) -> Option<Extern> {
+        self.get(store, import.module(), import.name())
+    }
+
+    /// Every definition as `(module, name, item)`, in no particular order. Host functions
+    /// become functions of `store`.
+    pub fn iter<'a: 'p, 'p>(
+        &'a self,
+        mut store: impl AsContextMut<Data = T> + 'p,
+    ) -> impl Iterator<Item = (&'a str, &'a str, Extern)> + 'p {
+        self.map.iter().filter_map(move |((module, name), def)| {
+            let ctx = store.as_context_mut();
+            let ext = Self::materialize(&mut ctx.0.opaque, def).ok()?;
+            Some((module.as_str(), name.as_str(), ext))
+        })
     }
 
     fn materialize(store: &mut StoreOpaque, def: &Definition) -> Result<Extern> {
@@ -164,9 +239,15 @@ impl<T: 'static> Linker<T> {
                 let key = (import.module().to_string(), import.name().to_string());
                 match self.map.get(&key) {
                     Some(def) => {
-                        if let (Definition::HostFunc(ty, _), ExternType::Func(expected)) =
+                        if let (Definition::HostFunc(ty, host), ExternType::Func(expected)) =
                             (def, import.ty())
                         {
+                            // A host function whose type is a subtype of the import's (say,
+                            // it returns `(ref extern)` where `externref` is expected) serves
+                            // as a function of the import's type: raw values are the same.
+                            if *ty != expected && func_subtype(ty, &expected) {
+                                return Ok(Definition::HostFunc(expected, host.clone()));
+                            }
                             if *ty != expected {
                                 bail!(
                                     "incompatible import type for `{}::{}`: expected {expected}, found {ty}",
@@ -247,4 +328,13 @@ impl<T: 'static> InstancePre<T> {
             .collect::<Result<Vec<_>>>()?;
         Instance::new_raw(opaque, &self.module, &imports)
     }
+}
+
+/// Whether a function of type `sub` may stand where `sup` is expected: same arity, parameters
+/// contravariant, results covariant.
+fn func_subtype(sub: &FuncType, sup: &FuncType) -> bool {
+    sub.params().len() == sup.params().len()
+        && sub.results().len() == sup.results().len()
+        && sub.params().zip(sup.params()).all(|(a, b)| b.matches(&a))
+        && sub.results().zip(sup.results()).all(|(a, b)| a.matches(&b))
 }

@@ -3,7 +3,7 @@
 use crate::store::{AsContext, AsContextMut, StoreContext, Stored};
 use crate::types::MemoryType;
 use crate::vm::memory::VmMemory;
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use std::fmt;
 
 /// A linear memory.
@@ -29,6 +29,8 @@ impl Memory {
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
+        opaque.check_counts(0, 1, 0)?;
+        opaque.limit_new_memory(&ty.to_wasm())?;
         let cfg = opaque.engine.config();
         let mem = VmMemory::new(&ty.to_wasm(), cfg.memory_reservation, cfg.memory_guard_size)?;
         opaque.memories.push(Box::new(mem));
@@ -94,13 +96,22 @@ impl Memory {
         self.vm(&store.0.opaque).pages()
     }
 
+    /// Bytes per page (64 KiB).
+    pub fn page_size(&self, store: impl AsContext) -> u64 {
+        let _ = self.vm(&store.as_context().0.opaque);
+        crate::vm::memory::WASM_PAGE_SIZE as u64
+    }
+
+    /// Log2 of [`Memory::page_size`].
+    pub fn page_size_log2(&self, store: impl AsContext) -> u8 {
+        self.page_size(store).trailing_zeros() as u8
+    }
+
     /// Grows by `delta` pages, returning the old size in pages.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let ctx = store.as_context_mut();
         let index = self.0.check(&ctx.0.opaque);
-        ctx.0.opaque.memories[index]
-            .grow(delta)
-            .ok_or_else(|| anyhow!("failed to grow memory by `{delta}`"))
+        ctx.0.opaque.grow_memory(index, delta)
     }
 
     /// Copies bytes out of the memory at `offset`.

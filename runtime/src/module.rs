@@ -82,6 +82,7 @@ impl CodeInfo for ModuleCode {
             body_start: self.body_starts.get(index).copied(),
             module_name: self.info.name.clone(),
             func_name: self.info.func_names.get(&func_index).cloned(),
+            code_id: Arc::as_ptr(&self.code) as usize,
         })
     }
 }

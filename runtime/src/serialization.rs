@@ -48,7 +48,30 @@ impl Module {
     }
 }
 
+/// What [`Engine::detect_precompiled`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Precompiled {
+    /// A serialized module.
+    Module,
+    /// A serialized component (never produced by wasmjit).
+    Component,
+}
+
 impl Engine {
+    /// Whether `bytes` look like a serialized module ([`Module::deserialize`] may still
+    /// reject them).
+    pub fn detect_precompiled(&self, bytes: &[u8]) -> Option<Precompiled> {
+        unwrap(bytes).ok().map(|_| Precompiled::Module)
+    }
+
+    /// [`Engine::detect_precompiled`] of a file's contents.
+    pub fn detect_precompiled_file(&self, path: impl AsRef<Path>) -> Result<Option<Precompiled>> {
+        let path = path.as_ref();
+        let bytes =
+            std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+        Ok(self.detect_precompiled(&bytes))
+    }
+
     /// Validates and compiles `bytes` (binary or text) and returns what
     /// [`Module::deserialize`] loads.
     pub fn precompile_module(&self, bytes: &[u8]) -> Result<Vec<u8>> {

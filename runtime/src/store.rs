@@ -52,6 +52,8 @@ pub struct StoreOpaque {
     pub(crate) async_cx: Option<*const crate::async_::AsyncCx>,
     /// The fiber of this store's last async call, idle, for the next one (see `async_`).
     pub(crate) async_runner: Option<Box<crate::async_::Runner>>,
+    /// Picks the resource limiter out of the store's data (see `Store::limiter`).
+    pub(crate) limiter: Option<crate::limits::LimiterAccessor>,
 }
 
 // SAFETY: every raw pointer a store holds points into memory the store itself owns (its
@@ -97,6 +99,7 @@ impl<T> Store<T> {
             epoch_behavior: crate::epoch::EpochDeadlineBehavior::Trap,
             async_cx: None,
             async_runner: None,
+            limiter: None,
         };
         Store {
             inner: Box::new(StoreInner { opaque, data }),
@@ -124,6 +127,13 @@ impl<T> Store<T> {
         let StoreInner { opaque, data } = inner;
         drop(opaque);
         data
+    }
+}
+
+impl<T: Default> Default for Store<T> {
+    /// A store in a default engine holding `T::default()`.
+    fn default() -> Self {
+        Store::new(&Engine::default(), T::default())
     }
 }
 
@@ -295,5 +305,10 @@ impl<'a, 'b: 'a, T> From<&'a StoreContextMut<'b, T>> for StoreContext<'a, T> {
 impl<'a, T> From<&'a mut Store<T>> for StoreContextMut<'a, T> {
     fn from(s: &'a mut Store<T>) -> Self {
         StoreContextMut(&mut s.inner)
+    }
+}
+impl<'a, 'b: 'a, T> From<&'a mut StoreContextMut<'b, T>> for StoreContextMut<'a, T> {
+    fn from(s: &'a mut StoreContextMut<'b, T>) -> Self {
+        StoreContextMut(&mut *s.0)
     }
 }

@@ -28,6 +28,8 @@ impl Table {
         let opaque = &mut ctx.0.opaque;
         check_ref(opaque, &ty, &init)?;
         let word = init.to_word(opaque)?;
+        opaque.check_counts(0, 0, 1)?;
+        opaque.limit_new_table(&ty.to_wasm())?;
         let table = VmTable::new(&ty.to_wasm(), word)?;
         opaque.tables.push(Box::new(table));
         Ok(Table(Stored::new(opaque, opaque.tables.len() - 1)))
@@ -80,8 +82,6 @@ impl Table {
         let i = self.0.check(opaque);
         check_ref(opaque, &TableType::from_wasm(&opaque.tables[i].ty), &init)?;
         let word = init.to_word(opaque)?;
-        opaque.tables[i]
-            .grow(delta, word)
-            .ok_or_else(|| anyhow!("failed to grow table by `{delta}`"))
+        opaque.grow_table(i, delta, word)
     }
 }

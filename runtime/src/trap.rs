@@ -82,6 +82,7 @@ impl std::error::Error for Trap {}
 /// One wasm frame of a backtrace.
 #[derive(Debug, Clone)]
 pub struct FrameInfo {
+    pub(crate) module: crate::Module,
     pub(crate) func_index: u32,
     pub(crate) func_name: Option<String>,
     pub(crate) module_name: Option<String>,
@@ -97,6 +98,10 @@ impl FrameInfo {
     /// The function's name from the name section.
     pub fn func_name(&self) -> Option<&str> {
         self.func_name.as_deref()
+    }
+    /// The module the function belongs to.
+    pub fn module(&self) -> &crate::Module {
+        &self.module
     }
     /// The module's name from the name section.
     pub fn module_name(&self) -> Option<&str> {
@@ -121,6 +126,19 @@ pub struct WasmBacktrace {
 }
 
 impl WasmBacktrace {
+    /// The wasm frames on the stack of `store` right now (for a host function called from
+    /// wasm). wasmjit walks wasm frames only when a trap unwinds them, so this is always empty,
+    /// as Wasmtime's is when backtraces are disabled.
+    pub fn capture(store: impl crate::AsContext) -> WasmBacktrace {
+        let _ = store.as_context();
+        WasmBacktrace::default()
+    }
+
+    /// As [`WasmBacktrace::capture`].
+    pub fn force_capture(store: impl crate::AsContext) -> WasmBacktrace {
+        WasmBacktrace::capture(store)
+    }
+
     /// The frames, innermost first.
     pub fn frames(&self) -> &[FrameInfo] {
         &self.frames

@@ -256,6 +256,40 @@ impl ValType {
     /// `externref`.
     pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
 
+    /// Whether this is `i32`.
+    pub fn is_i32(&self) -> bool {
+        matches!(self, ValType::I32)
+    }
+    /// Whether this is `i64`.
+    pub fn is_i64(&self) -> bool {
+        matches!(self, ValType::I64)
+    }
+    /// Whether this is `f32`.
+    pub fn is_f32(&self) -> bool {
+        matches!(self, ValType::F32)
+    }
+    /// Whether this is `f64`.
+    pub fn is_f64(&self) -> bool {
+        matches!(self, ValType::F64)
+    }
+    /// Whether this is `v128`.
+    pub fn is_v128(&self) -> bool {
+        matches!(self, ValType::V128)
+    }
+    /// Whether this is `funcref` (`(ref null func)`).
+    pub fn is_funcref(&self) -> bool {
+        matches!(self, ValType::Ref(r) if r.is_nullable() && matches!(r.heap_type(), HeapType::Func))
+    }
+    /// Whether this is `externref` (`(ref null extern)`).
+    pub fn is_externref(&self) -> bool {
+        matches!(self, ValType::Ref(r) if r.is_nullable() && matches!(r.heap_type(), HeapType::Extern))
+    }
+    /// The reference type; panics for numeric and vector types.
+    pub fn unwrap_ref(&self) -> &RefType {
+        self.as_ref()
+            .expect("ValType::unwrap_ref on a non-reference type")
+    }
+
     /// Whether this is i32, i64, f32 or f64.
     pub fn is_num(&self) -> bool {
         matches!(

@@ -59,6 +59,23 @@ impl Ref {
             Ref::Func(_) => None,
         }
     }
+    /// Whether this is a funcref (null or not).
+    pub fn is_func(&self) -> bool {
+        matches!(self, Ref::Func(_))
+    }
+    /// Whether this is an externref (null or not).
+    pub fn is_extern(&self) -> bool {
+        matches!(self, Ref::Extern(_))
+    }
+    /// The funcref; panics for an externref.
+    pub fn unwrap_func(&self) -> Option<&Func> {
+        self.as_func().expect("Ref::unwrap_func on a non-funcref")
+    }
+    /// The externref; panics for a funcref.
+    pub fn unwrap_extern(&self) -> Option<&ExternRef> {
+        self.as_extern()
+            .expect("Ref::unwrap_extern on a non-externref")
+    }
     pub(crate) fn to_word(self, store: &StoreOpaque) -> Result<u64> {
         Val::from(self).to_raw(store).map(|r| r.get_reference())
     }
@@ -253,6 +270,30 @@ impl Val {
     /// The `f64`, or a panic.
     pub fn unwrap_f64(&self) -> f64 {
         self.f64().expect("expected f64")
+    }
+    /// The `v128`, or a panic.
+    pub fn unwrap_v128(&self) -> V128 {
+        self.v128().expect("expected v128")
+    }
+    /// The funcref, or a panic.
+    pub fn unwrap_funcref(&self) -> Option<&Func> {
+        self.funcref().expect("expected funcref")
+    }
+    /// The externref, or a panic.
+    pub fn unwrap_externref(&self) -> Option<&ExternRef> {
+        self.externref().expect("expected externref")
+    }
+    /// The reference, if this is one.
+    pub fn ref_(&self) -> Option<Ref> {
+        match self {
+            Val::FuncRef(f) => Some(Ref::Func(*f)),
+            Val::ExternRef(e) => Some(Ref::Extern(*e)),
+            _ => None,
+        }
+    }
+    /// Whether this is a reference value.
+    pub fn is_ref(&self) -> bool {
+        matches!(self, Val::FuncRef(_) | Val::ExternRef(_))
     }
 
     /// Encodes the value for compiled code; errors for objects of another store.

@@ -1,10 +1,10 @@
 //! Statically typed calls: `TypedFunc<Params, Results>` checks types once, then calls without
 //! allocating.
 
-use crate::externref::ExternRef;
+use crate::externref::{ExternRef, ManuallyRooted};
 use crate::func::Func;
 use crate::store::{AsContextMut, StoreOpaque};
-use crate::types::ValType;
+use crate::types::{HeapType, RefType, ValType};
 use crate::values::V128;
 use crate::vm::vmcontext::{VMFuncRef, ValRaw};
 use anyhow::{bail, Result};
@@ -72,6 +72,58 @@ impl WasmTy for Option<ExternRef> {
     }
     fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Self {
         ExternRef::from_word(store, raw.get_reference())
+    }
+}
+
+impl WasmTy for Func {
+    /// `(ref func)`.
+    fn valtype() -> ValType {
+        ValType::Ref(RefType::new(false, HeapType::Func))
+    }
+    fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
+        crate::Val::FuncRef(Some(self)).to_raw(store)
+    }
+    fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Self {
+        Func::from_funcref_word(store, raw.get_reference())
+            .expect("a non-null funcref type holds no null")
+    }
+}
+
+impl WasmTy for ExternRef {
+    /// `(ref extern)`.
+    fn valtype() -> ValType {
+        ValType::Ref(RefType::new(false, HeapType::Extern))
+    }
+    fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
+        crate::Val::ExternRef(Some(self)).to_raw(store)
+    }
+    fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Self {
+        ExternRef::from_word(store, raw.get_reference())
+            .expect("a non-null externref type holds no null")
+    }
+}
+
+impl WasmTy for ManuallyRooted<ExternRef> {
+    fn valtype() -> ValType {
+        ExternRef::valtype()
+    }
+    fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
+        self.0.to_raw(store)
+    }
+    fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Self {
+        ManuallyRooted(<ExternRef as WasmTy>::from_raw(store, raw))
+    }
+}
+
+impl WasmTy for Option<ManuallyRooted<ExternRef>> {
+    fn valtype() -> ValType {
+        ValType::EXTERNREF
+    }
+    fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
+        self.map(|r| r.0).to_raw(store)
+    }
+    fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Self {
+        Option::<ExternRef>::from_raw(store, raw).map(ManuallyRooted)
     }
 }
 

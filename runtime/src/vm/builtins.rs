@@ -80,14 +80,8 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance(vmctx, |store, i| {
-            let StoreOpaque {
-                instances,
-                memories,
-                ..
-            } = store;
-            let inst = &mut *instances[i];
-            let mi = inst.memories[mem as usize];
-            memories[mi].grow(delta).unwrap_or(u64::MAX)
+            let mi = store.instances[i].memories[mem as usize];
+            store.grow_memory(mi, delta).unwrap_or(u64::MAX)
         })
     }
 }
@@ -209,12 +203,8 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: u6
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance(vmctx, |store, i| {
-            let StoreOpaque {
-                instances, tables, ..
-            } = store;
-            let inst = &mut *instances[i];
-            let ti = inst.tables[table as usize];
-            tables[ti].grow(delta, init).unwrap_or(u64::MAX)
+            let ti = store.instances[i].tables[table as usize];
+            store.grow_table(ti, delta, init).unwrap_or(u64::MAX)
         })
     }
 }

@@ -113,7 +113,7 @@ pub(crate) unsafe fn invoke_host(
 /// Turns what the trap handler recorded into the error the caller sees.
 fn trap_to_error(store: &mut StoreOpaque, record: TrapRecord) -> anyhow::Error {
     let code = code_registry::lookup(record.pc).and_then(|c| c.trap_code(record.pc));
-    let backtrace = backtrace(&record);
+    let backtrace = backtrace(store, &record);
     let trap = match code {
         Some(trap_codes::HOST_ERROR) => match store.pending_error.take() {
             Some(PendingError::Error(e)) => return e.context(backtrace),
@@ -145,7 +145,7 @@ fn trap_to_error(store: &mut StoreOpaque, record: TrapRecord) -> anyhow::Error {
     anyhow::Error::new(trap).context(backtrace)
 }
 
-fn backtrace(record: &TrapRecord) -> WasmBacktrace {
+fn backtrace(store: &StoreOpaque, record: &TrapRecord) -> WasmBacktrace {
     let mut frames = Vec::new();
     for (i, &pc) in record.backtrace.iter().enumerate() {
         // Return addresses point after the call; look up the call itself.
@@ -154,7 +154,18 @@ fn backtrace(record: &TrapRecord) -> WasmBacktrace {
             continue;
         };
         if let Some(func_index) = info.func_index {
+            // The frame's module: one of the store's instances has it (wasm of a store only
+            // ever calls wasm of the same store).
+            let Some(module) = store
+                .instances
+                .iter()
+                .find(|i| std::sync::Arc::as_ptr(&i.module.inner.code) as usize == info.code_id)
+                .map(|i| i.module.clone())
+            else {
+                continue;
+            };
             frames.push(FrameInfo {
+                module,
                 func_index,
                 func_name: info.func_name,
                 module_name: info.module_name,

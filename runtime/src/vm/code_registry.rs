@@ -19,6 +19,9 @@ pub(crate) struct PcInfo {
     pub module_name: Option<String>,
     /// The function's name section name.
     pub func_name: Option<String>,
+    /// Identifies the module's compiled code (the address of its `CompiledCode`); 0 for
+    /// trampolines.
+    pub code_id: usize,
 }
 
 /// A compiled region that can answer questions about its program counters.

@@ -148,6 +148,16 @@ pub(crate) fn instantiate(
             imports.len()
         );
     }
+    // The resource limiter's say, before anything is made.
+    let defined_memories = &info.memories[info.num_imported_memories as usize..];
+    let defined_tables = &info.tables[info.num_imported_tables as usize..];
+    store.check_counts(1, defined_memories.len(), defined_tables.len())?;
+    for t in defined_memories {
+        store.limit_new_memory(t)?;
+    }
+    for t in defined_tables {
+        store.limit_new_table(t)?;
+    }
     let mut inst = Box::new(InstanceData {
         module: module.clone(),
         index: store.instances.len(),

@@ -40,6 +40,7 @@ impl CodeInfo for TrampolineCode {
             body_start: None,
             module_name: None,
             func_name: None,
+            code_id: 0,
         })
     }
 }

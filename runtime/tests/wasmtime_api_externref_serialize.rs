@@ -1,0 +1,177 @@
+//! externref (with Wasmtime's rooting types) and module serialization through Wasmtime's API.
+
+use wasmjit as wasmtime;
+
+use wasmtime::{
+    Caller, Engine, ExternRef, Func, Instance, Linker, ManuallyRooted, Module, Ref, RefType,
+    Rooted, Store, Table, TableType, Val,
+};
+
+#[test]
+fn externrefs_round_trip_through_wasm() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (table $t (export "table") 4 externref)
+            (global $g (export "global") (mut externref) (ref.null extern))
+            (func (export "id") (param externref) (result externref) local.get 0)
+            (func (export "stash") (param externref)
+              (table.set $t (i32.const 1) (local.get 0))
+              (global.set $g (local.get 0)))
+            (func (export "is_null") (param externref) (result i32)
+              (ref.is_null (local.get 0))))"#,
+    )?;
+    let instance = Instance::new(&mut store, &module, &[])?;
+
+    let hello: Rooted<ExternRef> = ExternRef::new(&mut store, "hello")?;
+    // (Wasmtime 48: `data` returns `Result<Option<_>>`; wasmjit's returns `Result<_>`.)
+    let data = hello.data(&store)?;
+    assert_eq!(data.downcast_ref::<&str>(), Some(&"hello"));
+
+    let id = instance
+        .get_typed_func::<Option<Rooted<ExternRef>>, Option<Rooted<ExternRef>>>(&mut store, "id")?;
+    let back = id.call(&mut store, Some(hello))?.expect("non-null");
+    assert_eq!(back.data(&store)?.downcast_ref::<&str>(), Some(&"hello"));
+    assert!(id.call(&mut store, None)?.is_none());
+
+    let is_null = instance.get_func(&mut store, "is_null").unwrap();
+    let mut out = [Val::I32(-1)];
+    is_null.call(&mut store, &[Val::ExternRef(None)], &mut out)?;
+    assert_eq!(out[0].unwrap_i32(), 1);
+    is_null.call(&mut store, &[Val::ExternRef(Some(hello))], &mut out)?;
+    assert_eq!(out[0].unwrap_i32(), 0);
+
+    let counter = ExternRef::new(&mut store, 10usize)?;
+    let stash = instance.get_typed_func::<Option<Rooted<ExternRef>>, ()>(&mut store, "stash")?;
+    stash.call(&mut store, Some(counter))?;
+    // Mutate the host data through the reference.
+    *counter
+        .data_mut(&mut store)?
+        .unwrap()
+        .downcast_mut::<usize>()
+        .unwrap() += 5;
+    let table = instance.get_table(&mut store, "table").unwrap();
+    let elem = table.get(&mut store, 1).unwrap();
+    let r = elem.as_extern().unwrap().unwrap();
+    assert_eq!(r.data(&store)?.downcast_ref::<usize>(), Some(&15));
+    let global = instance.get_global(&mut store, "global").unwrap();
+    match global.get(&mut store) {
+        Val::ExternRef(Some(r)) => {
+            assert_eq!(r.data(&store)?.downcast_ref::<usize>(), Some(&15))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    Ok(())
+}
+
+#[test]
+fn host_functions_take_and_return_externrefs() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap(
+        "host",
+        "make",
+        |caller: Caller<'_, ()>, n: i32| -> wasmtime::Result<Rooted<ExternRef>> {
+            ExternRef::new(caller, format!("item {n}"))
+        },
+    )?;
+    linker.func_wrap(
+        "host",
+        "len",
+        |caller: Caller<'_, ()>, r: Option<Rooted<ExternRef>>| -> wasmtime::Result<i32> {
+            let Some(r) = r else { return Ok(-1) };
+            let s = r
+                .data(&caller)?
+                .downcast_ref::<String>()
+                .ok_or_else(|| anyhow::anyhow!("not a string"))?;
+            Ok(s.len() as i32)
+        },
+    )?;
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "make" (func $make (param i32) (result externref)))
+            (import "host" "len" (func $len (param externref) (result i32)))
+            (func (export "run") (param i32) (result i32)
+              (call $len (call $make (local.get 0))))
+            (func (export "null_len") (result i32) (call $len (ref.null extern))))"#,
+    )?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
+    assert_eq!(run.call(&mut store, 7)?, "item 7".len() as i32);
+    assert_eq!(run.call(&mut store, 1234)?, "item 1234".len() as i32);
+    let null_len = instance.get_typed_func::<(), i32>(&mut store, "null_len")?;
+    assert_eq!(null_len.call(&mut store, ())?, -1);
+    Ok(())
+}
+
+#[test]
+fn manually_rooted_externrefs() -> wasmtime::Result<()> {
+    let mut store = Store::<()>::default();
+    let rooted = ExternRef::new(&mut store, 99u32)?;
+    let manual: ManuallyRooted<ExternRef> = rooted.to_manually_rooted(&mut store)?;
+    let again = manual.to_rooted(&mut store);
+    assert_eq!(again.data(&store)?.downcast_ref::<u32>(), Some(&99));
+    let other = ExternRef::new_manually_rooted(&mut store, 1u8)?;
+    assert_eq!(other.data(&store)?.downcast_ref::<u8>(), Some(&1));
+    let cloned = manual.clone(&mut store);
+    assert!(ManuallyRooted::ref_eq(&store, &manual, &cloned)?);
+    manual.unroot(&mut store);
+    cloned.unroot(&mut store);
+    let table = Table::new(
+        &mut store,
+        TableType::new(RefType::EXTERNREF, 1, None),
+        Ref::Extern(Some(again)),
+    )?;
+    assert!(!table.get(&mut store, 0).unwrap().is_null());
+    let other_rooted = other.to_rooted(&mut store);
+    assert!(!ExternRef::ref_eq(&store, &again, &other_rooted)?);
+    other.unroot(&mut store);
+    // A RootScope is a context like any other.
+    let mut scope = wasmtime::RootScope::new(&mut store);
+    let scoped = ExternRef::new(&mut scope, "scoped")?;
+    assert!(Val::from(scoped).externref().unwrap().is_some());
+    assert!(ExternRef::ref_eq(&store, &again, &again)?);
+
+    Ok(())
+}
+
+#[test]
+fn serialize_and_deserialize_modules() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let wat = r#"(module (func (export "answer") (result i32) i32.const 42))"#;
+    let module = Module::new(&engine, wat)?;
+    let bytes = module.serialize()?;
+    let precompiled = engine.precompile_module(&wat::parse_str(wat)?)?;
+
+    // SAFETY: the bytes came from `serialize`/`precompile_module` of this engine's config.
+    let from_bytes = unsafe { Module::deserialize(&engine, &bytes)? };
+    // SAFETY: as above.
+    let from_precompiled = unsafe { Module::deserialize(&engine, &precompiled)? };
+    let dir = std::env::temp_dir().join(format!("wasmjit-api-ser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("answer.cwasm");
+    std::fs::write(&path, &bytes)?;
+    // SAFETY: as above.
+    let from_file = unsafe { Module::deserialize_file(&engine, &path)? };
+    std::fs::remove_dir_all(&dir)?;
+
+    let mut store = Store::new(&engine, ());
+    for m in [&from_bytes, &from_precompiled, &from_file] {
+        let instance = Instance::new(&mut store, m, &[])?;
+        let f = instance.get_typed_func::<(), i32>(&mut store, "answer")?;
+        assert_eq!(f.call(&mut store, ())?, 42);
+    }
+    // Garbage and truncated artifacts are errors, not crashes.
+    // SAFETY: deserialize checks the header before trusting anything.
+    assert!(unsafe { Module::deserialize(&engine, b"not a module") }.is_err());
+    // SAFETY: as above.
+    assert!(unsafe { Module::deserialize(&engine, &bytes[..bytes.len() / 2]) }.is_err());
+    // (Wasmtime rejects artifacts of engines with other settings; wasmjit's artifacts hold
+    // the validated binary and are compiled again, so they load in any engine.)
+    let _ = Func::wrap(&mut store, || {});
+    Ok(())
+}
