@@ -159,6 +159,11 @@ c_tests! {
     async_calls => "tests/capi/async_calls.c",
     async_stack => "tests/capi/async_stack.c",
     cpp_program => "tests/capi/api.cc",
+    hh_hello => "tests/capi/hh_hello.cc",
+    hh_gcd => "tests/capi/hh_gcd.cc",
+    hh_memory => "tests/capi/hh_memory.cc",
+    hh_fuel => "tests/capi/hh_fuel.cc",
+    hh_interrupt => "tests/capi/hh_interrupt.cc",
     hello_example => "examples/c/hello.c",
     async_example => "examples/c/async.c",
 }
