@@ -164,6 +164,11 @@ c_tests! {
     hh_memory => "tests/capi/hh_memory.cc",
     hh_fuel => "tests/capi/hh_fuel.cc",
     hh_interrupt => "tests/capi/hh_interrupt.cc",
+    hh_linking => "tests/capi/hh_linking.cc",
+    hh_multi => "tests/capi/hh_multi.cc",
+    hh_externref => "tests/capi/hh_externref.cc",
+    hh_errors => "tests/capi/hh_errors.cc",
+    hh_types => "tests/capi/hh_types.cc",
     hello_example => "examples/c/hello.c",
     async_example => "examples/c/async.c",
 }
