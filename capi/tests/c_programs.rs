@@ -232,6 +232,38 @@ fn headers_compile_alone_and_together() {
     }
 }
 
+/// The C++ header `wasmtime.hh` compiles warning-free (`-pedantic` included) on its own and
+/// twice in one translation unit, as C++17 (its own `Span`) and C++20 (`std::span`).
+#[test]
+fn cpp_header_compiles_alone_and_twice() {
+    let dir = out_dir().join("headers");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, body) in [
+        ("wasmtime_hh_alone", "#include <wasmtime.hh>\n"),
+        (
+            "wasmtime_hh_twice",
+            "#include <wasmtime.hh>\n#include <wasmtime.h>\n#include <wasmtime.hh>\n",
+        ),
+    ] {
+        let src = dir.join(format!("{name}.cc"));
+        std::fs::write(&src, format!("{body}int wasmjit_header_test_{name};\n")).unwrap();
+        for std in ["-std=c++17", "-std=c++20"] {
+            run(Command::new("c++")
+                .args([
+                    std,
+                    "-Wall",
+                    "-Wextra",
+                    "-Werror",
+                    "-pedantic",
+                    "-fsyntax-only",
+                ])
+                .arg("-I")
+                .arg(include_dir())
+                .arg(&src));
+        }
+    }
+}
+
 /// The names of the functions `wasmtime.h` (and everything it includes) declares, read from
 /// the preprocessed headers: file-scope statements that are not typedefs or static inline
 /// definitions and whose first parenthesis follows a `wasm*_` name.

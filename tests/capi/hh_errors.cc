@@ -50,7 +50,9 @@ int main() {
   Instance instance = Instance::create(store, module, {fail, throws}).unwrap();
 
   // Traps raised by WebAssembly carry a code and a backtrace.
-  auto div = std::get<Func>(*instance.get(store, "div")).typed<std::tuple<int32_t, int32_t>, int32_t>(store).unwrap();
+  auto div = std::get<Func>(*instance.get(store, "div"))
+                 .typed<std::tuple<int32_t, int32_t>, int32_t>(store)
+                 .unwrap();
   CHECK(div.call(store, {7, 2}).unwrap() == 3);
   auto by_zero = div.call(store, {7, 0});
   CHECK(!by_zero);

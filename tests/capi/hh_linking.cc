@@ -59,7 +59,8 @@ int main() {
   linker.define_instance(store, "lib", lib_instance).unwrap();
 
   Instance app_instance = linker.instantiate(store, app).unwrap();
-  auto run = std::get<Func>(*app_instance.get(store, "run")).typed<int32_t, int32_t>(store).unwrap();
+  auto run =
+      std::get<Func>(*app_instance.get(store, "run")).typed<int32_t, int32_t>(store).unwrap();
   int32_t r = run.call(store, 7).unwrap();
   std::cout << "run(7) = " << r << std::endl;
   CHECK(r == 7 * 2 + 100 + 5);
@@ -106,7 +107,8 @@ int main() {
   Linker typed(engine);
   typed
       .func_new("env", "log", FuncType({ValKind::I32}, {}),
-                [&logged](Caller, Span<const Val> params, Span<Val>) -> Result<std::monostate, Trap> {
+                [&logged](Caller, Span<const Val> params,
+                          Span<Val>) -> Result<std::monostate, Trap> {
                   logged.push_back(params[0].i32() + 1000);
                   return std::monostate();
                 })

@@ -56,7 +56,8 @@ int main() {
   CHECK(results.size() == 2 && results[0].i64() == 4 && results[1].i32() == 2);
 
   // The same through a typed view.
-  auto typed_g = g.typed<std::tuple<int32_t, int64_t>, std::tuple<int64_t, int32_t>>(store).unwrap();
+  auto typed_g =
+      g.typed<std::tuple<int32_t, int64_t>, std::tuple<int64_t, int32_t>>(store).unwrap();
   auto [x, y] = typed_g.call(store, {10, 20}).unwrap();
   CHECK(x == 21 && y == 11);
 
