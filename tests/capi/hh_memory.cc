@@ -87,6 +87,40 @@ int main() {
   MemoryType built = MemoryType::Builder().min(2).max(4).build();
   CHECK(built->min() == 2 && built->max() == std::optional<uint64_t>(4));
 
+  // A host function reading the caller's memory through `Caller::get_export`.
+  const char *SUM = R"(
+    (module
+      (import "" "sum" (func $sum (param i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 16) "\01\02\03\04\05")
+      (func (export "run") (result i32) (call $sum (i32.const 16) (i32.const 5))))
+  )";
+  Linker linker(engine);
+  linker
+      .func_wrap("", "sum",
+                 [](Caller caller, int32_t ptr, int32_t len) -> Result<int32_t, Trap> {
+                   std::optional<Extern> mem = caller.get_export("memory");
+                   if (!mem || !std::holds_alternative<Memory>(*mem)) {
+                     return Trap("no memory export");
+                   }
+                   Span<uint8_t> bytes = std::get<Memory>(*mem).data(caller);
+                   if (ptr < 0 || len < 0 || size_t(ptr) + size_t(len) > bytes.size()) {
+                     return Trap("out of bounds");
+                   }
+                   int32_t total = 0;
+                   for (int32_t i = 0; i < len; i++) {
+                     total += bytes[ptr + i];
+                   }
+                   return total;
+                 })
+      .unwrap();
+  Module sum_module = Module::compile(engine, SUM).unwrap();
+  Instance sum_instance = linker.instantiate(store, sum_module).unwrap();
+  auto run = std::get<Func>(*sum_instance.get(store, "run")).typed<std::monostate, int32_t>(store);
+  int32_t total = run.unwrap().call(store, std::monostate()).unwrap();
+  std::cout << "sum of caller memory = " << total << std::endl;
+  CHECK(total == 15);
+
   std::cout << "Shutting down..." << std::endl;
   return 0;
 }
