@@ -160,6 +160,16 @@ c_tests! {
     async_stack => "tests/capi/async_stack.c",
     wasi => "tests/capi/wasi.c",
     cpp_program => "tests/capi/api.cc",
+    hh_hello => "tests/capi/hh_hello.cc",
+    hh_gcd => "tests/capi/hh_gcd.cc",
+    hh_memory => "tests/capi/hh_memory.cc",
+    hh_fuel => "tests/capi/hh_fuel.cc",
+    hh_interrupt => "tests/capi/hh_interrupt.cc",
+    hh_linking => "tests/capi/hh_linking.cc",
+    hh_multi => "tests/capi/hh_multi.cc",
+    hh_externref => "tests/capi/hh_externref.cc",
+    hh_errors => "tests/capi/hh_errors.cc",
+    hh_types => "tests/capi/hh_types.cc",
     hello_example => "examples/c/hello.c",
     async_example => "examples/c/async.c",
 }
@@ -208,6 +218,38 @@ fn headers_compile_alone_and_together() {
             let src = dir.join(format!("{name}.{ext}"));
             std::fs::write(&src, &body).unwrap();
             run(Command::new(compiler)
+                .args([
+                    std,
+                    "-Wall",
+                    "-Wextra",
+                    "-Werror",
+                    "-pedantic",
+                    "-fsyntax-only",
+                ])
+                .arg("-I")
+                .arg(include_dir())
+                .arg(&src));
+        }
+    }
+}
+
+/// The C++ header `wasmtime.hh` compiles warning-free (`-pedantic` included) on its own and
+/// twice in one translation unit, as C++17 (its own `Span`) and C++20 (`std::span`).
+#[test]
+fn cpp_header_compiles_alone_and_twice() {
+    let dir = out_dir().join("headers");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, body) in [
+        ("wasmtime_hh_alone", "#include <wasmtime.hh>\n"),
+        (
+            "wasmtime_hh_twice",
+            "#include <wasmtime.hh>\n#include <wasmtime.h>\n#include <wasmtime.hh>\n",
+        ),
+    ] {
+        let src = dir.join(format!("{name}.cc"));
+        std::fs::write(&src, format!("{body}int wasmjit_header_test_{name};\n")).unwrap();
+        for std in ["-std=c++17", "-std=c++20"] {
+            run(Command::new("c++")
                 .args([
                     std,
                     "-Wall",
