@@ -686,7 +686,7 @@ mod tests {
         let engine = wasm_engine_new_with_config(config).unwrap();
         let mut store = wasmtime_store_new(&engine, ptr::null_mut(), None);
         let ctx = &mut store.context;
-        let ty = FuncType::new([ValType::I32], [ValType::I32]);
+        let ty = FuncType::from_types([ValType::I32], [ValType::I32]);
         let f = Func::new(&mut ctx.store, ty, |_, params, results| {
             if params[0].unwrap_i32() == 0 {
                 panic!("host bug");

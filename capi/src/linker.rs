@@ -216,7 +216,11 @@ pub unsafe extern "C" fn wasmtime_linker_get_default(
         }
         let f = match found {
             Some(f) => f,
-            None => Func::new(&mut context.store, FuncType::new([], []), |_, _, _| Ok(())),
+            None => Func::new(
+                &mut context.store,
+                FuncType::from_types([], []),
+                |_, _, _| Ok(()),
+            ),
         };
         let c = context.data_mut().func_to_c(f);
         // SAFETY: `func` is an output pointer of the caller.

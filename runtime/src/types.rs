@@ -389,8 +389,20 @@ pub struct FuncType {
 }
 
 impl FuncType {
-    /// A function type from its parameters and results.
+    /// A function type from its parameters and results, for use in `engine` (Wasmtime's
+    /// signature; function types here are canonical process-wide, so they are valid in any
+    /// engine).
     pub fn new(
+        engine: &crate::Engine,
+        params: impl IntoIterator<Item = ValType>,
+        results: impl IntoIterator<Item = ValType>,
+    ) -> Self {
+        let _ = engine;
+        Self::from_types(params, results)
+    }
+
+    /// [`FuncType::new`] without an engine (wasmjit only).
+    pub fn from_types(
         params: impl IntoIterator<Item = ValType>,
         results: impl IntoIterator<Item = ValType>,
     ) -> Self {

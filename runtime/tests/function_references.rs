@@ -5,7 +5,7 @@ use wasmjit::*;
 
 /// `(func (param i32) (result i32))`, the type the tests' modules call through.
 fn unary() -> FuncType {
-    FuncType::new([ValType::I32], [ValType::I32])
+    FuncType::from_types([ValType::I32], [ValType::I32])
 }
 
 fn typed_ref(nullable: bool, ty: FuncType) -> RefType {
@@ -132,7 +132,7 @@ fn call_ref_through_the_api() {
         .get_typed_func::<(), Option<Func>>(&mut store, "f")
         .unwrap();
     let got = f.call(&mut store, ()).unwrap().unwrap();
-    assert_eq!(got.ty(&store), FuncType::new([], []));
+    assert_eq!(got.ty(&store), FuncType::from_types([], []));
 
     // Null traps; a function of another type is refused before the call.
     let err = call
@@ -270,7 +270,10 @@ fn structurally_equal_types_are_equal_across_modules() {
     let f = ia.get_func(&mut store, "f").unwrap();
     Instance::new(&mut store, &b, &[f.into()]).unwrap();
     let param = f.ty(&store).param(0).unwrap();
-    assert_eq!(param, ValType::Ref(typed_ref(false, FuncType::new([], []))));
+    assert_eq!(
+        param,
+        ValType::Ref(typed_ref(false, FuncType::from_types([], [])))
+    );
 }
 
 #[test]

@@ -18,7 +18,7 @@ fn wrap_with_no_params_is_callable_from_host_and_wasm() {
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());
     let answer = Func::wrap(&mut store, || 42i32);
-    assert_eq!(answer.ty(&store), FuncType::new([], [ValType::I32]));
+    assert_eq!(answer.ty(&store), FuncType::from_types([], [ValType::I32]));
     let typed = answer.typed::<(), i32>(&store).unwrap();
     assert_eq!(typed.call(&mut store, ()).unwrap(), 42);
 
@@ -296,7 +296,7 @@ fn wrap_returns_multiple_values_as_a_tuple() {
     });
     assert_eq!(
         split.ty(&store),
-        FuncType::new(
+        FuncType::from_types(
             [ValType::I64],
             [ValType::I32, ValType::I32, ValType::F32, ValType::F64]
         )
@@ -415,7 +415,7 @@ fn caller_get_export_is_none_for_missing_names_and_host_callers() {
 fn func_new_sees_and_produces_vals() {
     let engine = Engine::default();
     let mut store = Store::new(&engine, 0u32);
-    let ty = FuncType::new([ValType::I32, ValType::F64], [ValType::I64, ValType::F32]);
+    let ty = FuncType::from_types([ValType::I32, ValType::F64], [ValType::I64, ValType::F32]);
     let f = Func::new(&mut store, ty.clone(), |mut caller, params, results| {
         *caller.data_mut() += 1;
         let a = params[0].unwrap_i32();
@@ -449,7 +449,7 @@ fn func_new_sees_and_produces_vals() {
 fn func_new_returning_a_wrongly_typed_value_is_an_error() {
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());
-    let ty = FuncType::new([], [ValType::I32]);
+    let ty = FuncType::from_types([], [ValType::I32]);
     let bad = Func::new(&mut store, ty, |_, _, results| {
         results[0] = Val::I64(1);
         Ok(())

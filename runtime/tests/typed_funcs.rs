@@ -149,7 +149,7 @@ fn funcref_round_trips_through_typed_calls() {
     assert_eq!(get_triple.call(&mut store, ()).unwrap(), Some(triple));
     assert_eq!(
         triple.ty(&store),
-        FuncType::new([ValType::I32], [ValType::I32])
+        FuncType::from_types([ValType::I32], [ValType::I32])
     );
     let triple = triple.typed::<i32, i32>(&store).unwrap();
     assert_eq!(triple.call(&mut store, 14).unwrap(), 42);

@@ -45,7 +45,7 @@ async fn async_host_functions_and_calls() -> wasmtime::Result<()> {
     linker.func_new_async(
         "host",
         "add",
-        FuncType::new([ValType::I64, ValType::I64], [ValType::I64]),
+        FuncType::new(&engine, [ValType::I64, ValType::I64], [ValType::I64]),
         |_caller, params, results| {
             Box::new(async move {
                 tokio::task::yield_now().await;

@@ -115,7 +115,11 @@ fn multi_value_typed_and_dynamic() -> wasmtime::Result<()> {
               local.get 3 local.get 2 local.get 1 local.get 0))"#,
     )?;
     let mut store = Store::new(&engine, ());
-    let swap_ty = FuncType::new([ValType::I32, ValType::I64], [ValType::I64, ValType::I32]);
+    let swap_ty = FuncType::new(
+        &engine,
+        [ValType::I32, ValType::I64],
+        [ValType::I64, ValType::I32],
+    );
     let swap = Func::new(&mut store, swap_ty, |_caller, params, results| {
         let a = params[0].unwrap_i32();
         let b = params[1].unwrap_i64();

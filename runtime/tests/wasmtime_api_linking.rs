@@ -91,7 +91,7 @@ fn define_func_new_and_shadowing() -> wasmtime::Result<()> {
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());
     let mut linker: Linker<()> = Linker::new(&engine);
-    let ty = FuncType::new([ValType::I32], [ValType::I32]);
+    let ty = FuncType::new(&engine, [ValType::I32], [ValType::I32]);
     linker.func_new("env", "inc", ty.clone(), |_caller, params, results| {
         results[0] = Val::I32(params[0].unwrap_i32() + 1);
         Ok(())

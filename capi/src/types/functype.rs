@@ -30,7 +30,7 @@ impl CFuncType {
                 })
                 .collect::<Vec<_>>()
         };
-        FuncType::new(tys(&self.params), tys(&self.results))
+        FuncType::from_types(tys(&self.params), tys(&self.results))
     }
 }
 

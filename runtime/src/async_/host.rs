@@ -31,7 +31,7 @@ where
         + Sync
         + 'static,
 {
-    let ty = FuncType::new(P::valtypes(), <R::Values as WasmParams>::valtypes());
+    let ty = FuncType::from_types(P::valtypes(), <R::Values as WasmParams>::valtypes());
     let body = move |store: *mut StoreOpaque, caller: Option<Instance>, raw: &mut [ValRaw]| {
         let cx = async_cx_of(store)?;
         let output = {

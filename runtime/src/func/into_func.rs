@@ -49,7 +49,7 @@ macro_rules! into_func {
         {
             #[allow(non_snake_case)]
             fn into_host_fn(self) -> (FuncType, Arc<HostFn>) {
-                let ty = FuncType::new([$($arg::valtype()),*], R::Values::valtypes());
+                let ty = FuncType::from_types([$($arg::valtype()),*], R::Values::valtypes());
                 let body = move |store: *mut StoreOpaque, _caller: Option<Instance>, raw: &mut [ValRaw]| {
                     // SAFETY: the store is live and lent to this call.
                     let _inner = unsafe { typed_store::<T>(store) };
@@ -68,7 +68,7 @@ macro_rules! into_func {
         {
             #[allow(non_snake_case)]
             fn into_host_fn(self) -> (FuncType, Arc<HostFn>) {
-                let ty = FuncType::new([$($arg::valtype()),*], R::Values::valtypes());
+                let ty = FuncType::from_types([$($arg::valtype()),*], R::Values::valtypes());
                 let body = move |store: *mut StoreOpaque, caller: Option<Instance>, raw: &mut [ValRaw]| {
                     // SAFETY: the store is live and lent to this call.
                     let inner = unsafe { typed_store::<T>(store) };
