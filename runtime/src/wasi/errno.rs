@@ -230,4 +230,37 @@ impl<'a> GuestMem<'a> {
         }
         Ok(())
     }
+
+    /// A vectored write (`fd_write`, `fd_pwrite`): hands the iovecs' bytes to `write` and
+    /// stores how many it wrote at `nwritten`.
+    pub(crate) fn write_vectored(
+        &mut self,
+        iovs: i32,
+        count: i32,
+        nwritten: i32,
+        write: impl FnOnce(&[u8]) -> WResult<usize>,
+    ) -> WResult<()> {
+        let data = self.gather(iovs, count)?;
+        self.slice(nwritten, 4)?;
+        let written = write(&data)?;
+        self.write_u32(nwritten, written as u32)
+    }
+
+    /// A vectored read (`fd_read`, `fd_pread`): lets `read` fill a buffer as long as the
+    /// iovecs (at most [`MAX_IO`]), scatters what it read and stores the count at `nread`.
+    pub(crate) fn read_vectored(
+        &mut self,
+        iovs: i32,
+        count: i32,
+        nread: i32,
+        read: impl FnOnce(&mut [u8]) -> WResult<usize>,
+    ) -> WResult<()> {
+        let iovs = self.iovecs(iovs, count)?;
+        self.slice(nread, 4)?;
+        let total: usize = iovs.iter().map(|&(_, len)| len as usize).sum();
+        let mut buf = vec![0u8; total.min(MAX_IO)];
+        let got = read(&mut buf)?;
+        self.scatter(&iovs, &buf[..got])?;
+        self.write_u32(nread, got as u32)
+    }
 }

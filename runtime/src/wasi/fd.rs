@@ -4,7 +4,7 @@
 #![allow(clippy::too_many_arguments)]
 
 use super::ctx::WasiCtx;
-use super::errno::{Errno, GuestMem, WResult, MAX_IO};
+use super::errno::{Errno, GuestMem, WResult};
 use super::fdtable::{Desc, InputStream, OutputStream};
 use super::path::check;
 use std::io::{Seek, SeekFrom};
@@ -89,10 +89,7 @@ pub(crate) fn fd_write(
     nwritten: i32,
 ) -> WResult<()> {
     let desc = cx.fds.get(fd)?;
-    let data = mem.gather(iovs, n)?;
-    mem.slice(nwritten, 4)?;
-    let written = desc.write(&data)?;
-    mem.write_u32(nwritten, written as u32)
+    mem.write_vectored(iovs, n, nwritten, |data| desc.write(data))
 }
 
 pub(crate) fn fd_read(
@@ -104,14 +101,7 @@ pub(crate) fn fd_read(
     nread: i32,
 ) -> WResult<()> {
     let desc = cx.fds.get(fd)?;
-    let iovs = mem.iovecs(iovs, n)?;
-    mem.slice(nread, 4)?;
-    let total: usize = iovs.iter().map(|&(_, len)| len as usize).sum();
-    let total = total.min(MAX_IO);
-    let mut buf = vec![0u8; total];
-    let got = desc.read(&mut buf)?;
-    mem.scatter(&iovs, &buf[..got])?;
-    mem.write_u32(nread, got as u32)
+    mem.read_vectored(iovs, n, nread, |buf| desc.read(buf))
 }
 
 fn positional(desc: &mut Desc) -> WResult<&mut super::fdtable::OpenFile> {
@@ -135,10 +125,9 @@ pub(crate) fn fd_pwrite(
     if !f.write {
         return Err(Errno::BADF);
     }
-    let data = mem.gather(iovs, n)?;
-    mem.slice(nwritten, 4)?;
-    let written = f.file.write_at(&data, offset as u64)?;
-    mem.write_u32(nwritten, written as u32)
+    mem.write_vectored(iovs, n, nwritten, |data| {
+        Ok(f.file.write_at(data, offset as u64)?)
+    })
 }
 
 pub(crate) fn fd_pread(
@@ -154,14 +143,9 @@ pub(crate) fn fd_pread(
     if !f.read {
         return Err(Errno::BADF);
     }
-    let iovs = mem.iovecs(iovs, n)?;
-    mem.slice(nread, 4)?;
-    let total: usize = iovs.iter().map(|&(_, len)| len as usize).sum();
-    let total = total.min(MAX_IO);
-    let mut buf = vec![0u8; total];
-    let got = f.file.read_at(&mut buf, offset as u64)?;
-    mem.scatter(&iovs, &buf[..got])?;
-    mem.write_u32(nread, got as u32)
+    mem.read_vectored(iovs, n, nread, |buf| {
+        Ok(f.file.read_at(buf, offset as u64)?)
+    })
 }
 
 pub(crate) fn fd_close(cx: &mut WasiCtx, _mem: &mut GuestMem<'_>, fd: i32) -> WResult<()> {

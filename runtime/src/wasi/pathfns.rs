@@ -142,29 +142,19 @@ pub(crate) fn path_open(
     }
     // Symlinks were expanded by `resolve` (or must not be followed): never follow here.
     let mut flags = libc::O_NOFOLLOW;
-    if oflags & OFLAGS_CREAT != 0 {
-        flags |= libc::O_CREAT;
-    }
-    if oflags & OFLAGS_EXCL != 0 {
-        flags |= libc::O_EXCL;
-    }
-    if oflags & OFLAGS_TRUNC != 0 {
-        flags |= libc::O_TRUNC;
-    }
-    if oflags & OFLAGS_DIRECTORY != 0 {
-        flags |= libc::O_DIRECTORY;
-    }
-    if fdflags & FDFLAGS_APPEND != 0 {
-        flags |= libc::O_APPEND;
-    }
-    if fdflags & FDFLAGS_NONBLOCK != 0 {
-        flags |= libc::O_NONBLOCK;
-    }
-    if fdflags & FDFLAGS_DSYNC != 0 {
-        flags |= libc::O_DSYNC;
-    }
-    if fdflags & (FDFLAGS_SYNC | FDFLAGS_RSYNC) != 0 {
-        flags |= libc::O_SYNC;
+    for (requested, open_flag) in [
+        (oflags & OFLAGS_CREAT, libc::O_CREAT),
+        (oflags & OFLAGS_EXCL, libc::O_EXCL),
+        (oflags & OFLAGS_TRUNC, libc::O_TRUNC),
+        (oflags & OFLAGS_DIRECTORY, libc::O_DIRECTORY),
+        (fdflags & FDFLAGS_APPEND, libc::O_APPEND),
+        (fdflags & FDFLAGS_NONBLOCK, libc::O_NONBLOCK),
+        (fdflags & FDFLAGS_DSYNC, libc::O_DSYNC),
+        (fdflags & (FDFLAGS_SYNC | FDFLAGS_RSYNC), libc::O_SYNC),
+    ] {
+        if requested != 0 {
+            flags |= open_flag;
+        }
     }
     let access = match (read, write) {
         (_, false) => libc::O_RDONLY,
