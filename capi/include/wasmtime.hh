@@ -1154,6 +1154,53 @@ public:
 
 class ExternType;
 
+namespace detail {
+/// An owned C vector of import or export types (`Vec`, freed with `Delete`), iterated as
+/// views (`Ref`) of its elements.
+template <typename Vec, typename Ref, void (*Delete)(Vec *)> class OwnedTypeList {
+  Vec list_{};
+  std::vector<Ref> refs_;
+
+public:
+  /// An empty list.
+  OwnedTypeList() = default;
+  /// Takes ownership of a C type vector.
+  explicit OwnedTypeList(Vec list) : list_(list) {
+    refs_.reserve(list_.size);
+    for (size_t i = 0; i < list_.size; i++) {
+      refs_.emplace_back(list_.data[i]);
+    }
+  }
+  OwnedTypeList(const OwnedTypeList &) = delete;
+  OwnedTypeList &operator=(const OwnedTypeList &) = delete;
+  /// Moves the list.
+  OwnedTypeList(OwnedTypeList &&other) noexcept
+      : list_(other.list_), refs_(std::move(other.refs_)) {
+    other.list_ = Vec{};
+    other.refs_.clear();
+  }
+  /// Moves the list.
+  OwnedTypeList &operator=(OwnedTypeList &&other) noexcept {
+    std::swap(list_, other.list_);
+    std::swap(refs_, other.refs_);
+    return *this;
+  }
+  ~OwnedTypeList() {
+    if (list_.data != nullptr) {
+      Delete(&list_);
+    }
+  }
+  /// Iteration yields `const Ref &`.
+  using iterator = typename std::vector<Ref>::const_iterator;
+  /// Start of iteration.
+  iterator begin() const { return refs_.begin(); }
+  /// End of iteration.
+  iterator end() const { return refs_.end(); }
+  /// How many types there are.
+  size_t size() const { return refs_.size(); }
+};
+} // namespace detail
+
 /// A module's import: module name, field name and type.
 class ImportType {
 public:
@@ -1181,47 +1228,7 @@ public:
   };
 
   /// An owned list of import types.
-  class List {
-    wasm_importtype_vec_t list_{};
-    std::vector<Ref> refs_;
-
-  public:
-    /// An empty list.
-    List() = default;
-    /// Takes ownership of a C import type vector.
-    explicit List(wasm_importtype_vec_t list) : list_(list) {
-      refs_.reserve(list_.size);
-      for (size_t i = 0; i < list_.size; i++) {
-        refs_.emplace_back(list_.data[i]);
-      }
-    }
-    List(const List &) = delete;
-    List &operator=(const List &) = delete;
-    /// Moves the list.
-    List(List &&other) noexcept : list_(other.list_), refs_(std::move(other.refs_)) {
-      other.list_ = wasm_importtype_vec_t{};
-      other.refs_.clear();
-    }
-    /// Moves the list.
-    List &operator=(List &&other) noexcept {
-      std::swap(list_, other.list_);
-      std::swap(refs_, other.refs_);
-      return *this;
-    }
-    ~List() {
-      if (list_.data != nullptr) {
-        wasm_importtype_vec_delete(&list_);
-      }
-    }
-    /// Iteration yields `const ImportType::Ref &`.
-    using iterator = std::vector<Ref>::const_iterator;
-    /// Start of iteration.
-    iterator begin() const { return refs_.begin(); }
-    /// End of iteration.
-    iterator end() const { return refs_.end(); }
-    /// How many imports there are.
-    size_t size() const { return refs_.size(); }
-  };
+  using List = detail::OwnedTypeList<wasm_importtype_vec_t, Ref, wasm_importtype_vec_delete>;
 };
 
 /// A module's export: name and type.
@@ -1246,47 +1253,7 @@ public:
   };
 
   /// An owned list of export types.
-  class List {
-    wasm_exporttype_vec_t list_{};
-    std::vector<Ref> refs_;
-
-  public:
-    /// An empty list.
-    List() = default;
-    /// Takes ownership of a C export type vector.
-    explicit List(wasm_exporttype_vec_t list) : list_(list) {
-      refs_.reserve(list_.size);
-      for (size_t i = 0; i < list_.size; i++) {
-        refs_.emplace_back(list_.data[i]);
-      }
-    }
-    List(const List &) = delete;
-    List &operator=(const List &) = delete;
-    /// Moves the list.
-    List(List &&other) noexcept : list_(other.list_), refs_(std::move(other.refs_)) {
-      other.list_ = wasm_exporttype_vec_t{};
-      other.refs_.clear();
-    }
-    /// Moves the list.
-    List &operator=(List &&other) noexcept {
-      std::swap(list_, other.list_);
-      std::swap(refs_, other.refs_);
-      return *this;
-    }
-    ~List() {
-      if (list_.data != nullptr) {
-        wasm_exporttype_vec_delete(&list_);
-      }
-    }
-    /// Iteration yields `const ExportType::Ref &`.
-    using iterator = std::vector<Ref>::const_iterator;
-    /// Start of iteration.
-    iterator begin() const { return refs_.begin(); }
-    /// End of iteration.
-    iterator end() const { return refs_.end(); }
-    /// How many exports there are.
-    size_t size() const { return refs_.size(); }
-  };
+  using List = detail::OwnedTypeList<wasm_exporttype_vec_t, Ref, wasm_exporttype_vec_delete>;
 };
 
 /// The type of an import or export: one of the four item types.
