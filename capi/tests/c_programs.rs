@@ -217,18 +217,7 @@ fn headers_compile_alone_and_together() {
         for (ext, compiler, std) in [("c", "cc", "-std=c11"), ("cc", "c++", "-std=c++17")] {
             let src = dir.join(format!("{name}.{ext}"));
             std::fs::write(&src, &body).unwrap();
-            run(Command::new(compiler)
-                .args([
-                    std,
-                    "-Wall",
-                    "-Wextra",
-                    "-Werror",
-                    "-pedantic",
-                    "-fsyntax-only",
-                ])
-                .arg("-I")
-                .arg(include_dir())
-                .arg(&src));
+            check_header_syntax(compiler, std, &src);
         }
     }
 }
@@ -249,20 +238,26 @@ fn cpp_header_compiles_alone_and_twice() {
         let src = dir.join(format!("{name}.cc"));
         std::fs::write(&src, format!("{body}int wasmjit_header_test_{name};\n")).unwrap();
         for std in ["-std=c++17", "-std=c++20"] {
-            run(Command::new("c++")
-                .args([
-                    std,
-                    "-Wall",
-                    "-Wextra",
-                    "-Werror",
-                    "-pedantic",
-                    "-fsyntax-only",
-                ])
-                .arg("-I")
-                .arg(include_dir())
-                .arg(&src));
+            check_header_syntax("c++", std, &src);
         }
     }
+}
+
+/// Checks that `src` compiles warning-free (`-pedantic` included) against our headers, with
+/// `compiler` and language standard `std`, without generating code.
+fn check_header_syntax(compiler: &str, std: &str, src: &std::path::Path) {
+    run(Command::new(compiler)
+        .args([
+            std,
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-fsyntax-only",
+        ])
+        .arg("-I")
+        .arg(include_dir())
+        .arg(src));
 }
 
 /// The names of the functions `wasmtime.h` (and everything it includes) declares, read from
