@@ -96,22 +96,22 @@ async fn async_host_functions_and_calls() -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// `spin(n)` counts a local up to `n` in a loop and returns it.
+const SPIN: &str = r#"(module
+  (func (export "spin") (param i32) (result i32)
+    (local i32)
+    (loop
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br_if 0 (i32.lt_u (local.get 1) (local.get 0))))
+    local.get 1))"#;
+
 #[tokio::test]
 async fn fuel_yields_let_other_tasks_run() -> wasmtime::Result<()> {
     let engine = async_engine(true)?;
     let mut store = Store::new(&engine, ());
     store.set_fuel(u64::MAX)?;
     store.fuel_async_yield_interval(Some(10_000))?;
-    let module = Module::new(
-        &engine,
-        r#"(module
-            (func (export "spin") (param i32) (result i32)
-              (local i32)
-              (loop
-                (local.set 1 (i32.add (local.get 1) (i32.const 1)))
-                (br_if 0 (i32.lt_u (local.get 1) (local.get 0))))
-              local.get 1))"#,
-    )?;
+    let module = Module::new(&engine, SPIN)?;
     let instance = Instance::new_async(&mut store, &module, &[]).await?;
     let spin = instance.get_typed_func::<i32, i32>(&mut store, "spin")?;
     // A single-threaded runtime: the ticker only runs when wasm yields.
@@ -142,16 +142,7 @@ async fn epoch_yields_in_async_calls() -> wasmtime::Result<()> {
     let mut store = Store::new(&engine, ());
     store.epoch_deadline_async_yield_and_update(1);
     store.set_epoch_deadline(1);
-    let module = Module::new(
-        &engine,
-        r#"(module
-            (func (export "spin") (param i32) (result i32)
-              (local i32)
-              (loop
-                (local.set 1 (i32.add (local.get 1) (i32.const 1)))
-                (br_if 0 (i32.lt_u (local.get 1) (local.get 0))))
-              local.get 1))"#,
-    )?;
+    let module = Module::new(&engine, SPIN)?;
     let instance = Instance::new_async(&mut store, &module, &[]).await?;
     let spin = instance.get_typed_func::<i32, i32>(&mut store, "spin")?;
     let ticker_engine = engine.clone();
