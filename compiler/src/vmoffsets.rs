@@ -99,8 +99,15 @@ pub mod vmctx {
     /// runtime writes into every instance of the store whenever it changes: an epoch check
     /// then reads it with one load from the context instead of two through the limits.
     pub const EPOCH_DEADLINE: u32 = 40;
+    /// `*mut VMContext`: the context itself. The slow path of an epoch check passes its stub
+    /// this copy, loaded in the cold block, rather than the function's `vmctx` value: a
+    /// fixed-register use of `vmctx` at the stub call pulls it into the first argument
+    /// register at the check, and a loop that calls (recursive `fib`) then moves it between
+    /// that register and a callee-saved one on every iteration. (Fuel checks keep passing
+    /// `vmctx`: there the copy measured slower, the fuel counter changes the allocation.)
+    pub const SELF: u32 = 48;
     /// Size of the fixed header.
-    pub const HEADER_SIZE: u32 = 48;
+    pub const HEADER_SIZE: u32 = 56;
 }
 
 /// Offsets of the per-module arrays in a `VMContext`.

@@ -235,7 +235,15 @@ impl FuncState<'_, '_> {
         // leaves with what is in memory.
         self.fuel_save();
         let stub = self.stub_func(path);
-        let vmctx = self.vmctx;
+        let vmctx = match path {
+            // The context's copy of its own address (see `vmctx::SELF`).
+            SlowPath::Epoch => {
+                self.builder
+                    .ins()
+                    .load(types::I64, trusted(), self.vmctx, vmctx::SELF as i32)
+            }
+            SlowPath::Fuel => self.vmctx,
+        };
         self.builder.ins().call(stub, &[vmctx]);
         let limits_ptr = self.limits_ptr();
         let status = self.builder.ins().load(
