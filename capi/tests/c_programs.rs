@@ -159,6 +159,7 @@ c_tests! {
     async_calls => "tests/capi/async_calls.c",
     async_stack => "tests/capi/async_stack.c",
     wasi => "tests/capi/wasi.c",
+    threads => "tests/capi/threads.c",
     cpp_program => "tests/capi/api.cc",
     hh_hello => "tests/capi/hh_hello.cc",
     hh_gcd => "tests/capi/hh_gcd.cc",
