@@ -472,10 +472,10 @@ pub extern "C" fn wasmtime_externref_data(
             return ptr::null_mut();
         };
         match e.data(&context.store) {
-            Ok(any) => any
+            Ok(Some(any)) => any
                 .downcast_ref::<CExternRefData>()
                 .map_or(ptr::null_mut(), |d| d.0.data),
-            Err(_) => ptr::null_mut(),
+            _ => ptr::null_mut(),
         }
     })
 }

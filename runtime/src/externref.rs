@@ -31,18 +31,19 @@ impl ExternRef {
         Ok(ManuallyRooted(ExternRef::new(store, value)?))
     }
 
-    /// The host value. Errors for another store's reference. (Wasmtime 48 returns
-    /// `Result<Option<_>>` here, `None` for externrefs wasm made with `extern.convert_any`.)
+    /// The host value, as in Wasmtime (27 and later): always `Some` here, since every
+    /// externref has host data (Wasmtime gives `None` for references wasm made with
+    /// `extern.convert_any`, which needs GC). Errors for another store's reference.
     pub fn data<'a, T: 'a>(
         &self,
         store: impl Into<StoreContext<'a, T>>,
-    ) -> Result<&'a (dyn Any + Send + Sync)> {
+    ) -> Result<Option<&'a (dyn Any + Send + Sync)>> {
         let store = store.into();
         let opaque = &store.0.opaque;
         if !self.0.belongs_to(opaque) {
             bail!("externref used with the wrong store");
         }
-        Ok(&*opaque.externrefs[self.0.index])
+        Ok(Some(&*opaque.externrefs[self.0.index]))
     }
 
     /// The host value, mutably, as in Wasmtime: always `Some` here, since every externref has

@@ -326,7 +326,7 @@ fn externref_table_holds_host_values() {
     let back = table.get(&mut store, 1).unwrap();
     let back = *back.as_extern().unwrap().unwrap();
     assert_eq!(
-        back.data(&store).unwrap().downcast_ref::<&str>(),
+        back.data(&store).unwrap().unwrap().downcast_ref::<&str>(),
         Some(&"in a table")
     );
     assert!(table.get(&mut store, 0).unwrap().is_null());

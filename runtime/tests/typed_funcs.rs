@@ -222,7 +222,7 @@ fn externref_round_trips_host_data_through_typed_calls() {
     assert_eq!(is_null.call(&mut store, Some(text)).unwrap(), 0);
     let back = id.call(&mut store, Some(text)).unwrap().unwrap();
     assert_eq!(back, text);
-    let data = back.data(&store).unwrap();
+    let data = back.data(&store).unwrap().unwrap();
     assert_eq!(
         data.downcast_ref::<String>().map(String::as_str),
         Some("hello externref")
@@ -234,7 +234,7 @@ fn externref_round_trips_host_data_through_typed_calls() {
 
     let back = id.call(&mut store, Some(payload)).unwrap().unwrap();
     assert_eq!(
-        back.data(&store).unwrap().downcast_ref::<Payload>(),
+        back.data(&store).unwrap().unwrap().downcast_ref::<Payload>(),
         Some(&Payload {
             name: "p".into(),
             numbers: vec![1, 2, 3]
@@ -270,7 +270,7 @@ fn externref_round_trips_through_untyped_calls_and_host_functions() {
     id.call(&mut store, &[Val::from(r)], &mut out).unwrap();
     let back = *out[0].externref().unwrap().unwrap();
     assert_eq!(
-        back.data(&store).unwrap().downcast_ref::<u64>(),
+        back.data(&store).unwrap().unwrap().downcast_ref::<u64>(),
         Some(&1234)
     );
     id.call(&mut store, &[Val::ExternRef(None)], &mut out)
@@ -283,7 +283,7 @@ fn externref_round_trips_through_untyped_calls_and_host_functions() {
         |caller: Caller<'_, ()>, r: Option<ExternRef>| -> Result<u64> {
             Ok(match r {
                 None => 0,
-                Some(r) => *r.data(&caller)?.downcast_ref::<u64>().unwrap(),
+                Some(r) => *r.data(&caller)?.unwrap().downcast_ref::<u64>().unwrap(),
             })
         },
     );

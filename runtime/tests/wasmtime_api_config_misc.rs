@@ -152,6 +152,7 @@ fn ref_and_val_helpers_and_gc() -> wasmtime::Result<()> {
         ve.unwrap_externref()
             .unwrap()
             .data(&store)?
+            .unwrap()
             .downcast_ref::<u8>(),
         Some(&5)
     );

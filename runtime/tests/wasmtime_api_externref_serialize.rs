@@ -26,14 +26,13 @@ fn externrefs_round_trip_through_wasm() -> wasmtime::Result<()> {
     let instance = Instance::new(&mut store, &module, &[])?;
 
     let hello: Rooted<ExternRef> = ExternRef::new(&mut store, "hello")?;
-    // (Wasmtime 48: `data` returns `Result<Option<_>>`; wasmjit's returns `Result<_>`.)
-    let data = hello.data(&store)?;
+    let data = hello.data(&store)?.expect("host data");
     assert_eq!(data.downcast_ref::<&str>(), Some(&"hello"));
 
     let id = instance
         .get_typed_func::<Option<Rooted<ExternRef>>, Option<Rooted<ExternRef>>>(&mut store, "id")?;
     let back = id.call(&mut store, Some(hello))?.expect("non-null");
-    assert_eq!(back.data(&store)?.downcast_ref::<&str>(), Some(&"hello"));
+    assert_eq!(back.data(&store)?.unwrap().downcast_ref::<&str>(), Some(&"hello"));
     assert!(id.call(&mut store, None)?.is_none());
 
     let is_null = instance.get_func(&mut store, "is_null").unwrap();
@@ -55,11 +54,11 @@ fn externrefs_round_trip_through_wasm() -> wasmtime::Result<()> {
     let table = instance.get_table(&mut store, "table").unwrap();
     let elem = table.get(&mut store, 1).unwrap();
     let r = elem.as_extern().unwrap().unwrap();
-    assert_eq!(r.data(&store)?.downcast_ref::<usize>(), Some(&15));
+    assert_eq!(r.data(&store)?.unwrap().downcast_ref::<usize>(), Some(&15));
     let global = instance.get_global(&mut store, "global").unwrap();
     match global.get(&mut store) {
         Val::ExternRef(Some(r)) => {
-            assert_eq!(r.data(&store)?.downcast_ref::<usize>(), Some(&15))
+            assert_eq!(r.data(&store)?.unwrap().downcast_ref::<usize>(), Some(&15))
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -85,7 +84,7 @@ fn host_functions_take_and_return_externrefs() -> wasmtime::Result<()> {
             let Some(r) = r else { return Ok(-1) };
             let s = r
                 .data(&caller)?
-                .downcast_ref::<String>()
+                .and_then(|d| d.downcast_ref::<String>())
                 .ok_or_else(|| anyhow::anyhow!("not a string"))?;
             Ok(s.len() as i32)
         },
@@ -114,9 +113,9 @@ fn manually_rooted_externrefs() -> wasmtime::Result<()> {
     let rooted = ExternRef::new(&mut store, 99u32)?;
     let manual: ManuallyRooted<ExternRef> = rooted.to_manually_rooted(&mut store)?;
     let again = manual.to_rooted(&mut store);
-    assert_eq!(again.data(&store)?.downcast_ref::<u32>(), Some(&99));
+    assert_eq!(again.data(&store)?.unwrap().downcast_ref::<u32>(), Some(&99));
     let other = ExternRef::new_manually_rooted(&mut store, 1u8)?;
-    assert_eq!(other.data(&store)?.downcast_ref::<u8>(), Some(&1));
+    assert_eq!(other.data(&store)?.unwrap().downcast_ref::<u8>(), Some(&1));
     let cloned = manual.clone(&mut store);
     assert!(ManuallyRooted::ref_eq(&store, &manual, &cloned)?);
     manual.unroot(&mut store);

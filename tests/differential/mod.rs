@@ -708,7 +708,7 @@ impl WasmjitSide {
             Val::FuncRef(f) => Value::FuncRef(f.is_some()),
             Val::ExternRef(None) => Value::ExternRef(None),
             Val::ExternRef(Some(r)) => {
-                let data = r.data(&self.store).expect("externref data");
+                let data = r.data(&self.store).ok().flatten().expect("externref data");
                 Value::ExternRef(Some(*data.downcast_ref::<u32>().expect("u32 externref")))
             }
             other => Value::Other(format!("{other:?}")),
