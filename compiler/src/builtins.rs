@@ -6,12 +6,14 @@
 //! `trap BUILTIN_TRAP` so that every trap leaves through the same signal path.
 //!
 //! Signatures (`u32` index parameters are the module-level indices):
-//! - `MemoryGrow(vmctx, mem: u32, delta_pages: u64) -> u64`: old size in pages, or `u64::MAX`.
+//! - `MemoryGrow(vmctx, mem: u32, delta_pages: u64) -> u64`: old size in pages, `u64::MAX`
+//!   when the memory cannot grow, or [`GROW_TRAPPED`] when the store's limiter made it a trap.
 //! - `MemoryFill(vmctx, mem: u32, dst: u64, byte: u32, len: u64) -> u32`: 1 ok, 0 trap.
 //! - `MemoryCopy(vmctx, dst_mem: u32, dst: u64, src_mem: u32, src: u64, len: u64) -> u32`.
 //! - `MemoryInit(vmctx, mem: u32, data: u32, dst: u64, src: u32, len: u32) -> u32`.
 //! - `DataDrop(vmctx, data: u32)`.
-//! - `TableGrow(vmctx, table: u32, delta: u64, init: u64) -> u64`: old size, or `u64::MAX`.
+//! - `TableGrow(vmctx, table: u32, delta: u64, init: u64) -> u64`: old size, `u64::MAX`, or
+//!   [`GROW_TRAPPED`].
 //! - `TableFill(vmctx, table: u32, dst: u64, val: u64, len: u64) -> u32`.
 //! - `TableCopy(vmctx, dst_table: u32, src_table: u32, dst: u64, src: u64, len: u64) -> u32`.
 //! - `TableInit(vmctx, table: u32, elem: u32, dst: u64, src: u32, len: u32) -> u32`.
@@ -61,3 +63,9 @@ impl Builtin {
         self as u32 * 8
     }
 }
+
+/// What `MemoryGrow` and `TableGrow` return when the growth is to trap (the store's resource
+/// limiter returned an error): the error is pending in the store and the compiled code traps
+/// with `BUILTIN_TRAP`. No memory or table can have this size (`u64::MAX` is -1, "cannot
+/// grow").
+pub const GROW_TRAPPED: u64 = u64::MAX - 1;

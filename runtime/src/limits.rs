@@ -261,15 +261,19 @@ impl StoreOpaque {
         .unwrap_or(Ok(true))
     }
 
-    /// Tells the limiter a growth failed; returns the error to report.
-    pub(crate) fn growth_failed(&mut self, kind: Resource, error: anyhow::Error) -> anyhow::Error {
+    /// Tells the limiter a growth failed; returns the error to report, a trap in wasm when
+    /// the limiter returned it.
+    pub(crate) fn growth_failed(&mut self, kind: Resource, error: anyhow::Error) -> GrowError {
         let msg = error.to_string();
         match self.with_limiter(|l| match kind {
             Resource::Memory => l.memory_grow_failed(error),
             Resource::Table => l.table_grow_failed(error),
         }) {
-            Some(Err(e)) => e,
-            _ => anyhow::anyhow!(msg),
+            Some(Err(error)) => GrowError { error, trap: true },
+            _ => GrowError {
+                error: anyhow::anyhow!(msg),
+                trap: false,
+            },
         }
     }
 
@@ -301,6 +305,15 @@ impl StoreOpaque {
         }
         Ok(())
     }
+}
+
+/// Why a memory or table did not grow. From the host side both kinds are errors; in wasm
+/// (`memory.grow`, `table.grow`) a refusal is -1 and a limiter's error is a trap, as in
+/// Wasmtime.
+pub(crate) struct GrowError {
+    pub(crate) error: anyhow::Error,
+    /// The limiter returned the error (from `*_growing` or `*_grow_failed`).
+    pub(crate) trap: bool,
 }
 
 fn bytes_of_pages(pages: u64) -> Option<usize> {
@@ -338,7 +351,7 @@ impl StoreOpaque {
 
     /// Grows memory `index` of the store by `delta` pages, asking the limiter first; the old
     /// size in pages.
-    pub(crate) fn grow_memory(&mut self, index: usize, delta: u64) -> Result<u64> {
+    pub(crate) fn grow_memory(&mut self, index: usize, delta: u64) -> Result<u64, GrowError> {
         let mem = &self.memories[index];
         let current = mem.byte_size();
         let maximum = mem.ty.maximum.and_then(bytes_of_pages);
@@ -358,14 +371,19 @@ impl StoreOpaque {
                 None => anyhow::anyhow!("failed to grow memory by `{delta}`"),
             },
             Ok(false) => anyhow::anyhow!("failed to grow memory by `{delta}`"),
-            Err(e) => return Err(e),
+            Err(error) => return Err(GrowError { error, trap: true }),
         };
         Err(self.growth_failed(Resource::Memory, failure))
     }
 
     /// Grows table `index` of the store by `delta` elements of `init`, asking the limiter
     /// first; the old size.
-    pub(crate) fn grow_table(&mut self, index: usize, delta: u64, init: u64) -> Result<u64> {
+    pub(crate) fn grow_table(
+        &mut self,
+        index: usize,
+        delta: u64,
+        init: u64,
+    ) -> Result<u64, GrowError> {
         let table = &self.tables[index];
         let current = usize::try_from(table.size()).unwrap_or(usize::MAX);
         let maximum = table.ty.maximum.and_then(|m| usize::try_from(m).ok());
@@ -385,7 +403,7 @@ impl StoreOpaque {
                 None => anyhow::anyhow!("failed to grow table by `{delta}`"),
             },
             Ok(false) => anyhow::anyhow!("failed to grow table by `{delta}`"),
-            Err(e) => return Err(e),
+            Err(error) => return Err(GrowError { error, trap: true }),
         };
         Err(self.growth_failed(Resource::Table, failure))
     }

@@ -111,7 +111,7 @@ impl Memory {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let ctx = store.as_context_mut();
         let index = self.0.check(&ctx.0.opaque);
-        ctx.0.opaque.grow_memory(index, delta)
+        ctx.0.opaque.grow_memory(index, delta).map_err(|e| e.error)
     }
 
     /// Copies bytes out of the memory at `offset`.

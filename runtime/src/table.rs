@@ -82,6 +82,6 @@ impl Table {
         let i = self.0.check(opaque);
         check_ref(opaque, &TableType::from_wasm(&opaque.tables[i].ty), &init)?;
         let word = init.to_word(opaque)?;
-        opaque.grow_table(i, delta, word)
+        opaque.grow_table(i, delta, word).map_err(|e| e.error)
     }
 }

@@ -237,12 +237,52 @@ fn trap_on_grow_failure_and_custom_limiters() -> wasmtime::Result<()> {
     let instance = Instance::new(&mut store, &module, &[])?;
     let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow")?;
     assert_eq!(grow.call(&mut store, 1)?, 1);
-    // (Wasmtime traps in `memory.grow` here; wasmjit's `memory.grow` returns -1.) From the
-    // host the refusal is an error either way.
-    assert_eq!(grow.call(&mut store, 1)?, -1);
+    // The limiter's error makes `memory.grow` trap, with the error as the cause.
+    let err = grow.call(&mut store, 1).unwrap_err();
+    assert!(format!("{err:?}").contains("forcing trap"), "{err:?}");
+    assert!(err.downcast_ref::<wasmtime::WasmBacktrace>().is_some());
+    // Growth within the limit still works afterwards.
+    assert_eq!(grow.call(&mut store, 0)?, 2);
     let m = Memory::new(&mut store, MemoryType::new(1, None))?;
     let err = m.grow(&mut store, 5).unwrap_err();
     assert!(format!("{err:?}").contains("forcing"), "{err:?}");
+
+    // `table.grow` likewise; without `trap_on_grow_failure` both give -1.
+    let tables = Module::new(
+        &engine,
+        r#"(module
+            (table 1 funcref)
+            (memory 1)
+            (func (export "grow_table") (param i32) (result i32)
+                (table.grow (ref.null func) (local.get 0)))
+            (func (export "grow_memory") (param i32) (result i32)
+                (memory.grow (local.get 0))))"#,
+    )?;
+    for trap in [true, false] {
+        let limits = wasmtime::StoreLimitsBuilder::new()
+            .table_elements(3)
+            .memory_size(2 << 16)
+            .trap_on_grow_failure(trap)
+            .build();
+        let mut store = Store::new(&engine, limits);
+        store.limiter(|l| l);
+        let instance = Instance::new(&mut store, &tables, &[])?;
+        let grow_table = instance.get_typed_func::<i32, i32>(&mut store, "grow_table")?;
+        let grow_memory = instance.get_typed_func::<i32, i32>(&mut store, "grow_memory")?;
+        assert_eq!(grow_table.call(&mut store, 2)?, 1);
+        assert_eq!(grow_memory.call(&mut store, 1)?, 1);
+        let table = grow_table.call(&mut store, 1);
+        let memory = grow_memory.call(&mut store, 1);
+        if trap {
+            let err = table.unwrap_err();
+            assert!(format!("{err:?}").contains("growing table"), "{err:?}");
+            let err = memory.unwrap_err();
+            assert!(format!("{err:?}").contains("growing memory"), "{err:?}");
+        } else {
+            assert_eq!(table?, -1);
+            assert_eq!(memory?, -1);
+        }
+    }
 
     // A limiter of our own that records what it was asked.
     #[derive(Default)]

@@ -4,6 +4,7 @@ use super::{readonly, FuncState};
 use crate::builtins::Builtin;
 use crate::trap_codes;
 use crate::vmoffsets::vmctx;
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, Signature, Type, Value};
 
 /// Parameter types after `vmctx`, and the result type, of each builtin (see `builtins.rs`).
@@ -59,6 +60,17 @@ impl FuncState<'_, '_> {
             .call_builtin(builtin, args)
             .expect("status-returning builtin");
         self.builder.ins().trapz(status, trap_codes::BUILTIN_TRAP);
+    }
+
+    /// Traps with `BUILTIN_TRAP` when a `MemoryGrow`/`TableGrow` result is
+    /// [`GROW_TRAPPED`](crate::builtins::GROW_TRAPPED).
+    pub(crate) fn trap_if_grow_trapped(&mut self, result: Value) {
+        let trapped = self.builder.ins().icmp_imm_s(
+            IntCC::Equal,
+            result,
+            crate::builtins::GROW_TRAPPED as i64,
+        );
+        self.builder.ins().trapnz(trapped, trap_codes::BUILTIN_TRAP);
     }
 
     /// A `u32` immediate argument (an index) of a builtin.

@@ -77,6 +77,7 @@ impl FuncState<'_, '_> {
                 let old = self
                     .call_builtin(Builtin::MemoryGrow, &[mem_arg, delta])
                     .expect("memory.grow result");
+                self.trap_if_grow_trapped(old);
                 // u64::MAX (failure) truncates to -1 for 32-bit memories, as wasm wants.
                 let old = self.u64_to_memory_index(*mem, old);
                 self.push(old);

@@ -83,6 +83,7 @@ impl FuncState<'_, '_> {
                 let old = self
                     .call_builtin(Builtin::TableGrow, &[table_arg, delta, init])
                     .expect("table.grow result");
+                self.trap_if_grow_trapped(old);
                 // u64::MAX (failure) truncates to -1 for 32-bit tables.
                 let old = self.u64_to_table_index(*table, old);
                 self.push(old);

@@ -5,9 +5,11 @@
 //! traps with `BUILTIN_TRAP`. A builtin must never unwind into compiled code: each body runs
 //! under `catch_unwind`, and a panic there (a runtime bug) aborts with a message.
 
-use crate::store::StoreOpaque;
+use crate::limits::GrowError;
+use crate::store::{PendingError, StoreOpaque};
 use crate::vm::instance::{instance_of, store_of};
 use crate::Trap;
+use wasmjit_compiler::builtins::GROW_TRAPPED;
 
 /// The table of builtins, in `wasmjit_compiler::builtins::Builtin` order.
 #[repr(C)]
@@ -72,6 +74,19 @@ fn fail(pending: &mut Option<Trap>, trap: Trap) -> u32 {
     0
 }
 
+/// The result of `memory.grow`/`table.grow`: the old size, -1 when refused, or
+/// `GROW_TRAPPED` with the limiter's error pending (the compiled code then traps).
+fn grow_result(store: &mut StoreOpaque, grown: Result<u64, GrowError>) -> u64 {
+    match grown {
+        Ok(old) => old,
+        Err(GrowError { trap: false, .. }) => u64::MAX,
+        Err(GrowError { error, trap: true }) => {
+            store.pending_error = Some(PendingError::Error(error));
+            GROW_TRAPPED
+        }
+    }
+}
+
 fn in_bounds(start: u64, len: u64, size: u64) -> bool {
     start.checked_add(len).is_some_and(|end| end <= size)
 }
@@ -81,7 +96,8 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     unsafe {
         with_instance(vmctx, |store, i| {
             let mi = store.instances[i].memories[mem as usize];
-            store.grow_memory(mi, delta).unwrap_or(u64::MAX)
+            let grown = store.grow_memory(mi, delta);
+            grow_result(store, grown)
         })
     }
 }
@@ -204,7 +220,8 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: u6
     unsafe {
         with_instance(vmctx, |store, i| {
             let ti = store.instances[i].tables[table as usize];
-            store.grow_table(ti, delta, init).unwrap_or(u64::MAX)
+            let grown = store.grow_table(ti, delta, init);
+            grow_result(store, grown)
         })
     }
 }
