@@ -221,9 +221,19 @@ impl Func {
         FuncType::from_wasm(data.ty.ty.clone())
     }
 
-    /// Whether this function's type matches `ty`.
+    /// Whether this function's type matches `ty`: equal to it or a subtype of it (parameters
+    /// contravariant, results covariant), as in Wasmtime.
     pub fn matches_ty(&self, store: impl AsContext, ty: &FuncType) -> bool {
-        self.ty(store) == *ty
+        let own = self.ty(store);
+        own == *ty || crate::linker::func_subtype(&own, ty)
+    }
+
+    /// The host function behind this handle, if it is one.
+    pub(crate) fn host_fn(&self, store: &StoreOpaque) -> Option<Arc<HostFn>> {
+        match &store.funcs[self.0.index].kind {
+            FuncKind::Host { _ctx: ctx } => Some(ctx.func.clone()),
+            FuncKind::Wasm => None,
+        }
     }
 
     /// Calls the function with `params`, writing `results`. Errors (never panics) when the

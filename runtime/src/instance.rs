@@ -7,7 +7,9 @@ use crate::memory::Memory;
 use crate::module::Module;
 use crate::store::{AsContextMut, StoreOpaque, Stored};
 use crate::table::Table;
+use crate::types::ExternType;
 use anyhow::{anyhow, Context, Result};
+use std::borrow::Cow;
 use wasmjit_compiler::EntityIndex;
 
 /// An instance of a module.
@@ -66,7 +68,8 @@ impl Instance {
         module: &Module,
         imports: &[Extern],
     ) -> Result<Instance> {
-        let index = crate::vm::instance::instantiate(store, module, imports)?;
+        let imports = retype_host_funcs(store, module, imports)?;
+        let index = crate::vm::instance::instantiate(store, module, &imports)?;
         let instance = Instance(Stored::new(store, index));
         if let Some(start) = module.inner.info.start {
             let f = instance.func_at(store, start);
@@ -182,4 +185,34 @@ impl Instance {
     pub fn get_global(&self, store: impl AsContextMut, name: &str) -> Option<Global> {
         self.get_export(store, name)?.into_global()
     }
+}
+
+/// `imports`, where a host function whose type is a proper subtype of its import's (say, it
+/// returns `(ref extern)` where `externref` is expected) is replaced by the same host function
+/// with the import's type, as the linker does: Wasmtime accepts such functions, while
+/// instantiation here matches function types exactly. Raw values are the same for both types.
+fn retype_host_funcs<'a>(
+    store: &mut StoreOpaque,
+    module: &Module,
+    imports: &'a [Extern],
+) -> Result<Cow<'a, [Extern]>> {
+    let mut out = Cow::Borrowed(imports);
+    for (i, import) in module.imports().enumerate() {
+        let (ExternType::Func(expected), Some(Extern::Func(f))) = (import.ty(), imports.get(i))
+        else {
+            continue;
+        };
+        if !f.0.belongs_to(store) {
+            continue; // instantiation reports the foreign handle
+        }
+        let Some(host) = f.host_fn(store) else {
+            continue;
+        };
+        let ty = crate::types::FuncType::from_wasm(store.funcs[f.0.index].ty.ty.clone());
+        if ty != expected && crate::linker::func_subtype(&ty, &expected) {
+            let retyped = Func::from_host_fn(store, &expected, host)?;
+            out.to_mut()[i] = Extern::Func(retyped);
+        }
+    }
+    Ok(out)
 }

@@ -332,7 +332,7 @@ impl<T: 'static> InstancePre<T> {
 
 /// Whether a function of type `sub` may stand where `sup` is expected: same arity, parameters
 /// contravariant, results covariant.
-fn func_subtype(sub: &FuncType, sup: &FuncType) -> bool {
+pub(crate) fn func_subtype(sub: &FuncType, sup: &FuncType) -> bool {
     sub.params().len() == sup.params().len()
         && sub.results().len() == sup.results().len()
         && sub.params().zip(sup.params()).all(|(a, b)| b.matches(&a))

@@ -107,6 +107,41 @@ fn host_functions_take_and_return_externrefs() -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// `Instance::new` takes host functions whose types are subtypes of the imports' (here a
+/// `(ref extern)` result for an `externref` import), as `Linker` does and as Wasmtime does.
+#[test]
+fn instance_new_accepts_subtyped_host_funcs() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let make = Func::wrap(
+        &mut store,
+        |caller: Caller<'_, ()>, n: i32| -> wasmtime::Result<Rooted<ExternRef>> {
+            ExternRef::new(caller, n * 2)
+        },
+    );
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "make" (func $make (param i32) (result externref)))
+            (func (export "run") (param i32) (result externref)
+              (call $make (local.get 0))))"#,
+    )?;
+    let import_ty = module.imports().next().unwrap().ty();
+    let import_ty = import_ty.unwrap_func();
+    assert_ne!(&make.ty(&store), import_ty);
+    assert!(make.matches_ty(&store, import_ty));
+    let instance = Instance::new(&mut store, &module, &[make.into()])?;
+    let run = instance.get_typed_func::<i32, Option<Rooted<ExternRef>>>(&mut store, "run")?;
+    let r = run.call(&mut store, 21)?.expect("non-null");
+    assert_eq!(r.data(&store)?.unwrap().downcast_ref::<i32>(), Some(&42));
+
+    // A function that is not a subtype is still refused.
+    let wrong = Func::wrap(&mut store, |n: i32| n);
+    assert!(!wrong.matches_ty(&store, import_ty));
+    assert!(Instance::new(&mut store, &module, &[wrong.into()]).is_err());
+    Ok(())
+}
+
 #[test]
 fn manually_rooted_externrefs() -> wasmtime::Result<()> {
     let mut store = Store::<()>::default();
