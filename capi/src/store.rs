@@ -75,6 +75,10 @@ pub struct StoreData {
     pub(crate) instances: Interner<Instance>,
     pub(crate) externrefs: Interner<ExternRef>,
     pub(crate) limits: StoreLimits,
+    /// The same limits as the runtime's limiter (installed by `wasmtime_store_limiter`), so
+    /// that they also bound what wasm code does (`memory.grow`, `table.grow`, instances and
+    /// memories of modules).
+    pub(crate) runtime_limits: wasmjit::StoreLimits,
     pub(crate) instance_count: usize,
     pub(crate) host_tables: usize,
     pub(crate) host_memories: usize,
@@ -200,6 +204,7 @@ impl wasmtime_context_t {
             instances: Interner::default(),
             externrefs: Interner::default(),
             limits: StoreLimits::default(),
+            runtime_limits: wasmjit::StoreLimits::default(),
             instance_count: 0,
             host_tables: 0,
             host_memories: 0,
@@ -254,10 +259,10 @@ fn limit<T: TryFrom<i64>>(v: i64) -> Option<T> {
     }
 }
 
-/// Limits what the store may hold; a negative value means no limit. `instances` bounds the
-/// instances made through the C API; `memory_size`, `table_elements`, `tables` and
-/// `memories` bound the memories and tables the host creates and grows through it. Growth
-/// performed by wasm code itself is not limited.
+/// Limits what the store may hold; a negative value means the default (no limit on sizes,
+/// 10000 instances, memories and tables). The limits bound what wasm code does too:
+/// `memory.grow` and `table.grow` beyond them give -1, and instantiating a module whose
+/// memories or tables exceed them fails.
 #[no_mangle]
 pub extern "C" fn wasmtime_store_limiter(
     store: &mut wasmtime_store_t,
@@ -267,13 +272,37 @@ pub extern "C" fn wasmtime_store_limiter(
     tables: i64,
     memories: i64,
 ) {
-    store.context.data_mut().limits = StoreLimits {
+    let limits = StoreLimits {
         memory_size: limit(memory_size),
         table_elements: limit(table_elements),
         instances: limit(instances),
         tables: limit(tables),
         memories: limit(memories),
     };
+    let mut builder = wasmjit::StoreLimitsBuilder::new();
+    let size = |v: Option<u64>| v.map(|v| usize::try_from(v).unwrap_or(usize::MAX));
+    if let Some(v) = size(limits.memory_size) {
+        builder = builder.memory_size(v);
+    }
+    if let Some(v) = size(limits.table_elements) {
+        builder = builder.table_elements(v);
+    }
+    if let Some(v) = limits.instances {
+        builder = builder.instances(v);
+    }
+    if let Some(v) = limits.tables {
+        builder = builder.tables(v);
+    }
+    if let Some(v) = limits.memories {
+        builder = builder.memories(v);
+    }
+    let data = store.context.data_mut();
+    data.limits = limits;
+    data.runtime_limits = builder.build();
+    store
+        .context
+        .store
+        .limiter(|data| &mut data.runtime_limits as &mut dyn wasmjit::ResourceLimiter);
 }
 
 /// The embedder's data pointer.

@@ -167,6 +167,28 @@ int main(void) {
   CHECK(error_contains(wasmtime_memory_grow(ctx, &mem, 1, &prev), "resource limit exceeded"));
   CHECK(error_contains(wasmtime_memory_new(ctx, mty, &mem), "resource limit exceeded"));
   wasm_memorytype_delete(mty);
+  /* The limits bound wasm code too: growth beyond them is -1, and a module whose memory
+   * exceeds them does not instantiate. */
+  wasmtime_store_limiter(store, 2 * 65536, 4, -1, -1, -1);
+  wasmtime_context_set_epoch_deadline(ctx, 1u << 30); /* an epoch engine: not to interrupt */
+  wasmtime_module_t *grower = compile_wat(
+      engine, "(module (memory 1) (table 1 funcref)"
+              "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))"
+              "  (func (export \"tgrow\") (param i32) (result i32)"
+              "    (table.grow (ref.null func) (local.get 0))))");
+  expect_ok(wasmtime_instance_new(ctx, grower, NULL, 0, &inst, &trap), "limited instance");
+  wasmtime_func_t grow = get_func(ctx, &inst, "grow"), tgrow = get_func(ctx, &inst, "tgrow");
+  int32_t expected[][3] = {{0, 1, 1}, {0, 1, -1}, {1, 3, 1}, {1, 1, -1}};
+  for (int i = 0; i < 4; i++) {
+    wasmtime_val_t arg = {.kind = WASMTIME_I32, .of.i32 = expected[i][1]}, res;
+    expect_ok(wasmtime_func_call(ctx, expected[i][0] ? &tgrow : &grow, &arg, 1, &res, 1, &trap),
+              "grow");
+    CHECK(trap == NULL && res.of.i32 == expected[i][2]);
+  }
+  wasmtime_module_t *big = compile_wat(engine, "(module (memory 3))");
+  CHECK(error_contains(wasmtime_instance_new(ctx, big, NULL, 0, &inst, &trap), "memory"));
+  wasmtime_module_delete(big);
+  wasmtime_module_delete(grower);
   wasmtime_module_delete(empty);
   wasmtime_store_delete(store);
   wasm_engine_delete(engine);
