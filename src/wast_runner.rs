@@ -612,7 +612,11 @@ impl Runner {
 
     /// The `u32` a host externref created by `ref.extern N` wraps.
     fn extern_payload(&self, value: &ExternRef) -> Option<u32> {
-        value.data(&self.store).ok()??.downcast_ref::<u32>().copied()
+        value
+            .data(&self.store)
+            .ok()??
+            .downcast_ref::<u32>()
+            .copied()
     }
 
     fn format_values(&self, values: &[Val]) -> String {

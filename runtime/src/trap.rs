@@ -153,9 +153,12 @@ impl fmt::Display for WasmBacktrace {
             if let Some(off) = frame.module_offset {
                 write!(f, "{off:#8x} - ")?;
             }
-            if let Some(m) = &frame.module_name {
-                write!(f, "{m}!")?;
-            }
+            // As Wasmtime: the module's name, or `<unknown>` for a module without one.
+            write!(
+                f,
+                "{}!",
+                frame.module_name.as_deref().unwrap_or("<unknown>")
+            )?;
             match &frame.func_name {
                 Some(name) => write!(f, "{name}")?,
                 None => write!(f, "<wasm function {}>", frame.func_index)?,

@@ -234,7 +234,10 @@ fn externref_round_trips_host_data_through_typed_calls() {
 
     let back = id.call(&mut store, Some(payload)).unwrap().unwrap();
     assert_eq!(
-        back.data(&store).unwrap().unwrap().downcast_ref::<Payload>(),
+        back.data(&store)
+            .unwrap()
+            .unwrap()
+            .downcast_ref::<Payload>(),
         Some(&Payload {
             name: "p".into(),
             numbers: vec![1, 2, 3]

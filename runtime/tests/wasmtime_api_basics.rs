@@ -262,6 +262,24 @@ fn traps_downcast_display_and_backtrace() -> wasmtime::Result<()> {
     );
     // The store stays usable after traps.
     assert_eq!(div.call(&mut store, (9, 3))?, 3);
+
+    // The backtrace reads like Wasmtime's: `<module>!<function>`, `<unknown>` for a module
+    // without a name, the message of the trap as the cause.
+    let shown = format!("{:?}", div.call(&mut store, (1, 0)).unwrap_err());
+    assert!(
+        shown.starts_with("error while executing at wasm backtrace:\n"),
+        "{shown}"
+    );
+    assert!(shown.contains(" - m!inner"), "{shown}");
+    assert!(
+        shown.contains("\n\nCaused by:\n    wasm trap: integer divide by zero"),
+        "{shown}"
+    );
+    let unnamed = Module::new(&engine, r#"(module (func (export "f") unreachable))"#)?;
+    let instance = Instance::new(&mut store, &unnamed, &[])?;
+    let f = instance.get_typed_func::<(), ()>(&mut store, "f")?;
+    let shown = format!("{:?}", f.call(&mut store, ()).unwrap_err());
+    assert!(shown.contains(" - <unknown>!<wasm function 0>"), "{shown}");
     Ok(())
 }
 

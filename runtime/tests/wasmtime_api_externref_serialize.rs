@@ -32,7 +32,10 @@ fn externrefs_round_trip_through_wasm() -> wasmtime::Result<()> {
     let id = instance
         .get_typed_func::<Option<Rooted<ExternRef>>, Option<Rooted<ExternRef>>>(&mut store, "id")?;
     let back = id.call(&mut store, Some(hello))?.expect("non-null");
-    assert_eq!(back.data(&store)?.unwrap().downcast_ref::<&str>(), Some(&"hello"));
+    assert_eq!(
+        back.data(&store)?.unwrap().downcast_ref::<&str>(),
+        Some(&"hello")
+    );
     assert!(id.call(&mut store, None)?.is_none());
 
     let is_null = instance.get_func(&mut store, "is_null").unwrap();
@@ -148,7 +151,10 @@ fn manually_rooted_externrefs() -> wasmtime::Result<()> {
     let rooted = ExternRef::new(&mut store, 99u32)?;
     let manual: ManuallyRooted<ExternRef> = rooted.to_manually_rooted(&mut store)?;
     let again = manual.to_rooted(&mut store);
-    assert_eq!(again.data(&store)?.unwrap().downcast_ref::<u32>(), Some(&99));
+    assert_eq!(
+        again.data(&store)?.unwrap().downcast_ref::<u32>(),
+        Some(&99)
+    );
     let other = ExternRef::new_manually_rooted(&mut store, 1u8)?;
     assert_eq!(other.data(&store)?.unwrap().downcast_ref::<u8>(), Some(&1));
     let cloned = manual.clone(&mut store);
