@@ -38,7 +38,9 @@ pub mod error {
     pub use anyhow::{anyhow, bail, ensure, format_err, Context, Error, Result};
 }
 pub use config::{Config, OptLevel};
-pub use config_compat::{Strategy, WasmBacktraceDetails};
+pub use config_compat::{
+    Cache, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy, WasmBacktraceDetails,
+};
 pub use engine::Engine;
 pub use epoch::UpdateDeadline;
 pub use externals::Extern;
