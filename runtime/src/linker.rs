@@ -136,6 +136,21 @@ impl<T: 'static> Linker<T> {
         self.instance(store, module_name, instance)
     }
 
+    /// [`Linker::module`] with the instantiation on a fiber (for stores of an engine with
+    /// `async_support`).
+    pub async fn module_async(
+        &mut self,
+        mut store: impl AsContextMut<Data = T>,
+        module_name: &str,
+        module: &Module,
+    ) -> Result<&mut Self>
+    where
+        T: Send,
+    {
+        let instance = self.instantiate_async(&mut store, module).await?;
+        self.instance(store, module_name, instance)
+    }
+
     /// The "default export" of the instance defined as `module`: its `""` function, else its
     /// `_start` function, else a function that does nothing.
     pub fn get_default(

@@ -43,9 +43,22 @@ use errno::{GuestMem, WResult};
 use std::sync::Arc;
 
 /// The names `wasmtime_wasi::preview1` gives these items, for code written for Wasmtime.
+/// `add_to_linker_async` is the same as `add_to_linker_sync`: the host functions never block
+/// for long (`poll_oneoff` sleeps), and sync host functions run in async calls too.
 pub mod preview1 {
     pub use super::add_to_linker as add_to_linker_sync;
+    pub use super::add_to_linker as add_to_linker_async;
     pub use super::WasiCtx as WasiP1Ctx;
+}
+
+/// `preview1` under the name newer Wasmtime versions give it (`wasmtime_wasi::p1`).
+pub mod p1 {
+    pub use super::preview1::*;
+}
+
+/// The in-memory pipes under the path `wasmtime_wasi::pipe` gives them.
+pub mod pipe {
+    pub use super::{MemoryInputPipe, MemoryOutputPipe};
 }
 
 /// The import module name of WASI preview 1.
