@@ -234,4 +234,28 @@ impl<T> crate::Store<T> {
         let _ = why;
         Ok(())
     }
+
+    /// [`Store::gc`](crate::Store::gc) for async stores: nothing to do either.
+    pub async fn gc_async(&mut self, why: Option<&GcHeapOutOfMemory<()>>) -> Result<()>
+    where
+        T: Send + 'static,
+    {
+        self.gc(why)
+    }
+}
+
+impl<T> crate::StoreContextMut<'_, T> {
+    /// Collects garbage: nothing to do (see [`Store::gc`](crate::Store::gc)).
+    pub fn gc(&mut self, why: Option<&GcHeapOutOfMemory<()>>) -> Result<()> {
+        let _ = why;
+        Ok(())
+    }
+}
+
+impl<T> crate::Caller<'_, T> {
+    /// Collects garbage: nothing to do (see [`Store::gc`](crate::Store::gc)).
+    pub fn gc(&mut self, why: Option<&GcHeapOutOfMemory<()>>) -> Result<()> {
+        let _ = why;
+        Ok(())
+    }
 }

@@ -351,3 +351,59 @@ async fn wasi_command_on_tokio() -> Result<()> {
     }
     Ok(())
 }
+
+/// externref.rs: an externref through a table, a global and a function, then a collection.
+#[test]
+fn externref_through_table_global_and_func() -> Result<()> {
+    use wasmtime::{ExternRef, Rooted};
+    let mut config = Config::new();
+    config.wasm_reference_types(true);
+    let engine = Engine::new(&config)?;
+    let mut store = Store::new(&engine, ());
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (table $table (export "table") 10 externref)
+            (global $global (export "global") (mut externref) (ref.null extern))
+            (func (export "func") (param externref) (result externref) local.get 0))"#,
+    )?;
+    let instance = Instance::new(&mut store, &module, &[])?;
+
+    let externref = ExternRef::new(&mut store, "Hello, World!")?;
+    assert!(externref
+        .data(&store)?
+        .expect("should have host data")
+        .is::<&'static str>());
+    let hello = |store: &Store<()>, r: &Rooted<ExternRef>| -> Result<bool> {
+        Ok(r.data(store)?
+            .and_then(|d| d.downcast_ref::<&'static str>())
+            == Some(&"Hello, World!"))
+    };
+
+    let table = instance.get_table(&mut store, "table").unwrap();
+    table.set(&mut store, 3, Some(externref).into())?;
+    let elem = table
+        .get(&mut store, 3)
+        .unwrap()
+        .unwrap_extern()
+        .cloned()
+        .unwrap();
+    assert!(hello(&store, &elem)?);
+
+    let global = instance.get_global(&mut store, "global").unwrap();
+    global.set(&mut store, Some(externref).into())?;
+    let global_val = global.get(&mut store).unwrap_externref().cloned().unwrap();
+    assert!(hello(&store, &global_val)?);
+
+    let func = instance.get_typed_func::<Option<Rooted<ExternRef>>, Option<Rooted<ExternRef>>>(
+        &mut store, "func",
+    )?;
+    let ret = func.call(&mut store, Some(externref))?;
+    assert!(hello(&store, &ret.unwrap())?);
+
+    store.gc(None)?;
+    let collect = wasmtime::Func::wrap(&mut store, |mut caller: Caller<'_, ()>| caller.gc(None));
+    collect.typed::<(), ()>(&store)?.call(&mut store, ())?;
+    assert!(hello(&store, &externref)?);
+    Ok(())
+}
