@@ -45,6 +45,55 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// A reference to an [`Engine`] that does not keep it alive (Wasmtime's `EngineWeak`).
+#[derive(Clone, Default)]
+pub struct EngineWeak {
+    inner: std::sync::Weak<EngineInner>,
+}
+
+impl EngineWeak {
+    /// The engine, if it is still alive.
+    pub fn upgrade(&self) -> Option<Engine> {
+        self.inner.upgrade().map(|inner| Engine { inner })
+    }
+}
+
+impl std::fmt::Debug for EngineWeak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineWeak").finish_non_exhaustive()
+    }
+}
+
+/// What [`Engine::precompile_compatibility_hash`] hashes: the crate version and the
+/// settings code generation depends on.
+struct CompatibilityHash<'a>(&'a Engine);
+
+impl std::hash::Hash for CompatibilityHash<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        env!("CARGO_PKG_VERSION").hash(state);
+        format!("{:?}", self.0.inner.compile_config).hash(state);
+    }
+}
+
+impl Engine {
+    /// A reference that does not keep the engine alive.
+    pub fn weak(&self) -> EngineWeak {
+        EngineWeak {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+
+    /// A value whose hash is equal for engines whose precompiled modules are interchangeable
+    /// (as Wasmtime's, for keying caches of [`Engine::precompile_module`] output).
+    pub fn precompile_compatibility_hash(&self) -> impl std::hash::Hash + '_ {
+        CompatibilityHash(self)
+    }
+
+    /// Sets up this thread's state ahead of the first call. wasmjit's per-thread state (the
+    /// signal stack) is set up on a thread's first call into wasm; nothing to do here.
+    pub fn tls_eager_initialize() {}
+}
+
 impl Default for Engine {
     fn default() -> Self {
         Engine::new(&Config::default()).expect("the default configuration is valid")

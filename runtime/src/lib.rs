@@ -41,7 +41,7 @@ pub use config::{Config, OptLevel};
 pub use config_compat::{
     Cache, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy, WasmBacktraceDetails,
 };
-pub use engine::Engine;
+pub use engine::{Engine, EngineWeak};
 pub use epoch::UpdateDeadline;
 pub use externals::Extern;
 pub use externref::{ExternRef, GcHeapOutOfMemory, ManuallyRooted, RootScope, Rooted};

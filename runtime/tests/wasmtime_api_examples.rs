@@ -407,3 +407,26 @@ fn externref_through_table_global_and_func() -> Result<()> {
     assert!(hello(&store, &externref)?);
     Ok(())
 }
+
+/// Engine helpers embedders use: weak references, the compatibility hash of precompiled
+/// modules, eager thread set-up.
+#[test]
+fn engine_weak_and_compatibility_hash() -> Result<()> {
+    use std::hash::{Hash, Hasher};
+    fn hash_of(engine: &Engine) -> u64 {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        h.finish()
+    }
+    Engine::tls_eager_initialize();
+    let engine = Engine::default();
+    let weak = engine.weak();
+    assert!(Engine::same(&weak.upgrade().unwrap(), &engine));
+    assert_eq!(hash_of(&engine), hash_of(&Engine::default()));
+    let mut fuel = Config::new();
+    fuel.consume_fuel(true);
+    assert_ne!(hash_of(&engine), hash_of(&Engine::new(&fuel)?));
+    drop(engine);
+    assert!(weak.upgrade().is_none());
+    Ok(())
+}
