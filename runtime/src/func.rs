@@ -3,6 +3,7 @@
 pub(crate) mod into_func;
 pub(crate) mod typed;
 
+use crate::call_hook::CallHook;
 use crate::externals::Extern;
 use crate::instance::Instance;
 use crate::store::{
@@ -81,7 +82,13 @@ unsafe extern "C" fn host_array_call(
     };
     // SAFETY: the buffer has `len` slots (the trampoline or the host caller sized it).
     let values = unsafe { std::slice::from_raw_parts_mut(values, len.max(ctx.nvalues)) };
-    let run = std::panic::AssertUnwindSafe(|| (ctx.func)(store, caller, values));
+    let run = std::panic::AssertUnwindSafe(|| {
+        // SAFETY: nothing borrows the store between the calls into it here.
+        unsafe { (*store).call_hook(CallHook::CallingHost) }?;
+        (ctx.func)(store, caller, values)?;
+        // SAFETY: as above; the host closure has returned.
+        unsafe { (*store).call_hook(CallHook::ReturningFromHost) }
+    });
     let pending = match std::panic::catch_unwind(run) {
         Ok(Ok(())) => return true,
         Ok(Err(e)) => PendingError::Error(e),
@@ -365,14 +372,17 @@ pub(crate) unsafe fn call_raw(
 ) -> Result<()> {
     let data = &store.funcs[index];
     let funcref = data.funcref;
-    match data.kind {
+    let wasm = matches!(data.kind, FuncKind::Wasm);
+    store.call_hook(CallHook::CallingWasm)?;
+    let result = if wasm {
         // SAFETY: forwarded from the caller.
-        FuncKind::Wasm => unsafe { invoke_wasm(store, funcref, raw.as_mut_ptr()) },
+        unsafe { invoke_wasm(store, funcref, raw.as_mut_ptr()) }
+    } else {
         // SAFETY: forwarded from the caller.
-        FuncKind::Host { .. } => unsafe {
-            invoke_host(store, funcref, raw.as_mut_ptr(), raw.len())
-        },
-    }
+        unsafe { invoke_host(store, funcref, raw.as_mut_ptr(), raw.len()) }
+    };
+    store.call_hook(CallHook::ReturningFromWasm)?;
+    result
 }
 
 /// Builds the erased body of a `Func::new`-style host function.

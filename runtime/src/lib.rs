@@ -5,6 +5,7 @@
 //! into wasm. Traps come back as `anyhow::Error`s that downcast to [`Trap`].
 
 mod async_;
+mod call_hook;
 mod config;
 mod config_compat;
 mod engine;
@@ -37,6 +38,7 @@ pub use anyhow::{bail, ensure, format_err, Error, Result};
 pub mod error {
     pub use anyhow::{anyhow, bail, ensure, format_err, Context, Error, Result};
 }
+pub use call_hook::CallHook;
 pub use config::{Config, OptLevel};
 pub use config_compat::{
     Cache, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy, WasmBacktraceDetails,

@@ -54,6 +54,8 @@ pub struct StoreOpaque {
     pub(crate) async_runner: Option<Box<crate::async_::Runner>>,
     /// Picks the resource limiter out of the store's data (see `Store::limiter`).
     pub(crate) limiter: Option<crate::limits::LimiterAccessor>,
+    /// `Store::call_hook`'s callback.
+    pub(crate) call_hook: Option<crate::call_hook::CallHookFn>,
 }
 
 // SAFETY: every raw pointer a store holds points into memory the store itself owns (its
@@ -100,6 +102,7 @@ impl<T> Store<T> {
             async_cx: None,
             async_runner: None,
             limiter: None,
+            call_hook: None,
         };
         Store {
             inner: Box::new(StoreInner { opaque, data }),

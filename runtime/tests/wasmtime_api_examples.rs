@@ -430,3 +430,51 @@ fn engine_weak_and_compatibility_hash() -> Result<()> {
     assert!(weak.upgrade().is_none());
     Ok(())
 }
+
+/// `Store::call_hook` sees every transition between host and wasm, and its errors stop the
+/// call.
+#[test]
+fn call_hooks_see_every_transition() -> Result<()> {
+    use wasmtime::CallHook;
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "f" (func $f (param i32) (result i32)))
+            (func (export "run") (param i32) (result i32) (call $f (local.get 0))))"#,
+    )?;
+    let mut store = Store::new(&engine, Vec::<CallHook>::new());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("host", "f", |x: i32| x * 2)?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
+    store.call_hook(|mut cx, hook| {
+        cx.data_mut().push(hook);
+        if cx.data().len() > 8 {
+            wasmtime::bail!("too many transitions");
+        }
+        Ok(())
+    });
+    assert_eq!(run.call(&mut store, 21)?, 42);
+    assert_eq!(
+        store.data().as_slice(),
+        [
+            CallHook::CallingWasm,
+            CallHook::CallingHost,
+            CallHook::ReturningFromHost,
+            CallHook::ReturningFromWasm
+        ]
+    );
+    assert!(store
+        .data()
+        .iter()
+        .all(|h| h.entering_host() != h.exiting_host()));
+    assert_eq!(run.call(&mut store, 1)?, 2);
+    // The ninth transition (entering the host function) fails: the call fails with it.
+    let err = run.call(&mut store, 1).unwrap_err();
+    assert!(
+        format!("{err:?}").contains("too many transitions"),
+        "{err:?}"
+    );
+    Ok(())
+}
