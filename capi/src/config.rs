@@ -8,6 +8,7 @@
 
 use crate::{wasmtime_error_t, CError, Finalizer, ForeignData};
 use std::ffi::{c_char, c_void, CStr};
+use std::os::unix::ffi::OsStrExt;
 use wasmjit::{Config, OptLevel, ProfilingStrategy};
 
 /// An engine configuration; consumed by `wasm_engine_new_with_config`.
@@ -79,6 +80,10 @@ config_setters! {
     /// Typed function references.
     wasmtime_config_wasm_function_references_set(bool) => |c, v| {
         c.config.wasm_function_references(v);
+    }
+    /// The threads proposal: not supported (enabling it makes engine creation fail).
+    wasmtime_config_wasm_threads_set(bool) => |c, v| {
+        c.require("the threads proposal", v);
     }
     /// Garbage-collected types: not supported (enabling it makes engine creation fail).
     wasmtime_config_wasm_gc_set(bool) => |c, v| {
@@ -249,4 +254,25 @@ pub(crate) fn check_supported(c: &wasm_config_t) -> Result<(), wasmtime_error_t>
     } else {
         Err(anyhow::anyhow!("invalid configuration: {}", c.unsupported.join("; ")).into())
     }
+}
+
+/// Loads a compilation cache configuration: `NULL` for the defaults, or a file that must be
+/// readable. wasmjit caches nothing, so the settings are not used.
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_config_cache_config_load(
+    _c: &mut wasm_config_t,
+    path: *const c_char,
+) -> CError {
+    crate::error::guard(|| {
+        if path.is_null() {
+            return Ok(());
+        }
+        // SAFETY: C passes a NUL-terminated string.
+        let path = unsafe { CStr::from_ptr(path) };
+        let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path.to_bytes()));
+        std::fs::read(path).map_err(|e| {
+            anyhow::anyhow!("failed to read cache config file {}: {e}", path.display())
+        })?;
+        Ok(())
+    })
 }

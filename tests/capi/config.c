@@ -175,6 +175,29 @@ int main(void) {
 #endif
   wasm_config_delete(config);
 
+  /* The compilation cache's configuration (nothing is cached): NULL or a readable file. */
+  config = wasm_config_new();
+  expect_ok(wasmtime_config_cache_config_load(config, NULL), "default cache config");
+  CHECK(error_contains(wasmtime_config_cache_config_load(config, "/nonexistent/cache.toml"),
+                       "cache config"));
+  char path[] = "/tmp/wasmjit-cache-config-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  FILE *toml = fdopen(fd, "w");
+  CHECK(toml != NULL);
+  fputs("[cache]\nenabled = true\n", toml);
+  fclose(toml);
+  expect_ok(wasmtime_config_cache_config_load(config, path), "cache config file");
+  remove(path);
+  /* Threads: declared, off accepted, on refused when the engine is made. */
+  wasmtime_config_wasm_threads_set(config, false);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  wasm_engine_delete(engine);
+  config = wasm_config_new();
+  wasmtime_config_wasm_threads_set(config, true);
+  CHECK(wasm_engine_new_with_config(config) == NULL);
+
   DONE("config");
   return 0;
 }

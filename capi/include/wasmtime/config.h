@@ -56,10 +56,9 @@ WASMTIME_CONFIG_PROP(void, epoch_interruption, bool)
 /* Bytes of native stack wasm may use per call from the host. */
 WASMTIME_CONFIG_PROP(void, max_wasm_stack, size_t)
 
-#ifdef WASMTIME_FEATURE_THREADS
-/* The threads proposal. */
+/* The threads proposal. Declared whatever WASMTIME_FEATURE_THREADS says (Wasmtime's default
+ * build has it, so programs call this unguarded): enabling it makes engine creation fail. */
 WASMTIME_CONFIG_PROP(void, wasm_threads, bool)
-#endif
 
 /* WebAssembly proposals. */
 WASMTIME_CONFIG_PROP(void, wasm_tail_call, bool)
@@ -108,7 +107,9 @@ WASMTIME_CONFIG_PROP(void, memory_reservation_for_growth, uint64_t)
 WASMTIME_CONFIG_PROP(void, native_unwind_info, bool)
 
 #ifdef WASMTIME_FEATURE_CACHE
-/* Loads a compilation cache configuration. */
+/* Loads a compilation cache configuration: NULL for the defaults, or a file that must be
+ * readable. wasmjit caches nothing (serialized modules are compiled again), so this only
+ * checks the file. */
 WASM_API_EXTERN wasmtime_error_t *wasmtime_config_cache_config_load(wasm_config_t *,
                                                                     const char *);
 #endif
