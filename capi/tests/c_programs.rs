@@ -160,6 +160,7 @@ c_tests! {
     async_stack => "tests/capi/async_stack.c",
     wasi => "tests/capi/wasi.c",
     threads => "tests/capi/threads.c",
+    hostref => "tests/capi/hostref.c",
     cpp_program => "tests/capi/api.cc",
     hh_hello => "tests/capi/hh_hello.cc",
     hh_gcd => "tests/capi/hh_gcd.cc",
