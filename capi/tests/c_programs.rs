@@ -161,6 +161,7 @@ c_tests! {
     wasi => "tests/capi/wasi.c",
     threads => "tests/capi/threads.c",
     hostref => "tests/capi/hostref.c",
+    multimemory => "tests/capi/multimemory.c",
     cpp_program => "tests/capi/api.cc",
     hh_hello => "tests/capi/hh_hello.cc",
     hh_gcd => "tests/capi/hh_gcd.cc",
