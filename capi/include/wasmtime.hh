@@ -1520,8 +1520,12 @@ public:
     /// The context of the store a host function was called in.
     Context(Caller *caller);
 
-    /// Collects unreachable `externref`s.
-    void gc() { wasmtime_context_gc(ptr_); }
+    /// Collects unreachable `externref`s. Returns a `Result` (always ok here) as newer
+    /// versions of this API do, so that both `gc();` and `if (!gc())` compile.
+    Result<std::monostate> gc() {
+      wasmtime_context_gc(ptr_);
+      return std::monostate();
+    }
 
     /// Sets the fuel left; an error if the engine does not consume fuel.
     [[nodiscard]] Result<std::monostate> set_fuel(uint64_t fuel) {
@@ -1584,8 +1588,8 @@ public:
                            memories);
   }
 
-  /// Collects unreachable `externref`s.
-  void gc() { context().gc(); }
+  /// Collects unreachable `externref`s (see `Context::gc`).
+  Result<std::monostate> gc() { return context().gc(); }
 
   /// The C store (still owned by this object).
   wasmtime_store_t *capi() const { return ptr_.get(); }

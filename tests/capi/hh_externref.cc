@@ -103,6 +103,10 @@ int main() {
 
   std::cout << "GCing within the store..." << std::endl;
   store.context().gc();
+  // Newer versions of the API return a Result; both forms compile.
+  CHECK(store.context().gc());
+  CHECK(store.gc());
+  CHECK(std::any_cast<int>(number.data(store)) == 42);
 
   std::cout << "Done." << std::endl;
   return 0;
