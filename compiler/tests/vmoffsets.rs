@@ -67,5 +67,6 @@ fn structure_fields_fit_their_structures() {
     assert_eq!(limits::EPOCH_DEADLINE + 8, limits::SLOW_PATH_STATUS);
     assert_eq!(limits::SLOW_PATH_STATUS + 8, limits::SIZE);
     assert_eq!(vmctx::INSTANCE + PTR, vmctx::EPOCH_DEADLINE);
-    assert_eq!(vmctx::EPOCH_DEADLINE + 8, vmctx::HEADER_SIZE);
+    assert_eq!(vmctx::EPOCH_DEADLINE + 8, vmctx::SELF);
+    assert_eq!(vmctx::SELF + PTR, vmctx::HEADER_SIZE);
 }
