@@ -125,15 +125,62 @@ impl<T: 'static> Linker<T> {
         Ok(self)
     }
 
-    /// Instantiates `module` with `name` and defines its exports under `name`.
+    /// Defines `module`'s exports under `module_name`, as Wasmtime does. A command (a module
+    /// exporting `_start`) is not instantiated here: each of its exported functions is
+    /// defined as a host function that instantiates the module afresh in the caller's store
+    /// and calls the export there, so every run starts clean. A reactor (any other module) is
+    /// instantiated once, its `_initialize` export (if any) is called, and its exports are
+    /// defined.
     pub fn module(
         &mut self,
         mut store: impl AsContextMut<Data = T>,
         module_name: &str,
         module: &Module,
     ) -> Result<&mut Self> {
+        if self.define_command(module_name, module)? {
+            return Ok(self);
+        }
         let instance = self.instantiate(&mut store, module)?;
+        if let Some(init) = instance.get_func(&mut store, "_initialize") {
+            init.call(&mut store, &[], &mut [])?;
+        }
         self.instance(store, module_name, instance)
+    }
+
+    /// If `module` is a command (exports `_start`), defines its exported functions as
+    /// functions that each instantiate it afresh (see [`Linker::module`]) and returns true.
+    fn define_command(&mut self, module_name: &str, module: &Module) -> Result<bool> {
+        if module.get_export("_start").is_none() {
+            return Ok(false);
+        }
+        if module.get_export("_initialize").is_some() {
+            bail!("module exports both `_start` and `_initialize`: it is neither a command nor a reactor");
+        }
+        let pre = self.instantiate_pre(module)?;
+        let funcs: Vec<(String, FuncType)> = module
+            .exports()
+            .filter_map(|e| match e.ty() {
+                ExternType::Func(ty) => Some((e.name().to_string(), ty)),
+                _ => None,
+            })
+            .collect();
+        for (name, ty) in funcs {
+            let pre = pre.clone();
+            let export = name.clone();
+            self.func_new(
+                module_name,
+                &name,
+                ty,
+                move |mut caller, params, results| {
+                    let instance = pre.instantiate_impl(&mut caller.as_context_mut().0.opaque)?;
+                    let func = instance
+                        .get_func(&mut caller, &export)
+                        .ok_or_else(|| anyhow::anyhow!("command export `{export}` is missing"))?;
+                    func.call(&mut caller, params, results)
+                },
+            )?;
+        }
+        Ok(true)
     }
 
     /// [`Linker::module`] with the instantiation on a fiber (for stores of an engine with
@@ -147,7 +194,13 @@ impl<T: 'static> Linker<T> {
     where
         T: Send,
     {
+        if self.define_command(module_name, module)? {
+            return Ok(self);
+        }
         let instance = self.instantiate_async(&mut store, module).await?;
+        if let Some(init) = instance.get_func(&mut store, "_initialize") {
+            init.call_async(&mut store, &[], &mut []).await?;
+        }
         self.instance(store, module_name, instance)
     }
 

@@ -265,3 +265,66 @@ fn linker_iter_and_get_by_import() -> wasmtime::Result<()> {
     assert!(bt.frames().is_empty());
     Ok(())
 }
+
+/// `Linker::module` as in Wasmtime: a command's exports each run in a fresh instance; a
+/// reactor is instantiated once and initialized through `_initialize`.
+#[test]
+fn linker_module_commands_and_reactors() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, Vec::<i32>::new());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap(
+        "host",
+        "record",
+        |mut caller: Caller<'_, Vec<i32>>, v: i32| {
+            caller.data_mut().push(v);
+        },
+    )?;
+    // A reactor: `_initialize` runs once, at definition; its state persists across calls.
+    let reactor = Module::new(
+        &engine,
+        r#"(module
+            (global $g (mut i32) (i32.const 0))
+            (func (export "_initialize") (global.set $g (i32.const 40)))
+            (func (export "next") (result i32)
+              (global.set $g (i32.add (global.get $g) (i32.const 1)))
+              (global.get $g)))"#,
+    )?;
+    linker.module(&mut store, "reactor", &reactor)?;
+    let next = linker
+        .get(&mut store, "reactor", "next")
+        .unwrap()
+        .into_func()
+        .unwrap()
+        .typed::<(), i32>(&store)?;
+    assert_eq!(next.call(&mut store, ())?, 41);
+    assert_eq!(next.call(&mut store, ())?, 42);
+
+    // A command: every call of an export starts from a fresh instance.
+    let command = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "record" (func $record (param i32)))
+            (import "reactor" "next" (func $next (result i32)))
+            (global $runs (mut i32) (i32.const 0))
+            (func (export "_start")
+              (global.set $runs (i32.add (global.get $runs) (i32.const 1)))
+              (call $record (global.get $runs))
+              (call $record (call $next))))"#,
+    )?;
+    linker.module(&mut store, "cmd", &command)?;
+    let start = linker
+        .get_default(&mut store, "cmd")?
+        .typed::<(), ()>(&store)?;
+    start.call(&mut store, ())?;
+    start.call(&mut store, ())?;
+    assert_eq!(store.data().as_slice(), [1, 43, 1, 44]);
+
+    // A module that is both is refused.
+    let both = Module::new(
+        &engine,
+        r#"(module (func (export "_start")) (func (export "_initialize")))"#,
+    )?;
+    assert!(linker.module(&mut store, "both", &both).is_err());
+    Ok(())
+}

@@ -107,9 +107,17 @@ int main(void) {
   wasmtime_func_t def;
   expect_ok(wasmtime_linker_get_default(linker, ctx, "cmd", 3, &def), "get_default");
   expect_ok(wasmtime_func_call(ctx, &def, NULL, 0, NULL, 0, &trap), "call default");
-  CHECK(wasmtime_linker_get(linker, ctx, "cmd", 3, "g", 1, &got));
+  /* As in Wasmtime, a command is instantiated afresh for each call of its functions: only
+   * those are defined. A reactor is instantiated once and `_initialize` runs. */
+  CHECK(!wasmtime_linker_get(linker, ctx, "cmd", 3, "g", 1, &got));
+  wasmtime_module_t *reactor = compile_wat(
+      engine, "(module (global $g (export \"g\") (mut i32) (i32.const 0))"
+              "  (func (export \"_initialize\") (global.set $g (i32.const 9))))");
+  expect_ok(wasmtime_linker_module(linker, ctx, "reactor", 7, reactor), "reactor module");
+  CHECK(wasmtime_linker_get(linker, ctx, "reactor", 7, "g", 1, &got));
   wasmtime_global_get(ctx, &got.of.global, &gv);
   CHECK(gv.of.i32 == 9);
+  wasmtime_module_delete(reactor);
   expect_ok(wasmtime_linker_get_default(linker, ctx, "nothing", 7, &def), "no-op default");
   expect_ok(wasmtime_func_call(ctx, &def, NULL, 0, NULL, 0, &trap), "call no-op default");
 
