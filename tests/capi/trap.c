@@ -142,6 +142,24 @@ int main(void) {
   CHECK(trap != NULL);
   wasm_trap_delete(trap);
 
+  /* The message reads like Wasmtime's: the backtrace, then the trap as the cause; a module
+   * without a name is `<unknown>`, a function without one `<wasm function N>`. */
+  wasmtime_module_t *unnamed = compile_wat(engine, "(module (func (export \"f\") unreachable))");
+  wasmtime_instance_t inst2;
+  expect_ok(wasmtime_instance_new(ctx, unnamed, NULL, 0, &inst2, &trap), "unnamed");
+  wasmtime_func_t f = get_func(ctx, &inst2, "f");
+  expect_ok(wasmtime_func_call(ctx, &f, NULL, 0, NULL, 0, &trap), "unnamed f");
+  CHECK(trap != NULL);
+  wasm_trap_message(trap, &msg);
+  const char *head = "error while executing at wasm backtrace:\n    0: ";
+  CHECK(strncmp(msg.data, head, strlen(head)) == 0);
+  CHECK(strstr(msg.data, " - <unknown>!<wasm function 0>\n\nCaused by:\n    wasm trap: wasm "
+                         "`unreachable` instruction executed") != NULL);
+  CHECK(msg.data[msg.size - 1] == 0);
+  wasm_byte_vec_delete(&msg);
+  wasm_trap_delete(trap);
+  wasmtime_module_delete(unnamed);
+
   wasmtime_module_delete(module);
   wasmtime_store_delete(store);
   wasm_engine_delete(engine);
