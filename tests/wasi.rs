@@ -31,7 +31,10 @@ struct Outcome {
 /// captured).
 fn run_module(module: &Module, configure: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
     let engine = module.engine().clone();
-    let (out, err) = (MemoryOutputPipe::new(), MemoryOutputPipe::new());
+    let (out, err) = (
+        MemoryOutputPipe::new(usize::MAX),
+        MemoryOutputPipe::new(usize::MAX),
+    );
     let mut builder = WasiCtxBuilder::new();
     builder.stdout(out.clone()).stderr(err.clone());
     configure(&mut builder);
@@ -582,7 +585,7 @@ fn wasmtime_preview1_names() {
     let module = Module::from_file(&engine, program("hello")).unwrap();
     let mut linker = Linker::<State>::new(&engine);
     preview1::add_to_linker_sync(&mut linker, |s: &mut State| &mut s.ctx).unwrap();
-    let out = MemoryOutputPipe::new();
+    let out = MemoryOutputPipe::new(usize::MAX);
     let ctx = WasiCtxBuilder::new().stdout(out.clone()).build_p1();
     let mut store = Store::new(&engine, State { ctx });
     let instance = linker.instantiate(&mut store, &module).unwrap();

@@ -297,7 +297,7 @@ fn wasi_command_through_the_linker() -> Result<()> {
     let engine = Engine::default();
     let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
     p1::add_to_linker_sync(&mut linker, |t| t)?;
-    let stdout = MemoryOutputPipe::new();
+    let stdout = MemoryOutputPipe::new(4096);
     let wasi = WasiCtxBuilder::new()
         .stdout(stdout.clone())
         .args(&["hello.wasm"])
@@ -310,6 +310,30 @@ fn wasi_command_through_the_linker() -> Result<()> {
         .typed::<(), ()>(&store)?
         .call(&mut store, ())?;
     assert_eq!(stdout.contents(), b"hello from wasi\n");
+
+    // A pipe holds at most its capacity: a write beyond it fails with ENOSPC (51).
+    let small = MemoryOutputPipe::new(4);
+    let wasi = WasiCtxBuilder::new().stdout(small.clone()).build_p1();
+    let mut store = Store::new(&engine, wasi);
+    let writer = Module::new(
+        &engine,
+        r#"(module
+            (import "wasi_snapshot_preview1" "fd_write"
+                (func $fd_write (param i32 i32 i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 16) "abcdef")
+            (func (export "write") (param i32) (result i32)
+                (i32.store (i32.const 0) (i32.const 16))
+                (i32.store (i32.const 4) (local.get 0))
+                (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))"#,
+    )?;
+    let instance = linker.instantiate(&mut store, &writer)?;
+    let write = instance.get_typed_func::<i32, i32>(&mut store, "write")?;
+    assert_eq!(write.call(&mut store, 3)?, 0);
+    assert_eq!(write.call(&mut store, 2)?, 51);
+    assert_eq!(write.call(&mut store, 1)?, 0);
+    drop(store);
+    assert_eq!(small.try_into_inner().as_deref(), Some(&b"abca"[..]));
     Ok(())
 }
 
@@ -332,7 +356,7 @@ async fn wasi_command_on_tokio() -> Result<()> {
         tasks.push(tokio::task::spawn(async move {
             let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
             preview1::add_to_linker_async(&mut linker, |t| t)?;
-            let stdout = MemoryOutputPipe::new();
+            let stdout = MemoryOutputPipe::new(4096);
             let wasi = WasiCtxBuilder::new().stdout(stdout.clone()).build_p1();
             let mut store = Store::new(&engine, wasi);
             store.set_fuel(u64::MAX)?;

@@ -7,18 +7,41 @@ use std::io::{Cursor, Read, Write};
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
 
-/// An in-memory sink for a guest's output (stdout/stderr); clones share the buffer.
-#[derive(Clone, Default, Debug)]
-pub struct MemoryOutputPipe(Arc<Mutex<Vec<u8>>>);
+/// An in-memory sink for a guest's output (stdout/stderr) holding at most `capacity` bytes,
+/// as Wasmtime's: a write that would go beyond fails (`ENOSPC`). Clones share the buffer.
+#[derive(Clone, Debug)]
+pub struct MemoryOutputPipe {
+    buffer: Arc<Mutex<Vec<u8>>>,
+    capacity: usize,
+}
 
 impl MemoryOutputPipe {
-    /// An empty pipe.
-    pub fn new() -> Self {
-        Self::default()
+    /// An empty pipe that accepts up to `capacity` bytes (`usize::MAX` for no limit).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            buffer: Arc::default(),
+            capacity,
+        }
     }
     /// Everything written so far.
     pub fn contents(&self) -> Vec<u8> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.buffer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+    /// The bytes written, if this is the last handle of the pipe.
+    pub fn try_into_inner(self) -> Option<Vec<u8>> {
+        let mutex = Arc::into_inner(self.buffer)?;
+        Some(mutex.into_inner().unwrap_or_else(|e| e.into_inner()))
+    }
+    fn write(&self, data: &[u8]) -> WResult<()> {
+        let mut buffer = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
+        if data.len() > self.capacity.saturating_sub(buffer.len()) {
+            return Err(Errno::NOSPC);
+        }
+        buffer.extend_from_slice(data);
+        Ok(())
     }
 }
 
@@ -156,11 +179,7 @@ impl Desc {
                         r?;
                     }
                     OutputStream::File(f) => f.write_all(data)?,
-                    OutputStream::Memory(p) => {
-                        p.0.lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .extend_from_slice(data)
-                    }
+                    OutputStream::Memory(p) => p.write(data)?,
                     OutputStream::Null => {}
                 }
                 Ok(data.len())
