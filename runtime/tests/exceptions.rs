@@ -1,8 +1,9 @@
 //! Exception handling (`Config::wasm_exceptions`): an exception no `try_table` catches comes
 //! back to the host as an [`UncaughtException`] error and leaves the store usable, on the
 //! caller's stack and on a fiber; tags keep their identity across instances; `throw_ref` of
-//! null traps; fuel keeps counting through throws; and with the feature off, modules using it
-//! are rejected with an error that names the switch.
+//! null traps; fuel and epoch checks keep working around throws; the host reads an exnref as
+//! null; and with the feature off, modules using it are rejected with an error that names the
+//! switch.
 
 use wasmjit::*;
 
@@ -256,5 +257,61 @@ async fn uncaught_exception_on_a_fiber_is_an_error() -> Result<()> {
     let err = throw.call_async(&mut store, 1).await.unwrap_err();
     assert!(err.downcast_ref::<UncaughtException>().is_some(), "{err:#}");
     assert_eq!(catch.call_async(&mut store, 2).await?, 1002);
+    Ok(())
+}
+
+#[test]
+fn exnref_reaches_the_host_as_null_without_harm() -> Result<()> {
+    // Exception references have no host form: a host reading one gets null.
+    let engine = engine_with(|_| {});
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (tag $e)
+          (global (export "g") (mut exnref) (ref.null exn))
+          (func (export "exn") (result exnref)
+            (block $h (result exnref)
+              (try_table (catch_all_ref $h) (throw $e))
+              unreachable)
+            global.set 0
+            global.get 0))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let f = instance.get_func(&mut store, "exn").unwrap();
+    let mut results = [Val::I32(0)];
+    f.call(&mut store, &[], &mut results)?;
+    assert!(matches!(results[0], Val::FuncRef(None)), "{:?}", results[0]);
+    let g = instance.get_global(&mut store, "g").unwrap();
+    assert!(matches!(g.get(&mut store), Val::FuncRef(None)));
+    Ok(())
+}
+
+#[test]
+fn epoch_deadline_still_interrupts_a_loop_around_try_table() -> Result<()> {
+    let engine = engine_with(|c| {
+        c.epoch_interruption(true);
+    });
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (tag $e)
+          (func $f (throw $e))
+          (func (export "spin")
+            (loop $l
+              (try_table (catch_all $l) (call $f))
+              (br $l))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    store.set_epoch_deadline(1);
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
+    engine.increment_epoch();
+    let err = spin.call(&mut store, ()).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::Interrupt),
+        "{err:#}"
+    );
     Ok(())
 }
