@@ -26,6 +26,9 @@
 //!   (the value in the `VMContext`'s tag slots).
 //! - `ExceptionPayload(vmctx, exn: u64, values: *mut ValRaw)`: copies the exception's
 //!   payload into `values`.
+//! - `ExceptionCaught(vmctx, exn: u64, keep: u32)`: a clause caught the exception: clears the
+//!   pending exception; `keep` (a `_ref` clause) marks it as referenced from wasm, otherwise
+//!   the runtime may free it if it never was.
 //!
 //! `OutOfFuel` and `NewEpoch` are called through the module's `preserve_all` stubs (see `stubs.rs`), which
 //! leave the status in `VMRuntimeLimits::slow_path_status`.
@@ -64,11 +67,13 @@ pub enum Builtin {
     ExceptionTag,
     /// The payload of an exception, for `catch`/`catch_ref` clauses.
     ExceptionPayload,
+    /// A clause caught the exception.
+    ExceptionCaught,
 }
 
 impl Builtin {
     /// Number of builtins (length of the table).
-    pub const COUNT: usize = 15;
+    pub const COUNT: usize = 16;
 
     /// Byte offset of this builtin's pointer in the table.
     pub fn offset(self) -> u32 {

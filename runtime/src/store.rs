@@ -43,6 +43,8 @@ pub struct StoreOpaque {
     pub(crate) tags: Vec<crate::tag::TagData>,
     /// Thrown exceptions; an exnref is an index + 1.
     pub(crate) exceptions: Vec<crate::tag::ExceptionData>,
+    /// Indices of freed entries of `exceptions`, for reuse.
+    pub(crate) free_exceptions: Vec<usize>,
     /// `VMFuncRef` address to index in `funcs`, filled as funcrefs cross into the API.
     pub(crate) funcref_map: HashMap<usize, usize>,
     pub(crate) pending_error: Option<PendingError>,
@@ -97,6 +99,7 @@ impl<T> Store<T> {
             externrefs: Vec::new(),
             tags: Vec::new(),
             exceptions: Vec::new(),
+            free_exceptions: Vec::new(),
             funcref_map: HashMap::new(),
             pending_error: None,
             pending_trap: None,

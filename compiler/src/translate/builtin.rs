@@ -24,6 +24,7 @@ fn builtin_signature(builtin: Builtin) -> (&'static [Type], Option<Type>) {
         Builtin::Throw => (&[I32, I64], Some(I64)),
         Builtin::ExceptionTag => (&[I64], Some(I64)),
         Builtin::ExceptionPayload => (&[I64, I64], None),
+        Builtin::ExceptionCaught => (&[I64, I32], None),
     }
 }
 

@@ -9,7 +9,9 @@
 //! identity in the context's tag slots) and either clears the pending exception and branches
 //! to the clause's label with the payload and/or the exnref, or goes on to the next enclosing
 //! handler. Past the outermost one, the function returns at once (zero results) with the
-//! exception still pending. With exceptions enabled every call is followed by a check of the
+//! exception still pending. A catch clears the pending exception through the runtime, which
+//! frees an exception no `_ref` clause ever caught (nothing else can refer to it), so that
+//! throwing and catching in a loop does not grow the store. With exceptions enabled every call is followed by a check of the
 //! pending exception (one load and a branch) that enters the same dispatch, so an exception
 //! crosses frames one return at a time; the host entry turns an exception still pending when
 //! wasm returns into an error. With exceptions disabled nothing here is emitted.
@@ -206,12 +208,13 @@ impl FuncState<'_, '_> {
                 self.builder.switch_to_block(then);
                 next
             });
-            let zero = self.builder.ins().iconst(types::I64, 0);
-            self.set_pending_exception(zero);
             let mut values = match tag {
                 Some(tag) => self.exception_payload(tag, exn),
                 None => Vec::new(),
             };
+            // After the payload is read: without a `_ref` clause the exception may be freed.
+            let keep = self.const_u32(u32::from(with_ref));
+            self.call_builtin(Builtin::ExceptionCaught, &[exn, keep]);
             if with_ref {
                 values.push(exn);
             }

@@ -29,6 +29,7 @@ pub(crate) struct BuiltinTable {
     throw: unsafe extern "C" fn(*mut u8, u32, *const ValRaw) -> u64,
     exception_tag: unsafe extern "C" fn(*mut u8, u64) -> u64,
     exception_payload: unsafe extern "C" fn(*mut u8, u64, *mut ValRaw),
+    exception_caught: unsafe extern "C" fn(*mut u8, u64, u32),
 }
 
 /// The one builtin table every `VMContext` points to.
@@ -48,6 +49,7 @@ pub(crate) static BUILTINS: BuiltinTable = BuiltinTable {
     throw,
     exception_tag,
     exception_payload,
+    exception_caught,
 };
 
 const _: () =
@@ -337,8 +339,11 @@ unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const ValRaw) -> u
             // SAFETY: compiled code passes a buffer of one slot per parameter of the tag.
             let payload = std::slice::from_raw_parts(values, len).into();
             let tag = inst.tags[tag as usize];
-            store.exceptions.push(ExceptionData { tag, payload });
-            let exn = store.exceptions.len() as u64;
+            let exn = store.new_exception(ExceptionData {
+                tag,
+                payload,
+                kept: false,
+            });
             *store.limits.pending_exception.get() = exn;
             exn
         })
@@ -363,4 +368,9 @@ unsafe extern "C" fn exception_payload(vmctx: *mut u8, exn: u64, values: *mut Va
             std::ptr::copy_nonoverlapping(payload.as_ptr(), values, payload.len());
         })
     }
+}
+
+unsafe extern "C" fn exception_caught(vmctx: *mut u8, exn: u64, keep: u32) {
+    // SAFETY: called by compiled code with its own vmctx and a non-null exnref of its store.
+    unsafe { with_instance(vmctx, |store, _| store.exception_caught(exn, keep != 0)) }
 }
