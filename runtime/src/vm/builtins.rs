@@ -336,7 +336,8 @@ unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const ValRaw) -> u
             let inst = &store.instances[i];
             let info = &inst.module.inner.info;
             let len = info.types[info.tags[tag as usize] as usize].params.len();
-            // SAFETY: compiled code passes a buffer of one slot per parameter of the tag.
+            // SAFETY: compiled code passes a buffer of one slot per parameter of the tag; the
+            // limits written below are only touched by this thread while the store runs wasm.
             let payload = std::slice::from_raw_parts(values, len).into();
             let tag = inst.tags[tag as usize];
             let exn = store.new_exception(ExceptionData {
