@@ -15,7 +15,7 @@ use std::sync::mpsc;
 use anyhow::{anyhow, bail, Context as _, Result};
 use wasmjit::{
     Config, Engine, ExternRef, Global, GlobalType, Instance, Linker, Memory, MemoryType, Module,
-    Mutability, Ref, RefType, Store, Table, TableType, Trap, Val, ValType,
+    Mutability, Ref, RefType, Store, Table, TableType, Trap, UncaughtException, Val, ValType,
 };
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::lexer::Lexer;
@@ -237,9 +237,10 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// constant `global.get` of defined globals, which comes with function references here, so
 /// they run without function references. The `proposals/function-references` scripts predate
 /// multi-memory's memory index after `memory.grow` and run without multi-memory. Everything
-/// else gets the engine's defaults.
+/// else gets the engine's defaults, with exception handling on (it is off by default).
 pub fn config_for(path: &str) -> Config {
     let mut config = Config::new();
+    config.wasm_exceptions(true);
     let path = Path::new(path);
     let parent = |p: &Path| {
         p.parent()
@@ -254,7 +255,8 @@ pub fn config_for(path: &str) -> Config {
                 .wasm_extended_const(false)
                 .wasm_multi_memory(false)
                 .wasm_memory64(false)
-                .wasm_function_references(false);
+                .wasm_function_references(false)
+                .wasm_exceptions(false);
         }
         Some("multi-memory") => {
             config.wasm_memory64(false).wasm_function_references(false);
@@ -262,7 +264,7 @@ pub fn config_for(path: &str) -> Config {
         Some("extended-const") => {
             config.wasm_function_references(false);
         }
-        Some("function-references") => {
+        Some("function-references") | Some("exception-handling") => {
             config.wasm_multi_memory(false);
         }
         _ => {}
@@ -451,9 +453,17 @@ impl Runner {
                     bail!("expected link error `{message}`, but the module instantiated");
                 }
             }
-            WastDirective::AssertException { .. } => {
-                bail!("unsupported directive `assert_exception`")
-            }
+            WastDirective::AssertException { exec, .. } => match self.execute(exec)? {
+                Ok(values) => bail!(
+                    "expected an uncaught exception, got {}",
+                    self.format_values(&values)
+                ),
+                Err(err) => {
+                    if err.downcast_ref::<UncaughtException>().is_none() {
+                        bail!("expected an uncaught exception, got: {err:#}");
+                    }
+                }
+            },
             WastDirective::AssertSuspension { .. } => {
                 bail!("unsupported directive `assert_suspension`")
             }
@@ -551,7 +561,8 @@ impl Runner {
             WastArgCore::F64(x) => Val::F64(x.bits),
             WastArgCore::V128(x) => v128_val(x.to_le_bytes()),
             WastArgCore::RefNull(heap) => match ref_kind(heap) {
-                Some(RefKind::Func) => Val::FuncRef(None),
+                // A null funcref stands for a null exnref (see `HeapType::Exn`).
+                Some(RefKind::Func | RefKind::Exn) => Val::FuncRef(None),
                 Some(RefKind::Extern) => Val::ExternRef(None),
                 None => bail!("unsupported null reference type {heap:?}"),
             },
@@ -592,9 +603,10 @@ impl Runner {
             (WastRetCore::F32(e), Val::F32(a)) => f32_matches(e, *a),
             (WastRetCore::F64(e), Val::F64(a)) => f64_matches(e, *a),
             (WastRetCore::V128(e), Val::V128(a)) => v128_matches(e, v128_bits(a)),
+            // The host reads exception references as null funcrefs (`HeapType::Exn`).
             (WastRetCore::RefNull(heap), Val::FuncRef(None)) => heap
                 .as_ref()
-                .is_none_or(|h| ref_kind(h) == Some(RefKind::Func)),
+                .is_none_or(|h| matches!(ref_kind(h), Some(RefKind::Func | RefKind::Exn))),
             (WastRetCore::RefNull(heap), Val::ExternRef(None)) => heap
                 .as_ref()
                 .is_none_or(|h| ref_kind(h) == Some(RefKind::Extern)),
@@ -660,6 +672,7 @@ fn v128_bits(value: &wasmjit::V128) -> u128 {
 enum RefKind {
     Func,
     Extern,
+    Exn,
 }
 
 fn ref_kind(heap: &HeapType<'_>) -> Option<RefKind> {
@@ -672,6 +685,10 @@ fn ref_kind(heap: &HeapType<'_>) -> Option<RefKind> {
             shared: false,
             ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
         } => Some(RefKind::Extern),
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Exn | AbstractHeapType::NoExn,
+        } => Some(RefKind::Exn),
         _ => None,
     }
 }
@@ -806,6 +823,7 @@ fn format_ret(expected: &WastRetCore<'_>) -> String {
         WastRetCore::RefNull(heap) => match heap.as_ref().map(ref_kind) {
             Some(Some(RefKind::Func)) => "ref.null func".to_string(),
             Some(Some(RefKind::Extern)) => "ref.null extern".to_string(),
+            Some(Some(RefKind::Exn)) => "ref.null exn".to_string(),
             _ => "ref.null".to_string(),
         },
         WastRetCore::RefExtern(Some(n)) => format!("ref.extern {n}"),

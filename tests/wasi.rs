@@ -281,8 +281,22 @@ fn stdin_from_memory_pipe() {
     assert_eq!(o.stdout, "piped in");
 }
 
+/// Runs the `wasmjit` command. Under an emulator (qemu-user without binfmt_misc, the aarch64
+/// job of `.ci/run`) it is started through the runner named by WASMJIT_TEST_CHILD_RUNNER,
+/// e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`.
 fn wasmjit(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_wasmjit"))
+    let exe = env!("CARGO_BIN_EXE_wasmjit");
+    let runner = std::env::var("WASMJIT_TEST_CHILD_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut c = std::process::Command::new(program);
+            c.args(words).arg(exe);
+            c
+        }
+        None => std::process::Command::new(exe),
+    };
+    command
         .args(args)
         .output()
         .expect("the wasmjit binary runs")

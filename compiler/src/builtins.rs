@@ -21,7 +21,18 @@
 //! - `OutOfFuel(vmctx) -> u32`: fuel slow path; 0 = trap.
 //! - `NewEpoch(vmctx) -> u32`: epoch slow path; 0 = trap.
 //!
-//! The last two are called through the module's `preserve_all` stubs (see `stubs.rs`), which
+//! - `Throw(vmctx, tag: u32, values: *const ValRaw) -> u64`: creates an exception of tag
+//!   `tag` (module index) with the payload in `values` (one 16-byte slot per tag parameter),
+//!   makes it the pending exception and returns its exnref.
+//! - `ExceptionTag(vmctx, exn: u64) -> u64`: the store-wide identity of the exception's tag
+//!   (the value in the `VMContext`'s tag slots).
+//! - `ExceptionPayload(vmctx, exn: u64, values: *mut ValRaw)`: copies the exception's
+//!   payload into `values`.
+//! - `ExceptionCaught(vmctx, exn: u64, keep: u32)`: a clause caught the exception: clears the
+//!   pending exception; `keep` (a `_ref` clause) marks it as referenced from wasm, otherwise
+//!   the runtime may free it if it never was.
+//!
+//! `OutOfFuel` and `NewEpoch` are called through the module's `preserve_all` stubs (see `stubs.rs`), which
 //! leave the status in `VMRuntimeLimits::slow_path_status`.
 
 /// Index into the builtin table.
@@ -52,11 +63,19 @@ pub enum Builtin {
     OutOfFuel,
     /// Epoch slow path.
     NewEpoch,
+    /// `throw`.
+    Throw,
+    /// The tag of an exception, for `catch` clauses.
+    ExceptionTag,
+    /// The payload of an exception, for `catch`/`catch_ref` clauses.
+    ExceptionPayload,
+    /// A clause caught the exception.
+    ExceptionCaught,
 }
 
 impl Builtin {
     /// Number of builtins (length of the table).
-    pub const COUNT: usize = 12;
+    pub const COUNT: usize = 16;
 
     /// Byte offset of this builtin's pointer in the table.
     pub fn offset(self) -> u32 {

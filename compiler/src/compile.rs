@@ -76,7 +76,8 @@ pub fn compile(
         );
     }
     let num_defined = bodies.len();
-    let compiled = compile_bodies(info, bodies, type_ids, config, &*isa)?;
+    let compiled = compile_bodies(info, bodies, type_ids, config, &*isa)
+        .map_err(|err| crate::parse::explain_disabled_feature(err, &info.wasm, config))?;
     let (memory, mut functions) = jit::link(isa, compiled)?;
     // What follows the defined functions are the slow-path stubs, only ever called directly.
     functions.truncate(num_defined);

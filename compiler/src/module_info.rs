@@ -79,6 +79,10 @@ pub enum WasmHeapType {
     NoFunc,
     /// The bottom of the extern hierarchy (only null).
     NoExtern,
+    /// Any exception (exception-handling proposal).
+    Exn,
+    /// The bottom of the exception hierarchy (only null).
+    NoExn,
     /// Functions of one type. In a [`ModuleInfo`] from [`crate::parse`] the index is a
     /// module type index; embedders may rewrite it to an index of their own (the runtime
     /// uses process-wide canonical type ids) as long as they do so everywhere.
@@ -191,6 +195,8 @@ pub enum EntityType {
     Memory(MemoryType),
     /// A global.
     Global(GlobalType),
+    /// A tag whose parameters are those of this module type index.
+    Tag(TypeIndex),
 }
 
 /// One import, in declaration order.
@@ -215,6 +221,8 @@ pub enum EntityIndex {
     Memory(u32),
     /// Global index.
     Global(u32),
+    /// Tag index.
+    Tag(u32),
 }
 
 /// One export, in declaration order.
@@ -298,6 +306,10 @@ pub struct ModuleInfo {
     pub globals: Vec<GlobalType>,
     /// Number of imported globals.
     pub num_imported_globals: u32,
+    /// Type index of every tag (its parameters are the exception's payload), imported first.
+    pub tags: Vec<TypeIndex>,
+    /// Number of imported tags.
+    pub num_imported_tags: u32,
     /// Initializers of the defined globals (index = global index - imported count).
     pub global_inits: Vec<ConstExpr>,
     /// Initial element of each defined table (index = table index - imported count); `None`

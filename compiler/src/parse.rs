@@ -42,6 +42,39 @@ impl FunctionBodyData {
 /// Validates the module (function bodies included) without compiling it.
 pub fn validate(bytes: &[u8], config: &CompileConfig) -> Result<()> {
     let (info, bodies) = parse(bytes, config)?;
+    validate_bodies(&info, bodies, config)
+        .map_err(|err| explain_disabled_feature(err, bytes, config))
+}
+
+/// Adds to a validation error of a function body the switch of the disabled feature the
+/// module needs, if there is one (as [`parse`] does for the other sections). An error of a
+/// module that validates (an unsupported operator, say) is left as it is.
+pub(crate) fn explain_disabled_feature(
+    err: anyhow::Error,
+    bytes: &[u8],
+    config: &CompileConfig,
+) -> anyhow::Error {
+    let validates = |config: &CompileConfig| {
+        parse_module(bytes, config)
+            .and_then(|(info, bodies)| validate_bodies(&info, bodies, config))
+            .is_ok()
+    };
+    if validates(config) {
+        return err;
+    }
+    match disabled_feature_by(config, validates) {
+        Some(name) => err.context(format!(
+            "the module uses a disabled feature: {name} (enable it with `Config::{name}`)"
+        )),
+        None => err,
+    }
+}
+
+fn validate_bodies(
+    info: &ModuleInfo,
+    bodies: Vec<FunctionBodyData>,
+    config: &CompileConfig,
+) -> Result<()> {
     let check = |body: FunctionBodyData| -> Result<()> {
         let reader = body.reader(&info.wasm, config.features);
         let mut validator = body
@@ -82,6 +115,7 @@ const FEATURE_SWITCHES: &[(WasmFeatures, &str)] = &[
         WasmFeatures::FUNCTION_REFERENCES,
         "wasm_function_references",
     ),
+    (WasmFeatures::EXCEPTIONS, "wasm_exceptions"),
 ];
 
 /// After a module failed to validate: the switch of the first disabled feature with which it
@@ -89,6 +123,14 @@ const FEATURE_SWITCHES: &[(WasmFeatures, &str)] = &[
 /// (an `i32.add` in a constant expression without extended-const is a "non-constant
 /// operator").
 fn disabled_feature(bytes: &[u8], config: &CompileConfig) -> Option<&'static str> {
+    disabled_feature_by(config, |config| parse_module(bytes, config).is_ok())
+}
+
+/// The switch of the first disabled feature with which `accepts` accepts the module.
+fn disabled_feature_by(
+    config: &CompileConfig,
+    accepts: impl Fn(&CompileConfig) -> bool,
+) -> Option<&'static str> {
     FEATURE_SWITCHES
         .iter()
         .filter(|(feature, _)| !config.features.contains(*feature))
@@ -102,7 +144,7 @@ fn disabled_feature(bytes: &[u8], config: &CompileConfig) -> Option<&'static str
                 parallel: false,
                 ..config.clone()
             };
-            parse_module(bytes, &config).is_ok()
+            accepts(&config)
         })
         .map(|(_, name)| *name)
 }
@@ -152,7 +194,9 @@ pub(crate) fn check_body_heap_type(ty: HeapType) -> Result<()> {
                 AbstractHeapType::Func
                 | AbstractHeapType::Extern
                 | AbstractHeapType::NoFunc
-                | AbstractHeapType::NoExtern,
+                | AbstractHeapType::NoExtern
+                | AbstractHeapType::Exn
+                | AbstractHeapType::NoExn,
         } => Ok(()),
         other => bail!("unsupported heap type {other:?} (GC proposal)"),
     }
@@ -169,6 +213,11 @@ fn check_body_types(body: &FunctionBody<'_>) -> Result<()> {
         match ops.read()? {
             Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
                 if let BlockType::Type(ty) = blockty {
+                    check_body_type(ty)?;
+                }
+            }
+            Operator::TryTable { try_table } => {
+                if let BlockType::Type(ty) = try_table.ty {
                     check_body_type(ty)?;
                 }
             }
@@ -304,7 +353,12 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                         info.num_imported_globals += 1;
                         EntityType::Global(g)
                     }
-                    TypeRef::Tag(_) | TypeRef::FuncExact(_) => {
+                    TypeRef::Tag(t) => {
+                        info.tags.push(t.func_type_idx);
+                        info.num_imported_tags += 1;
+                        EntityType::Tag(t.func_type_idx)
+                    }
+                    TypeRef::FuncExact(_) => {
                         bail!("unsupported import kind of `{}`", import.name)
                     }
                 };
@@ -353,12 +407,17 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                     ExternalKind::Table => EntityIndex::Table(export.index),
                     ExternalKind::Memory => EntityIndex::Memory(export.index),
                     ExternalKind::Global => EntityIndex::Global(export.index),
-                    ExternalKind::Tag => bail!("unsupported: tag exports"),
+                    ExternalKind::Tag => EntityIndex::Tag(export.index),
                 };
                 info.exports.push(Export {
                     name: export.name.to_string(),
                     index,
                 });
+            }
+        }
+        Payload::TagSection(section) => {
+            for tag in section {
+                info.tags.push(tag?.func_type_idx);
             }
         }
         Payload::StartSection { func, .. } => info.start = Some(func),
@@ -505,6 +564,8 @@ fn heap_kind(ty: HeapType) -> Result<WasmHeapType> {
             AbstractHeapType::Extern => WasmHeapType::Extern,
             AbstractHeapType::NoFunc => WasmHeapType::NoFunc,
             AbstractHeapType::NoExtern => WasmHeapType::NoExtern,
+            AbstractHeapType::Exn => WasmHeapType::Exn,
+            AbstractHeapType::NoExn => WasmHeapType::NoExn,
             other => bail!("unsupported heap type {other:?} (GC proposal)"),
         },
         HeapType::Concrete(index) => match index.as_module_index() {

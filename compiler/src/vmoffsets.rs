@@ -21,8 +21,13 @@ pub mod limits {
     /// `u64`: status of the last fuel or epoch slow path (1 = continue, 0 = trap pending),
     /// written by the module's `preserve_all` slow-path stubs, which cannot return a value.
     pub const SLOW_PATH_STATUS: u32 = 24;
+    /// `u64`: the exception being thrown (an exnref: a 1-based index into the store's
+    /// exceptions), 0 when none. Set by `throw`/`throw_ref`; compiled code with exceptions
+    /// enabled reads it after every call, and the host entry turns one still set when wasm
+    /// returns into an error (see `translate/exceptions.rs`).
+    pub const PENDING_EXCEPTION: u32 = 32;
     /// Size of the structure.
-    pub const SIZE: u32 = 32;
+    pub const SIZE: u32 = 40;
 }
 
 /// `VMFuncRef`: what a funcref value points to, and what an imported function slot points to.
@@ -119,6 +124,9 @@ pub mod vmctx {
 /// - `globals[num_globals]`: `*mut VMGlobalDefinition`
 /// - `defined_funcrefs[num_defined_funcs]`: `VMFuncRef` inline, one per defined function,
 ///   so `ref.func` of a defined function is `vmctx + defined_funcref(i)`.
+/// - `tags[num_tags]`: `u64`, the store-wide identity of each tag (imported and defined, in
+///   index order); an exception matches a `catch` clause when their identities are equal.
+///   Last, so that modules without tags keep the layout they had before tags existed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VMOffsets {
     /// Number of imported functions.
@@ -131,6 +139,8 @@ pub struct VMOffsets {
     pub num_tables: u32,
     /// Number of globals (imported + defined).
     pub num_globals: u32,
+    /// Number of tags (imported + defined).
+    pub num_tags: u32,
 }
 
 impl VMOffsets {
@@ -142,6 +152,7 @@ impl VMOffsets {
             num_memories: info.memories.len() as u32,
             num_tables: info.tables.len() as u32,
             num_globals: info.globals.len() as u32,
+            num_tags: info.tags.len() as u32,
         }
     }
 
@@ -192,8 +203,18 @@ impl VMOffsets {
         self.defined_funcrefs_start() + defined_index * funcref::SIZE
     }
 
+    fn tags_start(&self) -> u32 {
+        self.defined_funcrefs_start() + self.num_defined_funcs * funcref::SIZE
+    }
+
+    /// Offset of `tags[index]` (the tag's store-wide identity).
+    pub fn tag(&self, index: u32) -> u32 {
+        debug_assert!(index < self.num_tags);
+        self.tags_start() + index * PTR
+    }
+
     /// Total size of the `VMContext`.
     pub fn size(&self) -> u32 {
-        self.defined_funcrefs_start() + self.num_defined_funcs * funcref::SIZE
+        self.tags_start() + self.num_tags * PTR
     }
 }

@@ -109,7 +109,7 @@ impl TestInstance {
         set(&mut vmctx, vmctx::EPOCH_COUNTER, &*epoch as *const _ as u64);
         // The context's copy of the deadline, which compiled code reads: never reached.
         set(&mut vmctx, vmctx::EPOCH_DEADLINE, u64::MAX);
-        // The context's own address, which the epoch slow path passes its stub.
+        // The context's address, which the epoch slow path passes its stub.
         set(&mut vmctx, vmctx::SELF, base as u64);
         let mut builtins = Box::new([0usize; Builtin::COUNT]);
         builtins[Builtin::MemoryGrow as usize] = memory_grow as *const () as usize;

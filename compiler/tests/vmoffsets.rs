@@ -52,6 +52,28 @@ fn arrays_follow_the_header_in_order() {
 }
 
 #[test]
+fn tags_come_last_so_modules_without_tags_keep_their_layout() {
+    let wat = r#"(module
+      (import "m" "t" (tag (param i32)))
+      (global i32 (i32.const 0))
+      (tag) (tag (param f64))
+      (func))"#;
+    let bytes = wat::parse_str(wat).unwrap();
+    let mut config = CompileConfig::default();
+    config.features |= wasmjit_compiler::WasmFeatures::EXCEPTIONS;
+    let (info, _) = parse(&bytes, &config).unwrap();
+    assert_eq!((info.tags.len(), info.num_imported_tags), (3, 1));
+    let o = VMOffsets::new(&info);
+    assert_eq!(o.num_tags, 3);
+    assert_eq!(o.tag(0), o.defined_funcref(0) + funcref::SIZE);
+    assert_eq!(o.tag(2), o.tag(0) + 2 * PTR);
+    assert_eq!(o.size(), o.tag(2) + PTR);
+    // Without the feature, tags are rejected and name the switch.
+    let err = parse(&bytes, &CompileConfig::default()).unwrap_err();
+    assert!(format!("{err:#}").contains("wasm_exceptions"), "{err:#}");
+}
+
+#[test]
 fn empty_module_is_just_the_header() {
     let o = offsets_of("(module)");
     assert_eq!(o.size(), vmctx::HEADER_SIZE);
@@ -65,7 +87,8 @@ fn structure_fields_fit_their_structures() {
     assert_eq!(memory::CURRENT_LENGTH + 8, memory::SIZE);
     assert_eq!(table::CURRENT_ELEMENTS + 8, table::SIZE);
     assert_eq!(limits::EPOCH_DEADLINE + 8, limits::SLOW_PATH_STATUS);
-    assert_eq!(limits::SLOW_PATH_STATUS + 8, limits::SIZE);
+    assert_eq!(limits::SLOW_PATH_STATUS + 8, limits::PENDING_EXCEPTION);
+    assert_eq!(limits::PENDING_EXCEPTION + 8, limits::SIZE);
     assert_eq!(vmctx::INSTANCE + PTR, vmctx::EPOCH_DEADLINE);
     assert_eq!(vmctx::EPOCH_DEADLINE + 8, vmctx::SELF);
     assert_eq!(vmctx::SELF + PTR, vmctx::HEADER_SIZE);

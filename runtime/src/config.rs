@@ -210,6 +210,11 @@ impl Config {
         /// Typed function references: `(ref $t)`, `call_ref`, `br_on_null`, non-nullable
         /// locals and tables (on by default, unlike Wasmtime, which ties it to GC).
         wasm_function_references => FUNCTION_REFERENCES,
+        /// Exception handling (Wasm 3.0): tags, `throw`, `throw_ref`, `try_table` and
+        /// `exnref`. Off by default. An exception that no `try_table` catches reaches the
+        /// host as an error ([`crate::UncaughtException`]). Only engines with it on pay for
+        /// it: compiled code then checks for a pending exception after every call.
+        wasm_exceptions => EXCEPTIONS,
     }
 
     /// Requires relaxed SIMD operators to produce the same results on every host (the

@@ -7,6 +7,7 @@ use crate::memory::Memory;
 use crate::module::Module;
 use crate::store::{AsContextMut, StoreOpaque, Stored};
 use crate::table::Table;
+use crate::tag::Tag;
 use crate::types::ExternType;
 use anyhow::{anyhow, Context, Result};
 use std::borrow::Cow;
@@ -52,7 +53,8 @@ impl<'a> Export<'a> {
 
 impl Instance {
     /// Instantiates `module` with `imports` given in the module's import order, and runs its
-    /// start function.
+    /// start function. A module that imports tags is instantiated through a [`crate::Linker`]
+    /// (tags are not [`Extern`]s, as in Wasmtime 29, which has none).
     pub fn new(
         mut store: impl AsContextMut,
         module: &Module,
@@ -60,16 +62,17 @@ impl Instance {
     ) -> Result<Instance> {
         let ctx = store.as_context_mut();
         ctx.0.opaque.check_sync_allowed()?;
-        Self::new_raw(&mut ctx.0.opaque, module, imports)
+        Self::new_raw(&mut ctx.0.opaque, module, imports, &[])
     }
 
     pub(crate) fn new_raw(
         store: &mut StoreOpaque,
         module: &Module,
         imports: &[Extern],
+        tags: &[Tag],
     ) -> Result<Instance> {
         let imports = retype_host_funcs(store, module, imports)?;
-        let index = crate::vm::instance::instantiate(store, module, &imports)?;
+        let index = crate::vm::instance::instantiate(store, module, &imports, tags)?;
         let instance = Instance(Stored::new(store, index));
         if let Some(start) = module.inner.info.start {
             let f = instance.func_at(store, start);
@@ -92,9 +95,10 @@ impl Instance {
         f
     }
 
-    fn entity(&self, store: &mut StoreOpaque, index: EntityIndex) -> Extern {
+    /// The export of `index`; `None` for a tag (see [`Instance::get_tag`]).
+    fn entity(&self, store: &mut StoreOpaque, index: EntityIndex) -> Option<Extern> {
         let inst = &store.instances[self.0.index];
-        match index {
+        Some(match index {
             EntityIndex::Function(i) => Extern::Func(self.func_at(store, i)),
             EntityIndex::Memory(i) => {
                 Extern::Memory(Memory(Stored::new(store, inst.memories[i as usize])))
@@ -105,7 +109,36 @@ impl Instance {
             EntityIndex::Global(i) => {
                 Extern::Global(Global(Stored::new(store, inst.globals[i as usize])))
             }
+            EntityIndex::Tag(_) => return None,
+        })
+    }
+
+    /// The exported tag `name`.
+    pub fn get_tag(&self, mut store: impl AsContextMut, name: &str) -> Option<Tag> {
+        let ctx = store.as_context_mut();
+        let opaque = &mut ctx.0.opaque;
+        let inst = &opaque.instances[self.0.check(opaque)];
+        let info = &inst.module.inner.info;
+        match info.exports.iter().find(|e| e.name == name)?.index {
+            EntityIndex::Tag(i) => Some(Tag(Stored::new(opaque, inst.tags[i as usize]))),
+            _ => None,
         }
+    }
+
+    /// Every exported tag, with its name, in order.
+    pub(crate) fn tag_exports(&self, store: &StoreOpaque) -> Vec<(String, Tag)> {
+        let inst = &store.instances[self.0.check(store)];
+        let info = &inst.module.inner.info;
+        info.exports
+            .iter()
+            .filter_map(|e| match e.index {
+                EntityIndex::Tag(i) => Some((
+                    e.name.clone(),
+                    Tag(Stored::new(store, inst.tags[i as usize])),
+                )),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The module this is an instance of.
@@ -121,10 +154,10 @@ impl Instance {
         let inst = &opaque.instances[self.0.check(opaque)];
         let info = inst.module.inner.info.clone();
         let export = info.exports.iter().find(|e| e.name == name)?;
-        Some(self.entity(opaque, export.index))
+        self.entity(opaque, export.index)
     }
 
-    /// Every export, in order.
+    /// Every export, in order (tags excepted: see [`Instance::get_tag`]).
     pub fn exports<'a, T: 'a>(
         &self,
         store: impl Into<crate::StoreContextMut<'a, T>>,
@@ -133,7 +166,7 @@ impl Instance {
         let opaque = &mut store.0.opaque;
         let inst = &opaque.instances[self.0.check(opaque)];
         let module = inst.module.clone();
-        let defs: Vec<Extern> = module
+        let defs: Vec<Option<Extern>> = module
             .inner
             .info
             .exports
@@ -147,10 +180,14 @@ impl Instance {
             .exports
             .iter()
             .zip(defs)
-            .map(|(e, definition)| Export {
-                name: &e.name,
-                definition,
+            .filter_map(|(e, definition)| {
+                Some(Export {
+                    name: &e.name,
+                    definition: definition?,
+                })
             })
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
     /// The exported function `name`.

@@ -25,6 +25,7 @@ mod serialization;
 pub use serialization::Precompiled;
 mod store;
 mod table;
+mod tag;
 mod trap;
 mod types;
 mod values;
@@ -60,6 +61,7 @@ pub use module::Module;
 pub use profiling::ProfilingStrategy;
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use table::Table;
+pub use tag::{Tag, TagType, UncaughtException};
 pub use trap::{FrameInfo, Trap, WasmBacktrace};
 pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability,

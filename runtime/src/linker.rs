@@ -18,6 +18,7 @@ use std::sync::Arc;
 pub(crate) enum Definition {
     Extern(Extern),
     HostFunc(FuncType, Arc<HostFn>),
+    Tag(crate::Tag),
 }
 
 /// Resolves imports by `(module, name)`. Host functions defined here are created afresh in
@@ -108,6 +109,20 @@ impl<T: 'static> Linker<T> {
         Ok(self)
     }
 
+    /// Defines `module::name` as `tag` (tags are not [`Extern`]s; see [`crate::Tag`]).
+    pub fn define_tag(&mut self, module: &str, name: &str, tag: crate::Tag) -> Result<&mut Self> {
+        self.insert(module, name, Definition::Tag(tag))?;
+        Ok(self)
+    }
+
+    /// The tag defined as `module::name`, if any.
+    pub fn get_tag(&self, module: &str, name: &str) -> Option<crate::Tag> {
+        match self.map.get(&(module.to_string(), name.to_string()))? {
+            Definition::Tag(tag) => Some(*tag),
+            _ => None,
+        }
+    }
+
     /// Defines every export of `instance` under `module_name`.
     pub fn instance(
         &mut self,
@@ -121,6 +136,10 @@ impl<T: 'static> Linker<T> {
             .collect();
         for (name, ext) in exports {
             self.insert(module_name, &name, Definition::Extern(ext))?;
+        }
+        let tags = instance.tag_exports(&store.as_context_mut().0.opaque);
+        for (name, tag) in tags {
+            self.insert(module_name, &name, Definition::Tag(tag))?;
         }
         Ok(self)
     }
@@ -297,18 +316,29 @@ impl<T: 'static> Linker<T> {
             Definition::HostFunc(ty, host) => {
                 Extern::Func(Func::from_host_fn(store, ty, host.clone())?)
             }
+            Definition::Tag(_) => bail!("a tag is not an `Extern`"),
         })
     }
 
     fn resolve(&self, module: &Module) -> Result<Vec<Definition>> {
-        module
-            .imports()
+        let info = &module.inner.info;
+        info.imports
+            .iter()
             .map(|import| {
-                let key = (import.module().to_string(), import.name().to_string());
+                let key = (import.module.clone(), import.name.clone());
+                let is_tag = matches!(import.ty, wasmjit_compiler::EntityType::Tag(_));
                 match self.map.get(&key) {
+                    Some(def) if is_tag != matches!(def, Definition::Tag(_)) => bail!(
+                        "incompatible import type for `{}::{}`: expected {}",
+                        key.0,
+                        key.1,
+                        if is_tag { "a tag" } else { "no tag" }
+                    ),
+                    Some(Definition::Tag(tag)) => Ok(Definition::Tag(*tag)),
                     Some(def) => {
+                        let import_ty = module.entity_type(&import.ty).expect("not a tag");
                         if let (Definition::HostFunc(ty, host), ExternType::Func(expected)) =
-                            (def, import.ty())
+                            (def, import_ty)
                         {
                             // A host function whose type is a subtype of the import's (say,
                             // it returns `(ref extern)` where `externref` is expected) serves
@@ -389,12 +419,21 @@ impl<T: 'static> InstancePre<T> {
 
     /// `instantiate` without the sync check.
     pub(crate) fn instantiate_impl(&self, opaque: &mut StoreOpaque) -> Result<Instance> {
+        let tags: Vec<crate::Tag> = self
+            .defs
+            .iter()
+            .filter_map(|d| match d {
+                Definition::Tag(tag) => Some(*tag),
+                _ => None,
+            })
+            .collect();
         let imports = self
             .defs
             .iter()
+            .filter(|d| !matches!(d, Definition::Tag(_)))
             .map(|d| Linker::<T>::materialize(opaque, d))
             .collect::<Result<Vec<_>>>()?;
-        Instance::new_raw(opaque, &self.module, &imports)
+        Instance::new_raw(opaque, &self.module, &imports, &tags)
     }
 }
 

@@ -166,45 +166,57 @@ impl Module {
         self.inner.info.name.as_deref()
     }
 
-    /// The imports, in order.
+    /// The imports, in order; tags are not [`ExternType`]s (as in Wasmtime 29, which has
+    /// none) and are left out.
     pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
         self.inner
             .info
             .imports
             .iter()
-            .map(|i| ImportType::new(&i.module, &i.name, self.entity_type(&i.ty)))
+            .filter_map(|i| {
+                Some(ImportType::new(
+                    &i.module,
+                    &i.name,
+                    self.entity_type(&i.ty)?,
+                ))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
-    /// The exports, in order.
+    /// The exports, in order; tags are left out, as by [`Module::imports`].
     pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
         self.inner
             .info
             .exports
             .iter()
-            .map(|e| ExportType::new(&e.name, self.index_type(e.index)))
+            .filter_map(|e| Some(ExportType::new(&e.name, self.index_type(e.index)?)))
+            .collect::<Vec<_>>()
+            .into_iter()
     }
 
-    /// The type of export `name`.
+    /// The type of export `name` (`None` for a tag as well).
     pub fn get_export(&self, name: &str) -> Option<ExternType> {
         let e = self.inner.info.exports.iter().find(|e| e.name == name)?;
-        Some(self.index_type(e.index))
+        self.index_type(e.index)
     }
 
-    fn entity_type(&self, ty: &c::EntityType) -> ExternType {
+    pub(crate) fn entity_type(&self, ty: &c::EntityType) -> Option<ExternType> {
         let info = &self.inner.info;
-        match ty {
+        Some(match ty {
             c::EntityType::Function(t) => {
                 ExternType::Func(FuncType::from_wasm(info.types[*t as usize].clone()))
             }
             c::EntityType::Table(t) => ExternType::Table(TableType::from_wasm(t)),
             c::EntityType::Memory(t) => ExternType::Memory(MemoryType::from_wasm(t)),
             c::EntityType::Global(t) => ExternType::Global(GlobalType::from_wasm(t)),
-        }
+            c::EntityType::Tag(_) => return None,
+        })
     }
 
-    pub(crate) fn index_type(&self, index: c::EntityIndex) -> ExternType {
+    pub(crate) fn index_type(&self, index: c::EntityIndex) -> Option<ExternType> {
         let info = &self.inner.info;
-        match index {
+        Some(match index {
             c::EntityIndex::Function(i) => {
                 ExternType::Func(FuncType::from_wasm(info.func_type(i).clone()))
             }
@@ -217,6 +229,7 @@ impl Module {
             c::EntityIndex::Global(i) => {
                 ExternType::Global(GlobalType::from_wasm(&info.globals[i as usize]))
             }
-        }
+            c::EntityIndex::Tag(_) => return None,
+        })
     }
 }

@@ -39,6 +39,12 @@ pub struct StoreOpaque {
     pub(crate) tables: Vec<Box<VmTable>>,
     pub(crate) globals: Vec<GlobalData>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// Tags; an index is a tag's identity (see `tag.rs`).
+    pub(crate) tags: Vec<crate::tag::TagData>,
+    /// Thrown exceptions; an exnref is an index + 1.
+    pub(crate) exceptions: Vec<crate::tag::ExceptionData>,
+    /// Indices of freed entries of `exceptions`, for reuse.
+    pub(crate) free_exceptions: Vec<usize>,
     /// `VMFuncRef` address to index in `funcs`, filled as funcrefs cross into the API.
     pub(crate) funcref_map: HashMap<usize, usize>,
     pub(crate) pending_error: Option<PendingError>,
@@ -93,6 +99,9 @@ impl<T> Store<T> {
             tables: Vec::new(),
             globals: Vec::new(),
             externrefs: Vec::new(),
+            tags: Vec::new(),
+            exceptions: Vec::new(),
+            free_exceptions: Vec::new(),
             funcref_map: HashMap::new(),
             pending_error: None,
             pending_trap: None,

@@ -17,12 +17,22 @@ pub enum HeapType {
     NoFunc,
     /// The bottom of the extern hierarchy: only null.
     NoExtern,
+    /// Exceptions (exception handling). Exception references do not cross into the host:
+    /// the host reads every one as null.
+    Exn,
+    /// The bottom of the exception hierarchy: only null.
+    NoExn,
 }
 
 impl HeapType {
     /// Whether this is `extern` or `noextern` (not a function heap type).
     pub fn is_extern(&self) -> bool {
         matches!(self, HeapType::Extern | HeapType::NoExtern)
+    }
+
+    /// Whether this is `exn` or `noexn`.
+    pub fn is_exn(&self) -> bool {
+        matches!(self, HeapType::Exn | HeapType::NoExn)
     }
 
     /// The function type, if this is a concrete function heap type.
@@ -40,6 +50,7 @@ impl HeapType {
             (HeapType::ConcreteFunc(_) | HeapType::NoFunc, HeapType::Func) => true,
             (HeapType::NoFunc, HeapType::ConcreteFunc(_)) => true,
             (HeapType::NoExtern, HeapType::Extern) => true,
+            (HeapType::NoExn, HeapType::Exn) => true,
             _ => false,
         }
     }
@@ -50,6 +61,8 @@ impl HeapType {
             c::WasmHeapType::Extern => HeapType::Extern,
             c::WasmHeapType::NoFunc => HeapType::NoFunc,
             c::WasmHeapType::NoExtern => HeapType::NoExtern,
+            c::WasmHeapType::Exn => HeapType::Exn,
+            c::WasmHeapType::NoExn => HeapType::NoExn,
             c::WasmHeapType::Concrete(id) => {
                 HeapType::ConcreteFunc(FuncType::from_wasm(canonical::func_type(id)))
             }
@@ -62,6 +75,8 @@ impl HeapType {
             HeapType::Extern => c::WasmHeapType::Extern,
             HeapType::NoFunc => c::WasmHeapType::NoFunc,
             HeapType::NoExtern => c::WasmHeapType::NoExtern,
+            HeapType::Exn => c::WasmHeapType::Exn,
+            HeapType::NoExn => c::WasmHeapType::NoExn,
             HeapType::ConcreteFunc(t) => c::WasmHeapType::Concrete(canonical::id(&t.inner)),
         }
     }
@@ -74,6 +89,8 @@ impl fmt::Display for HeapType {
             HeapType::Extern => f.write_str("extern"),
             HeapType::NoFunc => f.write_str("nofunc"),
             HeapType::NoExtern => f.write_str("noextern"),
+            HeapType::Exn => f.write_str("exn"),
+            HeapType::NoExn => f.write_str("noexn"),
             HeapType::ConcreteFunc(t) => t.fmt(f),
         }
     }
@@ -361,6 +378,7 @@ pub(crate) fn wasm_type_matches(a: c::WasmType, b: c::WasmType) -> bool {
                     (H::Concrete(_) | H::NoFunc, H::Func) => true,
                     (H::NoFunc, H::Concrete(_)) => true,
                     (H::NoExtern, H::Extern) => true,
+                    (H::NoExn, H::Exn) => true,
                     _ => false,
                 }
         }

@@ -80,7 +80,10 @@ impl Ref {
         Val::from(self).to_raw(store).map(|r| r.get_reference())
     }
     pub(crate) fn from_word(store: &mut StoreOpaque, heap: &HeapType, word: u64) -> Ref {
-        if heap.is_extern() {
+        if heap.is_exn() {
+            // Exception references have no host form (see `HeapType::Exn`).
+            Ref::Func(None)
+        } else if heap.is_extern() {
             Ref::Extern(ExternRef::from_word(store, word))
         } else {
             Ref::Func(Func::from_funcref_word(store, word))
@@ -333,6 +336,8 @@ impl Val {
                 store,
                 raw.get_reference() as u32 as u64,
             )),
+            // Exception references have no host form (see `HeapType::Exn`).
+            ValType::Ref(r) if r.heap_type().is_exn() => Val::FuncRef(None),
             ValType::Ref(_) => Val::FuncRef(Func::from_funcref_word(store, raw.get_reference())),
         }
     }

@@ -22,6 +22,10 @@ fn builtin_signature(builtin: Builtin) -> (&'static [Type], Option<Type>) {
         Builtin::TableInit => (&[I32, I32, I64, I32, I32], Some(I32)),
         Builtin::ElemDrop => (&[I32], None),
         Builtin::OutOfFuel | Builtin::NewEpoch => (&[], Some(I32)),
+        Builtin::Throw => (&[I32, I64], Some(I64)),
+        Builtin::ExceptionTag => (&[I64], Some(I64)),
+        Builtin::ExceptionPayload => (&[I64, I64], None),
+        Builtin::ExceptionCaught => (&[I64, I32], None),
     }
 }
 

@@ -84,6 +84,7 @@ impl FuncState<'_, '_> {
                 let call = self.builder.ins().call_indirect(sig, code, &call_args);
                 let results = self.builder.inst_results(call).to_vec();
                 let results = self.call_results(&results);
+                self.check_pending_exception();
                 self.stack.extend_from_slice(results);
             }
             CallKind::Tail => {
@@ -111,6 +112,7 @@ impl FuncState<'_, '_> {
                 let call = self.builder.ins().call(f, &call_args);
                 let results = self.builder.inst_results(call).to_vec();
                 let results = self.call_results(&results);
+                self.check_pending_exception();
                 self.stack.extend_from_slice(results);
             }
             CallKind::Tail => {

@@ -27,6 +27,12 @@ pub(crate) enum FrameKind {
         /// Whether an epoch check dominated the `if` (the `else` arm starts there).
         epoch_checked: bool,
     },
+    /// `try_table`: a block whose `handler` (created when a throw or call inside needs it,
+    /// emitted at `end`) dispatches exceptions to `catches` (see `exceptions.rs`).
+    TryTable {
+        catches: Vec<wasmparser::Catch>,
+        handler: Option<Block>,
+    },
 }
 
 /// An open control construct.
@@ -74,7 +80,7 @@ fn block_args(values: &[Value]) -> Vec<BlockArg> {
 
 impl FuncState<'_, '_> {
     /// Param and result IR types of a block type.
-    fn block_signature(&self, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
+    pub(crate) fn block_signature(&self, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
         Ok(match ty {
             BlockType::Empty => (vec![], vec![]),
             BlockType::Type(t) => {
@@ -91,7 +97,7 @@ impl FuncState<'_, '_> {
         })
     }
 
-    fn block_with_params(&mut self, types: &[Type]) -> Block {
+    pub(crate) fn block_with_params(&mut self, types: &[Type]) -> Block {
         let block = self.builder.create_block();
         for t in types {
             self.builder.append_block_param(block, *t);
@@ -217,7 +223,7 @@ impl FuncState<'_, '_> {
     }
 
     /// The block a branch of `depth` goes to and its arity; marks the frame as targeted.
-    fn branch_target_used(&mut self, depth: u32) -> (Block, usize) {
+    pub(crate) fn branch_target_used(&mut self, depth: u32) -> (Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
         let epoch_checked = self.epoch_checked;
         let frame = &mut self.control[i];
@@ -258,7 +264,7 @@ impl FuncState<'_, '_> {
                 self.skip_loop();
                 self.dead_depth += 1;
             }
-            Operator::Block { .. } | Operator::If { .. } => {
+            Operator::Block { .. } | Operator::If { .. } | Operator::TryTable { .. } => {
                 self.dead_depth += 1;
             }
             Operator::Else if self.dead_depth == 0 => self.translate_else(),
@@ -321,6 +327,10 @@ impl FuncState<'_, '_> {
                 frame.dest_used = true;
                 frame.epoch_checked_at_dest &= epoch_checked;
             }
+            FrameKind::TryTable {
+                catches,
+                handler: Some(handler),
+            } => self.emit_exception_handler(handler, &catches),
             _ => {}
         }
         self.builder.seal_block(frame.dest);

@@ -63,7 +63,7 @@ fn fuel_effect(op: &Operator<'_>) -> FuelEffect {
         Loop { .. } | If { .. } | Else | End | Br { .. } | BrIf { .. } | BrTable { .. } => {
             FuelEffect::EndsRun
         }
-        BrOnNull { .. } | BrOnNonNull { .. } => FuelEffect::EndsRun,
+        BrOnNull { .. } | BrOnNonNull { .. } | Throw { .. } | ThrowRef => FuelEffect::EndsRun,
         // Stored so that a trap in the callee leaves at least what preceded the call counted.
         // Operators that merely may trap (memory accesses, division, builtins) are not here:
         // a trap leaves the counter as of the last store (see the module docs). A return

@@ -63,7 +63,9 @@ pub(crate) fn call_free_loops(body: BinaryReader<'_>) -> Vec<bool> {
                 open.push(Some(call_free.len()));
                 call_free.push(true);
             }
-            Operator::Block { .. } | Operator::If { .. } => open.push(None),
+            Operator::Block { .. } | Operator::If { .. } | Operator::TryTable { .. } => {
+                open.push(None)
+            }
             Operator::End => {
                 open.pop();
             }

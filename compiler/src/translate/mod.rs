@@ -10,6 +10,7 @@ mod builtin;
 mod calls;
 mod control;
 mod env;
+mod exceptions;
 mod fuel;
 mod globals;
 mod interrupt;
@@ -192,6 +193,10 @@ pub(crate) struct FuncState<'a, 'e> {
     /// none then. Branches to a frame's continuation combine it in
     /// `Frame::epoch_checked_at_dest`.
     pub(crate) epoch_checked: bool,
+    /// IR types of the function's results.
+    pub(crate) result_types: Vec<Type>,
+    /// The block that returns with an exception pending, once used (see `exceptions.rs`).
+    pub(crate) propagate: Option<ir::Block>,
 }
 
 impl<'a, 'e> FuncState<'a, 'e> {
@@ -251,6 +256,8 @@ impl<'a, 'e> FuncState<'a, 'e> {
             epoch_deadline_var: None,
             fuel_pending: 0,
             epoch_checked: false,
+            result_types: func_type.results.iter().map(|t| ir_type(*t)).collect(),
+            propagate: None,
         }
     }
 
@@ -282,7 +289,7 @@ impl<'a, 'e> FuncState<'a, 'e> {
     }
 
     /// The zero value of `ty` (a declared local's initial value).
-    fn zero(&mut self, ty: Type) -> Value {
+    pub(crate) fn zero(&mut self, ty: Type) -> Value {
         match ty {
             types::F32 => self.builder.ins().f32const(0.0),
             types::F64 => self.builder.ins().f64const(0.0),
@@ -305,6 +312,7 @@ impl<'a, 'e> FuncState<'a, 'e> {
     /// Closes the function: every block sealed.
     fn finish(mut self) {
         debug_assert!(self.control.is_empty());
+        self.emit_propagate_block();
         self.builder.seal_all_blocks();
         self.builder.finalize(self.env.frontend_config);
     }
@@ -409,6 +417,7 @@ impl<'a, 'e> FuncState<'a, 'e> {
                     || self.translate_numeric(op)?
                     || self.translate_table(op)?
                     || self.translate_call(op)?
+                    || self.translate_exception(op)?
                     || self.translate_simd(op)?)
                 {
                     bail!("unsupported operator {op:?}");

@@ -7,7 +7,9 @@
 
 use crate::limits::GrowError;
 use crate::store::{PendingError, StoreOpaque};
+use crate::tag::ExceptionData;
 use crate::vm::instance::{instance_of, store_of};
+use crate::vm::vmcontext::ValRaw;
 use crate::Trap;
 use wasmjit_compiler::builtins::GROW_TRAPPED;
 
@@ -26,6 +28,10 @@ pub(crate) struct BuiltinTable {
     elem_drop: unsafe extern "C" fn(*mut u8, u32),
     out_of_fuel: unsafe extern "C" fn(*mut u8) -> u32,
     new_epoch: unsafe extern "C" fn(*mut u8) -> u32,
+    throw: unsafe extern "C" fn(*mut u8, u32, *const ValRaw) -> u64,
+    exception_tag: unsafe extern "C" fn(*mut u8, u64) -> u64,
+    exception_payload: unsafe extern "C" fn(*mut u8, u64, *mut ValRaw),
+    exception_caught: unsafe extern "C" fn(*mut u8, u64, u32),
 }
 
 /// The one builtin table every `VMContext` points to.
@@ -42,6 +48,10 @@ pub(crate) static BUILTINS: BuiltinTable = BuiltinTable {
     elem_drop,
     out_of_fuel,
     new_epoch,
+    throw,
+    exception_tag,
+    exception_payload,
+    exception_caught,
 };
 
 const _: () =
@@ -334,4 +344,51 @@ unsafe extern "C" fn out_of_fuel(vmctx: *mut u8) -> u32 {
 unsafe extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe { with_instance(vmctx, |store, _| store.new_epoch() as u32) }
+}
+
+unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const ValRaw) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, |store, i| {
+            let inst = &store.instances[i];
+            let info = &inst.module.inner.info;
+            let len = info.types[info.tags[tag as usize] as usize].params.len();
+            // SAFETY: compiled code passes a buffer of one slot per parameter of the tag; the
+            // limits written below are only touched by this thread while the store runs wasm.
+            let payload = std::slice::from_raw_parts(values, len).into();
+            let tag = inst.tags[tag as usize];
+            let exn = store.new_exception(ExceptionData {
+                tag,
+                payload,
+                kept: false,
+            });
+            *store.limits.pending_exception.get() = exn;
+            exn
+        })
+    }
+}
+
+unsafe extern "C" fn exception_tag(vmctx: *mut u8, exn: u64) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx and a non-null exnref of its store.
+    unsafe {
+        with_instance(vmctx, |store, _| {
+            store.exceptions[exn as usize - 1].tag as u64
+        })
+    }
+}
+
+unsafe extern "C" fn exception_payload(vmctx: *mut u8, exn: u64, values: *mut ValRaw) {
+    // SAFETY: called by compiled code with its own vmctx, a non-null exnref of its store and
+    // a buffer of one slot per payload value (the catching clause's tag is the exception's).
+    unsafe {
+        with_instance(vmctx, |store, _| {
+            let payload = &store.exceptions[exn as usize - 1].payload;
+            std::ptr::copy_nonoverlapping(payload.as_ptr(), values, payload.len());
+        })
+    }
+}
+
+unsafe extern "C" fn exception_caught(vmctx: *mut u8, exn: u64, keep: u32) {
+    // SAFETY: called by compiled code with its own vmctx and a non-null exnref of its store.
+    unsafe { with_instance(vmctx, |store, _| store.exception_caught(exn, keep != 0)) }
 }

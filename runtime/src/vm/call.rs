@@ -55,6 +55,21 @@ pub(crate) unsafe fn invoke_wasm(
         // SAFETY: as above.
         unsafe { *store.limits.stack_limit.get() = usize::MAX };
     }
+    if store
+        .engine
+        .config()
+        .features
+        .contains(wasmparser::WasmFeatures::EXCEPTIONS)
+    {
+        // An exception no `try_table` caught returns through every wasm frame with the
+        // exception pending (see the compiler's `translate/exceptions.rs`): it is an error of
+        // this call, and the store must not keep it for the next one.
+        let uncaught = store.take_pending_exception();
+        if let (Ok(()), Some(uncaught)) = (&result, uncaught) {
+            let backtrace = WasmBacktrace { frames: Vec::new() };
+            return Err(anyhow::Error::new(uncaught).context(backtrace));
+        }
+    }
     result.map_err(|record| trap_to_error(store, record))
 }
 

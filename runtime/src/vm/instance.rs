@@ -27,6 +27,8 @@ pub(crate) struct InstanceData {
     pub(crate) memories: Vec<usize>,
     pub(crate) tables: Vec<usize>,
     pub(crate) globals: Vec<usize>,
+    /// Store index (identity) of every tag, imported first.
+    pub(crate) tags: Vec<usize>,
     /// Passive data segments not yet dropped.
     pub(crate) data_dropped: Vec<bool>,
     /// Evaluated items of each element segment (empty once dropped or applied).
@@ -129,23 +131,26 @@ fn check_limits(
 }
 
 /// Checks `imports` against the module and creates the instance (without running `start`).
+/// `imports` are the module's imports other than tags, in order; `tags` its tag imports.
 /// Returns the instance's index in the store. Segment traps come back as `Trap` errors after
 /// the instance has been added to the store (their effects stay, as the spec requires).
 pub(crate) fn instantiate(
     store: &mut StoreOpaque,
     module: &Module,
     imports: &[Extern],
+    tags: &[crate::Tag],
 ) -> Result<usize> {
     let m = &module.inner;
     let info = &m.info;
     if !crate::Engine::same(&m.engine, &store.engine) {
         bail!("cross-`Engine` instantiation is not currently supported");
     }
-    if imports.len() != info.imports.len() {
+    let num_tag_imports = info.num_imported_tags as usize;
+    if imports.len() + tags.len() != info.imports.len() || tags.len() != num_tag_imports {
         bail!(
             "expected {} imports, found {}",
             info.imports.len(),
-            imports.len()
+            imports.len() + tags.len()
         );
     }
     // The resource limiter's say, before anything is made.
@@ -166,14 +171,30 @@ pub(crate) fn instantiate(
         memories: Vec::with_capacity(info.memories.len()),
         tables: Vec::with_capacity(info.tables.len()),
         globals: Vec::with_capacity(info.globals.len()),
+        tags: Vec::with_capacity(info.tags.len()),
         data_dropped: vec![false; info.data.len()],
         elems: Vec::new(),
     });
 
     // Imports, type-checked in declaration order.
     let mut func_i = 0;
-    for (import, ext) in info.imports.iter().zip(imports) {
+    let mut tags = tags.iter();
+    let mut imports = imports.iter();
+    for import in &info.imports {
         let desc = || format!("{}::{}", import.module, import.name);
+        if let c::EntityType::Tag(t) = import.ty {
+            let tag = tags.next().expect("counted above");
+            if !tag.0.belongs_to(store) {
+                bail!("import {} belongs to another store", desc());
+            }
+            let expected = crate::FuncType::from_wasm(m.types[t as usize].ty.clone());
+            if store.tags[tag.0.index].ty != expected {
+                bail!("incompatible import type for `{}`", desc());
+            }
+            inst.tags.push(tag.0.index);
+            continue;
+        }
+        let ext = imports.next().expect("counted above");
         match (&import.ty, ext) {
             (c::EntityType::Function(t), Extern::Func(f)) => {
                 if !f.0.belongs_to(store) {
@@ -251,6 +272,7 @@ pub(crate) fn instantiate(
                     c::EntityType::Memory(_) => "memory",
                     c::EntityType::Table(_) => "table",
                     c::EntityType::Global(_) => "global",
+                    c::EntityType::Tag(_) => "tag",
                 };
                 bail!(
                     "incompatible import type for `{}`: expected {kind}, found {}",
@@ -291,6 +313,15 @@ pub(crate) fn instantiate(
                 type_id: ty.id,
             };
         }
+    }
+
+    // Defined tags, and every tag's identity in the context.
+    for &t in &info.tags[info.num_imported_tags as usize..] {
+        let ty = crate::FuncType::from_wasm(m.types[t as usize].ty.clone());
+        inst.tags.push(store.new_tag(ty));
+    }
+    for (i, &tag) in inst.tags.clone().iter().enumerate() {
+        inst.write_word(m.offsets.tag(i as u32), tag as u64);
     }
 
     // Defined memories and tables.

@@ -15,6 +15,8 @@ pub struct VMRuntimeLimits {
     pub epoch_deadline: UnsafeCell<u64>,
     /// Result of the last fuel/epoch slow path, written by compiled stubs (0 = trap pending).
     pub slow_path_status: UnsafeCell<u64>,
+    /// The exnref of the exception being thrown, 0 when none.
+    pub pending_exception: UnsafeCell<u64>,
 }
 
 impl Default for VMRuntimeLimits {
@@ -24,6 +26,7 @@ impl Default for VMRuntimeLimits {
             fuel_consumed: UnsafeCell::new(0),
             epoch_deadline: UnsafeCell::new(0),
             slow_path_status: UnsafeCell::new(0),
+            pending_exception: UnsafeCell::new(0),
         }
     }
 }
@@ -169,6 +172,10 @@ mod tests {
         assert_eq!(
             offset_of!(VMRuntimeLimits, slow_path_status) as u32,
             vmoffsets::limits::SLOW_PATH_STATUS
+        );
+        assert_eq!(
+            offset_of!(VMRuntimeLimits, pending_exception) as u32,
+            vmoffsets::limits::PENDING_EXCEPTION
         );
         assert_eq!(size_of::<VMRuntimeLimits>() as u32, vmoffsets::limits::SIZE);
         assert_eq!(
