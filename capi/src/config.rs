@@ -85,6 +85,10 @@ config_setters! {
     wasmtime_config_wasm_threads_set(bool) => |c, v| {
         c.require("the threads proposal", v);
     }
+    /// Exception handling (tags, `throw`, `try_table`, exnref).
+    wasmtime_config_wasm_exceptions_set(bool) => |c, v| {
+        c.config.wasm_exceptions(v);
+    }
     /// Garbage-collected types: not supported (enabling it makes engine creation fail).
     wasmtime_config_wasm_gc_set(bool) => |c, v| {
         c.require("the GC proposal", v);

@@ -121,6 +121,41 @@ int main(void) {
   CHECK(engine != NULL);
   wasm_engine_delete(engine);
 
+  /* Exception handling: off by default (a module using it is refused), on when set. */
+  {
+    const char *wat = "(module (tag $e (param i32))"
+                      "  (func (export \"f\") (param i32) (result i32)"
+                      "    (block $h (result i32)"
+                      "      (try_table (catch $e $h) (throw $e (local.get 0)))"
+                      "      (i32.const -1))))";
+    wasm_byte_vec_t wasm;
+    expect_ok(wasmtime_wat2wasm(wat, strlen(wat), &wasm), "wat2wasm");
+    engine = wasm_engine_new();
+    wasmtime_module_t *m = NULL;
+    CHECK(error_contains(wasmtime_module_new(engine, (const uint8_t *)wasm.data, wasm.size, &m),
+                         "wasm_exceptions"));
+    CHECK(m == NULL);
+    wasm_engine_delete(engine);
+    config = wasm_config_new();
+    wasmtime_config_wasm_exceptions_set(config, true);
+    engine = wasm_engine_new_with_config(config);
+    expect_ok(wasmtime_module_new(engine, (const uint8_t *)wasm.data, wasm.size, &m), "EH module");
+    wasm_byte_vec_delete(&wasm);
+    wasmtime_store_t *s = wasmtime_store_new(engine, NULL, NULL);
+    wasmtime_context_t *cx = wasmtime_store_context(s);
+    wasmtime_instance_t in;
+    wasm_trap_t *t = NULL;
+    expect_ok(wasmtime_instance_new(cx, m, NULL, 0, &in, &t), "EH instance");
+    wasmtime_func_t f = get_func(cx, &in, "f");
+    wasmtime_val_t arg = {.kind = WASMTIME_I32, .of = {.i32 = 42}}, res;
+    expect_ok(wasmtime_func_call(cx, &f, &arg, 1, &res, 1, &t), "EH call");
+    /* The thrown payload arrives at the catch's label. */
+    CHECK(t == NULL && res.kind == WASMTIME_I32 && res.of.i32 == 42);
+    wasmtime_store_delete(s);
+    wasmtime_module_delete(m);
+    wasm_engine_delete(engine);
+  }
+
   /* The perf map profiler names compiled functions in /tmp/perf-<pid>.map. */
   config = wasm_config_new();
   wasmtime_config_profiler_set(config, WASMTIME_PROFILING_STRATEGY_PERFMAP);

@@ -73,6 +73,9 @@ WASMTIME_CONFIG_PROP(void, wasm_multi_value, bool)
 WASMTIME_CONFIG_PROP(void, wasm_multi_memory, bool)
 WASMTIME_CONFIG_PROP(void, wasm_memory64, bool)
 WASMTIME_CONFIG_PROP(void, wasm_wide_arithmetic, bool)
+/* Exception handling (tags, throw, try_table, exnref); off by default. Newer Wasmtime
+ * versions have this setter; Wasmtime 29 does not. */
+WASMTIME_CONFIG_PROP(void, wasm_exceptions, bool)
 
 #ifdef WASMTIME_FEATURE_COMPILER
 /* The compiler (AUTO and CRANELIFT both mean Cranelift). */
