@@ -18,7 +18,7 @@ wasmjit: a WebAssembly runtime built on Cranelift
 
 USAGE:
     wasmjit run FILE [--invoke NAME] [--fuel N] [--timeout DURATION]
-                [--env K=V]... [--dir HOST[::GUEST]]... [ARGS...]
+                [--env K=V]... [--dir HOST[::GUEST]]... [-W exceptions[=y|n]] [ARGS...]
         Instantiate FILE (.wasm or .wat) and call `_start`, or the export NAME with
         ARGS parsed by its parameter types; print each result on its own line.
         Put `--` before ARGS that start with `--`.
@@ -35,6 +35,9 @@ USAGE:
         --timeout DURATION   interrupt execution (instantiation included) after
                              DURATION, such as `500ms`, `2s` or `1.5s` (units: ns, us,
                              ms, s, m; a bare number is seconds)
+        -W exceptions[=y|n]  enable the exception-handling proposal (off by default:
+                             with it on, every call pays a check for a pending
+                             exception)
     wasmjit wast [--jobs N] FILES_OR_DIRS...
         Run spec-test scripts (a directory means every .wast file in it).
         Prints `ok`/`FAIL` per file and a summary; exits 1 if any file failed.
@@ -94,6 +97,8 @@ struct RunArgs {
     env: Vec<(String, String)>,
     /// `--dir HOST[::GUEST]`, for WASI guests: (host, guest).
     dirs: Vec<(String, String)>,
+    /// `-W exceptions[=y|n]` (Wasmtime's spelling).
+    exceptions: bool,
     args: Vec<String>,
 }
 
@@ -104,6 +109,7 @@ fn parse_run_args(args: &[String]) -> Result<RunArgs> {
     let mut timeout = None;
     let mut env = Vec::new();
     let mut dirs = Vec::new();
+    let mut exceptions = false;
     let mut rest = Vec::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -151,6 +157,14 @@ fn parse_run_args(args: &[String]) -> Result<RunArgs> {
                 };
                 dirs.push((host, guest));
             }
+            "-W" => {
+                let text = value("a wasm feature, as in `-W exceptions=y`")?;
+                exceptions = match text.as_str() {
+                    "exceptions" | "exceptions=y" | "exceptions=yes" | "exceptions=true" => true,
+                    "exceptions=n" | "exceptions=no" | "exceptions=false" => false,
+                    _ => bail!("`-W {text}`: wasmjit knows only `-W exceptions[=y|n]`"),
+                };
+            }
             flag if flag.starts_with("--") => bail!("unknown option `{flag}` for `wasmjit run`"),
             _ if file.is_none() => file = Some(PathBuf::from(arg)),
             _ => rest.push(arg.clone()),
@@ -164,6 +178,7 @@ fn parse_run_args(args: &[String]) -> Result<RunArgs> {
         timeout,
         env,
         dirs,
+        exceptions,
         args: rest,
     })
 }
@@ -246,9 +261,16 @@ fn run(args: &[String]) -> Result<ExitCode> {
     let mut config = Config::new();
     config
         .consume_fuel(args.fuel.is_some())
-        .epoch_interruption(args.timeout.is_some());
+        .epoch_interruption(args.timeout.is_some())
+        .wasm_exceptions(args.exceptions);
     let engine = Engine::new(&config)?;
-    let module = load_module(&engine, &args.file)?;
+    let module = load_module(&engine, &args.file).map_err(|e| {
+        if !args.exceptions && format!("{e:#}").contains("Config::wasm_exceptions") {
+            e.context("the module uses exception handling: run it with `-W exceptions=y`")
+        } else {
+            e
+        }
+    })?;
     let uses_wasi = module.imports().any(|i| i.module() == wasi::MODULE);
     if let Some(import) = module.imports().find(|i| i.module() != wasi::MODULE) {
         bail!(

@@ -85,3 +85,38 @@ fn fuel_consumed_is_reported_after_a_normal_return() {
     // local.get, local.get, i32.add.
     assert!(err.contains("fuel consumed: 3"), "{err}");
 }
+
+#[test]
+fn exceptions_need_dash_w_exceptions() {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-exceptions.wat");
+    std::fs::write(
+        &path,
+        r#"(module (tag $e (param i32))
+  (func $thrower (param i32) (throw $e (local.get 0)))
+  (func (export "catch") (param i32) (result i32)
+    (block $h (result i32)
+      (try_table (catch $e $h) (call $thrower (local.get 0)))
+      (i32.const -1))))"#,
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let refused = wasmjit(&["run", file, "--invoke", "catch", "7"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("-W exceptions=y"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let caught = wasmjit(&["run", "-W", "exceptions=y", file, "--invoke", "catch", "7"]);
+    assert!(caught.status.success(), "{}", stderr(&caught));
+    assert_eq!(String::from_utf8_lossy(&caught.stdout).trim(), "7");
+
+    let unknown = wasmjit(&["run", "-W", "gc=y", file]);
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("-W exceptions"),
+        "{}",
+        stderr(&unknown)
+    );
+}
