@@ -1,0 +1,402 @@
+//! Adversarial exception-handling tests: deep unwinding, every payload type, rethrow,
+//! nested handlers, indirect and tail calls, cross-instance and host frames, the start
+//! function, traps/fuel/stack overflow inside `try_table`, fibers with yields, exnref in
+//! tables and globals, and engines with the feature off.
+
+use wasmjit::*;
+
+fn engine_with(f: impl FnOnce(&mut Config)) -> Engine {
+    let mut config = Config::new();
+    config.wasm_exceptions(true);
+    f(&mut config);
+    Engine::new(&config).unwrap()
+}
+
+fn engine() -> Engine {
+    engine_with(|_| {})
+}
+
+fn instance(engine: &Engine, wat: &str) -> Result<(Store<()>, Instance)> {
+    let module = Module::new(engine, wat)?;
+    let mut store = Store::new(engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    Ok((store, instance))
+}
+
+fn is_uncaught(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<UncaughtException>().is_some()
+}
+
+#[test]
+fn throw_from_deep_recursion_is_caught_many_frames_up() -> Result<()> {
+    let (mut store, inst) = instance(
+        &engine(),
+        r#"(module
+          (tag $e (param i32 i64))
+          (func $rec (param $n i32) (result i32)
+            (if (i32.eqz (local.get $n))
+              (then (throw $e (i32.const 42) (i64.const -7))))
+            (i32.add (call $rec (i32.sub (local.get $n) (i32.const 1))) (i32.const 1)))
+          (func (export "run") (param i32) (result i64)
+            (local $b i64)
+            (block $h (result i32 i64)
+              (try_table (result i32) (catch $e $h) (call $rec (local.get 0)))
+              drop
+              (return (i64.const 0)))
+            local.set $b
+            (i64.add (i64.extend_i32_u) (local.get $b)))
+          (func (export "nothrow") (param i32) (result i32)
+            (block $h (result i32 i64)
+              (try_table (result i32) (catch $e $h) (call $rec (local.get 0)))
+              return)
+            drop))"#,
+    )?;
+    let run = inst.get_typed_func::<i32, i64>(&mut store, "run")?;
+    for depth in [0, 1, 2, 100, 5000] {
+        assert_eq!(run.call(&mut store, depth)?, -7 + 42, "depth {depth}");
+    }
+    Ok(())
+}
+
+#[test]
+fn every_payload_type_round_trips() -> Result<()> {
+    let (mut store, inst) = instance(
+        &engine(),
+        r#"(module
+          (type $ft (func (result i32)))
+          (tag $e (param i32 i64 f32 f64 v128 funcref (ref null $ft) externref))
+          (table 1 funcref)
+          (func $seven (type $ft) (i32.const 7))
+          (func $eight (type $ft) (i32.const 8))
+          (elem declare func $seven $eight)
+          (func $thrower (param externref)
+            (throw $e (i32.const -1) (i64.const 0x123456789abcdef0) (f32.const 1.5)
+              (f64.const -2.25) (v128.const i64x2 0x1111222233334444 0x5555666677778888)
+              (ref.func $seven) (ref.func $eight) (local.get 0)))
+          ;; The payload comes back as results, through a frame without a handler whose
+          ;; results include a v128 and references (the zeros it returns are never read).
+          (func $middle (param externref)
+            (result i32 i64 f32 f64 v128 funcref (ref null $ft) externref)
+            (call $thrower (local.get 0))
+            unreachable)
+          (func (export "run") (param externref)
+            (result i32 i64 f32 f64 i64 i64 i32 i32 externref)
+            (local $v v128) (local $f funcref) (local $g (ref null $ft)) (local $x externref)
+            (block $h (result i32 i64 f32 f64 v128 funcref (ref null $ft) externref)
+              (try_table (result i32 i64 f32 f64 v128 funcref (ref null $ft) externref)
+                (catch $e $h)
+                (call $middle (local.get 0)))
+              unreachable)
+            local.set $x local.set $g local.set $f local.set $v
+            (i64x2.extract_lane 0 (local.get $v))
+            (i64x2.extract_lane 1 (local.get $v))
+            (table.set (i32.const 0) (local.get $f))
+            (call_indirect (type $ft) (i32.const 0))
+            (call_ref $ft (local.get $g))
+            (local.get $x)))"#,
+    )?;
+    let run = inst.get_func(&mut store, "run").unwrap();
+    let host = ExternRef::new(&mut store, 99u32)?;
+    let mut results = vec![Val::I32(0); 9];
+    run.call(&mut store, &[Val::ExternRef(Some(host))], &mut results)?;
+    assert_eq!(results[0].i32(), Some(-1));
+    assert_eq!(results[1].i64(), Some(0x123456789abcdef0));
+    assert_eq!(results[2].f32(), Some(1.5));
+    assert_eq!(results[3].f64(), Some(-2.25));
+    assert_eq!(results[4].i64(), Some(0x1111222233334444));
+    assert_eq!(results[5].i64(), Some(0x5555666677778888));
+    assert_eq!(results[6].i32(), Some(7));
+    assert_eq!(results[7].i32(), Some(8));
+    let Val::ExternRef(Some(x)) = &results[8] else {
+        panic!("externref lost: {:?}", results[8]);
+    };
+    assert_eq!(x.data(&store)?.and_then(|d| d.downcast_ref::<u32>()), Some(&99));
+    Ok(())
+}
+
+const RETHROW_WAT: &str = r#"(module
+  (tag $a (param i32))
+  (tag $b (param i64))
+  (tag $c (param exnref))
+  (func $throw_a (param i32) (throw $a (local.get 0)))
+  (func $throw_b (param i64) (throw $b (local.get 0)))
+  ;; catch_ref then throw_ref: the outer try_table of the same function catches it again.
+  (func (export "rethrow_same") (param i32) (result i32)
+    (local $x exnref)
+    (block $outer (result i32)
+      (try_table (catch $a $outer)
+        (block $inner (result i32 exnref)
+          (try_table (catch_ref $a $inner) (call $throw_a (local.get 0)))
+          unreachable)
+        ;; Drop the payload seen by the inner clause, rethrow the exception.
+        (local.set $x)
+        drop
+        (throw_ref (local.get $x)))
+      unreachable)
+    (i32.add (i32.const 1)))
+  ;; The inner function rethrows; the caller catches.
+  (func $catch_and_rethrow (param i32)
+    (block $h (result exnref)
+      (try_table (catch_all_ref $h) (call $throw_a (local.get 0)))
+      unreachable)
+    throw_ref)
+  (func (export "rethrow_across") (param i32) (result i32)
+    (block $h (result i32)
+      (try_table (catch $a $h) (call $catch_and_rethrow (local.get 0)))
+      unreachable))
+  ;; Nested try_tables with different tags: the inner catches only $a, the outer only $b.
+  (func (export "nested") (param $which i32) (result i64)
+    (block $hb (result i64)
+      (try_table (catch $b $hb)
+        (block $ha (result i32)
+          (try_table (catch $a $ha)
+            (if (local.get $which)
+              (then (call $throw_b (i64.const 20)))
+              (else (call $throw_a (i32.const 10)))))
+          unreachable)
+        (return (i64.extend_i32_u)))
+      unreachable)
+    (i64.add (i64.const 1000)))
+  ;; An exnref carried as the payload of another exception, rethrown after that one is caught.
+  (func (export "exn_payload") (param i32) (result i32)
+    (block $ha (result i32)
+      (try_table (catch $a $ha)
+        (block $hc (result exnref)
+          (try_table (catch $c $hc)
+            (block $inner (result exnref)
+              (try_table (catch_all_ref $inner) (call $throw_a (local.get 0)))
+              unreachable)
+            (throw $c))
+          unreachable)
+        throw_ref)
+      unreachable))
+  ;; A handler whose label is the function itself: returns the payload.
+  (func (export "label_is_function") (param i32) (result i32)
+    (try_table (catch $a 0) (call $throw_a (local.get 0)))
+    (i32.const -1))
+  ;; A try_table with parameters inside a loop whose label takes the payload: the loop
+  ;; runs until the payload reaches 0.
+  (func (export "loop_label") (param i32) (result i32)
+    (local $iters i32)
+    (local.get 0)
+    (loop $l (param i32)
+      (local.set $iters (i32.add (local.get $iters) (i32.const 1)))
+      (if (i32.eqz (local.tee 0)) (then (return (local.get $iters))))
+      (local.get 0)
+      (try_table (param i32) (catch $a $l)
+        (i32.sub (i32.const 1))
+        (call $throw_a)))
+    unreachable)
+  ;; throw from inside the handler code of a catch (after the inner try_table), caught by an
+  ;; enclosing try_table of the same function.
+  (func (export "throw_after_catch") (result i64)
+    (block $hb (result i64)
+      (try_table (catch $b $hb)
+        (block $ha (result i32)
+          (try_table (catch $a $ha) (call $throw_a (i32.const 5)))
+          unreachable)
+        (i64.extend_i32_u)
+        (throw $b))
+      unreachable))
+)"#;
+
+#[test]
+fn rethrow_nested_and_label_cases() -> Result<()> {
+    let (mut store, inst) = instance(&engine(), RETHROW_WAT)?;
+    let f = inst.get_typed_func::<i32, i32>(&mut store, "rethrow_same")?;
+    assert_eq!(f.call(&mut store, 41)?, 42, "the payload is the thrown one");
+    let f = inst.get_typed_func::<i32, i32>(&mut store, "rethrow_across")?;
+    assert_eq!(f.call(&mut store, 9)?, 9);
+    let f = inst.get_typed_func::<i32, i64>(&mut store, "nested")?;
+    assert_eq!(f.call(&mut store, 0)?, 10);
+    assert_eq!(f.call(&mut store, 1)?, 1020);
+    let f = inst.get_typed_func::<i32, i32>(&mut store, "exn_payload")?;
+    assert_eq!(f.call(&mut store, 77)?, 77);
+    let f = inst.get_typed_func::<i32, i32>(&mut store, "label_is_function")?;
+    assert_eq!(f.call(&mut store, 3)?, 3);
+    let f = inst.get_typed_func::<i32, i32>(&mut store, "loop_label")?;
+    assert_eq!(f.call(&mut store, 5)?, 6);
+    let f = inst.get_typed_func::<(), i64>(&mut store, "throw_after_catch")?;
+    assert_eq!(f.call(&mut store, ())?, 5);
+    Ok(())
+}
+
+#[test]
+fn exceptions_through_indirect_and_tail_calls() -> Result<()> {
+    let (mut store, inst) = instance(
+        &engine(),
+        r#"(module
+          (type $t (func (param i32) (result i32)))
+          (tag $e (param i32))
+          (table funcref (elem $thrower $tail_thrower $tail_ref))
+          (func $thrower (type $t) (throw $e (i32.add (local.get 0) (i32.const 100))))
+          ;; Tail calls: the callee throws after this frame is gone (and this frame's
+          ;; try_table must not catch it).
+          (func $tail_thrower (type $t)
+            (block $h (result i32)
+              (try_table (catch $e $h)
+                (return_call_indirect (type $t) (local.get 0) (i32.const 0)))
+              unreachable)
+            (i32.const -1000) i32.add)
+          (func $tail_ref (type $t)
+            (return_call_ref $t (local.get 0) (ref.func $thrower)))
+          (func $tail_direct (param i32) (result i32)
+            (return_call $thrower (local.get 0)))
+          (elem declare func $thrower)
+          (func (export "indirect") (param i32 i32) (result i32)
+            (block $h (result i32)
+              (try_table (result i32) (catch $e $h)
+                (call_indirect (type $t) (local.get 0) (local.get 1)))
+              unreachable))
+          (func (export "via_ref") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (result i32) (catch $e $h)
+                (call_ref $t (local.get 0) (ref.func $thrower)))
+              unreachable))
+          (func (export "tail_direct") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (result i32) (catch $e $h) (call $tail_direct (local.get 0)))
+              unreachable))
+          (func (export "tail_uncaught") (param i32) (result i32)
+            (return_call $tail_thrower (local.get 0))))"#,
+    )?;
+    let indirect = inst.get_typed_func::<(i32, i32), i32>(&mut store, "indirect")?;
+    assert_eq!(indirect.call(&mut store, (1, 0))?, 101);
+    assert_eq!(indirect.call(&mut store, (2, 1))?, 102, "return_call_indirect");
+    assert_eq!(indirect.call(&mut store, (3, 2))?, 103, "return_call_ref");
+    let via_ref = inst.get_typed_func::<i32, i32>(&mut store, "via_ref")?;
+    assert_eq!(via_ref.call(&mut store, 4)?, 104);
+    let tail_direct = inst.get_typed_func::<i32, i32>(&mut store, "tail_direct")?;
+    assert_eq!(tail_direct.call(&mut store, 5)?, 105);
+    let tail_uncaught = inst.get_typed_func::<i32, i32>(&mut store, "tail_uncaught")?;
+    let err = tail_uncaught.call(&mut store, 6).unwrap_err();
+    assert!(is_uncaught(&err), "{err:#}");
+    assert_eq!(via_ref.call(&mut store, 7)?, 107);
+    Ok(())
+}
+
+#[test]
+fn exception_from_an_imported_function_of_another_instance() -> Result<()> {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    let a = Module::new(
+        &engine,
+        r#"(module
+          (tag $e (export "e") (param i32))
+          (func (export "throw") (param i32) (result i32) (throw $e (local.get 0))))"#,
+    )?;
+    let a = linker.instantiate(&mut store, &a)?;
+    linker.instance(&mut store, "a", a)?;
+    let b = Module::new(
+        &engine,
+        r#"(module
+          (import "a" "e" (tag $e (param i32)))
+          (import "a" "throw" (func $throw (param i32) (result i32)))
+          (func $tail (param i32) (result i32) (return_call $throw (local.get 0)))
+          (func (export "run") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (result i32) (catch $e $h) (call $tail (local.get 0)))
+              unreachable)))"#,
+    )?;
+    let b = linker.instantiate(&mut store, &b)?;
+    let run = b.get_typed_func::<i32, i32>(&mut store, "run")?;
+    assert_eq!(run.call(&mut store, 12)?, 12);
+    Ok(())
+}
+
+#[test]
+fn host_frame_inside_try_table_whose_callee_catches_its_own_exception() -> Result<()> {
+    // wasm (try_table) -> host -> wasm that throws and catches internally: nothing leaks to
+    // the outer frames, which continue normally.
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let inner = Instance::new(
+        &mut store,
+        &Module::new(
+            &engine,
+            r#"(module
+              (tag $e (param i32))
+              (func (export "f") (param i32) (result i32)
+                (block $h (result i32)
+                  (try_table (catch $e $h) (throw $e (local.get 0)))
+                  unreachable)
+                (i32.mul (i32.const 2))))"#,
+        )?,
+        &[],
+    )?;
+    let f = inner.get_typed_func::<i32, i32>(&mut store, "f")?;
+    let host = Func::wrap(&mut store, move |mut caller: Caller<'_, ()>, x: i32| {
+        f.call(&mut caller, x)
+    });
+    let outer = Instance::new(
+        &mut store,
+        &Module::new(
+            &engine,
+            r#"(module
+              (import "" "host" (func $host (param i32) (result i32)))
+              (func $id (param i32) (result i32) (local.get 0))
+              (func (export "run") (param i32) (result i32)
+                (block $h
+                  (try_table (result i32) (catch_all $h)
+                    (call $id (call $host (local.get 0))))
+                  (return (call $id)))
+                (i32.const -1)))"#,
+        )?,
+        &[host.into()],
+    )?;
+    let run = outer.get_typed_func::<i32, i32>(&mut store, "run")?;
+    assert_eq!(run.call(&mut store, 21)?, 42);
+    Ok(())
+}
+
+#[test]
+fn start_function_that_throws_fails_instantiation_and_leaves_the_store_clean() -> Result<()> {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let bad = Module::new(
+        &engine,
+        r#"(module (tag $e) (func $start (throw $e)) (start $start))"#,
+    )?;
+    let err = Instance::new(&mut store, &bad, &[]).unwrap_err();
+    assert!(is_uncaught(&err), "{err:#}");
+    let good = Module::new(
+        &engine,
+        r#"(module
+          (func $f (result i32) (i32.const 1))
+          (func (export "g") (result i32) (i32.add (call $f) (call $f))))"#,
+    )?;
+    let inst = Instance::new(&mut store, &good, &[])?;
+    let g = inst.get_typed_func::<(), i32>(&mut store, "g")?;
+    assert_eq!(g.call(&mut store, ())?, 2);
+    Ok(())
+}
+
+#[test]
+fn after_an_uncaught_exception_calls_see_no_stale_pending_state() -> Result<()> {
+    let (mut store, inst) = instance(
+        &engine(),
+        r#"(module
+          (tag $e (param i32))
+          (global $count (mut i32) (i32.const 0))
+          (func $bump (global.set $count (i32.add (global.get $count) (i32.const 1))))
+          (func (export "throw") (call $bump) (throw $e (i32.const 1)))
+          ;; Makes calls inside and outside a try_table; a stale pending exception would
+          ;; send it to the handler (-1) or out as an error.
+          (func (export "calls") (result i32)
+            (call $bump) (call $bump)
+            (block $h
+              (try_table (catch_all $h) (call $bump))
+              (return (global.get $count)))
+            (i32.const -1)))"#,
+    )?;
+    let throw = inst.get_typed_func::<(), ()>(&mut store, "throw")?;
+    let calls = inst.get_typed_func::<(), i32>(&mut store, "calls")?;
+    let err = throw.call(&mut store, ()).unwrap_err();
+    assert!(is_uncaught(&err), "{err:#}");
+    assert_eq!(calls.call(&mut store, ())?, 4);
+    let err = throw.call(&mut store, ()).unwrap_err();
+    assert!(is_uncaught(&err), "{err:#}");
+    assert_eq!(calls.call(&mut store, ())?, 8);
+    Ok(())
+}
