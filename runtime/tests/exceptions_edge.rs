@@ -3,6 +3,7 @@
 //! function, traps/fuel/stack overflow inside `try_table`, fibers with yields, exnref in
 //! tables and globals, and engines with the feature off.
 
+use std::future::Future;
 use wasmjit::*;
 
 fn engine_with(f: impl FnOnce(&mut Config)) -> Engine {
@@ -399,4 +400,259 @@ fn after_an_uncaught_exception_calls_see_no_stale_pending_state() -> Result<()> 
     assert!(is_uncaught(&err), "{err:#}");
     assert_eq!(calls.call(&mut store, ())?, 8);
     Ok(())
+}
+
+const TRAPS_WAT: &str = r#"(module
+  (type $t (func))
+  (tag $e)
+  (memory 1)
+  (table 1 funcref)
+  (func $rec (call $rec))
+  (func $div (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+  ;; Each body traps inside a try_table with catch_all (and catch_all_ref): traps are not
+  ;; exceptions, so the handler (-1) never runs.
+  (func (export "unreachable") (result i32)
+    (block $h (try_table (catch_all $h) unreachable) (return (i32.const 0)))
+    (i32.const -1))
+  (func (export "div") (result i32)
+    (block $h (result exnref)
+      (try_table (catch_all_ref $h) (drop (call $div (i32.const 0))))
+      (return (i32.const 0)))
+    drop (i32.const -1))
+  (func (export "oob") (result i32)
+    (block $h (try_table (catch $e $h) (drop (i32.load (i32.const 70000))))
+      (return (i32.const 0)))
+    (i32.const -1))
+  (func (export "null_indirect") (result i32)
+    (block $h (try_table (catch_all $h) (call_indirect (type $t) (i32.const 0)))
+      (return (i32.const 0)))
+    (i32.const -1))
+  (func (export "overflow") (result i32)
+    (block $h (try_table (catch_all $h) (call $rec)) (return (i32.const 0)))
+    (i32.const -1))
+  (func (export "spin") (result i32)
+    (block $h (try_table (catch_all $h) (loop $l (br $l))) (return (i32.const 0)))
+    (i32.const -1))
+  (func (export "ok") (result i32)
+    (block $h (try_table (catch_all $h) (throw $e)) (return (i32.const 0)))
+    (i32.const 1)))"#;
+
+fn expect_trap(err: anyhow::Error, trap: Trap) {
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&trap), "{err:#}");
+}
+
+#[test]
+fn traps_inside_try_table_are_not_caught() -> Result<()> {
+    let (mut store, inst) = instance(&engine(), TRAPS_WAT)?;
+    let cases = [
+        ("unreachable", Trap::UnreachableCodeReached),
+        ("div", Trap::IntegerDivisionByZero),
+        ("oob", Trap::MemoryOutOfBounds),
+        ("null_indirect", Trap::IndirectCallToNull),
+        ("overflow", Trap::StackOverflow),
+    ];
+    let ok = inst.get_typed_func::<(), i32>(&mut store, "ok")?;
+    for (name, trap) in cases {
+        let f = inst.get_typed_func::<(), i32>(&mut store, name)?;
+        expect_trap(f.call(&mut store, ()).unwrap_err(), trap);
+        assert_eq!(ok.call(&mut store, ())?, 1, "after {name}");
+    }
+    Ok(())
+}
+
+#[test]
+fn fuel_exhaustion_inside_try_table_is_a_trap() -> Result<()> {
+    let engine = engine_with(|c| {
+        c.consume_fuel(true);
+    });
+    let (mut store, inst) = instance(&engine, TRAPS_WAT)?;
+    store.set_fuel(100_000)?;
+    let spin = inst.get_typed_func::<(), i32>(&mut store, "spin")?;
+    expect_trap(spin.call(&mut store, ()).unwrap_err(), Trap::OutOfFuel);
+    store.set_fuel(100_000)?;
+    let ok = inst.get_typed_func::<(), i32>(&mut store, "ok")?;
+    assert_eq!(ok.call(&mut store, ())?, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn stack_overflow_inside_try_table_on_a_fiber_is_a_trap() -> Result<()> {
+    let engine = engine_with(|c| {
+        c.async_support(true);
+    });
+    let module = Module::new(&engine, TRAPS_WAT)?;
+    let mut store = Store::new(&engine, ());
+    let inst = Instance::new_async(&mut store, &module, &[]).await?;
+    let overflow = inst.get_typed_func::<(), i32>(&mut store, "overflow")?;
+    let ok = inst.get_typed_func::<(), i32>(&mut store, "ok")?;
+    for _ in 0..2 {
+        expect_trap(
+            overflow.call_async(&mut store, ()).await.unwrap_err(),
+            Trap::StackOverflow,
+        );
+        assert_eq!(ok.call_async(&mut store, ()).await?, 1);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn fuel_yields_between_throw_and_catch_on_a_fiber() -> Result<()> {
+    let engine = engine_with(|c| {
+        c.async_support(true);
+        c.consume_fuel(true);
+    });
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (tag $e (param i64))
+          ;; Burns fuel in a loop at each level, then throws from the bottom; every level
+          ;; burns again after its callee returned (never: the exception passes).
+          (func $burn (param $n i32)
+            (loop $l (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+          (func $rec (param $d i32) (param $sum i64)
+            (call $burn (i32.const 200))
+            (if (i32.eqz (local.get $d)) (then (throw $e (local.get $sum))))
+            (call $rec (i32.sub (local.get $d) (i32.const 1))
+              (i64.add (local.get $sum) (i64.extend_i32_u (local.get $d))))
+            (call $burn (i32.const 100000000)))
+          (func (export "run") (param i32) (result i64)
+            (block $h (result i64)
+              (try_table (catch $e $h) (call $rec (local.get 0) (i64.const 0)))
+              (i64.const -1))
+            (call $burn (i32.const 200))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    store.set_fuel(u64::MAX / 2)?;
+    store.fuel_async_yield_interval(Some(50))?;
+    let inst = Instance::new_async(&mut store, &module, &[]).await?;
+    let run = inst.get_typed_func::<i32, i64>(&mut store, "run")?;
+    // Poll by hand to count the yields.
+    let mut polls = 0u32;
+    let mut fut = std::pin::pin!(run.call_async(&mut store, 100));
+    let result = std::future::poll_fn(|cx| {
+        polls += 1;
+        fut.as_mut().poll(cx)
+    })
+    .await?;
+    assert_eq!(result, 5050);
+    assert!(polls > 100, "the fiber yielded only {polls} times");
+    Ok(())
+}
+
+#[test]
+fn exnref_in_tables_and_globals_is_thrown_later() -> Result<()> {
+    let (mut store, inst) = instance(
+        &engine(),
+        r#"(module
+          (tag $e (export "e") (param i32))
+          (table $t (export "t") 1 exnref)
+          (global $g (export "g") (mut exnref) (ref.null exn))
+          (func $catch_ref (param i32) (result exnref)
+            (block $h (result exnref)
+              (try_table (catch_all_ref $h) (throw $e (local.get 0)))
+              unreachable))
+          (func (export "save") (param i32 i32)
+            (global.set $g (call $catch_ref (local.get 0)))
+            (drop (table.grow $t (call $catch_ref (local.get 1)) (i32.const 2))))
+          (func $rethrow (param exnref) (result i32)
+            (block $h (result i32)
+              (try_table (catch $e $h) (throw_ref (local.get 0)))
+              unreachable))
+          ;; Throws and catches a fresh exception (its slot is freed and reused) in between.
+          (func $churn (result i32)
+            (block $h (result i32)
+              (try_table (catch $e $h) (throw $e (i32.const 555)))
+              unreachable))
+          (func (export "global") (result i32)
+            (drop (call $churn))
+            (call $rethrow (global.get $g)))
+          (func (export "table") (param i32) (result i32)
+            (drop (call $churn))
+            (call $rethrow (table.get $t (local.get 0))))
+          (func (export "size") (result i32) (table.size $t))
+          (func (export "is_null") (param i32) (result i32)
+            (ref.is_null (table.get $t (local.get 0)))))"#,
+    )?;
+    let save = inst.get_typed_func::<(i32, i32), ()>(&mut store, "save")?;
+    let global = inst.get_typed_func::<(), i32>(&mut store, "global")?;
+    let table = inst.get_typed_func::<i32, i32>(&mut store, "table")?;
+    let is_null = inst.get_typed_func::<i32, i32>(&mut store, "is_null")?;
+    save.call(&mut store, (11, 22))?;
+    for _ in 0..3 {
+        assert_eq!(global.call(&mut store, ())?, 11);
+        assert_eq!(table.call(&mut store, 1)?, 22);
+        assert_eq!(table.call(&mut store, 2)?, 22);
+    }
+    assert_eq!(is_null.call(&mut store, 0)?, 1);
+    // throw_ref of the null in slot 0.
+    expect_trap(table.call(&mut store, 0).unwrap_err(), Trap::NullReference);
+
+    // The host cannot put anything but null into an exnref place.
+    let f = Func::wrap(&mut store, || {});
+    let g = inst.get_global(&mut store, "g").unwrap();
+    assert!(g.set(&mut store, Val::FuncRef(Some(f))).is_err());
+    let t = inst.get_table(&mut store, "t").unwrap();
+    assert!(t.set(&mut store, 1, Ref::Func(Some(f))).is_err());
+    assert!(t.grow(&mut store, 1, Ref::Func(Some(f))).is_err());
+    assert_eq!(table.call(&mut store, 1)?, 22, "slot 1 kept its exnref");
+    g.set(&mut store, Val::FuncRef(None))?;
+    t.set(&mut store, 1, Ref::Func(None))?;
+    expect_trap(global.call(&mut store, ()).unwrap_err(), Trap::NullReference);
+    assert_eq!(is_null.call(&mut store, 1)?, 1);
+    Ok(())
+}
+
+#[test]
+fn host_values_cannot_pose_as_exnrefs() -> Result<()> {
+    let (mut store, inst) = instance(
+        &engine(),
+        r#"(module
+          (tag $e)
+          (func (export "throw_it") (param exnref)
+            (block $h (try_table (catch_all $h) (throw_ref (local.get 0)))))
+          (func (export "nullable") (param exnref) (result i32)
+            (ref.is_null (local.get 0))))"#,
+    )?;
+    let throw_it = inst.get_func(&mut store, "throw_it").unwrap();
+    let f = Func::wrap(&mut store, || {});
+    assert!(throw_it
+        .call(&mut store, &[Val::FuncRef(Some(f))], &mut [])
+        .is_err());
+    let x = ExternRef::new(&mut store, 1u8)?;
+    assert!(throw_it
+        .call(&mut store, &[Val::ExternRef(Some(x))], &mut [])
+        .is_err());
+    assert!(throw_it
+        .call(&mut store, &[Val::ExternRef(None)], &mut [])
+        .is_err());
+    expect_trap(
+        throw_it
+            .call(&mut store, &[Val::FuncRef(None)], &mut [])
+            .unwrap_err(),
+        Trap::NullReference,
+    );
+    assert!(throw_it.typed::<Option<Func>, ()>(&store).is_err());
+    let nullable = inst.get_func(&mut store, "nullable").unwrap();
+    let mut r = [Val::I32(0)];
+    nullable.call(&mut store, &[Val::FuncRef(None)], &mut r)?;
+    assert_eq!(r[0].i32(), Some(1));
+    Ok(())
+}
+
+#[test]
+fn exceptions_disabled_rejects_tags_and_exnref_types() {
+    let engine = Engine::new(&Config::new()).unwrap();
+    for wat in [
+        "(module (tag $e))",
+        "(module (tag $e (param i32)) (export \"e\" (tag $e)))",
+        "(module (import \"m\" \"e\" (tag)))",
+        "(module (global (mut exnref) (ref.null exn)))",
+        "(module (func (param exnref)))",
+        "(module (table 1 exnref))",
+    ] {
+        let err = Module::new(&engine, wat).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("wasm_exceptions"), "{wat}: {text}");
+        Module::new(&engine_with(|_| {}), wat).unwrap();
+    }
 }
