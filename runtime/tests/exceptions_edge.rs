@@ -656,3 +656,98 @@ fn exceptions_disabled_rejects_tags_and_exnref_types() {
         Module::new(&engine_with(|_| {}), wat).unwrap();
     }
 }
+
+#[test]
+fn more_shapes_many_values_empty_try_tables_and_outer_values() -> Result<()> {
+    let many = "i64 ".repeat(20);
+    let sums = "i64.add ".repeat(19);
+    let throw_args: String = (1..=20).map(|i| format!("(i64.const {i}) ")).collect();
+    let wat = format!(
+        r#"(module
+          (tag $big (param {many}))
+          (tag $empty)
+          (tag $one (param i32))
+          (func $thrower (throw $big {throw_args}))
+          ;; Many results: the propagating return fills them with zeros nobody reads.
+          (func $middle (param i32) (result {many})
+            (call $thrower)
+            unreachable)
+          (func (export "big") (result i64)
+            (block $h (result {many})
+              (try_table (result {many}) (catch $big $h) (call $middle (i32.const 0)))
+              unreachable)
+            {sums})
+          ;; An empty try_table (no clauses) between the throw and the handler; a value
+          ;; below the try_table on the operand stack, and a local set before the throw.
+          (func (export "outer_values") (result i32)
+            (local $l i32)
+            (i32.const 5)
+            (block $h (result exnref)
+              (try_table (catch_ref $empty $h)
+                (try_table
+                  (local.set $l (i32.const 100))
+                  (call $throw_empty)))
+              (return (i32.const -1)))
+            drop
+            (i32.add (local.get $l))
+            (i32.add (i32.const 1000)))
+          (func $throw_empty (throw $empty))
+          ;; The label of a catch is an outer try_table (with results).
+          (func (export "outer_try_table") (result i32)
+            (block $h (result exnref)
+              (try_table (result i32) (catch_all_ref $h)
+                (try_table (result i32) (catch $one 0)
+                  (i32.const 7)
+                  (throw $one (i32.const 42))))
+              (return))
+            drop
+            (i32.const -1)))"#
+    );
+    let (mut store, inst) = instance(&engine(), &wat)?;
+    let big = inst.get_typed_func::<(), i64>(&mut store, "big")?;
+    assert_eq!(big.call(&mut store, ())?, 210);
+    let outer = inst.get_typed_func::<(), i32>(&mut store, "outer_values")?;
+    assert_eq!(outer.call(&mut store, ())?, 1105);
+    let f = inst.get_typed_func::<(), i32>(&mut store, "outer_try_table")?;
+    assert_eq!(f.call(&mut store, ())?, 42);
+    Ok(())
+}
+
+#[test]
+fn host_that_swallows_the_inner_exception_returns_normally() -> Result<()> {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let inner = Instance::new(
+        &mut store,
+        &Module::new(
+            &engine,
+            r#"(module (tag $e) (func (export "throw") (throw $e)))"#,
+        )?,
+        &[],
+    )?;
+    let throw = inner.get_typed_func::<(), ()>(&mut store, "throw")?;
+    let host = Func::wrap(&mut store, move |mut caller: Caller<'_, ()>| -> i32 {
+        match throw.call(&mut caller, ()) {
+            Err(e) if e.downcast_ref::<UncaughtException>().is_some() => 1,
+            _ => 0,
+        }
+    });
+    let outer = Instance::new(
+        &mut store,
+        &Module::new(
+            &engine,
+            r#"(module
+              (import "" "host" (func $host (result i32)))
+              (func $id (param i32) (result i32) (local.get 0))
+              (func (export "run") (result i32)
+                (block $h
+                  (try_table (catch_all $h)
+                    (return (i32.add (call $id (call $host)) (call $id (call $host))))))
+                (i32.const -1)))"#,
+        )?,
+        &[host.into()],
+    )?;
+    let run = outer.get_typed_func::<(), i32>(&mut store, "run")?;
+    assert_eq!(run.call(&mut store, ())?, 2);
+    Ok(())
+}
