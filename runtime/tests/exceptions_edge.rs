@@ -751,3 +751,46 @@ fn host_that_swallows_the_inner_exception_returns_normally() -> Result<()> {
     assert_eq!(run.call(&mut store, ())?, 2);
     Ok(())
 }
+
+#[test]
+fn host_function_results_cannot_forge_exnrefs() -> Result<()> {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let exnref = ValType::Ref(RefType::new(true, HeapType::Exn));
+    let ty = FuncType::new(&engine, [], [exnref]);
+    let decoy = Func::wrap(&mut store, || {});
+    let forge = Func::new(&mut store, ty, move |_, _, results| {
+        results[0] = Val::FuncRef(Some(decoy));
+        Ok(())
+    });
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (import "" "forge" (func $forge (result exnref)))
+          (func (export "run") (result i32)
+            (block $h (try_table (catch_all $h) (throw_ref (call $forge))))
+            (i32.const 1)))"#,
+    )?;
+    let inst = Instance::new(&mut store, &module, &[forge.into()])?;
+    let run = inst.get_typed_func::<(), i32>(&mut store, "run")?;
+    let err = run.call(&mut store, ()).unwrap_err();
+    assert!(err.downcast_ref::<UncaughtException>().is_none(), "{err:#}");
+    Ok(())
+}
+
+#[test]
+fn legacy_exception_operators_are_refused_cleanly() {
+    for config in [Config::new(), {
+        let mut c = Config::new();
+        c.wasm_exceptions(true);
+        c
+    }] {
+        let engine = Engine::new(&config).unwrap();
+        let err = Module::new(
+            &engine,
+            r#"(module (tag $e) (func (try (do (throw $e)) (catch $e))))"#,
+        )
+        .unwrap_err();
+        assert!(!format!("{err:#}").is_empty());
+    }
+}
