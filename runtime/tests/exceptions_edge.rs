@@ -794,3 +794,54 @@ fn legacy_exception_operators_are_refused_cleanly() {
         assert!(!format!("{err:#}").is_empty());
     }
 }
+
+#[test]
+fn a_tag_of_another_store_is_refused_at_instantiation() -> Result<()> {
+    let engine = engine();
+    let mut other = Store::new(&engine, ());
+    let ty = TagType::new(FuncType::new(&engine, [ValType::I32], []));
+    let foreign = Tag::new(&mut other, &ty)?;
+    let mut linker = Linker::new(&engine);
+    linker.define_tag("host", "e", foreign)?;
+    let module = Module::new(
+        &engine,
+        r#"(module (tag (import "host" "e") (param i32)))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    assert!(linker.instantiate(&mut store, &module).is_err());
+    // In its own store it links.
+    linker.instantiate(&mut other, &module)?;
+    Ok(())
+}
+
+#[test]
+fn hundreds_of_nested_try_tables_with_other_tags() -> Result<()> {
+    // The throw at the bottom passes 300 handlers whose tags do not match, in one function and
+    // then across 300 frames.
+    let depth = 300;
+    let mut body = String::new();
+    for i in 0..depth {
+        body.push_str(&format!("(block $h{i} (result i32) (try_table (catch $other{} $h{i})\n", i % 3));
+    }
+    body.push_str("(call $throw (local.get 0))");
+    for _ in 0..depth {
+        body.push_str(") (return (i32.const -2))) drop\n");
+    }
+    let wat = format!(
+        r#"(module
+          (tag $e (param i32))
+          (tag $other0 (param i32)) (tag $other1 (param i32)) (tag $other2 (param i32))
+          (func $throw (param i32) (throw $e (local.get 0)))
+          (func $deep (param i32) (result i32)
+            {body}
+            (i32.const -1))
+          (func (export "run") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (result i32) (catch $e $h) (call $deep (local.get 0)))
+              unreachable)))"#
+    );
+    let (mut store, inst) = instance(&engine(), &wat)?;
+    let run = inst.get_typed_func::<i32, i32>(&mut store, "run")?;
+    assert_eq!(run.call(&mut store, 31)?, 31);
+    Ok(())
+}
