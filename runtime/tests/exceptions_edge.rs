@@ -845,3 +845,58 @@ fn hundreds_of_nested_try_tables_with_other_tags() -> Result<()> {
     assert_eq!(run.call(&mut store, 31)?, 31);
     Ok(())
 }
+
+const THROW_LOOP_WAT: &str = r#"(module
+  (tag $e (param i32))
+  ;; A call-free loop whose only back edge is a catch clause.
+  (func (export "spin") (param $n i32) (result i32)
+    (local.get $n)
+    (loop $l (param i32)
+      (local.set $n)
+      (if (i32.eqz (local.get $n)) (then (return (i32.const 7))))
+      (try_table (catch $e $l)
+        (throw $e (i32.sub (local.get $n) (i32.const 1)))))
+    unreachable))"#;
+
+#[test]
+fn a_loop_closed_by_a_catch_is_interruptible() -> Result<()> {
+    let engine = engine_with(|c| {
+        c.epoch_interruption(true).consume_fuel(true);
+    });
+    let (mut store, inst) = instance(&engine, THROW_LOOP_WAT)?;
+    store.set_fuel(u64::MAX / 2)?;
+    store.set_epoch_deadline(1);
+    let spin = inst.get_typed_func::<i32, i32>(&mut store, "spin")?;
+    assert_eq!(spin.call(&mut store, 1000)?, 7);
+    engine.increment_epoch();
+    expect_trap(spin.call(&mut store, -1).unwrap_err(), Trap::Interrupt);
+    store.set_epoch_deadline(1_000_000);
+    store.set_fuel(10_000)?;
+    expect_trap(spin.call(&mut store, -1).unwrap_err(), Trap::OutOfFuel);
+    Ok(())
+}
+
+#[tokio::test]
+async fn epoch_yields_in_a_loop_closed_by_a_catch() -> Result<()> {
+    let engine = engine_with(|c| {
+        c.epoch_interruption(true).async_support(true);
+    });
+    let module = Module::new(&engine, THROW_LOOP_WAT)?;
+    let mut store = Store::new(&engine, ());
+    store.epoch_deadline_async_yield_and_update(1);
+    let inst = Instance::new_async(&mut store, &module, &[]).await?;
+    let spin = inst.get_typed_func::<i32, i32>(&mut store, "spin")?;
+    let mut polls = 0u32;
+    let mut fut = std::pin::pin!(spin.call_async(&mut store, 200_000));
+    let result = std::future::poll_fn(|cx| {
+        polls += 1;
+        if polls < 20 {
+            engine.increment_epoch();
+        }
+        fut.as_mut().poll(cx)
+    })
+    .await?;
+    assert_eq!(result, 7);
+    assert!(polls > 1, "never yielded");
+    Ok(())
+}
