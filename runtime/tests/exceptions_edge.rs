@@ -900,3 +900,57 @@ async fn epoch_yields_in_a_loop_closed_by_a_catch() -> Result<()> {
     assert!(polls > 1, "never yielded");
     Ok(())
 }
+
+#[test]
+fn tag_imports_compare_typed_reference_payloads_structurally() -> Result<()> {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    let a = Module::new(
+        &engine,
+        r#"(module
+          (type $a (func (param i32) (result i32)))
+          (tag (export "e") (param (ref null $a)))
+          (func $double (type $a) (i32.mul (local.get 0) (i32.const 2)))
+          (elem declare func $double)
+          (func (export "throw") (throw 0 (ref.func $double))))"#,
+    )?;
+    let a = linker.instantiate(&mut store, &a)?;
+    linker.instance(&mut store, "a", a)?;
+    // Same type at another index: links, and the funcref is callable.
+    let same = Module::new(
+        &engine,
+        r#"(module
+          (type $other (func (param f32)))
+          (type $a (func (param i32) (result i32)))
+          (import "a" "e" (tag $e (param (ref null $a))))
+          (import "a" "throw" (func $throw))
+          (func (export "run") (param i32) (result i32)
+            (local.get 0)
+            (block $h (result (ref null $a))
+              (try_table (catch $e $h) (call $throw))
+              unreachable)
+            (call_ref $a)))"#,
+    )?;
+    let same = linker.instantiate(&mut store, &same)?;
+    let run = same.get_typed_func::<i32, i32>(&mut store, "run")?;
+    assert_eq!(run.call(&mut store, 21)?, 42);
+    // Another type at the same index: must not link (the payload would be called as a
+    // function of the wrong type).
+    let other = Module::new(
+        &engine,
+        r#"(module
+          (type $b (func (param i64) (result i64)))
+          (import "a" "e" (tag $e (param (ref null $b))))
+          (import "a" "throw" (func $throw))
+          (func (export "run") (param i64) (result i64)
+            (local.get 0)
+            (block $h (result (ref null $b))
+              (try_table (catch $e $h) (call $throw))
+              unreachable)
+            (call_ref $b)))"#,
+    )?;
+    let err = linker.instantiate(&mut store, &other).unwrap_err();
+    assert!(format!("{err:#}").contains("incompatible"), "{err:#}");
+    Ok(())
+}
