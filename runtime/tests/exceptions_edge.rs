@@ -954,3 +954,83 @@ fn tag_imports_compare_typed_reference_payloads_structurally() -> Result<()> {
     assert!(format!("{err:#}").contains("incompatible"), "{err:#}");
     Ok(())
 }
+
+#[tokio::test]
+async fn async_instantiation_with_tag_imports_and_a_throwing_start() -> Result<()> {
+    let engine = engine_with(|c| {
+        c.async_support(true);
+    });
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    let ty = TagType::new(FuncType::new(&engine, [ValType::I32], []));
+    linker.define_tag("host", "e", Tag::new(&mut store, &ty)?)?;
+    let throws = Module::new(
+        &engine,
+        r#"(module
+          (tag $e (import "host" "e") (param i32))
+          (func $start (throw $e (i32.const 1)))
+          (start $start))"#,
+    )?;
+    let err = linker
+        .instantiate_async(&mut store, &throws)
+        .await
+        .unwrap_err();
+    assert!(is_uncaught(&err), "{err:#}");
+    let catches = Module::new(
+        &engine,
+        r#"(module
+          (tag $e (import "host" "e") (param i32))
+          (global $g (export "g") (mut i32) (i32.const 0))
+          (func $start
+            (block $h (result i32)
+              (try_table (catch $e $h) (throw $e (i32.const 9)))
+              unreachable)
+            global.set $g)
+          (start $start))"#,
+    )?;
+    let inst = linker.instantiate_async(&mut store, &catches).await?;
+    let g = inst.get_global(&mut store, "g").unwrap();
+    assert_eq!(g.get(&mut store).i32(), Some(9));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_call_dropped_while_suspended_inside_try_table_leaves_the_store_clean() -> Result<()> {
+    let engine = engine_with(|c| {
+        c.async_support(true);
+        c.consume_fuel(true);
+    });
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (tag $e (param i32))
+          (func $burn (param $n i32)
+            (loop $l (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+          (func (export "run") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (catch $e $h)
+                (call $burn (local.get 0))
+                (throw $e (i32.const 3)))
+              unreachable)))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    store.set_fuel(u64::MAX / 2)?;
+    store.fuel_async_yield_interval(Some(100))?;
+    let inst = Instance::new_async(&mut store, &module, &[]).await?;
+    let run = inst.get_typed_func::<i32, i32>(&mut store, "run")?;
+    {
+        let mut fut = std::pin::pin!(run.call_async(&mut store, 1_000_000));
+        let mut polls = 0;
+        std::future::poll_fn(|cx| {
+            polls += 1;
+            match fut.as_mut().poll(cx) {
+                std::task::Poll::Pending if polls < 5 => std::task::Poll::Pending,
+                std::task::Poll::Pending => std::task::Poll::Ready(()),
+                std::task::Poll::Ready(r) => panic!("finished early: {r:?}"),
+            }
+        })
+        .await;
+    }
+    assert_eq!(run.call_async(&mut store, 1000).await?, 3);
+    Ok(())
+}
