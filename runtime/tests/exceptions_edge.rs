@@ -1034,3 +1034,57 @@ async fn a_call_dropped_while_suspended_inside_try_table_leaves_the_store_clean(
     assert_eq!(run.call_async(&mut store, 1000).await?, 3);
     Ok(())
 }
+
+#[test]
+fn uncaught_exception_from_a_function_with_non_null_results() -> Result<()> {
+    // The propagating return fills the results with zeros (null): the host must not read them.
+    let (mut store, inst) = instance(
+        &engine(),
+        r#"(module
+          (type $ft (func))
+          (tag $e)
+          (func $f (type $ft))
+          (elem declare func $f)
+          (func (export "ext") (param externref) (result (ref extern))
+            (if (ref.is_null (local.get 0)) (then (throw $e)))
+            (ref.as_non_null (local.get 0)))
+          (func (export "func") (param i32) (result (ref $ft) (ref func))
+            (if (local.get 0) (then (throw $e)))
+            (ref.func $f) (ref.func $f)))"#,
+    )?;
+    let ext = inst.get_typed_func::<Option<ExternRef>, ExternRef>(&mut store, "ext")?;
+    let err = ext.call(&mut store, None).unwrap_err();
+    assert!(is_uncaught(&err), "{err:#}");
+    let x = ExternRef::new(&mut store, 5u64)?;
+    ext.call(&mut store, Some(x))?;
+    let func = inst.get_func(&mut store, "func").unwrap();
+    let mut results = [Val::I32(0), Val::I32(0)];
+    let err = func
+        .call(&mut store, &[Val::I32(1)], &mut results)
+        .unwrap_err();
+    assert!(is_uncaught(&err), "{err:#}");
+    func.call(&mut store, &[Val::I32(0)], &mut results)?;
+    assert!(matches!(results[0], Val::FuncRef(Some(_))));
+    let typed = inst.get_typed_func::<i32, (Func, Func)>(&mut store, "func");
+    if let Ok(typed) = typed {
+        assert!(is_uncaught(&typed.call(&mut store, 1).unwrap_err()));
+    }
+    Ok(())
+}
+
+#[test]
+fn rethrow_cases_without_optimization() -> Result<()> {
+    let engine = engine_with(|c| {
+        c.cranelift_opt_level(OptLevel::None);
+    });
+    let (mut store, inst) = instance(&engine, RETHROW_WAT)?;
+    let f = inst.get_typed_func::<i32, i32>(&mut store, "rethrow_same")?;
+    assert_eq!(f.call(&mut store, 41)?, 42);
+    let f = inst.get_typed_func::<i32, i64>(&mut store, "nested")?;
+    assert_eq!(f.call(&mut store, 1)?, 1020);
+    let f = inst.get_typed_func::<i32, i32>(&mut store, "exn_payload")?;
+    assert_eq!(f.call(&mut store, 77)?, 77);
+    let f = inst.get_typed_func::<i32, i32>(&mut store, "loop_label")?;
+    assert_eq!(f.call(&mut store, 5)?, 6);
+    Ok(())
+}
