@@ -1088,3 +1088,55 @@ fn rethrow_cases_without_optimization() -> Result<()> {
     assert_eq!(f.call(&mut store, 5)?, 6);
     Ok(())
 }
+
+#[test]
+fn exnref_places_do_not_link_as_funcref_places() -> Result<()> {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    let a = Module::new(
+        &engine,
+        r#"(module
+          (tag $e)
+          (global (export "g") (mut exnref) (ref.null exn))
+          (global (export "c") exnref (ref.null exn))
+          (table (export "t") 1 exnref)
+          (func (export "f") (param exnref) (result exnref) (local.get 0))
+          (func (export "h") (param funcref) (result funcref) (local.get 0)))"#,
+    )?;
+    let a = linker.instantiate(&mut store, &a)?;
+    linker.instance(&mut store, "a", a)?;
+    let host_takes_func = Func::wrap(&mut store, |_: Option<Func>| {});
+    linker.define(&mut store, "host", "takes_func", host_takes_func)?;
+    let host_gives_func = Func::wrap(&mut store, || -> Option<Func> { None });
+    linker.define(&mut store, "host", "gives_func", host_gives_func)?;
+    for import in [
+        r#"(import "a" "g" (global (mut funcref)))"#,
+        r#"(import "a" "c" (global funcref))"#,
+        r#"(import "a" "c" (global externref))"#,
+        r#"(import "a" "t" (table 1 funcref))"#,
+        r#"(import "a" "f" (func (param funcref) (result exnref)))"#,
+        r#"(import "a" "f" (func (param exnref) (result funcref)))"#,
+        r#"(import "a" "h" (func (param exnref) (result funcref)))"#,
+        r#"(import "a" "h" (func (param funcref) (result exnref)))"#,
+        r#"(import "host" "takes_func" (func (param exnref)))"#,
+        r#"(import "host" "gives_func" (func (result exnref)))"#,
+    ] {
+        let module = Module::new(&engine, format!("(module {import})"))?;
+        assert!(
+            linker.instantiate(&mut store, &module).is_err(),
+            "{import} linked"
+        );
+    }
+    // The matching imports link.
+    for import in [
+        r#"(import "a" "g" (global (mut exnref)))"#,
+        r#"(import "a" "c" (global exnref))"#,
+        r#"(import "a" "t" (table 1 exnref))"#,
+        r#"(import "a" "f" (func (param exnref) (result exnref)))"#,
+    ] {
+        let module = Module::new(&engine, format!("(module {import})"))?;
+        linker.instantiate(&mut store, &module)?;
+    }
+    Ok(())
+}
