@@ -45,6 +45,8 @@ pub struct StoreOpaque {
     pub(crate) exceptions: Vec<crate::tag::ExceptionData>,
     /// Indices of freed entries of `exceptions`, for reuse.
     pub(crate) free_exceptions: Vec<usize>,
+    /// Live exceptions at which `collect_exceptions` looks for unreachable ones next.
+    pub(crate) exceptions_collect_at: usize,
     /// `VMFuncRef` address to index in `funcs`, filled as funcrefs cross into the API.
     pub(crate) funcref_map: HashMap<usize, usize>,
     pub(crate) pending_error: Option<PendingError>,
@@ -102,6 +104,7 @@ impl<T> Store<T> {
             tags: Vec::new(),
             exceptions: Vec::new(),
             free_exceptions: Vec::new(),
+            exceptions_collect_at: crate::tag::MIN_COLLECTION,
             funcref_map: HashMap::new(),
             pending_error: None,
             pending_trap: None,

@@ -134,6 +134,68 @@ impl StoreOpaque {
     }
 }
 
+/// Live exceptions below which the store does not look for unreachable ones.
+pub(crate) const MIN_COLLECTION: usize = 1024;
+
+/// Whether values of type `ty` are exception references (that may be non-null).
+fn is_exnref(ty: wasmjit_compiler::WasmType) -> bool {
+    ty.as_ref_type()
+        .is_some_and(|r| r.heap == wasmjit_compiler::WasmHeapType::Exn)
+}
+
+impl StoreOpaque {
+    /// Frees the exceptions that wasm can no longer reach. Only valid while no wasm of the
+    /// store runs (it is called when the outermost call from the host returns): exnrefs can
+    /// then only be in globals, in tables, and in the payloads of the exceptions reachable
+    /// from those (the host reads every exnref as null, and the exception that was pending
+    /// has been taken). Looks only once the live exceptions have doubled since the last
+    /// look, so that the scan of the exnref globals and tables is amortized over them.
+    pub(crate) fn collect_exceptions(&mut self) {
+        let live = self.exceptions.len() - self.free_exceptions.len();
+        if live < self.exceptions_collect_at {
+            return;
+        }
+        let mut reached = vec![false; self.exceptions.len()];
+        let mut work: Vec<u64> = Vec::new();
+        for global in &self.globals {
+            if is_exnref(global.ty.content) {
+                let word = global.def.bytes[..8].try_into().expect("8 bytes");
+                work.push(u64::from_ne_bytes(word));
+            }
+        }
+        for table in &self.tables {
+            if is_exnref(table.ty.element) {
+                work.extend_from_slice(table.elements());
+            }
+        }
+        while let Some(exn) = work.pop() {
+            let Some(i) = (exn as usize).checked_sub(1) else {
+                continue;
+            };
+            if i >= reached.len() || reached[i] {
+                continue;
+            }
+            reached[i] = true;
+            let data = &self.exceptions[i];
+            let params = self.tags[data.tag].ty.params();
+            for (ty, value) in params.zip(data.payload.iter()) {
+                if is_exnref(ty.to_wasm()) {
+                    work.push(value.get_reference());
+                }
+            }
+        }
+        for (i, data) in self.exceptions.iter_mut().enumerate() {
+            if data.kept && !reached[i] {
+                data.kept = false;
+                data.payload = Box::default();
+                self.free_exceptions.push(i);
+            }
+        }
+        let live = self.exceptions.len() - self.free_exceptions.len();
+        self.exceptions_collect_at = (2 * live).max(MIN_COLLECTION);
+    }
+}
+
 /// The error of a call into wasm that threw an exception no `try_table` caught.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UncaughtException {
@@ -206,5 +268,91 @@ mod tests {
         with_ref.call(&mut store, 10).unwrap();
         assert_eq!(store.inner.opaque.exceptions.len(), 10);
         assert!(store.inner.opaque.exceptions.iter().all(|e| e.kept));
+    }
+
+    #[test]
+    fn kept_exceptions_unreachable_between_calls_are_collected() {
+        let mut config = Config::new();
+        config.wasm_exceptions(true);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(
+            &engine,
+            r#"(module
+              (tag $e (param i32))
+              (tag $wrap (param exnref))
+              (global $g (mut exnref) (ref.null exn))
+              (table $t 2 exnref)
+              ;; The cleanup pattern of compiled languages: catch_all_ref, clean up,
+              ;; throw_ref; the caller catches with a plain clause. Every exception was held
+              ;; as an exnref, so none is freed when caught.
+              (func $cleanup (param i32)
+                (block $h (result exnref)
+                  (try_table (catch_all_ref $h) (throw $e (local.get 0)))
+                  unreachable)
+                throw_ref)
+              (func (export "churn") (param $n i32)
+                (loop $l
+                  (block $h (result i32)
+                    (try_table (catch $e $h) (call $cleanup (local.get $n)))
+                    unreachable)
+                  drop
+                  (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+              (func $catch_ref (param i32) (result exnref)
+                (block $h (result exnref)
+                  (try_table (catch_all_ref $h) (throw $e (local.get 0)))
+                  unreachable))
+              ;; Keeps one exception in the global, one in the table, and one only inside
+              ;; the payload of another (in the table).
+              (func (export "keep")
+                (global.set $g (call $catch_ref (i32.const 1)))
+                (table.set $t (i32.const 0) (call $catch_ref (i32.const 2)))
+                (table.set $t (i32.const 1)
+                  (block $h (result exnref)
+                    (try_table (catch_all_ref $h)
+                      (throw $wrap (call $catch_ref (i32.const 3))))
+                    unreachable)))
+              (func $payload (param exnref) (result i32)
+                (block $h (result i32)
+                  (try_table (catch $e $h) (throw_ref (local.get 0)))
+                  unreachable))
+              (func (export "check") (result i32)
+                (i32.add
+                  (i32.add (call $payload (global.get $g))
+                    (i32.mul (i32.const 10) (call $payload (table.get $t (i32.const 0)))))
+                  (i32.mul (i32.const 100)
+                    (block $h (result exnref)
+                      (try_table (catch $wrap $h) (throw_ref (table.get $t (i32.const 1))))
+                      unreachable)
+                    (call $payload)))))"#,
+        )
+        .unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let churn = instance
+            .get_typed_func::<i32, ()>(&mut store, "churn")
+            .unwrap();
+        let keep = instance
+            .get_typed_func::<(), ()>(&mut store, "keep")
+            .unwrap();
+        let check = instance
+            .get_typed_func::<(), i32>(&mut store, "check")
+            .unwrap();
+        keep.call(&mut store, ()).unwrap();
+        for _ in 0..50 {
+            churn.call(&mut store, 1000).unwrap();
+            assert_eq!(check.call(&mut store, ()).unwrap(), 321);
+        }
+        let live = |store: &Store<()>| {
+            store.inner.opaque.exceptions.len() - store.inner.opaque.free_exceptions.len()
+        };
+        // 50 000 exceptions were kept; the store holds the 4 reachable ones and at most a
+        // collection threshold's worth of garbage.
+        assert!(
+            store.inner.opaque.exceptions.len() < 3 * super::MIN_COLLECTION,
+            "{} exceptions",
+            store.inner.opaque.exceptions.len()
+        );
+        assert!(live(&store) <= 2 * super::MIN_COLLECTION);
+        assert_eq!(check.call(&mut store, ()).unwrap(), 321);
     }
 }

@@ -111,7 +111,10 @@ fn every_payload_type_round_trips() -> Result<()> {
     let Val::ExternRef(Some(x)) = &results[8] else {
         panic!("externref lost: {:?}", results[8]);
     };
-    assert_eq!(x.data(&store)?.and_then(|d| d.downcast_ref::<u32>()), Some(&99));
+    assert_eq!(
+        x.data(&store)?.and_then(|d| d.downcast_ref::<u32>()),
+        Some(&99)
+    );
     Ok(())
 }
 
@@ -263,7 +266,11 @@ fn exceptions_through_indirect_and_tail_calls() -> Result<()> {
     )?;
     let indirect = inst.get_typed_func::<(i32, i32), i32>(&mut store, "indirect")?;
     assert_eq!(indirect.call(&mut store, (1, 0))?, 101);
-    assert_eq!(indirect.call(&mut store, (2, 1))?, 102, "return_call_indirect");
+    assert_eq!(
+        indirect.call(&mut store, (2, 1))?,
+        102,
+        "return_call_indirect"
+    );
     assert_eq!(indirect.call(&mut store, (3, 2))?, 103, "return_call_ref");
     let via_ref = inst.get_typed_func::<i32, i32>(&mut store, "via_ref")?;
     assert_eq!(via_ref.call(&mut store, 4)?, 104);
@@ -597,7 +604,10 @@ fn exnref_in_tables_and_globals_is_thrown_later() -> Result<()> {
     assert_eq!(table.call(&mut store, 1)?, 22, "slot 1 kept its exnref");
     g.set(&mut store, Val::FuncRef(None))?;
     t.set(&mut store, 1, Ref::Func(None))?;
-    expect_trap(global.call(&mut store, ()).unwrap_err(), Trap::NullReference);
+    expect_trap(
+        global.call(&mut store, ()).unwrap_err(),
+        Trap::NullReference,
+    );
     assert_eq!(is_null.call(&mut store, 1)?, 1);
     Ok(())
 }
@@ -803,10 +813,7 @@ fn a_tag_of_another_store_is_refused_at_instantiation() -> Result<()> {
     let foreign = Tag::new(&mut other, &ty)?;
     let mut linker = Linker::new(&engine);
     linker.define_tag("host", "e", foreign)?;
-    let module = Module::new(
-        &engine,
-        r#"(module (tag (import "host" "e") (param i32)))"#,
-    )?;
+    let module = Module::new(&engine, r#"(module (tag (import "host" "e") (param i32)))"#)?;
     let mut store = Store::new(&engine, ());
     assert!(linker.instantiate(&mut store, &module).is_err());
     // In its own store it links.
@@ -821,7 +828,10 @@ fn hundreds_of_nested_try_tables_with_other_tags() -> Result<()> {
     let depth = 300;
     let mut body = String::new();
     for i in 0..depth {
-        body.push_str(&format!("(block $h{i} (result i32) (try_table (catch $other{} $h{i})\n", i % 3));
+        body.push_str(&format!(
+            "(block $h{i} (result i32) (try_table (catch $other{} $h{i})\n",
+            i % 3
+        ));
     }
     body.push_str("(call $throw (local.get 0))");
     for _ in 0..depth {
@@ -1137,6 +1147,88 @@ fn exnref_places_do_not_link_as_funcref_places() -> Result<()> {
     ] {
         let module = Module::new(&engine, format!("(module {import})"))?;
         linker.instantiate(&mut store, &module)?;
+    }
+    Ok(())
+}
+
+const HELD_ACROSS_HOST_WAT: &str = r#"(module
+  (import "" "host" (func $host))
+  (tag $e (param i32))
+  (func $catch_ref (param i32) (result exnref)
+    (block $h (result exnref)
+      (try_table (catch_all_ref $h) (throw $e (local.get 0)))
+      unreachable))
+  ;; Makes `n` exceptions that wasm held (garbage once this returns).
+  (func (export "garbage") (param $n i32)
+    (loop $l
+      (drop (call $catch_ref (local.get $n)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  ;; Holds an exnref in a local only, while the host makes calls that leave garbage.
+  (func (export "held") (param i32) (result i32)
+    (local $x exnref)
+    (local.set $x (call $catch_ref (local.get 0)))
+    (call $host)
+    (block $h (result i32)
+      (try_table (catch $e $h) (throw_ref (local.get $x)))
+      unreachable)))"#;
+
+#[test]
+fn an_exnref_held_by_a_frame_survives_nested_calls_that_make_garbage() -> Result<()> {
+    let engine = engine();
+    let mut store = Store::new(&engine, ());
+    let module = Module::new(&engine, HELD_ACROSS_HOST_WAT)?;
+    let garbage_slot: std::sync::Arc<std::sync::Mutex<Option<TypedFunc<i32, ()>>>> =
+        Default::default();
+    let slot = garbage_slot.clone();
+    let host = Func::wrap(
+        &mut store,
+        move |mut caller: Caller<'_, ()>| -> Result<()> {
+            let garbage = slot.lock().unwrap().clone().unwrap();
+            for _ in 0..10 {
+                garbage.call(&mut caller, 1000)?;
+            }
+            Ok(())
+        },
+    );
+    let inst = Instance::new(&mut store, &module, &[host.into()])?;
+    let garbage = inst.get_typed_func::<i32, ()>(&mut store, "garbage")?;
+    *garbage_slot.lock().unwrap() = Some(garbage);
+    let held = inst.get_typed_func::<i32, i32>(&mut store, "held")?;
+    for i in 0..5 {
+        assert_eq!(held.call(&mut store, 40 + i)?, 40 + i);
+        garbage.call(&mut store, 5000)?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_exnref_held_by_a_frame_survives_on_a_fiber() -> Result<()> {
+    let engine = engine_with(|c| {
+        c.async_support(true).consume_fuel(true);
+    });
+    let mut store = Store::new(&engine, ());
+    store.set_fuel(u64::MAX / 2)?;
+    store.fuel_async_yield_interval(Some(1000))?;
+    let module = Module::new(&engine, HELD_ACROSS_HOST_WAT)?;
+    let garbage_slot: std::sync::Arc<std::sync::Mutex<Option<TypedFunc<i32, ()>>>> =
+        Default::default();
+    let slot = garbage_slot.clone();
+    let host = Func::wrap_async(&mut store, move |mut caller: Caller<'_, ()>, ()| {
+        let garbage = slot.lock().unwrap().clone().unwrap();
+        Box::new(async move {
+            for _ in 0..10 {
+                garbage.call_async(&mut caller, 1000).await?;
+            }
+            Ok(())
+        })
+    });
+    let inst = Instance::new_async(&mut store, &module, &[host.into()]).await?;
+    let garbage = inst.get_typed_func::<i32, ()>(&mut store, "garbage")?;
+    *garbage_slot.lock().unwrap() = Some(garbage);
+    let held = inst.get_typed_func::<i32, i32>(&mut store, "held")?;
+    for i in 0..5 {
+        assert_eq!(held.call_async(&mut store, 40 + i).await?, 40 + i);
+        garbage.call_async(&mut store, 5000).await?;
     }
     Ok(())
 }

@@ -65,6 +65,10 @@ pub(crate) unsafe fn invoke_wasm(
         // exception pending (see the compiler's `translate/exceptions.rs`): it is an error of
         // this call, and the store must not keep it for the next one.
         let uncaught = store.take_pending_exception();
+        if outermost {
+            // No wasm of the store runs any more: the exceptions it cannot reach can go.
+            store.collect_exceptions();
+        }
         if let (Ok(()), Some(uncaught)) = (&result, uncaught) {
             let backtrace = WasmBacktrace { frames: Vec::new() };
             return Err(anyhow::Error::new(uncaught).context(backtrace));
