@@ -113,12 +113,37 @@ impl StoreOpaque {
 
     fn release_exception(&mut self, exn: u64, keep: bool) {
         let i = exn as usize - 1;
-        let data = &mut self.exceptions[i];
+        // Only a stale exnref (kept by a host through the raw-value API past the call that
+        // made it) can name a freed or missing slot: nothing to keep or free then.
+        let Some(data) = self.exceptions.get_mut(i).filter(|d| d.tag != FREED_TAG) else {
+            return;
+        };
         data.kept |= keep;
         if !data.kept {
-            data.payload = Box::default();
-            self.free_exceptions.push(i);
+            self.free_exception(i);
         }
+    }
+
+    /// Frees slot `i`: its tag becomes one no clause names, so that a stale exnref to it
+    /// is only ever caught by a catch-all clause, which reads no payload.
+    fn free_exception(&mut self, i: usize) {
+        let data = &mut self.exceptions[i];
+        data.tag = FREED_TAG;
+        data.kept = false;
+        data.payload = Box::default();
+        self.free_exceptions.push(i);
+    }
+
+    /// The tag identity of exception `exn` (`FREED_TAG` for a stale exnref).
+    pub(crate) fn exception_tag(&self, exn: u64) -> usize {
+        let i = (exn as usize).wrapping_sub(1);
+        self.exceptions.get(i).map_or(FREED_TAG, |e| e.tag)
+    }
+
+    /// The payload of exception `exn` (empty for a stale exnref).
+    pub(crate) fn exception_payload(&self, exn: u64) -> &[ValRaw] {
+        let i = (exn as usize).wrapping_sub(1);
+        self.exceptions.get(i).map_or(&[], |e| &e.payload)
     }
 
     /// Takes the exception left pending by wasm that returned to the host, if any.
@@ -128,11 +153,15 @@ impl StoreOpaque {
         if exn == 0 {
             return None;
         }
-        let tag = self.exceptions.get(exn as usize - 1).map(|e| e.tag);
+        let tag = Some(self.exception_tag(exn)).filter(|&t| t != FREED_TAG);
         self.release_exception(exn, false);
         Some(UncaughtException { tag })
     }
 }
+
+/// The tag identity of a freed exception slot: no tag has it (identities are store
+/// indices).
+const FREED_TAG: usize = usize::MAX;
 
 /// Live exceptions below which the store does not look for unreachable ones.
 pub(crate) const MIN_COLLECTION: usize = 1024;
@@ -177,6 +206,9 @@ impl StoreOpaque {
             }
             reached[i] = true;
             let data = &self.exceptions[i];
+            if data.tag == FREED_TAG {
+                continue;
+            }
             let params = self.tags[data.tag].ty.params();
             for (ty, value) in params.zip(data.payload.iter()) {
                 if is_exnref(ty.to_wasm()) {
@@ -184,11 +216,9 @@ impl StoreOpaque {
                 }
             }
         }
-        for (i, data) in self.exceptions.iter_mut().enumerate() {
-            if data.kept && !reached[i] {
-                data.kept = false;
-                data.payload = Box::default();
-                self.free_exceptions.push(i);
+        for (i, reached) in reached.into_iter().enumerate() {
+            if self.exceptions[i].kept && !reached {
+                self.free_exception(i);
             }
         }
         let live = self.exceptions.len() - self.free_exceptions.len();
@@ -215,7 +245,7 @@ impl std::error::Error for UncaughtException {}
 
 #[cfg(test)]
 mod tests {
-    use crate::{Config, Engine, Instance, Module, Store};
+    use crate::{Config, Engine, Instance, Module, Store, ValRaw};
 
     #[test]
     fn exceptions_caught_without_ref_are_freed_and_reused() {
@@ -354,5 +384,59 @@ mod tests {
         );
         assert!(live(&store) <= 2 * super::MIN_COLLECTION);
         assert_eq!(check.call(&mut store, ()).unwrap(), 321);
+    }
+
+    #[test]
+    fn stale_or_forged_exnrefs_match_no_tag_and_never_abort() {
+        let mut config = Config::new();
+        config.wasm_exceptions(true);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(
+            &engine,
+            r#"(module
+              (tag $e (param i32))
+              (func (export "plain") (result i32)
+                (block $h (result i32)
+                  (try_table (catch $e $h) (throw $e (i32.const 5)))
+                  unreachable))
+              ;; -2 when caught by the catch-all clause, the payload by the tag clause.
+              (func (export "probe") (param exnref) (result i32)
+                (block $all
+                  (block $h (result i32)
+                    (try_table (catch $e $h) (catch_all $all) (throw_ref (local.get 0)))
+                    unreachable)
+                  return)
+                (i32.const -2)))"#,
+        )
+        .unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let plain = instance.get_func(&mut store, "plain").unwrap();
+        let probe = instance.get_func(&mut store, "probe").unwrap();
+        let mut values = [ValRaw::i32(0)];
+        // SAFETY: one slot for no parameter and one i32 result.
+        unsafe { plain.call_unchecked(&mut store, values.as_mut_ptr(), 1) }.unwrap();
+        assert_eq!(values[0].get_i32(), 5);
+        // Exnref 1 names the freed slot of that exception; the other was never made. The
+        // raw-value API does not promise anything for them, but they must stay harmless.
+        for raw in [1, 12345, u64::MAX] {
+            let mut values = [ValRaw::reference(raw)];
+            // SAFETY: one slot for the exnref parameter and the i32 result (the exnref is
+            // not one this store produced: that is the point).
+            unsafe { probe.call_unchecked(&mut store, values.as_mut_ptr(), 1) }.unwrap();
+            assert_eq!(values[0].get_i32(), -2, "exnref {raw}");
+        }
+        let uncaught = Module::new(
+            &engine,
+            r#"(module (func (export "f") (param exnref) (throw_ref (local.get 0))))"#,
+        )
+        .unwrap();
+        let uncaught = Instance::new(&mut store, &uncaught, &[]).unwrap();
+        let f = uncaught.get_func(&mut store, "f").unwrap();
+        let mut values = [ValRaw::reference(777)];
+        // SAFETY: as above.
+        let err = unsafe { f.call_unchecked(&mut store, values.as_mut_ptr(), 1) }.unwrap_err();
+        assert!(err.downcast_ref::<super::UncaughtException>().is_some());
+        assert_eq!(store.inner.opaque.exceptions.len(), 1);
     }
 }

@@ -369,20 +369,17 @@ unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const ValRaw) -> u
 }
 
 unsafe extern "C" fn exception_tag(vmctx: *mut u8, exn: u64) -> u64 {
-    // SAFETY: called by compiled code with its own vmctx and a non-null exnref of its store.
-    unsafe {
-        with_instance(vmctx, |store, _| {
-            store.exceptions[exn as usize - 1].tag as u64
-        })
-    }
+    // SAFETY: called by compiled code with its own vmctx and a non-null exnref.
+    unsafe { with_instance(vmctx, |store, _| store.exception_tag(exn) as u64) }
 }
 
 unsafe extern "C" fn exception_payload(vmctx: *mut u8, exn: u64, values: *mut ValRaw) {
-    // SAFETY: called by compiled code with its own vmctx, a non-null exnref of its store and
-    // a buffer of one slot per payload value (the catching clause's tag is the exception's).
+    // SAFETY: called by compiled code with its own vmctx, a non-null exnref and a buffer of
+    // one slot per parameter of the catching clause's tag, which is the exception's (its
+    // identity matched; a freed or unknown exception matches no tag and has no payload).
     unsafe {
         with_instance(vmctx, |store, _| {
-            let payload = &store.exceptions[exn as usize - 1].payload;
+            let payload = store.exception_payload(exn);
             std::ptr::copy_nonoverlapping(payload.as_ptr(), values, payload.len());
         })
     }
