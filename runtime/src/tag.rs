@@ -3,10 +3,15 @@
 //! A tag is an object of the store, like a global: its store index is its identity, the
 //! value an instance keeps in its `VMContext` tag slots and that `catch` clauses compare.
 //! An exception is an object of the store too (its tag and payload); an `exnref` is a 1-based
-//! index into the store's exceptions. There is no collector: an exception that wasm ever held
-//! as an `exnref` (caught by a `_ref` clause) lives as long as the store, as externrefs do;
-//! one that was only thrown and caught (or reached the host) is freed then, since nothing can
-//! refer to it any more, and its slot is reused.
+//! index into the store's exceptions. One that was only thrown and caught by a plain clause
+//! (or reached the host) is freed then, since nothing can refer to it any more, and its slot
+//! is reused. One that wasm held as an `exnref` (caught by a `_ref` clause) may be anywhere
+//! while wasm runs (there are no stack maps), so it lives until the outermost call from the
+//! host returns; then the only places an exnref can be are globals, tables and the payloads
+//! of other exceptions, and `collect_exceptions` frees those no longer reachable from them.
+//! A freed slot has a tag identity no tag has, so that an exnref to it (which only a host
+//! keeping raw values could still hold) matches only catch-all clauses, which read no
+//! payload.
 
 use crate::store::{AsContext, AsContextMut, StoreOpaque, Stored};
 use crate::types::FuncType;
