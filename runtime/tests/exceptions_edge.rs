@@ -1183,7 +1183,7 @@ fn an_exnref_held_by_a_frame_survives_nested_calls_that_make_garbage() -> Result
     let host = Func::wrap(
         &mut store,
         move |mut caller: Caller<'_, ()>| -> Result<()> {
-            let garbage = slot.lock().unwrap().clone().unwrap();
+            let garbage = slot.lock().unwrap().expect("set before the call");
             for _ in 0..10 {
                 garbage.call(&mut caller, 1000)?;
             }
@@ -1214,7 +1214,7 @@ async fn an_exnref_held_by_a_frame_survives_on_a_fiber() -> Result<()> {
         Default::default();
     let slot = garbage_slot.clone();
     let host = Func::wrap_async(&mut store, move |mut caller: Caller<'_, ()>, ()| {
-        let garbage = slot.lock().unwrap().clone().unwrap();
+        let garbage = slot.lock().unwrap().expect("set before the call");
         Box::new(async move {
             for _ in 0..10 {
                 garbage.call_async(&mut caller, 1000).await?;
