@@ -194,7 +194,7 @@ impl StoreOpaque {
         for global in &self.globals {
             if is_exnref(global.ty.content) {
                 let word = global.def.bytes[..8].try_into().expect("8 bytes");
-                work.push(u64::from_ne_bytes(word));
+                work.push(u64::from_le_bytes(word));
             }
         }
         for table in &self.tables {
