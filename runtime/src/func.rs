@@ -315,7 +315,9 @@ impl Func {
     /// # Safety
     /// `params_and_returns` must point to `capacity` writable slots whose first values are the
     /// function's arguments, each of its parameter's type; a reference must be one this store
-    /// produced (a result of an earlier call, for instance).
+    /// produced (a result of an earlier call, for instance). An exnref stays valid only while
+    /// some global, table or kept exception holds it: unreachable exceptions are freed when
+    /// an outermost call returns (a freed one is still safe to pass: it matches no tag).
     pub unsafe fn call_unchecked(
         &self,
         mut store: impl AsContextMut,
