@@ -331,6 +331,12 @@ mod pool {
         unsafe { std::ptr::write_bytes(base, 0, len) };
     }
 
+    /// Unmaps every pooled mapping of `total` bytes (for tests).
+    #[cfg(test)]
+    pub(super) fn drain(total: usize) {
+        pool().retain(|p| p.mapping.len() != total);
+    }
+
     /// How many mappings of `total` bytes are pooled (for tests).
     #[cfg(test)]
     pub(super) fn count(total: usize) -> usize {
@@ -372,12 +378,21 @@ mod tests {
         assert_eq!(m.byte_size(), 5 * WASM_PAGE_SIZE);
     }
 
+    /// Held by the tests that count pooled mappings: the pool is shared by the whole process,
+    /// and `the_pool_is_capped` fills it.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// A guard size no other test uses, so that the pool's mappings of this layout are this
     /// test's alone (the pool is process-wide and tests run in parallel).
     const OWN_GUARD: u64 = 3 * WASM_PAGE_SIZE as u64;
 
     #[test]
     fn pooled_mappings_come_back_zeroed_and_resized() {
+        let _serial = serial();
         let mut a = VmMemory::new(&ty(2, None), 1 << 32, OWN_GUARD).unwrap();
         a.data_mut().fill(0xAB);
         let base = a.def.base;
@@ -408,6 +423,7 @@ mod tests {
 
     #[test]
     fn large_memories_are_not_pooled() {
+        let _serial = serial();
         let guard = 5 * WASM_PAGE_SIZE as u64;
         let pages = (pool::KEEP_RESIDENT / WASM_PAGE_SIZE) as u64 + 1;
         let total = (1 << 32) + guard as usize;
@@ -421,6 +437,7 @@ mod tests {
 
     #[test]
     fn the_pool_is_capped() {
+        let _serial = serial();
         let guard = 7 * WASM_PAGE_SIZE as u64;
         let total = (1 << 32) + guard as usize;
         let mems: Vec<_> = (0..pool::CAPACITY + 4)
@@ -429,10 +446,12 @@ mod tests {
         drop(mems);
         assert!(pool::count(total) <= pool::CAPACITY);
         assert!(pool::count(total) >= 1);
+        pool::drain(total);
     }
 
     #[test]
     fn sparsely_touched_memories_come_back_zeroed() {
+        let _serial = serial();
         let guard = 9 * WASM_PAGE_SIZE as u64;
         let page = region::page::size();
         let mut a = VmMemory::new(&ty(4, None), 1 << 32, guard).unwrap();
