@@ -195,8 +195,8 @@ mod pool {
 
     /// Most mappings the pool keeps.
     pub(super) const CAPACITY: usize = 16;
-    /// Largest accessible size a released memory may have to be pooled (zeroing is a
-    /// `memset` of that many bytes, which beats `munmap` + `mmap` + page faults only while small).
+    /// Largest accessible size a released memory may have to be pooled (zeroing may store to
+    /// every byte of it, which beats `munmap` + `mmap` + page faults only while small).
     pub(super) const KEEP_RESIDENT: usize = 4 * super::WASM_PAGE_SIZE;
 
     struct Pooled {
