@@ -1,7 +1,13 @@
 //! Linear memories: a reservation of address space, committed as the memory grows.
+//!
+//! Reservations of static memories (the kind that never moves) are expensive to make and to
+//! give back (`mmap`, `mprotect`, a page fault per touched page, `munmap`), so a small memory's
+//! reservation is zeroed when its memory is dropped and kept in a process-wide pool for the next
+//! static memory of the same layout (see `pool`).
 
 use crate::vm::vmcontext::VMMemoryDefinition;
 use anyhow::{bail, Context, Result};
+use std::mem::ManuallyDrop;
 use wasmjit_compiler::MemoryType;
 
 /// Bytes in a wasm page.
@@ -14,10 +20,13 @@ const MAX_PAGES_32: u64 = 1 << 16;
 pub(crate) struct VmMemory {
     pub(crate) def: VMMemoryDefinition,
     pub(crate) ty: MemoryType,
-    mapping: region::Allocation,
+    /// Given back to `pool` (or unmapped) on drop.
+    mapping: ManuallyDrop<region::Allocation>,
     /// Bytes usable without moving (the mapping minus the guard region).
     reserved: usize,
     guard: usize,
+    /// Whether this is a static memory (never moves), whose mapping may be pooled.
+    is_static: bool,
 }
 
 // SAFETY: the memory's base pointer points into `mapping`, which this value owns; nothing
@@ -41,28 +50,30 @@ impl VmMemory {
             );
         }
         let min_bytes = ty.minimum as usize * WASM_PAGE_SIZE;
-        let reserved = if !ty.memory64 && reservation >= 1 << 32 {
+        let is_static = !ty.memory64 && reservation >= 1 << 32;
+        let reserved = if is_static {
             reservation as usize
         } else {
             // Dynamic memory: reserve what the minimum needs (or the configured
             // reservation if larger); growing past it moves the memory.
             min_bytes.max(reservation.min(1 << 32) as usize)
         };
-        let guard = if !ty.memory64 && reservation >= 1 << 32 {
-            guard as usize
-        } else {
-            0
+        let guard = if is_static { guard as usize } else { 0 };
+        let total = reserved + guard;
+        let mapping = match is_static.then(|| pool::take(total, min_bytes)).flatten() {
+            Some(mapping) => mapping,
+            None => Self::map(total, min_bytes)?,
         };
-        let mapping = Self::map(reserved + guard, min_bytes)?;
         Ok(Self {
             def: VMMemoryDefinition {
                 base: mapping.as_ptr::<u8>() as *mut u8,
                 current_length: min_bytes,
             },
             ty: *ty,
-            mapping,
+            mapping: ManuallyDrop::new(mapping),
             reserved,
             guard,
+            is_static,
         })
     }
 
@@ -122,7 +133,8 @@ impl VmMemory {
                 );
             }
             self.def.base = mapping.as_ptr::<u8>() as *mut u8;
-            self.mapping = mapping;
+            // Assigning through the `ManuallyDrop` drops (unmaps) the old mapping.
+            *self.mapping = mapping;
             self.reserved = reserved;
         } else if new_bytes > old_bytes {
             // SAFETY: `[old_bytes, new_bytes)` lies within the reservation owned by
@@ -159,6 +171,179 @@ impl VmMemory {
     }
 }
 
+impl Drop for VmMemory {
+    fn drop(&mut self) {
+        // SAFETY: `drop` runs once, and `self.mapping` is not used after this.
+        let mapping = unsafe { ManuallyDrop::take(&mut self.mapping) };
+        if self.is_static {
+            pool::give_back(mapping, self.def.current_length);
+        }
+        // Otherwise `mapping` drops here, unmapping the reservation.
+    }
+}
+
+/// Released reservations of static memories, for reuse. Every pooled mapping has its first
+/// `accessible` bytes read-write and the rest inaccessible, and every byte of it is zero (the
+/// bytes past `accessible` were zeroed before they were last made inaccessible, or never
+/// written), so a memory made from one is indistinguishable from a fresh `mmap`.
+///
+/// The pool is capped in entries and only takes memories of at most `KEEP_RESIDENT` bytes, so
+/// it holds at most `CAPACITY * KEEP_RESIDENT` bytes of resident memory; larger memories are
+/// unmapped as before.
+mod pool {
+    use std::sync::Mutex;
+
+    /// Most mappings the pool keeps.
+    pub(super) const CAPACITY: usize = 16;
+    /// Largest accessible size a released memory may have to be pooled (zeroing may store to
+    /// every byte of it, which beats `munmap` + `mmap` + page faults only while small).
+    pub(super) const KEEP_RESIDENT: usize = 4 * super::WASM_PAGE_SIZE;
+
+    struct Pooled {
+        mapping: region::Allocation,
+        accessible: usize,
+    }
+
+    // SAFETY: a pooled mapping is owned by the pool alone (no memory refers to it any more),
+    // and an address-space reservation is not tied to a thread.
+    unsafe impl Send for Pooled {}
+
+    static POOL: Mutex<Vec<Pooled>> = Mutex::new(Vec::new());
+
+    fn pool() -> std::sync::MutexGuard<'static, Vec<Pooled>> {
+        // The pool's invariants hold between statements, so a poisoned lock is still usable.
+        POOL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A pooled mapping of `total` bytes with its first `accessible` bytes read-write, zeroed,
+    /// and the rest inaccessible; `None` when the pool has none (or re-protecting failed).
+    pub(super) fn take(total: usize, accessible: usize) -> Option<region::Allocation> {
+        let Pooled {
+            mapping,
+            accessible: was,
+        } = {
+            let mut pool = pool();
+            let i = pool.iter().position(|p| p.mapping.len() == total)?;
+            pool.swap_remove(i)
+        };
+        let base = mapping.as_ptr::<u8>();
+        // SAFETY: both ranges lie within `mapping` (`accessible` fits the reservation: the
+        // caller checked it against the memory's maximum), which only this function holds.
+        let protected = unsafe {
+            if was < accessible {
+                region::protect(
+                    base.add(was),
+                    accessible - was,
+                    region::Protection::READ_WRITE,
+                )
+            } else if was > accessible {
+                region::protect(
+                    base.add(accessible),
+                    was - accessible,
+                    region::Protection::NONE,
+                )
+            } else {
+                Ok(())
+            }
+        };
+        // On failure the mapping is simply unmapped, and the caller maps a fresh one.
+        protected.ok().map(|()| mapping)
+    }
+
+    /// Zeroes the first `accessible` bytes of a released static memory's `mapping` and pools
+    /// it, or unmaps it when it is too large or the pool is full.
+    pub(super) fn give_back(mapping: region::Allocation, accessible: usize) {
+        if accessible > KEEP_RESIDENT || pool().len() >= CAPACITY {
+            return;
+        }
+        // SAFETY: the first `accessible` bytes of the mapping are read-write (the memory's
+        // current length), and the memory that used them is being dropped.
+        unsafe { zero(mapping.as_ptr::<u8>() as *mut u8, accessible) };
+        let mut pool = pool();
+        if pool.len() < CAPACITY {
+            pool.push(Pooled {
+                mapping,
+                accessible,
+            });
+        }
+    }
+
+    /// Zeroes `len` bytes at `base` (whole pages): pages the kernel reports resident are
+    /// cleared with stores, which keeps them resident for the next memory; the others are
+    /// discarded with `MADV_DONTNEED`, which reads them back as zero (a page that is not
+    /// resident may be swapped out, so it is not known to be zero). Most instances touch few
+    /// of their pages, so this clears much less than the whole memory.
+    ///
+    /// # Safety
+    /// `[base, base + len)` must be read-write memory of a private anonymous mapping that
+    /// nothing else uses.
+    #[cfg(target_os = "linux")]
+    unsafe fn zero(base: *mut u8, len: usize) {
+        let page = region::page::size();
+        let mut resident = [0u8; KEEP_RESIDENT / 4096];
+        let pages = len.div_ceil(page);
+        // SAFETY: `resident` has room for one byte per page of the range (checked first),
+        // and the range is mapped (the caller's contract).
+        let queried = pages <= resident.len()
+            && unsafe { libc::mincore(base.cast(), len, resident.as_mut_ptr()) } == 0;
+        if !queried {
+            // SAFETY: the range is read-write and unused (the caller's contract).
+            unsafe { std::ptr::write_bytes(base, 0, len) };
+            return;
+        }
+        // A store to a non-resident page is correct too (it just faults the page in), so
+        // after a few `madvise` calls the remaining runs are cleared with stores: a memory that
+        // touched every other page costs a bounded number of system calls.
+        let mut madvise_left: u32 = 4;
+        let mut i = 0;
+        while i < pages {
+            let is_resident = resident[i] & 1;
+            let mut j = i + 1;
+            while j < pages && resident[j] & 1 == is_resident {
+                j += 1;
+            }
+            let n = (j * page).min(len) - i * page;
+            // SAFETY: `[i * page, i * page + n)` lies within the range (the caller's
+            // contract covers stores to it and discarding it).
+            unsafe {
+                let start = base.add(i * page);
+                let discarded = is_resident == 0
+                    && madvise_left > 0
+                    && libc::madvise(start.cast(), n, libc::MADV_DONTNEED) == 0;
+                if is_resident == 0 {
+                    madvise_left = madvise_left.saturating_sub(1);
+                }
+                if !discarded {
+                    std::ptr::write_bytes(start, 0, n);
+                }
+            }
+            i = j;
+        }
+    }
+
+    /// Zeroes `len` bytes at `base`.
+    ///
+    /// # Safety
+    /// `[base, base + len)` must be read-write memory that nothing else uses.
+    #[cfg(not(target_os = "linux"))]
+    unsafe fn zero(base: *mut u8, len: usize) {
+        // SAFETY: the caller's contract.
+        unsafe { std::ptr::write_bytes(base, 0, len) };
+    }
+
+    /// Unmaps every pooled mapping of `total` bytes (for tests).
+    #[cfg(test)]
+    pub(super) fn drain(total: usize) {
+        pool().retain(|p| p.mapping.len() != total);
+    }
+
+    /// How many mappings of `total` bytes are pooled (for tests).
+    #[cfg(test)]
+    pub(super) fn count(total: usize) -> usize {
+        pool().iter().filter(|p| p.mapping.len() == total).count()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +376,96 @@ mod tests {
         assert_eq!(m.grow(4), Some(1));
         assert_eq!(m.data()[10], 42);
         assert_eq!(m.byte_size(), 5 * WASM_PAGE_SIZE);
+    }
+
+    /// Held by the tests that count pooled mappings: the pool is shared by the whole process,
+    /// and `the_pool_is_capped` fills it.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A guard size no other test uses, so that the pool's mappings of this layout are this
+    /// test's alone (the pool is process-wide and tests run in parallel).
+    const OWN_GUARD: u64 = 3 * WASM_PAGE_SIZE as u64;
+
+    #[test]
+    fn pooled_mappings_come_back_zeroed_and_resized() {
+        let _serial = serial();
+        let mut a = VmMemory::new(&ty(2, None), 1 << 32, OWN_GUARD).unwrap();
+        a.data_mut().fill(0xAB);
+        let base = a.def.base;
+        drop(a);
+        let total = (1 << 32) + OWN_GUARD as usize;
+        assert_eq!(pool::count(total), 1);
+
+        // Smaller: the same mapping, zeroed, with the second page inaccessible again.
+        let b = VmMemory::new(&ty(1, None), 1 << 32, OWN_GUARD).unwrap();
+        assert_eq!(b.def.base, base, "the released mapping is reused");
+        assert_eq!(b.byte_size(), WASM_PAGE_SIZE);
+        assert!(b.data().iter().all(|&x| x == 0));
+        // SAFETY: only computes an address inside the reservation; nothing is accessed.
+        let second_page = unsafe { base.add(WASM_PAGE_SIZE) };
+        let info = region::query(second_page).unwrap();
+        assert_eq!(info.protection(), region::Protection::NONE);
+        drop(b);
+        assert_eq!(pool::count(total), 1);
+
+        // Larger: the same mapping again, all three pages read-write and zero.
+        let mut c = VmMemory::new(&ty(3, None), 1 << 32, OWN_GUARD).unwrap();
+        assert_eq!(c.def.base, base);
+        assert!(c.data().iter().all(|&x| x == 0));
+        c.data_mut()[3 * WASM_PAGE_SIZE - 1] = 1;
+        assert_eq!(c.grow(1), Some(3));
+        assert!(c.data()[3 * WASM_PAGE_SIZE..].iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn large_memories_are_not_pooled() {
+        let _serial = serial();
+        let guard = 5 * WASM_PAGE_SIZE as u64;
+        let pages = (pool::KEEP_RESIDENT / WASM_PAGE_SIZE) as u64 + 1;
+        let total = (1 << 32) + guard as usize;
+        let a = VmMemory::new(&ty(pages, None), 1 << 32, guard).unwrap();
+        drop(a);
+        assert_eq!(pool::count(total), 0, "unmapped, not pooled");
+        let b = VmMemory::new(&ty(pages - 1, None), 1 << 32, guard).unwrap();
+        drop(b);
+        assert_eq!(pool::count(total), 1, "small enough to pool");
+    }
+
+    #[test]
+    fn the_pool_is_capped() {
+        let _serial = serial();
+        let guard = 7 * WASM_PAGE_SIZE as u64;
+        let total = (1 << 32) + guard as usize;
+        let mems: Vec<_> = (0..pool::CAPACITY + 4)
+            .map(|_| VmMemory::new(&ty(1, None), 1 << 32, guard).unwrap())
+            .collect();
+        drop(mems);
+        assert!(pool::count(total) <= pool::CAPACITY);
+        assert!(pool::count(total) >= 1);
+        pool::drain(total);
+    }
+
+    #[test]
+    fn sparsely_touched_memories_come_back_zeroed() {
+        let _serial = serial();
+        let guard = 9 * WASM_PAGE_SIZE as u64;
+        let page = region::page::size();
+        let mut a = VmMemory::new(&ty(4, None), 1 << 32, guard).unwrap();
+        let base = a.def.base;
+        // Every third OS page written: resident and non-resident runs alternate, more of them
+        // than `zero` discards with `madvise`.
+        for (n, p) in (0..a.byte_size()).step_by(page).enumerate() {
+            if n % 3 == 0 {
+                a.data_mut()[p + 7] = 0xCD;
+            }
+        }
+        drop(a);
+        let b = VmMemory::new(&ty(4, None), 1 << 32, guard).unwrap();
+        assert_eq!(b.def.base, base, "the released mapping is reused");
+        assert!(b.data().iter().all(|&x| x == 0));
     }
 }
