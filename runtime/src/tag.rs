@@ -252,13 +252,20 @@ impl std::error::Error for UncaughtException {}
 mod tests {
     use crate::{Config, Engine, Instance, Module, Store, ValRaw};
 
-    #[test]
-    fn exceptions_caught_without_ref_are_freed_and_reused() {
+    /// A store of an engine with exceptions on, and an instance of `wat` in it.
+    fn instantiate(wat: &str) -> (Store<()>, Instance) {
         let mut config = Config::new();
         config.wasm_exceptions(true);
         let engine = Engine::new(&config).unwrap();
-        let module = Module::new(
-            &engine,
+        let module = Module::new(&engine, wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        (store, instance)
+    }
+
+    #[test]
+    fn exceptions_caught_without_ref_are_freed_and_reused() {
+        let (mut store, instance) = instantiate(
             r#"(module
               (tag $e (param i32))
               (func $throw (param i32) local.get 0 throw $e)
@@ -283,10 +290,7 @@ mod tests {
                   local.get $n i32.const 1 i32.sub local.tee $n
                   br_if $l))
               (func (export "uncaught") i32.const 0 call $throw))"#,
-        )
-        .unwrap();
-        let mut store = Store::new(&engine, ());
-        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        );
         let plain = instance
             .get_typed_func::<i32, i32>(&mut store, "plain")
             .unwrap();
@@ -307,11 +311,7 @@ mod tests {
 
     #[test]
     fn kept_exceptions_unreachable_between_calls_are_collected() {
-        let mut config = Config::new();
-        config.wasm_exceptions(true);
-        let engine = Engine::new(&config).unwrap();
-        let module = Module::new(
-            &engine,
+        let (mut store, instance) = instantiate(
             r#"(module
               (tag $e (param i32))
               (tag $wrap (param exnref))
@@ -359,10 +359,7 @@ mod tests {
                       (try_table (catch $wrap $h) (throw_ref (table.get $t (i32.const 1))))
                       unreachable)
                     (call $payload)))))"#,
-        )
-        .unwrap();
-        let mut store = Store::new(&engine, ());
-        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        );
         let churn = instance
             .get_typed_func::<i32, ()>(&mut store, "churn")
             .unwrap();
@@ -393,11 +390,7 @@ mod tests {
 
     #[test]
     fn stale_or_forged_exnrefs_match_no_tag_and_never_abort() {
-        let mut config = Config::new();
-        config.wasm_exceptions(true);
-        let engine = Engine::new(&config).unwrap();
-        let module = Module::new(
-            &engine,
+        let (mut store, instance) = instantiate(
             r#"(module
               (tag $e (param i32))
               (func (export "plain") (result i32)
@@ -412,10 +405,7 @@ mod tests {
                     unreachable)
                   return)
                 (i32.const -2)))"#,
-        )
-        .unwrap();
-        let mut store = Store::new(&engine, ());
-        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        );
         let plain = instance.get_func(&mut store, "plain").unwrap();
         let probe = instance.get_func(&mut store, "probe").unwrap();
         let mut values = [ValRaw::i32(0)];
@@ -432,7 +422,7 @@ mod tests {
             assert_eq!(values[0].get_i32(), -2, "exnref {raw}");
         }
         let uncaught = Module::new(
-            &engine,
+            store.engine(),
             r#"(module (func (export "f") (param exnref) (throw_ref (local.get 0))))"#,
         )
         .unwrap();
