@@ -2,6 +2,7 @@
 
 use crate::store::{Store, StoreContextMut, StoreInner, StoreOpaque};
 use anyhow::Result;
+use std::panic::AssertUnwindSafe;
 
 /// A transition between host and wasm code, as [`Store::call_hook`] reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,11 +67,13 @@ impl StoreOpaque {
         let Some(mut hook) = self.call_hook.take() else {
             return Ok(());
         };
-        let result = hook(self as *mut StoreOpaque, kind);
+        let store = self as *mut StoreOpaque;
+        // Caught so that the hook goes back into the store even when it panics.
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| hook(store, kind)));
         // A hook installed by the hook itself (through its context) wins.
         if self.call_hook.is_none() {
             self.call_hook = Some(hook);
         }
-        result
+        result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
     }
 }

@@ -5,6 +5,7 @@
 use crate::store::{Store, StoreContextMut, StoreInner, StoreOpaque};
 use crate::Trap;
 use anyhow::Result;
+use std::panic::AssertUnwindSafe;
 
 /// What to do when the epoch deadline is reached, returned by a deadline callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,11 +63,13 @@ impl StoreOpaque {
                 else {
                     unreachable!()
                 };
-                let r = cb(self as *mut StoreOpaque);
+                let store = self as *mut StoreOpaque;
+                // Caught so that the callback goes back into the store even when it panics.
+                let r = std::panic::catch_unwind(AssertUnwindSafe(|| cb(store)));
                 if matches!(self.epoch_behavior, EpochDeadlineBehavior::Trap) {
                     self.epoch_behavior = EpochDeadlineBehavior::Callback(cb);
                 }
-                r
+                r.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
             }
         };
         match update {

@@ -236,12 +236,19 @@ impl StoreOpaque {
         let mut accessor = self.limiter.take()?;
         let mut f = Some(f);
         let mut out = None;
-        accessor(self as *mut StoreOpaque, &mut |limiter| {
-            if let Some(f) = f.take() {
-                out = Some(f(limiter));
-            }
-        });
+        let store = self as *mut StoreOpaque;
+        // Caught so that the accessor goes back into the store even when the limiter panics.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            accessor(store, &mut |limiter| {
+                if let Some(f) = f.take() {
+                    out = Some(f(limiter));
+                }
+            })
+        }));
         self.limiter = Some(accessor);
+        if let Err(payload) = ran {
+            std::panic::resume_unwind(payload);
+        }
         out
     }
 

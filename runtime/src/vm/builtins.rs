@@ -1,9 +1,14 @@
 //! The runtime functions compiled code calls through `VMContext::BUILTINS`
 //! (see `wasmjit_compiler::builtins` for the table and signatures).
 //!
-//! A builtin that fails records its trap in the store and returns 0; the compiled code then
-//! traps with `BUILTIN_TRAP`. A builtin must never unwind into compiled code: each body runs
-//! under `catch_unwind`, and a panic there (a runtime bug) aborts with a message.
+//! A builtin that fails records its trap in the store and returns its trap value (0, or
+//! `GROW_TRAPPED` for the grow builtins); the compiled code then traps with `BUILTIN_TRAP`.
+//! A builtin must never unwind into compiled code: each body runs under `catch_unwind`. Some
+//! run embedder code (the resource limiter, the epoch deadline callback, the waker of an
+//! async yield), which may panic: the payload is kept in the store as a pending panic, the
+//! builtin returns its trap value, and the panic resumes in the caller of the call once the
+//! wasm frames are gone (`vm::call`). The builtins that return no status run no embedder
+//! code; a panic there is a broken runtime invariant and aborts with a message.
 
 use crate::limits::GrowError;
 use crate::store::{PendingError, StoreOpaque};
@@ -57,12 +62,16 @@ pub(crate) static BUILTINS: BuiltinTable = BuiltinTable {
 const _: () =
     assert!(std::mem::size_of::<BuiltinTable>() == wasmjit_compiler::builtins::Builtin::COUNT * 8);
 
-/// Runs a builtin body with its instance and store; aborts on panic rather than unwinding
-/// into compiled code.
+/// Runs a builtin body with its instance and store. A panic in it (embedder code the body
+/// ran) becomes the store's pending panic and the builtin returns `trapped`, its trap value.
 ///
 /// # Safety
 /// `vmctx` must be the context of a live instance whose store is not otherwise borrowed.
-unsafe fn with_instance<R>(vmctx: *mut u8, f: impl FnOnce(&mut StoreOpaque, usize) -> R) -> R {
+unsafe fn with_instance<R>(
+    vmctx: *mut u8,
+    trapped: R,
+    f: impl FnOnce(&mut StoreOpaque, usize) -> R,
+) -> R {
     let run = std::panic::AssertUnwindSafe(|| {
         // SAFETY: the caller passes a live vmctx; compiled code is the only user of the store
         // while it runs, and it is suspended in this call. Only the instance's index is taken
@@ -72,8 +81,35 @@ unsafe fn with_instance<R>(vmctx: *mut u8, f: impl FnOnce(&mut StoreOpaque, usiz
     });
     match std::panic::catch_unwind(run) {
         Ok(r) => r,
+        Err(payload) => {
+            // SAFETY: as above; the body's borrow of the store ended with its unwinding.
+            let store = unsafe { store_of(vmctx) };
+            store.pending_error = Some(PendingError::Panic(payload));
+            trapped
+        }
+    }
+}
+
+/// [`with_instance`] for the builtins that return no status, and so cannot trap: they run
+/// no embedder code, so a panic is a runtime bug, and the process aborts with a message
+/// rather than unwind into compiled code.
+///
+/// # Safety
+/// As [`with_instance`].
+unsafe fn with_instance_no_trap<R>(
+    vmctx: *mut u8,
+    builtin: &str,
+    f: impl FnOnce(&mut StoreOpaque, usize) -> R,
+) -> R {
+    let run = std::panic::AssertUnwindSafe(|| {
+        // SAFETY: as in `with_instance`.
+        let (store, index) = unsafe { (store_of(vmctx), instance_of(vmctx).index) };
+        f(store, index)
+    });
+    match std::panic::catch_unwind(run) {
+        Ok(r) => r,
         Err(_) => {
-            eprintln!("wasmjit: internal error: a runtime builtin panicked");
+            eprintln!("wasmjit: internal error: the runtime builtin `{builtin}` panicked");
             std::process::abort();
         }
     }
@@ -104,7 +140,7 @@ fn in_bounds(start: u64, len: u64, size: u64) -> bool {
 unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, i| {
+        with_instance(vmctx, GROW_TRAPPED, |store, i| {
             let mi = store.instances[i].memories[mem as usize];
             let grown = store.grow_memory(mi, delta);
             grow_result(store, grown)
@@ -115,7 +151,7 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
 unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, byte: u32, len: u64) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, i| {
+        with_instance(vmctx, 0, |store, i| {
             let StoreOpaque {
                 instances,
                 memories,
@@ -143,7 +179,7 @@ unsafe extern "C" fn memory_copy(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, i| {
+        with_instance(vmctx, 0, |store, i| {
             let StoreOpaque {
                 instances,
                 memories,
@@ -188,7 +224,7 @@ unsafe extern "C" fn memory_init(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, i| {
+        with_instance(vmctx, 0, |store, i| {
             let StoreOpaque {
                 instances,
                 memories,
@@ -219,7 +255,7 @@ unsafe extern "C" fn memory_init(
 unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, i| {
+        with_instance_no_trap(vmctx, "data.drop", |store, i| {
             store.instances[i].data_dropped[data as usize] = true
         });
     }
@@ -228,7 +264,7 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
 unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, i| {
+        with_instance(vmctx, GROW_TRAPPED, |store, i| {
             let ti = store.instances[i].tables[table as usize];
             let grown = store.grow_table(ti, delta, init);
             grow_result(store, grown)
@@ -239,7 +275,7 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: u6
 unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: u64, len: u64) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, i| {
+        with_instance(vmctx, 0, |store, i| {
             let StoreOpaque {
                 instances,
                 tables,
@@ -267,7 +303,7 @@ unsafe extern "C" fn table_copy(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, i| {
+        with_instance(vmctx, 0, |store, i| {
             let StoreOpaque {
                 instances,
                 tables,
@@ -305,7 +341,7 @@ unsafe extern "C" fn table_init(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, i| {
+        with_instance(vmctx, 0, |store, i| {
             let StoreOpaque {
                 instances,
                 tables,
@@ -330,7 +366,7 @@ unsafe extern "C" fn table_init(
 unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, i| {
+        with_instance_no_trap(vmctx, "elem.drop", |store, i| {
             store.instances[i].elems[elem as usize] = Vec::new()
         });
     }
@@ -338,18 +374,18 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
 
 unsafe extern "C" fn out_of_fuel(vmctx: *mut u8) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    unsafe { with_instance(vmctx, |store, _| store.out_of_fuel() as u32) }
+    unsafe { with_instance(vmctx, 0, |store, _| store.out_of_fuel() as u32) }
 }
 
 unsafe extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    unsafe { with_instance(vmctx, |store, _| store.new_epoch() as u32) }
+    unsafe { with_instance(vmctx, 0, |store, _| store.new_epoch() as u32) }
 }
 
 unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const ValRaw) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, |store, i| {
+        with_instance(vmctx, 0, |store, i| {
             let inst = &store.instances[i];
             let info = &inst.module.inner.info;
             let len = info.types[info.tags[tag as usize] as usize].params.len();
@@ -370,7 +406,11 @@ unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const ValRaw) -> u
 
 unsafe extern "C" fn exception_tag(vmctx: *mut u8, exn: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx and a non-null exnref.
-    unsafe { with_instance(vmctx, |store, _| store.exception_tag(exn) as u64) }
+    unsafe {
+        with_instance_no_trap(vmctx, "exception tag", |store, _| {
+            store.exception_tag(exn) as u64
+        })
+    }
 }
 
 unsafe extern "C" fn exception_payload(vmctx: *mut u8, exn: u64, values: *mut ValRaw) {
@@ -378,7 +418,7 @@ unsafe extern "C" fn exception_payload(vmctx: *mut u8, exn: u64, values: *mut Va
     // one slot per parameter of the catching clause's tag, which is the exception's (its
     // identity matched; a freed or unknown exception matches no tag and has no payload).
     unsafe {
-        with_instance(vmctx, |store, _| {
+        with_instance_no_trap(vmctx, "exception payload", |store, _| {
             let payload = store.exception_payload(exn);
             std::ptr::copy_nonoverlapping(payload.as_ptr(), values, payload.len());
         })
@@ -387,5 +427,9 @@ unsafe extern "C" fn exception_payload(vmctx: *mut u8, exn: u64, values: *mut Va
 
 unsafe extern "C" fn exception_caught(vmctx: *mut u8, exn: u64, keep: u32) {
     // SAFETY: called by compiled code with its own vmctx and a non-null exnref of its store.
-    unsafe { with_instance(vmctx, |store, _| store.exception_caught(exn, keep != 0)) }
+    unsafe {
+        with_instance_no_trap(vmctx, "exception caught", |store, _| {
+            store.exception_caught(exn, keep != 0)
+        })
+    }
 }

@@ -140,8 +140,12 @@ fn trap_to_error(store: &mut StoreOpaque, record: TrapRecord) -> anyhow::Error {
             None => Trap::UnreachableCodeReached,
         },
         Some(trap_codes::BUILTIN_TRAP) => {
-            if let Some(PendingError::Error(e)) = store.pending_error.take() {
-                return e.context(backtrace);
+            // A builtin's failure: an error (a limiter's, a failed yield), a panic of the
+            // embedder code it ran (resumed here, once the wasm frames are gone), or a trap.
+            match store.pending_error.take() {
+                Some(PendingError::Error(e)) => return e.context(backtrace),
+                Some(PendingError::Panic(p)) => std::panic::resume_unwind(p),
+                None => {}
             }
             store
                 .pending_trap
