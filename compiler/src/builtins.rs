@@ -23,7 +23,8 @@
 //!
 //! - `Throw(vmctx, tag: u32, values: *const ValRaw) -> u64`: creates an exception of tag
 //!   `tag` (module index) with the payload in `values` (one 16-byte slot per tag parameter),
-//!   makes it the pending exception and returns its exnref.
+//!   makes it the pending exception and returns its exnref; 0 = trap (the store keeps no
+//!   more exceptions alive, or the embedder code a collection ran panicked).
 //! - `ExceptionTag(vmctx, exn: u64) -> u64`: the store-wide identity of the exception's tag
 //!   (the value in the `VMContext`'s tag slots).
 //! - `ExceptionPayload(vmctx, exn: u64, values: *mut ValRaw)`: copies the exception's

@@ -52,8 +52,8 @@ pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmR
 pub use global::Global;
 pub use instance::{Export, Instance};
 pub use limits::{
-    ResourceLimiter, StoreLimits, StoreLimitsBuilder, DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT,
-    DEFAULT_TABLE_LIMIT,
+    ResourceLimiter, StoreLimits, StoreLimitsBuilder, DEFAULT_EXCEPTION_LIMIT,
+    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT,
 };
 pub use linker::{InstancePre, Linker};
 pub use memory::{Memory, MemoryAccessError};

@@ -1,5 +1,6 @@
 //! Resource limits: an embedder-supplied [`ResourceLimiter`] decides whether memories and
-//! tables may grow, and caps how many instances, memories and tables a store holds.
+//! tables may grow, and caps how many instances, memories and tables a store holds, and how
+//! many exceptions wasm may keep alive.
 
 use crate::store::{Store, StoreInner, StoreOpaque};
 use anyhow::{bail, Result};
@@ -10,6 +11,9 @@ pub const DEFAULT_INSTANCE_LIMIT: usize = 10_000;
 pub const DEFAULT_TABLE_LIMIT: usize = 10_000;
 /// See [`DEFAULT_INSTANCE_LIMIT`].
 pub const DEFAULT_MEMORY_LIMIT: usize = 10_000;
+/// Default cap on the exceptions a store keeps alive at once when a limiter does not say
+/// (see [`ResourceLimiter::exceptions`]).
+pub const DEFAULT_EXCEPTION_LIMIT: usize = 1_000_000;
 
 /// Decides on growth of a store's memories and tables; installed with [`Store::limiter`].
 ///
@@ -59,6 +63,13 @@ pub trait ResourceLimiter {
     fn memories(&self) -> usize {
         DEFAULT_MEMORY_LIMIT
     }
+
+    /// Most exceptions the store may keep alive at once (thrown and still reachable, or not
+    /// yet found unreachable); a `throw` past it traps. Not in Wasmtime, whose exceptions
+    /// live in its GC heap, bounded by the heap's size.
+    fn exceptions(&self) -> usize {
+        DEFAULT_EXCEPTION_LIMIT
+    }
 }
 
 /// A ready-made [`ResourceLimiter`] with fixed caps; build one with [`StoreLimitsBuilder`].
@@ -69,6 +80,7 @@ pub struct StoreLimits {
     instances: usize,
     tables: usize,
     memories: usize,
+    exceptions: usize,
     trap_on_grow_failure: bool,
 }
 
@@ -80,6 +92,7 @@ impl Default for StoreLimits {
             instances: DEFAULT_INSTANCE_LIMIT,
             tables: DEFAULT_TABLE_LIMIT,
             memories: DEFAULT_MEMORY_LIMIT,
+            exceptions: DEFAULT_EXCEPTION_LIMIT,
             trap_on_grow_failure: false,
         }
     }
@@ -141,6 +154,10 @@ impl ResourceLimiter for StoreLimits {
     fn memories(&self) -> usize {
         self.memories
     }
+
+    fn exceptions(&self) -> usize {
+        self.exceptions
+    }
 }
 
 /// Builds a [`StoreLimits`]; every limit not set is unlimited (counts: the defaults).
@@ -183,6 +200,12 @@ impl StoreLimitsBuilder {
         self
     }
 
+    /// Most exceptions the store keeps alive at once (see [`ResourceLimiter::exceptions`]).
+    pub fn exceptions(mut self, limit: usize) -> Self {
+        self.0.exceptions = limit;
+        self
+    }
+
     /// Whether a refused growth is an error instead of a failed growth. From the host
     /// (`Memory::grow`, `Table::grow`) both are errors; `memory.grow`/`table.grow` in wasm
     /// return -1 either way here (Wasmtime traps).
@@ -220,6 +243,8 @@ impl<T: 'static> Store<T> {
             },
         );
         self.inner.opaque.limiter = Some(erased);
+        // The next `throw` asks the new limiter for its count of exceptions.
+        self.inner.opaque.exceptions_collect_at = 0;
     }
 }
 
@@ -282,6 +307,12 @@ impl StoreOpaque {
                 trap: false,
             },
         }
+    }
+
+    /// Most exceptions the store may keep alive at once: the limiter's count, or the default.
+    pub(crate) fn exception_limit(&mut self) -> usize {
+        self.with_limiter(|l| l.exceptions())
+            .unwrap_or(DEFAULT_EXCEPTION_LIMIT)
     }
 
     /// Checks that `new_instances`, `new_memories` and `new_tables` more objects fit the

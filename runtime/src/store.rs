@@ -45,8 +45,13 @@ pub struct StoreOpaque {
     pub(crate) exceptions: Vec<crate::tag::ExceptionData>,
     /// Indices of freed entries of `exceptions`, for reuse.
     pub(crate) free_exceptions: Vec<usize>,
-    /// Live exceptions at which `collect_exceptions` looks for unreachable ones next.
+    /// Live exceptions at which the store looks for unreachable ones next (and checks the
+    /// limit on live exceptions, see `tag.rs`).
     pub(crate) exceptions_collect_at: usize,
+    /// The outermost running host→wasm call of this store: the identity of its `catch_traps`
+    /// call (`traphandlers::innermost_call`; 0 when no wasm of the store runs), whose entry
+    /// bounds the stack the exception collector scans.
+    pub(crate) wasm_entry_call: usize,
     /// `VMFuncRef` address to index in `funcs`, filled as funcrefs cross into the API.
     pub(crate) funcref_map: HashMap<usize, usize>,
     pub(crate) pending_error: Option<PendingError>,
@@ -105,6 +110,7 @@ impl<T> Store<T> {
             exceptions: Vec::new(),
             free_exceptions: Vec::new(),
             exceptions_collect_at: crate::tag::MIN_COLLECTION,
+            wasm_entry_call: 0,
             funcref_map: HashMap::new(),
             pending_error: None,
             pending_trap: None,

@@ -6,12 +6,24 @@
 //! index into the store's exceptions. One that was only thrown and caught by a plain clause
 //! (or reached the host) is freed then, since nothing can refer to it any more, and its slot
 //! is reused. One that wasm held as an `exnref` (caught by a `_ref` clause) may be anywhere
-//! while wasm runs (there are no stack maps), so it lives until the outermost call from the
-//! host returns; then the only places an exnref can be are globals, tables and the payloads
-//! of other exceptions, and `collect_exceptions` frees those no longer reachable from them.
-//! A freed slot has a tag identity no tag has, so that an exnref to it (which only a host
-//! keeping raw values could still hold) matches only catch-all clauses, which read no
-//! payload.
+//! wasm keeps values: globals, tables, the payloads of other exceptions, and the frames of
+//! running wasm, which have no stack maps. Once the live count has doubled since the last
+//! look, the store frees those no longer reachable:
+//! - when the outermost call from the host returns (no frame holds one then), from globals,
+//!   tables and payloads ([`StoreOpaque::collect_exceptions`]);
+//! - while wasm runs, in the `throw` that reaches the count, from those plus every word of
+//!   the running stack that looks like an exnref (a conservative scan, `vm/stack_scan.rs`,
+//!   from the builtin's frame up to the entry of the store's outermost call): a word that is
+//!   not one only keeps an exception too long, never frees a live one. The scan needs that
+//!   entry on the current stack; when it is not (an async call parked on another stack and
+//!   never finished, whose frames cannot be scanned), nothing is freed.
+//!
+//! Live exceptions are thus bounded by what wasm can reach; the limiter's `exceptions`
+//! count (default [`DEFAULT_EXCEPTION_LIMIT`](crate::DEFAULT_EXCEPTION_LIMIT)) caps them
+//! outright, for chains of exceptions linked through payloads: a `throw` that would exceed
+//! it after a collection traps. A freed slot has a tag identity no tag has, so that an
+//! exnref to it (which only a host keeping raw values could still hold) matches only
+//! catch-all clauses, which read no payload.
 
 use crate::store::{AsContext, AsContextMut, StoreOpaque, Stored};
 use crate::types::FuncType;
@@ -83,7 +95,7 @@ pub(crate) struct TagData {
 pub(crate) struct ExceptionData {
     pub(crate) tag: usize,
     pub(crate) payload: Box<[ValRaw]>,
-    /// Whether wasm ever received it as an `exnref` (then it is never freed).
+    /// Whether wasm ever received it as an `exnref` (then only a collection frees it).
     pub(crate) kept: bool,
 }
 
@@ -177,20 +189,75 @@ fn is_exnref(ty: wasmjit_compiler::WasmType) -> bool {
         .is_some_and(|r| r.heap == wasmjit_compiler::WasmHeapType::Exn)
 }
 
+/// The live count at which to look again after a look left `live` alive: when it has
+/// doubled (amortizing the scan), and no later than at the `limit`.
+fn next_collection(live: usize, limit: usize) -> usize {
+    (2 * live).max(MIN_COLLECTION).min(limit)
+}
+
 impl StoreOpaque {
-    /// Frees the exceptions that wasm can no longer reach. Only valid while no wasm of the
-    /// store runs (it is called when the outermost call from the host returns): exnrefs can
-    /// then only be in globals, in tables, and in the payloads of the exceptions reachable
-    /// from those (the host reads every exnref as null, and the exception that was pending
-    /// has been taken). Looks only once the live exceptions have doubled since the last
-    /// look, so that the scan of the exnref globals and tables is amortized over them.
+    fn live_exceptions(&self) -> usize {
+        self.exceptions.len() - self.free_exceptions.len()
+    }
+
+    /// Frees the exceptions that wasm can no longer reach, once the live count has doubled
+    /// since the last look. Only valid while no wasm of the store runs (it is called when
+    /// the outermost call from the host returns): exnrefs can then only be in globals, in
+    /// tables, and in the payloads of the exceptions reachable from those (the host reads
+    /// every exnref as null, and the exception that was pending has been taken).
     pub(crate) fn collect_exceptions(&mut self) {
-        let live = self.exceptions.len() - self.free_exceptions.len();
-        if live < self.exceptions_collect_at {
+        if self.live_exceptions() < self.exceptions_collect_at {
             return;
         }
+        self.free_unreachable_exceptions(Vec::new());
+        let limit = self.exception_limit();
+        self.exceptions_collect_at = next_collection(self.live_exceptions(), limit);
+    }
+
+    /// Called by the `throw` builtin before it makes an exception: once the live count has
+    /// doubled since the last look, frees those wasm can no longer reach, scanning the
+    /// running stack for exnrefs; errors when the exception would exceed the limit.
+    pub(crate) fn make_room_for_exception(&mut self) -> Result<()> {
+        if self.live_exceptions() < self.exceptions_collect_at {
+            return Ok(());
+        }
+        // The scan covers the stack from here up to the entry of the store's outermost call,
+        // which holds every frame of the store's running wasm, when that entry is in this
+        // thread's chain of active calls (so on this stack). Otherwise some wasm of the store
+        // is parked on another stack: nothing can be freed.
+        if let Some(entry) = crate::vm::traphandlers::active_call_entry(self.wasm_entry_call) {
+            let mut roots = Vec::new();
+            let slots = self.exceptions.len() as u64;
+            // SAFETY: `entry` is the entry of a call in this thread's chain: on this stack,
+            // above this frame, with everything between mapped.
+            unsafe {
+                crate::vm::stack_scan::scan_stack(entry, &mut |word| {
+                    if word.wrapping_sub(1) < slots {
+                        roots.push(word);
+                    }
+                })
+            };
+            self.free_unreachable_exceptions(roots);
+        }
+        let limit = self.exception_limit();
+        let live = self.live_exceptions();
+        self.exceptions_collect_at = next_collection(live, limit);
+        if live >= limit {
+            bail!(
+                "resource limit exceeded: exception count too high at {}",
+                live + 1
+            );
+        }
+        Ok(())
+    }
+
+    /// Frees every kept exception not reachable from `roots` (exnrefs), the globals, the
+    /// tables, the pending exception and the exceptions not kept (wasm never received
+    /// those, so they are being thrown or caught and are not freed here), through payloads.
+    fn free_unreachable_exceptions(&mut self, mut work: Vec<u64>) {
         let mut reached = vec![false; self.exceptions.len()];
-        let mut work: Vec<u64> = Vec::new();
+        // SAFETY: the limits are only touched by this thread while the store is borrowed.
+        work.push(unsafe { *self.limits.pending_exception.get() });
         for global in &self.globals {
             if is_exnref(global.ty.content) {
                 let word = global.def.bytes[..8].try_into().expect("8 bytes");
@@ -200,6 +267,11 @@ impl StoreOpaque {
         for table in &self.tables {
             if is_exnref(table.ty.element) {
                 work.extend_from_slice(table.elements());
+            }
+        }
+        for (i, data) in self.exceptions.iter().enumerate() {
+            if !data.kept && data.tag != FREED_TAG {
+                work.push(i as u64 + 1);
             }
         }
         while let Some(exn) = work.pop() {
@@ -226,8 +298,6 @@ impl StoreOpaque {
                 self.free_exception(i);
             }
         }
-        let live = self.exceptions.len() - self.free_exceptions.len();
-        self.exceptions_collect_at = (2 * live).max(MIN_COLLECTION);
     }
 }
 
@@ -433,5 +503,208 @@ mod tests {
         let err = unsafe { f.call_unchecked(&mut store, values.as_mut_ptr(), 1) }.unwrap_err();
         assert!(err.downcast_ref::<super::UncaughtException>().is_some());
         assert_eq!(store.inner.opaque.exceptions.len(), 1);
+    }
+
+    /// Throws, catches with `catch_all_ref` and keeps the exnref in a local, `n` times (or
+    /// until the fuel runs out); returns the last exception's payload.
+    const CHURN_WAT: &str = r#"(module
+      (tag $e (param i32))
+      (func $payload (param exnref) (result i32)
+        (block $h (result i32)
+          (try_table (catch $e $h) (throw_ref (local.get 0)))
+          unreachable))
+      (func (export "churn") (param $n i32) (result i32)
+        (local $x exnref)
+        (loop $l
+          (local.set $x
+            (block $h (result exnref)
+              (try_table (catch_all_ref $h) (throw $e (local.get $n)))
+              unreachable))
+          (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+        (call $payload (local.get $x))))"#;
+
+    fn exceptions_engine(fuel: bool) -> Engine {
+        let mut config = Config::new();
+        config.wasm_exceptions(true).consume_fuel(fuel);
+        Engine::new(&config).unwrap()
+    }
+
+    /// The most exceptions the store ever held at once: its slots are never given back.
+    fn peak_exceptions<T>(store: &Store<T>) -> usize {
+        store.inner.opaque.exceptions.len()
+    }
+
+    #[test]
+    fn a_loop_keeping_exnrefs_stays_bounded_while_it_runs() {
+        let engine = exceptions_engine(true);
+        let module = Module::new(&engine, CHURN_WAT).unwrap();
+        let mut store = Store::new(&engine, ());
+        store.set_fuel(u64::MAX / 2).unwrap();
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let churn = instance
+            .get_typed_func::<i32, i32>(&mut store, "churn")
+            .unwrap();
+        // One call that returns: the exnref the loop keeps is the one read at the end.
+        assert_eq!(churn.call(&mut store, 100_000).unwrap(), 1);
+        let bound = 2 * super::MIN_COLLECTION;
+        assert!(
+            peak_exceptions(&store) <= bound,
+            "{}",
+            peak_exceptions(&store)
+        );
+        // One that never returns: it runs out of fuel (the scenario of a `_start`).
+        store.set_fuel(4_000_000).unwrap();
+        let err = churn.call(&mut store, -1).unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<crate::Trap>(),
+            Some(&crate::Trap::OutOfFuel)
+        );
+        assert!(
+            peak_exceptions(&store) <= bound,
+            "{}",
+            peak_exceptions(&store)
+        );
+    }
+
+    /// Every frame of a recursion holds an exnref, reachable only through the payload of
+    /// another exnref in a local, while the innermost frame makes garbage enough for several
+    /// collections; every frame then reads its payload back.
+    const RECURSION_WAT: &str = r#"(module
+      (tag $e (param i32))
+      (tag $w (param exnref))
+      (func $catch_ref (param i32) (result exnref)
+        (block $h (result exnref)
+          (try_table (catch_all_ref $h) (throw $e (local.get 0)))
+          unreachable))
+      (func $wrap (param exnref) (result exnref)
+        (block $h (result exnref)
+          (try_table (catch_all_ref $h) (throw $w (local.get 0)))
+          unreachable))
+      (func $unwrap (param exnref) (result exnref)
+        (block $h (result exnref)
+          (try_table (catch $w $h) (throw_ref (local.get 0)))
+          unreachable))
+      (func $payload (param exnref) (result i32)
+        (block $h (result i32)
+          (try_table (catch $e $h) (throw_ref (local.get 0)))
+          unreachable))
+      (func $garbage (param $n i32)
+        (loop $l
+          (drop (call $catch_ref (local.get $n)))
+          (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+      ;; The sum of 0..=d, each term read back from the exception its frame holds.
+      (func $rec (export "rec") (param $d i32) (result i32)
+        (local $y exnref)
+        (local.set $y (call $wrap (call $catch_ref (local.get $d))))
+        (if (result i32) (i32.eqz (local.get $d))
+          (then (call $garbage (i32.const 10000)) (i32.const 0))
+          (else (call $rec (i32.sub (local.get $d) (i32.const 1)))))
+        (i32.add (call $payload (call $unwrap (local.get $y))))))"#;
+
+    #[test]
+    fn exnrefs_held_by_many_frames_survive_collections() {
+        let engine = exceptions_engine(false);
+        let module = Module::new(&engine, RECURSION_WAT).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let rec = instance
+            .get_typed_func::<i32, i32>(&mut store, "rec")
+            .unwrap();
+        for depth in [0, 1, 5, 300] {
+            assert_eq!(
+                rec.call(&mut store, depth).unwrap(),
+                depth * (depth + 1) / 2
+            );
+        }
+        assert!(peak_exceptions(&store) < 10_000, "garbage was collected");
+    }
+
+    /// Polls `fut` to completion with a no-op waker.
+    fn poll<F: std::future::Future>(fut: std::pin::Pin<&mut F>) -> F::Output {
+        let mut fut = fut;
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    #[test]
+    fn exnrefs_held_by_many_frames_survive_collections_on_a_fiber() {
+        let mut config = Config::new();
+        config
+            .wasm_exceptions(true)
+            .async_support(true)
+            .consume_fuel(true);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(&engine, RECURSION_WAT).unwrap();
+        let mut store = Store::new(&engine, ());
+        store.set_fuel(u64::MAX / 2).unwrap();
+        store.fuel_async_yield_interval(Some(10_000)).unwrap();
+        let instance: Instance = poll(std::pin::pin!(Instance::new_async(
+            &mut store,
+            &module,
+            &[]
+        )))
+        .unwrap();
+        let rec = instance
+            .get_typed_func::<i32, i32>(&mut store, "rec")
+            .unwrap();
+        let sum: i32 = poll(std::pin::pin!(rec.call_async(&mut store, 300))).unwrap();
+        assert_eq!(sum, 300 * 301 / 2);
+        assert!(peak_exceptions(&store) < 10_000, "garbage was collected");
+    }
+
+    #[test]
+    fn the_limit_on_live_exceptions_traps_and_the_store_recovers() {
+        let engine = exceptions_engine(false);
+        let module = Module::new(
+            &engine,
+            r#"(module
+                  (tag $e)
+                  (table $t 0 exnref)
+                  ;; Keeps `n` exceptions in the table.
+                  (func (export "hoard") (param $n i32)
+                    (loop $l
+                      (drop (table.grow $t
+                        (block $h (result exnref)
+                          (try_table (catch_all_ref $h) (throw $e))
+                          unreachable)
+                        (i32.const 1)))
+                      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+                  (func (export "release")
+                    (table.fill $t (i32.const 0) (ref.null exn) (table.size $t))))"#,
+        )
+        .unwrap();
+        let churn_module = Module::new(&engine, CHURN_WAT).unwrap();
+        let limits = crate::StoreLimitsBuilder::new().exceptions(100).build();
+        let mut store = Store::new(&engine, limits);
+        store.limiter(|l| l as &mut dyn crate::ResourceLimiter);
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let hoard = instance
+            .get_typed_func::<i32, ()>(&mut store, "hoard")
+            .unwrap();
+        let release = instance
+            .get_typed_func::<(), ()>(&mut store, "release")
+            .unwrap();
+        let churn = Instance::new(&mut store, &churn_module, &[])
+            .unwrap()
+            .get_typed_func::<i32, i32>(&mut store, "churn")
+            .unwrap();
+        // Garbage never reaches the limit: it is collected first.
+        assert_eq!(churn.call(&mut store, 10_000).unwrap(), 1);
+        // Up to the limit, less what the conservative stack scan may still keep: stale
+        // words can make an unreachable exception look reachable.
+        hoard.call(&mut store, 90).unwrap();
+        let err = hoard.call(&mut store, 100).unwrap_err();
+        assert!(
+            format!("{err:?}").contains("exception count too high at 101"),
+            "{err:?}"
+        );
+        assert!(peak_exceptions(&store) <= 101);
+        release.call(&mut store, ()).unwrap();
+        hoard.call(&mut store, 50).unwrap();
+        assert_eq!(churn.call(&mut store, 1000).unwrap(), 1);
     }
 }

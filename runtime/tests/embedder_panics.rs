@@ -94,6 +94,9 @@ const GROW_WAT: &str = r#"(module
   (func (export "table_grow") (param i32) (result i32)
     (table.grow (ref.null func) (local.get 0))))"#;
 
+/// Grows the memory (`"memory"`) or the table of the store by `delta`: the old size or -1.
+type Grow<'a> = dyn FnMut(&mut Store<Limiter>, &str, u32) -> Result<i32> + 'a;
+
 fn limited_store(engine: &Engine) -> Store<Limiter> {
     let mut store = Store::new(engine, Limiter::default());
     store.limiter(|l| l as &mut dyn ResourceLimiter);
@@ -105,7 +108,7 @@ fn limited_store(engine: &Engine) -> Store<Limiter> {
 /// limiter is still installed.
 fn check_limiter_panics(
     store: &mut Store<Limiter>,
-    grow: &mut dyn FnMut(&mut Store<Limiter>, &str, u32) -> Result<i32>,
+    grow: &mut Grow<'_>,
 ) {
     for what in ["memory", "table"] {
         store.data_mut().panic_growing = true;

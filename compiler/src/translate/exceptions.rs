@@ -78,6 +78,8 @@ impl FuncState<'_, '_> {
         let exn = self
             .call_builtin(Builtin::Throw, &[tag, addr])
             .expect("throw returns the exnref");
+        // Null: the store refused the exception (too many alive), or the limiter panicked.
+        self.builder.ins().trapz(exn, trap_codes::BUILTIN_TRAP);
         self.jump_to_handler(exn);
         self.reachable = false;
     }

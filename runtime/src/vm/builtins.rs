@@ -386,6 +386,12 @@ unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const ValRaw) -> u
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance(vmctx, 0, |store, i| {
+            // First, while the payload is still only in the caller's frame: a collection
+            // scans that frame, and may refuse a new exception.
+            if let Err(error) = store.make_room_for_exception() {
+                store.pending_error = Some(PendingError::Error(error));
+                return 0;
+            }
             let inst = &store.instances[i];
             let info = &inst.module.inner.info;
             let len = info.types[info.tags[tag as usize] as usize].params.len();

@@ -43,7 +43,12 @@ pub(crate) unsafe fn invoke_wasm(
     // SAFETY: `array_call` of a wasm funcref is an array-to-wasm trampoline with this signature.
     let entry: ArrayToWasm = unsafe { std::mem::transmute(f.array_call) };
     let result = {
+        let entry_call = &mut store.wasm_entry_call;
         let mut call = || {
+            if outermost {
+                // The exception collector scans the stack up to this call's entry.
+                *entry_call = crate::vm::traphandlers::innermost_call();
+            }
             // SAFETY: the trampoline reads params from and writes results to `values`, which
             // the caller sized; traps unwind back to `catch_traps`.
             unsafe { entry(f.vmctx, f.vmctx, f.wasm_call, values) }
@@ -54,6 +59,7 @@ pub(crate) unsafe fn invoke_wasm(
     if outermost {
         // SAFETY: as above.
         unsafe { *store.limits.stack_limit.get() = usize::MAX };
+        store.wasm_entry_call = 0;
     }
     if store
         .engine

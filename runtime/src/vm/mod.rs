@@ -7,6 +7,7 @@ pub(crate) mod code_registry;
 pub(crate) mod const_eval;
 pub(crate) mod instance;
 pub(crate) mod memory;
+pub(crate) mod stack_scan;
 pub(crate) mod table;
 pub mod traphandlers;
 pub(crate) mod type_registry;

@@ -213,6 +213,34 @@ fn set_innermost(state: *const CallState) {
     INNERMOST.set(state);
 }
 
+/// The identity of this thread's innermost `catch_traps` call (the address of its state; 0
+/// when there is none), for [`active_call_entry`]. Not inlined, for the reason given at
+/// [`set_innermost`].
+#[inline(never)]
+pub fn innermost_call() -> usize {
+    INNERMOST.get() as usize
+}
+
+/// The entry address of the call `id` (from [`innermost_call`]) if it is in this thread's
+/// chain of active calls, `None` otherwise (it returned, or it is on a suspended fiber). A
+/// call in the chain runs on the current stack: every frame it pushed, and every frame
+/// running now, lies between the current stack pointer and that address.
+#[inline(never)]
+pub fn active_call_entry(id: usize) -> Option<usize> {
+    let mut state = INNERMOST.get();
+    while !state.is_null() {
+        // SAFETY: every state in the chain is on the frame of a `catch_traps` still running
+        // (each is unlinked before its frame returns, and a suspended fiber's chain is swapped
+        // out of the thread).
+        let s = unsafe { &*state };
+        if state as usize == id {
+            return Some(s.entry_sp.get());
+        }
+        state = s.prev;
+    }
+    None
+}
+
 /// The chain of `catch_traps` calls of a suspended computation (a fiber), detached from any
 /// thread while it is suspended.
 #[derive(Debug)]
