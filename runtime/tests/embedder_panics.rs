@@ -1,5 +1,5 @@
 //! Embedder code that panics while wasm runs: the resource limiter (from `memory.grow`,
-//! `table.grow`, `Memory::grow`, `Table::grow`), the epoch deadline callback (in a loop and
+//! `table.grow`, `Memory::grow`, `Table::grow`, `throw`), the epoch deadline callback (in a loop and
 //! at the entry from the host), the call hook, and the waker of a fuel or epoch yield. The
 //! panic leaves the wasm frames and resumes in the caller of the call (for async calls, in
 //! the poller of its future) with its original payload, the callback stays installed, and
@@ -55,6 +55,7 @@ fn poll<F: Future + ?Sized>(fut: Pin<&mut F>) -> F::Output {
 struct Limiter {
     panic_growing: bool,
     panic_failed: bool,
+    panic_exceptions: bool,
 }
 
 impl ResourceLimiter for Limiter {
@@ -85,6 +86,13 @@ impl ResourceLimiter for Limiter {
         }
         Ok(())
     }
+
+    fn exceptions(&self) -> usize {
+        if self.panic_exceptions {
+            panic_any(Boom("exceptions"));
+        }
+        DEFAULT_EXCEPTION_LIMIT
+    }
 }
 
 const GROW_WAT: &str = r#"(module
@@ -106,10 +114,7 @@ fn limited_store(engine: &Engine) -> Store<Limiter> {
 /// Each growth path, with the limiter panicking in `*_growing` and in `*_grow_failed`; the
 /// same growth works once the limiter stops panicking, and a refusal proves that the
 /// limiter is still installed.
-fn check_limiter_panics(
-    store: &mut Store<Limiter>,
-    grow: &mut Grow<'_>,
-) {
+fn check_limiter_panics(store: &mut Store<Limiter>, grow: &mut Grow<'_>) {
     for what in ["memory", "table"] {
         store.data_mut().panic_growing = true;
         let got = boom_of(|| grow(store, what, 1));
@@ -184,6 +189,38 @@ fn limiter_panics_async() {
     run_in_child("child_limiter_panics_async");
 }
 
+/// The `throw` builtin asks the limiter for its count of exceptions (the first `throw`
+/// after the limiter is installed, then at each collection).
+#[test]
+#[ignore = "run in a child process by `limiter_panics_on_throw`"]
+fn child_limiter_panics_on_throw() -> Result<()> {
+    let mut config = Config::new();
+    config.wasm_exceptions(true);
+    let engine = Engine::new(&config)?;
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (tag $e (param i32))
+          (func (export "throw") (param i32) (result i32)
+            (block $h (result i32)
+              (try_table (catch $e $h) (throw $e (local.get 0)))
+              unreachable)))"#,
+    )?;
+    let mut store = limited_store(&engine);
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let throw = instance.get_typed_func::<i32, i32>(&mut store, "throw")?;
+    store.data_mut().panic_exceptions = true;
+    assert_eq!(boom_of(|| throw.call(&mut store, 1)), "exceptions");
+    store.data_mut().panic_exceptions = false;
+    assert_eq!(throw.call(&mut store, 2)?, 2);
+    Ok(())
+}
+
+#[test]
+fn limiter_panics_on_throw() {
+    run_in_child("child_limiter_panics_on_throw");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The epoch deadline callback.
 
@@ -248,7 +285,15 @@ fn epoch_callback_panics() {
 #[test]
 #[ignore = "run in a child process by `call_hook_panics`"]
 fn child_call_hook_panics() -> Result<()> {
-    let engine = Engine::default();
+    check_call_hook_panics(false)?;
+    check_call_hook_panics(true)
+}
+
+/// A hook panicking at each kind of transition, on sync or async calls.
+fn check_call_hook_panics(async_calls: bool) -> Result<()> {
+    let mut config = Config::new();
+    config.async_support(async_calls);
+    let engine = Engine::new(&config)?;
     let module = Module::new(
         &engine,
         r#"(module
@@ -257,8 +302,19 @@ fn child_call_hook_panics() -> Result<()> {
     )?;
     let mut store = Store::new(&engine, None::<CallHook>);
     let f = Func::wrap(&mut store, || 41);
-    let instance = Instance::new(&mut store, &module, &[f.into()])?;
+    let instance = if async_calls {
+        poll(pin!(Instance::new_async(&mut store, &module, &[f.into()])))?
+    } else {
+        Instance::new(&mut store, &module, &[f.into()])?
+    };
     let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
+    let call = |store: &mut Store<Option<CallHook>>| {
+        if async_calls {
+            poll(pin!(run.call_async(&mut *store, ())))
+        } else {
+            run.call(&mut *store, ())
+        }
+    };
     store.call_hook(|store, kind| {
         if *store.data() == Some(kind) {
             panic_any(Boom("call hook"));
@@ -272,17 +328,13 @@ fn child_call_hook_panics() -> Result<()> {
         CallHook::ReturningFromWasm,
     ] {
         *store.data_mut() = Some(kind);
-        assert_eq!(
-            boom_of(|| run.call(&mut store, ())),
-            "call hook",
-            "{kind:?}"
-        );
+        assert_eq!(boom_of(|| call(&mut store)), "call hook", "{kind:?}");
         *store.data_mut() = None;
-        assert_eq!(run.call(&mut store, ())?, 42, "after {kind:?}");
+        assert_eq!(call(&mut store)?, 42, "after {kind:?}");
     }
     // Still installed.
     *store.data_mut() = Some(CallHook::CallingHost);
-    assert_eq!(boom_of(|| run.call(&mut store, ())), "call hook");
+    assert_eq!(boom_of(|| call(&mut store)), "call hook");
     Ok(())
 }
 
