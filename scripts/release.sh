@@ -34,6 +34,15 @@ for triple in "${triples[@]}"; do
     else
         scripts/install.sh --prefix "$stage" --target "$triple"
     fi
+    # Debug line tables make the archive several times larger; the archive ships without them.
+    strip_tool=strip
+    [ "$arch" = "$(uname -m)" ] || strip_tool="$arch-linux-gnu-strip"
+    if command -v "$strip_tool" >/dev/null 2>&1; then
+        "$strip_tool" --strip-debug "$stage/bin/wasmjit" "$stage/lib/libwasmjit.so.$version" \
+            "$stage/lib/libwasmjit.a"
+    else
+        echo "$strip_tool not found: $name keeps its debug information" >&2
+    fi
     cat >"$stage/README" <<README
 wasmjit $version for $arch Linux: the \`wasmjit\` command and the C library, whose C API is
 Wasmtime 29's (wasm.h, wasi.h, wasmtime.h, wasmtime.hh, wasmtime/*.h).
@@ -52,6 +61,6 @@ Unpack anywhere; DIR below is this directory.
 
 The shared library's soname is $(cd "$stage/lib" && ls libwasmjit.so.* | sort | head -n 1).
 README
-    tar -C "$out" -cJf "$out/$name.tar.xz" "$name"
+    XZ_OPT="${XZ_OPT:--T0}" tar -C "$out" -cJf "$out/$name.tar.xz" "$name"
     echo "$out/$name.tar.xz"
 done
