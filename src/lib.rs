@@ -5,4 +5,5 @@
 
 #![warn(missing_docs)]
 
+pub mod wast_config;
 pub mod wast_runner;

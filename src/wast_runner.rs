@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
+use crate::wast_config::config_from_comments;
 use anyhow::{anyhow, bail, Context as _, Result};
 use wasmjit::{
     Config, Engine, ExternRef, Global, GlobalType, Instance, Linker, Memory, MemoryType, Module,
@@ -161,7 +162,12 @@ pub fn run_script(name: &str, text: &str) -> FileReport {
         Err(err) => return parse_failure(name, text, err),
     };
     let directives = script.directives.len();
-    let mut runner = match Runner::new(&config_for(name)) {
+    let config = match config_from_comments(text) {
+        Ok(Some(config)) => config,
+        Ok(None) => config_for(name),
+        Err(err) => return FileReport::failed(name, directives, err.line, 1, err.message),
+    };
+    let mut runner = match Runner::new(&config) {
         Ok(runner) => runner,
         Err(err) => {
             let message = format!("cannot set up the spectest module: {err:#}");
@@ -230,14 +236,16 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// The engine configuration for the script at `path`, chosen by where it lives in the spec
-/// suite. Scripts directly in a `v2` directory are the Wasm 2.0 suite: they check that the
-/// encodings of later features are rejected, so they run with Wasm 2.0 features only. The
-/// `proposals/multi-memory` scripts predate Wasm 3.0's 64-bit memory limits encoding and run
-/// without memory64; they and the `proposals/extended-const` ones also predate Wasm 3.0's
-/// constant `global.get` of defined globals, which comes with function references here, so
-/// they run without function references. The `proposals/function-references` scripts predate
-/// multi-memory's memory index after `memory.grow` and run without multi-memory. Everything
-/// else gets the engine's defaults, with exception handling on (it is off by default).
+/// suite (a script that opens with `;;!` configuration comments gets what they ask for
+/// instead, see [`crate::wast_config`]). Scripts directly in a `v2` directory are the Wasm 2.0
+/// suite: they check that the encodings of later features are rejected, so they run with Wasm
+/// 2.0 features only. The `proposals/multi-memory` scripts predate Wasm 3.0's 64-bit memory
+/// limits encoding and run without memory64; they and the `proposals/extended-const` ones also
+/// predate Wasm 3.0's constant `global.get` of defined globals, which comes with function
+/// references here, so they run without function references. The
+/// `proposals/function-references` scripts predate multi-memory's memory index after
+/// `memory.grow` and run without multi-memory. Everything else gets the engine's defaults,
+/// with exception handling on (it is off by default).
 pub fn config_for(path: &str) -> Config {
     let mut config = Config::new();
     config.wasm_exceptions(true);
@@ -903,5 +911,52 @@ mod tests {
                      (assert_return (invoke \"one\") (i32.const 2))";
         let report = run_script("wrong.wast", wrong);
         assert_eq!(report.failure.as_ref().map(|f| f.line), Some(2), "{report}");
+    }
+
+    /// A NaN with a payload, plus 1: x86 and aarch64 keep the (quieted) payload unless NaNs
+    /// are canonicalized.
+    const NAN_SCRIPT: &str = r#"
+        (module (func (export "f") (result i32)
+          (i32.reinterpret_f32 (f32.add (f32.reinterpret_i32 (i32.const 0x7fa00000))
+                                        (f32.const 1)))))
+        (assert_return (invoke "f") (i32.const 0x7fc00000))"#;
+
+    #[test]
+    fn configuration_comments_configure_the_engine() {
+        let canonical = format!(
+            ";;! nan_canonicalization = true
+{NAN_SCRIPT}"
+        );
+        let report = run_script("canonical.wast", &canonical);
+        assert!(report.passed(), "{report}");
+        // The same script without the comment sees the payload.
+        assert!(!run_script("payload.wast", NAN_SCRIPT).passed());
+
+        let off = ";;! multi_memory = false
+(module (memory 1) (memory 1))";
+        let report = run_script("off.wast", off);
+        assert!(!report.passed(), "{report}");
+        let on = ";;! multi_memory = true
+(module (memory 1) (memory 1))";
+        assert!(run_script("on.wast", on).passed());
+    }
+
+    #[test]
+    fn bad_configuration_comments_fail_the_file_at_their_line() {
+        let report = run_script(
+            "bad.wast",
+            ";;! simd = true
+;;! warp_drive = true
+(module)",
+        );
+        let failure = report
+            .failure
+            .as_ref()
+            .expect("an unknown key fails the file");
+        assert_eq!(failure.line, 2);
+        assert!(
+            failure.message.contains("unknown key `warp_drive`"),
+            "{report}"
+        );
     }
 }

@@ -181,3 +181,85 @@ fn compile_function(
         .map_err(|e| anyhow!("failed to compile {}: {:?}", describe(), e.inner))?;
     Ok(CompiledBody::from_context(&ctx, defined))
 }
+
+/// The Cranelift IR of each defined function of `bytes`, as translated for the host (before
+/// optimisation), for tests that check what the translation emits.
+#[cfg(test)]
+pub(crate) fn translated_ir(bytes: &[u8], config: &CompileConfig) -> Result<Vec<String>> {
+    let (info, bodies) = parse(bytes, config)?;
+    let isa = build_isa(config, None)?;
+    let type_ids: Vec<u32> = (0..info.types.len() as u32).collect();
+    let env = ModuleEnv::new(&info, &type_ids, config, &*isa);
+    let mut translator = FuncTranslator::new();
+    bodies
+        .into_iter()
+        .map(|body| {
+            let index = body.index;
+            let sig = wasm_signature(info.func_type(index), config.consume_fuel);
+            let mut func = Function::with_name_signature(UserFuncName::user(0, index), sig);
+            translator.translate(&env, body, &mut func)?;
+            Ok(func.display().to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod spectre_tests {
+    use super::translated_ir;
+    use crate::CompileConfig;
+
+    const MODULE: &str = r#"(module
+        (memory 1)
+        (table 2 funcref)
+        (type $t (func (result i32)))
+        (func (export "load") (param i32) (result i32) (i32.load offset=8 (local.get 0)))
+        (func (export "store") (param i32) (i64.store (local.get 0) (i64.const 1)))
+        (func (export "get") (param i32) (result funcref) (table.get (local.get 0)))
+        (func (export "indirect") (param i32) (result i32)
+            (call_indirect (type $t) (local.get 0))))"#;
+
+    /// Explicit bounds checks, as with a small reservation.
+    fn dynamic_memory_config() -> CompileConfig {
+        CompileConfig {
+            memory_reservation: 1 << 20,
+            memory_guard_size: 0,
+            ..CompileConfig::default()
+        }
+    }
+
+    fn guards_per_function(config: &CompileConfig) -> Vec<usize> {
+        let wasm = wat::parse_str(MODULE).unwrap();
+        translated_ir(&wasm, config)
+            .unwrap()
+            .iter()
+            .map(|ir| ir.matches("select_spectre_guard").count())
+            .collect()
+    }
+
+    #[test]
+    fn bounds_checked_memory_and_table_accesses_are_spectre_guarded() {
+        assert_eq!(guards_per_function(&dynamic_memory_config()), [1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn guard_pages_need_no_memory_guard() {
+        // Static memory: no bounds check, nothing to guard; tables are still checked.
+        assert_eq!(guards_per_function(&CompileConfig::default()), [0, 0, 1, 1]);
+    }
+
+    #[test]
+    fn cranelift_settings_turn_the_guards_off() {
+        let mut config = dynamic_memory_config();
+        config.cranelift_flags = vec![
+            (
+                "enable_heap_access_spectre_mitigation".into(),
+                "false".into(),
+            ),
+            (
+                "enable_table_access_spectre_mitigation".into(),
+                "false".into(),
+            ),
+        ];
+        assert_eq!(guards_per_function(&config), [0, 0, 0, 0]);
+    }
+}

@@ -19,6 +19,11 @@ pub(crate) struct ModuleEnv<'a> {
     pub(crate) host_call_conv: CallConv,
     /// Target properties cranelift-frontend needs.
     pub(crate) frontend_config: TargetFrontendConfig,
+    /// Explicit memory bounds checks also steer the address with `select_spectre_guard`
+    /// (Cranelift's `enable_heap_access_spectre_mitigation`, on unless the embedder turns it off).
+    pub(crate) spectre_heap: bool,
+    /// The same for table element accesses (`enable_table_access_spectre_mitigation`).
+    pub(crate) spectre_table: bool,
 }
 
 impl<'a> ModuleEnv<'a> {
@@ -36,6 +41,8 @@ impl<'a> ModuleEnv<'a> {
             config,
             host_call_conv: isa.default_call_conv(),
             frontend_config: isa.frontend_config(),
+            spectre_heap: isa.flags().enable_heap_access_spectre_mitigation(),
+            spectre_table: isa.flags().enable_table_access_spectre_mitigation(),
         }
     }
 }

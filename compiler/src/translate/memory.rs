@@ -178,9 +178,14 @@ impl FuncState<'_, '_> {
                 .icmp(IntCC::UnsignedGreaterThan, end, length);
             self.builder.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
             // The base may move when the memory grows: reload it after the check.
-            self.builder
+            let base = self
+                .builder
                 .ins()
-                .load(types::I64, trusted(), def, memory::BASE as i32)
+                .load(types::I64, trusted(), def, memory::BASE as i32);
+            if self.env.spectre_heap {
+                return self.spectre_guarded_address(base, index, memarg.offset, oob);
+            }
+            base
         };
         let addr = self.builder.ins().iadd(base, index);
         match i32::try_from(memarg.offset) {
@@ -190,6 +195,23 @@ impl FuncState<'_, '_> {
                 (addr, 0)
             }
         }
+    }
+
+    /// The whole address `base + index + offset`, replaced by null when `oob` is set, so that
+    /// a CPU speculating past the bounds check's branch loads from address 0, not from
+    /// outside the memory (the branch itself still traps architecturally).
+    fn spectre_guarded_address(
+        &mut self,
+        base: Value,
+        index: Value,
+        offset: u64,
+        oob: Value,
+    ) -> (Value, i32) {
+        let addr = self.builder.ins().iadd(base, index);
+        let addr = self.builder.ins().iadd_imm_u(addr, offset as i64);
+        let null = self.builder.ins().iconst(types::I64, 0);
+        let guarded = self.builder.ins().select_spectre_guard(oob, null, addr);
+        (guarded, 0)
     }
 
     fn load(&mut self, memarg: &MemArg, ty: Type, kind: Load) {

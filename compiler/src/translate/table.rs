@@ -38,7 +38,12 @@ impl FuncState<'_, '_> {
             .ins()
             .load(types::I64, trusted(), def, table::BASE as i32);
         let offset = self.builder.ins().ishl_imm_u(index, 3);
-        self.builder.ins().iadd(base, offset)
+        let addr = self.builder.ins().iadd(base, offset);
+        if !self.env.spectre_table {
+            return addr;
+        }
+        // A CPU speculating past the bounds check reads element 0, not memory past the table.
+        self.builder.ins().select_spectre_guard(oob, base, addr)
     }
 
     /// Converts a 64-bit size to table `index`'s index type.
