@@ -8,7 +8,7 @@ use crate::vm::traphandlers::{catch_traps, TrapRecord};
 use crate::vm::vmcontext::{VMFuncRef, ValRaw};
 use crate::Trap;
 use anyhow::{anyhow, Result};
-use wasmjit_compiler::trap_codes;
+use wasmjit_compiler::{trap_codes, TrapCode};
 
 /// The array-call entry of a wasm function (see `wasmjit_compiler` docs).
 type ArrayToWasm = unsafe extern "C" fn(*mut u8, *mut u8, *const u8, *mut ValRaw);
@@ -130,6 +130,13 @@ pub(crate) unsafe fn invoke_host(
 }
 
 /// Turns what the trap handler recorded into the error the caller sees.
+///
+/// A trap is either at a trap site of the compiled code (the instruction carries its trap
+/// code: trap instructions, heap accesses, divisions, the stack-limit check of every
+/// prologue), or a fault of the stack itself: code that runs on a stack smaller than
+/// `max_wasm_stack` (a thread's, or a fiber's when `async_stack_size` leaves no room) may
+/// reach its guard page before the limit check fires. Anything else means compiled code or
+/// the runtime is broken, and reporting it as a wasm trap would hide that: abort.
 fn trap_to_error(store: &mut StoreOpaque, record: TrapRecord) -> anyhow::Error {
     let code = code_registry::lookup(record.pc).and_then(|c| c.trap_code(record.pc));
     let backtrace = backtrace(store, &record);
@@ -148,20 +155,34 @@ fn trap_to_error(store: &mut StoreOpaque, record: TrapRecord) -> anyhow::Error {
                 .take()
                 .unwrap_or(Trap::UnreachableCodeReached)
         }
-        Some(code) => Trap::from_code(code).unwrap_or(Trap::UnreachableCodeReached),
-        None => {
-            // A fault without a trap site: a guard page of a memory or of the stack.
-            let in_memory = record
-                .fault_addr
-                .is_some_and(|a| store.memories.iter().any(|m| m.contains_addr(a)));
-            if in_memory {
-                Trap::MemoryOutOfBounds
-            } else {
-                Trap::StackOverflow
+        Some(TrapCode::HEAP_OUT_OF_BOUNDS) => {
+            // A bounds check traps without a fault address; a fault must be in the reservation
+            // or guard of one of the store's memories, the only memory such an access reaches.
+            if let Some(addr) = record.fault_addr {
+                if !store.memories.iter().any(|m| m.contains_addr(addr)) {
+                    internal_error(&record, "a heap access faulted outside every linear memory");
+                }
             }
+            Trap::MemoryOutOfBounds
         }
+        Some(code) => Trap::from_code(code).unwrap_or(Trap::UnreachableCodeReached),
+        None if record.stack_fault => Trap::StackOverflow,
+        None => internal_error(&record, "compiled code faulted where it has no trap site"),
     };
     anyhow::Error::new(trap).context(backtrace)
+}
+
+/// Reports a fault that no wasm program can cause, and aborts.
+#[cold]
+fn internal_error(record: &TrapRecord, what: &str) -> ! {
+    let fault_addr = record
+        .fault_addr
+        .map_or_else(|| "none".to_string(), |a| format!("{a:#x}"));
+    eprintln!(
+        "wasmjit: internal error: {what} (signal {}, pc {:#x}, fault address {fault_addr})",
+        record.signal, record.pc
+    );
+    std::process::abort()
 }
 
 fn backtrace(store: &StoreOpaque, record: &TrapRecord) -> WasmBacktrace {

@@ -105,6 +105,14 @@ impl Code {
         f();
     }
 
+    /// Calls the code as `extern "C" fn(usize, usize, usize) -> i64`.
+    fn call3(&self, a: usize, b: usize, c: usize) -> i64 {
+        // SAFETY: as for `call`.
+        let f: extern "C" fn(usize, usize, usize) -> i64 =
+            unsafe { std::mem::transmute(self.pages.ptr) };
+        f(a, b, c)
+    }
+
     /// Calls the code as `extern "C" fn(*const u64) -> u64`.
     fn call_with(&self, arg: usize) -> u64 {
         // SAFETY: as for `call`.
@@ -429,4 +437,70 @@ fn trap_in_unregistered_code_goes_to_previous_siginfo_handler() {
         return;
     };
     assert_eq!(status.code(), Some(42));
+}
+
+/// Counts the signals a handler installed before ours received.
+static PREVIOUS_HANDLER_CALLS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+extern "C" fn count_signal(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    PREVIOUS_HANDLER_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+#[test]
+fn signal_sent_while_registered_code_runs_goes_to_previous_handler() {
+    const NAME: &str = "signal_sent_while_registered_code_runs_goes_to_previous_handler";
+    if is_child(NAME) {
+        use std::sync::atomic::Ordering::SeqCst;
+        for signal in [libc::SIGSEGV, libc::SIGILL] {
+            // SAFETY: installs a valid SA_SIGINFO handler before ours.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = count_signal as *const () as libc::sighandler_t;
+                action.sa_flags = libc::SA_SIGINFO;
+                assert_eq!(libc::sigaction(signal, &action, ptr::null_mut()), 0);
+            }
+        }
+        init_traps();
+        let code = Code::new(&test_code::send_signal());
+        // SAFETY: `getpid` and `gettid` have no preconditions.
+        let (pid, tid) = unsafe { (libc::getpid(), libc::gettid()) };
+        for (i, signal) in [libc::SIGSEGV, libc::SIGILL].into_iter().enumerate() {
+            // Sent by this very thread while the PC is in registered code,
+            // inside `catch_traps`: everything but `si_code` looks like a trap.
+            let sent = catch(|| {
+                assert_eq!(code.call3(pid as usize, tid as usize, signal as usize), 0);
+            });
+            assert_eq!(sent, Ok(()), "signal {signal} was taken for a trap");
+            assert_eq!(PREVIOUS_HANDLER_CALLS.load(SeqCst), i + 1);
+            assert_eq!(blocked_signals(), []);
+        }
+        std::process::exit(0);
+    }
+    let Some(status) = run_in_child(NAME) else {
+        return;
+    };
+    assert!(status.success(), "child failed: {status}");
+}
+
+/// x86_64 delivers a signal with the default MXCSR; only `sigreturn` puts
+/// the interrupted one back. A trap must not change the host's rounding
+/// mode (or exception masks).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn trap_keeps_the_hosts_mxcsr() {
+    const ROUND_TOWARD_ZERO: u32 = 0b11 << 13;
+    let code = Code::new(&test_code::trap());
+    std::thread::spawn(move || {
+        let default = test_code::mxcsr();
+        let host = default | ROUND_TOWARD_ZERO;
+        test_code::set_mxcsr(host);
+        let result = catch(|| code.call());
+        let after = test_code::mxcsr();
+        test_code::set_mxcsr(default);
+        assert_eq!(result.unwrap_err().signal, libc::SIGILL);
+        assert_eq!(after, host, "MXCSR was {host:#x} before the trap");
+    })
+    .join()
+    .unwrap();
 }
