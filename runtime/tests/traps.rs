@@ -622,7 +622,11 @@ fn install_forwarder(signal: i32) {
         libc::sigemptyset(&mut action.sa_mask);
         let mut previous: libc::sigaction = std::mem::zeroed();
         assert_eq!(libc::sigaction(signal, &action, &mut previous), 0);
-        assert_ne!(previous.sa_flags & libc::SA_SIGINFO, 0, "wasmjit's handler is not installed");
+        assert_ne!(
+            previous.sa_flags & libc::SA_SIGINFO,
+            0,
+            "wasmjit's handler is not installed"
+        );
         FORWARD_TO[slot].store(previous.sa_sigaction, std::sync::atomic::Ordering::SeqCst);
     }
 }
@@ -659,7 +663,10 @@ fn child_traps_forwarded_by_a_later_handler() {
     for attempt in 0..3 {
         let err = load.call(&mut fixture.store, -4).unwrap_err();
         assert_eq!(trap_of(&err), Trap::MemoryOutOfBounds, "attempt {attempt}");
-        assert!(!blocked(libc::SIGSEGV), "SIGSEGV blocked after trap {attempt}");
+        assert!(
+            !blocked(libc::SIGSEGV),
+            "SIGSEGV blocked after trap {attempt}"
+        );
     }
     let unreachable = fixture.typed::<(), ()>("unreachable");
     let err = unreachable.call(&mut fixture.store, ()).unwrap_err();

@@ -166,7 +166,9 @@ unsafe fn run_job(cx: &AsyncCx, job: &mut dyn Job, store: *mut StoreOpaque) {
     let guard = unsafe { (*cx.suspend).guard_range() };
     // With the fiber's guard, a host stack overflow on it is reported, not a bare SIGSEGV.
     cx.outer_states
-        .set(swap_thread_call_states(CallStates::on_stack_with_guard(guard)));
+        .set(swap_thread_call_states(CallStates::on_stack_with_guard(
+            guard,
+        )));
     let _exit = JobExit { store, cx };
     // SAFETY: the caller's guarantee.
     let store = unsafe { &mut *store };

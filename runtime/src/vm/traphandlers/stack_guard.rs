@@ -125,7 +125,11 @@ mod tests {
         let mut message = Message::new();
         message.push(b"at ");
         message.push_hex(0xab_cdef);
-        let expected = format!("at {:#0width$x}", 0xab_cdef, width = 2 + 2 * size_of::<usize>());
+        let expected = format!(
+            "at {:#0width$x}",
+            0xab_cdef,
+            width = 2 + 2 * size_of::<usize>()
+        );
         assert_eq!(&message.bytes[..message.len], expected.as_bytes());
     }
 

@@ -100,7 +100,9 @@ pub(super) mod test_code {
     pub fn mxcsr() -> u32 {
         let mut value = 0u32;
         // SAFETY: `stmxcsr` only stores the register to the given word.
-        unsafe { std::arch::asm!("stmxcsr [{0}]", in(reg) std::ptr::addr_of_mut!(value), options(nostack)) };
+        unsafe {
+            std::arch::asm!("stmxcsr [{0}]", in(reg) std::ptr::addr_of_mut!(value), options(nostack))
+        };
         value
     }
 
@@ -108,7 +110,9 @@ pub(super) mod test_code {
     pub fn set_mxcsr(value: u32) {
         // SAFETY: the tests only change the rounding mode, which Rust code
         // tolerates (it changes results of inexact operations, not safety).
-        unsafe { std::arch::asm!("ldmxcsr [{0}]", in(reg) std::ptr::addr_of!(value), options(nostack)) };
+        unsafe {
+            std::arch::asm!("ldmxcsr [{0}]", in(reg) std::ptr::addr_of!(value), options(nostack))
+        };
     }
 
     /// x86 keeps instruction and data caches coherent.
