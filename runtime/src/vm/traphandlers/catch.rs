@@ -163,6 +163,9 @@ unsafe extern "C" fn run_body(payload: *mut c_void, jmp_buf: *mut c_void) {
     // SAFETY: `catch_traps` passes a pointer to its live `Call`, used by
     // nothing else during this call.
     let call = unsafe { &mut *payload.cast::<Call>() };
+    // Any address in this frame lies below the C entry's frame (whose saved registers the
+    // jump back reloads) and above every frame of the closure: a trap's landing pad may run
+    // below it.
     let frame_marker = 0u8;
     call.state
         .landing_sp
