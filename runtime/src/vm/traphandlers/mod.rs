@@ -58,4 +58,4 @@ pub use code_ranges::{register_code_range, CodeRangeHandle};
 pub use signals::init_traps;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

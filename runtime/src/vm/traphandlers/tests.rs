@@ -326,6 +326,15 @@ fn stack_overflow_in_registered_code_is_caught_and_thread_can_trap_again() {
 /// is skipped) only on aarch64 when no child can be started; see
 /// [`child_command`].
 fn run_in_child(test: &str) -> Option<ExitStatus> {
+    run_test_in_child(module_path!(), test).map(|output| output.status)
+}
+
+/// Runs the test `test` of the module `module` (its `module_path!()`) alone
+/// in a child process, with `CHILD_ENV` set to `test` so that the test takes
+/// its child branch ([`is_child`]), and returns what the child did. `None`
+/// (the test is skipped) only on aarch64 when no child can be started; see
+/// [`child_command`]. For the crate's other unit tests too.
+pub(crate) fn run_test_in_child(module: &str, test: &str) -> Option<std::process::Output> {
     // Under qemu-user, a process cannot exec a binary of the emulated
     // architecture unless the host registered qemu with binfmt_misc (which
     // containers often lack): qemu hands the exec to the host kernel, which
@@ -343,16 +352,13 @@ fn run_in_child(test: &str) -> Option<ExitStatus> {
         );
         return None;
     }
-    let module = module_path!()
-        .split_once("::")
-        .map_or("", |(_crate, path)| path);
+    let module = module.split_once("::").map_or("", |(_crate, path)| path);
     Some(
         child_command()
             .args(["--exact", &format!("{module}::{test}"), "--test-threads=1"])
             .env(CHILD_ENV, test)
             .output()
-            .unwrap()
-            .status,
+            .unwrap(),
     )
 }
 
@@ -379,7 +385,8 @@ fn child_command() -> Command {
 
 const CHILD_ENV: &str = "WASMJIT_TRAPHANDLERS_CHILD";
 
-fn is_child(test: &str) -> bool {
+/// Whether this process is the child [`run_test_in_child`] started for `test`.
+pub(crate) fn is_child(test: &str) -> bool {
     std::env::var(CHILD_ENV).is_ok_and(|name| name == test)
 }
 
