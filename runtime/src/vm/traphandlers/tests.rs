@@ -450,8 +450,24 @@ fn trap_in_unregistered_code_goes_to_previous_siginfo_handler() {
 static PREVIOUS_HANDLER_CALLS: std::sync::atomic::AtomicUsize =
     std::sync::atomic::AtomicUsize::new(0);
 
-extern "C" fn count_signal(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
-    PREVIOUS_HANDLER_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+/// Of those, the ones during which the signal was blocked, as the kernel
+/// blocks it for a handler installed without SA_NODEFER.
+static PREVIOUS_HANDLER_CALLS_BLOCKED: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+extern "C" fn count_signal(signal: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    use std::sync::atomic::Ordering::SeqCst;
+    PREVIOUS_HANDLER_CALLS.fetch_add(1, SeqCst);
+    // SAFETY: an all-zero sigset is valid storage; `pthread_sigmask` with a
+    // null new set only reads the mask and is async-signal-safe.
+    let blocked = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, ptr::null(), &mut set);
+        libc::sigismember(&set, signal) == 1
+    };
+    if blocked {
+        PREVIOUS_HANDLER_CALLS_BLOCKED.fetch_add(1, SeqCst);
+    }
 }
 
 #[test]
@@ -480,6 +496,9 @@ fn signal_sent_while_registered_code_runs_goes_to_previous_handler() {
             });
             assert_eq!(sent, Ok(()), "signal {signal} was taken for a trap");
             assert_eq!(PREVIOUS_HANDLER_CALLS.load(SeqCst), i + 1);
+            // It ran with the mask its `sigaction` asked for, and that mask
+            // is gone once it returned.
+            assert_eq!(PREVIOUS_HANDLER_CALLS_BLOCKED.load(SeqCst), i + 1);
             assert_eq!(blocked_signals(), []);
         }
         std::process::exit(0);
