@@ -108,10 +108,12 @@ impl<'a, Resume, Yield, Return> Fiber<'a, Resume, Yield, Return> {
         let stack = BoundedStack::new(stack.into())?;
         let stack_range = stack.memory.range();
         let range = stack_range.clone();
+        let guard_range = stack.guard_range();
         let body = move |yielder: &Yielder<Resume, Yield>, first: Resume| {
             let suspend = Suspend {
                 yielder: NonNull::from(yielder),
                 stack_range: range,
+                guard_range,
                 _return: PhantomData,
             };
             func(first, &suspend)
@@ -229,6 +231,7 @@ pub struct Suspend<Resume, Yield, Return> {
     /// `&Suspend` the closure can hold.
     yielder: NonNull<Yielder<Resume, Yield>>,
     stack_range: Range<usize>,
+    guard_range: Range<usize>,
     _return: PhantomData<fn() -> Return>,
 }
 
@@ -246,6 +249,13 @@ impl<Resume, Yield, Return> Suspend<Resume, Yield, Return> {
     /// stack limit for code running on it.
     pub fn stack_range(&self) -> Range<usize> {
         self.stack_range.clone()
+    }
+
+    /// The guard region directly below [`stack_range`](Self::stack_range), as reported by the
+    /// stack's [`StackMemory::guard_range`](crate::StackMemory::guard_range), or an empty range
+    /// if it reports none adjacent to the stack. Code that overflows the stack faults there.
+    pub fn guard_range(&self) -> Range<usize> {
+        self.guard_range.clone()
     }
 
     /// Runs `f` on the stack of the thread that resumed the fiber, for work too deep for the
@@ -290,12 +300,7 @@ impl BoundedStack {
         );
         // corosensei wants the guard included, so that a trap handler recognizes a stack pointer
         // that overflowed into it as being on this stack.
-        let guard = memory.guard_range();
-        let low = if !guard.is_empty() && guard.end as usize == range.start {
-            guard.start as usize
-        } else {
-            range.start
-        };
+        let low = Self::adjacent_guard(&memory).map_or(range.start, |guard| guard.start);
         let (Some(base), Some(limit)) = (
             StackPointer::new(base),
             StackPointer::new(low.next_multiple_of(STACK_ALIGNMENT)),
@@ -307,6 +312,19 @@ impl BoundedStack {
             base,
             limit,
         })
+    }
+
+    /// The stack's guard region if it lies directly below the usable range.
+    fn adjacent_guard(memory: &FiberStack) -> Option<Range<usize>> {
+        let guard = memory.guard_range();
+        let guard = guard.start as usize..guard.end as usize;
+        (!guard.is_empty() && guard.end == memory.range().start).then_some(guard)
+    }
+
+    /// See [`Suspend::guard_range`].
+    fn guard_range(&self) -> Range<usize> {
+        let start = self.memory.range().start;
+        Self::adjacent_guard(&self.memory).unwrap_or(start..start)
     }
 }
 

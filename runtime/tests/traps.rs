@@ -536,3 +536,204 @@ fn trap_in_start_function_fails_instantiation_and_store_survives() {
         .unwrap();
     assert_eq!(ok.call(&mut store, ()).unwrap(), 7);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hosts that own signals. Each case runs in a child process: where the handling is wrong the
+// process dies.
+
+/// Runs the `#[ignore]`d test `name` of this binary in a child process and returns its output.
+/// Under an emulator (qemu-user without binfmt_misc) the binary is started through the runner
+/// named by WASMJIT_TEST_CHILD_RUNNER, e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`.
+fn child_output(name: &str) -> std::process::Output {
+    let exe = std::env::current_exe().unwrap();
+    let runner = std::env::var("WASMJIT_TEST_CHILD_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut c = std::process::Command::new(program);
+            c.args(words).arg(exe);
+            c
+        }
+        None => std::process::Command::new(exe),
+    };
+    command
+        .args([
+            "--exact",
+            name,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, name)
+        .output()
+        .unwrap()
+}
+
+/// Runs the `#[ignore]`d test `name` in a child process and asserts that it passed.
+fn run_in_child(name: &str) {
+    let out = child_output(name);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "child {name} failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const CHILD_ENV: &str = "WASMJIT_TRAPS_CHILD";
+
+/// Whether this process is the child started for `name` (the `#[ignore]`d tests do nothing
+/// when run by hand with `--ignored`).
+fn in_child(name: &str) -> bool {
+    std::env::var(CHILD_ENV).is_ok_and(|n| n == name)
+}
+
+/// The signal handler that was installed before `forward_signal`, per signal.
+static FORWARD_TO: [std::sync::atomic::AtomicUsize; 2] = [
+    std::sync::atomic::AtomicUsize::new(0),
+    std::sync::atomic::AtomicUsize::new(0),
+];
+static FORWARDED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A handler like a JVM's libjsig or a crash reporter installs on top of others: it runs with
+/// its signal blocked (no SA_NODEFER) and hands the signal to the handler it replaced.
+extern "C" fn forward_signal(signal: i32, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let slot = usize::from(signal == libc::SIGILL);
+    FORWARDED.fetch_add(1, SeqCst);
+    let previous = FORWARD_TO[slot].load(SeqCst);
+    // SAFETY: `previous` is the SA_SIGINFO handler `install_forwarder` replaced (checked
+    // there), called with the kernel's own arguments.
+    unsafe {
+        let previous: extern "C" fn(i32, *mut libc::siginfo_t, *mut libc::c_void) =
+            std::mem::transmute(previous);
+        previous(signal, info, context);
+    }
+}
+
+fn install_forwarder(signal: i32) {
+    let slot = usize::from(signal == libc::SIGILL);
+    // SAFETY: installs a valid SA_SIGINFO handler; the old one is kept for it to call.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = forward_signal as *const () as libc::sighandler_t;
+        action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+        libc::sigemptyset(&mut action.sa_mask);
+        let mut previous: libc::sigaction = std::mem::zeroed();
+        assert_eq!(libc::sigaction(signal, &action, &mut previous), 0);
+        assert_ne!(
+            previous.sa_flags & libc::SA_SIGINFO,
+            0,
+            "wasmjit's handler is not installed"
+        );
+        FORWARD_TO[slot].store(previous.sa_sigaction, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn blocked(signal: i32) -> bool {
+    // SAFETY: an all-zero sigset is valid storage; a null new set only reads the mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        assert_eq!(
+            libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut set),
+            0
+        );
+        libc::sigismember(&set, signal) == 1
+    }
+}
+
+#[test]
+fn traps_survive_a_later_handler_that_forwards_to_ours() {
+    run_in_child("child_traps_forwarded_by_a_later_handler");
+}
+
+#[test]
+#[ignore = "run in a child process by traps_survive_a_later_handler_that_forwards_to_ours"]
+fn child_traps_forwarded_by_a_later_handler() {
+    const NAME: &str = "child_traps_forwarded_by_a_later_handler";
+    if !in_child(NAME) {
+        return;
+    }
+    let engine = Engine::default(); // installs wasmjit's handlers
+    let mut fixture = Fixture::new(&engine);
+    install_forwarder(libc::SIGSEGV);
+    install_forwarder(libc::SIGILL);
+    let load = fixture.typed::<i32, i32>("load");
+    for attempt in 0..3 {
+        let err = load.call(&mut fixture.store, -4).unwrap_err();
+        assert_eq!(trap_of(&err), Trap::MemoryOutOfBounds, "attempt {attempt}");
+        assert!(
+            !blocked(libc::SIGSEGV),
+            "SIGSEGV blocked after trap {attempt}"
+        );
+    }
+    let unreachable = fixture.typed::<(), ()>("unreachable");
+    let err = unreachable.call(&mut fixture.store, ()).unwrap_err();
+    assert_eq!(trap_of(&err), Trap::UnreachableCodeReached);
+    fixture.assert_usable();
+    assert!(!blocked(libc::SIGSEGV) && !blocked(libc::SIGILL));
+    assert_eq!(FORWARDED.load(std::sync::atomic::Ordering::SeqCst), 4);
+}
+
+#[test]
+fn host_code_overflowing_its_fiber_stack_is_reported() {
+    use std::os::unix::process::ExitStatusExt;
+    let out = child_output("child_host_overflows_its_fiber_stack");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGABRT),
+        "{}\n{stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains("wasmjit: host code overflowed its async stack"),
+        "{stderr}"
+    );
+}
+
+/// Uses about 1 KiB of stack per level, forever (the condition only hides that from the
+/// compiler).
+#[inline(never)]
+fn use_stack(depth: u64) -> u64 {
+    let frame = std::hint::black_box([depth; 128]);
+    if std::hint::black_box(depth) == u64::MAX {
+        return 0;
+    }
+    use_stack(depth + 1).wrapping_add(frame[1])
+}
+
+#[test]
+#[ignore = "run in a child process by host_code_overflowing_its_fiber_stack_is_reported"]
+fn child_host_overflows_its_fiber_stack() {
+    const NAME: &str = "child_host_overflows_its_fiber_stack";
+    if !in_child(NAME) {
+        return;
+    }
+    let mut config = Config::new();
+    config.async_support(true);
+    let engine = Engine::new(&config).unwrap();
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .func_wrap("host", "deep", |_: Caller<'_, ()>| use_stack(0) as i64)
+        .unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "host" "deep" (func $deep (result i64)))
+             (func (export "run") (result i64) call $deep))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let instance = linker.instantiate_async(&mut store, &module).await.unwrap();
+        let run = instance
+            .get_typed_func::<(), i64>(&mut store, "run")
+            .unwrap();
+        let _ = run.call_async(&mut store, ()).await;
+    });
+    unreachable!("the host function returned from an endless recursion");
+}

@@ -162,8 +162,10 @@ fn runner_main(mut resumed: RunnerResume, suspend: &RunnerSuspend) {
 /// # Safety
 /// `store` must be valid and otherwise unused while the job runs.
 unsafe fn run_job(cx: &AsyncCx, job: &mut dyn Job, store: *mut StoreOpaque) {
-    cx.outer_states
-        .set(swap_thread_call_states(CallStates::EMPTY));
+    // With the fiber's guard known, a host stack overflow on it is reported, not a bare SIGSEGV.
+    // SAFETY: `suspend` is the fiber's own handle, on its root frame.
+    let states = CallStates::on_stack_with_guard(unsafe { (*cx.suspend).guard_range() });
+    cx.outer_states.set(swap_thread_call_states(states));
     let _exit = JobExit { store, cx };
     // SAFETY: the caller's guarantee.
     let store = unsafe { &mut *store };

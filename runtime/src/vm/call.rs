@@ -8,7 +8,8 @@ use crate::vm::traphandlers::{catch_traps, TrapRecord};
 use crate::vm::vmcontext::{VMFuncRef, ValRaw};
 use crate::Trap;
 use anyhow::{anyhow, Result};
-use wasmjit_compiler::trap_codes;
+use std::io::Write;
+use wasmjit_compiler::{trap_codes, TrapCode};
 
 /// The array-call entry of a wasm function (see `wasmjit_compiler` docs).
 type ArrayToWasm = unsafe extern "C" fn(*mut u8, *mut u8, *const u8, *mut ValRaw);
@@ -136,6 +137,13 @@ pub(crate) unsafe fn invoke_host(
 }
 
 /// Turns what the trap handler recorded into the error the caller sees.
+///
+/// A trap is either at a trap site of the compiled code (the instruction carries its trap
+/// code: trap instructions, heap accesses, divisions, the stack-limit check of every
+/// prologue), or a fault of the stack itself: code that runs on a stack smaller than
+/// `max_wasm_stack` (a thread's, or a fiber's when `async_stack_size` leaves no room) may
+/// reach its guard page before the limit check fires. Anything else means compiled code or
+/// the runtime is broken, and reporting it as a wasm trap would hide that: abort.
 fn trap_to_error(store: &mut StoreOpaque, record: TrapRecord) -> anyhow::Error {
     let code = code_registry::lookup(record.pc).and_then(|c| c.trap_code(record.pc));
     let backtrace = backtrace(store, &record);
@@ -158,20 +166,38 @@ fn trap_to_error(store: &mut StoreOpaque, record: TrapRecord) -> anyhow::Error {
                 .take()
                 .unwrap_or(Trap::UnreachableCodeReached)
         }
-        Some(code) => Trap::from_code(code).unwrap_or(Trap::UnreachableCodeReached),
-        None => {
-            // A fault without a trap site: a guard page of a memory or of the stack.
-            let in_memory = record
-                .fault_addr
-                .is_some_and(|a| store.memories.iter().any(|m| m.contains_addr(a)));
-            if in_memory {
-                Trap::MemoryOutOfBounds
-            } else {
-                Trap::StackOverflow
+        Some(TrapCode::HEAP_OUT_OF_BOUNDS) => {
+            // A bounds check traps without a fault address; a fault must be in the reservation
+            // or guard of one of the store's memories, the only memory such an access reaches.
+            if let Some(addr) = record.fault_addr {
+                if !store.memories.iter().any(|m| m.contains_addr(addr)) {
+                    internal_error(&record, "a heap access faulted outside every linear memory");
+                }
             }
+            Trap::MemoryOutOfBounds
         }
+        Some(code) => Trap::from_code(code).unwrap_or(Trap::UnreachableCodeReached),
+        None if record.stack_fault => Trap::StackOverflow,
+        None => internal_error(&record, "compiled code faulted where it has no trap site"),
     };
     anyhow::Error::new(trap).context(backtrace)
+}
+
+/// Reports a fault that no wasm program can cause, and aborts.
+#[cold]
+fn internal_error(record: &TrapRecord, what: &str) -> ! {
+    let fault_addr = record
+        .fault_addr
+        .map_or_else(|| "none".to_string(), |a| format!("{a:#x}"));
+    // Straight to the stream, not `eprintln!`, which a test harness may capture and lose in
+    // the abort.
+    let _ = writeln!(
+        std::io::stderr(),
+        "wasmjit: internal error: {what} (signal {}, pc {:#x}, fault address {fault_addr})",
+        record.signal,
+        record.pc
+    );
+    std::process::abort()
 }
 
 fn backtrace(store: &StoreOpaque, record: &TrapRecord) -> WasmBacktrace {
@@ -208,4 +234,121 @@ fn backtrace(store: &StoreOpaque, record: &TrapRecord) -> WasmBacktrace {
         }
     }
     WasmBacktrace { frames }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vm::code_registry::{CodeInfo, PcInfo};
+    use crate::vm::traphandlers::tests::{is_child, run_test_in_child};
+    use crate::{Engine, Instance, Module, Store};
+    use std::os::unix::process::ExitStatusExt;
+    use std::sync::Arc;
+
+    /// Code whose every PC is a trap site of one code.
+    struct AllTrap(TrapCode);
+
+    impl CodeInfo for AllTrap {
+        fn trap_code(&self, _pc: usize) -> Option<TrapCode> {
+            Some(self.0)
+        }
+        fn pc_info(&self, _pc: usize) -> Option<PcInfo> {
+            None
+        }
+    }
+
+    /// A store with one instance and its 1-page memory (4 GiB reservation), and the address
+    /// of that memory.
+    fn store_with_memory() -> (Store<()>, usize) {
+        let engine = Engine::default();
+        let module = Module::new(&engine, "(module (memory 1))").unwrap();
+        let mut store = Store::new(&engine, ());
+        Instance::new(&mut store, &module, &[]).unwrap();
+        let base = store.inner.opaque.memories[0].def.base as usize;
+        (store, base)
+    }
+
+    fn record(pc: usize, fault_addr: Option<usize>, stack_fault: bool) -> TrapRecord {
+        TrapRecord {
+            signal: libc::SIGSEGV,
+            pc,
+            fault_addr,
+            stack_fault,
+            backtrace: vec![pc],
+        }
+    }
+
+    fn trap_of(error: &anyhow::Error) -> Trap {
+        *error.downcast_ref::<Trap>().expect("a trap")
+    }
+
+    #[test]
+    fn faults_that_wasm_can_cause_are_traps() {
+        let (mut store, base) = store_with_memory();
+        let code = [0u8; 16];
+        let start = code.as_ptr() as usize;
+        let _heap = code_registry::register(
+            start,
+            start + 16,
+            Arc::new(AllTrap(TrapCode::HEAP_OUT_OF_BOUNDS)),
+        );
+        // Past the memory's page, inside its reservation.
+        let oob = record(start, Some(base + 0x1_0000), false);
+        let error = trap_to_error(&mut store.inner.opaque, oob);
+        assert_eq!(trap_of(&error), Trap::MemoryOutOfBounds);
+        // No trap site, but the fault is on the trapping stack: a guard page.
+        let unregistered = 1; // no code there
+        let error = trap_to_error(
+            &mut store.inner.opaque,
+            record(unregistered, Some(0x1000), true),
+        );
+        assert_eq!(trap_of(&error), Trap::StackOverflow);
+    }
+
+    /// Runs `test` in a child and checks that it aborted saying `message`.
+    fn expect_internal_error(test: &str, message: &str) {
+        let Some(output) = run_test_in_child(module_path!(), test) else {
+            return;
+        };
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.signal(), Some(libc::SIGABRT), "{stderr}");
+        assert!(
+            stderr.contains(&format!("wasmjit: internal error: {message}")),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn fault_without_trap_site_off_the_stack_aborts() {
+        const NAME: &str = "fault_without_trap_site_off_the_stack_aborts";
+        if is_child(NAME) {
+            let (mut store, _) = store_with_memory();
+            let unregistered = 1; // no code there
+            let _ = trap_to_error(
+                &mut store.inner.opaque,
+                record(unregistered, Some(0x1000), false),
+            );
+            std::process::exit(0);
+        }
+        expect_internal_error(NAME, "compiled code faulted where it has no trap site");
+    }
+
+    #[test]
+    fn heap_fault_outside_every_memory_aborts() {
+        const NAME: &str = "heap_fault_outside_every_memory_aborts";
+        if is_child(NAME) {
+            let (mut store, _) = store_with_memory();
+            let code = [0u8; 16];
+            let start = code.as_ptr() as usize;
+            let _heap = code_registry::register(
+                start,
+                start + 16,
+                Arc::new(AllTrap(TrapCode::HEAP_OUT_OF_BOUNDS)),
+            );
+            let outside = code.as_ptr() as usize; // not in any memory's reservation
+            let _ = trap_to_error(&mut store.inner.opaque, record(start, Some(outside), false));
+            std::process::exit(0);
+        }
+        expect_internal_error(NAME, "a heap access faulted outside every linear memory");
+    }
 }

@@ -1,6 +1,7 @@
-//! aarch64 Linux: registers of an interrupted context, and test code.
+//! aarch64 Linux: registers of an interrupted context, redirecting it to a
+//! landing pad, and test code.
 
-use super::signals::TrapRegs;
+use super::signals::{Landing, TrapRegs};
 
 /// Reads PC, frame pointer (x29) and stack pointer from a signal's
 /// `ucontext_t`.
@@ -16,6 +17,28 @@ pub(super) unsafe fn trap_regs(context: *const libc::c_void) -> TrapRegs {
         fp: mcontext.regs[29] as usize,
         sp: mcontext.sp as usize,
     }
+}
+
+/// Makes the interrupted context resume at `landing.pc` as if it had just
+/// been called with `landing.arg`: x0 holds the argument, SP is 16-byte
+/// aligned at or below `landing.stack_top`, and the link register and frame
+/// pointer (x30, x29) are null, so that a return or a frame walk from there
+/// goes nowhere.
+///
+/// # Safety
+/// `context` must be the third argument of an `SA_SIGINFO` signal handler,
+/// and the stack below `landing.stack_top` must be writable and unused by
+/// anything live.
+pub(super) unsafe fn resume_at_landing(context: *mut libc::c_void, landing: &Landing) {
+    // SAFETY: the kernel passes a valid, writable `ucontext_t` to SA_SIGINFO
+    // handlers (guaranteed by the caller); it reloads the registers from it
+    // when the handler returns.
+    let mcontext = unsafe { &mut (*context.cast::<libc::ucontext_t>()).uc_mcontext };
+    mcontext.pc = landing.pc as u64;
+    mcontext.sp = (landing.stack_top & !15) as u64;
+    mcontext.regs[0] = landing.arg as u64;
+    mcontext.regs[29] = 0;
+    mcontext.regs[30] = 0;
 }
 
 /// Machine code for the tests, one snippet per behaviour.
@@ -61,6 +84,14 @@ pub(super) mod test_code {
         words.resize(INNER / 4, UDF);
         words.extend_from_slice(&[PUSH_FRAME, SET_FP, UDF]);
         (encode(&words), INNER + 8, 12)
+    }
+
+    /// `extern "C" fn(pid, tid, signal) -> i64`: sends `signal` to the
+    /// thread with the `tgkill` system call, whose arguments are already in
+    /// place (`mov x8, #131; svc #0; ret`). The signal is delivered on the
+    /// way back from the kernel, with the PC still in this code.
+    pub fn send_signal() -> Vec<u8> {
+        encode(&[0xd280_1068, 0xd400_0001, RET])
     }
 
     /// Integer division by zero yields 0 on aarch64 instead of trapping.

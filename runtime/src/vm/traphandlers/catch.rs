@@ -3,18 +3,21 @@
 //! Each call keeps a [`CallState`] on its own stack frame and publishes it in
 //! a thread-local while the closure runs; the states of nested calls form a
 //! linked list through `prev`. The signal handler only ever reads the
-//! innermost one.
+//! innermost one: it records a trap into it and has the thread resume in
+//! `wasmjit_traps_unwind`, which jumps back to the entry.
 
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_int, c_void};
 use std::mem::MaybeUninit;
+use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 
 use super::alt_stack;
 use super::backtrace::Backtrace;
-use super::signals::{init_traps, TrapRegs};
+use super::signals::{init_traps, Landing, TrapRegs};
+use super::stack_guard::{self, StackGuard};
 
 extern "C" {
     /// `setjmp.c`: sets a jump point, calls `body(payload, jmp_buf)`, and
@@ -24,7 +27,9 @@ extern "C" {
         payload: *mut c_void,
     ) -> c_int;
 
-    /// `setjmp.c`: `siglongjmp`s to a jump point set above; never returns.
+    /// `setjmp.c`: jumps to a jump point set above; never returns. The
+    /// landing pad of a caught trap: the handler makes the thread resume at
+    /// its entry, in normal context, once the handler has returned.
     fn wasmjit_traps_unwind(jmp_buf: *mut c_void) -> !;
 }
 
@@ -45,10 +50,19 @@ pub struct TrapRecord {
     pub pc: usize,
     /// The faulting address (`si_addr`), for `SIGSEGV` and `SIGBUS` only.
     pub fault_addr: Option<usize>,
+    /// Whether `fault_addr` lies on the stack the trapping code ran on,
+    /// between just below its stack pointer and the entry: the code ran into
+    /// a guard page of its stack.
+    pub stack_fault: bool,
     /// PCs innermost first: `pc`, then the return addresses found up the
     /// frame-pointer chain while they are in registered code (at most 256).
     pub backtrace: Vec<usize>,
 }
+
+/// How far below the stack pointer an instruction that overflows the stack
+/// may touch: a push or a call writes just below it, aarch64's `stp` with
+/// pre-decrement 16 bytes below. A page covers them with room to spare.
+const STACK_ACCESS_BELOW_SP: usize = 4096;
 
 /// One `catch_traps` call in progress.
 pub(super) struct CallState {
@@ -59,6 +73,9 @@ pub(super) struct CallState {
     /// An address in `catch_traps`' own frame: every frame the closure
     /// pushes lies below it, so the backtrace never reads at or above it.
     entry_sp: Cell<usize>,
+    /// An address in the frame of `run_body`, below the C entry's frame: the
+    /// landing pad of a trap runs below it, in frames the trap abandons.
+    landing_sp: Cell<usize>,
     /// Written by the signal handler, read after it jumped back; uninitialised until then.
     /// Not initialised on entry: with its 2 KiB backtrace buffer that was a `memset` costing
     /// half of a host→wasm call of a nop.
@@ -70,41 +87,52 @@ pub(super) struct CallState {
 struct RawTrap {
     signal: c_int,
     pc: usize,
+    sp: usize,
     fault_addr: Option<usize>,
     backtrace: Backtrace,
 }
 
 impl CallState {
-    /// Records a trap and unwinds to this call's entry. Async-signal-safe.
+    /// Whether `sp` lies below this call's entry, where the frames of its
+    /// closure are: true for every trap of code the closure runs. A trap
+    /// whose stack is elsewhere is not ours to unwind. Async-signal-safe.
+    pub(super) fn is_below_entry(&self, sp: usize) -> bool {
+        sp < self.landing_sp.get()
+    }
+
+    /// Records a trap and returns where the thread must resume to unwind to
+    /// this call's entry. Async-signal-safe.
     ///
     /// # Safety
     /// Only from the signal handler, for a trap on this state's thread at a
     /// PC in registered code, with `self` the innermost call (so the closure
-    /// is running and the jump buffer is live). `regs.sp` must be on the
-    /// same stack as the entry, below it.
-    pub(super) unsafe fn record_trap_and_unwind(
+    /// is running and the jump buffer is live), and `regs.sp` below the
+    /// entry ([`is_below_entry`](Self::is_below_entry)).
+    pub(super) unsafe fn record_trap(
         &self,
         signal: c_int,
         regs: &TrapRegs,
         fault_addr: Option<usize>,
-    ) -> ! {
+    ) -> Landing {
         // SAFETY: the closure is running (it is what trapped), so nothing
         // else accesses `trap` until `catch_traps` regains control, which
-        // happens only through the jump below.
+        // happens only through the landing pad.
         let trap = unsafe { &mut *self.trap.get() };
         let trap = trap.write(RawTrap {
             signal,
             pc: regs.pc,
+            sp: regs.sp,
             fault_addr,
             backtrace: Backtrace::new(),
         });
         // SAFETY: `[regs.sp, entry_sp)` is the live stack between the trap
         // and the entry (caller's guarantee), hence readable.
         unsafe { trap.backtrace.capture(regs, self.entry_sp.get()) };
-        // SAFETY: the jump buffer is on the C entry's frame, which is live
-        // while the closure runs; the frames jumped over are JIT frames and
-        // plain Rust frames without pending destructors (see `catch_traps`).
-        unsafe { wasmjit_traps_unwind(self.jmp_buf.get()) }
+        Landing {
+            pc: wasmjit_traps_unwind as *const () as usize,
+            arg: self.jmp_buf.get() as usize,
+            stack_top: self.landing_sp.get(),
+        }
     }
 
     /// The innermost call on this thread, if its closure has started.
@@ -135,6 +163,13 @@ unsafe extern "C" fn run_body(payload: *mut c_void, jmp_buf: *mut c_void) {
     // SAFETY: `catch_traps` passes a pointer to its live `Call`, used by
     // nothing else during this call.
     let call = unsafe { &mut *payload.cast::<Call>() };
+    // Any address in this frame lies below the C entry's frame (whose saved registers the
+    // jump back reloads) and above every frame of the closure: a trap's landing pad may run
+    // below it.
+    let frame_marker = 0u8;
+    call.state
+        .landing_sp
+        .set(ptr::addr_of!(frame_marker) as usize);
     call.state.jmp_buf.set(jmp_buf);
     INNERMOST.set(call.state);
     // A panic must not unwind through the C frame; carry it over instead.
@@ -167,6 +202,7 @@ pub unsafe fn catch_traps(f: &mut dyn FnMut()) -> Result<(), TrapRecord> {
         jmp_buf: Cell::new(ptr::null_mut()),
         prev: INNERMOST.get(),
         entry_sp: Cell::new(0),
+        landing_sp: Cell::new(0),
         trap: UnsafeCell::new(MaybeUninit::uninit()),
         panic: Cell::new(None),
     };
@@ -189,14 +225,16 @@ pub unsafe fn catch_traps(f: &mut dyn FnMut()) -> Result<(), TrapRecord> {
     if returned != 0 {
         return Ok(());
     }
-    // SAFETY: `returned == 0` means the signal handler jumped back, after it wrote the
-    // whole record (`record_trap_and_unwind`); nothing accesses it any more. Read in place:
+    // SAFETY: `returned == 0` means the landing pad jumped back, after the signal handler
+    // wrote the whole record (`record_trap`); nothing accesses it any more. Read in place:
     // moving it out would copy the 2 KiB buffer.
     let trap = unsafe { (*state.trap.get()).assume_init_ref() };
+    let stack = trap.sp.saturating_sub(STACK_ACCESS_BELOW_SP)..state.entry_sp.get();
     Err(TrapRecord {
         signal: trap.signal,
         pc: trap.pc,
         fault_addr: trap.fault_addr,
+        stack_fault: trap.fault_addr.is_some_and(|addr| stack.contains(&addr)),
         backtrace: trap.backtrace.as_slice().to_vec(),
     })
 }
@@ -241,28 +279,47 @@ pub fn active_call_entry(id: usize) -> Option<usize> {
     None
 }
 
-/// The chain of `catch_traps` calls of a suspended computation (a fiber), detached from any
-/// thread while it is suspended.
+/// The trap handler's per-thread state of a computation: its chain of `catch_traps` calls
+/// and the guard region of the stack it runs on. Detached from any thread while the
+/// computation (a fiber) is suspended.
 #[derive(Debug)]
-pub struct CallStates(*const CallState);
+pub struct CallStates {
+    innermost: *const CallState,
+    guard: StackGuard,
+}
 
 // SAFETY: the states live on the suspended fiber's stack, which moves between threads with
 // it; nothing reads them until they are swapped back in on the resuming thread.
 unsafe impl Send for CallStates {}
 
 impl CallStates {
-    /// No calls.
-    pub const EMPTY: CallStates = CallStates(ptr::null());
+    /// No calls, and no stack guard known.
+    pub const EMPTY: CallStates = CallStates {
+        innermost: ptr::null(),
+        guard: StackGuard::NONE,
+    };
+
+    /// No calls yet, on a stack (a fiber's) whose guard region is `guard`: a fault there in
+    /// host code is reported as a host stack overflow before the process aborts.
+    pub fn on_stack_with_guard(guard: Range<usize>) -> CallStates {
+        CallStates {
+            innermost: ptr::null(),
+            guard: StackGuard::new(guard),
+        }
+    }
 }
 
-/// Makes `states` this thread's chain of active `catch_traps` calls and returns the chain that
-/// was active. A fiber swaps its own chain in when it is resumed (on whatever thread) and out
-/// when it suspends, so that a trap always unwinds to a call on the stack that trapped.
-/// Also prepares the thread for traps (handlers and alternate signal stack).
+/// Makes `states` this thread's chain of active `catch_traps` calls and stack guard, and
+/// returns the ones that were active. A fiber swaps its own in when it is resumed (on whatever
+/// thread) and out when it suspends, so that a trap always unwinds to a call on the stack that
+/// trapped. Also prepares the thread for traps (handlers and alternate signal stack).
 pub fn swap_call_states(states: CallStates) -> CallStates {
     init_traps();
     alt_stack::ensure_installed();
-    CallStates(INNERMOST.replace(states.0))
+    CallStates {
+        innermost: INNERMOST.replace(states.innermost),
+        guard: stack_guard::replace(states.guard),
+    }
 }
 
 /// The innermost call state of this thread, for tests of nesting.

@@ -9,12 +9,21 @@
 //! How the pieces fit:
 //! - [`register_code_range`] tells the signal handler which PCs are wasm code
 //!   (`code_ranges.rs`: a table readable without locks).
-//! - [`catch_traps`] runs a closure behind a C `sigsetjmp` (`setjmp.c`,
+//! - [`catch_traps`] runs a closure behind a C jump point (`setjmp.c`,
 //!   `catch.rs`) and publishes its jump buffer in a thread-local.
-//! - The process-wide handler (`signals.rs`, installed by [`init_traps`]) sees
-//!   a fault in registered code on a thread inside `catch_traps`, records the
-//!   PC and an FP-chain backtrace (`backtrace.rs`), and `siglongjmp`s to that
-//!   entry. Anything else goes to the handler that was installed before ours.
+//! - The process-wide handler (`signals.rs`, installed by [`init_traps`])
+//!   claims a fault the kernel raised (`si_code > 0`) at a PC in registered
+//!   code on a thread inside `catch_traps`. It records the PC, the fault
+//!   address and an FP-chain backtrace (`backtrace.rs`), then rewrites the
+//!   interrupted context so that the thread resumes, after the handler has
+//!   returned, in a landing pad that jumps to the entry (per architecture:
+//!   `x86_64.rs`, `aarch64.rs`). Leaving through `sigreturn` restores the
+//!   signal mask and floating-point state, also when a handler installed
+//!   after ours forwards the signal to us with the signal blocked.
+//! - A fault on the guard page of the fiber stack the thread runs on, in host
+//!   code, is reported on stderr before aborting (`stack_guard.rs`).
+//! - Anything else goes to the handler that was installed before ours, with
+//!   the signal mask that handler asked for.
 //! - Each thread entering `catch_traps` gets an alternate signal stack
 //!   (`alt_stack.rs`) so that even a stack overflow can run the handler.
 //!
@@ -26,6 +35,7 @@ mod backtrace;
 mod catch;
 mod code_ranges;
 mod signals;
+mod stack_guard;
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
@@ -50,4 +60,4 @@ pub use code_ranges::{register_code_range, CodeRangeHandle};
 pub use signals::init_traps;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -20,16 +20,20 @@
  * 1.5 ns of every host->wasm call. The registers the builtin does not save
  * are not lost: the compiler treats the resume point as a non-local label and
  * saves every callee-saved register in this function's own frame (prologue)
- * and reloads what it needs from there after the jump. __builtin_longjmp may
- * be called from any function below this frame, including the signal handler
- * on its alternate stack: it restores FP and SP and jumps, abandoning the
+ * and reloads what it needs from there after the jump.
+ *
+ * wasmjit_traps_unwind is the landing pad of a trap: the signal handler does
+ * not call it but returns, having rewritten the interrupted context so that
+ * the thread resumes at its entry with the buffer as argument and a stack
+ * pointer inside the frames the trap abandons (below the body's frame).
+ * It runs in normal context, after the kernel's sigreturn restored the
+ * signal mask and floating-point state, and jumps back here, abandoning the
  * frames in between (JIT frames, and Rust frames without destructors; see
- * catch.rs) and the kernel's signal frame, exactly like siglongjmp would.
+ * catch.rs).
  *
  * Elsewhere, sigsetjmp(buf, 0). Neither saves the signal mask, so entering
- * costs no system call. That is sound because the handlers are installed
- * with SA_NODEFER and an empty sa_mask: the mask is never changed on the way
- * into the handler, so there is nothing to restore on the way out.
+ * costs no system call; none needs restoring, since the handler leaves
+ * through sigreturn.
  */
 
 #if defined(__GNUC__) && (defined(__x86_64__) || (defined(__aarch64__) && !defined(__clang__)))
@@ -58,7 +62,7 @@ __attribute__((noinline)) int wasmjit_traps_call_with_jmp_buf(wasmjit_traps_body
     return 1;
 }
 
-/* Called from the signal handler; never returns. */
+/* The landing pad a trap resumes at (see above); never returns. */
 __attribute__((noinline)) void wasmjit_traps_unwind(void *jmp_buf) {
     __builtin_longjmp((void **)jmp_buf, 1);
 }
@@ -74,7 +78,7 @@ int wasmjit_traps_call_with_jmp_buf(wasmjit_traps_body body, void *payload) {
     return 1;
 }
 
-/* Called from the signal handler; never returns. */
+/* The landing pad a trap resumes at (see above); never returns. */
 void wasmjit_traps_unwind(void *jmp_buf) {
     siglongjmp(*(sigjmp_buf *)jmp_buf, 1);
 }

@@ -105,6 +105,14 @@ impl Code {
         f();
     }
 
+    /// Calls the code as `extern "C" fn(usize, usize, usize) -> i64`.
+    fn call3(&self, a: usize, b: usize, c: usize) -> i64 {
+        // SAFETY: as for `call`.
+        let f: extern "C" fn(usize, usize, usize) -> i64 =
+            unsafe { std::mem::transmute(self.pages.ptr) };
+        f(a, b, c)
+    }
+
     /// Calls the code as `extern "C" fn(*const u64) -> u64`.
     fn call_with(&self, arg: usize) -> u64 {
         // SAFETY: as for `call`.
@@ -318,6 +326,15 @@ fn stack_overflow_in_registered_code_is_caught_and_thread_can_trap_again() {
 /// is skipped) only on aarch64 when no child can be started; see
 /// [`child_command`].
 fn run_in_child(test: &str) -> Option<ExitStatus> {
+    run_test_in_child(module_path!(), test).map(|output| output.status)
+}
+
+/// Runs the test `test` of the module `module` (its `module_path!()`) alone
+/// in a child process, with `CHILD_ENV` set to `test` so that the test takes
+/// its child branch ([`is_child`]), and returns what the child did. `None`
+/// (the test is skipped) only on aarch64 when no child can be started; see
+/// [`child_command`]. For the crate's other unit tests too.
+pub(crate) fn run_test_in_child(module: &str, test: &str) -> Option<std::process::Output> {
     // Under qemu-user, a process cannot exec a binary of the emulated
     // architecture unless the host registered qemu with binfmt_misc (which
     // containers often lack): qemu hands the exec to the host kernel, which
@@ -335,16 +352,13 @@ fn run_in_child(test: &str) -> Option<ExitStatus> {
         );
         return None;
     }
-    let module = module_path!()
-        .split_once("::")
-        .map_or("", |(_crate, path)| path);
+    let module = module.split_once("::").map_or("", |(_crate, path)| path);
     Some(
         child_command()
             .args(["--exact", &format!("{module}::{test}"), "--test-threads=1"])
             .env(CHILD_ENV, test)
             .output()
-            .unwrap()
-            .status,
+            .unwrap(),
     )
 }
 
@@ -371,7 +385,8 @@ fn child_command() -> Command {
 
 const CHILD_ENV: &str = "WASMJIT_TRAPHANDLERS_CHILD";
 
-fn is_child(test: &str) -> bool {
+/// Whether this process is the child [`run_test_in_child`] started for `test`.
+pub(crate) fn is_child(test: &str) -> bool {
     std::env::var(CHILD_ENV).is_ok_and(|name| name == test)
 }
 
@@ -429,4 +444,89 @@ fn trap_in_unregistered_code_goes_to_previous_siginfo_handler() {
         return;
     };
     assert_eq!(status.code(), Some(42));
+}
+
+/// Counts the signals a handler installed before ours received.
+static PREVIOUS_HANDLER_CALLS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+/// Of those, the ones during which the signal was blocked, as the kernel
+/// blocks it for a handler installed without SA_NODEFER.
+static PREVIOUS_HANDLER_CALLS_BLOCKED: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+extern "C" fn count_signal(signal: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    use std::sync::atomic::Ordering::SeqCst;
+    PREVIOUS_HANDLER_CALLS.fetch_add(1, SeqCst);
+    // SAFETY: an all-zero sigset is valid storage; `pthread_sigmask` with a
+    // null new set only reads the mask and is async-signal-safe.
+    let blocked = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, ptr::null(), &mut set);
+        libc::sigismember(&set, signal) == 1
+    };
+    if blocked {
+        PREVIOUS_HANDLER_CALLS_BLOCKED.fetch_add(1, SeqCst);
+    }
+}
+
+#[test]
+fn signal_sent_while_registered_code_runs_goes_to_previous_handler() {
+    const NAME: &str = "signal_sent_while_registered_code_runs_goes_to_previous_handler";
+    if is_child(NAME) {
+        use std::sync::atomic::Ordering::SeqCst;
+        for signal in [libc::SIGSEGV, libc::SIGILL] {
+            // SAFETY: installs a valid SA_SIGINFO handler before ours.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = count_signal as *const () as libc::sighandler_t;
+                action.sa_flags = libc::SA_SIGINFO;
+                assert_eq!(libc::sigaction(signal, &action, ptr::null_mut()), 0);
+            }
+        }
+        init_traps();
+        let code = Code::new(&test_code::send_signal());
+        // SAFETY: `getpid` and `gettid` have no preconditions.
+        let (pid, tid) = unsafe { (libc::getpid(), libc::gettid()) };
+        for (i, signal) in [libc::SIGSEGV, libc::SIGILL].into_iter().enumerate() {
+            // Sent by this very thread while the PC is in registered code,
+            // inside `catch_traps`: everything but `si_code` looks like a trap.
+            let sent = catch(|| {
+                assert_eq!(code.call3(pid as usize, tid as usize, signal as usize), 0);
+            });
+            assert_eq!(sent, Ok(()), "signal {signal} was taken for a trap");
+            assert_eq!(PREVIOUS_HANDLER_CALLS.load(SeqCst), i + 1);
+            // It ran with the mask its `sigaction` asked for, and that mask
+            // is gone once it returned.
+            assert_eq!(PREVIOUS_HANDLER_CALLS_BLOCKED.load(SeqCst), i + 1);
+            assert_eq!(blocked_signals(), []);
+        }
+        std::process::exit(0);
+    }
+    let Some(status) = run_in_child(NAME) else {
+        return;
+    };
+    assert!(status.success(), "child failed: {status}");
+}
+
+/// x86_64 delivers a signal with the default MXCSR; only `sigreturn` puts
+/// the interrupted one back. A trap must not change the host's rounding
+/// mode (or exception masks).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn trap_keeps_the_hosts_mxcsr() {
+    const ROUND_TOWARD_ZERO: u32 = 0b11 << 13;
+    let code = Code::new(&test_code::trap());
+    std::thread::spawn(move || {
+        let default = test_code::mxcsr();
+        let host = default | ROUND_TOWARD_ZERO;
+        test_code::set_mxcsr(host);
+        let result = catch(|| code.call());
+        let after = test_code::mxcsr();
+        test_code::set_mxcsr(default);
+        assert_eq!(result.unwrap_err().signal, libc::SIGILL);
+        assert_eq!(after, host, "MXCSR was {host:#x} before the trap");
+    })
+    .join()
+    .unwrap();
 }

@@ -1,6 +1,7 @@
-//! x86_64 Linux: registers of an interrupted context, and test code.
+//! x86_64 Linux: registers of an interrupted context, redirecting it to a
+//! landing pad, and test code.
 
-use super::signals::TrapRegs;
+use super::signals::{Landing, TrapRegs};
 
 /// Reads PC, frame pointer and stack pointer from a signal's `ucontext_t`.
 ///
@@ -15,6 +16,30 @@ pub(super) unsafe fn trap_regs(context: *const libc::c_void) -> TrapRegs {
         fp: gregs[libc::REG_RBP as usize] as usize,
         sp: gregs[libc::REG_RSP as usize] as usize,
     }
+}
+
+/// Makes the interrupted context resume at `landing.pc` as if it had just
+/// been called with `landing.arg`: RDI holds the argument, RSP points at a
+/// (null) return address with RSP ≡ 8 (mod 16) as at any function entry, and
+/// RBP is null so that frame walks stop there.
+///
+/// # Safety
+/// `context` must be the third argument of an `SA_SIGINFO` signal handler,
+/// and the 16 bytes below `landing.stack_top` writable stack that nothing
+/// live uses any more.
+pub(super) unsafe fn resume_at_landing(context: *mut libc::c_void, landing: &Landing) {
+    let sp = (landing.stack_top & !15) - 8;
+    // SAFETY: `sp` is one of the 16 bytes below `stack_top`, writable and
+    // unused (caller's guarantee), and aligned for a word.
+    unsafe { (sp as *mut usize).write(0) };
+    // SAFETY: the kernel passes a valid, writable `ucontext_t` to SA_SIGINFO
+    // handlers (guaranteed by the caller); it reloads the registers from it
+    // when the handler returns.
+    let gregs = unsafe { &mut (*context.cast::<libc::ucontext_t>()).uc_mcontext.gregs };
+    gregs[libc::REG_RIP as usize] = landing.pc as i64;
+    gregs[libc::REG_RDI as usize] = landing.arg as i64;
+    gregs[libc::REG_RSP as usize] = sp as i64;
+    gregs[libc::REG_RBP as usize] = 0;
 }
 
 /// Machine code for the tests, one snippet per behaviour.
@@ -61,6 +86,33 @@ pub(super) mod test_code {
         Some(vec![
             0xb8, 0x01, 0x00, 0x00, 0x00, 0x99, 0x31, 0xc9, 0xf7, 0xf9, 0xc3,
         ])
+    }
+
+    /// `extern "C" fn(pid, tid, signal) -> i64`: sends `signal` to the
+    /// thread with the `tgkill` system call, whose arguments are already in
+    /// place (`mov eax, 234; syscall; ret`). The signal is delivered on the
+    /// way back from the kernel, with the PC still in this code.
+    pub fn send_signal() -> Vec<u8> {
+        vec![0xb8, 0xea, 0x00, 0x00, 0x00, 0x0f, 0x05, 0xc3]
+    }
+
+    /// Reads MXCSR, the SSE control and status register.
+    pub fn mxcsr() -> u32 {
+        let mut value = 0u32;
+        // SAFETY: `stmxcsr` only stores the register to the given word.
+        unsafe {
+            std::arch::asm!("stmxcsr [{0}]", in(reg) std::ptr::addr_of_mut!(value), options(nostack))
+        };
+        value
+    }
+
+    /// Writes MXCSR.
+    pub fn set_mxcsr(value: u32) {
+        // SAFETY: the tests only change the rounding mode, which Rust code
+        // tolerates (it changes results of inexact operations, not safety).
+        unsafe {
+            std::arch::asm!("ldmxcsr [{0}]", in(reg) std::ptr::addr_of!(value), options(nostack))
+        };
     }
 
     /// x86 keeps instruction and data caches coherent.
