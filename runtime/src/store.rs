@@ -56,8 +56,16 @@ pub struct StoreOpaque {
     /// With async calls: yield every this many units of fuel.
     pub(crate) fuel_yield_interval: Option<u64>,
     pub(crate) epoch_behavior: crate::epoch::EpochDeadlineBehavior,
-    /// Set while a fiber runs a call of this store (see `async_`).
+    /// Set while a fiber runs a call of this store (see `async_`); part of the per-call state
+    /// a fiber takes with it when it suspends (`async_::CallState`).
     pub(crate) async_cx: Option<*const crate::async_::AsyncCx>,
+    /// The stack `limits.stack_limit` was set for (see `vm::call::enter_stack`); per-call
+    /// state too.
+    pub(crate) stack_owner: usize,
+    /// Calls suspended on a fiber: pending futures, and leaked ones, which stay parked.
+    pub(crate) parked_calls: usize,
+    /// Host→wasm entries whose wasm has not returned, on any stack (suspended ones included).
+    pub(crate) wasm_entries: usize,
     /// The fiber of this store's last async call, idle, for the next one (see `async_`).
     pub(crate) async_runner: Option<Box<crate::async_::Runner>>,
     /// Picks the resource limiter out of the store's data (see `Store::limiter`).
@@ -112,6 +120,9 @@ impl<T> Store<T> {
             fuel_yield_interval: None,
             epoch_behavior: crate::epoch::EpochDeadlineBehavior::Trap,
             async_cx: None,
+            stack_owner: usize::MAX,
+            parked_calls: 0,
+            wasm_entries: 0,
             async_runner: None,
             limiter: None,
             call_hook: None,

@@ -31,15 +31,9 @@ pub(crate) unsafe fn invoke_wasm(
     }
     // SAFETY: the caller guarantees `funcref` is live.
     let f = unsafe { *funcref };
-    let limits = &*store.limits;
-    // SAFETY: the limits are only touched by this thread while the store is borrowed.
-    let outermost = unsafe { *limits.stack_limit.get() } == usize::MAX;
-    if outermost {
-        let here = &f as *const VMFuncRef as usize;
-        let limit = here.saturating_sub(store.engine.config().max_wasm_stack);
-        // SAFETY: as above.
-        unsafe { *limits.stack_limit.get() = limit };
-    }
+    let here = &f as *const VMFuncRef as usize;
+    let outer = enter_stack(store, here);
+    store.wasm_entries += 1;
     // SAFETY: `array_call` of a wasm funcref is an array-to-wasm trampoline with this signature.
     let entry: ArrayToWasm = unsafe { std::mem::transmute(f.array_call) };
     let result = {
@@ -49,12 +43,15 @@ pub(crate) unsafe fn invoke_wasm(
             unsafe { entry(f.vmctx, f.vmctx, f.wasm_call, values) }
         };
         // SAFETY: `call` runs compiled code that only leaves through return or a trap.
-        unsafe { catch_traps(&mut call) }
+        // Nothing in it panics, but setting up the thread for traps may: the store's stack
+        // state is restored either way.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
+            catch_traps(&mut call)
+        }))
     };
-    if outermost {
-        // SAFETY: as above.
-        unsafe { *store.limits.stack_limit.get() = usize::MAX };
-    }
+    store.wasm_entries -= 1;
+    leave_stack(store, outer);
+    let result = result.unwrap_or_else(|payload| std::panic::resume_unwind(payload));
     if store
         .engine
         .config()
@@ -65,8 +62,9 @@ pub(crate) unsafe fn invoke_wasm(
         // exception pending (see the compiler's `translate/exceptions.rs`): it is an error of
         // this call, and the store must not keep it for the next one.
         let uncaught = store.take_pending_exception();
-        if outermost {
-            // No wasm of the store runs any more: the exceptions it cannot reach can go.
+        if store.wasm_entries == 0 && !store.has_parked_calls() {
+            // No wasm of the store runs any more, here or on a suspended fiber: the
+            // exceptions it cannot reach can go.
             store.collect_exceptions();
         }
         if let (Ok(()), Some(uncaught)) = (&result, uncaught) {
@@ -75,6 +73,62 @@ pub(crate) unsafe fn invoke_wasm(
         }
     }
     result.map_err(|record| trap_to_error(store, record))
+}
+
+/// The stack limit in force before a host→wasm entry, restored when it returns.
+struct OuterStack {
+    limit: usize,
+    owner: usize,
+}
+
+/// Identifies the stack the caller runs on: the fiber's context on a fiber of the store,
+/// otherwise the thread (the address of a thread-local, distinct for every live thread).
+#[inline]
+fn stack_owner(store: &StoreOpaque) -> usize {
+    thread_local!(static THREAD_STACK: u8 = const { 0 });
+    match store.current_fiber() {
+        Some(fiber) => fiber as *const _ as usize,
+        None => THREAD_STACK.with(|t| t as *const u8 as usize),
+    }
+}
+
+/// Sets the store's stack limit for wasm entered at stack address `here`.
+///
+/// An entry nested in wasm on the same stack (wasm → host → wasm) keeps the limit already
+/// set, so all the wasm on one stack shares one `max_wasm_stack`. Any other entry sets
+/// `here - max_wasm_stack`: the first on a stack, and one made on another stack than the
+/// limit's (a `Caller` handed to another thread, a fiber started from a host function). On
+/// a fiber the limit never goes below the fiber's stack floor, which leaves room for host
+/// code (see `async_::FIBER_HOST_HEADROOM`): its stack may be smaller than `max_wasm_stack`,
+/// and an embedder's stack may have no guard page at all.
+#[inline]
+fn enter_stack(store: &mut StoreOpaque, here: usize) -> OuterStack {
+    let limits = &*store.limits;
+    // SAFETY: the limits are only touched by the thread that has the store.
+    let limit = unsafe { *limits.stack_limit.get() };
+    let outer = OuterStack {
+        limit,
+        owner: store.stack_owner,
+    };
+    let owner = stack_owner(store);
+    if limit == usize::MAX || owner != store.stack_owner {
+        let mut new = here.saturating_sub(store.engine.config().max_wasm_stack);
+        if let Some(fiber) = store.current_fiber() {
+            new = new.max(fiber.stack_floor());
+        }
+        // SAFETY: as above.
+        unsafe { *limits.stack_limit.get() = new };
+        store.stack_owner = owner;
+    }
+    outer
+}
+
+/// Restores the stack limit `enter_stack` replaced.
+#[inline]
+fn leave_stack(store: &mut StoreOpaque, outer: OuterStack) {
+    // SAFETY: the limits are only touched by the thread that has the store.
+    unsafe { *store.limits.stack_limit.get() = outer.limit };
+    store.stack_owner = outer.owner;
 }
 
 /// The epoch check of a call from the host into wasm.
