@@ -902,4 +902,106 @@ mod tests {
             );
         }
     }
+
+    /// While a call future is pending (suspended on a fuel yield), the store refuses a sync
+    /// call, runs another async call to completion, and still cancels the first on delete.
+    #[test]
+    fn a_store_with_a_pending_future_refuses_sync_calls_and_runs_other_async_ones() {
+        let mut config = wasm_config_new();
+        wasmtime_config_async_support_set(&mut config, true);
+        config.config.consume_fuel(true);
+        let engine = wasm_engine_new_with_config(config).unwrap();
+        let mut store = wasmtime_store_new(&engine, ptr::null_mut(), None);
+        let ctx = &mut store.context;
+        ctx.store.set_fuel(1 << 40).unwrap();
+        ctx.store.fuel_async_yield_interval(Some(1000)).unwrap();
+        let module = wasmjit::Module::new(
+            &engine.engine,
+            r#"(module (func (export "spin") (param $n i32) (result i32) (local $i i32)
+                 (loop $l
+                   (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                   (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+                 (local.get $i)))"#,
+        )
+        .unwrap();
+        let mut instantiate = Box::pin(Instance::new_async(&mut ctx.store, &module, &[]));
+        let instance = loop {
+            if let Poll::Ready(i) = instantiate
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+            {
+                break i.unwrap();
+            }
+        };
+        drop(instantiate);
+        let spin = instance.get_func(&mut ctx.store, "spin").unwrap();
+        let spin = ctx.data_mut().func_to_c(spin);
+        let call = |ctx: &mut wasmtime_context_t, n: i32, result: *mut wasmtime_val_t| {
+            let args = [ctx.data_mut().val_to_c(Val::I32(n))];
+            // Where the future would report a trap or an error: leaked, so they outlive it.
+            let trap_ret = Box::leak(Box::new(ptr::null_mut()));
+            let error_ret = Box::leak(Box::new(ptr::null_mut()));
+            // SAFETY: the argument is read at once; `result` outlives the future (each
+            // caller deletes it first).
+            let future = unsafe {
+                wasmtime_func_call_async(
+                    ctx,
+                    &spin,
+                    args.as_ptr(),
+                    1,
+                    result,
+                    1,
+                    trap_ret,
+                    error_ret,
+                )
+            };
+            Box::into_raw(future)
+        };
+        let mut first_result = wasmtime_val_t::default();
+        let first = call(ctx, 1_000_000_000, &mut first_result);
+        // SAFETY: a live future.
+        assert!(!unsafe { wasmtime_call_future_poll(first) });
+
+        let args = [ctx.data_mut().val_to_c(Val::I32(3))];
+        let mut results = [wasmtime_val_t::default()];
+        let mut trap = ptr::null_mut();
+        // SAFETY: one argument, room for one result.
+        let err = unsafe {
+            crate::func::wasmtime_func_call(
+                ctx,
+                &spin,
+                args.as_ptr(),
+                1,
+                results.as_mut_ptr(),
+                1,
+                &mut trap,
+            )
+        };
+        assert!(trap.is_null());
+        let err = err.map(Box::into_raw).unwrap_or(ptr::null_mut());
+        assert!(message(err).contains("async entry points"));
+
+        let mut second_result = wasmtime_val_t::default();
+        let second = call(ctx, 5000, &mut second_result);
+        // SAFETY: a live future, deleted once done.
+        unsafe {
+            let mut polls = 0;
+            while !wasmtime_call_future_poll(second) {
+                polls += 1;
+                assert!(polls < 100);
+            }
+            wasmtime_call_future_delete(second);
+            assert_eq!(second_result.of.i32, 5000);
+            // Cancels the first call.
+            wasmtime_call_future_delete(first);
+        }
+        let mut third_result = wasmtime_val_t::default();
+        let third = call(ctx, 7, &mut third_result);
+        // SAFETY: a live future, deleted once done.
+        unsafe {
+            while !wasmtime_call_future_poll(third) {}
+            wasmtime_call_future_delete(third);
+            assert_eq!(third_result.of.i32, 7);
+        }
+    }
 }
