@@ -16,7 +16,7 @@ mod host;
 mod runner;
 
 use crate::store::StoreOpaque;
-use crate::vm::traphandlers::{swap_call_states, CallStates};
+use crate::vm::traphandlers::{prepare_thread, swap_call_states, CallStates};
 use anyhow::{anyhow, bail, Result};
 use runner::{Job, RunnerResume, RunnerSuspend, RunnerYield};
 use std::cell::Cell;
@@ -172,6 +172,13 @@ fn swap_thread_call_states(states: CallStates) -> CallStates {
     swap_call_states(states)
 }
 
+/// Prepares the thread that resumed a fiber for traps (see [`prepare_thread`]); never
+/// inlined, for the same reason as [`swap_thread_call_states`].
+#[inline(never)]
+fn prepare_resuming_thread() -> Result<()> {
+    prepare_thread().map_err(|e| anyhow!(e))
+}
+
 /// Exchanges the store's per-call state with the one `cx` keeps aside: the fiber's own goes
 /// into the store on resume, the poller's on suspension.
 ///
@@ -208,11 +215,22 @@ pub(crate) unsafe fn suspend_fiber(cx: *const AsyncCx) -> Result<()> {
     let mine = swap_thread_call_states(cx.outer_states.replace(CallStates::EMPTY));
     // SAFETY: `suspend` is the fiber's own handle, on its root frame.
     let resumed = unsafe { (*cx.suspend).suspend(RunnerYield::Pending) };
+    // The thread's chain and the store's state are swapped back whatever happens next, so
+    // that a failure below leaves neither stale.
     cx.outer_states.set(swap_thread_call_states(mine));
     // SAFETY: resumed by the job's future, which borrows the store again.
     unsafe {
         (*cx.store.get()).parked_calls -= 1;
         swap_store_state(cx);
+    }
+    if matches!(resumed, RunnerResume::Poll(_)) {
+        // A thread that never ran wasm may lack its alternate signal stack: then the call
+        // fails here, as a trap, rather than run without it.
+        if let Err(e) = prepare_resuming_thread() {
+            cx.poll_cx.set(std::ptr::null_mut());
+            cx.cancelled.set(true);
+            return Err(e);
+        }
     }
     match resumed {
         RunnerResume::Poll(poll_cx) => {

@@ -43,7 +43,7 @@ use x86_64 as arch;
 )))]
 compile_error!("traphandlers supports Linux on x86_64 and aarch64 only");
 
-pub use catch::{catch_traps, swap_call_states, CallStates, TrapRecord};
+pub use catch::{catch_traps, prepare_thread, swap_call_states, CallStates, TrapRecord};
 pub use code_ranges::{register_code_range, CodeRangeHandle};
 pub use signals::init_traps;
 
