@@ -38,7 +38,10 @@ pub struct StoreOpaque {
     #[allow(clippy::vec_box, reason = "compiled code holds the boxed addresses")]
     pub(crate) tables: Vec<Box<VmTable>>,
     pub(crate) globals: Vec<GlobalData>,
-    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// Externref values; a handle is an index + 1. `None`: freed by `collect_externrefs`.
+    pub(crate) externrefs: Vec<Option<Box<dyn Any + Send + Sync>>>,
+    /// Indices of freed entries of `externrefs`, for reuse.
+    pub(crate) free_externrefs: Vec<usize>,
     /// Tags; an index is a tag's identity (see `tag.rs`).
     pub(crate) tags: Vec<crate::tag::TagData>,
     /// Thrown exceptions; an exnref is an index + 1.
@@ -109,6 +112,7 @@ impl<T> Store<T> {
             tables: Vec::new(),
             globals: Vec::new(),
             externrefs: Vec::new(),
+            free_externrefs: Vec::new(),
             tags: Vec::new(),
             exceptions: Vec::new(),
             free_exceptions: Vec::new(),
@@ -168,14 +172,6 @@ impl<T> std::fmt::Debug for Store<T> {
         f.debug_struct("Store")
             .field("id", &self.inner.opaque.id)
             .finish_non_exhaustive()
-    }
-}
-
-impl StoreOpaque {
-    /// Registers a host value as an externref; its handle is never 0 (0 is null).
-    pub(crate) fn add_externref(&mut self, value: Box<dyn Any + Send + Sync>) -> u64 {
-        self.externrefs.push(value);
-        self.externrefs.len() as u64
     }
 }
 
