@@ -5,7 +5,8 @@ use anyhow::{bail, Result};
 use std::any::Any;
 
 /// A reference to a host value owned by a store. The value lives as long as the store,
-/// unless an embedder tracking its roots frees it ([`Store::collect_externrefs`](crate::Store::collect_externrefs)).
+/// unless an embedder tracking its roots frees it
+/// ([`Store::collect_externrefs`](crate::Store::collect_externrefs)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExternRef(pub(crate) Stored);
 
@@ -278,8 +279,8 @@ impl StoreOpaque {
     }
 
     /// Frees the externrefs that neither wasm nor `rooted` can reach (see
-    /// [`Store::collect_externrefs`](crate::Store::collect_externrefs)); returns how many, or `None` while wasm of the store
-    /// runs or is suspended.
+    /// [`Store::collect_externrefs`](crate::Store::collect_externrefs)); returns how many, or
+    /// `None` while wasm of the store runs or is suspended.
     fn collect_externrefs(&mut self, rooted: &dyn Fn(ExternRef) -> bool) -> Option<usize> {
         if self.wasm_entries > 0 || self.has_parked_calls() {
             return None;
