@@ -475,3 +475,205 @@ fn child_caller_on_another_thread() -> Result<()> {
     assert_eq!(run.call(&mut store, 10)?, 10);
     Ok(())
 }
+
+/// The guest of the random sequences: `spin` counts (yielding on fuel), `trap` traps, `boom`
+/// calls a host function that panics, `wait` awaits an async host function that is pending
+/// once (then `spin`s), `again` calls a host function that calls `spin` back.
+const MIX: &str = r#"(module
+  (import "host" "boom" (func $boom))
+  (import "host" "wait" (func $wait (result i32)))
+  (import "host" "again" (func $again (param i32) (result i32)))
+  (func $spin (export "spin") (param $n i32) (result i32) (local $i i32)
+    (loop $l
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+    (local.get $i))
+  (func (export "trap") (param i32) (result i32) unreachable)
+  (func (export "boom") (param i32) (result i32) (call $boom) (local.get 0))
+  (func (export "wait") (param $n i32) (result i32)
+    (i32.add (call $wait) (call $spin (local.get $n))))
+  (func (export "again") (param $n i32) (result i32) (call $again (local.get $n))))"#;
+
+/// Pending on its first poll (waking the task), then ready with 1.
+struct PendingOnce(bool);
+
+impl Future for PendingOnce {
+    type Output = i32;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<i32> {
+        if self.0 {
+            return Poll::Ready(1);
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+fn mix_linker(engine: &Engine) -> Result<Linker<()>> {
+    let mut linker = Linker::new(engine);
+    linker.func_wrap("host", "boom", || -> () { panic!("boom") })?;
+    linker.func_wrap_async("host", "wait", |_: Caller<'_, ()>, (): ()| {
+        Box::new(PendingOnce(false))
+    })?;
+    linker.func_wrap(
+        "host",
+        "again",
+        |mut caller: Caller<'_, ()>, n: i32| -> Result<i32> {
+            let spin = caller
+                .get_export("spin")
+                .and_then(Extern::into_func)
+                .expect("spin is exported")
+                .typed::<i32, i32>(&caller)?;
+            spin.call(&mut caller, n)
+        },
+    )?;
+    Ok(linker)
+}
+
+/// A store of the random sequences and its guest's functions, by name.
+struct MixStore {
+    store: Store<()>,
+    /// Whether the engine has `async_support` (sync calls are refused).
+    async_only: bool,
+    funcs: Vec<(&'static str, TypedFunc<i32, i32>)>,
+    leaked: usize,
+}
+
+/// What a call of `name` with `n` must give: `Ok(value)`, or an error containing the text.
+fn expected(name: &str, n: i32, sync: bool) -> std::result::Result<i32, &'static str> {
+    let n = n.max(1);
+    match name {
+        "spin" | "again" => Ok(n),
+        "trap" => Err("unreachable"),
+        "boom" => Err("panic: boom"),
+        "wait" if sync => Err("call_async"),
+        "wait" => Ok(n + 1),
+        _ => unreachable!(),
+    }
+}
+
+/// Checks one finished call (a panic caught as `Err("panic: ...")`).
+fn check(name: &str, n: i32, sync: bool, got: std::thread::Result<Result<i32>>) {
+    let got = match got {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("{e:?}")),
+        Err(payload) => Err(format!(
+            "panic: {}",
+            payload.downcast_ref::<&str>().copied().unwrap_or("?")
+        )),
+    };
+    match (expected(name, n, sync), &got) {
+        (Ok(want), Ok(v)) => assert_eq!(*v, want, "{name}({n})"),
+        (Err(want), Err(e)) => assert!(e.contains(want), "{name}({n}): {e}"),
+        (want, got) => panic!("{name}({n}): expected {want:?}, got {got:?}"),
+    }
+}
+
+/// Random sequences of calls (sync, async to completion, async polled a few times then
+/// dropped or leaked) of functions that return, trap, panic in a host function, wait on an
+/// async host function or re-enter wasm, on a store of an async engine and one of a sync
+/// engine: every call gives its expected result and the store stays usable. Deterministic
+/// (fixed seeds); the leaked futures are few (each keeps its fiber stack). In a child
+/// process: leaked futures crashed the process before the store let go of their fibers.
+#[test]
+fn random_sequences_of_calls_keep_stores_usable() {
+    run_in_child("child_random_sequences_of_calls");
+}
+
+#[test]
+#[ignore = "run in a child process by the test above"]
+fn child_random_sequences_of_calls() -> Result<()> {
+    if !in_child() {
+        return Ok(());
+    }
+    let mut stores = Vec::new();
+    for async_only in [true, false] {
+        let mut config = Config::new();
+        config.async_support(async_only).consume_fuel(true);
+        let engine = Engine::new(&config)?;
+        let module = Module::new(&engine, MIX)?;
+        let linker = mix_linker(&engine)?;
+        let mut store = Store::new(&engine, ());
+        store.set_fuel(u64::MAX / 2)?;
+        store.fuel_async_yield_interval(Some(500))?;
+        let (instance, _) = poll_to_end(pin!(linker.instantiate_async(&mut store, &module)), 10);
+        let instance = instance?;
+        let mut funcs = Vec::new();
+        for name in ["spin", "trap", "boom", "wait", "again"] {
+            funcs.push((name, instance.get_typed_func::<i32, i32>(&mut store, name)?));
+        }
+        stores.push(MixStore {
+            store,
+            async_only,
+            funcs,
+            leaked: 0,
+        });
+    }
+    for seed in 1..=4u64 {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = move |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        for _ in 0..150 {
+            let s = &mut stores[next(2) as usize];
+            let (name, f) = s.funcs[next(s.funcs.len() as u64) as usize];
+            let n = next(3000) as i32;
+            let store = &mut s.store;
+            match next(4) {
+                0 => {
+                    let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        f.call(&mut *store, n)
+                    }));
+                    if s.async_only {
+                        let err = got.expect("refused, not run").unwrap_err();
+                        assert!(format!("{err}").contains("async entry points"), "{err}");
+                    } else {
+                        check(name, n, true, got);
+                    }
+                }
+                1 => {
+                    let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        poll_to_end(pin!(f.call_async(&mut *store, n)), 100).0
+                    }));
+                    check(name, n, false, got);
+                }
+                _ => {
+                    let polls = 1 + next(3);
+                    let leak = next(8) == 0 && s.leaked < 3;
+                    let mut fut = Box::pin(f.call_async(&mut *store, n));
+                    let mut done = None;
+                    for _ in 0..polls {
+                        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            poll_once(fut.as_mut())
+                        }));
+                        match polled {
+                            Ok(Poll::Pending) => continue,
+                            Ok(Poll::Ready(v)) => done = Some(Ok(v)),
+                            Err(payload) => done = Some(Err(payload)),
+                        }
+                        break;
+                    }
+                    match done {
+                        Some(got) => check(name, n, false, got),
+                        None if leak => {
+                            std::mem::forget(fut);
+                            s.leaked += 1;
+                        }
+                        None => drop(fut),
+                    }
+                }
+            }
+            // The store still works, both ways its engine allows.
+            let (spin, store) = (s.funcs[0].1, &mut s.store);
+            let (got, _) = poll_to_end(pin!(spin.call_async(&mut *store, 3)), 10);
+            assert_eq!(got?, 3);
+            if !s.async_only {
+                assert_eq!(spin.call(&mut *store, 4)?, 4);
+            }
+        }
+    }
+    Ok(())
+}
