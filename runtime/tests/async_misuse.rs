@@ -270,9 +270,9 @@ fn host_and_wasm_recursion_overflows_cleanly() {
     run_in_child("child_host_and_wasm_recursion");
 }
 
-/// Deep host→wasm→host→wasm recursion ends in `StackOverflow`, on the thread's stack and on
-/// a fiber no larger than `max_wasm_stack` (host code keeps the fiber's headroom below the
-/// wasm stack limit).
+/// Deep host→wasm→host→wasm recursion ends in `StackOverflow`, on the thread's stack, on a
+/// thread's and on a fiber's stack no larger than `max_wasm_stack` (host code keeps the
+/// stack's headroom below the wasm stack limit).
 #[test]
 #[ignore = "run in a child process by the test above"]
 fn child_host_and_wasm_recursion() -> Result<()> {
@@ -288,6 +288,20 @@ fn child_host_and_wasm_recursion() -> Result<()> {
     let err = rec.call(&mut store, 0).unwrap_err();
     assert_eq!(trap_of(&err), Trap::StackOverflow, "{err:?}");
     assert!(*store.data() > 100, "depth {}", store.data());
+
+    // On a thread whose stack is smaller than `max_wasm_stack`: the limit stays above the
+    // stack's bottom, with room for the host frames.
+    *store.data_mut() = 0;
+    let depth = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            let err = rec.call(&mut store, 0).unwrap_err();
+            assert_eq!(trap_of(&err), Trap::StackOverflow, "{err:?}");
+            *store.data()
+        })?
+        .join()
+        .unwrap();
+    assert!(depth > 10, "depth {depth}");
 
     // On fibers.
     for (stack, max_wasm) in [(256 << 10, 256 << 10), (128 << 10, 64 << 10)] {

@@ -50,11 +50,6 @@ pub(crate) struct AsyncCx {
     cancelled: Cell<bool>,
 }
 
-/// Stack that wasm running on a fiber leaves to host code below it (host functions, the
-/// switch back to the poller): the fiber's wasm stack limit is never lower than the bottom
-/// of its usable stack plus this.
-pub(crate) const FIBER_HOST_HEADROOM: usize = 64 * 1024;
-
 impl AsyncCx {
     /// Whether the caller runs on this fiber's stack (and not, say, on a thread a host
     /// function handed its `Caller` to while the fiber waits for it).
@@ -66,9 +61,12 @@ impl AsyncCx {
         self.stack.contains(&sp)
     }
 
-    /// The lowest address wasm entered on this fiber may use (see [`FIBER_HOST_HEADROOM`]).
+    /// The lowest address wasm entered on this fiber may use (see
+    /// [`HOST_STACK_HEADROOM`](crate::vm::call::HOST_STACK_HEADROOM)).
     pub(crate) fn stack_floor(&self) -> usize {
-        self.stack.start.saturating_add(FIBER_HOST_HEADROOM)
+        self.stack
+            .start
+            .saturating_add(crate::vm::call::HOST_STACK_HEADROOM)
     }
 }
 

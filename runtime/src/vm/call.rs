@@ -8,6 +8,7 @@ use crate::vm::traphandlers::{catch_traps, TrapRecord};
 use crate::vm::vmcontext::{VMFuncRef, ValRaw};
 use crate::Trap;
 use anyhow::{anyhow, Result};
+use std::cell::Cell;
 use wasmjit_compiler::trap_codes;
 
 /// The array-call entry of a wasm function (see `wasmjit_compiler` docs).
@@ -81,14 +82,43 @@ struct OuterStack {
     owner: usize,
 }
 
-/// Identifies the stack the caller runs on: the fiber's context on a fiber of the store,
-/// otherwise the thread (the address of a thread-local, distinct for every live thread).
+/// Stack that wasm leaves to host code below its limit (host functions, the trap path, the
+/// switch of a fiber back to its poller): the limit is never lower than the bottom of the
+/// stack wasm runs on plus this.
+pub(crate) const HOST_STACK_HEADROOM: usize = 64 * 1024;
+
+/// The stack the caller runs on: an identity, and the lowest address wasm may use on it
+/// (see [`HOST_STACK_HEADROOM`]). On a fiber of the store, the fiber's context and its
+/// stack's floor; otherwise the thread (the address of a thread-local, distinct for every
+/// live thread) and the floor of its stack as the system reports it (0 when unknown).
 #[inline]
-fn stack_owner(store: &StoreOpaque) -> usize {
-    thread_local!(static THREAD_STACK: u8 = const { 0 });
-    match store.current_fiber() {
-        Some(fiber) => fiber as *const _ as usize,
-        None => THREAD_STACK.with(|t| t as *const u8 as usize),
+fn current_stack(store: &StoreOpaque) -> (usize, usize) {
+    thread_local!(static THREAD_FLOOR: Cell<usize> = const { Cell::new(usize::MAX) });
+    if let Some(fiber) = store.current_fiber() {
+        return (fiber as *const _ as usize, fiber.stack_floor());
+    }
+    THREAD_FLOOR.with(|floor| {
+        if floor.get() == usize::MAX {
+            floor.set(thread_stack_start().map_or(0, |start| start + HOST_STACK_HEADROOM));
+        }
+        (floor as *const Cell<usize> as usize, floor.get())
+    })
+}
+
+/// The lowest usable address of this thread's stack (above its guard), if the system says.
+fn thread_stack_start() -> Option<usize> {
+    let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
+    // SAFETY: `pthread_getattr_np` initializes `attr` for the calling thread when it
+    // returns 0; only then is it read and destroyed.
+    unsafe {
+        if libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()) != 0 {
+            return None;
+        }
+        let mut addr = std::ptr::null_mut();
+        let mut size = 0;
+        let got = libc::pthread_attr_getstack(attr.as_ptr(), &mut addr, &mut size);
+        libc::pthread_attr_destroy(attr.as_mut_ptr());
+        (got == 0 && !addr.is_null()).then_some(addr as usize)
     }
 }
 
@@ -97,10 +127,10 @@ fn stack_owner(store: &StoreOpaque) -> usize {
 /// An entry nested in wasm on the same stack (wasm → host → wasm) keeps the limit already
 /// set, so all the wasm on one stack shares one `max_wasm_stack`. Any other entry sets
 /// `here - max_wasm_stack`: the first on a stack, and one made on another stack than the
-/// limit's (a `Caller` handed to another thread, a fiber started from a host function). On
-/// a fiber the limit never goes below the fiber's stack floor, which leaves room for host
-/// code (see `async_::FIBER_HOST_HEADROOM`): its stack may be smaller than `max_wasm_stack`,
-/// and an embedder's stack may have no guard page at all.
+/// limit's (a `Caller` handed to another thread, a fiber started from a host function). The
+/// limit never goes below the stack's floor, which leaves room for host code: a thread's or
+/// fiber's stack may be smaller than `max_wasm_stack`, and an embedder's fiber stack may
+/// have no guard page at all.
 #[inline]
 fn enter_stack(store: &mut StoreOpaque, here: usize) -> OuterStack {
     let limits = &*store.limits;
@@ -110,12 +140,11 @@ fn enter_stack(store: &mut StoreOpaque, here: usize) -> OuterStack {
         limit,
         owner: store.stack_owner,
     };
-    let owner = stack_owner(store);
+    let (owner, floor) = current_stack(store);
     if limit == usize::MAX || owner != store.stack_owner {
-        let mut new = here.saturating_sub(store.engine.config().max_wasm_stack);
-        if let Some(fiber) = store.current_fiber() {
-            new = new.max(fiber.stack_floor());
-        }
+        let new = here
+            .saturating_sub(store.engine.config().max_wasm_stack)
+            .max(floor);
         // SAFETY: as above.
         unsafe { *limits.stack_limit.get() = new };
         store.stack_owner = owner;
