@@ -105,8 +105,11 @@ fn current_stack(store: &StoreOpaque) -> (usize, usize) {
     })
 }
 
-/// The lowest usable address of this thread's stack (above its guard), if the system says.
+/// The lowest usable address of this thread's stack (above its guard), if the system says
+/// and what it says holds the caller's frame (an emulator or a foreign thread may report
+/// something else).
 fn thread_stack_start() -> Option<usize> {
+    let here = crate::async_::approximate_sp();
     let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
     // SAFETY: `pthread_getattr_np` initializes `attr` for the calling thread when it
     // returns 0; only then is it read and destroyed.
@@ -118,7 +121,9 @@ fn thread_stack_start() -> Option<usize> {
         let mut size = 0;
         let got = libc::pthread_attr_getstack(attr.as_ptr(), &mut addr, &mut size);
         libc::pthread_attr_destroy(attr.as_mut_ptr());
-        (got == 0 && !addr.is_null()).then_some(addr as usize)
+        let start = addr as usize;
+        let holds_here = start < here && here - start < size;
+        (got == 0 && holds_here).then_some(start)
     }
 }
 
