@@ -188,8 +188,8 @@ mod tests {
 
         crate::wasmtime_context_gc(ctx);
         assert_eq!(ctx.store.live_externrefs(), 3);
-        assert_eq!(wasmtime_externref_data(ctx, &kept), 1 as *mut c_void);
-        assert_eq!(wasmtime_externref_data(ctx, &clone), 3 as *mut c_void);
+        assert_eq!(wasmtime_externref_data(ctx, &kept) as usize, 1);
+        assert_eq!(wasmtime_externref_data(ctx, &clone) as usize, 3);
         let held = global.get(&mut ctx.store);
         let held = held.externref().unwrap().copied().unwrap();
         let any = held.data(&ctx.store).unwrap().expect("kept by the global");
