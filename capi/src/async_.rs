@@ -1004,4 +1004,106 @@ mod tests {
             assert_eq!(third_result.of.i32, 7);
         }
     }
+
+    /// Starts `func(n)` as a C call future writing its result to `result`; a trap or an
+    /// error goes to leaked slots (read through `failed`).
+    fn start_call(
+        ctx: &mut wasmtime_context_t,
+        func: &wasmtime_func_t,
+        n: i32,
+        result: *mut wasmtime_val_t,
+    ) -> (
+        *mut wasmtime_call_future_t,
+        &'static mut *mut wasmtime_error_t,
+    ) {
+        let args = [ctx.data_mut().val_to_c(Val::I32(n))];
+        let trap_ret: &'static mut *mut wasm_trap_t = Box::leak(Box::new(ptr::null_mut()));
+        let error_ret: &'static mut *mut wasmtime_error_t = Box::leak(Box::new(ptr::null_mut()));
+        let error_slot: *mut *mut wasmtime_error_t = error_ret;
+        // SAFETY: the argument is read at once; `result` and the leaked slots outlive the
+        // future (callers delete it while `result` lives).
+        let future = unsafe {
+            wasmtime_func_call_async(ctx, func, args.as_ptr(), 1, result, 1, trap_ret, error_slot)
+        };
+        // SAFETY: the slot is leaked; the future writes it only while being polled.
+        (Box::into_raw(future), unsafe { &mut *error_slot })
+    }
+
+    /// Exceptions are collected when a call returns, but not while another call is parked:
+    /// its wasm frames may hold exnrefs that no global or table does.
+    #[test]
+    fn a_parked_call_keeps_its_exceptions_through_other_calls() {
+        let mut config = wasm_config_new();
+        wasmtime_config_async_support_set(&mut config, true);
+        config.config.consume_fuel(true).wasm_exceptions(true);
+        let engine = wasm_engine_new_with_config(config).unwrap();
+        let mut store = wasmtime_store_new(&engine, ptr::null_mut(), None);
+        let ctx = &mut store.context;
+        ctx.store.set_fuel(1 << 40).unwrap();
+        ctx.store.fuel_async_yield_interval(Some(1000)).unwrap();
+        let module = wasmjit::Module::new(
+            &engine.engine,
+            r#"(module
+              (tag $t (param i32))
+              (func $spin (param $n i32) (local $i i32)
+                (loop $l
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+              ;; Holds an exnref in a local across fuel yields, then rethrows and catches it.
+              (func (export "hold") (param $n i32) (result i32) (local $e exnref)
+                (block $h (result exnref)
+                  (try_table (catch_all_ref $h) (throw $t (local.get $n)))
+                  unreachable)
+                (local.set $e)
+                (call $spin (i32.const 20000))
+                (block $c (result i32)
+                  (try_table (catch $t $c) (throw_ref (local.get $e)))
+                  unreachable))
+              ;; Makes `n` exceptions that wasm received as exnrefs and dropped.
+              (func (export "churn") (param $n i32) (result i32) (local $i i32)
+                (loop $l
+                  (block $h (result exnref)
+                    (try_table (catch_all_ref $h) (throw $t (local.get $i)))
+                    unreachable)
+                  drop
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+                (local.get $i)))"#,
+        )
+        .unwrap();
+        let mut instantiate = Box::pin(Instance::new_async(&mut ctx.store, &module, &[]));
+        let instance = loop {
+            if let Poll::Ready(i) = instantiate
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+            {
+                break i.unwrap();
+            }
+        };
+        drop(instantiate);
+        let hold = instance.get_func(&mut ctx.store, "hold").unwrap();
+        let hold = ctx.data_mut().func_to_c(hold);
+        let churn = instance.get_func(&mut ctx.store, "churn").unwrap();
+        let churn = ctx.data_mut().func_to_c(churn);
+
+        let mut held = wasmtime_val_t::default();
+        let (parked, parked_err) = start_call(ctx, &hold, 42, &mut held);
+        // SAFETY: live futures, each deleted once done; the results outlive them.
+        unsafe {
+            assert!(!wasmtime_call_future_poll(parked));
+            for _ in 0..3 {
+                let mut made = wasmtime_val_t::default();
+                let (other, err) = start_call(ctx, &churn, 3000, &mut made);
+                while !wasmtime_call_future_poll(other) {}
+                wasmtime_call_future_delete(other);
+                assert!(err.is_null());
+                assert_eq!(made.of.i32, 3000);
+            }
+            while !wasmtime_call_future_poll(parked) {}
+            wasmtime_call_future_delete(parked);
+        }
+        assert!(parked_err.is_null(), "{}", message(*parked_err));
+        // SAFETY: the call wrote an i32 result.
+        assert_eq!(unsafe { held.of.i32 }, 42);
+    }
 }
