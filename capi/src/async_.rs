@@ -24,6 +24,7 @@ use crate::{
     wasmtime_module_t, wasmtime_val_t, CError, Finalizer, ForeignData,
 };
 use anyhow::{anyhow, bail, Result};
+use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_void;
 use std::future::Future;
 use std::ops::Range;
@@ -254,23 +255,35 @@ impl Outputs {
 }
 
 /// A call or instantiation in progress (`wasmtime_call_future_t`).
+///
+/// C may reach the future again while it is being polled (a host function of the call
+/// polling or deleting its own future): the entry points take it by raw pointer and only
+/// read `polling` before touching the rest, and such a call aborts with a message instead of
+/// resuming a running fiber or freeing the memory it runs in.
 pub struct wasmtime_call_future_t {
     /// The work; it writes its own outcome when it completes. `None` once done.
-    future: Option<Pin<Box<dyn Future<Output = ()> + 'static>>>,
+    future: UnsafeCell<Option<Pin<Box<dyn Future<Output = ()> + 'static>>>>,
     out: Outputs,
+    /// Set while `wasmtime_call_future_poll` runs the work.
+    polling: Cell<bool>,
 }
 
 impl wasmtime_call_future_t {
     fn new(out: Outputs, future: impl Future<Output = ()> + 'static) -> Box<Self> {
         Box::new(Self {
-            future: Some(Box::pin(future)),
+            future: UnsafeCell::new(Some(Box::pin(future))),
             out,
+            polling: Cell::new(false),
         })
     }
 
     /// Drops the work after it completed or panicked; a second panic is discarded.
-    fn release(&mut self) {
-        if let Some(future) = self.future.take() {
+    ///
+    /// # Safety
+    /// Nothing else may be using the work (`polling` is false).
+    unsafe fn release(&self) {
+        // SAFETY: the caller's guarantee.
+        if let Some(future) = unsafe { (*self.future.get()).take() } {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(future))) {
                 // Dropping the payload could panic too; leak it rather than unwind into C.
                 std::mem::forget(payload);
@@ -279,22 +292,53 @@ impl wasmtime_call_future_t {
     }
 }
 
+/// Aborts when `future` is null or is being polled further up this thread's stack.
+///
+/// # Safety
+/// A non-null `future` must come from one of this file's constructors and not be deleted.
+unsafe fn check_not_polling<'a>(
+    name: &str,
+    future: *mut wasmtime_call_future_t,
+) -> &'a wasmtime_call_future_t {
+    // SAFETY: the caller's guarantee; only shared references to the future are ever made,
+    // and its mutable parts are cells.
+    let Some(future) = (unsafe { future.as_ref() }) else {
+        crate::fatal(name, "the future is null")
+    };
+    if future.polling.get() {
+        crate::fatal(
+            name,
+            "the future is being polled: a host function of its own call cannot poll or delete it",
+        );
+    }
+    future
+}
+
 /// Runs the work until it completes (true: its outcome has been written) or suspends (false).
 /// Polling a completed future again does nothing and returns true.
 #[no_mangle]
-pub extern "C" fn wasmtime_call_future_poll(future: &mut wasmtime_call_future_t) -> bool {
-    let Some(work) = future.future.as_mut() else {
+pub unsafe extern "C" fn wasmtime_call_future_poll(future: *mut wasmtime_call_future_t) -> bool {
+    // SAFETY: C passes a future it has not deleted.
+    let future = unsafe { check_not_polling("wasmtime_call_future_poll", future) };
+    future.polling.set(true);
+    // SAFETY: `polling` keeps every other access to the work out until this poll ends.
+    let Some(work) = (unsafe { &mut *future.future.get() }).as_mut() else {
+        future.polling.set(false);
         return true;
     };
     let mut cx = Context::from_waker(Waker::noop());
-    match catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(&mut cx))) {
+    let polled = catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(&mut cx)));
+    future.polling.set(false);
+    match polled {
         Ok(Poll::Pending) => false,
         Ok(Poll::Ready(())) => {
-            future.release();
+            // SAFETY: the poll is over.
+            unsafe { future.release() };
             true
         }
         Err(payload) => {
-            future.release();
+            // SAFETY: the poll is over.
+            unsafe { future.release() };
             // SAFETY: `error_ret` stays valid until the future is deleted (header contract).
             unsafe { future.out.error(crate::panic_error(payload)) };
             true
@@ -305,7 +349,15 @@ pub extern "C" fn wasmtime_call_future_poll(future: &mut wasmtime_call_future_t)
 /// Frees a future. Work still in progress is cancelled: the fiber finishes (the call ends as
 /// a trap nobody sees), its stack is released and the store can be used again.
 #[no_mangle]
-pub extern "C" fn wasmtime_call_future_delete(future: Option<Box<wasmtime_call_future_t>>) {
+pub unsafe extern "C" fn wasmtime_call_future_delete(future: *mut wasmtime_call_future_t) {
+    if future.is_null() {
+        return;
+    }
+    // SAFETY: C passes a future it has not deleted.
+    unsafe { check_not_polling("wasmtime_call_future_delete", future) };
+    // SAFETY: made by `Box::into_raw` (returned as a `Box` to C), not polled now, and C
+    // gives up its pointer.
+    let future = unsafe { Box::from_raw(future) };
     crate::abort_on_panic("wasmtime_call_future_delete", || drop(future));
 }
 
@@ -659,7 +711,7 @@ mod tests {
             error_ret: &mut err,
         };
         let mut polls = 0;
-        let mut future = wasmtime_call_future_t::new(out, async move {
+        let future = wasmtime_call_future_t::new(out, async move {
             std::future::poll_fn(|cx| {
                 polls += 1;
                 if polls < 3 {
@@ -670,11 +722,15 @@ mod tests {
             })
             .await
         });
-        assert!(!wasmtime_call_future_poll(&mut future));
-        assert!(!wasmtime_call_future_poll(&mut future));
-        assert!(wasmtime_call_future_poll(&mut future));
-        assert!(wasmtime_call_future_poll(&mut future));
-        wasmtime_call_future_delete(Some(future));
+        let future = Box::into_raw(future);
+        // SAFETY: a live future, deleted last.
+        unsafe {
+            assert!(!wasmtime_call_future_poll(future));
+            assert!(!wasmtime_call_future_poll(future));
+            assert!(wasmtime_call_future_poll(future));
+            assert!(wasmtime_call_future_poll(future));
+            wasmtime_call_future_delete(future);
+        }
         assert!(trap.is_null());
         assert!(message(err).contains("boom"));
     }
@@ -701,7 +757,7 @@ mod tests {
             let mut trap = ptr::null_mut();
             let mut err = ptr::null_mut();
             // SAFETY: everything passed outlives the future, deleted below.
-            let mut future = unsafe {
+            let future = unsafe {
                 wasmtime_func_call_async(
                     ctx,
                     &f,
@@ -713,8 +769,12 @@ mod tests {
                     &mut err,
                 )
             };
-            assert!(wasmtime_call_future_poll(&mut future));
-            wasmtime_call_future_delete(Some(future));
+            let future = Box::into_raw(future);
+            // SAFETY: a live future, deleted right after.
+            unsafe {
+                assert!(wasmtime_call_future_poll(future));
+                wasmtime_call_future_delete(future);
+            }
             assert!(trap.is_null());
             match expect {
                 Err(msg) => assert!(message(err).contains(msg)),
@@ -725,5 +785,325 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The future a host function reaches back to, in the child process.
+    static OWN_FUTURE: std::sync::atomic::AtomicPtr<wasmtime_call_future_t> =
+        std::sync::atomic::AtomicPtr::new(ptr::null_mut());
+
+    /// Runs the ignored test `name` in a child process (re-running this test binary) and
+    /// returns its exit status and standard error.
+    fn run_in_child(name: &str) -> (std::process::ExitStatus, String) {
+        let exe = std::env::current_exe().unwrap();
+        let runner = std::env::var("WASMJIT_TEST_CHILD_RUNNER").unwrap_or_default();
+        let mut words = runner.split_whitespace();
+        let mut command = match words.next() {
+            Some(program) => {
+                let mut c = std::process::Command::new(program);
+                c.args(words).arg(exe);
+                c
+            }
+            None => std::process::Command::new(exe),
+        };
+        let out = command
+            .args([
+                "--exact",
+                name,
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("WASMJIT_CAPI_CHILD", "1")
+            .output()
+            .unwrap();
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// A host function of a call polls (`delete` false) or deletes its own future.
+    fn reenter_own_future(delete: bool) {
+        if std::env::var_os("WASMJIT_CAPI_CHILD").is_none() {
+            return;
+        }
+        let mut config = wasm_config_new();
+        wasmtime_config_async_support_set(&mut config, true);
+        let engine = wasm_engine_new_with_config(config).unwrap();
+        let mut store = wasmtime_store_new(&engine, ptr::null_mut(), None);
+        let ctx = &mut store.context;
+        let f = Func::new(
+            &mut ctx.store,
+            FuncType::from_types([], []),
+            move |_, _, _| {
+                let future = OWN_FUTURE.load(std::sync::atomic::Ordering::SeqCst);
+                // SAFETY: not safe at all: the point of the test (the call must abort).
+                unsafe {
+                    if delete {
+                        wasmtime_call_future_delete(future);
+                    } else {
+                        wasmtime_call_future_poll(future);
+                    }
+                }
+                Ok(())
+            },
+        );
+        let f = ctx.data_mut().func_to_c(f);
+        let mut trap = ptr::null_mut();
+        let mut err = ptr::null_mut();
+        // SAFETY: everything passed outlives the future, which the process never survives.
+        let future = Box::into_raw(unsafe {
+            wasmtime_func_call_async(
+                ctx,
+                &f,
+                ptr::null(),
+                0,
+                ptr::null_mut(),
+                0,
+                &mut trap,
+                &mut err,
+            )
+        });
+        OWN_FUTURE.store(future, std::sync::atomic::Ordering::SeqCst);
+        // SAFETY: a live future.
+        unsafe { wasmtime_call_future_poll(future) };
+        unreachable!("the nested call aborts");
+    }
+
+    #[test]
+    #[ignore = "run in a child process by a_future_reentered_by_its_own_call_aborts"]
+    fn child_poll_own_future() {
+        reenter_own_future(false);
+    }
+
+    #[test]
+    #[ignore = "run in a child process by a_future_reentered_by_its_own_call_aborts"]
+    fn child_delete_own_future() {
+        reenter_own_future(true);
+    }
+
+    #[test]
+    fn a_future_reentered_by_its_own_call_aborts() {
+        for (name, entry) in [
+            (
+                "async_::tests::child_poll_own_future",
+                "wasmtime_call_future_poll",
+            ),
+            (
+                "async_::tests::child_delete_own_future",
+                "wasmtime_call_future_delete",
+            ),
+        ] {
+            let (status, stderr) = run_in_child(name);
+            assert!(!status.success(), "{name}: {status}\n{stderr}");
+            assert!(
+                stderr.contains(&format!("{entry}: the future is being polled")),
+                "{name}: {stderr}"
+            );
+        }
+    }
+
+    /// While a call future is pending (suspended on a fuel yield), the store refuses a sync
+    /// call, runs another async call to completion, and still cancels the first on delete.
+    #[test]
+    fn a_store_with_a_pending_future_refuses_sync_calls_and_runs_other_async_ones() {
+        let mut config = wasm_config_new();
+        wasmtime_config_async_support_set(&mut config, true);
+        config.config.consume_fuel(true);
+        let engine = wasm_engine_new_with_config(config).unwrap();
+        let mut store = wasmtime_store_new(&engine, ptr::null_mut(), None);
+        let ctx = &mut store.context;
+        ctx.store.set_fuel(1 << 40).unwrap();
+        ctx.store.fuel_async_yield_interval(Some(1000)).unwrap();
+        let module = wasmjit::Module::new(
+            &engine.engine,
+            r#"(module (func (export "spin") (param $n i32) (result i32) (local $i i32)
+                 (loop $l
+                   (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                   (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+                 (local.get $i)))"#,
+        )
+        .unwrap();
+        let mut instantiate = Box::pin(Instance::new_async(&mut ctx.store, &module, &[]));
+        let instance = loop {
+            if let Poll::Ready(i) = instantiate
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+            {
+                break i.unwrap();
+            }
+        };
+        drop(instantiate);
+        let spin = instance.get_func(&mut ctx.store, "spin").unwrap();
+        let spin = ctx.data_mut().func_to_c(spin);
+        let call = |ctx: &mut wasmtime_context_t, n: i32, result: *mut wasmtime_val_t| {
+            let args = [ctx.data_mut().val_to_c(Val::I32(n))];
+            // Where the future would report a trap or an error: leaked, so they outlive it.
+            let trap_ret = Box::leak(Box::new(ptr::null_mut()));
+            let error_ret = Box::leak(Box::new(ptr::null_mut()));
+            // SAFETY: the argument is read at once; `result` outlives the future (each
+            // caller deletes it first).
+            let future = unsafe {
+                wasmtime_func_call_async(
+                    ctx,
+                    &spin,
+                    args.as_ptr(),
+                    1,
+                    result,
+                    1,
+                    trap_ret,
+                    error_ret,
+                )
+            };
+            Box::into_raw(future)
+        };
+        let mut first_result = wasmtime_val_t::default();
+        let first = call(ctx, 1_000_000_000, &mut first_result);
+        // SAFETY: a live future.
+        assert!(!unsafe { wasmtime_call_future_poll(first) });
+
+        let args = [ctx.data_mut().val_to_c(Val::I32(3))];
+        let mut results = [wasmtime_val_t::default()];
+        let mut trap = ptr::null_mut();
+        // SAFETY: one argument, room for one result.
+        let err = unsafe {
+            crate::func::wasmtime_func_call(
+                ctx,
+                &spin,
+                args.as_ptr(),
+                1,
+                results.as_mut_ptr(),
+                1,
+                &mut trap,
+            )
+        };
+        assert!(trap.is_null());
+        let err = err.map(Box::into_raw).unwrap_or(ptr::null_mut());
+        assert!(message(err).contains("async entry points"));
+
+        let mut second_result = wasmtime_val_t::default();
+        let second = call(ctx, 5000, &mut second_result);
+        // SAFETY: a live future, deleted once done.
+        unsafe {
+            let mut polls = 0;
+            while !wasmtime_call_future_poll(second) {
+                polls += 1;
+                assert!(polls < 100);
+            }
+            wasmtime_call_future_delete(second);
+            assert_eq!(second_result.of.i32, 5000);
+            // Cancels the first call.
+            wasmtime_call_future_delete(first);
+        }
+        let mut third_result = wasmtime_val_t::default();
+        let third = call(ctx, 7, &mut third_result);
+        // SAFETY: a live future, deleted once done.
+        unsafe {
+            while !wasmtime_call_future_poll(third) {}
+            wasmtime_call_future_delete(third);
+            assert_eq!(third_result.of.i32, 7);
+        }
+    }
+
+    /// Starts `func(n)` as a C call future writing its result to `result`; a trap or an
+    /// error goes to leaked slots (read through `failed`).
+    fn start_call(
+        ctx: &mut wasmtime_context_t,
+        func: &wasmtime_func_t,
+        n: i32,
+        result: *mut wasmtime_val_t,
+    ) -> (
+        *mut wasmtime_call_future_t,
+        &'static mut *mut wasmtime_error_t,
+    ) {
+        let args = [ctx.data_mut().val_to_c(Val::I32(n))];
+        let trap_ret: &'static mut *mut wasm_trap_t = Box::leak(Box::new(ptr::null_mut()));
+        let error_ret: &'static mut *mut wasmtime_error_t = Box::leak(Box::new(ptr::null_mut()));
+        let error_slot: *mut *mut wasmtime_error_t = error_ret;
+        // SAFETY: the argument is read at once; `result` and the leaked slots outlive the
+        // future (callers delete it while `result` lives).
+        let future = unsafe {
+            wasmtime_func_call_async(ctx, func, args.as_ptr(), 1, result, 1, trap_ret, error_slot)
+        };
+        // SAFETY: the slot is leaked; the future writes it only while being polled.
+        (Box::into_raw(future), unsafe { &mut *error_slot })
+    }
+
+    /// Exceptions are collected when a call returns, but not while another call is parked:
+    /// its wasm frames may hold exnrefs that no global or table does.
+    #[test]
+    fn a_parked_call_keeps_its_exceptions_through_other_calls() {
+        let mut config = wasm_config_new();
+        wasmtime_config_async_support_set(&mut config, true);
+        config.config.consume_fuel(true).wasm_exceptions(true);
+        let engine = wasm_engine_new_with_config(config).unwrap();
+        let mut store = wasmtime_store_new(&engine, ptr::null_mut(), None);
+        let ctx = &mut store.context;
+        ctx.store.set_fuel(1 << 40).unwrap();
+        ctx.store.fuel_async_yield_interval(Some(1000)).unwrap();
+        let module = wasmjit::Module::new(
+            &engine.engine,
+            r#"(module
+              (tag $t (param i32))
+              (func $spin (param $n i32) (local $i i32)
+                (loop $l
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+              ;; Holds an exnref in a local across fuel yields, then rethrows and catches it.
+              (func (export "hold") (param $n i32) (result i32) (local $e exnref)
+                (block $h (result exnref)
+                  (try_table (catch_all_ref $h) (throw $t (local.get $n)))
+                  unreachable)
+                (local.set $e)
+                (call $spin (i32.const 20000))
+                (block $c (result i32)
+                  (try_table (catch $t $c) (throw_ref (local.get $e)))
+                  unreachable))
+              ;; Makes `n` exceptions that wasm received as exnrefs and dropped.
+              (func (export "churn") (param $n i32) (result i32) (local $i i32)
+                (loop $l
+                  (block $h (result exnref)
+                    (try_table (catch_all_ref $h) (throw $t (local.get $i)))
+                    unreachable)
+                  drop
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+                (local.get $i)))"#,
+        )
+        .unwrap();
+        let mut instantiate = Box::pin(Instance::new_async(&mut ctx.store, &module, &[]));
+        let instance = loop {
+            if let Poll::Ready(i) = instantiate
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+            {
+                break i.unwrap();
+            }
+        };
+        drop(instantiate);
+        let hold = instance.get_func(&mut ctx.store, "hold").unwrap();
+        let hold = ctx.data_mut().func_to_c(hold);
+        let churn = instance.get_func(&mut ctx.store, "churn").unwrap();
+        let churn = ctx.data_mut().func_to_c(churn);
+
+        let mut held = wasmtime_val_t::default();
+        let (parked, parked_err) = start_call(ctx, &hold, 42, &mut held);
+        // SAFETY: live futures, each deleted once done; the results outlive them.
+        unsafe {
+            assert!(!wasmtime_call_future_poll(parked));
+            for _ in 0..3 {
+                let mut made = wasmtime_val_t::default();
+                let (other, err) = start_call(ctx, &churn, 3000, &mut made);
+                while !wasmtime_call_future_poll(other) {}
+                wasmtime_call_future_delete(other);
+                assert!(err.is_null());
+                assert_eq!(made.of.i32, 3000);
+            }
+            while !wasmtime_call_future_poll(parked) {}
+            wasmtime_call_future_delete(parked);
+        }
+        assert!(parked_err.is_null(), "{}", message(*parked_err));
+        // SAFETY: the call wrote an i32 result.
+        assert_eq!(unsafe { held.of.i32 }, 42);
     }
 }

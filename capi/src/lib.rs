@@ -19,6 +19,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod extern_;
+mod externref_roots;
 pub mod func;
 pub mod global;
 pub mod instance;

@@ -296,6 +296,7 @@ pub extern "C" fn wasm_foreign_new(store: &wasm_store_t) -> Box<wasm_foreign_t> 
             .store
             .with(|ctx| ExternRef::new(&mut ctx.store, ForeignPayload))
             .unwrap_or_else(|e| crate::fatal("wasm_foreign_new", &format!("{e:?}")));
+        crate::externref_roots::root_forever(&store.store, externref);
         Box::new(wasm_foreign_t {
             base: RefBase::new(RefKind::Foreign),
             store: store.store.clone(),

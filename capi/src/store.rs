@@ -73,7 +73,7 @@ pub struct StoreData {
     pub(crate) tables: Interner<Table>,
     pub(crate) memories: Interner<Memory>,
     pub(crate) instances: Interner<Instance>,
-    pub(crate) externrefs: Interner<ExternRef>,
+    pub(crate) externrefs: crate::externref_roots::ExternRefRoots,
     pub(crate) limits: StoreLimits,
     /// The same limits as the runtime's limiter (installed by `wasmtime_store_limiter`), so
     /// that they also bound what wasm code does (`memory.grow`, `table.grow`, instances and
@@ -127,9 +127,9 @@ handle_conversions! {
 }
 
 impl StoreData {
-    /// The C handle of an externref (never null).
+    /// A new C handle of an externref (never null): a root until C unroots it.
     pub(crate) fn externref_to_c(&mut self, r: ExternRef) -> wasmtime_externref_t {
-        let index = self.externrefs.intern(r);
+        let index = self.externrefs.root(r);
         wasmtime_externref_t {
             store_id: self.id,
             private1: u32::try_from(index + 1).expect("too many externrefs"),
@@ -202,7 +202,7 @@ impl wasmtime_context_t {
             tables: Interner::default(),
             memories: Interner::default(),
             instances: Interner::default(),
-            externrefs: Interner::default(),
+            externrefs: Default::default(),
             limits: StoreLimits::default(),
             runtime_limits: wasmjit::StoreLimits::default(),
             instance_count: 0,
@@ -317,10 +317,14 @@ pub extern "C" fn wasmtime_context_set_data(context: &mut wasmtime_context_t, da
     context.data_mut().foreign.data = data;
 }
 
-/// Collects garbage. wasmjit keeps externrefs until their store is deleted, so there is
-/// nothing to do.
+/// Frees the externrefs no handle of C and no wasm object holds (nothing while a call of
+/// the store is running or suspended).
 #[no_mangle]
-pub extern "C" fn wasmtime_context_gc(_context: &mut wasmtime_context_t) {}
+pub extern "C" fn wasmtime_context_gc(context: &mut wasmtime_context_t) {
+    crate::abort_on_panic("wasmtime_context_gc", || {
+        crate::externref_roots::collect(context);
+    })
+}
 
 /// Sets the fuel left; errors unless fuel consumption is configured.
 #[no_mangle]

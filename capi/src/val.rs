@@ -85,6 +85,7 @@ impl wasm_val_t {
             }
             Val::ExternRef(e) => {
                 let r = e.map_or(ptr::null_mut(), |externref| {
+                    crate::externref_roots::root_forever(store, externref);
                     Box::into_raw(Box::new(wasm_foreign_t {
                         base: RefBase::new(RefKind::Foreign),
                         store: store.clone(),
@@ -418,29 +419,43 @@ pub(crate) fn val_to_raw(
     Ok(raw)
 }
 
-/// Nothing to release: wasmjit keeps references alive with their store.
+/// Releases the value's externref, if it holds one (see `externref_roots`).
 #[no_mangle]
-pub extern "C" fn wasmtime_val_unroot(
-    _context: &mut wasmtime_context_t,
-    _val: *mut wasmtime_val_t,
+pub unsafe extern "C" fn wasmtime_val_unroot(
+    context: &mut wasmtime_context_t,
+    val: *mut wasmtime_val_t,
 ) {
+    // SAFETY: C passes a value it owns (or NULL).
+    let Some(val) = (unsafe { val.as_mut() }) else {
+        return;
+    };
+    if val.kind == WASMTIME_EXTERNREF {
+        // SAFETY: the kind says which member is set.
+        unsafe { wasmtime_externref_unroot(context, &mut val.of.externref) };
+    }
 }
 
-/// Copies a value (references included).
+/// Copies a value; a copied externref is a new root.
 #[no_mangle]
 pub unsafe extern "C" fn wasmtime_val_clone(
-    _context: &mut wasmtime_context_t,
+    context: &mut wasmtime_context_t,
     src: &wasmtime_val_t,
     dst: *mut wasmtime_val_t,
 ) {
+    let mut copy = *src;
+    if src.kind == WASMTIME_EXTERNREF {
+        // SAFETY: the kind says which member is set; `copy.of.externref` is writable.
+        unsafe { wasmtime_externref_clone(context, &src.of.externref, &mut copy.of.externref) };
+    }
     // SAFETY: `dst` is an output pointer of the caller.
-    unsafe { ptr::write(dst, *src) }
+    unsafe { ptr::write(dst, copy) }
 }
 
 /// The data of an externref made through the C API.
-struct CExternRefData(ForeignData);
+pub(crate) struct CExternRefData(ForeignData);
 
-/// A new externref holding `data`; `finalizer` runs with `data` when the store is deleted.
+/// A new externref holding `data`; `finalizer` runs with `data` when the externref is
+/// freed: once unrooted and unreachable from wasm (see `externref_roots`), or with the store.
 #[no_mangle]
 pub unsafe extern "C" fn wasmtime_externref_new(
     context: &mut wasmtime_context_t,
@@ -449,7 +464,11 @@ pub unsafe extern "C" fn wasmtime_externref_new(
     out: *mut wasmtime_externref_t,
 ) -> bool {
     let payload = CExternRefData(ForeignData::new(data, finalizer));
-    let made = crate::catch_panic(|| ExternRef::new(&mut context.store, payload));
+    let made = crate::catch_panic(|| {
+        // Externrefs made and unrooted in a loop are freed here, from time to time.
+        crate::externref_roots::maybe_collect(context);
+        ExternRef::new(&mut context.store, payload)
+    });
     match made {
         Ok(r) => {
             let c = context.data_mut().externref_to_c(r);
@@ -480,23 +499,48 @@ pub extern "C" fn wasmtime_externref_data(
     })
 }
 
-/// Copies an externref handle.
+/// Copies an externref handle: a new root of the same externref.
 #[no_mangle]
 pub unsafe extern "C" fn wasmtime_externref_clone(
-    _context: &mut wasmtime_context_t,
+    context: &mut wasmtime_context_t,
     r: &wasmtime_externref_t,
     out: *mut wasmtime_externref_t,
 ) {
+    let copy = crate::abort_on_panic("wasmtime_externref_clone", || {
+        match context.data().externref_from_c(r) {
+            Ok(Some(e)) => context.data_mut().externref_to_c(e),
+            // Null, or not a live handle of this store: a plain copy.
+            _ => *r,
+        }
+    });
     // SAFETY: `out` is an output pointer of the caller.
-    unsafe { ptr::write(out, *r) }
+    unsafe { ptr::write(out, copy) }
 }
 
-/// Nothing to release: externrefs live as long as their store.
+/// Releases a handle (a root; see `externref_roots`) and makes it null. The externref is
+/// freed by a later collection once nothing else holds it.
 #[no_mangle]
-pub extern "C" fn wasmtime_externref_unroot(
-    _context: &mut wasmtime_context_t,
-    _r: *mut wasmtime_externref_t,
+pub unsafe extern "C" fn wasmtime_externref_unroot(
+    context: &mut wasmtime_context_t,
+    r: *mut wasmtime_externref_t,
 ) {
+    // SAFETY: C passes a handle it owns (or NULL).
+    let Some(r) = (unsafe { r.as_mut() }) else {
+        return;
+    };
+    crate::abort_on_panic("wasmtime_externref_unroot", || {
+        let data = context.data_mut();
+        if r.store_id == data.id {
+            if let Some(i) = (r.private1 as usize).checked_sub(1) {
+                data.externrefs.unroot(i);
+            }
+        }
+    });
+    *r = wasmtime_externref_t {
+        store_id: 0,
+        private1: 0,
+        private2: 0,
+    };
 }
 
 /// The externref of a raw value (null for 0 or an unknown value).

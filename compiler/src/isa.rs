@@ -37,6 +37,10 @@ pub(crate) fn build_isa(config: &CompileConfig, triple: Option<&str>) -> Result<
     set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
     // Unwinding walks frame pointers; no unwind tables are registered.
     set(&mut flags, "unwind_info", "false")?;
+    // A frame larger than a guard page touches every page it allocates, top down, so it
+    // cannot step over a stack's guard into whatever lies below.
+    set(&mut flags, "enable_probestack", "true")?;
+    set(&mut flags, "probestack_strategy", "inline")?;
     if config.nan_canonicalization {
         set(&mut flags, "enable_nan_canonicalization", "true")?;
     }

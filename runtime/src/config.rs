@@ -169,7 +169,9 @@ impl Config {
     }
 
     /// Size of the stacks async calls run on (default 2 MiB). Host code on such a stack is
-    /// guaranteed `async_stack_size - max_wasm_stack` bytes; it must not be smaller than
+    /// guaranteed `async_stack_size - max_wasm_stack` bytes, and never less than 64 KiB:
+    /// wasm on a fiber gets less than `max_wasm_stack` when the stack is too small for both.
+    /// With `async_support`, [`Engine::new`](crate::Engine::new) refuses a size smaller than
     /// `max_wasm_stack`.
     pub fn async_stack_size(&mut self, size: usize) -> &mut Self {
         self.async_stack_size = size;
@@ -273,11 +275,11 @@ impl Config {
                 self.profiler
             );
         }
-        if self.max_wasm_stack == 0 {
-            bail!("max_wasm_stack must be greater than zero");
+        if self.async_support && self.max_wasm_stack > self.async_stack_size {
+            bail!("max_wasm_stack size cannot exceed the async_stack_size");
         }
-        if self.async_support && self.async_stack_size < self.max_wasm_stack {
-            bail!("async stack size cannot be less than the maximum wasm stack size");
+        if self.max_wasm_stack == 0 {
+            bail!("max_wasm_stack size cannot be zero");
         }
         Ok(())
     }

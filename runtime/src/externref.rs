@@ -4,7 +4,9 @@ use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, Store
 use anyhow::{bail, Result};
 use std::any::Any;
 
-/// A reference to a host value owned by a store. The value lives as long as the store.
+/// A reference to a host value owned by a store. The value lives as long as the store,
+/// unless an embedder tracking its roots frees it
+/// ([`Store::collect_externrefs`](crate::Store::collect_externrefs)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExternRef(pub(crate) Stored);
 
@@ -43,7 +45,7 @@ impl ExternRef {
         if !self.0.belongs_to(opaque) {
             bail!("externref used with the wrong store");
         }
-        Ok(Some(&*opaque.externrefs[self.0.index]))
+        Ok(opaque.externrefs[self.0.index].as_deref())
     }
 
     /// The host value, mutably, as in Wasmtime: always `Some` here, since every externref has
@@ -57,7 +59,7 @@ impl ExternRef {
         if !self.0.belongs_to(opaque) {
             bail!("externref used with the wrong store");
         }
-        Ok(Some(&mut *opaque.externrefs[self.0.index]))
+        Ok(opaque.externrefs[self.0.index].as_deref_mut())
     }
 
     /// This reference as a [`ManuallyRooted`] one.
@@ -99,7 +101,8 @@ impl ExternRef {
     pub fn from_raw(mut store: impl AsContextMut, raw: u32) -> Option<ExternRef> {
         let opaque = &store.as_context_mut().0.opaque;
         let index = (raw as usize).checked_sub(1)?;
-        (index < opaque.externrefs.len()).then(|| ExternRef(Stored::new(opaque, index)))
+        let live = opaque.externrefs.get(index).is_some_and(Option::is_some);
+        live.then(|| ExternRef(Stored::new(opaque, index)))
     }
 
     pub(crate) fn from_word(store: &StoreOpaque, word: u64) -> Option<ExternRef> {
@@ -257,5 +260,97 @@ impl<T> crate::Caller<'_, T> {
     pub fn gc(&mut self, why: Option<&GcHeapOutOfMemory<()>>) -> Result<()> {
         let _ = why;
         Ok(())
+    }
+}
+
+impl StoreOpaque {
+    /// Registers a host value as an externref; its handle is never 0 (0 is null).
+    pub(crate) fn add_externref(&mut self, value: Box<dyn Any + Send + Sync>) -> u64 {
+        match self.free_externrefs.pop() {
+            Some(i) => {
+                self.externrefs[i] = Some(value);
+                i as u64 + 1
+            }
+            None => {
+                self.externrefs.push(Some(value));
+                self.externrefs.len() as u64
+            }
+        }
+    }
+
+    /// Frees the externrefs that neither wasm nor `rooted` can reach (see
+    /// [`Store::collect_externrefs`](crate::Store::collect_externrefs)); returns how many, or
+    /// `None` while wasm of the store runs or is suspended.
+    fn collect_externrefs(&mut self, rooted: &dyn Fn(ExternRef) -> bool) -> Option<usize> {
+        if self.wasm_entries > 0 || self.has_parked_calls() {
+            return None;
+        }
+        let mut reached = vec![false; self.externrefs.len()];
+        let mut reach = |word: u64| {
+            // An externref is 32 bits wide in raw form; the rest of a slot is not ours.
+            if let Some(i) = (word as u32 as usize).checked_sub(1) {
+                if let Some(r) = reached.get_mut(i) {
+                    *r = true;
+                }
+            }
+        };
+        for global in &self.globals {
+            if global.ty.content.is_extern_ref() {
+                reach(u64::from_le_bytes(
+                    global.def.bytes[..8].try_into().expect("8 bytes"),
+                ));
+            }
+        }
+        for table in &self.tables {
+            if table.ty.element.is_extern_ref() {
+                table.elements().iter().for_each(|&w| reach(w));
+            }
+        }
+        for exception in &self.exceptions {
+            let Some(tag) = self.tags.get(exception.tag) else {
+                continue; // freed
+            };
+            for (ty, value) in tag.ty.params().zip(exception.payload.iter()) {
+                if ty.to_wasm().is_extern_ref() {
+                    reach(value.get_reference());
+                }
+            }
+        }
+        let mut freed = 0;
+        for (i, reached) in reached.into_iter().enumerate() {
+            if reached || self.externrefs[i].is_none() {
+                continue;
+            }
+            if rooted(ExternRef(Stored::new(self, i))) {
+                continue;
+            }
+            // The value's destructor is the host's: it may panic, but runs outside wasm.
+            self.externrefs[i] = None;
+            self.free_externrefs.push(i);
+            freed += 1;
+        }
+        Some(freed)
+    }
+}
+
+impl<T> crate::Store<T> {
+    /// Frees the externrefs of this store that no global, table or exception payload holds
+    /// and for which `rooted` returns false, and returns how many were freed; their slots are
+    /// reused. Does nothing and returns `None` while wasm of the store runs or is suspended
+    /// (its frames may hold any externref).
+    ///
+    /// For embedders that track which externrefs they hold (the C API, whose handles are
+    /// rooted until unrooted); an `ExternRef` kept past its collection reads as freed
+    /// (`data` is `None`) until its slot is reused, when it names the new value.
+    #[doc(hidden)]
+    pub fn collect_externrefs(&mut self, rooted: impl Fn(ExternRef) -> bool) -> Option<usize> {
+        self.inner.opaque.collect_externrefs(&rooted)
+    }
+
+    /// How many externrefs this store holds (made and not freed).
+    #[doc(hidden)]
+    pub fn live_externrefs(&self) -> usize {
+        let opaque = &self.inner.opaque;
+        opaque.externrefs.len() - opaque.free_externrefs.len()
     }
 }

@@ -72,7 +72,10 @@ impl StoreOpaque {
     /// The fuel slow path, called by compiled code when `fuel_consumed >= 0`. Returns whether
     /// execution may continue; otherwise the trap is pending.
     pub(crate) fn out_of_fuel(&mut self) -> bool {
-        if self.fuel_yield_interval.is_some() && self.fuel_left() > 0 && self.async_cx.is_some() {
+        if self.fuel_yield_interval.is_some()
+            && self.fuel_left() > 0
+            && self.current_fiber().is_some()
+        {
             if let Err(e) = self.async_yield() {
                 self.pending_error = Some(crate::store::PendingError::Error(e));
                 return false;

@@ -38,7 +38,10 @@ pub struct StoreOpaque {
     #[allow(clippy::vec_box, reason = "compiled code holds the boxed addresses")]
     pub(crate) tables: Vec<Box<VmTable>>,
     pub(crate) globals: Vec<GlobalData>,
-    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// Externref values; a handle is an index + 1. `None`: freed by `collect_externrefs`.
+    pub(crate) externrefs: Vec<Option<Box<dyn Any + Send + Sync>>>,
+    /// Indices of freed entries of `externrefs`, for reuse.
+    pub(crate) free_externrefs: Vec<usize>,
     /// Tags; an index is a tag's identity (see `tag.rs`).
     pub(crate) tags: Vec<crate::tag::TagData>,
     /// Thrown exceptions; an exnref is an index + 1.
@@ -61,8 +64,16 @@ pub struct StoreOpaque {
     /// With async calls: yield every this many units of fuel.
     pub(crate) fuel_yield_interval: Option<u64>,
     pub(crate) epoch_behavior: crate::epoch::EpochDeadlineBehavior,
-    /// Set while a fiber runs a call of this store (see `async_`).
+    /// Set while a fiber runs a call of this store (see `async_`); part of the per-call state
+    /// a fiber takes with it when it suspends (`async_::CallState`).
     pub(crate) async_cx: Option<*const crate::async_::AsyncCx>,
+    /// The stack `limits.stack_limit` was set for (see `vm::call::enter_stack`); per-call
+    /// state too.
+    pub(crate) stack_owner: usize,
+    /// Calls suspended on a fiber: pending futures, and leaked ones, which stay parked.
+    pub(crate) parked_calls: usize,
+    /// Host→wasm entries whose wasm has not returned, on any stack (suspended ones included).
+    pub(crate) wasm_entries: usize,
     /// The fiber of this store's last async call, idle, for the next one (see `async_`).
     pub(crate) async_runner: Option<Box<crate::async_::Runner>>,
     /// Picks the resource limiter out of the store's data (see `Store::limiter`).
@@ -106,6 +117,7 @@ impl<T> Store<T> {
             tables: Vec::new(),
             globals: Vec::new(),
             externrefs: Vec::new(),
+            free_externrefs: Vec::new(),
             tags: Vec::new(),
             exceptions: Vec::new(),
             free_exceptions: Vec::new(),
@@ -118,6 +130,9 @@ impl<T> Store<T> {
             fuel_yield_interval: None,
             epoch_behavior: crate::epoch::EpochDeadlineBehavior::Trap,
             async_cx: None,
+            stack_owner: usize::MAX,
+            parked_calls: 0,
+            wasm_entries: 0,
             async_runner: None,
             limiter: None,
             call_hook: None,
@@ -163,14 +178,6 @@ impl<T> std::fmt::Debug for Store<T> {
         f.debug_struct("Store")
             .field("id", &self.inner.opaque.id)
             .finish_non_exhaustive()
-    }
-}
-
-impl StoreOpaque {
-    /// Registers a host value as an externref; its handle is never 0 (0 is null).
-    pub(crate) fn add_externref(&mut self, value: Box<dyn Any + Send + Sync>) -> u64 {
-        self.externrefs.push(value);
-        self.externrefs.len() as u64
     }
 }
 

@@ -224,8 +224,12 @@ impl StoreOpaque {
         // The scan covers the stack from here up to the entry of the store's outermost call,
         // which holds every frame of the store's running wasm, when that entry is in this
         // thread's chain of active calls (so on this stack). Otherwise some wasm of the store
-        // is parked on another stack: nothing can be freed.
-        if let Some(entry) = crate::vm::traphandlers::active_call_entry(self.wasm_entry_call) {
+        // is parked on another stack (as it is when any call is parked): nothing can be freed.
+        let entry = match self.has_parked_calls() {
+            true => None,
+            false => crate::vm::traphandlers::active_call_entry(self.wasm_entry_call),
+        };
+        if let Some(entry) = entry {
             let mut roots = Vec::new();
             let slots = self.exceptions.len() as u64;
             // SAFETY: `entry` is the entry of a call in this thread's chain: on this stack,

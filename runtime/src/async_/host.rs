@@ -8,16 +8,19 @@ use crate::store::{typed_store, AsContextMut, StoreContextMut, StoreOpaque};
 use crate::types::FuncType;
 use crate::values::Val;
 use crate::vm::vmcontext::ValRaw;
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 fn async_cx_of(store: *mut StoreOpaque) -> Result<*const super::AsyncCx> {
     // SAFETY: host functions get their own live store.
-    unsafe { (*store).async_cx }.ok_or_else(|| {
-        anyhow!("an async host function was called from a synchronous call: use `call_async`")
-    })
+    match unsafe { (*store).current_fiber() } {
+        Some(cx) => Ok(cx),
+        None => {
+            bail!("an async host function was called from a synchronous call: use `call_async`")
+        }
+    }
 }
 
 /// The erased body of an async host function with typed parameters and results.

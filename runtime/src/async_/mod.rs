@@ -16,12 +16,13 @@ mod host;
 mod runner;
 
 use crate::store::StoreOpaque;
-use crate::vm::traphandlers::{swap_call_states, CallStates};
+use crate::vm::traphandlers::{prepare_thread, swap_call_states, CallStates};
 use anyhow::{anyhow, bail, Result};
 use runner::{Job, RunnerResume, RunnerSuspend, RunnerYield};
 use std::cell::Cell;
 use std::future::Future;
 use std::marker::{PhantomData, PhantomPinned};
+use std::ops::Range;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -33,10 +34,129 @@ pub(crate) use runner::Runner;
 pub(crate) struct AsyncCx {
     /// Suspends the runner's fiber.
     suspend: *const RunnerSuspend,
+    /// The usable memory of the runner's stack.
+    stack: Range<usize>,
     /// The `Context` of the poll currently running the fiber (null after a cancellation).
     poll_cx: Cell<*mut Context<'static>>,
     /// The trap handler's call chain of the thread that resumed the fiber.
     outer_states: Cell<CallStates>,
+    /// The store of the running job.
+    store: Cell<*mut StoreOpaque>,
+    /// The call state that is not in the store: while the fiber runs, the one the store had
+    /// when it resumed the fiber; while it is suspended, the fiber's own.
+    other_state: Cell<CallState>,
+    /// Whether the running job's future was dropped: every later suspension point fails at
+    /// once, so the job ends without suspending again.
+    cancelled: Cell<bool>,
+}
+
+impl AsyncCx {
+    /// Whether the caller runs on this fiber's stack (and not, say, on a thread a host
+    /// function handed its `Caller` to while the fiber waits for it).
+    #[inline]
+    fn is_current(&self) -> bool {
+        let here = std::ptr::addr_of!(*self) as usize;
+        let sp = approximate_sp();
+        debug_assert!(self.stack.contains(&here));
+        self.stack.contains(&sp)
+    }
+
+    /// The lowest address wasm entered on this fiber may use (see
+    /// [`HOST_STACK_HEADROOM`](crate::vm::call::HOST_STACK_HEADROOM)).
+    pub(crate) fn stack_floor(&self) -> usize {
+        self.stack
+            .start
+            .saturating_add(crate::vm::call::HOST_STACK_HEADROOM)
+    }
+}
+
+/// An address in the caller's frame, close enough to its stack pointer.
+#[inline(always)]
+pub(crate) fn approximate_sp() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(std::ptr::addr_of!(marker)) as usize
+}
+
+/// What of a store belongs to the call running in it rather than to the store: the fiber
+/// the call runs on (if any) and the stack limit of the stack it runs on. A fiber takes its
+/// own out of the store whenever it suspends and puts it back when it is resumed, so that a
+/// suspended call, even one whose future was leaked, leaves the store as it found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CallState {
+    pub(crate) async_cx: Option<*const AsyncCx>,
+    /// `VMRuntimeLimits::stack_limit`.
+    pub(crate) stack_limit: usize,
+    /// The stack `stack_limit` was set for (see `vm::call::enter_stack`).
+    pub(crate) stack_owner: usize,
+}
+
+impl CallState {
+    /// No call in progress on this stack: no fiber, no limit.
+    pub(crate) fn idle(async_cx: Option<*const AsyncCx>) -> CallState {
+        CallState {
+            async_cx,
+            stack_limit: usize::MAX,
+            stack_owner: usize::MAX,
+        }
+    }
+}
+
+impl StoreOpaque {
+    /// Installs `state` as the store's per-call state and returns the one it replaces.
+    pub(crate) fn swap_call_state(&mut self, state: CallState) -> CallState {
+        let limits = &*self.limits;
+        // SAFETY: the limits are only touched by the thread that has the store.
+        let stack_limit =
+            unsafe { std::mem::replace(&mut *limits.stack_limit.get(), state.stack_limit) };
+        CallState {
+            async_cx: std::mem::replace(&mut self.async_cx, state.async_cx),
+            stack_limit,
+            stack_owner: std::mem::replace(&mut self.stack_owner, state.stack_owner),
+        }
+    }
+
+    /// The fiber of this store's running call, if the caller runs on it.
+    #[inline]
+    pub(crate) fn current_fiber(&self) -> Option<&AsyncCx> {
+        // SAFETY: `async_cx` is set only while the fiber owning it runs a call of this store,
+        // and the `AsyncCx` lives on that fiber's root frame for at least as long.
+        let cx = unsafe { &*self.async_cx? };
+        cx.is_current().then_some(cx)
+    }
+
+    /// Whether a call of this store is suspended on a fiber (pending, or leaked).
+    pub(crate) fn has_parked_calls(&self) -> bool {
+        self.parked_calls > 0
+    }
+
+    /// Suspends the running async call until its future is polled again. The waker is woken
+    /// first: nothing else will, since this is a yield, not a wait.
+    pub(crate) fn async_yield(&mut self) -> Result<()> {
+        match self.current_fiber() {
+            Some(cx) => {
+                let poll_cx = cx.poll_cx.get();
+                if !poll_cx.is_null() {
+                    // SAFETY: `poll_cx` is the context of the poll running this fiber now.
+                    unsafe { (*poll_cx).waker().wake_by_ref() };
+                }
+                let cx: *const AsyncCx = cx;
+                // SAFETY: this runs on the fiber owning `cx` (`current_fiber`).
+                unsafe { suspend_fiber(cx) }
+            }
+            None => bail!("cannot yield: wasm was not called through an async entry point"),
+        }
+    }
+
+    /// Errors for a sync entry point on a store of an async engine (outside its fibers), and
+    /// for any call on a fiber whose call was cancelled.
+    pub(crate) fn check_sync_allowed(&self) -> Result<()> {
+        match self.current_fiber() {
+            Some(cx) if cx.cancelled.get() => Err(cancelled()),
+            Some(_) => Ok(()),
+            None if self.engine.config().async_support => bail!("must use the async entry points (`call_async`, `instantiate_async`) when async support is enabled on the config"),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Swaps this thread's trap-handler call chain (see [`swap_call_states`]).
@@ -50,18 +170,66 @@ fn swap_thread_call_states(states: CallStates) -> CallStates {
     swap_call_states(states)
 }
 
+/// Prepares the thread that resumed a fiber for traps (see [`prepare_thread`]); never
+/// inlined, for the same reason as [`swap_thread_call_states`].
+#[inline(never)]
+fn prepare_resuming_thread() -> Result<()> {
+    prepare_thread().map_err(|e| anyhow!(e))
+}
+
+/// Exchanges the store's per-call state with the one `cx` keeps aside: the fiber's own goes
+/// into the store on resume, the poller's on suspension.
+///
+/// # Safety
+/// `cx` must be the fiber's context, with its job's store live and not otherwise in use.
+#[inline]
+unsafe fn swap_store_state(cx: &AsyncCx) {
+    // SAFETY: the caller's guarantee; the store is the running job's.
+    let store = unsafe { &mut *cx.store.get() };
+    cx.other_state
+        .set(store.swap_call_state(cx.other_state.get()));
+}
+
 /// Suspends the fiber running `cx` until its future is polled again. Errors when the future
-/// was dropped instead.
+/// was dropped instead (and at once, without suspending, once it was).
+///
+/// While suspended, the fiber's call state is out of the store (see [`CallState`]) and the
+/// store counts the call as parked.
 ///
 /// # Safety
 /// Must run on the fiber that owns `cx`, while it runs.
 pub(crate) unsafe fn suspend_fiber(cx: *const AsyncCx) -> Result<()> {
     // SAFETY: the caller runs on the fiber owning `cx`, which lives on that fiber's root frame.
     let cx = unsafe { &*cx };
+    if cx.cancelled.get() {
+        return Err(cancelled());
+    }
+    // SAFETY: the job's store is live while the job runs, and the code that called this
+    // holds no borrow of it across the suspension that it uses (it is someone else's now).
+    unsafe {
+        swap_store_state(cx);
+        (*cx.store.get()).parked_calls += 1;
+    }
     let mine = swap_thread_call_states(cx.outer_states.replace(CallStates::EMPTY));
     // SAFETY: `suspend` is the fiber's own handle, on its root frame.
     let resumed = unsafe { (*cx.suspend).suspend(RunnerYield::Pending) };
+    // The thread's chain and the store's state are swapped back whatever happens next, so
+    // that a failure below leaves neither stale.
     cx.outer_states.set(swap_thread_call_states(mine));
+    // SAFETY: resumed by the job's future, which borrows the store again.
+    unsafe {
+        (*cx.store.get()).parked_calls -= 1;
+        swap_store_state(cx);
+    }
+    if matches!(resumed, RunnerResume::Poll(_)) {
+        // A thread that never ran wasm may lack its alternate signal stack: then the call
+        // fails here, as a trap, rather than run without it.
+        if let Err(e) = prepare_resuming_thread() {
+            cx.poll_cx.set(std::ptr::null_mut());
+            cx.cancelled.set(true);
+            return Err(e);
+        }
+    }
     match resumed {
         RunnerResume::Poll(poll_cx) => {
             cx.poll_cx.set(poll_cx);
@@ -70,6 +238,7 @@ pub(crate) unsafe fn suspend_fiber(cx: *const AsyncCx) -> Result<()> {
         // A running call is only ever polled or cancelled.
         RunnerResume::Cancel | RunnerResume::Run(..) | RunnerResume::Exit => {
             cx.poll_cx.set(std::ptr::null_mut());
+            cx.cancelled.set(true);
             Err(cancelled())
         }
     }
@@ -111,33 +280,6 @@ pub(crate) unsafe fn block_on<F: Future + ?Sized>(
         }
         // SAFETY: forwarded from the caller.
         unsafe { suspend_fiber(cx)? };
-    }
-}
-
-impl StoreOpaque {
-    /// Suspends the running async call until its future is polled again. The waker is woken
-    /// first: nothing else will, since this is a yield, not a wait.
-    pub(crate) fn async_yield(&mut self) -> Result<()> {
-        match self.async_cx {
-            // SAFETY: `async_cx` is set only while the fiber owning it runs this store's call,
-            // and this runs on that fiber, inside a poll (`poll_cx` is set).
-            Some(cx) => unsafe {
-                let poll_cx = (*cx).poll_cx.get();
-                if !poll_cx.is_null() {
-                    (*poll_cx).waker().wake_by_ref();
-                }
-                suspend_fiber(cx)
-            },
-            None => bail!("cannot yield: wasm was not called through an async entry point"),
-        }
-    }
-
-    /// Errors for a sync entry point on a store of an async engine (outside its fibers).
-    pub(crate) fn check_sync_allowed(&self) -> Result<()> {
-        if self.engine.config().async_support && self.async_cx.is_none() {
-            bail!("must use the async entry points (`call_async`, `instantiate_async`) when async support is enabled on the config");
-        }
-        Ok(())
     }
 }
 
@@ -227,7 +369,11 @@ impl<'a, F: FnOnce(&mut StoreOpaque) -> Result<R> + 'a, R: 'a> Future for FiberF
         } else {
             // SAFETY: the future borrows the store exclusively; nothing else uses it now.
             let store = unsafe { &mut *this.store };
-            if store.async_cx.is_some() {
+            if let Some(fiber) = store.current_fiber() {
+                // Already on this store's fiber: run in place (fails fast once cancelled).
+                if fiber.cancelled.get() {
+                    return Poll::Ready(Err(cancelled()));
+                }
                 let func = this.job.func.take();
                 return Poll::Ready(func.expect("FiberFuture polled after completion")(store));
             }
@@ -265,9 +411,12 @@ impl<F, R> Drop for FiberFuture<'_, F, R> {
         let Some(runner) = self.runner.as_mut() else {
             return;
         };
-        if self.started {
-            // Let the suspension point fail so the call unwinds as a trap and the job ends.
-            while runner.cancel() == RunnerYield::Pending {}
+        if self.started && runner.cancel() == RunnerYield::Pending {
+            // Cancelled, the job cannot suspend again (its suspension points fail at once):
+            // only a bug gets here. The fiber keeps pointers into this future, so it must
+            // never run again: leak it (it left the store clean when it suspended).
+            std::mem::forget(self.runner.take());
+            return;
         }
         if let Some(Err(payload)) = self.finish() {
             if !std::thread::panicking() {

@@ -7,7 +7,7 @@
 //! its runner between calls (see [`on_fiber`](super::on_fiber)), so a call starts by resuming
 //! a suspended fiber.
 
-use super::{swap_thread_call_states, AsyncCx};
+use super::{swap_thread_call_states, AsyncCx, CallState};
 use crate::engine::StackSource;
 use crate::store::StoreOpaque;
 use crate::vm::traphandlers::CallStates;
@@ -139,8 +139,12 @@ impl Drop for Runner {
 fn runner_main(mut resumed: RunnerResume, suspend: &RunnerSuspend) {
     let cx = AsyncCx {
         suspend,
+        stack: suspend.stack_range(),
         poll_cx: Cell::new(std::ptr::null_mut()),
         outer_states: Cell::new(CallStates::EMPTY),
+        store: Cell::new(std::ptr::null_mut()),
+        other_state: Cell::new(CallState::idle(None)),
+        cancelled: Cell::new(false),
     };
     loop {
         match resumed {
@@ -157,7 +161,8 @@ fn runner_main(mut resumed: RunnerResume, suspend: &RunnerSuspend) {
     }
 }
 
-/// Runs one job with `store` pointing at the runner's context.
+/// Runs one job with the store's call state pointing at the runner's context (and no stack
+/// limit yet: the first entry into wasm on this stack sets one).
 ///
 /// # Safety
 /// `store` must be valid and otherwise unused while the job runs.
@@ -166,16 +171,18 @@ unsafe fn run_job(cx: &AsyncCx, job: &mut dyn Job, store: *mut StoreOpaque) {
     // SAFETY: `suspend` is the fiber's own handle, on its root frame.
     let states = CallStates::on_stack_with_guard(unsafe { (*cx.suspend).guard_range() });
     cx.outer_states.set(swap_thread_call_states(states));
-    let _exit = JobExit { store, cx };
+    cx.store.set(store);
+    cx.cancelled.set(false);
     // SAFETY: the caller's guarantee.
-    let store = unsafe { &mut *store };
-    store.async_cx = Some(cx as *const AsyncCx);
-    job.run(store);
+    let outer = unsafe { (*store).swap_call_state(CallState::idle(Some(cx))) };
+    cx.other_state.set(outer);
+    let _exit = JobExit { cx };
+    // SAFETY: the caller's guarantee.
+    job.run(unsafe { &mut *store });
 }
 
 /// Restores the store and the thread when a job ends, even by panic.
 struct JobExit<'a> {
-    store: *mut StoreOpaque,
     cx: &'a AsyncCx,
 }
 
@@ -183,7 +190,8 @@ impl Drop for JobExit<'_> {
     fn drop(&mut self) {
         // SAFETY: the store is valid while the job runs (`run_job`), and the job's borrow of
         // it has ended.
-        unsafe { (*self.store).async_cx = None };
+        unsafe { (*self.cx.store.get()).swap_call_state(self.cx.other_state.get()) };
+        self.cx.store.set(std::ptr::null_mut());
         swap_thread_call_states(self.cx.outer_states.replace(CallStates::EMPTY));
     }
 }

@@ -8,6 +8,7 @@ use crate::vm::traphandlers::{catch_traps, TrapRecord};
 use crate::vm::vmcontext::{VMFuncRef, ValRaw};
 use crate::Trap;
 use anyhow::{anyhow, Result};
+use std::cell::Cell;
 use std::io::Write;
 use wasmjit_compiler::{trap_codes, TrapCode};
 
@@ -32,15 +33,12 @@ pub(crate) unsafe fn invoke_wasm(
     }
     // SAFETY: the caller guarantees `funcref` is live.
     let f = unsafe { *funcref };
-    let limits = &*store.limits;
-    // SAFETY: the limits are only touched by this thread while the store is borrowed.
-    let outermost = unsafe { *limits.stack_limit.get() } == usize::MAX;
-    if outermost {
-        let here = &f as *const VMFuncRef as usize;
-        let limit = here.saturating_sub(store.engine.config().max_wasm_stack);
-        // SAFETY: as above.
-        unsafe { *limits.stack_limit.get() = limit };
-    }
+    let here = &f as *const VMFuncRef as usize;
+    let outer = enter_stack(store, here);
+    // The store's first entry (none running or parked): the exception collector may scan the
+    // stack up to it (see `vm::stack_scan`).
+    let outermost = store.wasm_entries == 0;
+    store.wasm_entries += 1;
     // SAFETY: `array_call` of a wasm funcref is an array-to-wasm trampoline with this signature.
     let entry: ArrayToWasm = unsafe { std::mem::transmute(f.array_call) };
     let result = {
@@ -55,13 +53,18 @@ pub(crate) unsafe fn invoke_wasm(
             unsafe { entry(f.vmctx, f.vmctx, f.wasm_call, values) }
         };
         // SAFETY: `call` runs compiled code that only leaves through return or a trap.
-        unsafe { catch_traps(&mut call) }
+        // Nothing in it panics, but setting up the thread for traps may: the store's stack
+        // state is restored either way.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
+            catch_traps(&mut call)
+        }))
     };
+    store.wasm_entries -= 1;
     if outermost {
-        // SAFETY: as above.
-        unsafe { *store.limits.stack_limit.get() = usize::MAX };
         store.wasm_entry_call = 0;
     }
+    leave_stack(store, outer);
+    let result = result.unwrap_or_else(|payload| std::panic::resume_unwind(payload));
     if store
         .engine
         .config()
@@ -72,8 +75,9 @@ pub(crate) unsafe fn invoke_wasm(
         // exception pending (see the compiler's `translate/exceptions.rs`): it is an error of
         // this call, and the store must not keep it for the next one.
         let uncaught = store.take_pending_exception();
-        if outermost {
-            // No wasm of the store runs any more: the exceptions it cannot reach can go.
+        if store.wasm_entries == 0 && !store.has_parked_calls() {
+            // No wasm of the store runs any more, here or on a suspended fiber: the
+            // exceptions it cannot reach can go.
             store.collect_exceptions();
         }
         if let (Ok(()), Some(uncaught)) = (&result, uncaught) {
@@ -82,6 +86,95 @@ pub(crate) unsafe fn invoke_wasm(
         }
     }
     result.map_err(|record| trap_to_error(store, record))
+}
+
+/// The stack limit in force before a host→wasm entry, restored when it returns.
+struct OuterStack {
+    limit: usize,
+    owner: usize,
+}
+
+/// Stack that wasm leaves to host code below its limit (host functions, the trap path, the
+/// switch of a fiber back to its poller): the limit is never lower than the bottom of the
+/// stack wasm runs on plus this.
+pub(crate) const HOST_STACK_HEADROOM: usize = 64 * 1024;
+
+/// The stack the caller runs on: an identity, and the lowest address wasm may use on it
+/// (see [`HOST_STACK_HEADROOM`]). On a fiber of the store, the fiber's context and its
+/// stack's floor; otherwise the thread (the address of a thread-local, distinct for every
+/// live thread) and the floor of its stack as the system reports it (0 when unknown).
+#[inline]
+fn current_stack(store: &StoreOpaque) -> (usize, usize) {
+    thread_local!(static THREAD_FLOOR: Cell<usize> = const { Cell::new(usize::MAX) });
+    if let Some(fiber) = store.current_fiber() {
+        return (fiber as *const _ as usize, fiber.stack_floor());
+    }
+    THREAD_FLOOR.with(|floor| {
+        if floor.get() == usize::MAX {
+            floor.set(thread_stack_start().map_or(0, |start| start + HOST_STACK_HEADROOM));
+        }
+        (floor as *const Cell<usize> as usize, floor.get())
+    })
+}
+
+/// The lowest usable address of this thread's stack (above its guard), if the system says
+/// and what it says holds the caller's frame (an emulator or a foreign thread may report
+/// something else).
+fn thread_stack_start() -> Option<usize> {
+    let here = crate::async_::approximate_sp();
+    let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
+    // SAFETY: `pthread_getattr_np` initializes `attr` for the calling thread when it
+    // returns 0; only then is it read and destroyed.
+    unsafe {
+        if libc::pthread_getattr_np(libc::pthread_self(), attr.as_mut_ptr()) != 0 {
+            return None;
+        }
+        let mut addr = std::ptr::null_mut();
+        let mut size = 0;
+        let got = libc::pthread_attr_getstack(attr.as_ptr(), &mut addr, &mut size);
+        libc::pthread_attr_destroy(attr.as_mut_ptr());
+        let start = addr as usize;
+        let holds_here = start < here && here - start < size;
+        (got == 0 && holds_here).then_some(start)
+    }
+}
+
+/// Sets the store's stack limit for wasm entered at stack address `here`.
+///
+/// An entry nested in wasm on the same stack (wasm → host → wasm) keeps the limit already
+/// set, so all the wasm on one stack shares one `max_wasm_stack`. Any other entry sets
+/// `here - max_wasm_stack`: the first on a stack, and one made on another stack than the
+/// limit's (a `Caller` handed to another thread, a fiber started from a host function). The
+/// limit never goes below the stack's floor, which leaves room for host code: a thread's or
+/// fiber's stack may be smaller than `max_wasm_stack`, and an embedder's fiber stack may
+/// have no guard page at all.
+#[inline]
+fn enter_stack(store: &mut StoreOpaque, here: usize) -> OuterStack {
+    let limits = &*store.limits;
+    // SAFETY: the limits are only touched by the thread that has the store.
+    let limit = unsafe { *limits.stack_limit.get() };
+    let outer = OuterStack {
+        limit,
+        owner: store.stack_owner,
+    };
+    let (owner, floor) = current_stack(store);
+    if limit == usize::MAX || owner != store.stack_owner {
+        let new = here
+            .saturating_sub(store.engine.config().max_wasm_stack)
+            .max(floor);
+        // SAFETY: as above.
+        unsafe { *limits.stack_limit.get() = new };
+        store.stack_owner = owner;
+    }
+    outer
+}
+
+/// Restores the stack limit `enter_stack` replaced.
+#[inline]
+fn leave_stack(store: &mut StoreOpaque, outer: OuterStack) {
+    // SAFETY: the limits are only touched by the thread that has the store.
+    unsafe { *store.limits.stack_limit.get() = outer.limit };
+    store.stack_owner = outer.owner;
 }
 
 /// The epoch check of a call from the host into wasm.

@@ -312,14 +312,31 @@ impl CallStates {
 /// Makes `states` this thread's chain of active `catch_traps` calls and stack guard, and
 /// returns the ones that were active. A fiber swaps its own in when it is resumed (on whatever
 /// thread) and out when it suspends, so that a trap always unwinds to a call on the stack that
-/// trapped. Also prepares the thread for traps (handlers and alternate signal stack).
+/// trapped. Cannot fail (nor panic), so that a chain is never left half swapped; a fiber
+/// resumed on a thread then prepares it with [`prepare_thread`].
 pub fn swap_call_states(states: CallStates) -> CallStates {
-    init_traps();
-    alt_stack::ensure_installed();
     CallStates {
         innermost: INNERMOST.replace(states.innermost),
         guard: stack_guard::replace(states.guard),
     }
+}
+
+/// Prepares this thread for traps (the handlers, its alternate signal stack), as
+/// `catch_traps` does on entry, for code that runs on it without entering through it (a
+/// fiber resumed here). Errors instead of panicking when that fails.
+pub fn prepare_thread() -> Result<(), String> {
+    panic::catch_unwind(|| {
+        init_traps();
+        alt_stack::ensure_installed();
+    })
+    .map_err(|payload| {
+        let why = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("a panic");
+        format!("cannot prepare this thread for traps: {why}")
+    })
 }
 
 /// The innermost call state of this thread, for tests of nesting.

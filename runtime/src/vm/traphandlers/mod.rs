@@ -54,7 +54,8 @@ use x86_64 as arch;
 compile_error!("traphandlers supports Linux on x86_64 and aarch64 only");
 
 pub use catch::{
-    active_call_entry, catch_traps, innermost_call, swap_call_states, CallStates, TrapRecord,
+    active_call_entry, catch_traps, innermost_call, prepare_thread, swap_call_states, CallStates,
+    TrapRecord,
 };
 pub use code_ranges::{register_code_range, CodeRangeHandle};
 pub use signals::init_traps;
