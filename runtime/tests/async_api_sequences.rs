@@ -7,10 +7,12 @@
 //! explores further).
 
 mod api_sequences;
+mod support;
 
-use std::process::Command;
+use support::child::{child_command, in_child};
 
-const CHILD_ENV: &str = "WASMJIT_API_SEQ_CHILD";
+/// The seeds a child runs: `first,count`.
+const RANGE_ENV: &str = "WASMJIT_API_SEQ_RANGE";
 
 /// The input of case `seed`: a few hundred pseudo-random bytes (splitmix64).
 fn case_input(seed: u64) -> Vec<u8> {
@@ -36,7 +38,6 @@ fn cases() -> u64 {
 /// Runs seeds `[first, first + count)` in this process; the first wrong result is an error.
 fn run_seeds(first: u64, count: u64) -> Result<(), String> {
     for seed in first..first + count {
-        // Panics of host functions and limiters are expected; keep their messages quiet.
         api_sequences::run(&case_input(seed)).map_err(|e| format!("seed {seed}: {e}"))?;
     }
     Ok(())
@@ -44,26 +45,15 @@ fn run_seeds(first: u64, count: u64) -> Result<(), String> {
 
 #[test]
 fn random_api_sequences_survive_and_stay_correct() {
-    if let Ok(range) = std::env::var(CHILD_ENV) {
-        let (first, count) = range.split_once(',').expect("first,count");
-        std::panic::set_hook(Box::new(|_| {}));
-        let result = run_seeds(first.parse().unwrap(), count.parse().unwrap());
-        let _ = std::panic::take_hook();
-        if let Err(e) = result {
-            panic!("{e}");
-        }
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
     // Batches of seeds per child; a batch that crashes is re-run seed by seed to name it.
     let total = cases();
     let batch = 50;
     let mut first = 0;
     while first < total {
         let count = batch.min(total - first);
-        if let Err(e) = run_child(&exe, first, count) {
+        if let Err(e) = run_child(first, count) {
             for seed in first..first + count {
-                if let Err(e) = run_child(&exe, seed, 1) {
+                if let Err(e) = run_child(seed, 1) {
                     panic!("{e}");
                 }
             }
@@ -73,27 +63,30 @@ fn random_api_sequences_survive_and_stay_correct() {
     }
 }
 
-fn run_child(exe: &std::path::Path, first: u64, count: u64) -> Result<(), String> {
-    let mut cmd = match std::env::var("WASMJIT_TEST_CHILD_RUNNER") {
-        Ok(runner) if !runner.is_empty() => {
-            let mut parts = runner.split_whitespace();
-            let mut cmd = Command::new(parts.next().unwrap());
-            cmd.args(parts).arg(exe);
-            cmd
-        }
-        _ => Command::new(exe),
-    };
-    let out = cmd
-        .args([
-            "--exact",
-            "random_api_sequences_survive_and_stay_correct",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, format!("{first},{count}"))
+/// The child's side: runs the seeds named in its environment.
+#[test]
+#[ignore = "run by random_api_sequences_survive_and_stay_correct in a child process"]
+fn child_api_sequences() {
+    if !in_child() {
+        return;
+    }
+    let range = std::env::var(RANGE_ENV).expect("the seeds to run");
+    let (first, count) = range.split_once(',').expect("first,count");
+    // Host functions and limiters panic on purpose: keep their messages quiet.
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = run_seeds(first.parse().unwrap(), count.parse().unwrap());
+    let _ = std::panic::take_hook();
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+fn run_child(first: u64, count: u64) -> Result<(), String> {
+    let out = child_command("child_api_sequences")
+        .env(RANGE_ENV, format!("{first},{count}"))
         .output()
         .map_err(|e| format!("cannot run the child: {e}"))?;
-    if out.status.success() {
+    if out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed") {
         return Ok(());
     }
     Err(format!(

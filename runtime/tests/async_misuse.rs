@@ -5,8 +5,11 @@
 //! frames larger than a guard page cannot jump it; a cancelled call cannot suspend again.
 //!
 //! Scenarios that crashed the process before these guarantees run in a child process (the
-//! test binary re-run with `WASMJIT_MISUSE_CHILD`, through `WASMJIT_TEST_CHILD_RUNNER` under
+//! test binary re-run by `support::child`, through `WASMJIT_TEST_CHILD_RUNNER` under
 //! an emulator), so that a crash fails one test instead of killing the run.
+
+mod support;
+use support::child::{in_child, run_in_child};
 
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -32,43 +35,6 @@ fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>) -> Poll<F::Output> {
 fn trap_of(err: &Error) -> Trap {
     *err.downcast_ref::<Trap>()
         .unwrap_or_else(|| panic!("not a trap: {err:?}"))
-}
-
-/// Re-runs this test binary for the ignored test `name` alone and asserts that it passed.
-fn run_in_child(name: &str) {
-    let exe = std::env::current_exe().unwrap();
-    let runner = std::env::var("WASMJIT_TEST_CHILD_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    let mut command = match words.next() {
-        Some(program) => {
-            let mut c = std::process::Command::new(program);
-            c.args(words).arg(exe);
-            c
-        }
-        None => std::process::Command::new(exe),
-    };
-    let out = command
-        .args([
-            "--exact",
-            name,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("WASMJIT_MISUSE_CHILD", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "child {name} failed: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn in_child() -> bool {
-    std::env::var_os("WASMJIT_MISUSE_CHILD").is_some()
 }
 
 /// Counts to `n` (one fuel-checked loop iteration per step) and returns `n`.

@@ -6,6 +6,9 @@
 //! and leaves the store usable; a call suspended on one thread finishes on another, where
 //! traps (signal-based and explicit) are still caught.
 
+mod support;
+use support::child::{in_child, run_in_child};
+
 use std::future::Future;
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -522,46 +525,6 @@ fn a_call_suspended_on_one_thread_finishes_and_traps_on_another() -> Result<()> 
     let (r, _) = poll_to_end(pin!(run.call_async(&mut store, 0)));
     assert_eq!(r?, 40);
     Ok(())
-}
-
-/// Runs the `#[ignore]`d test `name` of this binary in a child process (a trap that escapes
-/// the handler kills the process) and asserts that it passed.
-fn run_in_child(name: &str) {
-    // Under an emulator (qemu-user without binfmt_misc) the binary is started through the
-    // runner named by WASMJIT_TEST_CHILD_RUNNER, e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`.
-    let exe = std::env::current_exe().unwrap();
-    let runner = std::env::var("WASMJIT_TEST_CHILD_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    let mut command = match words.next() {
-        Some(program) => {
-            let mut c = std::process::Command::new(program);
-            c.args(words).arg(exe);
-            c
-        }
-        None => std::process::Command::new(exe),
-    };
-    let out = command
-        .args([
-            "--exact",
-            name,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("WASMJIT_ASYNC_CHILD", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "child {name} failed: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn in_child() -> bool {
-    std::env::var_os("WASMJIT_ASYNC_CHILD").is_some()
 }
 
 type CallFuture = Pin<Box<dyn Future<Output = Result<i32>> + Send>>;

@@ -8,6 +8,9 @@
 //! Each scenario runs in a child process: before this was built, such a panic aborted the
 //! process, which must fail the test rather than the whole test binary.
 
+mod support;
+use support::child::run_in_child;
+
 use std::future::Future;
 use std::panic::{catch_unwind, panic_any, AssertUnwindSafe};
 use std::pin::{pin, Pin};
@@ -403,38 +406,3 @@ fn yield_waker_panics() {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/// Runs the `#[ignore]`d test `name` of this binary in a child process and asserts that it
-/// passed (an abort fails it instead of the whole binary).
-fn run_in_child(name: &str) {
-    // Under an emulator (qemu-user without binfmt_misc) the binary is started through the
-    // runner named by WASMJIT_TEST_CHILD_RUNNER, e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`.
-    let exe = std::env::current_exe().unwrap();
-    let runner = std::env::var("WASMJIT_TEST_CHILD_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    let mut command = match words.next() {
-        Some(program) => {
-            let mut c = std::process::Command::new(program);
-            c.args(words).arg(exe);
-            c
-        }
-        None => std::process::Command::new(exe),
-    };
-    let out = command
-        .args([
-            "--exact",
-            name,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "child {name} failed: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-}

@@ -4,6 +4,9 @@
 //! bounds are checked both with the default 4 GiB reservation (guard pages) and with a small
 //! reservation (explicit bounds checks), including accesses at the 4 GiB edge.
 
+mod support;
+use support::child::{child_output, in_child_for, run_in_child};
+
 use wasmjit::*;
 
 /// One module holding a function for every trap code plus a function that never traps.
@@ -541,54 +544,6 @@ fn trap_in_start_function_fails_instantiation_and_store_survives() {
 // Hosts that own signals. Each case runs in a child process: where the handling is wrong the
 // process dies.
 
-/// Runs the `#[ignore]`d test `name` of this binary in a child process and returns its output.
-/// Under an emulator (qemu-user without binfmt_misc) the binary is started through the runner
-/// named by WASMJIT_TEST_CHILD_RUNNER, e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`.
-fn child_output(name: &str) -> std::process::Output {
-    let exe = std::env::current_exe().unwrap();
-    let runner = std::env::var("WASMJIT_TEST_CHILD_RUNNER").unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    let mut command = match words.next() {
-        Some(program) => {
-            let mut c = std::process::Command::new(program);
-            c.args(words).arg(exe);
-            c
-        }
-        None => std::process::Command::new(exe),
-    };
-    command
-        .args([
-            "--exact",
-            name,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, name)
-        .output()
-        .unwrap()
-}
-
-/// Runs the `#[ignore]`d test `name` in a child process and asserts that it passed.
-fn run_in_child(name: &str) {
-    let out = child_output(name);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "child {name} failed: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-const CHILD_ENV: &str = "WASMJIT_TRAPS_CHILD";
-
-/// Whether this process is the child started for `name` (the `#[ignore]`d tests do nothing
-/// when run by hand with `--ignored`).
-fn in_child(name: &str) -> bool {
-    std::env::var(CHILD_ENV).is_ok_and(|n| n == name)
-}
-
 /// The signal handler that was installed before `forward_signal`, per signal.
 static FORWARD_TO: [std::sync::atomic::AtomicUsize; 2] = [
     std::sync::atomic::AtomicUsize::new(0),
@@ -652,7 +607,7 @@ fn traps_survive_a_later_handler_that_forwards_to_ours() {
 #[ignore = "run in a child process by traps_survive_a_later_handler_that_forwards_to_ours"]
 fn child_traps_forwarded_by_a_later_handler() {
     const NAME: &str = "child_traps_forwarded_by_a_later_handler";
-    if !in_child(NAME) {
+    if !in_child_for(NAME) {
         return;
     }
     let engine = Engine::default(); // installs wasmjit's handlers
@@ -708,7 +663,7 @@ fn use_stack(depth: u64) -> u64 {
 #[ignore = "run in a child process by host_code_overflowing_its_fiber_stack_is_reported"]
 fn child_host_overflows_its_fiber_stack() {
     const NAME: &str = "child_host_overflows_its_fiber_stack";
-    if !in_child(NAME) {
+    if !in_child_for(NAME) {
         return;
     }
     let mut config = Config::new();

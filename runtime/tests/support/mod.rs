@@ -1,0 +1,5 @@
+//! Helpers shared by the integration tests (each test file is its own crate and includes this
+//! module with `mod support;`; not every file uses every helper).
+#![allow(dead_code)]
+
+pub mod child;
