@@ -399,6 +399,12 @@ const HAND_WRITTEN: &[(&str, &str)] = &[
             local.get 1 local.get 0 call_indirect (type $t))
           (func (export "tail_indirect") (param i32 i32) (result i32)
             local.get 1 local.get 0 return_call_indirect (type $t))
+          (func (export "bulk") (param i32)
+            (memory.fill (i32.const 0) (i32.const 7) (local.get 0))
+            (memory.fill (i32.const 0) (i32.const 8) (i32.const 100))
+            (memory.copy (i32.const 10) (i32.const 0) (i32.const 300))
+            (table.fill (i32.const 0) (ref.null func) (local.get 0))
+            (drop (table.grow (ref.null func) (i32.const 3))))
           (func (export "br_table") (param i32) (result i32)
             block block block
               local.get 0 br_table 0 1 2
@@ -442,6 +448,7 @@ fn hand_written_plans() -> Vec<Plan> {
         ("indirect", &[&[0, 3], &[1, 6], &[5, 1]]),
         ("tail_indirect", &[&[0, 3], &[1, 6]]),
         ("br_table", &[&[0], &[1], &[2], &[9]]),
+        ("bulk", &[&[0], &[2], &[500], &[70_000]]),
         ("cb", &[&[3]]),
         ("run", &[&[4]]),
         ("get", &[&[]]),
@@ -495,7 +502,7 @@ fn hand_written_traces_are_stable() {
     let (digest, lines) = hand_written_digest();
     assert_eq!(
         (digest, lines),
-        (5_066_249_639_969_118_402, 5706),
+        (10_772_925_126_042_759_930, 6426),
         "digest of the hand-written traces"
     );
 }
