@@ -49,6 +49,10 @@ impl<'a> Export<'a> {
     pub fn into_global(self) -> Option<Global> {
         self.definition.into_global()
     }
+    /// The type of what is exported.
+    pub fn ty(&self, store: impl crate::AsContext) -> crate::ExternType {
+        self.definition.ty(store)
+    }
 }
 
 impl Instance {

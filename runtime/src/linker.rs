@@ -231,7 +231,7 @@ impl<T: 'static> Linker<T> {
         module: &str,
     ) -> Result<Func> {
         for name in ["", "_start"] {
-            if let Some(ext) = self.get(&mut store, module, name) {
+            if let Ok(ext) = self.get(&mut store, module, name) {
                 return ext.into_func().ok_or_else(|| {
                     anyhow::anyhow!("default export `{name}` in `{module}` is not a function")
                 });
@@ -281,10 +281,12 @@ impl<T: 'static> Linker<T> {
         mut store: impl AsContextMut<Data = T>,
         module: &str,
         name: &str,
-    ) -> Option<Extern> {
-        let def = self.map.get(&(module.to_string(), name.to_string()))?;
+    ) -> Result<Extern> {
+        let Some(def) = self.map.get(&(module.to_string(), name.to_string())) else {
+            bail!("missing definition for `{module}::{name}`");
+        };
         let ctx = store.as_context_mut();
-        Self::materialize(&mut ctx.0.opaque, def).ok()
+        Self::materialize(&mut ctx.0.opaque, def)
     }
 
     /// The definition satisfying `import`, if any (by name; types are checked when
@@ -294,7 +296,7 @@ impl<T: 'static> Linker<T> {
         store: impl AsContextMut<Data = T>,
         import: &crate::ImportType<'_>,
     ) -> Option<Extern> {
-        self.get(store, import.module(), import.name())
+        self.get(store, import.module(), import.name()).ok()
     }
 
     /// Every definition as `(module, name, item)`, in no particular order. Host functions

@@ -156,6 +156,11 @@ impl Module {
         c::validate(binary, &engine.inner.compile_config)
     }
 
+    /// Whether `a` and `b` are the same compiled module (clones of one `Module`).
+    pub fn same(a: &Module, b: &Module) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
     /// The engine this module was compiled for.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
