@@ -82,8 +82,8 @@ fn fuel_consumed_is_reported_after_a_normal_return() {
     let err = stderr(&output);
     assert!(output.status.success(), "{err}");
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "5");
-    // local.get, local.get, i32.add.
-    assert!(err.contains("fuel consumed: 3"), "{err}");
+    // The entry, local.get, local.get, i32.add.
+    assert!(err.contains("fuel consumed: 4"), "{err}");
 }
 
 #[test]
