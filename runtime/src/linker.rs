@@ -330,12 +330,16 @@ impl<T: 'static> Linker<T> {
                 let key = (import.module.clone(), import.name.clone());
                 let is_tag = matches!(import.ty, wasmjit_compiler::EntityType::Tag(_));
                 match self.map.get(&key) {
-                    Some(def) if is_tag != matches!(def, Definition::Tag(_)) => bail!(
-                        "incompatible import type for `{}::{}`: expected {}",
-                        key.0,
-                        key.1,
-                        if is_tag { "a tag" } else { "no tag" }
-                    ),
+                    Some(def) if is_tag != matches!(def, Definition::Tag(_)) => {
+                        Err(anyhow::anyhow!(
+                            "expected {}",
+                            if is_tag { "a tag" } else { "no tag" }
+                        )
+                        .context(format!(
+                            "incompatible import type for `{}::{}`",
+                            key.0, key.1
+                        )))
+                    }
                     Some(Definition::Tag(tag)) => Ok(Definition::Tag(*tag)),
                     Some(def) => {
                         let import_ty = module.entity_type(&import.ty).expect("not a tag");
@@ -349,11 +353,14 @@ impl<T: 'static> Linker<T> {
                                 return Ok(Definition::HostFunc(expected, host.clone()));
                             }
                             if *ty != expected {
-                                bail!(
-                                    "incompatible import type for `{}::{}`: expected {expected}, found {ty}",
-                                    key.0,
-                                    key.1
-                                );
+                                // Wasmtime's message, the types as the cause.
+                                return Err(anyhow::anyhow!(
+                                    "types incompatible: expected type `{expected}`, found type `{ty}`"
+                                )
+                                .context(format!(
+                                    "incompatible import type for `{}::{}`",
+                                    key.0, key.1
+                                )));
                             }
                         }
                         Ok(def.clone())

@@ -97,7 +97,9 @@ impl Module {
     /// Validates and compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let config = &engine.inner.compile_config;
-        let (mut info, bodies) = c::parse(binary, config)?;
+        // Wasmtime's words for a module that does not parse or validate.
+        let (mut info, bodies) =
+            c::parse(binary, config).context("failed to parse WebAssembly module")?;
         crate::types::canonical::canonicalize(&mut info);
         let types = info
             .types
