@@ -161,7 +161,11 @@ pub fn run_script(name: &str, text: &str) -> FileReport {
         Err(err) => return parse_failure(name, text, err),
     };
     let directives = script.directives.len();
-    let mut runner = match Runner::new(&config_for(name)) {
+    let mut config = config_for(name);
+    if let Err((line, message)) = apply_config_comments(text, &mut config) {
+        return FileReport::failed(name, directives, line, 1, message);
+    }
+    let mut runner = match Runner::new(&config) {
         Ok(runner) => runner,
         Err(err) => {
             let message = format!("cannot set up the spectest module: {err:#}");
@@ -270,6 +274,114 @@ pub fn config_for(path: &str) -> Config {
         _ => {}
     }
     config
+}
+
+/// Applies the configuration comments at the top of a script, as Wasmtime's test runner
+/// reads them: the leading lines that start with `;;!`, each `key = true|false` (TOML), e.g.
+/// `;;! multi_memory = true`. A key turns its proposal on or off over [`config_for`]'s
+/// choice; `hogs_memory` and `spec_test` only describe the test. A key wasmjit does not know,
+/// or a proposal it lacks turned on, fails the script: `(line, message)`.
+pub fn apply_config_comments(text: &str, config: &mut Config) -> Result<(), (usize, String)> {
+    for (index, line) in text.lines().enumerate() {
+        let Some(setting) = line.strip_prefix(";;!") else {
+            break;
+        };
+        let lineno = index + 1;
+        // A TOML comment may follow the value.
+        let setting = setting.split('#').next().unwrap_or("").trim();
+        if setting.is_empty() {
+            continue;
+        }
+        let fail = |message: String| Err((lineno, message));
+        let Some((key, value)) = setting.split_once('=') else {
+            return fail(format!(
+                "`;;!` configuration line {lineno}: expected `key = true|false`, found `{setting}`"
+            ));
+        };
+        let key = key.trim();
+        let enable = match value.trim() {
+            "true" => true,
+            "false" => false,
+            other => {
+                return fail(format!(
+                    "`;;!` configuration line {lineno}: the value of `{key}` must be `true` or \
+                     `false`, found `{other}`"
+                ))
+            }
+        };
+        match key {
+            "bulk_memory" => {
+                config.wasm_bulk_memory(enable);
+            }
+            "reference_types" => {
+                config.wasm_reference_types(enable);
+            }
+            "simd" => {
+                config.wasm_simd(enable);
+            }
+            "relaxed_simd" => {
+                config.wasm_relaxed_simd(enable);
+            }
+            "tail_call" => {
+                config.wasm_tail_call(enable);
+            }
+            "extended_const" => {
+                config.wasm_extended_const(enable);
+            }
+            "multi_memory" => {
+                config.wasm_multi_memory(enable);
+            }
+            "memory64" => {
+                config.wasm_memory64(enable);
+            }
+            "function_references" => {
+                config.wasm_function_references(enable);
+            }
+            "exceptions" => {
+                config.wasm_exceptions(enable);
+            }
+            "nan_canonicalization" => {
+                config.cranelift_nan_canonicalization(enable);
+            }
+            // What the test is, not how to run it.
+            "hogs_memory" | "spec_test" => {}
+            // Proposals wasmjit does not implement: asking for them cannot be honoured.
+            "threads"
+            | "shared_everything_threads"
+            | "gc"
+            | "gc_types"
+            | "custom_page_sizes"
+            | "wide_arithmetic"
+            | "legacy_exceptions"
+            | "stack_switching"
+            | "custom_descriptors"
+            | "component_model_async"
+            | "component_model_more_async_builtins"
+            | "component_model_async_stackful"
+            | "component_model_threading"
+            | "component_model_error_context"
+            | "component_model_gc"
+            | "component_model_map"
+            | "component_model_fixed_length_lists" => {
+                if enable {
+                    return fail(format!(
+                        "`;;!` configuration line {lineno}: `{key} = true` asks for a proposal \
+                         wasmjit does not implement"
+                    ));
+                }
+            }
+            _ => {
+                return fail(format!(
+                    "`;;!` configuration line {lineno}: unknown key `{key}` (known: \
+                     bulk_memory, reference_types, simd, relaxed_simd, tail_call, \
+                     extended_const, multi_memory, memory64, function_references, exceptions, \
+                     nan_canonicalization, hogs_memory, spec_test, and proposals wasmjit \
+                     lacks, which may only be `false`)"
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The state one script runs against.
