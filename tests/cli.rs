@@ -129,7 +129,10 @@ fn wast_honours_configuration_comments() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wast");
     let ok = wasmjit(&["wast", dir.join("config_comments.wast").to_str().unwrap()]);
     assert!(ok.status.success(), "{}", stderr(&ok));
-    let bad = wasmjit(&["wast", dir.join("config_unknown_key.wast").to_str().unwrap()]);
+    let bad = wasmjit(&[
+        "wast",
+        dir.join("config_unknown_key.wast").to_str().unwrap(),
+    ]);
     assert!(!bad.status.success());
     let out = format!("{}{}", String::from_utf8_lossy(&bad.stdout), stderr(&bad));
     assert!(

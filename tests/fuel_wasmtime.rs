@@ -13,7 +13,6 @@
 //! `FUEL_CASES=N` / `FUEL_SEED=S` set how many wasm-smith seeds run and from which one.
 
 #[path = "differential/mod.rs"]
-#[allow(dead_code)]
 mod oracle;
 
 use std::fmt::Write as _;
@@ -238,8 +237,7 @@ macro_rules! define_harness {
                             let _ = writeln!(trace, "  global {name} = {}", val(&v));
                         }
                         Some(rt::Extern::Memory(m)) => {
-                            let _ =
-                                writeln!(trace, "  memory {name} = {:x}", fnv(m.data(&store)));
+                            let _ = writeln!(trace, "  memory {name} = {:x}", fnv(m.data(&store)));
                         }
                         _ => {}
                     }
@@ -259,8 +257,7 @@ macro_rules! define_harness {
             let mut yields = 0;
             let instance = if yield_interval.is_some() {
                 store.fuel_async_yield_interval(yield_interval).unwrap();
-                let (r, y) =
-                    block_on_counting(rt::Instance::new_async(&mut store, &module, &[]));
+                let (r, y) = block_on_counting(rt::Instance::new_async(&mut store, &module, &[]));
                 yields += y;
                 r.unwrap()
             } else {
@@ -455,7 +452,9 @@ fn hand_written_plans() -> Vec<Plan> {
     ];
     let mut plans = Vec::new();
     for yield_interval in [None, Some(1), Some(7), Some(100)] {
-        for fuel in [0u64, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 377, 1000, 1_000_000] {
+        for fuel in [
+            0u64, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 377, 1000, 1_000_000,
+        ] {
             let mut calls = Vec::new();
             for (name, arg_sets) in exports {
                 // The re-entering host function calls wasm synchronously.
@@ -705,4 +704,3 @@ fn smith_matches_wasmtime() {
          {skipped} modules Wasmtime rejects skipped"
     );
 }
-

@@ -23,14 +23,21 @@ macro_rules! define_cases {
             setup(&mut store);
             let mut linker = rt::Linker::new(&engine);
             linker
-                .func_wrap("host", "fail", || -> rt::Result<()> { rt::bail!("the host says no") })
+                .func_wrap("host", "fail", || -> rt::Result<()> {
+                    rt::bail!("the host says no")
+                })
                 .unwrap();
             let instance = linker.instantiate(&mut store, &module).unwrap();
-            let run = instance.get_typed_func::<(), ()>(&mut store, "run").unwrap();
+            let run = instance
+                .get_typed_func::<(), ()>(&mut store, "run")
+                .unwrap();
             run.call(&mut store, ()).unwrap_err()
         }
 
-        fn instantiate_error(wat: &str, define: impl Fn(&mut rt::Linker<()>, &mut rt::Store<()>)) -> rt::Error {
+        fn instantiate_error(
+            wat: &str,
+            define: impl Fn(&mut rt::Linker<()>, &mut rt::Store<()>),
+        ) -> rt::Error {
             let engine = rt::Engine::default();
             let module = rt::Module::new(&engine, wat).unwrap();
             let mut store = rt::Store::new(&engine, ());
@@ -153,15 +160,18 @@ macro_rules! define_cases {
             push(
                 &mut out,
                 "global of another mutability",
-                instantiate_error(r#"(module (import "env" "g" (global (mut i32))))"#, |l, s| {
-                    let g = rt::Global::new(
-                        &mut *s,
-                        rt::GlobalType::new(rt::ValType::I32, rt::Mutability::Const),
-                        rt::Val::I32(1),
-                    )
-                    .unwrap();
-                    l.define(&mut *s, "env", "g", g).unwrap();
-                }),
+                instantiate_error(
+                    r#"(module (import "env" "g" (global (mut i32))))"#,
+                    |l, s| {
+                        let g = rt::Global::new(
+                            &mut *s,
+                            rt::GlobalType::new(rt::ValType::I32, rt::Mutability::Const),
+                            rt::Val::I32(1),
+                        )
+                        .unwrap();
+                        l.define(&mut *s, "env", "g", g).unwrap();
+                    },
+                ),
             );
             let engine = rt::Engine::default();
             push(
@@ -221,7 +231,10 @@ fn messages_match_wasmtime() {
     let mut diffs = Vec::new();
     for (a, b) in ours.iter().zip(&theirs) {
         if a != b {
-            diffs.push(format!("{}:\n  wasmjit  {:?} / {:?}\n  wasmtime {:?} / {:?}", a.0, a.1, a.2, b.1, b.2));
+            diffs.push(format!(
+                "{}:\n  wasmjit  {:?} / {:?}\n  wasmtime {:?} / {:?}",
+                a.0, a.1, a.2, b.1, b.2
+            ));
         }
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));

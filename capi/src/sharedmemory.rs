@@ -10,18 +10,15 @@ use crate::{wasm_engine_t, wasm_memorytype_t, CError};
 /// wasmjit has no shared memories. `*ret` is left alone.
 #[no_mangle]
 pub extern "C" fn wasmtime_sharedmemory_new(
-    _engine: *const wasm_engine_t,
-    ty: *const wasm_memorytype_t,
+    _engine: Option<&wasm_engine_t>,
+    ty: Option<&wasm_memorytype_t>,
     _ret: *mut *mut wasmtime_sharedmemory_t,
 ) -> CError {
-    crate::error::guard(|| {
-        // SAFETY: the C caller passes a valid memory type or NULL.
-        match unsafe { ty.as_ref() } {
-            Some(ty) if !ty.memory().ty.is_shared() => anyhow::bail!(
-                "shared memory must have the `shared` flag enabled on its memory type"
-            ),
-            _ => anyhow::bail!("shared memories are not supported by wasmjit"),
+    crate::error::guard(|| match ty {
+        Some(ty) if !ty.memory().ty.is_shared() => {
+            anyhow::bail!("shared memory must have the `shared` flag enabled on its memory type")
         }
+        _ => anyhow::bail!("shared memories are not supported by wasmjit"),
     })
 }
 

@@ -370,7 +370,9 @@ fn every_wasmtime_29_export_resolves() {
         .arg("-o")
         .arg(&exe)
         .arg("-ldl"));
-    let out = run(program(&exe).arg(lib_dir().join("libwasmjit.so")).arg(&list));
+    let out = run(program(&exe)
+        .arg(lib_dir().join("libwasmjit.so"))
+        .arg(&list));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("{count} of {count} names resolved")

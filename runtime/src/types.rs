@@ -482,7 +482,10 @@ impl FuncType {
         self.params().len() == other.params().len()
             && self.results().len() == other.results().len()
             && self.params().zip(other.params()).all(|(a, b)| a == b)
-            && self.results().zip(other.results()).all(|(a, b)| a.matches(&b))
+            && self
+                .results()
+                .zip(other.results())
+                .all(|(a, b)| a.matches(&b))
     }
 
     /// [`FuncType::new`] without an engine (wasmjit only).

@@ -154,14 +154,7 @@ fn out_of_fuel_at_an_exact_operator_count() {
     // The check before iteration k sees 1 + 5 * (k - 1) consumed (the entry costs 1): with
     // fuel F the loop runs ceil((F - 1) / 5) iterations, then traps at the next loop header
     // (with 1, already at the entry).
-    for (fuel, expected_iters) in [
-        (1, 0),
-        (2, 1),
-        (6, 1),
-        (7, 2),
-        (1000, 200),
-        (1003, 201),
-    ] {
+    for (fuel, expected_iters) in [(1, 0), (2, 1), (6, 1), (7, 2), (1000, 200), (1003, 201)] {
         let (mut store, instance) = instance(&engine, SPIN);
         let spin = instance
             .get_typed_func::<(), ()>(&mut store, "spin")

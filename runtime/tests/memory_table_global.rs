@@ -529,7 +529,9 @@ fn types_are_the_created_ones_after_growing() {
     let import = module.imports().next().unwrap();
     assert_eq!(import.ty().unwrap_memory().minimum(), 1);
     let instance = Instance::new(&mut store, &module, &[memory.into()]).unwrap();
-    let grow = instance.get_typed_func::<(), i32>(&mut store, "grow").unwrap();
+    let grow = instance
+        .get_typed_func::<(), i32>(&mut store, "grow")
+        .unwrap();
     assert_eq!(grow.call(&mut store, ()).unwrap(), 3);
     assert_eq!(memory.size(&store), 4);
     assert_eq!(memory.ty(&store).minimum(), 1);
@@ -544,8 +546,14 @@ fn types_are_the_created_ones_after_growing() {
     assert_eq!(g.mutability(), Mutability::Var);
     assert!(matches!(g.content(), ValType::I64));
     let f = instance.get_func(&mut store, "f").unwrap().ty(&store);
-    assert!(matches!(f.params().collect::<Vec<_>>()[..], [ValType::I32, ValType::F64]));
-    assert!(matches!(f.results().collect::<Vec<_>>()[..], [ValType::I64]));
+    assert!(matches!(
+        f.params().collect::<Vec<_>>()[..],
+        [ValType::I32, ValType::F64]
+    ));
+    assert!(matches!(
+        f.results().collect::<Vec<_>>()[..],
+        [ValType::I64]
+    ));
     // The module's export types are the declared ones.
     let exports: Vec<(String, ExternType)> = module
         .exports()

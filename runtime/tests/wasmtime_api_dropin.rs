@@ -68,7 +68,10 @@ fn types_values_and_results_as_wasmtime_has_them() -> wasmtime::Result<()> {
     // A trap's frames have no DWARF symbols here (as Wasmtime's without details).
     let f = instance.get_typed_func::<i32, i32>(&mut store, "f")?;
     let err = f.call(&mut store, 0).unwrap_err();
-    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::IntegerDivisionByZero));
+    assert_eq!(
+        err.downcast_ref::<Trap>(),
+        Some(&Trap::IntegerDivisionByZero)
+    );
     let bt = err.downcast_ref::<wasmtime::WasmBacktrace>().unwrap();
     assert!(bt.frames()[0].symbols().is_empty());
 
@@ -77,6 +80,9 @@ fn types_values_and_results_as_wasmtime_has_them() -> wasmtime::Result<()> {
     linker.instance(&mut store, "inst", instance)?;
     assert!(linker.get(&mut store, "inst", "f")?.into_func().is_some());
     let missing = linker.get(&mut store, "inst", "nothing").unwrap_err();
-    assert_eq!(missing.to_string(), "missing definition for `inst::nothing`");
+    assert_eq!(
+        missing.to_string(),
+        "missing definition for `inst::nothing`"
+    );
     Ok(())
 }

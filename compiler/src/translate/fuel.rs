@@ -215,9 +215,10 @@ impl FuncState<'_, '_> {
         let dfg = &self.builder.func.dfg;
         let inst = dfg.value_def(v).inst()?;
         match dfg.insts[inst] {
-            cranelift_codegen::ir::InstructionData::UnaryImm { opcode, imm }
-                if opcode == cranelift_codegen::ir::Opcode::Iconst =>
-            {
+            cranelift_codegen::ir::InstructionData::UnaryImm {
+                opcode: cranelift_codegen::ir::Opcode::Iconst,
+                imm,
+            } => {
                 let raw = imm.bits();
                 Some(if dfg.value_type(v) == types::I32 {
                     u64::from(raw as u32)
