@@ -154,57 +154,60 @@ impl FuncState<'_, '_> {
         }
     }
 
-    /// The per-unit charge of a bulk operator, as in Wasmtime 48 (whose default charges 1 per
+    /// The per-unit charge of a bulk operator, as in Wasmtime 48, whose default charges 1 per
     /// byte of `memory.copy`/`fill`/`init` and per element of `table.copy`/`fill`/`init`/
-    /// `grow`, on top of the operator's own 1): the count (the top operand) is added to the
-    /// counter, which is then checked like a loop header, unless it is a constant of at
-    /// most 128 (then it is only added to what is pending).
+    /// `grow` (0 per page of `memory.grow`), on top of the operator's own 1: the count (the
+    /// top operand) times that is added to the counter, which is then checked like a loop
+    /// header, unless the count is a constant and the charge at most 128 (then it is only
+    /// added to what is pending). A `memory.grow` by a count not constant is checked too.
     pub(crate) fn fuel_bulk_op(&mut self, op: &Operator<'_>) {
         use Operator::*;
         if !self.fuel_enabled() || !self.reachable {
             return;
         }
-        if !matches!(
-            op,
+        let per_unit: u64 = match op {
             MemoryCopy { .. }
-                | MemoryFill { .. }
-                | MemoryInit { .. }
-                | TableCopy { .. }
-                | TableFill { .. }
-                | TableInit { .. }
-                | TableGrow { .. }
-        ) {
-            return;
-        }
+            | MemoryFill { .. }
+            | MemoryInit { .. }
+            | TableCopy { .. }
+            | TableFill { .. }
+            | TableInit { .. }
+            | TableGrow { .. } => 1,
+            MemoryGrow { .. } => 0,
+            _ => return,
+        };
         const SMALL_BULK_OP_COST: u64 = 128;
         let units = *self.peek_n(1).first().expect("a count operand");
         let var = self.fuel_var.expect("fuel is metered");
         match self.const_operand(units) {
             Some(n) => {
-                self.fuel_pending = self.fuel_pending.saturating_add(n);
-                if n <= SMALL_BULK_OP_COST {
+                let cost = n.saturating_mul(per_unit);
+                self.fuel_pending = self.fuel_pending.saturating_add(cost);
+                if cost <= SMALL_BULK_OP_COST {
                     return;
                 }
                 self.fuel_flush();
             }
             None => {
                 self.fuel_flush();
-                let ty = self.builder.func.dfg.value_type(units);
-                let units = if ty == types::I32 {
-                    self.builder.ins().uextend(types::I64, units)
-                } else {
-                    // A 64-bit count beyond `i64::MAX` is charged `i64::MAX`.
-                    let max = self.builder.ins().iconst(types::I64, i64::MAX);
-                    let big = self.builder.ins().icmp_imm_u(
-                        cranelift_codegen::ir::condcodes::IntCC::UnsignedGreaterThan,
-                        units,
-                        i64::MAX,
-                    );
-                    self.builder.ins().select(big, max, units)
-                };
-                let v = self.builder.use_var(var);
-                let v = self.builder.ins().iadd(v, units);
-                self.builder.def_var(var, v);
+                if per_unit > 0 {
+                    let ty = self.builder.func.dfg.value_type(units);
+                    let units = if ty == types::I32 {
+                        self.builder.ins().uextend(types::I64, units)
+                    } else {
+                        // A 64-bit count beyond `i64::MAX` is charged `i64::MAX`.
+                        let max = self.builder.ins().iconst(types::I64, i64::MAX);
+                        let big = self.builder.ins().icmp_imm_u(
+                            cranelift_codegen::ir::condcodes::IntCC::UnsignedGreaterThan,
+                            units,
+                            i64::MAX,
+                        );
+                        self.builder.ins().select(big, max, units)
+                    };
+                    let v = self.builder.use_var(var);
+                    let v = self.builder.ins().iadd(v, units);
+                    self.builder.def_var(var, v);
+                }
             }
         }
         self.fuel_check();
