@@ -110,7 +110,11 @@ pub fn config_from_comments(text: &str) -> Result<Option<Config>, ConfigError> {
         let config = config.get_or_insert_with(Config::new);
         apply_line(config, body).map_err(|err| ConfigError {
             line: index + 1,
-            message: format!("configuration comment `{}`: {err}", line.trim_end()),
+            message: format!(
+                "`;;!` configuration line {} (`{}`): {err}",
+                index + 1,
+                line.trim_end()
+            ),
         })?;
     }
     Ok(config)

@@ -82,8 +82,8 @@ fn fuel_consumed_is_reported_after_a_normal_return() {
     let err = stderr(&output);
     assert!(output.status.success(), "{err}");
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "5");
-    // local.get, local.get, i32.add.
-    assert!(err.contains("fuel consumed: 3"), "{err}");
+    // The entry, local.get, local.get, i32.add.
+    assert!(err.contains("fuel consumed: 4"), "{err}");
 }
 
 #[test]
@@ -118,5 +118,25 @@ fn exceptions_need_dash_w_exceptions() {
         stderr(&unknown).contains("-W exceptions"),
         "{}",
         stderr(&unknown)
+    );
+}
+
+/// `;;!` configuration comments at the top of a script are honoured, as Wasmtime's test runner
+/// reads them (`tests/wast/config_comments.wast` needs them to pass); an unknown key fails
+/// the script with a message naming it and its line.
+#[test]
+fn wast_honours_configuration_comments() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wast");
+    let ok = wasmjit(&["wast", dir.join("config_comments.wast").to_str().unwrap()]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let bad = wasmjit(&[
+        "wast",
+        dir.join("config_unknown_key.wast").to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success());
+    let out = format!("{}{}", String::from_utf8_lossy(&bad.stdout), stderr(&bad));
+    assert!(
+        out.contains("unknown key `no_such_setting`") && out.contains("line 2"),
+        "{out}"
     );
 }

@@ -205,7 +205,7 @@ pub unsafe extern "C" fn wasmtime_linker_get_default(
         let name = unsafe { crate::str_from_raw(name, name_len) }?;
         let mut found = None;
         for field in ["", "_start"] {
-            match linker.linker.get(&mut context.store, name, field) {
+            match linker.linker.get(&mut context.store, name, field).ok() {
                 Some(Extern::Func(f)) => {
                     found = Some(f);
                     break;
@@ -246,7 +246,7 @@ pub unsafe extern "C" fn wasmtime_linker_get(
         return false;
     };
     crate::abort_on_panic("wasmtime_linker_get", || {
-        let Some(e) = linker.linker.get(&mut context.store, module, name) else {
+        let Ok(e) = linker.linker.get(&mut context.store, module, name) else {
             return false;
         };
         let c = context.data_mut().extern_to_c(e);

@@ -1,8 +1,26 @@
 //! Shared memories. wasmjit has no threads proposal, so `wasmtime_sharedmemory_new` is not
-//! declared (`WASMTIME_FEATURE_THREADS` is off) and no `wasmtime_sharedmemory_t` can exist:
-//! the remaining functions can only be reached by misuse, and say so.
+//! declared (`WASMTIME_FEATURE_THREADS` is off) and no `wasmtime_sharedmemory_t` can exist.
+//! It is still exported, as in Wasmtime 29's default build (bindings resolve every name when
+//! they load), and fails with an error; the remaining functions can only be reached by
+//! misuse, and say so.
 
-use crate::{wasm_memorytype_t, CError};
+use crate::{wasm_engine_t, wasm_memorytype_t, CError};
+
+/// Fails: with Wasmtime's error for a type without the `shared` flag, otherwise because
+/// wasmjit has no shared memories. `*ret` is left alone.
+#[no_mangle]
+pub extern "C" fn wasmtime_sharedmemory_new(
+    _engine: Option<&wasm_engine_t>,
+    ty: Option<&wasm_memorytype_t>,
+    _ret: *mut *mut wasmtime_sharedmemory_t,
+) -> CError {
+    crate::error::guard(|| match ty {
+        Some(ty) if !ty.memory().ty.is_shared() => {
+            anyhow::bail!("shared memory must have the `shared` flag enabled on its memory type")
+        }
+        _ => anyhow::bail!("shared memories are not supported by wasmjit"),
+    })
+}
 
 /// A shared memory; never created by wasmjit.
 pub struct wasmtime_sharedmemory_t {

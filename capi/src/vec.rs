@@ -19,7 +19,7 @@ pub struct WasmVec<T> {
 }
 
 impl<T> WasmVec<T> {
-    /// The empty vector.
+    /// The empty vector of `wasm_*_vec_new_empty` (and of a vector taken back): NULL data.
     pub const fn empty() -> Self {
         Self {
             size: 0,
@@ -27,10 +27,14 @@ impl<T> WasmVec<T> {
         }
     }
 
-    /// Hands `v`'s elements over to a C vector.
+    /// Hands `v`'s elements over to a C vector. An empty one gets a non-null (dangling,
+    /// aligned) `data`, as Wasmtime's vectors and names do: clients dereference it.
     pub fn from_vec(v: Vec<T>) -> Self {
         if v.is_empty() {
-            return Self::empty();
+            return Self {
+                size: 0,
+                data: ptr::NonNull::dangling().as_ptr(),
+            };
         }
         let boxed = v.into_boxed_slice();
         let size = boxed.len();
@@ -120,11 +124,11 @@ macro_rules! declare_vec {
      $new_empty:ident, $new_uninit:ident, $new:ident, $copy:ident, $delete:ident) => {
         pub type $vec = WasmVec<$elem>;
 
-        /// An empty vector.
+        /// An empty vector (NULL data, as in Wasmtime).
         #[no_mangle]
         pub unsafe extern "C" fn $new_empty(out: *mut $vec) {
             // SAFETY: `out` is an output pointer of the caller.
-            unsafe { WasmVec::write(out, Vec::new()) }
+            unsafe { ptr::write(out, WasmVec::empty()) }
         }
 
         /// A vector of `size` placeholder elements.

@@ -162,6 +162,7 @@ c_tests! {
     threads => "tests/capi/threads.c",
     hostref => "tests/capi/hostref.c",
     multimemory => "tests/capi/multimemory.c",
+    dropin => "tests/capi/dropin.c",
     cpp_program => "tests/capi/api.cc",
     hh_hello => "tests/capi/hh_hello.cc",
     hh_gcd => "tests/capi/hh_gcd.cc",
@@ -349,5 +350,31 @@ fn every_declared_function_is_defined() {
     assert!(
         names.iter().any(|n| n == "wasmtime_func_call_async"),
         "the async functions are not declared"
+    );
+}
+
+/// Every function Wasmtime 29's default build exports (`capi/tests/wasmtime29-exports.txt`,
+/// from its headers by `scripts/wasmtime-capi-exports.sh`) is exported by `libwasmjit.so`:
+/// a C program `dlopen`s it and resolves each name, as language bindings do when they load.
+#[test]
+fn every_wasmtime_29_export_resolves() {
+    let list = repo_root().join("capi/tests/wasmtime29-exports.txt");
+    let names = std::fs::read_to_string(&list).unwrap();
+    let count = names.lines().filter(|l| !l.is_empty()).count();
+    assert!(count > 400, "only {count} names in {}", list.display());
+    let src = repo_root().join("tests/capi/exports29.c");
+    let exe = out_dir().join("exports29");
+    run(Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .arg("-ldl"));
+    let out = run(program(&exe)
+        .arg(lib_dir().join("libwasmjit.so"))
+        .arg(&list));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{count} of {count} names resolved")
     );
 }

@@ -28,7 +28,72 @@ pub enum Strategy {
     Winch,
 }
 
+/// Which garbage collector GC references use (Wasmtime's `Collector`). wasmjit has no
+/// collector (externrefs live as long as their store), so every choice means the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Collector {
+    /// Wasmtime picks.
+    #[default]
+    Auto,
+    /// Deferred reference counting.
+    DeferredReferenceCounting,
+    /// A collector that never collects.
+    Null,
+}
+
+/// Cranelift's register allocator (Wasmtime's `RegallocAlgorithm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegallocAlgorithm {
+    /// Better code, slower compilation (the default).
+    Backtracking,
+    /// Faster compilation, more spills.
+    SinglePass,
+}
+
+/// What serialized modules record as their version (Wasmtime's `ModuleVersionStrategy`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum ModuleVersionStrategy {
+    /// The runtime's version.
+    #[default]
+    WasmtimeVersion,
+    /// A version string of the embedder's (at most 255 bytes).
+    Custom(String),
+    /// No version check.
+    None,
+}
+
 impl Config {
+    /// The garbage collector for GC references. wasmjit has none: accepted, no effect.
+    pub fn collector(&mut self, collector: Collector) -> &mut Self {
+        let _ = collector;
+        self
+    }
+
+    /// Cranelift's register allocator. wasmjit keeps Cranelift's default (backtracking):
+    /// accepted, no effect.
+    pub fn cranelift_regalloc_algorithm(&mut self, algo: RegallocAlgorithm) -> &mut Self {
+        let _ = algo;
+        self
+    }
+
+    /// The version serialized modules carry. wasmjit's serialized form is the validated
+    /// binary, compiled again when loaded, so no version needs checking: accepted (a custom
+    /// version longer than 255 bytes is refused, as in Wasmtime), no effect.
+    pub fn module_version(&mut self, strategy: ModuleVersionStrategy) -> Result<&mut Self> {
+        if let ModuleVersionStrategy::Custom(v) = &strategy {
+            if v.len() > 255 {
+                bail!("custom module version cannot be more than 255 bytes");
+            }
+        }
+        Ok(self)
+    }
+
+    /// The branch-hinting proposal's hints. Used only for code layout: accepted, no effect.
+    pub fn wasm_branch_hinting(&mut self, enable: bool) -> &mut Self {
+        let _ = enable;
+        self
+    }
+
     /// Whether traps carry a [`WasmBacktrace`](crate::WasmBacktrace). wasmjit always
     /// captures one (it costs nothing until a trap), so this setting has no effect.
     pub fn wasm_backtrace(&mut self, enable: bool) -> &mut Self {

@@ -69,6 +69,30 @@ impl StoreOpaque {
         true
     }
 
+    /// Charges what calling a module's start function costs in Wasmtime, before it is called.
+    /// Wasmtime 48 compiles a module's startup into a function of its own, which pays 1 on
+    /// entry (checked like any function entry: it may yield, refill or run out) and 1 for
+    /// the call of the start function. (Its other work, deferred global initializers and
+    /// segments, also costs there and is not charged here: see `docs/wasmtime-api-notes.md`.)
+    pub(crate) fn charge_start_call(&mut self) -> Result<()> {
+        if !self.engine.config().consume_fuel {
+            return Ok(());
+        }
+        self.set_fuel_consumed(self.fuel_consumed().saturating_add(1));
+        if self.fuel_consumed() >= 0 && !self.out_of_fuel() {
+            if let Some(trap) = self.pending_trap.take() {
+                return Err(trap.into());
+            }
+            match self.pending_error.take() {
+                Some(crate::store::PendingError::Error(e)) => return Err(e),
+                Some(crate::store::PendingError::Panic(p)) => std::panic::resume_unwind(p),
+                None => bail!("out of fuel"),
+            }
+        }
+        self.set_fuel_consumed(self.fuel_consumed().saturating_add(1));
+        Ok(())
+    }
+
     /// The fuel slow path, called by compiled code when `fuel_consumed >= 0`. Returns whether
     /// execution may continue; otherwise the trap is pending.
     pub(crate) fn out_of_fuel(&mut self) -> bool {

@@ -125,6 +125,27 @@ impl Func {
             .expect("registering a function type cannot fail")
     }
 
+    /// [`Func::new`] as a `Result`, as in Wasmtime (where allocation may fail).
+    pub fn try_new<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<Func> {
+        let host = host_fn_from_vals::<T>(ty.clone(), func);
+        let ctx = store.as_context_mut();
+        Func::from_host_fn(&mut ctx.0.opaque, &ty, host)
+    }
+
+    /// [`Func::wrap`] as a `Result`, as in Wasmtime (where allocation may fail).
+    pub fn try_wrap<T: 'static, Params, Results>(
+        mut store: impl AsContextMut<Data = T>,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Result<Func> {
+        let (ty, host) = func.into_host_fn();
+        let ctx = store.as_context_mut();
+        Func::from_host_fn(&mut ctx.0.opaque, &ty, host)
+    }
+
     pub(crate) fn from_host_fn(
         store: &mut StoreOpaque,
         ty: &FuncType,

@@ -49,6 +49,10 @@ impl<'a> Export<'a> {
     pub fn into_global(self) -> Option<Global> {
         self.definition.into_global()
     }
+    /// The type of what is exported.
+    pub fn ty(&self, store: impl crate::AsContext) -> crate::ExternType {
+        self.definition.ty(store)
+    }
 }
 
 impl Instance {
@@ -75,6 +79,7 @@ impl Instance {
         let index = crate::vm::instance::instantiate(store, module, &imports, tags)?;
         let instance = Instance(Stored::new(store, index));
         if let Some(start) = module.inner.info.start {
+            store.charge_start_call()?;
             let f = instance.func_at(store, start);
             let mut raw = [crate::vm::vmcontext::ValRaw::default(); 1];
             // SAFETY: the start function takes and returns nothing (validated).

@@ -42,7 +42,8 @@ pub mod error {
 pub use call_hook::CallHook;
 pub use config::{Config, OptLevel};
 pub use config_compat::{
-    Cache, InstanceAllocationStrategy, PoolingAllocationConfig, Strategy, WasmBacktraceDetails,
+    Cache, Collector, InstanceAllocationStrategy, ModuleVersionStrategy, PoolingAllocationConfig,
+    RegallocAlgorithm, Strategy, WasmBacktraceDetails,
 };
 pub use engine::{Engine, EngineWeak};
 pub use epoch::UpdateDeadline;
@@ -62,10 +63,12 @@ pub use profiling::ProfilingStrategy;
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use table::Table;
 pub use tag::{Tag, TagType, UncaughtException};
-pub use trap::{FrameInfo, Trap, WasmBacktrace};
+pub use trap::{FrameInfo, FrameSymbol, Trap, WasmBacktrace};
 pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability,
     RefType, TableType, ValType,
 };
 pub use values::{Ref, Val, V128};
 pub use vm::vmcontext::ValRaw;
+/// Custom fiber stacks for async calls (`Config::with_host_stack`), at Wasmtime's paths.
+pub use wasmjit_fiber::{StackCreator, StackMemory};

@@ -231,7 +231,7 @@ impl<T: 'static> Linker<T> {
         module: &str,
     ) -> Result<Func> {
         for name in ["", "_start"] {
-            if let Some(ext) = self.get(&mut store, module, name) {
+            if let Ok(ext) = self.get(&mut store, module, name) {
                 return ext.into_func().ok_or_else(|| {
                     anyhow::anyhow!("default export `{name}` in `{module}` is not a function")
                 });
@@ -281,10 +281,12 @@ impl<T: 'static> Linker<T> {
         mut store: impl AsContextMut<Data = T>,
         module: &str,
         name: &str,
-    ) -> Option<Extern> {
-        let def = self.map.get(&(module.to_string(), name.to_string()))?;
+    ) -> Result<Extern> {
+        let Some(def) = self.map.get(&(module.to_string(), name.to_string())) else {
+            bail!("missing definition for `{module}::{name}`");
+        };
         let ctx = store.as_context_mut();
-        Self::materialize(&mut ctx.0.opaque, def).ok()
+        Self::materialize(&mut ctx.0.opaque, def)
     }
 
     /// The definition satisfying `import`, if any (by name; types are checked when
@@ -294,7 +296,7 @@ impl<T: 'static> Linker<T> {
         store: impl AsContextMut<Data = T>,
         import: &crate::ImportType<'_>,
     ) -> Option<Extern> {
-        self.get(store, import.module(), import.name())
+        self.get(store, import.module(), import.name()).ok()
     }
 
     /// Every definition as `(module, name, item)`, in no particular order. Host functions
@@ -328,12 +330,16 @@ impl<T: 'static> Linker<T> {
                 let key = (import.module.clone(), import.name.clone());
                 let is_tag = matches!(import.ty, wasmjit_compiler::EntityType::Tag(_));
                 match self.map.get(&key) {
-                    Some(def) if is_tag != matches!(def, Definition::Tag(_)) => bail!(
-                        "incompatible import type for `{}::{}`: expected {}",
-                        key.0,
-                        key.1,
-                        if is_tag { "a tag" } else { "no tag" }
-                    ),
+                    Some(def) if is_tag != matches!(def, Definition::Tag(_)) => {
+                        Err(anyhow::anyhow!(
+                            "expected {}",
+                            if is_tag { "a tag" } else { "no tag" }
+                        )
+                        .context(format!(
+                            "incompatible import type for `{}::{}`",
+                            key.0, key.1
+                        )))
+                    }
                     Some(Definition::Tag(tag)) => Ok(Definition::Tag(*tag)),
                     Some(def) => {
                         let import_ty = module.entity_type(&import.ty).expect("not a tag");
@@ -347,11 +353,14 @@ impl<T: 'static> Linker<T> {
                                 return Ok(Definition::HostFunc(expected, host.clone()));
                             }
                             if *ty != expected {
-                                bail!(
-                                    "incompatible import type for `{}::{}`: expected {expected}, found {ty}",
-                                    key.0,
-                                    key.1
-                                );
+                                // Wasmtime's message, the types as the cause.
+                                return Err(anyhow::anyhow!(
+                                    "types incompatible: expected type `{expected}`, found type `{ty}`"
+                                )
+                                .context(format!(
+                                    "incompatible import type for `{}::{}`",
+                                    key.0, key.1
+                                )));
                             }
                         }
                         Ok(def.clone())

@@ -41,13 +41,12 @@ impl Memory {
         &store.memories[self.0.check(store)]
     }
 
-    /// The type, with the current size as its minimum.
+    /// The type it was created with (its minimum is not the current size after growing).
     pub fn ty(&self, store: impl AsContext) -> MemoryType {
         let store = store.as_context();
-        let vm = self.vm(&store.0.opaque);
-        let mut t = vm.ty;
-        t.minimum = vm.pages();
-        MemoryType::from_wasm(&t)
+        // The type it was created with, as Wasmtime reports it: growing does not change the
+        // minimum (`size` is the current one; import matching uses that).
+        MemoryType::from_wasm(&self.vm(&store.0.opaque).ty)
     }
 
     /// The memory's bytes.

@@ -97,7 +97,9 @@ impl Module {
     /// Validates and compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let config = &engine.inner.compile_config;
-        let (mut info, bodies) = c::parse(binary, config)?;
+        // Wasmtime's words for a module that does not parse or validate.
+        let (mut info, bodies) =
+            c::parse(binary, config).context("failed to parse WebAssembly module")?;
         crate::types::canonical::canonicalize(&mut info);
         let types = info
             .types
@@ -154,6 +156,11 @@ impl Module {
     /// Validates a binary module without compiling it.
     pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
         c::validate(binary, &engine.inner.compile_config)
+    }
+
+    /// Whether `a` and `b` are the same compiled module (clones of one `Module`).
+    pub fn same(a: &Module, b: &Module) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
     }
 
     /// The engine this module was compiled for.

@@ -59,17 +59,17 @@ pub enum Precompiled {
 
 impl Engine {
     /// Whether `bytes` look like a serialized module ([`Module::deserialize`] may still
-    /// reject them).
-    pub fn detect_precompiled(&self, bytes: &[u8]) -> Option<Precompiled> {
+    /// reject them). An associated function, as in Wasmtime 48.
+    pub fn detect_precompiled(bytes: &[u8]) -> Option<Precompiled> {
         unwrap(bytes).ok().map(|_| Precompiled::Module)
     }
 
     /// [`Engine::detect_precompiled`] of a file's contents.
-    pub fn detect_precompiled_file(&self, path: impl AsRef<Path>) -> Result<Option<Precompiled>> {
+    pub fn detect_precompiled_file(path: impl AsRef<Path>) -> Result<Option<Precompiled>> {
         let path = path.as_ref();
         let bytes =
             std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
-        Ok(self.detect_precompiled(&bytes))
+        Ok(Engine::detect_precompiled(&bytes))
     }
 
     /// Validates and compiles `bytes` (binary or text) and returns what

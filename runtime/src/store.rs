@@ -105,6 +105,11 @@ pub struct Store<T> {
 }
 
 impl<T> Store<T> {
+    /// [`Store::new`] as a `Result`, as in Wasmtime (where allocation may fail); always `Ok`.
+    pub fn try_new(engine: &Engine, data: T) -> anyhow::Result<Self> {
+        Ok(Store::new(engine, data))
+    }
+
     /// A new store in `engine` holding `data`.
     pub fn new(engine: &Engine, data: T) -> Self {
         let opaque = StoreOpaque {

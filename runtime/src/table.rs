@@ -35,13 +35,11 @@ impl Table {
         Ok(Table(Stored::new(opaque, opaque.tables.len() - 1)))
     }
 
-    /// The type, with the current size as its minimum.
+    /// The type it was created with (its minimum is not the current size after growing).
     pub fn ty(&self, store: impl AsContext) -> TableType {
         let store = store.as_context();
-        let vm = &store.0.opaque.tables[self.0.check(&store.0.opaque)];
-        let mut t = vm.ty;
-        t.minimum = vm.size();
-        TableType::from_wasm(&t)
+        // The type it was created with, as Wasmtime reports it (see `Memory::ty`).
+        TableType::from_wasm(&store.0.opaque.tables[self.0.check(&store.0.opaque)].ty)
     }
 
     /// Number of elements.

@@ -116,6 +116,40 @@ impl FrameInfo {
     pub fn func_offset(&self) -> Option<usize> {
         self.func_offset
     }
+    /// Source locations from the module's DWARF. wasmjit reads no DWARF: always empty, as in
+    /// Wasmtime without `WasmBacktraceDetails::Enable`.
+    pub fn symbols(&self) -> &[FrameSymbol] {
+        &[]
+    }
+}
+
+/// A source location of a frame, from DWARF (Wasmtime's `FrameSymbol`). wasmjit reads no
+/// DWARF, so [`FrameInfo::symbols`] has none; the type exists for programs that name it.
+#[derive(Debug, Clone)]
+pub struct FrameSymbol {
+    name: Option<String>,
+    file: Option<String>,
+    line: Option<u32>,
+    column: Option<u32>,
+}
+
+impl FrameSymbol {
+    /// The function's name.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    /// The source file.
+    pub fn file(&self) -> Option<&str> {
+        self.file.as_deref()
+    }
+    /// The line in the file.
+    pub fn line(&self) -> Option<u32> {
+        self.line
+    }
+    /// The column in the line.
+    pub fn column(&self) -> Option<u32> {
+        self.column
+    }
 }
 
 /// The wasm frames active when a trap happened, innermost first. Attached as context to trap

@@ -35,6 +35,53 @@ impl HeapType {
         matches!(self, HeapType::Exn | HeapType::NoExn)
     }
 
+    /// Whether this is in the function hierarchy (`func`, a concrete function type or
+    /// `nofunc`).
+    pub fn is_func(&self) -> bool {
+        matches!(
+            self,
+            HeapType::Func | HeapType::ConcreteFunc(_) | HeapType::NoFunc
+        )
+    }
+
+    /// The top type of this type's hierarchy (`func`, `extern` or `exn`).
+    pub fn top(&self) -> HeapType {
+        match self {
+            HeapType::Func | HeapType::ConcreteFunc(_) | HeapType::NoFunc => HeapType::Func,
+            HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
+            HeapType::Exn | HeapType::NoExn => HeapType::Exn,
+        }
+    }
+
+    /// Whether this is the top type of its hierarchy.
+    pub fn is_top(&self) -> bool {
+        *self == self.top()
+    }
+
+    /// The bottom type of this type's hierarchy (`nofunc`, `noextern` or `noexn`).
+    pub fn bottom(&self) -> HeapType {
+        match self.top() {
+            HeapType::Func => HeapType::NoFunc,
+            HeapType::Extern => HeapType::NoExtern,
+            _ => HeapType::NoExn,
+        }
+    }
+
+    /// Whether this is the bottom type of its hierarchy.
+    pub fn is_bottom(&self) -> bool {
+        *self == self.bottom()
+    }
+
+    /// Whether this is an abstract type (not a concrete function type).
+    pub fn is_abstract(&self) -> bool {
+        !self.is_concrete()
+    }
+
+    /// Whether this is a concrete function type.
+    pub fn is_concrete(&self) -> bool {
+        matches!(self, HeapType::ConcreteFunc(_))
+    }
+
     /// The function type, if this is a concrete function heap type.
     pub fn as_concrete_func(&self) -> Option<&FuncType> {
         match self {
@@ -419,6 +466,28 @@ impl FuncType {
         Self::from_types(params, results)
     }
 
+    /// [`FuncType::new`] as a `Result`, as in Wasmtime (where allocation may fail); always
+    /// `Ok` here.
+    pub fn try_new(
+        engine: &crate::Engine,
+        params: impl IntoIterator<Item = ValType>,
+        results: impl IntoIterator<Item = ValType>,
+    ) -> anyhow::Result<Self> {
+        Ok(Self::new(engine, params, results))
+    }
+
+    /// Whether a function of this type can be used where `other` is expected: the same
+    /// parameters, and each result a subtype of `other`'s.
+    pub fn matches(&self, other: &FuncType) -> bool {
+        self.params().len() == other.params().len()
+            && self.results().len() == other.results().len()
+            && self.params().zip(other.params()).all(|(a, b)| a == b)
+            && self
+                .results()
+                .zip(other.results())
+                .all(|(a, b)| a.matches(&b))
+    }
+
     /// [`FuncType::new`] without an engine (wasmjit only).
     pub fn from_types(
         params: impl IntoIterator<Item = ValType>,
@@ -482,6 +551,18 @@ pub enum Mutability {
     Const,
     /// Mutable.
     Var,
+}
+
+impl Mutability {
+    /// Whether this is [`Mutability::Const`].
+    pub fn is_const(&self) -> bool {
+        *self == Mutability::Const
+    }
+
+    /// Whether this is [`Mutability::Var`].
+    pub fn is_var(&self) -> bool {
+        *self == Mutability::Var
+    }
 }
 
 /// The type of a global.

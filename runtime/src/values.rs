@@ -41,9 +41,23 @@ pub enum Ref {
 }
 
 impl Ref {
+    /// The null reference of `heap_type`'s hierarchy (funcref or externref; exception
+    /// references have no host form here, and give a null funcref).
+    pub fn null(heap_type: &HeapType) -> Ref {
+        match heap_type.top() {
+            HeapType::Extern => Ref::Extern(None),
+            _ => Ref::Func(None),
+        }
+    }
+
     /// Whether this is a null reference.
     pub fn is_null(&self) -> bool {
         matches!(self, Ref::Func(None) | Ref::Extern(None))
+    }
+
+    /// Whether this is not a null reference.
+    pub fn is_non_null(&self) -> bool {
+        !self.is_null()
     }
     /// The function, if this is a non-null funcref.
     pub fn as_func(&self) -> Option<Option<&Func>> {
@@ -158,9 +172,11 @@ impl Val {
 
     /// The value's most precise type: a function's reference type names its function type,
     /// null is of the bottom type of its hierarchy (`nullfuncref`, `nullexternref`).
-    pub fn ty(&self, store: impl crate::AsContext) -> ValType {
+    /// A `Result`, as in Wasmtime (whose GC references can fail to load their type); always
+    /// `Ok` here.
+    pub fn ty(&self, store: impl crate::AsContext) -> anyhow::Result<ValType> {
         let store = store.as_context();
-        match self {
+        Ok(match self {
             Val::FuncRef(None) => ValType::NULLFUNCREF,
             Val::FuncRef(Some(f)) => {
                 ValType::Ref(RefType::new(false, HeapType::ConcreteFunc(f.ty(&store))))
@@ -168,7 +184,7 @@ impl Val {
             Val::ExternRef(None) => ValType::NULLEXTERNREF,
             Val::ExternRef(Some(_)) => ValType::Ref(RefType::new(false, HeapType::Extern)),
             _ => self.static_ty(),
-        }
+        })
     }
 
     pub(crate) fn static_ty(&self) -> ValType {

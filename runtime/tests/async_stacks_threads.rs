@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread::ThreadId;
 use wasmjit::*;
-use wasmjit_fiber::{StackCreator, StackMemory};
+// `StackCreator` and `StackMemory` come from the root, where Wasmtime has them.
 
 /// Polls `fut` to completion with a no-op waker; returns its output and the pending count.
 fn poll_to_end<F: Future + ?Sized>(mut fut: Pin<&mut F>) -> (F::Output, usize) {

@@ -246,10 +246,11 @@ fn the_deadline_callback_sees_exact_fuel() {
         .get_typed_func::<(), ()>(&mut store, "run")
         .unwrap();
     run.call(&mut store, ()).unwrap_err();
-    // The callback of iteration k runs at the next loop header, after 6 * k fuel.
-    let expected: Vec<u64> = (1..=10).map(|k| 1000 - 6 * k).collect();
+    // The callback of iteration k runs at the next loop header, after the entry (1) and
+    // 6 * k fuel.
+    let expected: Vec<u64> = (1..=10).map(|k| 1000 - 1 - 6 * k).collect();
     assert_eq!(store.data().fuel_seen, expected);
-    assert_eq!(store.get_fuel().unwrap(), 1000 - 60);
+    assert_eq!(store.get_fuel().unwrap(), 1000 - 1 - 60);
 }
 
 /// Loops are checked at their headers; an infinite loop whose only back edge is a `br_if` or a

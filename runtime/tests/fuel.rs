@@ -1,6 +1,7 @@
-//! Fuel metering: exact costs (Wasmtime's: `nop`, `drop`, `block`, `loop`, `unreachable`,
-//! `return`, `else`, `end` are free, every other operator costs 1), running out at a known
-//! operator count, deterministic fuel after traps, host functions that add fuel.
+//! Fuel metering: exact costs (Wasmtime's: entering a function costs 1; `nop`, `drop`,
+//! `block`, `loop`, `unreachable`, `return`, `else`, `end` are free, every other operator costs
+//! 1), running out at a known operator count, deterministic fuel after traps, host functions
+//! that add fuel.
 
 use wasmjit::*;
 
@@ -78,18 +79,20 @@ fn fuel_consumed_matches_the_hand_count() {
     for n in [0, 1, 10, 1000] {
         store.set_fuel(1_000_000).unwrap();
         assert_eq!(run.call(&mut store, n).unwrap(), n * (n + 1) / 2);
-        // 1 (const) + n iterations of (3 + 12) + the last test of n (3) + the final get (1).
-        let expected = 1 + 15 * n as u64 + 3 + 1;
+        // 1 (entry) + 1 (const) + n iterations of (3 + 12, and 1 for entering $add) + the
+        // last test of n (3) + the final get (1).
+        let expected = 1 + 1 + 16 * n as u64 + 3 + 1;
         assert_eq!(store.get_fuel().unwrap(), 1_000_000 - expected, "n = {n}");
     }
 }
 
-/// The cost of `fib(n)` in the module below: 5 for `n < 2`, else 13 plus both calls.
+/// The cost of `fib(n)` in the module below: 6 for `n < 2`, else 14 plus both calls (each
+/// counts 1 for its entry).
 fn fib_cost(n: i32) -> u64 {
     if n < 2 {
-        5
+        6
     } else {
-        13 + fib_cost(n - 1) + fib_cost(n - 2)
+        14 + fib_cost(n - 1) + fib_cost(n - 2)
     }
 }
 
@@ -148,9 +151,10 @@ fn iters(store: &mut Store<()>, instance: &Instance) -> i32 {
 #[test]
 fn out_of_fuel_at_an_exact_operator_count() {
     let engine = fuel_engine();
-    // The check before iteration k sees 5 * (k - 1) consumed: with fuel F the loop runs
-    // ceil(F / 5) iterations, then traps at the next loop header.
-    for (fuel, expected_iters) in [(1, 1), (5, 1), (6, 2), (1000, 200), (1003, 201)] {
+    // The check before iteration k sees 1 + 5 * (k - 1) consumed (the entry costs 1): with
+    // fuel F the loop runs ceil((F - 1) / 5) iterations, then traps at the next loop header
+    // (with 1, already at the entry).
+    for (fuel, expected_iters) in [(1, 0), (2, 1), (6, 1), (7, 2), (1000, 200), (1003, 201)] {
         let (mut store, instance) = instance(&engine, SPIN);
         let spin = instance
             .get_typed_func::<(), ()>(&mut store, "spin")
@@ -167,7 +171,7 @@ fn out_of_fuel_at_an_exact_operator_count() {
             .get_typed_func::<(), i32>(&mut store, "one")
             .unwrap();
         assert_eq!(one.call(&mut store, ()).unwrap(), 1);
-        assert_eq!(store.get_fuel().unwrap(), 9);
+        assert_eq!(store.get_fuel().unwrap(), 8);
     }
 }
 
@@ -238,42 +242,42 @@ fn fuel_left_by_a_trap_is_deterministic() {
     // Without a trap every operator counts.
     store.set_fuel(1000).unwrap();
     assert_eq!(div.call(&mut store, (8, 2)).unwrap(), 5);
-    assert_eq!(1000 - store.get_fuel().unwrap(), 5);
+    assert_eq!(1000 - store.get_fuel().unwrap(), 6);
     store.set_fuel(1000).unwrap();
     assert_eq!(load.call(&mut store, 0).unwrap(), 0);
-    assert_eq!(1000 - store.get_fuel().unwrap(), 5);
+    assert_eq!(1000 - store.get_fuel().unwrap(), 6);
 
-    // (name, call, trap, operators executed up to and including the trapping one, consumed
-    // at least: what the last store before the trap covers).
+    // (name, call, trap, fuel charged up to and including the trapping operator (entries
+    // cost 1), consumed at least: what the last store before the trap covers).
     type Call<'a> = Box<dyn Fn(&mut Store<()>) -> Error + 'a>;
     let cases: [(&str, Call<'_>, Trap, u64, u64); 4] = [
         (
             "div",
             Box::new(|s| div.call(s, (8, 0)).unwrap_err()),
             Trap::IntegerDivisionByZero,
-            3,
+            1 + 3,
             0,
         ),
         (
             "load",
             Box::new(|s| load.call(s, 65536).unwrap_err()),
             Trap::MemoryOutOfBounds,
-            3,
+            1 + 3,
             0,
         ),
         (
             "nested",
             Box::new(|s| nested.call(s, 0).unwrap_err()),
             Trap::IntegerDivisionByZero,
-            6 + 3,
-            6,
+            1 + 6 + 1 + 3,
+            1 + 6,
         ),
         (
             "unreachable",
             Box::new(|s| unreachable.call(s, ()).unwrap_err()),
             Trap::UnreachableCodeReached,
-            1,
-            1,
+            1 + 1,
+            1 + 1,
         ),
     ];
     for (name, call, trap, executed, at_least) in cases {
@@ -285,7 +289,7 @@ fn fuel_left_by_a_trap_is_deterministic() {
             // The store stays usable, with exact counts again.
             store.set_fuel(1000).unwrap();
             assert_eq!(div.call(&mut store, (8, 2)).unwrap(), 5);
-            assert_eq!(1000 - store.get_fuel().unwrap(), 5, "{name}");
+            assert_eq!(1000 - store.get_fuel().unwrap(), 6, "{name}");
         }
         assert!(
             consumed.iter().all(|&c| c == consumed[0]),
@@ -322,9 +326,10 @@ fn out_of_fuel_at_a_callee_entry_at_an_exact_count() {
     let spin = instance
         .get_typed_func::<(), ()>(&mut store, "spin")
         .unwrap();
-    // Before iteration k the header sees 6 (k - 1) consumed and `$leaf`'s entry 6 (k - 1) + 1:
-    // with fuel F >= 1, iteration k completes iff 6 (k - 1) + 1 < F.
-    for fuel in [1u64, 2, 7, 8, 13, 14, 600, 601, 602] {
+    // Entries cost 1, so an iteration costs 7. Before iteration k the header sees
+    // 1 + 7 (k - 1) consumed and `$leaf`'s entry 7 (k - 1) + 3: iteration k completes iff
+    // 7 (k - 1) + 3 < F.
+    for fuel in [1u64, 2, 3, 4, 10, 11, 600, 601, 602] {
         store.set_fuel(fuel).unwrap();
         instance
             .get_global(&mut store, "iters")
@@ -333,7 +338,7 @@ fn out_of_fuel_at_a_callee_entry_at_an_exact_count() {
             .unwrap();
         let err = spin.call(&mut store, ()).unwrap_err();
         assert_eq!(trap_of(&err), Trap::OutOfFuel, "fuel {fuel}");
-        let expected = (fuel - 1).div_ceil(6) as i32;
+        let expected = fuel.saturating_sub(3).div_ceil(7) as i32;
         assert_eq!(iters(&mut store, &instance), expected, "fuel {fuel}");
         assert_eq!(store.get_fuel().unwrap(), 0, "fuel {fuel}");
     }
@@ -375,11 +380,11 @@ fn host_functions_see_exact_fuel_and_can_add_some() {
     // 20 fuel alone would last 4 iterations; each host call adds 10.
     store.set_fuel(20).unwrap();
     run.call(&mut store, 100).unwrap();
-    // The call operator is charged before the host runs: iteration k sees
-    // 20 - 6 * (k - 1) + 10 * (k - 1) - 1.
-    let expected: Vec<u64> = (0..100).map(|k| 19 + 4 * k).collect();
+    // The entry (1) and the call operator are charged before the host runs: iteration k
+    // sees 20 - 1 - 6 * (k - 1) + 10 * (k - 1) - 1.
+    let expected: Vec<u64> = (0..100).map(|k| 18 + 4 * k).collect();
     assert_eq!(store.data(), &expected);
-    assert_eq!(store.get_fuel().unwrap(), 20 + 100 * 10 - 100 * 6);
+    assert_eq!(store.get_fuel().unwrap(), 20 - 1 + 100 * 10 - 100 * 6);
 }
 
 /// Loop checks sit on the edges into the loop: the entry and every branch back, whether a
@@ -415,9 +420,9 @@ fn every_kind_of_back_edge_is_checked_exactly() {
       (func (export "one") (result i32)
         i32.const 1))"#;
     for name in ["br_if", "br_table", "br_table_default"] {
-        // The check before iteration k sees 6 * (k - 1) consumed: with fuel F the loop runs
-        // ceil(F / 6) iterations, then traps on the back edge.
-        for (fuel, expected_iters) in [(1, 1), (6, 1), (7, 2), (600, 100), (601, 101)] {
+        // The check before iteration k sees 1 + 6 * (k - 1) consumed (the entry costs 1):
+        // with fuel F the loop runs ceil((F - 1) / 6) iterations, then traps on the back edge.
+        for (fuel, expected_iters) in [(1, 0), (2, 1), (7, 1), (8, 2), (601, 100), (602, 101)] {
             let (mut store, instance) = instance(&engine, wat);
             let spin = instance.get_typed_func::<(), ()>(&mut store, name).unwrap();
             store.set_fuel(fuel).unwrap();
@@ -435,7 +440,7 @@ fn every_kind_of_back_edge_is_checked_exactly() {
                 .get_typed_func::<(), i32>(&mut store, "one")
                 .unwrap();
             assert_eq!(one.call(&mut store, ()).unwrap(), 1);
-            assert_eq!(store.get_fuel().unwrap(), 9, "{name}, fuel {fuel}");
+            assert_eq!(store.get_fuel().unwrap(), 8, "{name}, fuel {fuel}");
         }
     }
 }
@@ -454,16 +459,17 @@ fn fuel_is_exact_through_indirect_tail_and_host_calls() {
           (table 2 funcref)
           (elem (i32.const 0) $inc $h)
           (func $inc (param i32) (result i32)
-            local.get 0 i32.const 1 i32.add)                    ;; 3
+            local.get 0 i32.const 1 i32.add)                    ;; 1 + 3 (entry, body)
           (func $tail (param i32) (result i32)
-            local.get 0 return_call $inc)                       ;; 2 + 3
+            local.get 0 return_call $inc)                       ;; 1 + 2 + 4
           (func $tail_host (param i32) (result i32)
             local.get 0 i32.const 1
-            return_call_indirect (type $t))                     ;; 3 + host
+            return_call_indirect (type $t))                     ;; 1 + 3 + host
           (func (export "run") (param i32) (result i32)
-            local.get 0 i32.const 0 call_indirect (type $t)     ;; 3 + 3
-            call $tail                                          ;; 1 + 5
-            call $tail_host                                     ;; 1 + 3
+            ;; 1 (entry)
+            local.get 0 i32.const 0 call_indirect (type $t)     ;; 3 + 4
+            call $tail                                          ;; 1 + 7
+            call $tail_host                                     ;; 1 + 4
             call $h))                                           ;; 1"#,
     )
     .unwrap();
@@ -489,8 +495,8 @@ fn fuel_is_exact_through_indirect_tail_and_host_calls() {
         store.data_mut().clear();
         store.set_fuel(1000).unwrap();
         assert_eq!(run.call(&mut store, 5).unwrap(), 9);
-        // The tail-called host function sees 16 consumed, the last one 17 (and 10 added).
-        assert_eq!(store.data(), &[1000 - 16, 1000 - 17 + 10]);
-        assert_eq!(store.get_fuel().unwrap(), 1000 - 17 + 20);
+        // The tail-called host function sees 21 consumed, the last one 22 (and 10 added).
+        assert_eq!(store.data(), &[1000 - 21, 1000 - 22 + 10]);
+        assert_eq!(store.get_fuel().unwrap(), 1000 - 22 + 20);
     }
 }

@@ -61,7 +61,10 @@ fn typed_global_types_and_values() {
     let f = g.get(&mut store).funcref().unwrap().copied().unwrap();
     assert_eq!(f.ty(&store), unary());
     let v = Val::FuncRef(Some(f));
-    assert_eq!(v.ty(&store), ValType::Ref(typed_ref(false, unary())));
+    assert_eq!(
+        v.ty(&store).unwrap(),
+        ValType::Ref(typed_ref(false, unary()))
+    );
     assert!(v.matches_ty(&store, ty.content()).unwrap());
     assert!(v.matches_ty(&store, &ValType::FUNCREF).unwrap());
     assert!(!v.matches_ty(&store, &ValType::EXTERNREF).unwrap());

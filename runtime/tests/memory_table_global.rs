@@ -222,7 +222,8 @@ fn table_new_get_set_grow_with_funcrefs_and_null() {
     assert_eq!(table.size(&store), 3);
     assert_eq!(table.grow(&mut store, 1, Ref::Func(None)).unwrap(), 3);
     assert!(table.get(&mut store, 3).unwrap().is_null());
-    assert_eq!(table.ty(&store).minimum(), 4);
+    // The type it was created with, as in Wasmtime.
+    assert_eq!(table.ty(&store).minimum(), 2);
     assert_eq!(table.ty(&store).maximum(), Some(4));
 
     // Overwrite with null.
@@ -382,7 +383,7 @@ fn global_get_set_and_type_checks() {
         Val::V128(V128::from(u128::MAX - 7)),
     ];
     for v in cases {
-        let ty = v.ty(&store);
+        let ty = v.ty(&store).unwrap();
         let g = Global::new(&mut store, GlobalType::new(ty, Mutability::Var), v).unwrap();
         let got = g.get(&mut store);
         assert_eq!(format!("{got:?}"), format!("{v:?}"));
@@ -480,4 +481,87 @@ fn importing_a_global_of_the_wrong_type_or_mutability_fails() {
     )
     .unwrap();
     Instance::new(&mut store, &module, &[right.into()]).unwrap();
+}
+
+/// `ty` reports the type an object was created with, as Wasmtime does: growing a memory or a
+/// table changes its size, not its type's minimum; the same through a module's instance and
+/// its import and export types.
+#[test]
+fn types_are_the_created_ones_after_growing() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let memory = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
+    assert_eq!(memory.grow(&mut store, 1).unwrap(), 1);
+    assert_eq!(memory.size(&store), 2);
+    let ty = memory.ty(&store);
+    assert_eq!((ty.minimum(), ty.maximum()), (1, None));
+    assert_eq!(
+        Extern::Memory(memory).ty(&store).unwrap_memory().minimum(),
+        1
+    );
+
+    let table = Table::new(
+        &mut store,
+        TableType::new(RefType::EXTERNREF, 1, Some(9)),
+        Ref::Extern(None),
+    )
+    .unwrap();
+    table.grow(&mut store, 3, Ref::Extern(None)).unwrap();
+    assert_eq!(table.size(&store), 4);
+    let ty = table.ty(&store);
+    assert_eq!((ty.minimum(), ty.maximum()), (1, Some(9)));
+    assert!(ty.element().matches(&RefType::EXTERNREF));
+
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "m" "mem" (memory 1))
+            (memory (export "own") 2 7)
+            (table (export "tab") 3 funcref)
+            (global (export "g") (mut i64) (i64.const 5))
+            (func (export "f") (param i32 f64) (result i64) i64.const 0)
+            (func (export "grow") (result i32)
+              (drop (memory.grow 0 (i32.const 2)))
+              (drop (memory.grow 1 (i32.const 1)))
+              (table.grow 0 (ref.null func) (i32.const 4))))"#,
+    )
+    .unwrap();
+    let import = module.imports().next().unwrap();
+    assert_eq!(import.ty().unwrap_memory().minimum(), 1);
+    let instance = Instance::new(&mut store, &module, &[memory.into()]).unwrap();
+    let grow = instance
+        .get_typed_func::<(), i32>(&mut store, "grow")
+        .unwrap();
+    assert_eq!(grow.call(&mut store, ()).unwrap(), 3);
+    assert_eq!(memory.size(&store), 4);
+    assert_eq!(memory.ty(&store).minimum(), 1);
+    let own = instance.get_memory(&mut store, "own").unwrap();
+    assert_eq!(own.size(&store), 3);
+    let ty = own.ty(&store);
+    assert_eq!((ty.minimum(), ty.maximum()), (2, Some(7)));
+    let tab = instance.get_table(&mut store, "tab").unwrap();
+    assert_eq!(tab.size(&store), 7);
+    assert_eq!(tab.ty(&store).minimum(), 3);
+    let g = instance.get_global(&mut store, "g").unwrap().ty(&store);
+    assert_eq!(g.mutability(), Mutability::Var);
+    assert!(matches!(g.content(), ValType::I64));
+    let f = instance.get_func(&mut store, "f").unwrap().ty(&store);
+    assert!(matches!(
+        f.params().collect::<Vec<_>>()[..],
+        [ValType::I32, ValType::F64]
+    ));
+    assert!(matches!(
+        f.results().collect::<Vec<_>>()[..],
+        [ValType::I64]
+    ));
+    // The module's export types are the declared ones.
+    let exports: Vec<(String, ExternType)> = module
+        .exports()
+        .map(|e| (e.name().to_string(), e.ty()))
+        .collect();
+    assert_eq!(exports[0].1.unwrap_memory().minimum(), 2);
+    assert_eq!(exports[1].1.unwrap_table().minimum(), 3);
+    // A grown memory still satisfies imports by its current size.
+    let needs_4 = Module::new(&engine, r#"(module (import "m" "mem" (memory 4)))"#).unwrap();
+    Instance::new(&mut store, &needs_4, &[memory.into()]).unwrap();
 }

@@ -186,3 +186,108 @@ async fn async_without_async_support_in_the_config() -> wasmtime::Result<()> {
     assert!(run.call(&mut store, 1).is_err());
     Ok(())
 }
+
+/// A custom stack allocator written against Wasmtime's paths (`wasmtime::StackCreator`,
+/// `wasmtime::StackMemory`): anonymous mappings with a guard page below.
+mod custom_stacks {
+    use super::wasmtime;
+    use std::ops::Range;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    struct MmapStack {
+        base: *mut u8,
+        len: usize,
+    }
+
+    // SAFETY: the mapping is owned by this object alone (freed in Drop).
+    unsafe impl Send for MmapStack {}
+    // SAFETY: the methods only read fields that never change.
+    unsafe impl Sync for MmapStack {}
+
+    const PAGE: usize = 4096;
+
+    // SAFETY: everything above the first page is read-write and owned by this object; the
+    // first page is PROT_NONE; nothing changes after creation.
+    unsafe impl wasmtime::StackMemory for MmapStack {
+        fn top(&self) -> *mut u8 {
+            // SAFETY: one past the end of the mapping.
+            unsafe { self.base.add(self.len) }
+        }
+        fn range(&self) -> Range<usize> {
+            self.base as usize + PAGE..self.base as usize + self.len
+        }
+        fn guard_range(&self) -> Range<*mut u8> {
+            // SAFETY: the first page of the mapping.
+            self.base..unsafe { self.base.add(PAGE) }
+        }
+    }
+
+    impl Drop for MmapStack {
+        fn drop(&mut self) {
+            // SAFETY: the mapping made in `new_stack`, not used any more.
+            unsafe { libc::munmap(self.base.cast(), self.len) };
+        }
+    }
+
+    #[derive(Default)]
+    struct MyCreator {
+        made: AtomicUsize,
+    }
+
+    // SAFETY: fresh anonymous mappings (zeroed), `size` usable bytes rounded up to pages, with a
+    // guard page below.
+    unsafe impl wasmtime::StackCreator for MyCreator {
+        fn new_stack(
+            &self,
+            size: usize,
+            _zeroed: bool,
+        ) -> Result<Box<dyn wasmtime::StackMemory>, wasmtime::Error> {
+            let len = size.div_ceil(PAGE) * PAGE + PAGE;
+            // SAFETY: a new private anonymous mapping; the result is checked.
+            let base = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            if base == libc::MAP_FAILED {
+                return Err(wasmtime::Error::msg("mmap failed"));
+            }
+            // SAFETY: the first page of the mapping just made.
+            if unsafe { libc::mprotect(base, PAGE, libc::PROT_NONE) } != 0 {
+                // SAFETY: the mapping just made, not handed out.
+                unsafe { libc::munmap(base, len) };
+                return Err(wasmtime::Error::msg("mprotect failed"));
+            }
+            self.made.fetch_add(1, Ordering::SeqCst);
+            Ok(Box::new(MmapStack {
+                base: base.cast(),
+                len,
+            }))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stack_creator_written_for_wasmtime_runs_the_calls() -> wasmtime::Result<()> {
+        let creator = Arc::new(MyCreator::default());
+        let mut config = wasmtime::Config::new();
+        config.async_support(true).with_host_stack(creator.clone());
+        let engine = wasmtime::Engine::new(&config)?;
+        let module = wasmtime::Module::new(
+            &engine,
+            r#"(module (func (export "add") (param i32 i32) (result i32)
+                 local.get 0 local.get 1 i32.add))"#,
+        )?;
+        let mut store = wasmtime::Store::new(&engine, ());
+        let instance = wasmtime::Instance::new_async(&mut store, &module, &[]).await?;
+        let add = instance.get_typed_func::<(i32, i32), i32>(&mut store, "add")?;
+        assert_eq!(add.call_async(&mut store, (2, 40)).await?, 42);
+        assert!(creator.made.load(Ordering::SeqCst) >= 1);
+        Ok(())
+    }
+}

@@ -420,7 +420,7 @@ fn context_traits_in_generic_code() -> wasmtime::Result<()> {
 fn vals_and_valtypes() -> wasmtime::Result<()> {
     let mut store = Store::<()>::default();
     let v = Val::from(5i32);
-    assert!(matches!(v.ty(&store), ValType::I32));
+    assert!(matches!(v.ty(&store).unwrap(), ValType::I32));
     assert_eq!(Val::from(1.5f32).unwrap_f32(), 1.5);
     assert_eq!(Val::from(2.5f64).f64(), Some(2.5));
     assert_eq!(Val::I64(3).i32(), None);

@@ -54,19 +54,19 @@ fn detect_precompiled_artifacts() -> wasmtime::Result<()> {
     let wasm = wat::parse_str("(module)")?;
     let artifact = engine.precompile_module(&wasm)?;
     assert_eq!(
-        engine.detect_precompiled(&artifact),
+        Engine::detect_precompiled(&artifact),
         Some(Precompiled::Module)
     );
-    assert_eq!(engine.detect_precompiled(&wasm), None);
-    assert_eq!(engine.detect_precompiled(b""), None);
+    assert_eq!(Engine::detect_precompiled(&wasm), None);
+    assert_eq!(Engine::detect_precompiled(b""), None);
     let path = std::env::temp_dir().join(format!("wasmjit-detect-{}.cwasm", std::process::id()));
     std::fs::write(&path, &artifact)?;
     assert_eq!(
-        engine.detect_precompiled_file(&path)?,
+        Engine::detect_precompiled_file(&path)?,
         Some(Precompiled::Module)
     );
     std::fs::remove_file(&path)?;
-    assert!(engine.detect_precompiled_file(&path).is_err());
+    assert!(Engine::detect_precompiled_file(&path).is_err());
     Ok(())
 }
 

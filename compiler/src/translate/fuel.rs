@@ -10,11 +10,12 @@
 //! writes the returned value back; wasm→array (a host function) writes it before calling the
 //! host and reloads it afterwards (the host may have read or changed it).
 //!
-//! Memory is written where something else may look at it: before calls and `unreachable`
-//! (a trap may follow) and around slow paths (which reload it).
+//! Memory is written where Wasmtime writes it, so that a trap leaves the same count: before
+//! calls, throws and `unreachable` (a trap may follow), at every return, and around slow paths
+//! (which reload it).
 //!
-//! Costs are Wasmtime's: `nop`, `drop`, `block`, `loop`, `unreachable`, `return`, `else` and
-//! `end` are free, every other operator costs 1. The translator sums the costs of a
+//! Costs are Wasmtime's: entering a function costs 1; `nop`, `drop`, `block`, `loop`,
+//! `unreachable`, `return`, `else` and `end` are free, every other operator costs 1. The translator sums the costs of a
 //! straight-line run at compile time (`fuel_pending`) and adds them to the variable once,
 //! where the run ends (before any branch, so that every block starts with nothing pending).
 //!
@@ -24,10 +25,10 @@
 //! - at a check's slow path (function entry, loop header), everything executed before it;
 //! - after the host's call into wasm returns, everything the call executed.
 //!
-//! At a trap, memory holds the value of the last store (the last call, `unreachable` or slow
-//! path, in whatever frame): the counter is not stored before every operator that may trap (a
-//! memory access, a division, a builtin), which would cost a store on each of them, nor at
-//! returns. That is deterministic: the same module and calls leave the same remaining fuel
+//! At a trap, memory holds the value of the last store (the last call, return, `unreachable`
+//! or slow path, in whatever frame): the counter is not stored before every operator that may
+//! trap (a memory access, a division, a builtin), which would cost a store on each of them (as
+//! in Wasmtime, whose stores these are). That is deterministic: the same module and calls leave the same remaining fuel
 //! after the trap on every run and machine, because where the stores happen depends only on
 //! the code and the path taken. Running out of fuel is unaffected: the checks compare the
 //! exact counter.
@@ -63,18 +64,21 @@ fn fuel_effect(op: &Operator<'_>) -> FuelEffect {
         Loop { .. } | If { .. } | Else | End | Br { .. } | BrIf { .. } | BrTable { .. } => {
             FuelEffect::EndsRun
         }
-        BrOnNull { .. } | BrOnNonNull { .. } | Throw { .. } | ThrowRef => FuelEffect::EndsRun,
-        // Stored so that a trap in the callee leaves at least what preceded the call counted.
-        // Operators that merely may trap (memory accesses, division, builtins) are not here:
-        // a trap leaves the counter as of the last store (see the module docs). A return
-        // hands the counter to the caller in a register.
+        BrOnNull { .. } | BrOnNonNull { .. } => FuelEffect::EndsRun,
+        // Stored so that a trap in the callee leaves at least what preceded the call counted,
+        // and where a function is left (a throw; returns are stored by `return_values`), where
+        // Wasmtime stores it too: a trap later in the caller leaves the same count as there. Operators that merely may trap
+        // (memory accesses, division, builtins) are not here: a trap leaves the counter as of
+        // the last store (see the module docs).
         Call { .. }
         | CallIndirect { .. }
         | ReturnCall { .. }
         | ReturnCallIndirect { .. }
         | CallRef { .. }
         | ReturnCallRef { .. }
-        | Unreachable => FuelEffect::Observed,
+        | Unreachable
+        | Throw { .. }
+        | ThrowRef => FuelEffect::Observed,
         _ => FuelEffect::None,
     }
 }
@@ -95,6 +99,9 @@ impl FuncState<'_, '_> {
         let entry = self.builder.current_block().expect("entry block");
         let fuel = self.builder.block_params(entry)[2];
         self.builder.def_var(var, fuel);
+        // Entering a function costs 1, as in Wasmtime (even an empty function consumes fuel);
+        // the entry check adds it before comparing.
+        self.fuel_pending = 1;
     }
 
     /// The arguments of a call: the two contexts, the counter when metered, then `args`.
@@ -117,8 +124,11 @@ impl FuncState<'_, '_> {
         }
     }
 
-    /// What a return of `results` returns: the counter first when metered.
+    /// What a return of `results` returns: the counter first when metered. The counter is
+    /// also stored, as Wasmtime does at every function exit (see `fuel_effect`).
     pub(crate) fn return_values(&mut self, results: &[Value]) -> Vec<Value> {
+        self.fuel_flush();
+        self.fuel_save();
         let mut values = Vec::with_capacity(results.len() + 1);
         values.extend(self.fuel_value());
         values.extend_from_slice(results);
@@ -144,8 +154,87 @@ impl FuncState<'_, '_> {
         }
     }
 
+    /// The per-unit charge of a bulk operator, as in Wasmtime 48, whose default charges 1 per
+    /// byte of `memory.copy`/`fill`/`init` and per element of `table.copy`/`fill`/`init`/
+    /// `grow` (0 per page of `memory.grow`), on top of the operator's own 1: the count (the
+    /// top operand) times that is added to the counter, which is then checked like a loop
+    /// header, unless the count is a constant and the charge at most 128 (then it is only
+    /// added to what is pending). A `memory.grow` by a count not constant is checked too.
+    pub(crate) fn fuel_bulk_op(&mut self, op: &Operator<'_>) {
+        use Operator::*;
+        if !self.fuel_enabled() || !self.reachable {
+            return;
+        }
+        let per_unit: u64 = match op {
+            MemoryCopy { .. }
+            | MemoryFill { .. }
+            | MemoryInit { .. }
+            | TableCopy { .. }
+            | TableFill { .. }
+            | TableInit { .. }
+            | TableGrow { .. } => 1,
+            MemoryGrow { .. } => 0,
+            _ => return,
+        };
+        const SMALL_BULK_OP_COST: u64 = 128;
+        let units = *self.peek_n(1).first().expect("a count operand");
+        let var = self.fuel_var.expect("fuel is metered");
+        match self.const_operand(units) {
+            Some(n) => {
+                let cost = n.saturating_mul(per_unit);
+                self.fuel_pending = self.fuel_pending.saturating_add(cost);
+                if cost <= SMALL_BULK_OP_COST {
+                    return;
+                }
+                self.fuel_flush();
+            }
+            None => {
+                self.fuel_flush();
+                if per_unit > 0 {
+                    let ty = self.builder.func.dfg.value_type(units);
+                    let units = if ty == types::I32 {
+                        self.builder.ins().uextend(types::I64, units)
+                    } else {
+                        // A 64-bit count beyond `i64::MAX` is charged `i64::MAX`.
+                        let max = self.builder.ins().iconst(types::I64, i64::MAX);
+                        let big = self.builder.ins().icmp_imm_u(
+                            cranelift_codegen::ir::condcodes::IntCC::UnsignedGreaterThan,
+                            units,
+                            i64::MAX,
+                        );
+                        self.builder.ins().select(big, max, units)
+                    };
+                    let v = self.builder.use_var(var);
+                    let v = self.builder.ins().iadd(v, units);
+                    self.builder.def_var(var, v);
+                }
+            }
+        }
+        self.fuel_check();
+    }
+
+    /// The value of `v` if it is an integer constant (as an unsigned count, saturated).
+    fn const_operand(&self, v: Value) -> Option<u64> {
+        let dfg = &self.builder.func.dfg;
+        let inst = dfg.value_def(v).inst()?;
+        match dfg.insts[inst] {
+            cranelift_codegen::ir::InstructionData::UnaryImm {
+                opcode: cranelift_codegen::ir::Opcode::Iconst,
+                imm,
+            } => {
+                let raw = imm.bits();
+                Some(if dfg.value_type(v) == types::I32 {
+                    u64::from(raw as u32)
+                } else {
+                    raw as u64
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// Adds the pending cost of the current run to the variable.
-    fn fuel_flush(&mut self) {
+    pub(crate) fn fuel_flush(&mut self) {
         let Some(var) = self.fuel_var else { return };
         if self.fuel_pending == 0 {
             return;

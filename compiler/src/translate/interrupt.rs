@@ -182,7 +182,9 @@ impl FuncState<'_, '_> {
 
     /// If the counter reached zero, calls the `OutOfFuel` slow path (which refills from the
     /// store's reserve or traps).
-    fn fuel_check(&mut self) {
+    pub(crate) fn fuel_check(&mut self) {
+        // At function entry, the entry's own cost is pending.
+        self.fuel_flush();
         let consumed = self.fuel_value().expect("fuel is metered");
         let out = self
             .builder

@@ -149,6 +149,19 @@ impl FuncState<'_, '_> {
         let wasmparser::MemArgTarget::Memory(mem) = memarg.target else {
             unreachable!("GC array accesses are rejected by the validator")
         };
+        // An access whose `offset + size` exceeds the memory's largest possible size traps
+        // whatever the index. Wasmtime stores the fuel counter before it (and traps at once):
+        // so does this one, so that the fuel left after the trap is the same.
+        let ty = &self.env.info.memories[mem as usize];
+        let max_bytes = match ty.maximum {
+            Some(pages) => pages.saturating_mul(65536),
+            None if ty.memory64 => 0u64.wrapping_sub(65536),
+            None => 1 << 32,
+        };
+        if memarg.offset.saturating_add(u64::from(size)) > max_bytes {
+            self.fuel_flush();
+            self.fuel_save();
+        }
         let index = self.index_to_u64(index);
         let def = self.memory_definition(mem);
         let base = if self.guard_covers(mem, memarg.offset, size) {

@@ -140,6 +140,7 @@ impl FuncTranslator {
             validator.op(offset, &op)?;
             state.builder.set_srcloc(SourceLoc::new(offset as u32));
             state.fuel_before_op(&op);
+            state.fuel_bulk_op(&op);
             state.epoch_before_op(&op);
             state
                 .translate_operator(&op)

@@ -111,6 +111,8 @@ impl ConstEnv for Env<'_> {
     }
 }
 
+/// Checks an imported memory's or table's limits (`what`) against the import's, with
+/// Wasmtime's message.
 fn check_limits(
     what: &str,
     actual_min: u64,
@@ -118,16 +120,29 @@ fn check_limits(
     min: u64,
     max: Option<u64>,
 ) -> Result<()> {
-    if actual_min < min {
-        bail!("incompatible import type: {what} minimum {actual_min} is smaller than {min}");
+    let fits_max = match (max, actual_max) {
+        (None, _) => true,
+        (Some(max), Some(actual)) => actual <= max,
+        (Some(_), None) => false,
+    };
+    if actual_min >= min && fits_max {
+        return Ok(());
     }
-    if let Some(max) = max {
-        match actual_max {
-            Some(am) if am <= max => {}
-            _ => bail!("incompatible import type: {what} maximum is larger than {max}"),
-        }
-    }
-    Ok(())
+    let limits = |min: u64, max: Option<u64>| match max {
+        Some(max) => format!("min: {min}, max: {max}"),
+        None => format!("min: {min}, max: none"),
+    };
+    bail!(
+        "{what} types incompatible: expected {what} limits ({}) doesn't match provided {what} \
+         limits ({})",
+        limits(min, max),
+        limits(actual_min, actual_max)
+    )
+}
+
+/// The error of an import that does not match: Wasmtime's message, with `detail` as its cause.
+fn incompatible(desc: &str, detail: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("{detail}").context(format!("incompatible import type for `{desc}`"))
 }
 
 /// Checks `imports` against the module and creates the instance (without running `start`).
@@ -202,12 +217,14 @@ pub(crate) fn instantiate(
                 }
                 let fd = &store.funcs[f.0.index];
                 if fd.ty.id != m.types[*t as usize].id {
-                    bail!(
-                        "incompatible import type for `{}`: expected {}, found {}",
-                        desc(),
-                        crate::FuncType::from_wasm(m.types[*t as usize].ty.clone()),
-                        crate::FuncType::from_wasm(fd.ty.ty.clone())
-                    );
+                    return Err(incompatible(
+                        &desc(),
+                        format_args!(
+                            "types incompatible: expected type `{}`, found type `{}`",
+                            crate::FuncType::from_wasm(m.types[*t as usize].ty.clone()),
+                            crate::FuncType::from_wasm(fd.ty.ty.clone())
+                        ),
+                    ));
                 }
                 let off = m.offsets.imported_func(func_i);
                 inst.write_word(off, fd.funcref as u64);
@@ -219,8 +236,27 @@ pub(crate) fn instantiate(
                     bail!("import {} belongs to another store", desc());
                 }
                 let actual = &store.memories[mem.0.index];
-                if actual.ty.memory64 != t.memory64 || actual.ty.shared != t.shared {
-                    bail!("incompatible import type for `{}`", desc());
+                if actual.ty.shared != t.shared {
+                    let kind = |s: bool| if s { "shared" } else { "non-shared" };
+                    return Err(incompatible(
+                        &desc(),
+                        format_args!(
+                            "memory types incompatible: expected {} memory, found {} memory",
+                            kind(t.shared),
+                            kind(actual.ty.shared)
+                        ),
+                    ));
+                }
+                if actual.ty.memory64 != t.memory64 {
+                    let bits = |b: bool| if b { "64-bit" } else { "32-bit" };
+                    return Err(incompatible(
+                        &desc(),
+                        format_args!(
+                            "memory types incompatible: expected {} memory, found {} memory",
+                            bits(t.memory64),
+                            bits(actual.ty.memory64)
+                        ),
+                    ));
                 }
                 check_limits(
                     "memory",
@@ -228,7 +264,8 @@ pub(crate) fn instantiate(
                     actual.ty.maximum,
                     t.minimum,
                     t.maximum,
-                )?;
+                )
+                .map_err(|e| incompatible(&desc(), e))?;
                 inst.memories.push(mem.0.index);
             }
             (c::EntityType::Table(t), Extern::Table(tab)) => {
@@ -237,7 +274,15 @@ pub(crate) fn instantiate(
                 }
                 let actual = &store.tables[tab.0.index];
                 if actual.ty.element != t.element || actual.ty.table64 != t.table64 {
-                    bail!("incompatible import type for `{}`", desc());
+                    return Err(incompatible(
+                        &desc(),
+                        format_args!(
+                            "table types incompatible: expected table of type `{}`, found \
+                             table of type `{}`",
+                            crate::TableType::from_wasm(t).element(),
+                            crate::TableType::from_wasm(&actual.ty).element()
+                        ),
+                    ));
                 }
                 check_limits(
                     "table",
@@ -245,7 +290,8 @@ pub(crate) fn instantiate(
                     actual.ty.maximum,
                     t.minimum,
                     t.maximum,
-                )?;
+                )
+                .map_err(|e| incompatible(&desc(), e))?;
                 inst.tables.push(tab.0.index);
             }
             (c::EntityType::Global(t), Extern::Global(g)) => {
@@ -262,23 +308,43 @@ pub(crate) fn instantiate(
                         crate::types::wasm_type_matches(actual.content, t.content)
                     };
                 if !matches {
-                    bail!("incompatible import type for `{}`", desc());
+                    let ty = |t: c::GlobalType| crate::GlobalType::from_wasm(&t);
+                    let detail = if actual.mutable != t.mutable {
+                        let kind = |m: bool| if m { "mutable" } else { "immutable" };
+                        format!(
+                            "global types incompatible: expected {} global, found {} global",
+                            kind(t.mutable),
+                            kind(actual.mutable)
+                        )
+                    } else {
+                        format!(
+                            "global types incompatible: expected global of type `{}`, found \
+                             global of type `{}`",
+                            ty(*t).content(),
+                            ty(actual).content()
+                        )
+                    };
+                    return Err(incompatible(&desc(), detail));
                 }
                 inst.globals.push(g.0.index);
             }
             (expected, _) => {
+                // Wasmtime's words for the kinds.
                 let kind = match expected {
-                    c::EntityType::Function(_) => "function",
+                    c::EntityType::Function(_) => "func",
                     c::EntityType::Memory(_) => "memory",
                     c::EntityType::Table(_) => "table",
                     c::EntityType::Global(_) => "global",
                     c::EntityType::Tag(_) => "tag",
                 };
-                bail!(
-                    "incompatible import type for `{}`: expected {kind}, found {}",
-                    desc(),
-                    ext.desc()
-                );
+                let found = match ext {
+                    Extern::Func(_) => "func",
+                    other => other.desc(),
+                };
+                return Err(incompatible(
+                    &desc(),
+                    format_args!("expected {kind}, but found {found}"),
+                ));
             }
         }
     }

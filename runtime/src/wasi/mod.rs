@@ -70,7 +70,7 @@ pub struct I32Exit(pub i32);
 
 impl std::fmt::Display for I32Exit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exited with i32 exit status {}", self.0)
+        write!(f, "Exited with i32 exit status {}", self.0)
     }
 }
 

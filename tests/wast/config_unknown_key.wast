@@ -1,0 +1,3 @@
+;;! multi_memory = true
+;;! no_such_setting = true
+(module)
