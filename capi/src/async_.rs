@@ -695,6 +695,20 @@ mod tests {
     use crate::{wasm_config_new, wasm_engine_new_with_config, wasmtime_store_new};
     use wasmjit::{Func, FuncType, ValType};
 
+    /// Instantiates `module` in the context's store through the async entry point, polled to
+    /// the end on the spot.
+    fn instantiate_now(ctx: &mut wasmtime_context_t, module: &wasmjit::Module) -> Instance {
+        let mut instantiate = Box::pin(Instance::new_async(&mut ctx.store, module, &[]));
+        loop {
+            if let Poll::Ready(i) = instantiate
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+            {
+                break i.unwrap();
+            }
+        }
+    }
+
     fn message(err: *mut wasmtime_error_t) -> String {
         assert!(!err.is_null());
         // SAFETY: a non-null error written by a future, owned by us now.
@@ -924,16 +938,7 @@ mod tests {
                  (local.get $i)))"#,
         )
         .unwrap();
-        let mut instantiate = Box::pin(Instance::new_async(&mut ctx.store, &module, &[]));
-        let instance = loop {
-            if let Poll::Ready(i) = instantiate
-                .as_mut()
-                .poll(&mut Context::from_waker(Waker::noop()))
-            {
-                break i.unwrap();
-            }
-        };
-        drop(instantiate);
+        let instance = instantiate_now(ctx, &module);
         let spin = instance.get_func(&mut ctx.store, "spin").unwrap();
         let spin = ctx.data_mut().func_to_c(spin);
         let call = |ctx: &mut wasmtime_context_t, n: i32, result: *mut wasmtime_val_t| {
@@ -1071,16 +1076,7 @@ mod tests {
                 (local.get $i)))"#,
         )
         .unwrap();
-        let mut instantiate = Box::pin(Instance::new_async(&mut ctx.store, &module, &[]));
-        let instance = loop {
-            if let Poll::Ready(i) = instantiate
-                .as_mut()
-                .poll(&mut Context::from_waker(Waker::noop()))
-            {
-                break i.unwrap();
-            }
-        };
-        drop(instantiate);
+        let instance = instantiate_now(ctx, &module);
         let hold = instance.get_func(&mut ctx.store, "hold").unwrap();
         let hold = ctx.data_mut().func_to_c(hold);
         let churn = instance.get_func(&mut ctx.store, "churn").unwrap();

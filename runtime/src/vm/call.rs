@@ -375,16 +375,22 @@ mod tests {
         *error.downcast_ref::<Trap>().expect("a trap")
     }
 
+    /// Registers `code` as compiled code whose every byte is a heap-access trap site, for as
+    /// long as the returned registration lives; returns its start address too.
+    fn heap_trap_code(code: &[u8]) -> (usize, code_registry::CodeRegistration) {
+        let start = code.as_ptr() as usize;
+        let info = Arc::new(AllTrap(TrapCode::HEAP_OUT_OF_BOUNDS));
+        (
+            start,
+            code_registry::register(start, start + code.len(), info),
+        )
+    }
+
     #[test]
     fn faults_that_wasm_can_cause_are_traps() {
         let (mut store, base) = store_with_memory();
         let code = [0u8; 16];
-        let start = code.as_ptr() as usize;
-        let _heap = code_registry::register(
-            start,
-            start + 16,
-            Arc::new(AllTrap(TrapCode::HEAP_OUT_OF_BOUNDS)),
-        );
+        let (start, _heap) = heap_trap_code(&code);
         // Past the memory's page, inside its reservation.
         let oob = record(start, Some(base + 0x1_0000), false);
         let error = trap_to_error(&mut store.inner.opaque, oob);
@@ -432,12 +438,7 @@ mod tests {
         if is_child(NAME) {
             let (mut store, _) = store_with_memory();
             let code = [0u8; 16];
-            let start = code.as_ptr() as usize;
-            let _heap = code_registry::register(
-                start,
-                start + 16,
-                Arc::new(AllTrap(TrapCode::HEAP_OUT_OF_BOUNDS)),
-            );
+            let (start, _heap) = heap_trap_code(&code);
             let outside = code.as_ptr() as usize; // not in any memory's reservation
             let _ = trap_to_error(&mut store.inner.opaque, record(start, Some(outside), false));
             std::process::exit(0);
