@@ -545,15 +545,15 @@ fn fuel_is_counted_exactly_and_refilled_through_the_out_of_fuel_builtin() {
     let fuel = (limits::FUEL_CONSUMED / 8) as usize;
     i.limits[fuel] = (-1000i64) as u64;
     assert_eq!(i.call_i32s("count", &[3]), [0]);
-    // 5 per iteration, 1 for the final `local.get`.
-    assert_eq!(i.limits[fuel] as i64, -1000 + 3 * 5 + 1);
+    // 1 on entry (as Wasmtime charges), 5 per iteration, 1 for the final `local.get`.
+    assert_eq!(i.limits[fuel] as i64, -1000 + 1 + 3 * 5 + 1);
     assert_eq!(OUT_OF_FUEL_CALLS.load(SeqCst), 0);
 
-    // 10 fuel: the loop header check before iteration 3 sees 0 left and refills 100, which
-    // lasts to the end (50 iterations: 251 in all).
+    // 10 fuel: loop header checks find it spent and the builtin refills 100, three times in
+    // all (50 iterations: 252, with the entry and the final `local.get`).
     i.limits[fuel] = (-10i64) as u64;
     assert_eq!(i.call_i32s("count", &[50]), [0]);
-    assert_eq!(i.limits[fuel] as i64, -10 - 300 + 251);
+    assert_eq!(i.limits[fuel] as i64, -10 - 300 + 252);
     assert_eq!(OUT_OF_FUEL_CALLS.load(SeqCst), 3);
     // The stub reported "continue".
     assert_eq!(i.limits[(limits::SLOW_PATH_STATUS / 8) as usize], 1);
