@@ -35,9 +35,14 @@ pub(crate) unsafe fn invoke_wasm(
     let f = unsafe { *funcref };
     let here = &f as *const VMFuncRef as usize;
     let outer = enter_stack(store, here);
+    let exceptions = store
+        .engine
+        .config()
+        .features
+        .contains(wasmparser::WasmFeatures::EXCEPTIONS);
     // The store's first entry (none running or parked): the exception collector may scan the
-    // stack up to it (see `vm::stack_scan`).
-    let outermost = store.wasm_entries == 0;
+    // stack up to it (see `vm::stack_scan`). Only engines with exceptions need to know.
+    let outermost = exceptions && store.wasm_entries == 0;
     store.wasm_entries += 1;
     // SAFETY: `array_call` of a wasm funcref is an array-to-wasm trampoline with this signature.
     let entry: ArrayToWasm = unsafe { std::mem::transmute(f.array_call) };
@@ -65,12 +70,7 @@ pub(crate) unsafe fn invoke_wasm(
     }
     leave_stack(store, outer);
     let result = result.unwrap_or_else(|payload| std::panic::resume_unwind(payload));
-    if store
-        .engine
-        .config()
-        .features
-        .contains(wasmparser::WasmFeatures::EXCEPTIONS)
-    {
+    if exceptions {
         // An exception no `try_table` caught returns through every wasm frame with the
         // exception pending (see the compiler's `translate/exceptions.rs`): it is an error of
         // this call, and the store must not keep it for the next one.
