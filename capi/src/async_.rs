@@ -689,10 +689,17 @@ pub unsafe extern "C" fn wasmtime_linker_define_async_func(
     })
 }
 
+/// The runtime tests' child-process runner (the same protocol: `--exact NAME --ignored`).
+#[cfg(test)]
+#[path = "../../runtime/tests/support/child.rs"]
+#[allow(dead_code)]
+mod test_child;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{wasm_config_new, wasm_engine_new_with_config, wasmtime_store_new};
+    use test_child as child;
     use wasmjit::{Func, FuncType, ValType};
 
     /// Instantiates `module` in the context's store through the async entry point, polled to
@@ -808,28 +815,7 @@ mod tests {
     /// Runs the ignored test `name` in a child process (re-running this test binary) and
     /// returns its exit status and standard error.
     fn run_in_child(name: &str) -> (std::process::ExitStatus, String) {
-        let exe = std::env::current_exe().unwrap();
-        let runner = std::env::var("WASMJIT_TEST_CHILD_RUNNER").unwrap_or_default();
-        let mut words = runner.split_whitespace();
-        let mut command = match words.next() {
-            Some(program) => {
-                let mut c = std::process::Command::new(program);
-                c.args(words).arg(exe);
-                c
-            }
-            None => std::process::Command::new(exe),
-        };
-        let out = command
-            .args([
-                "--exact",
-                name,
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env("WASMJIT_CAPI_CHILD", "1")
-            .output()
-            .unwrap();
+        let out = child::child_output(name);
         (
             out.status,
             String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -838,7 +824,7 @@ mod tests {
 
     /// A host function of a call polls (`delete` false) or deletes its own future.
     fn reenter_own_future(delete: bool) {
-        if std::env::var_os("WASMJIT_CAPI_CHILD").is_none() {
+        if !child::in_child() {
             return;
         }
         let mut config = wasm_config_new();

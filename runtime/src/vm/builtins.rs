@@ -62,24 +62,35 @@ pub(crate) static BUILTINS: BuiltinTable = BuiltinTable {
 const _: () =
     assert!(std::mem::size_of::<BuiltinTable>() == wasmjit_compiler::builtins::Builtin::COUNT * 8);
 
-/// Runs a builtin body with its instance and store. A panic in it (embedder code the body
-/// ran) becomes the store's pending panic and the builtin returns `trapped`, its trap value.
+/// Runs a builtin body with its instance and store, catching a panic.
 ///
 /// # Safety
 /// `vmctx` must be the context of a live instance whose store is not otherwise borrowed.
-unsafe fn with_instance<R>(
+unsafe fn run_builtin<R>(
     vmctx: *mut u8,
-    trapped: R,
     f: impl FnOnce(&mut StoreOpaque, usize) -> R,
-) -> R {
-    let run = std::panic::AssertUnwindSafe(|| {
+) -> std::thread::Result<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // SAFETY: the caller passes a live vmctx; compiled code is the only user of the store
         // while it runs, and it is suspended in this call. Only the instance's index is taken
         // from it, so the store is the one borrow of the instance.
         let (store, index) = unsafe { (store_of(vmctx), instance_of(vmctx).index) };
         f(store, index)
-    });
-    match std::panic::catch_unwind(run) {
+    }))
+}
+
+/// Runs a builtin body with its instance and store. A panic in it (embedder code the body
+/// ran) becomes the store's pending panic and the builtin returns `trapped`, its trap value.
+///
+/// # Safety
+/// As [`run_builtin`].
+unsafe fn with_instance<R>(
+    vmctx: *mut u8,
+    trapped: R,
+    f: impl FnOnce(&mut StoreOpaque, usize) -> R,
+) -> R {
+    // SAFETY: forwarded from the caller.
+    match unsafe { run_builtin(vmctx, f) } {
         Ok(r) => r,
         Err(payload) => {
             // SAFETY: as above; the body's borrow of the store ended with its unwinding.
@@ -95,18 +106,14 @@ unsafe fn with_instance<R>(
 /// rather than unwind into compiled code.
 ///
 /// # Safety
-/// As [`with_instance`].
+/// As [`run_builtin`].
 unsafe fn with_instance_no_trap<R>(
     vmctx: *mut u8,
     builtin: &str,
     f: impl FnOnce(&mut StoreOpaque, usize) -> R,
 ) -> R {
-    let run = std::panic::AssertUnwindSafe(|| {
-        // SAFETY: as in `with_instance`.
-        let (store, index) = unsafe { (store_of(vmctx), instance_of(vmctx).index) };
-        f(store, index)
-    });
-    match std::panic::catch_unwind(run) {
+    // SAFETY: forwarded from the caller.
+    match unsafe { run_builtin(vmctx, f) } {
         Ok(r) => r,
         Err(_) => {
             eprintln!("wasmjit: internal error: the runtime builtin `{builtin}` panicked");
