@@ -294,18 +294,7 @@ impl StoreOpaque {
                 }
             }
         };
-        for global in &self.globals {
-            if global.ty.content.is_extern_ref() {
-                reach(u64::from_le_bytes(
-                    global.def.bytes[..8].try_into().expect("8 bytes"),
-                ));
-            }
-        }
-        for table in &self.tables {
-            if table.ty.element.is_extern_ref() {
-                table.elements().iter().for_each(|&w| reach(w));
-            }
-        }
+        self.visit_held_references(|ty| ty.is_extern_ref(), &mut reach);
         for exception in &self.exceptions {
             let Some(tag) = self.tags.get(exception.tag) else {
                 continue; // freed

@@ -345,3 +345,27 @@ impl<'a, 'b: 'a, T> From<&'a mut StoreContextMut<'b, T>> for StoreContextMut<'a,
         StoreContextMut(&mut *s.0)
     }
 }
+
+impl StoreOpaque {
+    /// Calls `visit` with the reference word of every global, and every element of every
+    /// table, whose type `kind` accepts: where the externref and exception collectors find
+    /// the references the store itself holds.
+    pub(crate) fn visit_held_references(
+        &self,
+        kind: impl Fn(wasmjit_compiler::WasmType) -> bool,
+        visit: &mut dyn FnMut(u64),
+    ) {
+        for global in &self.globals {
+            if kind(global.ty.content) {
+                visit(u64::from_le_bytes(
+                    global.def.bytes[..8].try_into().expect("8 bytes"),
+                ));
+            }
+        }
+        for table in &self.tables {
+            if kind(table.ty.element) {
+                table.elements().iter().for_each(|&word| visit(word));
+            }
+        }
+    }
+}

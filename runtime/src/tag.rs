@@ -262,17 +262,7 @@ impl StoreOpaque {
         let mut reached = vec![false; self.exceptions.len()];
         // SAFETY: the limits are only touched by this thread while the store is borrowed.
         work.push(unsafe { *self.limits.pending_exception.get() });
-        for global in &self.globals {
-            if is_exnref(global.ty.content) {
-                let word = global.def.bytes[..8].try_into().expect("8 bytes");
-                work.push(u64::from_le_bytes(word));
-            }
-        }
-        for table in &self.tables {
-            if is_exnref(table.ty.element) {
-                work.extend_from_slice(table.elements());
-            }
-        }
+        self.visit_held_references(is_exnref, &mut |word| work.push(word));
         for (i, data) in self.exceptions.iter().enumerate() {
             if !data.kept && data.tag != FREED_TAG {
                 work.push(i as u64 + 1);
