@@ -65,6 +65,11 @@ pub struct TrapRecord {
 const STACK_ACCESS_BELOW_SP: usize = 4096;
 
 /// One `catch_traps` call in progress.
+///
+/// `repr(C)` with the uninitialised `trap` last: when Rust put it between fields that are
+/// zeroed on entry, LLVM merged those stores into one `memset` over it as well (zeroing
+/// uninitialised bytes is allowed), 2 KiB on every host→wasm call.
+#[repr(C)]
 pub(super) struct CallState {
     /// The `sigjmp_buf` on the C entry's frame; null until the closure runs.
     jmp_buf: Cell<*mut c_void>,
@@ -76,12 +81,12 @@ pub(super) struct CallState {
     /// An address in the frame of `run_body`, below the C entry's frame: the
     /// landing pad of a trap runs below it, in frames the trap abandons.
     landing_sp: Cell<usize>,
+    /// A panic of the closure, resumed once the C frame is gone.
+    panic: Cell<Option<Box<dyn Any + Send>>>,
     /// Written by the signal handler, read after it jumped back; uninitialised until then.
     /// Not initialised on entry: with its 2 KiB backtrace buffer that was a `memset` costing
     /// half of a host→wasm call of a nop.
     trap: UnsafeCell<MaybeUninit<RawTrap>>,
-    /// A panic of the closure, resumed once the C frame is gone.
-    panic: Cell<Option<Box<dyn Any + Send>>>,
 }
 
 struct RawTrap {
