@@ -147,6 +147,25 @@ fn the_engine_refuses_an_async_stack_smaller_than_the_wasm_stack() {
     assert!(Engine::new(&config).is_ok());
 }
 
+/// A small async stack (64 KiB, half of it for wasm, as Wasmtime accepts) runs calls: the
+/// room kept for host code below the stack limit shrinks with the stack.
+#[test]
+fn a_small_async_stack_still_runs_wasm() -> Result<()> {
+    let mut config = Config::new();
+    config
+        .async_support(true)
+        .async_stack_size(64 << 10)
+        .max_wasm_stack(32 << 10);
+    let engine = Engine::new(&config)?;
+    let module = Module::new(&engine, SPIN)?;
+    let mut store = Store::new(&engine, ());
+    let (instance, _) = poll_to_end(pin!(Instance::new_async(&mut store, &module, &[])), 100);
+    let spin = instance?.get_typed_func::<i32, i32>(&mut store, "spin")?;
+    let (result, _) = poll_to_end(pin!(spin.call_async(&mut store, 1000)), 100);
+    assert_eq!(result?, 1000);
+    Ok(())
+}
+
 /// A recursive function whose frame is about `locals * 16` bytes: every `v128` local is live
 /// across the recursive call, so each is spilled. The recursion never ends.
 fn big_frame_module(locals: usize) -> String {

@@ -62,11 +62,12 @@ impl AsyncCx {
     }
 
     /// The lowest address wasm entered on this fiber may use (see
-    /// [`HOST_STACK_HEADROOM`](crate::vm::call::HOST_STACK_HEADROOM)).
+    /// [`HOST_STACK_HEADROOM`](crate::vm::call::HOST_STACK_HEADROOM)); on a stack of less
+    /// than twice that, half of it, so that small stacks (64 KiB with a 32 KiB
+    /// `max_wasm_stack`, which Wasmtime accepts) still leave wasm room to run.
     pub(crate) fn stack_floor(&self) -> usize {
-        self.stack
-            .start
-            .saturating_add(crate::vm::call::HOST_STACK_HEADROOM)
+        let headroom = crate::vm::call::HOST_STACK_HEADROOM.min(self.stack.len() / 2);
+        self.stack.start.saturating_add(headroom)
     }
 }
 
