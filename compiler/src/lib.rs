@@ -4,37 +4,26 @@
 //! Output: [`ModuleInfo`] (metadata) and [`CompiledCode`] (finalized machine code with trap
 //! sites and wasm-offset maps), plus per-signature [`Trampolines`].
 //!
-//! Calling conventions (see `vmoffsets` for the structures):
-//! - Wasm functions: `CallConv::Tail`, `(callee_vmctx: i64, caller_vmctx: i64, params...) -> results`.
-//!   Results that do not fit in return registers are returned through an implicit return area
-//!   (Cranelift's `enable_multi_ret_implicit_sret`); every wasm-convention function and caller is
-//!   compiled here, with the same flags, so both sides agree. With `consume_fuel`, the fuel
-//!   counter is an extra `i64` parameter after `caller_vmctx` and the first result.
-//! - Array call into wasm (`Trampolines::array_to_wasm`), host ABI (`extern "C"`):
-//!   `fn(callee_vmctx, caller_vmctx, wasm_call: *const u8, values: *mut ValRaw)`; params are read
-//!   from `values[i]` and results written back to `values[i]` (16-byte slots).
-//! - Wasm into host (`Trampolines::wasm_to_array`): has the wasm convention; spills params into a
-//!   stack buffer and calls the host context's `ARRAY_CALL` entry (see `vmoffsets::host_ctx`).
+//! The contract with the runtime (builtins, structure layouts, calling conventions, module
+//! metadata) is `wasmjit-environ`'s, re-exported here under the same module names.
 //!
 //! Typical use: [`parse`] the bytes, ask the engine for the type ids of
 //! [`ModuleInfo::types`], then [`compile`] the bodies.
 
-pub mod builtins;
 mod compile;
 mod isa;
 mod jit;
-pub mod module_info;
 mod parse;
 mod stubs;
 mod trampoline;
 mod translate;
 pub mod trap_codes;
-pub mod vmoffsets;
 
 pub use compile::{compile, compile_for_isa, compile_for_isa_with, CompiledCode, CompiledFunction};
 pub use module_info::*;
 pub use parse::{parse, validate, FunctionBodyData};
 pub use trampoline::{compile_trampolines, Trampolines};
+pub use wasmjit_environ::{builtins, module_info, vmoffsets};
 pub use wasmparser::WasmFeatures;
 
 /// How hard Cranelift optimizes.

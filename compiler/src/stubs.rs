@@ -14,6 +14,7 @@
 //! part of [`crate::CompiledCode::functions`]); they never trap.
 
 use crate::builtins::Builtin;
+use crate::translate::builtin_signature;
 use crate::vmoffsets::{limits, vmctx};
 use cranelift_codegen::ir::{
     types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, UserFuncName,
@@ -25,9 +26,9 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 /// functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SlowPath {
-    /// Out of fuel: calls [`Builtin::OutOfFuel`].
+    /// Out of fuel: calls [`Builtin::out_of_fuel()`].
     Fuel,
-    /// Epoch deadline reached: calls [`Builtin::NewEpoch`].
+    /// Epoch deadline reached: calls [`Builtin::new_epoch()`].
     Epoch,
 }
 
@@ -38,8 +39,8 @@ impl SlowPath {
     /// The builtin the stub calls.
     fn builtin(self) -> Builtin {
         match self {
-            SlowPath::Fuel => Builtin::OutOfFuel,
-            SlowPath::Epoch => Builtin::NewEpoch,
+            SlowPath::Fuel => Builtin::out_of_fuel(),
+            SlowPath::Epoch => Builtin::new_epoch(),
         }
     }
 
@@ -80,13 +81,11 @@ pub(crate) fn build_stub(
     let table = b
         .ins()
         .load(types::I64, flags, vmctx_ptr, vmctx::BUILTINS as i32);
+    let builtin = path.builtin();
     let callee = b
         .ins()
-        .load(types::I64, flags, table, path.builtin().offset() as i32);
-    let mut sig = Signature::new(isa.default_call_conv());
-    sig.params.push(AbiParam::new(types::I64));
-    sig.returns.push(AbiParam::new(types::I32));
-    let sig = b.import_signature(sig);
+        .load(types::I64, flags, table, builtin.offset() as i32);
+    let sig = b.import_signature(builtin_signature(builtin, isa.default_call_conv()));
     let call = b.ins().call_indirect(sig, callee, &[vmctx_ptr]);
     let status = b.inst_results(call)[0];
     let status = b.ins().uextend(types::I64, status);

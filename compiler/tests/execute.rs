@@ -11,6 +11,12 @@ use wasmjit_compiler::*;
 
 type ArrayToWasm = unsafe extern "C" fn(*mut u8, *mut u8, *const u8, *mut [u8; 16]);
 
+// The runtime structures, sized from the one description of their layout.
+const LIMITS_WORDS: usize = limits::SIZE as usize / 8;
+const MEMORY_WORDS: usize = memory::SIZE as usize / 8;
+const TABLE_WORDS: usize = table::SIZE as usize / 8;
+const FUNCREF_WORDS: usize = funcref::SIZE as usize / 8;
+
 /// A module instance built by hand: every runtime structure the code touches.
 // Boxes inside vectors keep their addresses when the vector grows: the vmctx points to them.
 #[allow(clippy::vec_box)]
@@ -19,15 +25,15 @@ struct TestInstance {
     code: CompiledCode,
     config: CompileConfig,
     vmctx: Vec<u64>,
-    limits: Box<[u64; 4]>,
+    limits: Box<[u64; LIMITS_WORDS]>,
     _epoch: Box<u64>,
     _builtins: Box<[usize; Builtin::COUNT]>,
-    _memory: Box<[u64; 2]>,
+    _memory: Box<[u64; MEMORY_WORDS]>,
     memory_bytes: Vec<u8>,
-    _table: Box<[u64; 2]>,
+    _table: Box<[u64; TABLE_WORDS]>,
     table_elems: Vec<u64>,
     _globals: Vec<Box<[u8; 16]>>,
-    _imports: Vec<Box<[u64; 4]>>,
+    _imports: Vec<Box<[u64; FUNCREF_WORDS]>>,
     _host_ctxs: Vec<Box<[usize; 1]>>,
     trampolines: HashMap<FuncType, Trampolines>,
 }
@@ -99,7 +105,8 @@ impl TestInstance {
         };
 
         // Stack limit 0: never overflows. Epoch deadline far away.
-        let limits = Box::new([0u64, 0, u64::MAX, 0]);
+        let mut limits = Box::new([0u64; LIMITS_WORDS]);
+        limits[limits::EPOCH_DEADLINE as usize / 8] = u64::MAX;
         set(
             &mut vmctx,
             vmctx::RUNTIME_LIMITS,
@@ -112,13 +119,13 @@ impl TestInstance {
         // The context's address, which the epoch slow path passes its stub.
         set(&mut vmctx, vmctx::SELF, base as u64);
         let mut builtins = Box::new([0usize; Builtin::COUNT]);
-        builtins[Builtin::MemoryGrow as usize] = memory_grow as *const () as usize;
-        builtins[Builtin::NewEpoch as usize] = new_epoch as *const () as usize;
-        builtins[Builtin::OutOfFuel as usize] = out_of_fuel as *const () as usize;
+        builtins[Builtin::memory_grow().index() as usize] = memory_grow as *const () as usize;
+        builtins[Builtin::new_epoch().index() as usize] = new_epoch as *const () as usize;
+        builtins[Builtin::out_of_fuel().index() as usize] = out_of_fuel as *const () as usize;
         set(&mut vmctx, vmctx::BUILTINS, builtins.as_ptr() as u64);
 
         let mut memory_bytes = Vec::new();
-        let mut memory_def = Box::new([0u64; 2]);
+        let mut memory_def = Box::new([0u64; MEMORY_WORDS]);
         if let Some(m) = info.memories.first() {
             memory_bytes = vec![0u8; m.minimum as usize * 65536];
             memory_def[(memory::BASE / 8) as usize] = memory_bytes.as_mut_ptr() as u64;
@@ -130,7 +137,7 @@ impl TestInstance {
             );
         }
         let mut table_elems = Vec::new();
-        let mut table_def = Box::new([0u64; 2]);
+        let mut table_def = Box::new([0u64; TABLE_WORDS]);
         if let Some(t) = info.tables.first() {
             table_elems = vec![0u64; t.minimum as usize];
             table_def[(table::BASE / 8) as usize] = table_elems.as_mut_ptr() as u64;
@@ -190,7 +197,7 @@ impl TestInstance {
             let wasm_to_array = self.trampolines(&ty).wasm_to_array.ptr;
             let mut host = Box::new([0usize; 1]);
             host[(host_ctx::ARRAY_CALL / 8) as usize] = host_double as *const () as usize;
-            let mut func_ref = Box::new([0u64; 4]);
+            let mut func_ref = Box::new([0u64; FUNCREF_WORDS]);
             func_ref[(funcref::WASM_CALL / 8) as usize] = wasm_to_array as u64;
             func_ref[(funcref::VMCTX / 8) as usize] = host.as_ptr() as u64;
             func_ref[(funcref::TYPE_ID / 8) as usize] = u64::from(self.info.functions[i as usize]);

@@ -15,7 +15,7 @@ use crate::values::Val;
 use crate::vm::call::{invoke_host, invoke_wasm, HostArrayCall};
 use crate::vm::instance::instance_of;
 use crate::vm::type_registry::RegisteredType;
-use crate::vm::vmcontext::{VMFuncRef, ValRaw};
+use crate::vm::vmcontext::{VMContext, VMFuncRef, VMOpaqueContext, ValRaw};
 use crate::Engine;
 use anyhow::{bail, Context, Result};
 use std::sync::Arc;
@@ -58,14 +58,20 @@ pub(crate) struct HostFuncCtx {
     nvalues: usize,
 }
 
+// The compiled wasm-to-host trampoline reads the entry at this offset.
+const _: () = assert!(
+    std::mem::offset_of!(HostFuncCtx, array_call) as u32
+        == wasmjit_environ::vmoffsets::host_ctx::ARRAY_CALL
+);
+
 /// The host array-call entry shared by every host function.
 ///
 /// # Safety
 /// Called by compiled code (or `invoke_host`) with a live host context, the calling instance's
 /// vmctx or null, and a buffer of `len` slots.
 unsafe extern "C" fn host_array_call(
-    ctx: *mut u8,
-    caller_vmctx: *mut u8,
+    ctx: *mut VMOpaqueContext,
+    caller_vmctx: *mut VMContext,
     values: *mut ValRaw,
     len: usize,
 ) -> bool {
@@ -160,7 +166,7 @@ impl Func {
             func,
             nvalues,
         });
-        let ctx_ptr = &mut *ctx as *mut HostFuncCtx as *mut u8;
+        let ctx_ptr = &mut *ctx as *mut HostFuncCtx as *mut VMOpaqueContext;
         ctx.funcref = VMFuncRef {
             wasm_call: registered.trampolines.wasm_to_array.ptr,
             array_call: host_array_call as *const u8,

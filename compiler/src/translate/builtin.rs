@@ -1,48 +1,43 @@
 //! Calls to runtime builtins through the `VMContext`'s builtin table.
 
 use super::{readonly, FuncState};
-use crate::builtins::Builtin;
+use crate::builtins::{Builtin, BuiltinType};
 use crate::trap_codes;
 use crate::vmoffsets::vmctx;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, Signature, Type, Value};
+use cranelift_codegen::isa::CallConv;
 
-/// Parameter types after `vmctx`, and the result type, of each builtin (see `builtins.rs`).
-fn builtin_signature(builtin: Builtin) -> (&'static [Type], Option<Type>) {
-    use types::{I32, I64};
-    match builtin {
-        Builtin::MemoryGrow => (&[I32, I64], Some(I64)),
-        Builtin::MemoryFill => (&[I32, I64, I32, I64], Some(I32)),
-        Builtin::MemoryCopy => (&[I32, I64, I32, I64, I64], Some(I32)),
-        Builtin::MemoryInit => (&[I32, I32, I64, I32, I32], Some(I32)),
-        Builtin::DataDrop => (&[I32], None),
-        Builtin::TableGrow => (&[I32, I64, I64], Some(I64)),
-        Builtin::TableFill => (&[I32, I64, I64, I64], Some(I32)),
-        Builtin::TableCopy => (&[I32, I32, I64, I64, I64], Some(I32)),
-        Builtin::TableInit => (&[I32, I32, I64, I32, I32], Some(I32)),
-        Builtin::ElemDrop => (&[I32], None),
-        Builtin::OutOfFuel | Builtin::NewEpoch => (&[], Some(I32)),
-        Builtin::Throw => (&[I32, I64], Some(I64)),
-        Builtin::ExceptionTag => (&[I64], Some(I64)),
-        Builtin::ExceptionPayload => (&[I64, I64], None),
-        Builtin::ExceptionCaught => (&[I64, I32], None),
+/// The Cranelift type of a builtin parameter or result kind.
+fn clif_type(kind: BuiltinType) -> Type {
+    match kind {
+        BuiltinType::U32 => types::I32,
+        BuiltinType::U64 | BuiltinType::VmCtx | BuiltinType::Vals => types::I64,
     }
+}
+
+/// The native signature of `builtin`, as the list in `wasmjit_environ::builtins` declares it.
+pub(crate) fn builtin_signature(builtin: Builtin, call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    let params = builtin.params().iter();
+    sig.params
+        .extend(params.map(|kind| AbiParam::new(clif_type(*kind))));
+    sig.returns
+        .extend(builtin.result().map(|kind| AbiParam::new(clif_type(kind))));
+    sig
 }
 
 impl FuncState<'_, '_> {
     /// Calls `builtin(vmctx, args...)` and returns its result, if it has one.
     pub(crate) fn call_builtin(&mut self, builtin: Builtin, args: &[Value]) -> Option<Value> {
-        let (params, result) = builtin_signature(builtin);
-        debug_assert_eq!(params.len(), args.len());
-        let sig = match self.builtin_sigs.get(&(builtin as u32)) {
+        let params = builtin.params();
+        debug_assert_eq!(params.len(), args.len() + 1, "{}", builtin.name());
+        let sig = match self.builtin_sigs.get(&builtin) {
             Some(sig) => *sig,
             None => {
-                let mut sig = Signature::new(self.env.host_call_conv);
-                sig.params.push(AbiParam::new(types::I64));
-                sig.params.extend(params.iter().map(|t| AbiParam::new(*t)));
-                sig.returns.extend(result.map(AbiParam::new));
+                let sig = builtin_signature(builtin, self.env.host_call_conv);
                 let sig = self.builder.import_signature(sig);
-                self.builtin_sigs.insert(builtin as u32, sig);
+                self.builtin_sigs.insert(builtin, sig);
                 sig
             }
         };

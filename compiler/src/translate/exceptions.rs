@@ -76,7 +76,7 @@ impl FuncState<'_, '_> {
         let addr = self.builder.ins().stack_addr(types::I64, slot, 0);
         let tag = self.const_u32(tag);
         let exn = self
-            .call_builtin(Builtin::Throw, &[tag, addr])
+            .call_builtin(Builtin::throw(), &[tag, addr])
             .expect("throw returns the exnref");
         // Null: the store refused the exception (too many alive), or the limiter panicked.
         self.builder.ins().trapz(exn, trap_codes::BUILTIN_TRAP);
@@ -186,7 +186,7 @@ impl FuncState<'_, '_> {
             .iter()
             .any(|c| matches!(c, Catch::One { .. } | Catch::OneRef { .. }));
         let exn_tag = if needs_tag {
-            self.call_builtin(Builtin::ExceptionTag, &[exn])
+            self.call_builtin(Builtin::exception_tag(), &[exn])
         } else {
             None
         };
@@ -216,7 +216,7 @@ impl FuncState<'_, '_> {
             };
             // After the payload is read: without a `_ref` clause the exception may be freed.
             let keep = self.const_u32(u32::from(with_ref));
-            self.call_builtin(Builtin::ExceptionCaught, &[exn, keep]);
+            self.call_builtin(Builtin::exception_caught(), &[exn, keep]);
             if with_ref {
                 values.push(exn);
             }
@@ -241,7 +241,7 @@ impl FuncState<'_, '_> {
         }
         let slot = self.value_buffer(params.len());
         let addr = self.builder.ins().stack_addr(types::I64, slot, 0);
-        self.call_builtin(Builtin::ExceptionPayload, &[exn, addr]);
+        self.call_builtin(Builtin::exception_payload(), &[exn, addr]);
         params
             .iter()
             .enumerate()

@@ -75,7 +75,7 @@ impl FuncState<'_, '_> {
                 let delta = self.index_to_u64(delta);
                 let mem_arg = self.const_u32(*mem);
                 let old = self
-                    .call_builtin(Builtin::MemoryGrow, &[mem_arg, delta])
+                    .call_builtin(Builtin::memory_grow(), &[mem_arg, delta])
                     .expect("memory.grow result");
                 self.trap_if_grow_trapped(old);
                 // u64::MAX (failure) truncates to -1 for 32-bit memories, as wasm wants.
@@ -87,7 +87,7 @@ impl FuncState<'_, '_> {
                 let dst = self.index_to_u64(dst);
                 let len = self.index_to_u64(len);
                 let mem = self.const_u32(*mem);
-                self.call_builtin_checked(Builtin::MemoryFill, &[mem, dst, byte, len]);
+                self.call_builtin_checked(Builtin::memory_fill(), &[mem, dst, byte, len]);
             }
             MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
@@ -96,18 +96,21 @@ impl FuncState<'_, '_> {
                 let len = self.index_to_u64(len);
                 let dst_mem = self.const_u32(*dst_mem);
                 let src_mem = self.const_u32(*src_mem);
-                self.call_builtin_checked(Builtin::MemoryCopy, &[dst_mem, dst, src_mem, src, len]);
+                self.call_builtin_checked(
+                    Builtin::memory_copy(),
+                    &[dst_mem, dst, src_mem, src, len],
+                );
             }
             MemoryInit { data_index, mem } => {
                 let (dst, src, len) = self.pop3();
                 let dst = self.index_to_u64(dst);
                 let mem = self.const_u32(*mem);
                 let data = self.const_u32(*data_index);
-                self.call_builtin_checked(Builtin::MemoryInit, &[mem, data, dst, src, len]);
+                self.call_builtin_checked(Builtin::memory_init(), &[mem, data, dst, src, len]);
             }
             DataDrop { data_index } => {
                 let data = self.const_u32(*data_index);
-                self.call_builtin(Builtin::DataDrop, &[data]);
+                self.call_builtin(Builtin::data_drop(), &[data]);
             }
             _ => return Ok(false),
         }

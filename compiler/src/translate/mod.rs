@@ -22,6 +22,7 @@ mod table;
 use crate::module_info::{FuncType, WasmType};
 use crate::parse::FunctionBodyData;
 use anyhow::{anyhow, bail, Result};
+pub(crate) use builtin::builtin_signature;
 use control::Frame;
 use cranelift_codegen::ir::{
     self, types, AbiParam, ArgumentPurpose, Function, GlobalValueData, InstBuilder, MemFlagsData,
@@ -177,7 +178,7 @@ pub(crate) struct FuncState<'a, 'e> {
     /// Direct call targets, by function index.
     direct_funcs: HashMap<u32, ir::FuncRef>,
     /// Builtin signatures, by builtin index.
-    builtin_sigs: HashMap<u32, ir::SigRef>,
+    builtin_sigs: HashMap<crate::builtins::Builtin, ir::SigRef>,
     /// The slow-path stubs, once imported (see `stubs.rs`).
     stub_funcs: [Option<ir::FuncRef>; 2],
     /// The fuel counter (`fuel_consumed`) while the function runs, when fuel is metered.

@@ -86,7 +86,7 @@ impl FuncState<'_, '_> {
                 let delta = self.index_to_u64(delta);
                 let table_arg = self.const_u32(*table);
                 let old = self
-                    .call_builtin(Builtin::TableGrow, &[table_arg, delta, init])
+                    .call_builtin(Builtin::table_grow(), &[table_arg, delta, init])
                     .expect("table.grow result");
                 self.trap_if_grow_trapped(old);
                 // u64::MAX (failure) truncates to -1 for 32-bit tables.
@@ -98,7 +98,7 @@ impl FuncState<'_, '_> {
                 let dst = self.index_to_u64(dst);
                 let len = self.index_to_u64(len);
                 let table = self.const_u32(*table);
-                self.call_builtin_checked(Builtin::TableFill, &[table, dst, value, len]);
+                self.call_builtin_checked(Builtin::table_fill(), &[table, dst, value, len]);
             }
             TableCopy {
                 dst_table,
@@ -111,7 +111,7 @@ impl FuncState<'_, '_> {
                 let dst_table = self.const_u32(*dst_table);
                 let src_table = self.const_u32(*src_table);
                 self.call_builtin_checked(
-                    Builtin::TableCopy,
+                    Builtin::table_copy(),
                     &[dst_table, src_table, dst, src, len],
                 );
             }
@@ -120,11 +120,11 @@ impl FuncState<'_, '_> {
                 let dst = self.index_to_u64(dst);
                 let table = self.const_u32(*table);
                 let elem = self.const_u32(*elem_index);
-                self.call_builtin_checked(Builtin::TableInit, &[table, elem, dst, src, len]);
+                self.call_builtin_checked(Builtin::table_init(), &[table, elem, dst, src, len]);
             }
             ElemDrop { elem_index } => {
                 let elem = self.const_u32(*elem_index);
-                self.call_builtin(Builtin::ElemDrop, &[elem]);
+                self.call_builtin(Builtin::elem_drop(), &[elem]);
             }
             _ => return Ok(false),
         }

@@ -1,5 +1,5 @@
 //! The runtime functions compiled code calls through `VMContext::BUILTINS`
-//! (see `wasmjit_compiler::builtins` for the table and signatures).
+//! (see `wasmjit_environ::builtins` for the list, which declares the table and signatures).
 //!
 //! A builtin that fails records its trap in the store and returns its trap value (0, or
 //! `GROW_TRAPPED` for the grow builtins); the compiled code then traps with `BUILTIN_TRAP`.
@@ -14,60 +14,48 @@ use crate::limits::GrowError;
 use crate::store::{PendingError, StoreOpaque};
 use crate::tag::ExceptionData;
 use crate::vm::instance::{instance_of, store_of};
-use crate::vm::vmcontext::ValRaw;
+use crate::vm::vmcontext::{VMContext, ValRaw};
 use crate::Trap;
-use wasmjit_compiler::builtins::GROW_TRAPPED;
+use wasmjit_environ::builtins::{Builtin, GROW_TRAPPED};
 
-/// The table of builtins, in `wasmjit_compiler::builtins::Builtin` order.
-#[repr(C)]
-pub(crate) struct BuiltinTable {
-    memory_grow: unsafe extern "C" fn(*mut u8, u32, u64) -> u64,
-    memory_fill: unsafe extern "C" fn(*mut u8, u32, u64, u32, u64) -> u32,
-    memory_copy: unsafe extern "C" fn(*mut u8, u32, u64, u32, u64, u64) -> u32,
-    memory_init: unsafe extern "C" fn(*mut u8, u32, u32, u64, u32, u32) -> u32,
-    data_drop: unsafe extern "C" fn(*mut u8, u32),
-    table_grow: unsafe extern "C" fn(*mut u8, u32, u64, u64) -> u64,
-    table_fill: unsafe extern "C" fn(*mut u8, u32, u64, u64, u64) -> u32,
-    table_copy: unsafe extern "C" fn(*mut u8, u32, u32, u64, u64, u64) -> u32,
-    table_init: unsafe extern "C" fn(*mut u8, u32, u32, u64, u32, u32) -> u32,
-    elem_drop: unsafe extern "C" fn(*mut u8, u32),
-    out_of_fuel: unsafe extern "C" fn(*mut u8) -> u32,
-    new_epoch: unsafe extern "C" fn(*mut u8) -> u32,
-    throw: unsafe extern "C" fn(*mut u8, u32, *const ValRaw) -> u64,
-    exception_tag: unsafe extern "C" fn(*mut u8, u64) -> u64,
-    exception_payload: unsafe extern "C" fn(*mut u8, u64, *mut ValRaw),
-    exception_caught: unsafe extern "C" fn(*mut u8, u64, u32),
+/// The runtime's type for a parameter or result kind of the builtin list.
+macro_rules! builtin_host_type {
+    (vmctx) => { *mut VMContext };
+    (u32) => { u32 };
+    (u64) => { u64 };
+    (vals) => { *mut ValRaw };
 }
 
-/// The one builtin table every `VMContext` points to.
-pub(crate) static BUILTINS: BuiltinTable = BuiltinTable {
-    memory_grow,
-    memory_fill,
-    memory_copy,
-    memory_init,
-    data_drop,
-    table_grow,
-    table_fill,
-    table_copy,
-    table_init,
-    elem_drop,
-    out_of_fuel,
-    new_epoch,
-    throw,
-    exception_tag,
-    exception_payload,
-    exception_caught,
-};
+/// Declares the table type and its one instance from the builtin list. Each field is the
+/// function of the same name in this module, so a body whose signature disagrees with the list
+/// does not compile.
+macro_rules! builtin_table {
+    ($( $(#[$doc:meta])* $name:ident($($param:ident: $kind:ident),*) $(-> $result:ident)?; )*) => {
+        /// The table of builtins, in the list's order.
+        #[repr(C)]
+        pub(crate) struct BuiltinTable {
+            $(
+                $(#[$doc])*
+                $name: unsafe extern "C" fn($(builtin_host_type!($kind)),*)
+                    $(-> builtin_host_type!($result))?,
+            )*
+        }
 
-const _: () =
-    assert!(std::mem::size_of::<BuiltinTable>() == wasmjit_compiler::builtins::Builtin::COUNT * 8);
+        /// The one builtin table every `VMContext` points to.
+        pub(crate) static BUILTINS: BuiltinTable = BuiltinTable { $($name,)* };
+    };
+}
+
+wasmjit_environ::foreach_builtin!(builtin_table);
+
+const _: () = assert!(std::mem::size_of::<BuiltinTable>() == Builtin::COUNT * 8);
 
 /// Runs a builtin body with its instance and store, catching a panic.
 ///
 /// # Safety
 /// `vmctx` must be the context of a live instance whose store is not otherwise borrowed.
 unsafe fn run_builtin<R>(
-    vmctx: *mut u8,
+    vmctx: *mut VMContext,
     f: impl FnOnce(&mut StoreOpaque, usize) -> R,
 ) -> std::thread::Result<R> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -85,7 +73,7 @@ unsafe fn run_builtin<R>(
 /// # Safety
 /// As [`run_builtin`].
 unsafe fn with_instance<R>(
-    vmctx: *mut u8,
+    vmctx: *mut VMContext,
     trapped: R,
     f: impl FnOnce(&mut StoreOpaque, usize) -> R,
 ) -> R {
@@ -108,7 +96,7 @@ unsafe fn with_instance<R>(
 /// # Safety
 /// As [`run_builtin`].
 unsafe fn with_instance_no_trap<R>(
-    vmctx: *mut u8,
+    vmctx: *mut VMContext,
     builtin: &str,
     f: impl FnOnce(&mut StoreOpaque, usize) -> R,
 ) -> R {
@@ -144,7 +132,7 @@ fn in_bounds(start: u64, len: u64, size: u64) -> bool {
     start.checked_add(len).is_some_and(|end| end <= size)
 }
 
-unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
+unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, mem: u32, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance(vmctx, GROW_TRAPPED, |store, i| {
@@ -155,7 +143,13 @@ unsafe extern "C" fn memory_grow(vmctx: *mut u8, mem: u32, delta: u64) -> u64 {
     }
 }
 
-unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, byte: u32, len: u64) -> u32 {
+unsafe extern "C" fn memory_fill(
+    vmctx: *mut VMContext,
+    mem: u32,
+    dst: u64,
+    byte: u32,
+    len: u64,
+) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance(vmctx, 0, |store, i| {
@@ -177,7 +171,7 @@ unsafe extern "C" fn memory_fill(vmctx: *mut u8, mem: u32, dst: u64, byte: u32, 
 }
 
 unsafe extern "C" fn memory_copy(
-    vmctx: *mut u8,
+    vmctx: *mut VMContext,
     dst_mem: u32,
     dst: u64,
     src_mem: u32,
@@ -222,7 +216,7 @@ unsafe extern "C" fn memory_copy(
 }
 
 unsafe extern "C" fn memory_init(
-    vmctx: *mut u8,
+    vmctx: *mut VMContext,
     mem: u32,
     data: u32,
     dst: u64,
@@ -259,7 +253,7 @@ unsafe extern "C" fn memory_init(
     }
 }
 
-unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
+unsafe extern "C" fn data_drop(vmctx: *mut VMContext, data: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance_no_trap(vmctx, "data.drop", |store, i| {
@@ -268,7 +262,7 @@ unsafe extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     }
 }
 
-unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: u64) -> u64 {
+unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, delta: u64, init: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance(vmctx, GROW_TRAPPED, |store, i| {
@@ -279,7 +273,13 @@ unsafe extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, init: u6
     }
 }
 
-unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: u64, len: u64) -> u32 {
+unsafe extern "C" fn table_fill(
+    vmctx: *mut VMContext,
+    table: u32,
+    dst: u64,
+    val: u64,
+    len: u64,
+) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance(vmctx, 0, |store, i| {
@@ -301,7 +301,7 @@ unsafe extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, val: u64, 
 }
 
 unsafe extern "C" fn table_copy(
-    vmctx: *mut u8,
+    vmctx: *mut VMContext,
     dst_table: u32,
     src_table: u32,
     dst: u64,
@@ -339,7 +339,7 @@ unsafe extern "C" fn table_copy(
 }
 
 unsafe extern "C" fn table_init(
-    vmctx: *mut u8,
+    vmctx: *mut VMContext,
     table: u32,
     elem: u32,
     dst: u64,
@@ -370,7 +370,7 @@ unsafe extern "C" fn table_init(
     }
 }
 
-unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
+unsafe extern "C" fn elem_drop(vmctx: *mut VMContext, elem: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance_no_trap(vmctx, "elem.drop", |store, i| {
@@ -379,17 +379,17 @@ unsafe extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     }
 }
 
-unsafe extern "C" fn out_of_fuel(vmctx: *mut u8) -> u32 {
+unsafe extern "C" fn out_of_fuel(vmctx: *mut VMContext) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe { with_instance(vmctx, 0, |store, _| store.out_of_fuel() as u32) }
 }
 
-unsafe extern "C" fn new_epoch(vmctx: *mut u8) -> u32 {
+unsafe extern "C" fn new_epoch(vmctx: *mut VMContext) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe { with_instance(vmctx, 0, |store, _| store.new_epoch() as u32) }
 }
 
-unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const ValRaw) -> u64 {
+unsafe extern "C" fn throw(vmctx: *mut VMContext, tag: u32, values: *mut ValRaw) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance(vmctx, 0, |store, i| {
@@ -417,7 +417,7 @@ unsafe extern "C" fn throw(vmctx: *mut u8, tag: u32, values: *const ValRaw) -> u
     }
 }
 
-unsafe extern "C" fn exception_tag(vmctx: *mut u8, exn: u64) -> u64 {
+unsafe extern "C" fn exception_tag(vmctx: *mut VMContext, exn: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx and a non-null exnref.
     unsafe {
         with_instance_no_trap(vmctx, "exception tag", |store, _| {
@@ -426,7 +426,7 @@ unsafe extern "C" fn exception_tag(vmctx: *mut u8, exn: u64) -> u64 {
     }
 }
 
-unsafe extern "C" fn exception_payload(vmctx: *mut u8, exn: u64, values: *mut ValRaw) {
+unsafe extern "C" fn exception_payload(vmctx: *mut VMContext, exn: u64, values: *mut ValRaw) {
     // SAFETY: called by compiled code with its own vmctx, a non-null exnref and a buffer of
     // one slot per parameter of the catching clause's tag, which is the exception's (its
     // identity matched; a freed or unknown exception matches no tag and has no payload).
@@ -438,7 +438,7 @@ unsafe extern "C" fn exception_payload(vmctx: *mut u8, exn: u64, values: *mut Va
     }
 }
 
-unsafe extern "C" fn exception_caught(vmctx: *mut u8, exn: u64, keep: u32) {
+unsafe extern "C" fn exception_caught(vmctx: *mut VMContext, exn: u64, keep: u32) {
     // SAFETY: called by compiled code with its own vmctx and a non-null exnref of its store.
     unsafe {
         with_instance_no_trap(vmctx, "exception caught", |store, _| {

@@ -5,18 +5,22 @@ use crate::store::{PendingError, StoreOpaque};
 use crate::trap::{FrameInfo, WasmBacktrace};
 use crate::vm::code_registry;
 use crate::vm::traphandlers::{catch_traps, TrapRecord};
-use crate::vm::vmcontext::{VMFuncRef, ValRaw};
+use crate::vm::vmcontext::{VMContext, VMFuncRef, VMOpaqueContext, ValRaw};
 use crate::Trap;
 use anyhow::{anyhow, Result};
 use std::cell::Cell;
 use std::io::Write;
 use wasmjit_compiler::{trap_codes, TrapCode};
 
-/// The array-call entry of a wasm function (see `wasmjit_compiler` docs).
-type ArrayToWasm = unsafe extern "C" fn(*mut u8, *mut u8, *const u8, *mut ValRaw);
+/// The array-call entry of a wasm function: `(callee_vmctx, caller_vmctx, wasm_call, values)`
+/// (see the calling conventions in `wasmjit_environ`).
+type ArrayToWasm =
+    unsafe extern "C" fn(*mut VMOpaqueContext, *mut VMOpaqueContext, *const u8, *mut ValRaw);
 
-/// The array-call entry of a host function.
-pub(crate) type HostArrayCall = unsafe extern "C" fn(*mut u8, *mut u8, *mut ValRaw, usize) -> bool;
+/// The array-call entry of a host function: `(host_ctx, caller_vmctx or null, values,
+/// len)`, true when the call returned normally.
+pub(crate) type HostArrayCall =
+    unsafe extern "C" fn(*mut VMOpaqueContext, *mut VMContext, *mut ValRaw, usize) -> bool;
 
 /// Calls the wasm function behind `funcref` with `values` as its argument/result buffer.
 ///

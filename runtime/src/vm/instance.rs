@@ -8,7 +8,7 @@ use crate::vm::builtins::BUILTINS;
 use crate::vm::const_eval::{self, ConstEnv};
 use crate::vm::memory::VmMemory;
 use crate::vm::table::VmTable;
-use crate::vm::vmcontext::{VMFuncRef, VMGlobalDefinition};
+use crate::vm::vmcontext::{VMContext, VMFuncRef, VMGlobalDefinition, VMOpaqueContext};
 use crate::Trap;
 use anyhow::{anyhow, bail, Result};
 use wasmjit_compiler as c;
@@ -37,8 +37,8 @@ pub(crate) struct InstanceData {
 
 impl InstanceData {
     /// Address of the `VMContext`.
-    pub(crate) fn vmctx_ptr(&self) -> *mut u8 {
-        self.vmctx.as_ptr() as *mut u8
+    pub(crate) fn vmctx_ptr(&self) -> *mut VMContext {
+        self.vmctx.as_ptr() as *mut VMContext
     }
 
     fn write_word(&mut self, offset: u32, value: u64) {
@@ -56,7 +56,7 @@ impl InstanceData {
     pub(crate) fn defined_funcref(&self, defined_index: u32) -> *mut VMFuncRef {
         let off = self.module.inner.offsets.defined_funcref(defined_index);
         // SAFETY: the offset lies within the vmctx allocation (VMOffsets sized it).
-        unsafe { self.vmctx_ptr().add(off as usize) as *mut VMFuncRef }
+        unsafe { self.vmctx_ptr().cast::<u8>().add(off as usize) as *mut VMFuncRef }
     }
 
     /// Whether `addr` points into this instance's `VMContext`.
@@ -81,19 +81,23 @@ impl InstanceData {
 ///
 /// # Safety
 /// `vmctx` must be the context of a live instance.
-pub(crate) unsafe fn instance_of<'a>(vmctx_ptr: *mut u8) -> &'a mut InstanceData {
+pub(crate) unsafe fn instance_of<'a>(vmctx_ptr: *mut VMContext) -> &'a mut InstanceData {
     // SAFETY: the caller guarantees a live vmctx; its INSTANCE word was set at allocation to the
     // boxed InstanceData, which lives as long as the store.
-    unsafe { &mut *(*(vmctx_ptr.add(vmctx::INSTANCE as usize) as *const *mut InstanceData)) }
+    unsafe {
+        &mut *(*(vmctx_ptr.cast::<u8>().add(vmctx::INSTANCE as usize) as *const *mut InstanceData))
+    }
 }
 
 /// Reads the store behind a `VMContext`.
 ///
 /// # Safety
 /// `vmctx` must be the context of a live instance.
-pub(crate) unsafe fn store_of<'a>(vmctx_ptr: *mut u8) -> &'a mut StoreOpaque {
+pub(crate) unsafe fn store_of<'a>(vmctx_ptr: *mut VMContext) -> &'a mut StoreOpaque {
     // SAFETY: as for `instance_of`: the STORE word points to the owning store.
-    unsafe { &mut *(*(vmctx_ptr.add(vmctx::STORE as usize) as *const *mut StoreOpaque)) }
+    unsafe {
+        &mut *(*(vmctx_ptr.cast::<u8>().add(vmctx::STORE as usize) as *const *mut StoreOpaque))
+    }
 }
 
 struct Env<'a> {
@@ -375,7 +379,7 @@ pub(crate) fn instantiate(
             *fr = VMFuncRef {
                 wasm_call: f.ptr,
                 array_call: ty.trampolines.array_to_wasm.ptr,
-                vmctx: vmctx_ptr,
+                vmctx: VMOpaqueContext::from_vmctx(vmctx_ptr),
                 type_id: ty.id,
             };
         }

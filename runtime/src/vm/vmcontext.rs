@@ -31,6 +31,27 @@ impl Default for VMRuntimeLimits {
     }
 }
 
+/// An instance's context, laid out as `wasmjit_environ::vmoffsets::vmctx` describes. Only
+/// ever handled by pointer: its words are read and written through those offsets.
+#[repr(C)]
+pub struct VMContext {
+    _opaque: [u8; 0],
+}
+
+/// The context a funcref passes its callee: a [`VMContext`] for a wasm function, a host
+/// function's context (`wasmjit_environ::vmoffsets::host_ctx`) for a host function.
+#[repr(C)]
+pub struct VMOpaqueContext {
+    _opaque: [u8; 0],
+}
+
+impl VMOpaqueContext {
+    /// The callee context of a wasm function.
+    pub fn from_vmctx(vmctx: *mut VMContext) -> *mut VMOpaqueContext {
+        vmctx.cast()
+    }
+}
+
 /// What a funcref points to.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +61,7 @@ pub struct VMFuncRef {
     /// Entry with the array calling convention (host ABI).
     pub array_call: *const u8,
     /// Callee context: a `VMContext` or a host function context.
-    pub vmctx: *mut u8,
+    pub vmctx: *mut VMOpaqueContext,
     /// Engine-wide type id.
     pub type_id: u32,
 }
@@ -149,72 +170,38 @@ impl ValRaw {
     }
 }
 
-#[cfg(test)]
-mod tests {
+/// Each structure compiled code touches agrees with `wasmjit_environ::vmoffsets`, checked
+/// when the runtime compiles (a layout that drifted does not build).
+mod layout_checks {
     use super::*;
     use std::mem::{offset_of, size_of};
-    use wasmjit_compiler::vmoffsets;
+    use wasmjit_environ::vmoffsets::{funcref, global, limits, memory, table, VAL_RAW_SIZE};
 
-    #[test]
-    fn layouts_agree_with_vmoffsets() {
-        assert_eq!(
-            offset_of!(VMRuntimeLimits, stack_limit) as u32,
-            vmoffsets::limits::STACK_LIMIT
-        );
-        assert_eq!(
-            offset_of!(VMRuntimeLimits, fuel_consumed) as u32,
-            vmoffsets::limits::FUEL_CONSUMED
-        );
-        assert_eq!(
-            offset_of!(VMRuntimeLimits, epoch_deadline) as u32,
-            vmoffsets::limits::EPOCH_DEADLINE
-        );
-        assert_eq!(
-            offset_of!(VMRuntimeLimits, slow_path_status) as u32,
-            vmoffsets::limits::SLOW_PATH_STATUS
-        );
-        assert_eq!(
-            offset_of!(VMRuntimeLimits, pending_exception) as u32,
-            vmoffsets::limits::PENDING_EXCEPTION
-        );
-        assert_eq!(size_of::<VMRuntimeLimits>() as u32, vmoffsets::limits::SIZE);
-        assert_eq!(
-            offset_of!(VMFuncRef, wasm_call) as u32,
-            vmoffsets::funcref::WASM_CALL
-        );
-        assert_eq!(
-            offset_of!(VMFuncRef, array_call) as u32,
-            vmoffsets::funcref::ARRAY_CALL
-        );
-        assert_eq!(
-            offset_of!(VMFuncRef, vmctx) as u32,
-            vmoffsets::funcref::VMCTX
-        );
-        assert_eq!(
-            offset_of!(VMFuncRef, type_id) as u32,
-            vmoffsets::funcref::TYPE_ID
-        );
-        assert_eq!(size_of::<VMFuncRef>() as u32, vmoffsets::funcref::SIZE);
-        assert_eq!(
-            offset_of!(VMMemoryDefinition, base) as u32,
-            vmoffsets::memory::BASE
-        );
-        assert_eq!(
-            offset_of!(VMMemoryDefinition, current_length) as u32,
-            vmoffsets::memory::CURRENT_LENGTH
-        );
-        assert_eq!(
-            offset_of!(VMTableDefinition, base) as u32,
-            vmoffsets::table::BASE
-        );
-        assert_eq!(
-            offset_of!(VMTableDefinition, current_elements) as u32,
-            vmoffsets::table::CURRENT_ELEMENTS
-        );
-        assert_eq!(
-            size_of::<VMGlobalDefinition>() as u32,
-            vmoffsets::global::SIZE
-        );
-        assert_eq!(size_of::<ValRaw>() as u32, vmoffsets::VAL_RAW_SIZE);
+    macro_rules! agree {
+        ($($actual:expr => $expected:expr;)*) => {
+            $(const _: () = assert!($actual as u32 == $expected);)*
+        };
+    }
+
+    agree! {
+        offset_of!(VMRuntimeLimits, stack_limit) => limits::STACK_LIMIT;
+        offset_of!(VMRuntimeLimits, fuel_consumed) => limits::FUEL_CONSUMED;
+        offset_of!(VMRuntimeLimits, epoch_deadline) => limits::EPOCH_DEADLINE;
+        offset_of!(VMRuntimeLimits, slow_path_status) => limits::SLOW_PATH_STATUS;
+        offset_of!(VMRuntimeLimits, pending_exception) => limits::PENDING_EXCEPTION;
+        size_of::<VMRuntimeLimits>() => limits::SIZE;
+        offset_of!(VMFuncRef, wasm_call) => funcref::WASM_CALL;
+        offset_of!(VMFuncRef, array_call) => funcref::ARRAY_CALL;
+        offset_of!(VMFuncRef, vmctx) => funcref::VMCTX;
+        offset_of!(VMFuncRef, type_id) => funcref::TYPE_ID;
+        size_of::<VMFuncRef>() => funcref::SIZE;
+        offset_of!(VMMemoryDefinition, base) => memory::BASE;
+        offset_of!(VMMemoryDefinition, current_length) => memory::CURRENT_LENGTH;
+        size_of::<VMMemoryDefinition>() => memory::SIZE;
+        offset_of!(VMTableDefinition, base) => table::BASE;
+        offset_of!(VMTableDefinition, current_elements) => table::CURRENT_ELEMENTS;
+        size_of::<VMTableDefinition>() => table::SIZE;
+        size_of::<VMGlobalDefinition>() => global::SIZE;
+        size_of::<ValRaw>() => VAL_RAW_SIZE;
     }
 }

@@ -1,5 +1,5 @@
 //! What the runtime needs to know about a module besides its code: types, imports, exports,
-//! memories, tables, globals, segments. Filled by [`crate::parse`].
+//! memories, tables, globals, segments. Filled by the compiler's `parse`.
 
 use std::collections::HashMap;
 
@@ -83,7 +83,7 @@ pub enum WasmHeapType {
     Exn,
     /// The bottom of the exception hierarchy (only null).
     NoExn,
-    /// Functions of one type. In a [`ModuleInfo`] from [`crate::parse`] the index is a
+    /// Functions of one type. In a [`ModuleInfo`] from the compiler's `parse` the index is a
     /// module type index; embedders may rewrite it to an index of their own (the runtime
     /// uses process-wide canonical type ids) as long as they do so everywhere.
     Concrete(u32),

@@ -81,7 +81,7 @@ pub mod global {
 pub mod host_ctx {
     /// `*const u8`: `extern "C" fn(host_ctx, caller_vmctx, values: *mut ValRaw, len: usize) -> bool`.
     /// Returns false when the call failed; the runtime then holds the error as pending, and the
-    /// wasm-to-host trampoline traps with [`crate::trap_codes::HOST_ERROR`].
+    /// wasm-to-host trampoline traps with the compiler's `trap_codes::HOST_ERROR`.
     pub const ARRAY_CALL: u32 = 0;
 }
 
