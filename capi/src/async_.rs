@@ -691,7 +691,7 @@ pub unsafe extern "C" fn wasmtime_linker_define_async_func(
 
 /// The runtime tests' child-process runner (the same protocol: `--exact NAME --ignored`).
 #[cfg(test)]
-#[path = "../../runtime/tests/support/child.rs"]
+#[path = "../../runtime/tests/all/support/child.rs"]
 #[allow(dead_code)]
 mod test_child;
 
@@ -815,7 +815,7 @@ mod tests {
     /// Runs the ignored test `name` in a child process (re-running this test binary) and
     /// returns its exit status and standard error.
     fn run_in_child(name: &str) -> (std::process::ExitStatus, String) {
-        let out = child::child_output(name);
+        let out = child::child_output(module_path!(), name);
         (
             out.status,
             String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -1,5 +1,5 @@
 //! Fuzz target `api_sequences`: one random sequence of embedder API calls per input (see
-//! `runtime/tests/api_sequences/mod.rs`): sync and async calls, futures polled partially and
+//! `runtime/tests/all/api_sequences/mod.rs`): sync and async calls, futures polled partially and
 //! then finished, dropped or leaked, traps, failing and panicking host functions and
 //! limiters, on two stores. The process must survive, and finished calls must return what the
 //! guest computes.
@@ -8,7 +8,7 @@
 #[cfg(not(feature = "libfuzzer"))]
 mod standalone;
 
-#[path = "../../runtime/tests/api_sequences/mod.rs"]
+#[path = "../../runtime/tests/all/api_sequences/mod.rs"]
 mod api_sequences;
 
 fn run(data: &[u8]) {

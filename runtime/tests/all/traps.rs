@@ -4,8 +4,7 @@
 //! bounds are checked both with the default 4 GiB reservation (guard pages) and with a small
 //! reservation (explicit bounds checks), including accesses at the 4 GiB edge.
 
-mod support;
-use support::child::{child_output, in_child_for, run_in_child};
+use crate::support::child::{child_output, in_child_for, run_in_child};
 
 use wasmjit::*;
 
@@ -600,7 +599,7 @@ fn blocked(signal: i32) -> bool {
 
 #[test]
 fn traps_survive_a_later_handler_that_forwards_to_ours() {
-    run_in_child("child_traps_forwarded_by_a_later_handler");
+    run_in_child(module_path!(), "child_traps_forwarded_by_a_later_handler");
 }
 
 #[test]
@@ -634,7 +633,7 @@ fn child_traps_forwarded_by_a_later_handler() {
 #[test]
 fn host_code_overflowing_its_fiber_stack_is_reported() {
     use std::os::unix::process::ExitStatusExt;
-    let out = child_output("child_host_overflows_its_fiber_stack");
+    let out = child_output(module_path!(), "child_host_overflows_its_fiber_stack");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         out.status.signal(),

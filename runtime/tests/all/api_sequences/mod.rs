@@ -4,7 +4,7 @@
 //! limiter that panics. The process must survive every sequence, every finished call must
 //! return what the guest computes, and every store must stay usable.
 //!
-//! Shared by `runtime/tests/async_api_sequences.rs` (fixed seeds, in CI) and the fuzz target
+//! Shared by `runtime/tests/all/async_api_sequences.rs` (fixed seeds, in CI) and the fuzz target
 //! `api_sequences` (`fuzz/`), which feeds it arbitrary bytes.
 
 use std::future::Future;

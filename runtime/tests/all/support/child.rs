@@ -11,9 +11,18 @@ use std::process::{Command, Output};
 /// ([`in_child`], [`in_child_for`]).
 const CHILD_ENV: &str = "WASMJIT_TEST_CHILD";
 
-/// A command that runs this binary's test `name` alone (ignored tests included), through the
-/// emulator when one is named.
-pub fn child_command(name: &str) -> Command {
+/// The name the test harness gives test `name` of module `module` (the caller's
+/// `module_path!()`): its path inside the test crate, without the crate's own name.
+fn test_path(module: &str, name: &str) -> String {
+    match module.split_once("::") {
+        Some((_crate, inner)) => format!("{inner}::{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// A command that runs test `name` of module `module` (pass `module_path!()`) of this binary
+/// alone (ignored tests included), through the emulator when one is named.
+pub fn child_command(module: &str, name: &str) -> Command {
     let exe = std::env::current_exe().expect("the test binary's path");
     let runner = std::env::var("WASMJIT_TEST_CHILD_RUNNER").unwrap_or_default();
     let mut words = runner.split_whitespace();
@@ -28,7 +37,7 @@ pub fn child_command(name: &str) -> Command {
     command
         .args([
             "--exact",
-            name,
+            &test_path(module, name),
             "--ignored",
             "--nocapture",
             "--test-threads=1",
@@ -37,16 +46,17 @@ pub fn child_command(name: &str) -> Command {
     command
 }
 
-/// Runs test `name` in a child process and returns what it printed and how it ended.
-pub fn child_output(name: &str) -> Output {
-    child_command(name)
+/// Runs test `name` of module `module` in a child process and returns what it printed and how
+/// it ended.
+pub fn child_output(module: &str, name: &str) -> Output {
+    child_command(module, name)
         .output()
         .unwrap_or_else(|e| panic!("cannot start the child for {name}: {e}"))
 }
 
-/// Runs test `name` in a child process and asserts that it ran and passed.
-pub fn run_in_child(name: &str) {
-    let out = child_output(name);
+/// Runs test `name` of module `module` in a child process and asserts that it ran and passed.
+pub fn run_in_child(module: &str, name: &str) {
+    let out = child_output(module, name);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.contains("1 passed"),

@@ -8,8 +8,7 @@
 //! test binary re-run by `support::child`, through `WASMJIT_TEST_CHILD_RUNNER` under
 //! an emulator), so that a crash fails one test instead of killing the run.
 
-mod support;
-use support::child::{in_child, run_in_child};
+use crate::support::child::{in_child, run_in_child};
 
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -54,7 +53,7 @@ fn fuel_store<T>(engine: &Engine, data: T) -> Result<Store<T>> {
 
 #[test]
 fn a_leaked_call_future_leaves_an_async_store_clean() {
-    run_in_child("child_leaked_future_async_engine");
+    run_in_child(module_path!(), "child_leaked_future_async_engine");
 }
 
 /// The scenario of issue 16: a call future polled once (suspended on a fuel yield) and
@@ -90,7 +89,7 @@ fn child_leaked_future_async_engine() -> Result<()> {
 
 #[test]
 fn a_leaked_call_future_leaves_a_sync_store_usable() {
-    run_in_child("child_leaked_future_sync_engine");
+    run_in_child(module_path!(), "child_leaked_future_sync_engine");
 }
 
 /// Without `async_support` both kinds of call are allowed: after a leaked future, a sync
@@ -193,7 +192,7 @@ fn big_frame_module(locals: usize) -> String {
 
 #[test]
 fn frames_larger_than_a_guard_page_overflow_cleanly_on_small_fibers() {
-    run_in_child("child_big_frames_on_small_fibers");
+    run_in_child(module_path!(), "child_big_frames_on_small_fibers");
 }
 
 /// 40 KiB frames on fibers whose stacks are smaller than `max_wasm_stack` (allowed without
@@ -252,7 +251,7 @@ fn reentering_linker(engine: &Engine) -> Result<Linker<u32>> {
 
 #[test]
 fn host_and_wasm_recursion_overflows_cleanly() {
-    run_in_child("child_host_and_wasm_recursion");
+    run_in_child(module_path!(), "child_host_and_wasm_recursion");
 }
 
 /// Deep host→wasm→host→wasm recursion ends in `StackOverflow`, on the thread's stack, on a
@@ -390,7 +389,7 @@ fn a_cancelled_call_fails_fast_even_when_the_host_retries() -> Result<()> {
 
 #[test]
 fn a_caller_moved_to_another_thread_calls_wasm_safely() {
-    run_in_child("child_caller_on_another_thread");
+    run_in_child(module_path!(), "child_caller_on_another_thread");
 }
 
 /// A `Caller` is `Send` (async host functions hold it in `Send` futures), so a host function
@@ -576,7 +575,7 @@ fn check(name: &str, n: i32, sync: bool, got: std::thread::Result<Result<i32>>) 
 /// process: leaked futures crashed the process before the store let go of their fibers.
 #[test]
 fn random_sequences_of_calls_keep_stores_usable() {
-    run_in_child("child_random_sequences_of_calls");
+    run_in_child(module_path!(), "child_random_sequences_of_calls");
 }
 
 #[test]

@@ -6,10 +6,7 @@
 //! `API_SEQ_CASES=N` runs more seeds (default 200; the fuzz target `api_sequences` of `fuzz/`
 //! explores further).
 
-mod api_sequences;
-mod support;
-
-use support::child::{child_command, in_child};
+use crate::support::child::{child_command, in_child};
 
 /// The seeds a child runs: `first,count`.
 const RANGE_ENV: &str = "WASMJIT_API_SEQ_RANGE";
@@ -38,7 +35,7 @@ fn cases() -> u64 {
 /// Runs seeds `[first, first + count)` in this process; the first wrong result is an error.
 fn run_seeds(first: u64, count: u64) -> Result<(), String> {
     for seed in first..first + count {
-        api_sequences::run(&case_input(seed)).map_err(|e| format!("seed {seed}: {e}"))?;
+        crate::api_sequences::run(&case_input(seed)).map_err(|e| format!("seed {seed}: {e}"))?;
     }
     Ok(())
 }
@@ -82,7 +79,7 @@ fn child_api_sequences() {
 }
 
 fn run_child(first: u64, count: u64) -> Result<(), String> {
-    let out = child_command("child_api_sequences")
+    let out = child_command(module_path!(), "child_api_sequences")
         .env(RANGE_ENV, format!("{first},{count}"))
         .output()
         .map_err(|e| format!("cannot run the child: {e}"))?;

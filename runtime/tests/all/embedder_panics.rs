@@ -8,8 +8,7 @@
 //! Each scenario runs in a child process: before this was built, such a panic aborted the
 //! process, which must fail the test rather than the whole test binary.
 
-mod support;
-use support::child::run_in_child;
+use crate::support::child::run_in_child;
 
 use std::future::Future;
 use std::panic::{catch_unwind, panic_any, AssertUnwindSafe};
@@ -166,7 +165,7 @@ fn child_limiter_panics() -> Result<()> {
 
 #[test]
 fn limiter_panics() {
-    run_in_child("child_limiter_panics");
+    run_in_child(module_path!(), "child_limiter_panics");
 }
 
 #[test]
@@ -189,7 +188,7 @@ fn child_limiter_panics_async() -> Result<()> {
 
 #[test]
 fn limiter_panics_async() {
-    run_in_child("child_limiter_panics_async");
+    run_in_child(module_path!(), "child_limiter_panics_async");
 }
 
 /// The `throw` builtin asks the limiter for its count of exceptions (the first `throw`
@@ -221,7 +220,7 @@ fn child_limiter_panics_on_throw() -> Result<()> {
 
 #[test]
 fn limiter_panics_on_throw() {
-    run_in_child("child_limiter_panics_on_throw");
+    run_in_child(module_path!(), "child_limiter_panics_on_throw");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,7 +278,7 @@ fn child_epoch_callback_panics() -> Result<()> {
 
 #[test]
 fn epoch_callback_panics() {
-    run_in_child("child_epoch_callback_panics");
+    run_in_child(module_path!(), "child_epoch_callback_panics");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,7 +342,7 @@ fn check_call_hook_panics(async_calls: bool) -> Result<()> {
 
 #[test]
 fn call_hook_panics() {
-    run_in_child("child_call_hook_panics");
+    run_in_child(module_path!(), "child_call_hook_panics");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,7 +401,7 @@ fn child_yield_waker_panics() -> Result<()> {
 
 #[test]
 fn yield_waker_panics() {
-    run_in_child("child_yield_waker_panics");
+    run_in_child(module_path!(), "child_yield_waker_panics");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,8 +6,7 @@
 //! and leaves the store usable; a call suspended on one thread finishes on another, where
 //! traps (signal-based and explicit) are still caught.
 
-mod support;
-use support::child::{in_child, run_in_child};
+use crate::support::child::{in_child, run_in_child};
 
 use std::future::Future;
 use std::ops::Range;
@@ -365,7 +364,7 @@ fn stack_overflow_on_a_256k_fiber_with_128k_wasm_stack_traps() -> Result<()> {
 
 #[test]
 fn stack_overflow_into_the_fibers_guard_page_still_traps() {
-    run_in_child("child_overflow_into_the_guard_page");
+    run_in_child(module_path!(), "child_overflow_into_the_guard_page");
 }
 
 /// With `async_stack_size == max_wasm_stack` the limit check lies below the fiber's stack, so
@@ -531,7 +530,7 @@ type CallFuture = Pin<Box<dyn Future<Output = Result<i32>> + Send>>;
 
 #[test]
 fn a_call_finishing_on_another_thread_leaves_the_first_threads_trap_handling_intact() {
-    run_in_child("child_call_finishing_on_another_thread");
+    run_in_child(module_path!(), "child_call_finishing_on_another_thread");
 }
 
 /// Thread A starts an async call (it suspends inside wasm), then makes a sync call of another
