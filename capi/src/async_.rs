@@ -885,14 +885,8 @@ mod tests {
     #[test]
     fn a_future_reentered_by_its_own_call_aborts() {
         for (name, entry) in [
-            (
-                "async_::tests::child_poll_own_future",
-                "wasmtime_call_future_poll",
-            ),
-            (
-                "async_::tests::child_delete_own_future",
-                "wasmtime_call_future_delete",
-            ),
+            ("child_poll_own_future", "wasmtime_call_future_poll"),
+            ("child_delete_own_future", "wasmtime_call_future_delete"),
         ] {
             let (status, stderr) = run_in_child(name);
             assert!(!status.success(), "{name}: {status}\n{stderr}");
