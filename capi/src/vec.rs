@@ -142,9 +142,9 @@ macro_rules! declare_vec {
         /// A vector taking over `size` elements from `data`.
         #[no_mangle]
         pub unsafe extern "C" fn $new(out: *mut $vec, size: usize, data: *const $elem) {
-            // SAFETY: C passes `size` elements whose ownership moves into the vector: they are
-            // read bit for bit and never used again through `data`.
             let v: Vec<$elem> = (0..size)
+                // SAFETY: C passes `size` elements whose ownership moves into the vector: they
+                // are read bit for bit and never used again through `data`.
                 .map(|i| unsafe { ptr::read(data.add(i)) })
                 .collect();
             // SAFETY: `out` is an output pointer of the caller.

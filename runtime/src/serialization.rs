@@ -126,8 +126,8 @@ mod tests {
         let f = instance.get_typed_func::<(), i32>(&mut store, "f").unwrap();
         assert_eq!(f.call(&mut store, ()).unwrap(), 7);
 
-        // SAFETY (all below): deserialize trusts nothing in its input.
         let err = |b: &[u8]| {
+            // SAFETY: deserialize trusts nothing in its input.
             unsafe { Module::deserialize(&engine, b) }
                 .unwrap_err()
                 .to_string()
