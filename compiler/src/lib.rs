@@ -23,7 +23,7 @@ pub use compile::{compile, compile_for_isa, compile_for_isa_with, CompiledCode, 
 pub use module_info::*;
 pub use parse::{parse, validate, FunctionBodyData};
 pub use trampoline::{compile_trampolines, Trampolines};
-pub use wasmjit_environ::{builtins, module_info, vmoffsets};
+pub use wasmjit_environ::{builtins, module_info, trap, vmoffsets};
 pub use wasmparser::WasmFeatures;
 
 /// How hard Cranelift optimizes.

@@ -3,6 +3,7 @@
 //! `BAD_CONVERSION_TO_INTEGER`).
 
 use cranelift_codegen::ir::TrapCode;
+use wasmjit_environ::trap::Trap;
 
 /// `unreachable` executed.
 pub const UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
@@ -24,3 +25,24 @@ pub const BUILTIN_TRAP: TrapCode = TrapCode::unwrap_user(8);
 pub const HOST_ERROR: TrapCode = TrapCode::unwrap_user(9);
 /// Null reference dereferenced (reserved for typed function references).
 pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(10);
+
+/// The trap a code in compiled code's trap tables stands for; `None` for the codes whose trap
+/// the runtime holds as pending (`BUILTIN_TRAP`, `HOST_ERROR`).
+pub fn to_trap(code: TrapCode) -> Option<Trap> {
+    Some(match code {
+        TrapCode::STACK_OVERFLOW => Trap::StackOverflow,
+        TrapCode::HEAP_OUT_OF_BOUNDS => Trap::MemoryOutOfBounds,
+        TrapCode::INTEGER_OVERFLOW => Trap::IntegerOverflow,
+        TrapCode::INTEGER_DIVISION_BY_ZERO => Trap::IntegerDivisionByZero,
+        TrapCode::BAD_CONVERSION_TO_INTEGER => Trap::BadConversionToInteger,
+        UNREACHABLE => Trap::UnreachableCodeReached,
+        TABLE_OUT_OF_BOUNDS => Trap::TableOutOfBounds,
+        INDIRECT_CALL_TO_NULL => Trap::IndirectCallToNull,
+        BAD_SIGNATURE => Trap::BadSignature,
+        HEAP_MISALIGNED => Trap::HeapMisaligned,
+        INTERRUPT => Trap::Interrupt,
+        OUT_OF_FUEL => Trap::OutOfFuel,
+        NULL_REFERENCE => Trap::NullReference,
+        _ => return None,
+    })
+}

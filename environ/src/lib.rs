@@ -4,6 +4,8 @@
 //! - [`builtins`]: the runtime functions compiled code calls, their table order and
 //!   signatures;
 //! - [`vmoffsets`]: the layout of every runtime structure compiled code reads or writes;
+//! - [`trap`]: the ways wasm code traps, which compiled code reports by trap code and the
+//!   runtime hands to the embedder;
 //! - [`module_info`]: a module's metadata (types, imports, exports, memories, tables, globals,
 //!   segments), which the compiler produces and the runtime instantiates from.
 //!
@@ -27,4 +29,5 @@
 
 pub mod builtins;
 pub mod module_info;
+pub mod trap;
 pub mod vmoffsets;

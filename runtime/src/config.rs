@@ -3,6 +3,7 @@
 use crate::ProfilingStrategy;
 use anyhow::{bail, Result};
 use std::sync::Arc;
+use wasmjit_compiler as c;
 use wasmjit_fiber::StackCreator;
 
 /// How hard Cranelift optimizes.
@@ -282,5 +283,27 @@ impl Config {
             bail!("max_wasm_stack size cannot be zero");
         }
         Ok(())
+    }
+}
+
+impl Config {
+    /// What the compiler needs to know of the engine's configuration.
+    pub(crate) fn compile_config(&self) -> c::CompileConfig {
+        c::CompileConfig {
+            opt_level: match self.opt_level {
+                OptLevel::None => c::OptLevel::None,
+                OptLevel::Speed => c::OptLevel::Speed,
+                OptLevel::SpeedAndSize => c::OptLevel::SpeedAndSize,
+            },
+            parallel: self.parallel_compilation,
+            features: self.features,
+            memory_reservation: self.memory_reservation,
+            memory_guard_size: self.memory_guard_size,
+            consume_fuel: self.consume_fuel,
+            epoch_interruption: self.epoch_interruption,
+            isa: None,
+            nan_canonicalization: self.nan_canonicalization,
+            cranelift_flags: self.cranelift_flags.clone(),
+        }
     }
 }

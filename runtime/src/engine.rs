@@ -105,7 +105,7 @@ impl Engine {
     pub fn new(config: &Config) -> Result<Engine> {
         config.validate()?;
         crate::vm::traphandlers::init_traps();
-        let compile_config = crate::vm::compile_config(config);
+        let compile_config = config.compile_config();
         wasmjit_compiler::check_config(&compile_config)?;
         let stacks = match &config.stack_creator {
             Some(c) => StackSource::Creator(c.clone()),

@@ -259,7 +259,7 @@ impl Func {
     /// contravariant, results covariant), as in Wasmtime.
     pub fn matches_ty(&self, store: impl AsContext, ty: &FuncType) -> bool {
         let own = self.ty(store);
-        own == *ty || crate::linker::func_subtype(&own, ty)
+        own == *ty || crate::matching::func_subtype(&own, ty)
     }
 
     /// The host function behind this handle, if it is one.
@@ -314,7 +314,7 @@ impl Func {
             &mut heap
         };
         for (i, (p, t)) in params.iter().zip(pty).enumerate() {
-            if !p.matches_wasm(opaque, *t) {
+            if !crate::matching::val_matches(opaque, p, *t) {
                 let expected = crate::ValType::from_wasm(*t);
                 bail!(
                     "argument type mismatch: argument {i} is {}, expected {expected}",
@@ -441,7 +441,7 @@ pub(crate) fn host_fn_from_vals<T: 'static>(
             &mut results,
         )?;
         for (i, (r, t)) in results.iter().zip(&ty.inner.results).enumerate() {
-            if !r.matches_wasm(&inner.opaque, *t) {
+            if !crate::matching::val_matches(&inner.opaque, r, *t) {
                 let t = crate::ValType::from_wasm(*t);
                 bail!("function attempted to return an incompatible value: result {i} is {}, expected {t}", r.static_ty());
             }

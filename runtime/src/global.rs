@@ -15,7 +15,7 @@ impl Global {
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
-        if !val.matches_wasm(opaque, ty.content().to_wasm()) {
+        if !crate::matching::val_matches(opaque, &val, ty.content().to_wasm()) {
             bail!(
                 "value of type {} does not match the global's type {}",
                 val.static_ty(),
@@ -57,7 +57,7 @@ impl Global {
         if ty.mutability() != Mutability::Var {
             bail!("immutable global cannot be set");
         }
-        if !val.matches_wasm(opaque, opaque.globals[i].ty.content) {
+        if !crate::matching::val_matches(opaque, &val, opaque.globals[i].ty.content) {
             bail!(
                 "value of type {} does not match the global's type {}",
                 val.static_ty(),

@@ -76,7 +76,8 @@ impl Instance {
         tags: &[Tag],
     ) -> Result<Instance> {
         let imports = retype_host_funcs(store, module, imports)?;
-        let index = crate::vm::instance::instantiate(store, module, &imports, tags)?;
+        let resolved = crate::matching::resolve_imports(store, module, &imports, tags)?;
+        let index = crate::vm::instance::instantiate(store, module, resolved)?;
         let instance = Instance(Stored::new(store, index));
         if let Some(start) = module.inner.info.start {
             store.charge_start_call()?;
@@ -251,7 +252,7 @@ fn retype_host_funcs<'a>(
             continue;
         };
         let ty = crate::types::FuncType::from_wasm(store.funcs[f.0.index].ty.ty.clone());
-        if ty != expected && crate::linker::func_subtype(&ty, &expected) {
+        if ty != expected && crate::matching::func_subtype(&ty, &expected) {
             let retyped = Func::from_host_fn(store, &expected, host)?;
             out.to_mut()[i] = Extern::Func(retyped);
         }

@@ -18,6 +18,7 @@ mod global;
 mod instance;
 mod limits;
 mod linker;
+mod matching;
 mod memory;
 mod module;
 mod profiling;
@@ -63,12 +64,13 @@ pub use profiling::ProfilingStrategy;
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use table::Table;
 pub use tag::{Tag, TagType, UncaughtException};
-pub use trap::{FrameInfo, FrameSymbol, Trap, WasmBacktrace};
+pub use trap::{FrameInfo, FrameSymbol, WasmBacktrace};
 pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability,
     RefType, TableType, ValType,
 };
 pub use values::{Ref, Val, V128};
 pub use vm::vmcontext::ValRaw;
+pub use wasmjit_environ::trap::Trap;
 /// Custom fiber stacks for async calls (`Config::with_host_stack`), at Wasmtime's paths.
 pub use wasmjit_fiber::{StackCreator, StackMemory};

@@ -349,7 +349,7 @@ impl<T: 'static> Linker<T> {
                             // A host function whose type is a subtype of the import's (say,
                             // it returns `(ref extern)` where `externref` is expected) serves
                             // as a function of the import's type: raw values are the same.
-                            if *ty != expected && func_subtype(ty, &expected) {
+                            if *ty != expected && crate::matching::func_subtype(ty, &expected) {
                                 return Ok(Definition::HostFunc(expected, host.clone()));
                             }
                             if *ty != expected {
@@ -444,13 +444,4 @@ impl<T: 'static> InstancePre<T> {
             .collect::<Result<Vec<_>>>()?;
         Instance::new_raw(opaque, &self.module, &imports, &tags)
     }
-}
-
-/// Whether a function of type `sub` may stand where `sup` is expected: same arity, parameters
-/// contravariant, results covariant.
-pub(crate) fn func_subtype(sub: &FuncType, sup: &FuncType) -> bool {
-    sub.params().len() == sup.params().len()
-        && sub.results().len() == sup.results().len()
-        && sub.params().zip(sup.params()).all(|(a, b)| b.matches(&a))
-        && sub.results().zip(sup.results()).all(|(a, b)| a.matches(&b))
 }

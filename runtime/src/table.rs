@@ -12,7 +12,7 @@ use anyhow::{anyhow, bail, Result};
 pub struct Table(pub(crate) Stored);
 
 fn check_ref(store: &StoreOpaque, ty: &TableType, init: &Ref) -> Result<()> {
-    if !Val::from(*init).matches_wasm(store, ty.element().to_wasm()) {
+    if !crate::matching::val_matches(store, &Val::from(*init), ty.element().to_wasm()) {
         bail!(
             "value does not match the table's element type {}",
             ty.element()

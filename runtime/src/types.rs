@@ -410,29 +410,6 @@ impl ValType {
     }
 }
 
-/// Whether a value of compiled type `a` may be used where `b` is expected (both with canonical
-/// concrete type ids).
-pub(crate) fn wasm_type_matches(a: c::WasmType, b: c::WasmType) -> bool {
-    if a == b {
-        return true;
-    }
-    match (a.as_ref_type(), b.as_ref_type()) {
-        (Some(a), Some(b)) => {
-            use c::WasmHeapType as H;
-            (!a.nullable || b.nullable)
-                && match (a.heap, b.heap) {
-                    (x, y) if x == y => true,
-                    (H::Concrete(_) | H::NoFunc, H::Func) => true,
-                    (H::NoFunc, H::Concrete(_)) => true,
-                    (H::NoExtern, H::Extern) => true,
-                    (H::NoExn, H::Exn) => true,
-                    _ => false,
-                }
-        }
-        _ => false,
-    }
-}
-
 impl fmt::Display for ValType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -3,10 +3,9 @@
 use crate::externref::ExternRef;
 use crate::func::Func;
 use crate::store::StoreOpaque;
-use crate::types::{canonical, HeapType, RefType, ValType};
+use crate::types::{HeapType, RefType, ValType};
 use crate::vm::vmcontext::ValRaw;
 use anyhow::{bail, Result};
-use wasmjit_compiler as c;
 
 /// A 128-bit vector value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -203,26 +202,11 @@ impl Val {
     /// own concrete type, null matches every nullable reference type of its hierarchy).
     pub fn matches_ty(&self, store: impl crate::AsContext, ty: &ValType) -> Result<bool> {
         let store = store.as_context();
-        Ok(self.matches_wasm(&store.0.opaque, ty.to_wasm()))
-    }
-
-    /// `matches_ty` against a compiled type (with canonical concrete type ids).
-    pub(crate) fn matches_wasm(&self, store: &StoreOpaque, ty: c::WasmType) -> bool {
-        let r = ty.as_ref_type();
-        match self {
-            Val::FuncRef(None) => r.is_some_and(|r| r.nullable && !r.heap.is_extern()),
-            Val::FuncRef(Some(f)) => r.is_some_and(|r| match r.heap {
-                c::WasmHeapType::Func => true,
-                c::WasmHeapType::Concrete(id) => {
-                    f.0.belongs_to(store)
-                        && *store.funcs[f.0.index].ty.ty == *canonical::func_type(id)
-                }
-                _ => false,
-            }),
-            Val::ExternRef(None) => r.is_some_and(|r| r.nullable && r.heap.is_extern()),
-            Val::ExternRef(Some(_)) => r.is_some_and(|r| r.heap == c::WasmHeapType::Extern),
-            _ => self.static_ty().to_wasm() == ty,
-        }
+        Ok(crate::matching::val_matches(
+            &store.0.opaque,
+            self,
+            ty.to_wasm(),
+        ))
     }
 
     /// The `i32`, if this is one.

@@ -56,7 +56,7 @@ impl AsyncCx {
     #[inline]
     fn is_current(&self) -> bool {
         let here = std::ptr::addr_of!(*self) as usize;
-        let sp = approximate_sp();
+        let sp = crate::vm::call::approximate_sp();
         debug_assert!(self.stack.contains(&here));
         self.stack.contains(&sp)
     }
@@ -69,13 +69,6 @@ impl AsyncCx {
         let headroom = crate::vm::call::HOST_STACK_HEADROOM.min(self.stack.len() / 2);
         self.stack.start.saturating_add(headroom)
     }
-}
-
-/// An address in the caller's frame, close enough to its stack pointer.
-#[inline(always)]
-pub(crate) fn approximate_sp() -> usize {
-    let marker = 0u8;
-    std::hint::black_box(std::ptr::addr_of!(marker)) as usize
 }
 
 /// What of a store belongs to the call running in it rather than to the store: the fiber

@@ -22,6 +22,13 @@ type ArrayToWasm =
 pub(crate) type HostArrayCall =
     unsafe extern "C" fn(*mut VMOpaqueContext, *mut VMContext, *mut ValRaw, usize) -> bool;
 
+/// An address in the caller's frame, close enough to its stack pointer.
+#[inline(always)]
+pub(crate) fn approximate_sp() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(std::ptr::addr_of!(marker)) as usize
+}
+
 /// Calls the wasm function behind `funcref` with `values` as its argument/result buffer.
 ///
 /// # Safety
@@ -125,7 +132,7 @@ fn current_stack(store: &StoreOpaque) -> (usize, usize) {
 /// and what it says holds the caller's frame (an emulator or a foreign thread may report
 /// something else).
 fn thread_stack_start() -> Option<usize> {
-    let here = crate::async_::approximate_sp();
+    let here = approximate_sp();
     let mut attr = std::mem::MaybeUninit::<libc::pthread_attr_t>::uninit();
     // SAFETY: `pthread_getattr_np` initializes `attr` for the calling thread when it
     // returns 0; only then is it read and destroyed.
@@ -273,7 +280,7 @@ fn trap_to_error(store: &mut StoreOpaque, record: TrapRecord) -> anyhow::Error {
             }
             Trap::MemoryOutOfBounds
         }
-        Some(code) => Trap::from_code(code).unwrap_or(Trap::UnreachableCodeReached),
+        Some(code) => trap_codes::to_trap(code).unwrap_or(Trap::UnreachableCodeReached),
         None if record.stack_fault => Trap::StackOverflow,
         None => internal_error(&record, "compiled code faulted where it has no trap site"),
     };

@@ -1,7 +1,6 @@
 //! Instantiation: allocating a `VMContext`, linking imports, creating the module's memories,
 //! tables and globals, applying segments.
 
-use crate::externals::Extern;
 use crate::module::Module;
 use crate::store::{GlobalData, StoreOpaque};
 use crate::vm::builtins::BUILTINS;
@@ -10,7 +9,7 @@ use crate::vm::memory::VmMemory;
 use crate::vm::table::VmTable;
 use crate::vm::vmcontext::{VMContext, VMFuncRef, VMGlobalDefinition, VMOpaqueContext};
 use crate::Trap;
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use wasmjit_compiler as c;
 use wasmjit_compiler::vmoffsets::vmctx;
 
@@ -115,63 +114,27 @@ impl ConstEnv for Env<'_> {
     }
 }
 
-/// Checks an imported memory's or table's limits (`what`) against the import's, with
-/// Wasmtime's message.
-fn check_limits(
-    what: &str,
-    actual_min: u64,
-    actual_max: Option<u64>,
-    min: u64,
-    max: Option<u64>,
-) -> Result<()> {
-    let fits_max = match (max, actual_max) {
-        (None, _) => true,
-        (Some(max), Some(actual)) => actual <= max,
-        (Some(_), None) => false,
-    };
-    if actual_min >= min && fits_max {
-        return Ok(());
-    }
-    let limits = |min: u64, max: Option<u64>| match max {
-        Some(max) => format!("min: {min}, max: {max}"),
-        None => format!("min: {min}, max: none"),
-    };
-    bail!(
-        "{what} types incompatible: expected {what} limits ({}) doesn't match provided {what} \
-         limits ({})",
-        limits(min, max),
-        limits(actual_min, actual_max)
-    )
+/// A module's imports, checked against it (by `crate::matching`): store indices of each kind, in import order.
+#[derive(Debug, Default)]
+pub(crate) struct ResolvedImports {
+    pub(crate) funcs: Vec<usize>,
+    pub(crate) memories: Vec<usize>,
+    pub(crate) tables: Vec<usize>,
+    pub(crate) globals: Vec<usize>,
+    pub(crate) tags: Vec<usize>,
 }
 
-/// The error of an import that does not match: Wasmtime's message, with `detail` as its cause.
-fn incompatible(desc: &str, detail: impl std::fmt::Display) -> anyhow::Error {
-    anyhow!("{detail}").context(format!("incompatible import type for `{desc}`"))
-}
-
-/// Checks `imports` against the module and creates the instance (without running `start`).
-/// `imports` are the module's imports other than tags, in order; `tags` its tag imports.
-/// Returns the instance's index in the store. Segment traps come back as `Trap` errors after
-/// the instance has been added to the store (their effects stay, as the spec requires).
+/// Creates an instance of `module` (without running `start`) from imports already checked
+/// against it (`crate::matching::resolve_imports`). Returns the instance's index in the
+/// store. Segment traps come back as `Trap` errors after the instance has been added to the
+/// store (their effects stay, as the spec requires).
 pub(crate) fn instantiate(
     store: &mut StoreOpaque,
     module: &Module,
-    imports: &[Extern],
-    tags: &[crate::Tag],
+    imports: ResolvedImports,
 ) -> Result<usize> {
     let m = &module.inner;
     let info = &m.info;
-    if !crate::Engine::same(&m.engine, &store.engine) {
-        bail!("cross-`Engine` instantiation is not currently supported");
-    }
-    let num_tag_imports = info.num_imported_tags as usize;
-    if imports.len() + tags.len() != info.imports.len() || tags.len() != num_tag_imports {
-        bail!(
-            "expected {} imports, found {}",
-            info.imports.len(),
-            imports.len() + tags.len()
-        );
-    }
     // The resource limiter's say, before anything is made.
     let defined_memories = &info.memories[info.num_imported_memories as usize..];
     let defined_tables = &info.tables[info.num_imported_tables as usize..];
@@ -195,163 +158,16 @@ pub(crate) fn instantiate(
         elems: Vec::new(),
     });
 
-    // Imports, type-checked in declaration order.
-    let mut func_i = 0;
-    let mut tags = tags.iter();
-    let mut imports = imports.iter();
-    for import in &info.imports {
-        let desc = || format!("{}::{}", import.module, import.name);
-        if let c::EntityType::Tag(t) = import.ty {
-            let tag = tags.next().expect("counted above");
-            if !tag.0.belongs_to(store) {
-                bail!("import {} belongs to another store", desc());
-            }
-            let expected = crate::FuncType::from_wasm(m.types[t as usize].ty.clone());
-            if store.tags[tag.0.index].ty != expected {
-                bail!("incompatible import type for `{}`", desc());
-            }
-            inst.tags.push(tag.0.index);
-            continue;
-        }
-        let ext = imports.next().expect("counted above");
-        match (&import.ty, ext) {
-            (c::EntityType::Function(t), Extern::Func(f)) => {
-                if !f.0.belongs_to(store) {
-                    bail!("import {} belongs to another store", desc());
-                }
-                let fd = &store.funcs[f.0.index];
-                if fd.ty.id != m.types[*t as usize].id {
-                    return Err(incompatible(
-                        &desc(),
-                        format_args!(
-                            "types incompatible: expected type `{}`, found type `{}`",
-                            crate::FuncType::from_wasm(m.types[*t as usize].ty.clone()),
-                            crate::FuncType::from_wasm(fd.ty.ty.clone())
-                        ),
-                    ));
-                }
-                let off = m.offsets.imported_func(func_i);
-                inst.write_word(off, fd.funcref as u64);
-                inst.funcs[func_i as usize] = Some(f.0.index);
-                func_i += 1;
-            }
-            (c::EntityType::Memory(t), Extern::Memory(mem)) => {
-                if !mem.0.belongs_to(store) {
-                    bail!("import {} belongs to another store", desc());
-                }
-                let actual = &store.memories[mem.0.index];
-                if actual.ty.shared != t.shared {
-                    let kind = |s: bool| if s { "shared" } else { "non-shared" };
-                    return Err(incompatible(
-                        &desc(),
-                        format_args!(
-                            "memory types incompatible: expected {} memory, found {} memory",
-                            kind(t.shared),
-                            kind(actual.ty.shared)
-                        ),
-                    ));
-                }
-                if actual.ty.memory64 != t.memory64 {
-                    let bits = |b: bool| if b { "64-bit" } else { "32-bit" };
-                    return Err(incompatible(
-                        &desc(),
-                        format_args!(
-                            "memory types incompatible: expected {} memory, found {} memory",
-                            bits(t.memory64),
-                            bits(actual.ty.memory64)
-                        ),
-                    ));
-                }
-                check_limits(
-                    "memory",
-                    actual.pages(),
-                    actual.ty.maximum,
-                    t.minimum,
-                    t.maximum,
-                )
-                .map_err(|e| incompatible(&desc(), e))?;
-                inst.memories.push(mem.0.index);
-            }
-            (c::EntityType::Table(t), Extern::Table(tab)) => {
-                if !tab.0.belongs_to(store) {
-                    bail!("import {} belongs to another store", desc());
-                }
-                let actual = &store.tables[tab.0.index];
-                if actual.ty.element != t.element || actual.ty.table64 != t.table64 {
-                    return Err(incompatible(
-                        &desc(),
-                        format_args!(
-                            "table types incompatible: expected table of type `{}`, found \
-                             table of type `{}`",
-                            crate::TableType::from_wasm(t).element(),
-                            crate::TableType::from_wasm(&actual.ty).element()
-                        ),
-                    ));
-                }
-                check_limits(
-                    "table",
-                    actual.size(),
-                    actual.ty.maximum,
-                    t.minimum,
-                    t.maximum,
-                )
-                .map_err(|e| incompatible(&desc(), e))?;
-                inst.tables.push(tab.0.index);
-            }
-            (c::EntityType::Global(t), Extern::Global(g)) => {
-                if !g.0.belongs_to(store) {
-                    bail!("import {} belongs to another store", desc());
-                }
-                // An immutable global may have a subtype of the declared content type; a
-                // mutable one must have the type itself.
-                let actual = store.globals[g.0.index].ty;
-                let matches = actual.mutable == t.mutable
-                    && if t.mutable {
-                        actual.content == t.content
-                    } else {
-                        crate::types::wasm_type_matches(actual.content, t.content)
-                    };
-                if !matches {
-                    let ty = |t: c::GlobalType| crate::GlobalType::from_wasm(&t);
-                    let detail = if actual.mutable != t.mutable {
-                        let kind = |m: bool| if m { "mutable" } else { "immutable" };
-                        format!(
-                            "global types incompatible: expected {} global, found {} global",
-                            kind(t.mutable),
-                            kind(actual.mutable)
-                        )
-                    } else {
-                        format!(
-                            "global types incompatible: expected global of type `{}`, found \
-                             global of type `{}`",
-                            ty(*t).content(),
-                            ty(actual).content()
-                        )
-                    };
-                    return Err(incompatible(&desc(), detail));
-                }
-                inst.globals.push(g.0.index);
-            }
-            (expected, _) => {
-                // Wasmtime's words for the kinds.
-                let kind = match expected {
-                    c::EntityType::Function(_) => "func",
-                    c::EntityType::Memory(_) => "memory",
-                    c::EntityType::Table(_) => "table",
-                    c::EntityType::Global(_) => "global",
-                    c::EntityType::Tag(_) => "tag",
-                };
-                let found = match ext {
-                    Extern::Func(_) => "func",
-                    other => other.desc(),
-                };
-                return Err(incompatible(
-                    &desc(),
-                    format_args!("expected {kind}, but found {found}"),
-                ));
-            }
-        }
+    // Imports: function slots, then the store indices of each kind.
+    for (func_i, &f) in imports.funcs.iter().enumerate() {
+        let off = m.offsets.imported_func(func_i as u32);
+        inst.write_word(off, store.funcs[f].funcref as u64);
+        inst.funcs[func_i] = Some(f);
     }
+    inst.memories.extend(&imports.memories);
+    inst.tables.extend(&imports.tables);
+    inst.globals.extend(&imports.globals);
+    inst.tags.extend(&imports.tags);
 
     // The header.
     let store_ptr = store as *mut StoreOpaque as u64;
