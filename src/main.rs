@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context as _, Result};
 use wasmjit::wasi::{self, I32Exit, WasiCtx, WasiCtxBuilder};
 use wasmjit::{Config, Engine, Func, Instance, Linker, Module, Store, Trap, Val, ValType};
-use wasmjit_cli::wast_runner;
 
 const USAGE: &str = "\
 wasmjit: a WebAssembly runtime built on Cranelift
@@ -444,7 +443,7 @@ fn wast(args: &[String]) -> Result<ExitCode> {
         bail!("`wasmjit wast` needs at least one .wast file (try `wasmjit --help`)");
     }
 
-    let reports = wast_runner::run_files(&files, jobs, |report| print_line(&report.to_string()));
+    let reports = wasmjit_wast::run_files(&files, jobs, |report| print_line(&report.to_string()));
     let failed = reports.iter().filter(|r| !r.passed()).count();
     print_line(&format!(
         "{} passed, {failed} failed",

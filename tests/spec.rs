@@ -9,7 +9,6 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-use wasmjit_cli::wast_runner;
 
 /// Where the suite's `v2` directory should be, and whether it is there.
 fn suite_dir() -> (PathBuf, bool) {
@@ -34,7 +33,7 @@ fn run_spec(file: &str) {
         );
         return;
     }
-    let report = wast_runner::run_file(&dir.join(file));
+    let report = wasmjit_wast::run_file(&dir.join(file));
     assert!(report.passed(), "{report}");
 }
 

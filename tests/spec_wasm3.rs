@@ -1,6 +1,6 @@
 //! The SIMD scripts of the 2.0 suite (`v2/simd_*.wast`), the scripts of the Wasm 3.0
 //! proposals the runtime implements (`v2/proposals/NAME/`), one test per folder, and the
-//! Wasm 3.0 suite (`v3/`). Each script runs with the configuration `wast_runner::config_for`
+//! Wasm 3.0 suite (`v3/`). Each script runs with the configuration `wasmjit_wast::config_for`
 //! picks for its location.
 //!
 //! `proposals/memory64/` and `v3/` hold the whole Wasm 3.0 suite; the scripts that need GC
@@ -10,7 +10,6 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use wasmjit_cli::wast_runner;
 
 fn suite_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os("WASMJIT_TESTSUITE") {
@@ -98,7 +97,7 @@ fn run_folder(dir: &Path, select: impl Fn(&str) -> bool, expected_failures: &[&s
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no scripts in {}", dir.display());
-    let reports = wast_runner::run_files(&files, 2, |_| {});
+    let reports = wasmjit_wast::run_files(&files, 2, |_| {});
     let mut wrong = Vec::new();
     for report in &reports {
         let file = Path::new(&report.name)

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use crate::wast_config::config_from_comments;
+use crate::config_comments::config_from_comments;
 use anyhow::{anyhow, bail, Context as _, Result};
 use wasmjit::{
     Config, Engine, ExternRef, Global, GlobalType, Instance, Linker, Memory, MemoryType, Module,
@@ -237,7 +237,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// The engine configuration for the script at `path`, chosen by where it lives in the spec
 /// suite (a script that opens with `;;!` configuration comments gets what they ask for
-/// instead, see [`crate::wast_config`]). Scripts directly in a `v2` directory are the Wasm 2.0
+/// instead, see [`crate::config_comments`]). Scripts directly in a `v2` directory are the Wasm 2.0
 /// suite: they check that the encodings of later features are rejected, so they run with Wasm
 /// 2.0 features only. The `proposals/multi-memory` scripts predate Wasm 3.0's 64-bit memory
 /// limits encoding and run without memory64; they and the `proposals/extended-const` ones also

@@ -10,7 +10,7 @@
 //!
 //! A script with such lines runs on an engine with wasmjit's default configuration plus the
 //! settings it names (a script without them keeps the configuration its place in the spec
-//! suite implies, see [`crate::wast_runner::config_for`]). A setting wasmjit has no machinery
+//! suite implies, see [`crate::config_for`]). A setting wasmjit has no machinery
 //! for can be turned off but not on; an unknown key is an error, as in Wasmtime's runner.
 //! Only booleans appear in these comments, so they are parsed here rather than with a TOML
 //! crate.
