@@ -28,11 +28,23 @@ const WAT: &str = r#"(module
   (func $f2 (result f64) global.get $c)
   (func (export "run") (result i32) i32.const 64 i32.load8_u))"#;
 
-const CASES: [&str; 4] = [
+/// One small function and a memory of `pages` initial pages: the store cycle should not cost
+/// more as the memory's initial size grows.
+fn sized_memory_wat(pages: u32) -> String {
+    format!(r#"(module (memory {pages}) (func (export "run") (result i32) i32.const 1))"#)
+}
+
+/// Initial sizes of `instantiate/store_cycle_pages_N`: 64 KiB, 1 MiB, 16 MiB.
+const MEMORY_PAGES: [u32; 3] = [1, 16, 256];
+
+const CASES: [&str; 7] = [
     "instantiate/instance_new",
     "instantiate/instance_pre",
     "instantiate/store_new_and_drop",
     "instantiate/instance_new_store_cycle",
+    "instantiate/store_cycle_pages_1",
+    "instantiate/store_cycle_pages_16",
+    "instantiate/store_cycle_pages_256",
 ];
 
 per_engine! {
@@ -88,6 +100,17 @@ per_engine! {
                 drop(store);
             })
         });
+
+        for (case, pages) in CASES[4..].iter().zip(MEMORY_PAGES) {
+            let module = rt::Module::new(&engine, sized_memory_wat(pages)).expect("valid module");
+            c.benchmark_group(*case).bench_function(ENGINE, |b| {
+                b.iter(|| {
+                    let mut store = rt::Store::new(&engine, ());
+                    black_box(rt::Instance::new(&mut store, &module, &[]).expect("instantiates"));
+                    drop(store);
+                })
+            });
+        }
     }
 }
 

@@ -9,7 +9,6 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-
 /// Where the suite's `v2` directory should be, and whether it is there.
 fn suite_dir() -> (PathBuf, bool) {
     let dir = match std::env::var_os("WASMJIT_TESTSUITE") {

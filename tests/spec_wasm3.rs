@@ -10,7 +10,6 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-
 fn suite_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os("WASMJIT_TESTSUITE") {
         Some(root) => PathBuf::from(root).join("v2"),

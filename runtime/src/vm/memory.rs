@@ -187,16 +187,19 @@ impl Drop for VmMemory {
 /// bytes past `accessible` were zeroed before they were last made inaccessible, or never
 /// written), so a memory made from one is indistinguishable from a fresh `mmap`.
 ///
-/// The pool is capped in entries and only takes memories of at most `KEEP_RESIDENT` bytes, so
-/// it holds at most `CAPACITY * KEEP_RESIDENT` bytes of resident memory; larger memories are
-/// unmapped as before.
+/// The pool is capped in entries. A released memory keeps at most its first `KEEP_RESIDENT`
+/// bytes resident (zeroed with stores where they were touched); the pages past them are
+/// handed back to the kernel with one `MADV_DONTNEED`, so the pool holds at most
+/// `CAPACITY * KEEP_RESIDENT` bytes of resident memory whatever the memories' sizes, and a
+/// memory of any initial size is made without `mmap` once the pool is warm.
 mod pool {
     use std::sync::Mutex;
 
     /// Most mappings the pool keeps.
     pub(super) const CAPACITY: usize = 16;
-    /// Largest accessible size a released memory may have to be pooled (zeroing may store to
-    /// every byte of it, which beats `munmap` + `mmap` + page faults only while small).
+    /// Bytes at the start of a released memory that stay resident in the pool (zeroing them
+    /// with stores beats `munmap` + `mmap` + page faults while they are few); the rest is
+    /// discarded.
     pub(super) const KEEP_RESIDENT: usize = 4 * super::WASM_PAGE_SIZE;
 
     struct Pooled {
@@ -251,14 +254,19 @@ mod pool {
     }
 
     /// Zeroes the first `accessible` bytes of a released static memory's `mapping` and pools
-    /// it, or unmaps it when it is too large or the pool is full.
+    /// it, or unmaps it when the pool is full (or, off Linux, when it is too large to zero).
     pub(super) fn give_back(mapping: region::Allocation, accessible: usize) {
-        if accessible > KEEP_RESIDENT || pool().len() >= CAPACITY {
+        if pool().len() >= CAPACITY || !cfg!(target_os = "linux") && accessible > KEEP_RESIDENT {
             return;
         }
+        let base = mapping.as_ptr::<u8>() as *mut u8;
+        let kept = accessible.min(KEEP_RESIDENT);
         // SAFETY: the first `accessible` bytes of the mapping are read-write (the memory's
         // current length), and the memory that used them is being dropped.
-        unsafe { zero(mapping.as_ptr::<u8>() as *mut u8, accessible) };
+        unsafe { zero(base, kept) };
+        if accessible > kept && !discard(base, kept, accessible - kept) {
+            return;
+        }
         let mut pool = pool();
         if pool.len() < CAPACITY {
             pool.push(Pooled {
@@ -266,6 +274,21 @@ mod pool {
                 accessible,
             });
         }
+    }
+
+    /// Hands the pages of `[base + from, base + from + len)` back to the kernel; they read as
+    /// zero afterwards. False when the kernel refused (the mapping is then not pooled).
+    #[cfg(target_os = "linux")]
+    fn discard(base: *mut u8, from: usize, len: usize) -> bool {
+        // SAFETY: the range is read-write memory of the private anonymous mapping being
+        // released (`give_back`'s caller owns it); discarding its pages changes nothing any
+        // other code can observe.
+        unsafe { libc::madvise(base.add(from).cast(), len, libc::MADV_DONTNEED) == 0 }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn discard(_base: *mut u8, _from: usize, _len: usize) -> bool {
+        false
     }
 
     /// Zeroes `len` bytes at `base` (whole pages): pages the kernel reports resident are
@@ -422,17 +445,41 @@ mod tests {
     }
 
     #[test]
-    fn large_memories_are_not_pooled() {
+    fn large_memories_are_pooled_with_their_tail_discarded() {
         let _serial = serial();
         let guard = 5 * WASM_PAGE_SIZE as u64;
-        let pages = (pool::KEEP_RESIDENT / WASM_PAGE_SIZE) as u64 + 1;
+        let pages = (pool::KEEP_RESIDENT / WASM_PAGE_SIZE) as u64 * 4;
         let total = (1 << 32) + guard as usize;
-        let a = VmMemory::new(&ty(pages, None), 1 << 32, guard).unwrap();
+        let mut a = VmMemory::new(&ty(pages, None), 1 << 32, guard).unwrap();
+        let base = a.def.base;
+        a.data_mut().fill(0x5A);
         drop(a);
-        assert_eq!(pool::count(total), 0, "unmapped, not pooled");
-        let b = VmMemory::new(&ty(pages - 1, None), 1 << 32, guard).unwrap();
+        assert_eq!(pool::count(total), 1, "pooled whatever its size");
+
+        let b = VmMemory::new(&ty(pages, None), 1 << 32, guard).unwrap();
+        assert_eq!(b.def.base, base, "the released mapping is reused");
+        // Past `KEEP_RESIDENT`, the pages went back to the kernel: none is resident until
+        // touched again (checked before reading them, which would fault them in).
+        let tail = b.byte_size() - pool::KEEP_RESIDENT;
+        let page = region::page::size();
+        let mut resident = vec![0u8; tail.div_ceil(page)];
+        // SAFETY: the range is mapped read-write (b's accessible bytes); `resident` has one
+        // byte per page of it.
+        let queried = unsafe {
+            libc::mincore(
+                base.add(pool::KEEP_RESIDENT).cast(),
+                tail,
+                resident.as_mut_ptr(),
+            )
+        };
+        assert_eq!(queried, 0);
+        assert!(
+            resident.iter().all(|r| r & 1 == 0),
+            "the tail was discarded"
+        );
+        assert!(b.data().iter().all(|&x| x == 0));
         drop(b);
-        assert_eq!(pool::count(total), 1, "small enough to pool");
+        pool::drain(total);
     }
 
     #[test]
