@@ -33,6 +33,11 @@
 //!   pending exception; `keep` (a `_ref` clause) marks it as referenced from wasm, otherwise
 //!   the runtime may free it if it never was.
 //!
+//! - `RaiseTrap(vmctx, code: u32) -> !`: raises the trap `code` (a [`crate::TrapCode`]'s raw byte)
+//!   and unwinds to the host without a signal; never returns. Only code compiled with
+//!   `signals_based_traps` off calls it (see `translate/traps.rs`), after its own checks;
+//!   the call is followed by a `trap` that is never reached.
+//!
 //! `OutOfFuel` and `NewEpoch` are called through the module's `preserve_all` stubs (see `stubs.rs`), which
 //! leave the status in `VMRuntimeLimits::slow_path_status`.
 
@@ -72,11 +77,13 @@ pub enum Builtin {
     ExceptionPayload,
     /// A clause caught the exception.
     ExceptionCaught,
+    /// Raises a trap without a signal.
+    RaiseTrap,
 }
 
 impl Builtin {
     /// Number of builtins (length of the table).
-    pub const COUNT: usize = 16;
+    pub const COUNT: usize = 17;
 
     /// Byte offset of this builtin's pointer in the table.
     pub fn offset(self) -> u32 {

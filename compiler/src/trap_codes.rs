@@ -24,3 +24,6 @@ pub const BUILTIN_TRAP: TrapCode = TrapCode::unwrap_user(8);
 pub const HOST_ERROR: TrapCode = TrapCode::unwrap_user(9);
 /// Null reference dereferenced (reserved for typed function references).
 pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(10);
+/// The `trap` after a call of the `RaiseTrap` builtin, which never returns: never executed
+/// (code compiled without signals-based traps, see `translate/traps.rs`).
+pub const AFTER_RAISE: TrapCode = TrapCode::unwrap_user(11);

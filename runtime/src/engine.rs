@@ -104,7 +104,11 @@ impl Engine {
     /// An engine with the given configuration; errors when the configuration is inconsistent.
     pub fn new(config: &Config) -> Result<Engine> {
         config.validate()?;
-        crate::vm::traphandlers::init_traps();
+        // An engine without signals-based traps never needs the handlers, and must work in
+        // a process whose host owns the signals.
+        if config.signals_based_traps {
+            crate::vm::traphandlers::init_traps();
+        }
         let compile_config = crate::vm::compile_config(config);
         wasmjit_compiler::check_config(&compile_config)?;
         let stacks = match &config.stack_creator {

@@ -26,6 +26,7 @@ fn builtin_signature(builtin: Builtin) -> (&'static [Type], Option<Type>) {
         Builtin::ExceptionTag => (&[I64], Some(I64)),
         Builtin::ExceptionPayload => (&[I64, I64], None),
         Builtin::ExceptionCaught => (&[I64, I32], None),
+        Builtin::RaiseTrap => (&[I32], None),
     }
 }
 
@@ -63,7 +64,7 @@ impl FuncState<'_, '_> {
         let status = self
             .call_builtin(builtin, args)
             .expect("status-returning builtin");
-        self.builder.ins().trapz(status, trap_codes::BUILTIN_TRAP);
+        self.trap_if_zero(status, trap_codes::BUILTIN_TRAP);
     }
 
     /// Traps with `BUILTIN_TRAP` when a `MemoryGrow`/`TableGrow` result is
@@ -74,7 +75,7 @@ impl FuncState<'_, '_> {
             result,
             crate::builtins::GROW_TRAPPED as i64,
         );
-        self.builder.ins().trapnz(trapped, trap_codes::BUILTIN_TRAP);
+        self.trap_if(trapped, trap_codes::BUILTIN_TRAP);
     }
 
     /// A `u32` immediate argument (an index) of a builtin.

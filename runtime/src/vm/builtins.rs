@@ -37,6 +37,7 @@ pub(crate) struct BuiltinTable {
     exception_tag: unsafe extern "C" fn(*mut u8, u64) -> u64,
     exception_payload: unsafe extern "C" fn(*mut u8, u64, *mut ValRaw),
     exception_caught: unsafe extern "C" fn(*mut u8, u64, u32),
+    raise_trap: unsafe extern "C" fn(*mut u8, u32),
 }
 
 /// The one builtin table every `VMContext` points to.
@@ -57,6 +58,7 @@ pub(crate) static BUILTINS: BuiltinTable = BuiltinTable {
     exception_tag,
     exception_payload,
     exception_caught,
+    raise_trap: crate::vm::traphandlers::raise_trap,
 };
 
 const _: () =

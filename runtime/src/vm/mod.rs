@@ -33,5 +33,6 @@ pub(crate) fn compile_config(config: &Config) -> c::CompileConfig {
         isa: None,
         nan_canonicalization: config.nan_canonicalization,
         cranelift_flags: config.cranelift_flags.clone(),
+        signals_based_traps: config.signals_based_traps,
     }
 }

@@ -34,6 +34,7 @@ mod alt_stack;
 mod backtrace;
 mod catch;
 mod code_ranges;
+mod raise;
 mod signals;
 mod stack_guard;
 
@@ -58,6 +59,7 @@ pub use catch::{
     TrapRecord,
 };
 pub use code_ranges::{register_code_range, CodeRangeHandle};
+pub use raise::raise_trap;
 pub use signals::init_traps;
 
 #[cfg(test)]
