@@ -14,6 +14,8 @@
 mod entry_points;
 mod host;
 mod runner;
+#[cfg(test)]
+mod tests;
 
 use crate::store::StoreOpaque;
 use crate::vm::traphandlers::{prepare_thread, swap_call_states, CallStates};

@@ -54,6 +54,8 @@ use x86_64 as arch;
 )))]
 compile_error!("traphandlers supports Linux on x86_64 and aarch64 only");
 
+#[cfg(test)]
+pub(crate) use catch::test_hooks;
 pub use catch::{
     active_call_entry, catch_traps, innermost_call, prepare_thread, swap_call_states, CallStates,
     TrapRecord,
