@@ -48,7 +48,12 @@ fn core_spec_suite_passes_without_signals() {
         .filter(|path| path.extension().is_some_and(|e| e == "wast"))
         .collect();
     files.sort();
-    assert!(files.len() > 100, "only {} scripts in {}", files.len(), dir.display());
+    assert!(
+        files.len() > 100,
+        "only {} scripts in {}",
+        files.len(),
+        dir.display()
+    );
     let reports: Vec<_> = files
         .iter()
         .map(|path| {
@@ -75,8 +80,7 @@ fn core_spec_suite_passes_without_signals() {
             current.sa_sigaction
         };
         assert_eq!(
-            current,
-            abort_on_signal as *const () as libc::sighandler_t,
+            current, abort_on_signal as *const () as libc::sighandler_t,
             "the handler of signal {signal} was replaced"
         );
     }

@@ -209,7 +209,13 @@ fn wasm_to_array(
         // The caller is wasm, whose context holds the builtin table.
         let failed = b.ins().icmp_imm_s(IntCC::Equal, ok, 0);
         let call_conv = isa.default_call_conv();
-        emit_raise_if(&mut b, call_conv, caller_vmctx, failed, trap_codes::HOST_ERROR);
+        emit_raise_if(
+            &mut b,
+            call_conv,
+            caller_vmctx,
+            failed,
+            trap_codes::HOST_ERROR,
+        );
     }
 
     let mut results = Vec::with_capacity(ty.results.len() + 1);

@@ -138,6 +138,11 @@ impl Engine {
         &self.inner.config
     }
 
+    /// Whether this engine's code may trap through signals ([`Config::signals_based_traps`]).
+    pub fn get_signals_based_traps(&self) -> bool {
+        self.inner.config.signals_based_traps
+    }
+
     /// Whether two handles name the same engine.
     pub fn same(a: &Engine, b: &Engine) -> bool {
         Arc::ptr_eq(&a.inner, &b.inner)

@@ -8,8 +8,8 @@
 mod support;
 use support::child::{in_child_for, run_in_child};
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::future::Future;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use wasmjit::*;
@@ -140,7 +140,9 @@ impl Fixture {
     fn new(engine: &Engine) -> Fixture {
         let module = Module::new(engine, WAT).unwrap();
         let mut store = Store::new(engine, ());
-        let fail = Func::wrap(&mut store, || -> Result<()> { Err(Error::msg("host failed")) });
+        let fail = Func::wrap(&mut store, || -> Result<()> {
+            Err(Error::msg("host failed"))
+        });
         let instance = Instance::new(&mut store, &module, &[fail.into()]).unwrap();
         Fixture { store, instance }
     }
@@ -210,8 +212,14 @@ fn fuel_and_epoch(signals: bool) -> (Outcome, Outcome) {
 #[test]
 fn fuel_and_epoch_traps_are_the_same_with_signals_off() {
     let (fuel, epoch) = fuel_and_epoch(false);
-    assert!(matches!(fuel, Outcome::Trapped(Trap::OutOfFuel, _)), "{fuel:?}");
-    assert!(matches!(epoch, Outcome::Trapped(Trap::Interrupt, _)), "{epoch:?}");
+    assert!(
+        matches!(fuel, Outcome::Trapped(Trap::OutOfFuel, _)),
+        "{fuel:?}"
+    );
+    assert!(
+        matches!(epoch, Outcome::Trapped(Trap::Interrupt, _)),
+        "{epoch:?}"
+    );
     assert_eq!((fuel, epoch), fuel_and_epoch(true));
 }
 
@@ -225,8 +233,12 @@ fn compatibility_hash(engine: &Engine) -> u64 {
 fn code_compiled_with_signals_is_not_compatible_without() {
     let on = engine(true, |_| {});
     let off = engine(false, |_| {});
+    assert!(on.get_signals_based_traps() && !off.get_signals_based_traps());
     assert_ne!(compatibility_hash(&on), compatibility_hash(&off));
-    assert_eq!(compatibility_hash(&on), compatibility_hash(&engine(true, |_| {})));
+    assert_eq!(
+        compatibility_hash(&on),
+        compatibility_hash(&engine(true, |_| {}))
+    );
 }
 
 #[test]
@@ -279,28 +291,33 @@ fn child_no_signal_is_raised() {
     }
     assert!(traps >= 25, "only {traps} traps");
     let (fuel, epoch) = fuel_and_epoch(false);
-    assert!(matches!(fuel, Outcome::Trapped(Trap::OutOfFuel, _)), "{fuel:?}");
-    assert!(matches!(epoch, Outcome::Trapped(Trap::Interrupt, _)), "{epoch:?}");
+    assert!(
+        matches!(fuel, Outcome::Trapped(Trap::OutOfFuel, _)),
+        "{fuel:?}"
+    );
+    assert!(
+        matches!(epoch, Outcome::Trapped(Trap::Interrupt, _)),
+        "{epoch:?}"
+    );
 
     // On a fiber, with explicit bounds checks on a memory of the default reservation.
     let engine = engine(false, |c| {
         c.async_support(true);
     });
     let mut fx = Fixture::new_async(&engine);
-    for export in ["recurse", "unreachable"] {
+    for (export, expected) in [
+        ("recurse", Trap::StackOverflow),
+        ("unreachable", Trap::UnreachableCodeReached),
+    ] {
         let f = fx.instance.get_func(&mut fx.store, export).unwrap();
         let mut results = vec![Val::I32(0); f.ty(&fx.store).results().len()];
-        let args = if export == "recurse" {
-            vec![Val::I32(0)]
-        } else {
-            vec![]
-        };
+        let args = vec![Val::I32(0); f.ty(&fx.store).params().len()];
         let call = pin!(f.call_async(&mut fx.store, &args, &mut results));
         let Poll::Ready(result) = call.poll(&mut Context::from_waker(Waker::noop())) else {
             panic!("the call does not suspend");
         };
-        let expected = [Trap::StackOverflow, Trap::UnreachableCodeReached];
-        assert!(expected.contains(&*result.unwrap_err().downcast_ref::<Trap>().unwrap()));
+        let err = result.unwrap_err();
+        assert_eq!(err.downcast_ref::<Trap>(), Some(&expected), "{err:?}");
     }
 
     for signal in FATAL {
@@ -317,7 +334,9 @@ impl Fixture {
     fn new_async(engine: &Engine) -> Fixture {
         let module = Module::new(engine, WAT).unwrap();
         let mut store = Store::new(engine, ());
-        let fail = Func::wrap(&mut store, || -> Result<()> { Err(Error::msg("host failed")) });
+        let fail = Func::wrap(&mut store, || -> Result<()> {
+            Err(Error::msg("host failed"))
+        });
         let imports = [fail.into()];
         let instance = {
             let instantiate = pin!(Instance::new_async(&mut store, &module, &imports));

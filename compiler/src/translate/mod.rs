@@ -31,8 +31,8 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 pub(crate) use env::ModuleEnv;
-pub(crate) use traps::emit_raise_if;
 use std::collections::HashMap;
+pub(crate) use traps::emit_raise_if;
 use wasmparser::{FuncValidatorAllocations, Operator, OperatorsReader};
 
 /// The Cranelift type of a wasm value type. References are `i64` pointers/handles, null = 0.

@@ -38,12 +38,9 @@ fn emit_raise(
     let table = builder
         .ins()
         .load(types::I64, flags, vmctx, vmctx::BUILTINS as i32);
-    let raise = builder.ins().load(
-        types::I64,
-        flags,
-        table,
-        Builtin::RaiseTrap.offset() as i32,
-    );
+    let raise = builder
+        .ins()
+        .load(types::I64, flags, table, Builtin::RaiseTrap.offset() as i32);
     let code = builder
         .ins()
         .iconst(types::I32, i64::from(code.as_raw().get()));
@@ -186,10 +183,7 @@ impl FuncState<'_, '_> {
         let (low, high) = float_to_int_bounds(signed, to.bits());
         let low = self.builder.ins().f64const(low);
         let high = self.builder.ins().f64const(high);
-        let too_low = self
-            .builder
-            .ins()
-            .fcmp(FloatCC::LessThanOrEqual, wide, low);
+        let too_low = self.builder.ins().fcmp(FloatCC::LessThanOrEqual, wide, low);
         let too_high = self
             .builder
             .ins()
@@ -292,14 +286,24 @@ mod tests {
         // guard, a check (and its spectre guard) without signals.
         for i in [5, 6] {
             assert!(!with[i].contains("select_spectre_guard"), "{}", with[i]);
-            assert!(without[i].contains("select_spectre_guard"), "{}", without[i]);
+            assert!(
+                without[i].contains("select_spectre_guard"),
+                "{}",
+                without[i]
+            );
         }
     }
 
     #[test]
     fn with_signals_traps_are_cranelift_instructions() {
         let all = ir(true).concat();
-        for expected in [" trapz ", " trapnz ", " fcvt_to_sint.", "stack_limit =", "trap user1"] {
+        for expected in [
+            " trapz ",
+            " trapnz ",
+            " fcvt_to_sint.",
+            "stack_limit =",
+            "trap user1",
+        ] {
             assert!(all.contains(expected), "no `{expected}` in:\n{all}");
         }
         assert!(!all.contains("get_stack_pointer"));

@@ -36,7 +36,8 @@ fn assert_idle(store: &Store<()>) {
 /// work, also resumed on another thread. Stale state would crash: in a child process.
 #[test]
 fn failed_thread_preparation_on_resume_fails_the_call_and_leaves_nothing_stale() {
-    const NAME: &str = "failed_thread_preparation_on_resume_fails_the_call_and_leaves_nothing_stale";
+    const NAME: &str =
+        "failed_thread_preparation_on_resume_fails_the_call_and_leaves_nothing_stale";
     if !is_child(NAME) {
         let Some(output) = run_test_in_child(module_path!(), NAME) else {
             return;

@@ -46,6 +46,10 @@ pub(super) unsafe fn resume_at_landing(context: *mut libc::c_void, landing: &Lan
 /// in the link register, the trapping function's frame pointer, which the entry leaves
 /// untouched, and the stack pointer at the call) as three more arguments and branches to
 /// `raise_from_wasm`, which never returns.
+///
+/// # Safety
+/// Only compiled code calls it (through the builtin table), from a function with a frame on
+/// the frame-pointer chain, running inside `catch_traps`.
 #[unsafe(naked)]
 pub unsafe extern "C" fn raise_trap_entry(_vmctx: *mut u8, _code: u32) {
     std::arch::naked_asm!(

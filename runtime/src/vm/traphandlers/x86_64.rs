@@ -48,6 +48,10 @@ pub(super) unsafe fn resume_at_landing(context: *mut libc::c_void, landing: &Lan
 /// untouched, and the stack pointer at the call) as three more arguments and jumps to
 /// `raise_from_wasm`, which never returns. The stack is left as at the entry, so the jump
 /// target sees a normal call.
+///
+/// # Safety
+/// Only compiled code calls it (through the builtin table), from a function with a frame on
+/// the frame-pointer chain, running inside `catch_traps`.
 #[unsafe(naked)]
 pub unsafe extern "C" fn raise_trap_entry(_vmctx: *mut u8, _code: u32) {
     std::arch::naked_asm!(
