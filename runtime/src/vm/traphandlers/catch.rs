@@ -66,8 +66,17 @@ pub struct TrapRecord {
 
 /// How far below the stack pointer an instruction that overflows the stack
 /// may touch: a push or a call writes just below it, aarch64's `stp` with
-/// pre-decrement 16 bytes below. A page covers them with room to spare.
+/// pre-decrement 16 bytes below; x86_64's stack probes move the stack
+/// pointer page by page. A page covers them with room to spare.
+#[cfg(not(target_arch = "aarch64"))]
 const STACK_ACCESS_BELOW_SP: usize = 4096;
+/// As above, but aarch64's probe loop (frames of more than 3 pages) stores
+/// at `sp - n * 4096` with the stack pointer still at the frame's top: as far
+/// below as the frame reaches. Wasm frames stay well below 4 MiB (the
+/// validator allows 50 000 locals, 800 KiB as `v128`s, plus their spills);
+/// compiled code makes no other access below the stack pointer.
+#[cfg(target_arch = "aarch64")]
+const STACK_ACCESS_BELOW_SP: usize = 4 << 20;
 
 /// One `catch_traps` call in progress.
 ///
