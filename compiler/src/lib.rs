@@ -72,6 +72,12 @@ pub struct CompileConfig {
     pub nan_canonicalization: bool,
     /// Cranelift settings (name, value) applied after wasmjit's own, as the embedder asked.
     pub cranelift_flags: Vec<(String, String)>,
+    /// Whether compiled code may trap through a signal (a faulting access, Cranelift's trap
+    /// instruction, a faulting division). When `false` the code never does: every memory
+    /// access is bounds-checked whatever the reservation, divisions and float-to-int
+    /// conversions are checked first, the stack limit is compared explicitly, and every
+    /// trap is a call to the `RaiseTrap` builtin, which never returns.
+    pub signals_based_traps: bool,
 }
 
 impl Default for CompileConfig {
@@ -87,6 +93,7 @@ impl Default for CompileConfig {
             isa: None,
             nan_canonicalization: false,
             cranelift_flags: Vec::new(),
+            signals_based_traps: true,
         }
     }
 }

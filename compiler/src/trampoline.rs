@@ -4,11 +4,12 @@
 use crate::isa::build_isa;
 use crate::jit::{self, CompiledBody, CompiledFunction, JitMemory};
 use crate::module_info::FuncType;
-use crate::translate::{ir_type, wasm_signature};
+use crate::translate::{emit_raise_if, ir_type, wasm_signature};
 use crate::vmoffsets::{self, host_ctx, VAL_RAW_SIZE};
 use crate::{trap_codes, CompileConfig};
 use anyhow::{anyhow, Result};
 use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
     UserFuncName, Value,
@@ -202,7 +203,20 @@ fn wasm_to_array(
         .ins()
         .call_indirect(host_sig, array_call, &[host_ctx, caller_vmctx, values, len]);
     let ok = b.inst_results(call)[0];
-    b.ins().trapz(ok, trap_codes::HOST_ERROR);
+    if config.signals_based_traps {
+        b.ins().trapz(ok, trap_codes::HOST_ERROR);
+    } else {
+        // The caller is wasm, whose context holds the builtin table.
+        let failed = b.ins().icmp_imm_s(IntCC::Equal, ok, 0);
+        let call_conv = isa.default_call_conv();
+        emit_raise_if(
+            &mut b,
+            call_conv,
+            caller_vmctx,
+            failed,
+            trap_codes::HOST_ERROR,
+        );
+    }
 
     let mut results = Vec::with_capacity(ty.results.len() + 1);
     if let Some(limits) = limits {

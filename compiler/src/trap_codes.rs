@@ -46,3 +46,7 @@ pub fn to_trap(code: TrapCode) -> Option<Trap> {
         _ => return None,
     })
 }
+
+/// The `trap` after a call of the `RaiseTrap` builtin, which never returns: never executed
+/// (code compiled without signals-based traps, see `translate/traps.rs`).
+pub const AFTER_RAISE: TrapCode = TrapCode::unwrap_user(11);

@@ -66,6 +66,11 @@ macro_rules! foreach_builtin {
             /// clause) marks it as referenced from wasm, otherwise the runtime may free it if
             /// it never was.
             exception_caught(vmctx: vmctx, exn: u64, keep: u32);
+            /// Raises the trap `code` (a trap code's raw byte) and unwinds to the host without
+            /// a signal; never returns. Only code compiled with `signals_based_traps` off calls
+            /// it (see the compiler's `translate/traps.rs`), after its own checks; the call is
+            /// followed by a `trap` that is never reached.
+            raise_trap(vmctx: vmctx, code: u32);
         }
     };
 }
@@ -225,6 +230,6 @@ mod tests {
         assert_eq!(Builtin::table_grow().result(), Some(BuiltinType::U64));
         let names: Vec<_> = Builtin::all().map(Builtin::name).collect();
         assert_eq!(names.len(), Builtin::COUNT);
-        assert_eq!(names.last(), Some(&"exception_caught"));
+        assert_eq!(names.last(), Some(&"raise_trap"));
     }
 }

@@ -37,6 +37,7 @@ pub struct Config {
     pub(crate) async_stack_size: usize,
     pub(crate) async_stack_zeroing: bool,
     pub(crate) stack_creator: Option<Arc<dyn StackCreator>>,
+    pub(crate) signals_based_traps: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -57,6 +58,7 @@ impl std::fmt::Debug for Config {
             .field("async_support", &self.async_support)
             .field("async_stack_size", &self.async_stack_size)
             .field("custom_stack_creator", &self.stack_creator.is_some())
+            .field("signals_based_traps", &self.signals_based_traps)
             .finish_non_exhaustive()
     }
 }
@@ -114,6 +116,7 @@ impl Config {
             async_stack_size: 2 << 20,
             async_stack_zeroing: false,
             stack_creator: None,
+            signals_based_traps: true,
         }
     }
 
@@ -146,6 +149,23 @@ impl Config {
     /// Bytes of inaccessible guard region after each linear memory.
     pub fn memory_guard_size(&mut self, bytes: u64) -> &mut Self {
         self.memory_guard_size = bytes;
+        self
+    }
+
+    /// Whether compiled code may trap through signals (on by default): memory accesses
+    /// that leave the memory fault on its guard region, and Cranelift's trap instructions
+    /// and divisions fault, and the runtime's handlers for `SIGSEGV`, `SIGBUS`, `SIGILL` and
+    /// `SIGFPE` (installed by the first engine with this on) turn the faults into traps.
+    ///
+    /// Off, for hosts that own those signals, as in Wasmtime: the engine installs no
+    /// handler, and its code never raises a signal. Every memory access is bounds-checked
+    /// (whatever [`Config::memory_reservation`] and [`Config::memory_guard_size`] say),
+    /// divisions and float-to-int conversions are checked before they run, the stack limit
+    /// is compared at every function entry, and every trap calls into the runtime, which
+    /// unwinds without a signal. Code is slower; traps and their backtraces are the same.
+    /// Async stacks keep their guard pages: host code overflowing one still crashes.
+    pub fn signals_based_traps(&mut self, enable: bool) -> &mut Self {
+        self.signals_based_traps = enable;
         self
     }
 
@@ -304,6 +324,7 @@ impl Config {
             isa: None,
             nan_canonicalization: self.nan_canonicalization,
             cranelift_flags: self.cranelift_flags.clone(),
+            signals_based_traps: self.signals_based_traps,
         }
     }
 }

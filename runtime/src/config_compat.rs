@@ -168,13 +168,6 @@ impl Config {
         Ok(self)
     }
 
-    /// Whether traps may be raised by signals (faulting loads, ...). wasmjit always uses
-    /// signals where its memories allow it; no effect.
-    pub fn signals_based_traps(&mut self, enable: bool) -> &mut Self {
-        let _ = enable;
-        self
-    }
-
     /// How instances are allocated. wasmjit allocates every instance on demand; a pooling
     /// configuration is accepted and its limits are not enforced.
     pub fn allocation_strategy(

@@ -104,7 +104,11 @@ impl Engine {
     /// An engine with the given configuration; errors when the configuration is inconsistent.
     pub fn new(config: &Config) -> Result<Engine> {
         config.validate()?;
-        crate::vm::traphandlers::init_traps();
+        // An engine without signals-based traps never needs the handlers, and must work in
+        // a process whose host owns the signals.
+        if config.signals_based_traps {
+            crate::vm::traphandlers::init_traps();
+        }
         let compile_config = config.compile_config();
         wasmjit_compiler::check_config(&compile_config)?;
         let stacks = match &config.stack_creator {
@@ -132,6 +136,11 @@ impl Engine {
     /// The configuration this engine was made with.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Whether this engine's code may trap through signals ([`Config::signals_based_traps`]).
+    pub fn get_signals_based_traps(&self) -> bool {
+        self.inner.config.signals_based_traps
     }
 
     /// Whether two handles name the same engine.

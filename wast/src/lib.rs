@@ -8,4 +8,4 @@ pub mod config_comments;
 mod runner;
 
 pub use config_comments::{config_from_comments, ConfigError};
-pub use runner::{config_for, run_file, run_files, run_script, Failure, FileReport};
+pub use runner::{config_for, run_file, run_file_with, run_files, run_script, Failure, FileReport};

@@ -85,13 +85,19 @@ impl fmt::Display for FileReport {
 /// Never panics: unreadable files, parse errors and panics inside the runtime all come back
 /// as a failed [`FileReport`].
 pub fn run_file(path: &Path) -> FileReport {
+    run_file_with(path, |_| {})
+}
+
+/// [`run_file`], with `adjust` applied to the configuration the script gets (to run a suite
+/// under settings of the embedder's, say).
+pub fn run_file_with(path: &Path, adjust: fn(&mut Config)) -> FileReport {
     let name = path.display().to_string();
     let owned: PathBuf = path.to_path_buf();
     let thread_name = name.clone();
     let spawned = std::thread::Builder::new()
         .name(format!("wast {thread_name}"))
         .stack_size(FILE_THREAD_STACK)
-        .spawn(move || run_file_on_this_thread(&owned, &thread_name));
+        .spawn(move || run_file_on_this_thread(&owned, &thread_name, adjust));
     match spawned {
         Ok(handle) => match handle.join() {
             Ok(report) => report,
@@ -149,6 +155,11 @@ pub fn run_files(
 /// Panics raised while running a directive are caught and reported as that directive's
 /// failure; the caller's thread needs a stack big enough for the script (see [`run_file`]).
 pub fn run_script(name: &str, text: &str) -> FileReport {
+    run_script_with(name, text, |_| {})
+}
+
+/// [`run_script`], with `adjust` applied to the configuration the script gets.
+pub fn run_script_with(name: &str, text: &str, adjust: fn(&mut Config)) -> FileReport {
     // The spec scripts test names made of bidi controls and other "trojan source" characters,
     // which the lexer refuses unless told otherwise.
     let mut lexer = Lexer::new(text);
@@ -162,11 +173,12 @@ pub fn run_script(name: &str, text: &str) -> FileReport {
         Err(err) => return parse_failure(name, text, err),
     };
     let directives = script.directives.len();
-    let config = match config_from_comments(text) {
+    let mut config = match config_from_comments(text) {
         Ok(Some(config)) => config,
         Ok(None) => config_for(name),
         Err(err) => return FileReport::failed(name, directives, err.line, 1, err.message),
     };
+    adjust(&mut config);
     let mut runner = match Runner::new(&config) {
         Ok(runner) => runner,
         Err(err) => {
@@ -192,13 +204,13 @@ pub fn run_script(name: &str, text: &str) -> FileReport {
     }
 }
 
-fn run_file_on_this_thread(path: &Path, name: &str) -> FileReport {
+fn run_file_on_this_thread(path: &Path, name: &str, adjust: fn(&mut Config)) -> FileReport {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(err) => return FileReport::failed(name, 0, 0, 0, format!("cannot read file: {err}")),
     };
     match std::str::from_utf8(&bytes) {
-        Ok(text) => run_script(name, text),
+        Ok(text) => run_script_with(name, text, adjust),
         Err(err) => FileReport::failed(name, 0, 0, 0, format!("file is not UTF-8: {err}")),
     }
 }

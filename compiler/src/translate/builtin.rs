@@ -58,7 +58,7 @@ impl FuncState<'_, '_> {
         let status = self
             .call_builtin(builtin, args)
             .expect("status-returning builtin");
-        self.builder.ins().trapz(status, trap_codes::BUILTIN_TRAP);
+        self.trap_if_zero(status, trap_codes::BUILTIN_TRAP);
     }
 
     /// Traps with `BUILTIN_TRAP` when a `MemoryGrow`/`TableGrow` result is
@@ -69,7 +69,7 @@ impl FuncState<'_, '_> {
             result,
             crate::builtins::GROW_TRAPPED as i64,
         );
-        self.builder.ins().trapnz(trapped, trap_codes::BUILTIN_TRAP);
+        self.trap_if(trapped, trap_codes::BUILTIN_TRAP);
     }
 
     /// A `u32` immediate argument (an index) of a builtin.

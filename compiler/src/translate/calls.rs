@@ -131,9 +131,7 @@ impl FuncState<'_, '_> {
             .builder
             .ins()
             .load(types::I64, super::trusted(), addr, 0);
-        self.builder
-            .ins()
-            .trapz(func_ref, trap_codes::INDIRECT_CALL_TO_NULL);
+        self.trap_if_zero(func_ref, trap_codes::INDIRECT_CALL_TO_NULL);
         // Types are equal when their engine-wide ids are (the runtime canonicalizes them).
         let actual = self.builder.ins().load(
             types::I32,
@@ -146,9 +144,7 @@ impl FuncState<'_, '_> {
             .builder
             .ins()
             .icmp_imm_u(IntCC::NotEqual, actual, i64::from(expected));
-        self.builder
-            .ins()
-            .trapnz(mismatch, trap_codes::BAD_SIGNATURE);
+        self.trap_if(mismatch, trap_codes::BAD_SIGNATURE);
         self.call_func_ref(kind, type_index, func_ref, &args);
     }
 
@@ -158,9 +154,7 @@ impl FuncState<'_, '_> {
         let func_ref = self.pop();
         let n = self.env.info.types[type_index as usize].params.len();
         let args = self.pop_n(n);
-        self.builder
-            .ins()
-            .trapz(func_ref, trap_codes::NULL_REFERENCE);
+        self.trap_if_zero(func_ref, trap_codes::NULL_REFERENCE);
         self.call_func_ref(kind, type_index, func_ref, &args);
     }
 
@@ -184,7 +178,7 @@ impl FuncState<'_, '_> {
                     .stack
                     .last()
                     .expect("validated: ref.as_non_null operand");
-                self.builder.ins().trapz(v, trap_codes::NULL_REFERENCE);
+                self.trap_if_zero(v, trap_codes::NULL_REFERENCE);
             }
             Operator::RefFunc { function_index } => {
                 let index = *function_index;

@@ -214,7 +214,7 @@ impl FuncState<'_, '_> {
                 self.reachable = false;
             }
             Operator::Unreachable => {
-                self.builder.ins().trap(trap_codes::UNREACHABLE);
+                self.trap(trap_codes::UNREACHABLE);
                 self.reachable = false;
             }
             _ => return Ok(false),

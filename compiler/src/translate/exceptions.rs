@@ -52,7 +52,7 @@ impl FuncState<'_, '_> {
             Operator::Throw { tag_index } => self.throw(*tag_index),
             Operator::ThrowRef => {
                 let exn = self.pop();
-                self.builder.ins().trapz(exn, trap_codes::NULL_REFERENCE);
+                self.trap_if_zero(exn, trap_codes::NULL_REFERENCE);
                 self.set_pending_exception(exn);
                 self.jump_to_handler(exn);
                 self.reachable = false;
@@ -79,7 +79,7 @@ impl FuncState<'_, '_> {
             .call_builtin(Builtin::throw(), &[tag, addr])
             .expect("throw returns the exnref");
         // Null: the store refused the exception (too many alive), or the limiter panicked.
-        self.builder.ins().trapz(exn, trap_codes::BUILTIN_TRAP);
+        self.trap_if_zero(exn, trap_codes::BUILTIN_TRAP);
         self.jump_to_handler(exn);
         self.reachable = false;
     }

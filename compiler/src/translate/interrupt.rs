@@ -256,7 +256,7 @@ impl FuncState<'_, '_> {
             limits_ptr,
             limits::SLOW_PATH_STATUS as i32,
         );
-        self.builder.ins().trapz(status, trap_codes::BUILTIN_TRAP);
+        self.trap_if_zero(status, trap_codes::BUILTIN_TRAP);
         self.reload_cached_limits();
         self.builder.ins().jump(cont, &[]);
         self.builder.seal_block(cont);

@@ -4,8 +4,8 @@
 //! reservation of at least 4 GiB never moves and needs no bounds check when `offset + size`
 //! stays within the guard region: any out-of-bounds access lands in inaccessible pages and
 //! faults, and the runtime reports the fault as `HEAP_OUT_OF_BOUNDS` (every access is a trap
-//! site with that code). Other accesses compare `index + offset + size` with the current
-//! length first.
+//! site with that code). Other accesses, and all of them without signals-based traps, compare
+//! `index + offset + size` with the current length first.
 
 use super::{readonly, trusted, FuncState};
 use crate::builtins::Builtin;
@@ -136,7 +136,10 @@ impl FuncState<'_, '_> {
     fn guard_covers(&self, mem: u32, offset: u64, size: u32) -> bool {
         let ty = &self.env.info.memories[mem as usize];
         let config = self.env.config;
-        !ty.memory64
+        // Without signals-based traps an access past the memory must never fault: every one
+        // is checked.
+        config.signals_based_traps
+            && !ty.memory64
             && config.memory_reservation >= 1 << 32
             && offset.saturating_add(u64::from(size)) <= config.memory_guard_size
     }
@@ -181,9 +184,7 @@ impl FuncState<'_, '_> {
             let bound = memarg.offset.saturating_add(u64::from(size));
             let bound = self.builder.ins().iconst(types::I64, bound as i64);
             let end = if self.env.info.memories[mem as usize].memory64 {
-                self.builder
-                    .ins()
-                    .uadd_overflow_trap(index, bound, TrapCode::HEAP_OUT_OF_BOUNDS)
+                self.uadd_or_trap(index, bound, TrapCode::HEAP_OUT_OF_BOUNDS)
             } else {
                 // A 32-bit index plus a 32-bit offset plus size cannot overflow.
                 self.builder.ins().iadd(index, bound)
@@ -192,7 +193,7 @@ impl FuncState<'_, '_> {
                 .builder
                 .ins()
                 .icmp(IntCC::UnsignedGreaterThan, end, length);
-            self.builder.ins().trapnz(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
+            self.trap_if(oob, TrapCode::HEAP_OUT_OF_BOUNDS);
             // The base may move when the memory grows: reload it after the check.
             let base = self
                 .builder

@@ -18,6 +18,7 @@ mod memory;
 mod numeric;
 mod simd;
 mod table;
+mod traps;
 
 use crate::module_info::{FuncType, WasmType};
 use crate::parse::FunctionBodyData;
@@ -32,6 +33,7 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 pub(crate) use env::ModuleEnv;
 use std::collections::HashMap;
+pub(crate) use traps::emit_raise_if;
 use wasmparser::{FuncValidatorAllocations, Operator, OperatorsReader};
 
 /// The Cranelift type of a wasm value type. References are `i64` pointers/handles, null = 0.
@@ -209,21 +211,12 @@ impl<'a, 'e> FuncState<'a, 'e> {
         func_type: &FuncType,
     ) -> Self {
         // Every prologue compares SP with the store's stack limit:
-        // vmctx -> runtime limits -> stack limit.
-        let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
-        let limits = load_gv(
-            func,
-            vmctx_gv,
-            crate::vmoffsets::vmctx::RUNTIME_LIMITS,
-            readonly(),
-        );
-        let stack_limit = load_gv(
-            func,
-            limits,
-            crate::vmoffsets::limits::STACK_LIMIT,
-            trusted(),
-        );
-        func.stack_limit = Some(stack_limit);
+        // vmctx -> runtime limits -> stack limit. Cranelift's check traps with a trap
+        // instruction; without signals-based traps the body checks instead
+        // (`explicit_stack_check`).
+        if env.config.signals_based_traps {
+            set_stack_limit(func);
+        }
 
         let mut builder = FunctionBuilder::new(func, builder_ctx);
         let entry = builder.create_block();
@@ -305,8 +298,10 @@ impl<'a, 'e> FuncState<'a, 'e> {
 
     /// Hooks run where a function starts executing.
     fn function_entry(&mut self) -> Result<()> {
+        // Takes the fuel parameter of the entry block: first.
         self.fuel_function_entry();
         self.epoch_function_entry();
+        self.explicit_stack_check();
         self.entry_check();
         Ok(())
     }
@@ -430,8 +425,24 @@ impl<'a, 'e> FuncState<'a, 'e> {
     }
 }
 
-/// Whether the body (from after its locals) contains a `loop`; `true` if it cannot be read
-/// (the translation reports the error).
+/// Makes Cranelift compare SP with the store's stack limit in `func`'s prologue.
+fn set_stack_limit(func: &mut Function) {
+    let vmctx_gv = func.create_global_value(GlobalValueData::VMContext);
+    let limits = load_gv(
+        func,
+        vmctx_gv,
+        crate::vmoffsets::vmctx::RUNTIME_LIMITS,
+        readonly(),
+    );
+    let stack_limit = load_gv(
+        func,
+        limits,
+        crate::vmoffsets::limits::STACK_LIMIT,
+        trusted(),
+    );
+    func.stack_limit = Some(stack_limit);
+}
+
 /// Creates a global value loading an `i64` at `base + offset`.
 fn load_gv(
     func: &mut Function,

@@ -4,7 +4,8 @@
 //! Most map to one Cranelift instruction with wasm's semantics already: shifts and rotates
 //! take the count modulo the width, `sdiv` traps on overflow, `fmin`/`fmax` propagate NaN and
 //! order zeros, `fcvt_to_*int` trap with `BAD_CONVERSION_TO_INTEGER` on NaN and
-//! `INTEGER_OVERFLOW` out of range, as wasm requires.
+//! `INTEGER_OVERFLOW` out of range, as wasm requires. Without signals-based traps, divisions
+//! and conversions are checked first instead (`traps.rs`).
 
 use super::FuncState;
 use anyhow::Result;
@@ -51,10 +52,27 @@ impl FuncState<'_, '_> {
         self.push(v);
     }
 
+    /// A division or remainder (`signed` division: `INT_MIN / -1` overflows), with the checks
+    /// that code without signals-based traps needs first.
+    fn division(&mut self, f: impl FnOnce(Builder<'_, '_>, Value, Value) -> Value, signed: bool) {
+        let (x, y) = self.pop2();
+        self.guard_division(x, y, signed);
+        let v = f(&mut self.builder, x, y);
+        self.push(v);
+    }
+
+    /// A trapping float-to-int conversion (see `traps.rs`).
+    fn trunc(&mut self, to: Type, signed: bool) {
+        let x = self.pop();
+        let v = self.float_to_int(x, to, signed);
+        self.push(v);
+    }
+
     /// Signed remainder. Cranelift leaves `INT_MIN % -1` to the target (x86 `idiv` faults);
     /// wasm wants 0. Any `x % -1` is 0, so divide by 1 instead.
     fn srem(&mut self) {
         let (x, y) = self.pop2();
+        self.guard_division(x, y, false);
         let ins = self.builder.ins();
         let minus_one = ins.icmp_imm_s(IntCC::Equal, y, -1);
         let ty = self.builder.func.dfg.value_type(y);
@@ -128,10 +146,10 @@ impl FuncState<'_, '_> {
             I32Add | I64Add => self.binop(|b, x, y| b.ins().iadd(x, y)),
             I32Sub | I64Sub => self.binop(|b, x, y| b.ins().isub(x, y)),
             I32Mul | I64Mul => self.binop(|b, x, y| b.ins().imul(x, y)),
-            I32DivS | I64DivS => self.binop(|b, x, y| b.ins().sdiv(x, y)),
-            I32DivU | I64DivU => self.binop(|b, x, y| b.ins().udiv(x, y)),
+            I32DivS | I64DivS => self.division(|b, x, y| b.ins().sdiv(x, y), true),
+            I32DivU | I64DivU => self.division(|b, x, y| b.ins().udiv(x, y), false),
             I32RemS | I64RemS => self.srem(),
-            I32RemU | I64RemU => self.binop(|b, x, y| b.ins().urem(x, y)),
+            I32RemU | I64RemU => self.division(|b, x, y| b.ins().urem(x, y), false),
             I32And | I64And => self.binop(|b, x, y| b.ins().band(x, y)),
             I32Or | I64Or => self.binop(|b, x, y| b.ins().bor(x, y)),
             I32Xor | I64Xor => self.binop(|b, x, y| b.ins().bxor(x, y)),
@@ -168,10 +186,10 @@ impl FuncState<'_, '_> {
             I64Extend32S => self.sign_extend(I32, I64),
 
             // Float to integer, trapping.
-            I32TruncF32S | I32TruncF64S => self.unop(|b, x| b.ins().fcvt_to_sint(I32, x)),
-            I32TruncF32U | I32TruncF64U => self.unop(|b, x| b.ins().fcvt_to_uint(I32, x)),
-            I64TruncF32S | I64TruncF64S => self.unop(|b, x| b.ins().fcvt_to_sint(I64, x)),
-            I64TruncF32U | I64TruncF64U => self.unop(|b, x| b.ins().fcvt_to_uint(I64, x)),
+            I32TruncF32S | I32TruncF64S => self.trunc(I32, true),
+            I32TruncF32U | I32TruncF64U => self.trunc(I32, false),
+            I64TruncF32S | I64TruncF64S => self.trunc(I64, true),
+            I64TruncF32U | I64TruncF64U => self.trunc(I64, false),
 
             // Float to integer, saturating (NaN is 0).
             I32TruncSatF32S | I32TruncSatF64S => self.unop(|b, x| b.ins().fcvt_to_sint_sat(I32, x)),

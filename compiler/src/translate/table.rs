@@ -29,9 +29,7 @@ impl FuncState<'_, '_> {
             .builder
             .ins()
             .icmp(IntCC::UnsignedGreaterThanOrEqual, index, size);
-        self.builder
-            .ins()
-            .trapnz(oob, trap_codes::TABLE_OUT_OF_BOUNDS);
+        self.trap_if(oob, trap_codes::TABLE_OUT_OF_BOUNDS);
         // Elements move when the table grows: load the base after the check.
         let base = self
             .builder

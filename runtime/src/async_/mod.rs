@@ -14,6 +14,8 @@
 mod entry_points;
 mod host;
 mod runner;
+#[cfg(test)]
+mod tests;
 
 use crate::store::StoreOpaque;
 use crate::vm::traphandlers::{prepare_thread, swap_call_states, CallStates};
@@ -215,7 +217,9 @@ pub(crate) unsafe fn suspend_fiber(cx: *const AsyncCx) -> Result<()> {
         (*cx.store.get()).parked_calls -= 1;
         swap_store_state(cx);
     }
-    if matches!(resumed, RunnerResume::Poll(_)) {
+    // SAFETY: as above.
+    let signals = unsafe { (*cx.store.get()).engine.config().signals_based_traps };
+    if signals && matches!(resumed, RunnerResume::Poll(_)) {
         // A thread that never ran wasm may lack its alternate signal stack: then the call
         // fails here, as a trap, rather than run without it.
         if let Err(e) = prepare_resuming_thread() {

@@ -14,6 +14,8 @@ use crate::limits::GrowError;
 use crate::store::{PendingError, StoreOpaque};
 use crate::tag::ExceptionData;
 use crate::vm::instance::{instance_of, store_of};
+// The entry compiled code calls; its body is the architecture's (`traphandlers`).
+use crate::vm::traphandlers::raise_trap;
 use crate::vm::vmcontext::{VMContext, ValRaw};
 use crate::Trap;
 use wasmjit_environ::builtins::{Builtin, GROW_TRAPPED};

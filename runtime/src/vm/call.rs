@@ -57,6 +57,7 @@ pub(crate) unsafe fn invoke_wasm(
     store.wasm_entries += 1;
     // SAFETY: `array_call` of a wasm funcref is an array-to-wasm trampoline with this signature.
     let entry: ArrayToWasm = unsafe { std::mem::transmute(f.array_call) };
+    let signals = store.engine.config().signals_based_traps;
     let result = {
         let entry_call = &mut store.wasm_entry_call;
         let mut call = || {
@@ -72,7 +73,7 @@ pub(crate) unsafe fn invoke_wasm(
         // Nothing in it panics, but setting up the thread for traps may: the store's stack
         // state is restored either way.
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe {
-            catch_traps(&mut call)
+            catch_traps(signals, &mut call)
         }))
     };
     store.wasm_entries -= 1;
@@ -242,14 +243,17 @@ pub(crate) unsafe fn invoke_host(
 
 /// Turns what the trap handler recorded into the error the caller sees.
 ///
-/// A trap is either at a trap site of the compiled code (the instruction carries its trap
+/// A trap is either raised by compiled code itself, with its code (code compiled without
+/// signals-based traps), at a trap site of the compiled code (the instruction carries its trap
 /// code: trap instructions, heap accesses, divisions, the stack-limit check of every
 /// prologue), or a fault of the stack itself: code that runs on a stack smaller than
 /// `max_wasm_stack` (a thread's, or a fiber's when `async_stack_size` leaves no room) may
 /// reach its guard page before the limit check fires. Anything else means compiled code or
 /// the runtime is broken, and reporting it as a wasm trap would hide that: abort.
 fn trap_to_error(store: &mut StoreOpaque, record: TrapRecord) -> anyhow::Error {
-    let code = code_registry::lookup(record.pc).and_then(|c| c.trap_code(record.pc));
+    let code = record
+        .raised
+        .or_else(|| code_registry::lookup(record.pc).and_then(|c| c.trap_code(record.pc)));
     let backtrace = backtrace(store, &record);
     let trap = match code {
         Some(trap_codes::HOST_ERROR) => match store.pending_error.take() {
@@ -378,6 +382,7 @@ mod tests {
             pc,
             fault_addr,
             stack_fault,
+            raised: None,
             backtrace: vec![pc],
         }
     }

@@ -8,7 +8,7 @@
 //! test binary re-run by `support::child`, through `WASMJIT_TEST_CHILD_RUNNER` under
 //! an emulator), so that a crash fails one test instead of killing the run.
 
-use crate::support::child::{in_child, run_in_child};
+use crate::support::child::{child_command, in_child, run_in_child};
 
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -221,6 +221,215 @@ fn child_big_frames_on_small_fibers() -> Result<()> {
             assert_eq!(trap_of(&result.unwrap_err()), Trap::StackOverflow);
         }
     }
+    Ok(())
+}
+
+/// Parameters of the host function `wide`.
+const WIDE: usize = 900;
+
+/// `descend(n)` recurses `n` times with small frames, then calls `$big`, which counts its
+/// runs in the exported global `runs` and calls the host's `wide` with [`WIDE`] `i64`
+/// arguments. The trampoline into the host stores them in a buffer of 16 bytes per value on
+/// its frame, the first at the lowest address: a frame of about 14 KiB, written from its
+/// bottom up.
+fn descend_then_big_frame_module() -> String {
+    let params = "i64 ".repeat(WIDE);
+    let consts: String = (0..WIDE).map(|i| format!("(i64.const {i}) ")).collect();
+    format!(
+        r#"(module
+  (import "" "wide" (func $wide (param {params}) (result i32)))
+  (global $runs (export "runs") (mut i32) (i32.const 0))
+  (func $big (result i32)
+    (global.set $runs (i32.add (global.get $runs) (i32.const 1)))
+    (call $wide {consts}))
+  (func $descend (export "descend") (param $n i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $n))
+      (then (call $big))
+      (else (i32.add (call $descend (i32.sub (local.get $n) (i32.const 1))) (i32.const 0))))))"#
+    )
+}
+
+/// Bytes of the read-write mapping below a [`StackWithNeighbour`]'s guard page.
+const NEIGHBOUR: usize = 64 << 10;
+/// What that mapping holds until something writes there.
+const NEIGHBOUR_FILL: u8 = 0xa5;
+
+/// A stack of an embedder's coroutine: usable memory above one guard page, below which lies a
+/// read-write mapping (another stack, a heap), which is what a frame that jumps the guard page
+/// writes into. The runtime knows nothing of this stack.
+struct StackWithNeighbour {
+    mapping: *mut u8,
+    len: usize,
+    page: usize,
+    /// Set when the stack is released, if its neighbour was written to.
+    written: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+// SAFETY: the mapping is owned by this object alone and freed in Drop.
+unsafe impl Send for StackWithNeighbour {}
+// SAFETY: as above; the methods only read the immutable fields.
+unsafe impl Sync for StackWithNeighbour {}
+
+impl StackWithNeighbour {
+    fn new(size: usize, written: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        let len = NEIGHBOUR + page + size.next_multiple_of(page);
+        // SAFETY: a fresh private anonymous mapping.
+        let mapping = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(mapping, libc::MAP_FAILED, "mmap failed");
+        let mapping = mapping.cast::<u8>();
+        // SAFETY: the neighbour, then the guard page, inside the mapping just made.
+        unsafe {
+            std::ptr::write_bytes(mapping, NEIGHBOUR_FILL, NEIGHBOUR);
+            let guard = mapping.add(NEIGHBOUR).cast();
+            assert_eq!(libc::mprotect(guard, page, libc::PROT_NONE), 0);
+        }
+        StackWithNeighbour {
+            mapping,
+            len,
+            page,
+            written,
+        }
+    }
+}
+
+// SAFETY: `range` is read-write memory of this object only, `top` its end, with a PROT_NONE
+// guard page below (and the neighbour below that), none of which changes.
+unsafe impl StackMemory for StackWithNeighbour {
+    fn top(&self) -> *mut u8 {
+        self.mapping.wrapping_add(self.len)
+    }
+    fn range(&self) -> std::ops::Range<usize> {
+        self.mapping as usize + NEIGHBOUR + self.page..self.mapping as usize + self.len
+    }
+    fn guard_range(&self) -> std::ops::Range<*mut u8> {
+        let guard = self.mapping.wrapping_add(NEIGHBOUR);
+        guard..guard.wrapping_add(self.page)
+    }
+}
+
+impl Drop for StackWithNeighbour {
+    fn drop(&mut self) {
+        // SAFETY: the neighbour is the first `NEIGHBOUR` bytes of the mapping, read-write.
+        let neighbour = unsafe { std::slice::from_raw_parts(self.mapping, NEIGHBOUR) };
+        if neighbour.iter().any(|&b| b != NEIGHBOUR_FILL) {
+            self.written
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        // SAFETY: the mapping made in `new`, no longer used.
+        unsafe { libc::munmap(self.mapping.cast(), self.len) };
+    }
+}
+
+/// Calls `descend(n)` synchronously on an embedder's coroutine (a `wasmjit_fiber` fiber on a
+/// [`StackWithNeighbour`] of 64 KiB), for `n` from 0 up in steps of 8 until the calls no
+/// longer reach `$big`: every placement of the big frames against the guard page. The
+/// runtime cannot know that stack's bounds, so the stack limit is `max_wasm_stack` below the
+/// entry, below the stack: the guard page is all that stops the recursion. Returns how many
+/// calls reached `$big` and whether some neighbour was written to.
+fn big_frames_on_an_unknown_stack(probestack: bool) -> Result<(i32, bool)> {
+    let mut config = Config::new();
+    if !probestack {
+        // SAFETY: only the frame probes go; the test expects what that breaks.
+        unsafe { config.cranelift_flag_set("enable_probestack", "false") };
+    }
+    let engine = Engine::new(&config)?;
+    let module = Module::new(&engine, descend_then_big_frame_module())?;
+    // A thread of its own, whose first call into wasm is on the coroutine: the runtime asks
+    // the system for a thread's stack once, at its first call.
+    std::thread::spawn(move || {
+        let mut store = Store::new(&engine, ());
+        let wide = FuncType::new(&engine, vec![ValType::I64; WIDE], [ValType::I32]);
+        let wide = Func::new(&mut store, wide, |_, _, results| {
+            results[0] = Val::I32(0);
+            Ok(())
+        });
+        let instance = Instance::new(&mut store, &module, &[wide.into()])?;
+        let descend = instance.get_typed_func::<i32, i32>(&mut store, "descend")?;
+        let runs = instance.get_global(&mut store, "runs").expect("exported");
+        let written = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut last_runs = 0;
+        for n in (0..).step_by(8) {
+            let stack = StackWithNeighbour::new(64 << 10, written.clone());
+            let on_fiber = &mut store;
+            // SAFETY: the fiber runs on this thread only.
+            let mut fiber = unsafe {
+                wasmjit_fiber::Fiber::<(), (), Result<i32>>::new(
+                    Box::new(stack) as Box<dyn StackMemory>,
+                    move |(), _| descend.call(on_fiber, n),
+                )?
+            };
+            let result = fiber.resume(()).into_return().expect("returns");
+            drop(fiber);
+            if let Err(err) = &result {
+                assert_eq!(trap_of(err), Trap::StackOverflow);
+            }
+            let now = runs.get(&mut store).unwrap_i32();
+            if now == last_runs {
+                break;
+            }
+            last_runs = now;
+        }
+        Ok((last_runs, written.load(std::sync::atomic::Ordering::SeqCst)))
+    })
+    .join()
+    .unwrap()
+}
+
+/// Set in the child's environment to compile without Cranelift's stack probes.
+const NO_PROBES: &str = "WASMJIT_TEST_NO_PROBESTACK";
+
+/// A frame larger than a guard page, on a stack whose bounds the runtime does not know (an
+/// embedder's coroutine, where only the guard page stops a recursion): its probes
+/// (Cranelift's inline probestack, one store per page, top down) fault on the guard page, and
+/// the call traps with `StackOverflow` before anything is written below it.
+#[test]
+fn frames_larger_than_a_guard_page_never_jump_it() {
+    run_in_child(module_path!(), "child_big_frames_on_an_unknown_stack");
+}
+
+/// The same without the probes (turned off through `cranelift_flag_set`), proving the
+/// scenario real: the trampoline's frame jumps the guard page, writes below it, and the
+/// process does not survive.
+#[test]
+fn without_probes_frames_larger_than_a_guard_page_jump_it() {
+    let out = child_command(module_path!(), "child_big_frames_on_an_unknown_stack")
+        .env(NO_PROBES, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Killed by the fault (qemu-user reports the target's signal and dies of it), or it
+    // found its neighbour written to; anything else (the engine refusing the setting, say)
+    // proves nothing.
+    let crashed = std::os::unix::process::ExitStatusExt::signal(&out.status).is_some()
+        || stderr.contains("uncaught target signal");
+    assert!(
+        crashed || stderr.contains("a frame wrote below the guard page"),
+        "the child survived without probes: {}\n{stderr}",
+        out.status
+    );
+}
+
+#[test]
+#[ignore = "run in a child process by the tests above"]
+fn child_big_frames_on_an_unknown_stack() -> Result<()> {
+    if !in_child() {
+        return Ok(());
+    }
+    let probestack = std::env::var_os(NO_PROBES).is_none();
+    let (runs, written) = big_frames_on_an_unknown_stack(probestack)?;
+    assert!(runs > 10, "`$big` ran {runs} times");
+    assert!(!written, "a frame wrote below the guard page");
     Ok(())
 }
 

@@ -238,7 +238,6 @@ fn host_state_through_the_caller() -> Result<()> {
 fn config_settings_without_machinery_are_accepted() -> Result<()> {
     let mut config = Config::new();
     config
-        .signals_based_traps(false)
         .memory_may_move(false)
         .memory_reservation_for_growth(1 << 20)
         .guard_before_linear_memory(true)

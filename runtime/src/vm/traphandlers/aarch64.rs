@@ -41,6 +41,26 @@ pub(super) unsafe fn resume_at_landing(context: *mut libc::c_void, landing: &Lan
     mcontext.regs[30] = 0;
 }
 
+/// The `RaiseTrap` builtin's entry (see `raise.rs`): called by compiled code as
+/// `extern "C" fn(vmctx, code: u32)`, it adds what only the entry can see (the return address
+/// in the link register, the trapping function's frame pointer, which the entry leaves
+/// untouched, and the stack pointer at the call) as three more arguments and branches to
+/// `raise_from_wasm`, which never returns.
+///
+/// # Safety
+/// Only compiled code calls it (through the builtin table), from a function with a frame on
+/// the frame-pointer chain, running inside `catch_traps`.
+#[unsafe(naked)]
+pub unsafe extern "C" fn raise_trap_entry(_vmctx: *mut crate::vm::vmcontext::VMContext, _code: u32) {
+    std::arch::naked_asm!(
+        "mov x2, x30",
+        "mov x3, x29",
+        "mov x4, sp",
+        "b {raise}",
+        raise = sym super::raise::raise_from_wasm,
+    )
+}
+
 /// Machine code for the tests, one snippet per behaviour.
 #[cfg(test)]
 pub(super) mod test_code {

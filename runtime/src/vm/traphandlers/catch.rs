@@ -18,6 +18,7 @@ use super::alt_stack;
 use super::backtrace::Backtrace;
 use super::signals::{init_traps, Landing, TrapRegs};
 use super::stack_guard::{self, StackGuard};
+use wasmjit_compiler::TrapCode;
 
 extern "C" {
     /// `setjmp.c`: sets a jump point, calls `body(payload, jmp_buf)`, and
@@ -44,9 +45,13 @@ thread_local! {
 /// What a caught trap left behind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrapRecord {
-    /// The signal that reported the trap (`SIGSEGV`, `SIGBUS`, `SIGILL`, `SIGFPE`).
+    /// The signal that reported the trap (`SIGSEGV`, `SIGBUS`, `SIGILL`, `SIGFPE`), or 0 for
+    /// a trap compiled code raised itself.
     pub signal: i32,
-    /// The PC of the trapping instruction.
+    /// The code of a trap compiled code raised itself, through the `RaiseTrap` builtin
+    /// (`raise.rs`); `None` for a signal, whose code is the trap site's at `pc`.
+    pub raised: Option<TrapCode>,
+    /// The PC of the trapping instruction (of the call of the builtin, for a raised trap).
     pub pc: usize,
     /// The faulting address (`si_addr`), for `SIGSEGV` and `SIGBUS` only.
     pub fault_addr: Option<usize>,
@@ -61,8 +66,17 @@ pub struct TrapRecord {
 
 /// How far below the stack pointer an instruction that overflows the stack
 /// may touch: a push or a call writes just below it, aarch64's `stp` with
-/// pre-decrement 16 bytes below. A page covers them with room to spare.
+/// pre-decrement 16 bytes below; x86_64's stack probes move the stack
+/// pointer page by page. A page covers them with room to spare.
+#[cfg(not(target_arch = "aarch64"))]
 const STACK_ACCESS_BELOW_SP: usize = 4096;
+/// As above, but aarch64's probe loop (frames of more than 3 pages) stores
+/// at `sp - n * 4096` with the stack pointer still at the frame's top: as far
+/// below as the frame reaches. Wasm frames stay well below 4 MiB (the
+/// validator allows 50 000 locals, 800 KiB as `v128`s, plus their spills);
+/// compiled code makes no other access below the stack pointer.
+#[cfg(target_arch = "aarch64")]
+const STACK_ACCESS_BELOW_SP: usize = 4 << 20;
 
 /// One `catch_traps` call in progress.
 ///
@@ -91,6 +105,7 @@ pub(super) struct CallState {
 
 struct RawTrap {
     signal: c_int,
+    raised: Option<TrapCode>,
     pc: usize,
     sp: usize,
     fault_addr: Option<usize>,
@@ -125,6 +140,7 @@ impl CallState {
         let trap = unsafe { &mut *self.trap.get() };
         let trap = trap.write(RawTrap {
             signal,
+            raised: None,
             pc: regs.pc,
             sp: regs.sp,
             fault_addr,
@@ -138,6 +154,30 @@ impl CallState {
             arg: self.jmp_buf.get() as usize,
             stack_top: self.landing_sp.get(),
         }
+    }
+
+    /// Records a trap that compiled code raised itself (`raise.rs`) and jumps back to this
+    /// call's entry. Not in a signal handler: the jump leaves from ordinary context.
+    ///
+    /// # Safety
+    /// As [`record_trap`](Self::record_trap), called by the `RaiseTrap` builtin instead of
+    /// the signal handler; the frames between `regs.sp` and the entry are compiled code and
+    /// frames that own nothing.
+    pub(super) unsafe fn raise(&self, code: TrapCode, regs: &TrapRegs) -> ! {
+        // SAFETY: as in `record_trap`: the closure is running and calls nothing else now.
+        let trap = unsafe { &mut *self.trap.get() };
+        let trap = trap.write(RawTrap {
+            signal: 0,
+            raised: Some(code),
+            pc: regs.pc,
+            sp: regs.sp,
+            fault_addr: None,
+            backtrace: Backtrace::new(),
+        });
+        // SAFETY: `[regs.sp, entry_sp)` is the live stack between the caller and the entry.
+        unsafe { trap.backtrace.capture(regs, self.entry_sp.get()) };
+        // SAFETY: the jump buffer is the C entry's, live while the closure runs.
+        unsafe { wasmjit_traps_unwind(self.jmp_buf.get()) }
     }
 
     /// The innermost call on this thread, if its closure has started.
@@ -190,8 +230,10 @@ unsafe extern "C" fn run_body(payload: *mut c_void, jmp_buf: *mut c_void) {
 /// straight back here: returns `Err` with the record. Otherwise returns
 /// `Ok(())` when `f` returns. A panic in `f` propagates out of this
 /// function. Calls nest: a trap returns to the innermost call, and the outer
-/// one keeps working. Installs the signal handlers ([`init_traps`]) and this
-/// thread's alternate signal stack on first use.
+/// one keeps working. With `signals`, installs the signal handlers ([`init_traps`])
+/// and this thread's alternate signal stack on first use; without, `f` must run
+/// only code that raises its traps itself (compiled without signals-based traps),
+/// and nothing is installed.
 ///
 /// # Safety
 /// A trap abandons every frame between the trapping instruction and this
@@ -199,9 +241,11 @@ unsafe extern "C" fn run_body(payload: *mut c_void, jmp_buf: *mut c_void) {
 /// frames (`f`'s own, and whatever it calls on the way into compiled code)
 /// that own nothing needing drop and hold no locks. Compiled code must run
 /// on the thread's own stack, below this call.
-pub unsafe fn catch_traps(f: &mut dyn FnMut()) -> Result<(), TrapRecord> {
-    init_traps();
-    alt_stack::ensure_installed();
+pub unsafe fn catch_traps(signals: bool, f: &mut dyn FnMut()) -> Result<(), TrapRecord> {
+    if signals {
+        init_traps();
+        alt_stack::ensure_installed();
+    }
 
     let state = CallState {
         jmp_buf: Cell::new(ptr::null_mut()),
@@ -237,6 +281,7 @@ pub unsafe fn catch_traps(f: &mut dyn FnMut()) -> Result<(), TrapRecord> {
     let stack = trap.sp.saturating_sub(STACK_ACCESS_BELOW_SP)..state.entry_sp.get();
     Err(TrapRecord {
         signal: trap.signal,
+        raised: trap.raised,
         pc: trap.pc,
         fault_addr: trap.fault_addr,
         stack_fault: trap.fault_addr.is_some_and(|addr| stack.contains(&addr)),
@@ -326,11 +371,13 @@ pub fn swap_call_states(states: CallStates) -> CallStates {
     }
 }
 
-/// Prepares this thread for traps (the handlers, its alternate signal stack), as
-/// `catch_traps` does on entry, for code that runs on it without entering through it (a
+/// Prepares this thread for signals-based traps (the handlers, its alternate signal stack),
+/// as `catch_traps` does on entry, for code that runs on it without entering through it (a
 /// fiber resumed here). Errors instead of panicking when that fails.
 pub fn prepare_thread() -> Result<(), String> {
     panic::catch_unwind(|| {
+        #[cfg(test)]
+        test_hooks::maybe_fail_preparation();
         init_traps();
         alt_stack::ensure_installed();
     })
@@ -348,4 +395,25 @@ pub fn prepare_thread() -> Result<(), String> {
 #[cfg(test)]
 pub(super) fn innermost_ptr() -> *const CallState {
     INNERMOST.get()
+}
+
+/// Failure injection for the tests of what a failed thread preparation leaves behind.
+#[cfg(test)]
+pub(crate) mod test_hooks {
+    use std::cell::Cell;
+
+    thread_local! {
+        static FAIL_NEXT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Makes the next [`prepare_thread`](super::prepare_thread) on this thread fail.
+    pub(crate) fn fail_next_preparation() {
+        FAIL_NEXT.set(true);
+    }
+
+    pub(super) fn maybe_fail_preparation() {
+        if FAIL_NEXT.replace(false) {
+            panic!("injected failure");
+        }
+    }
 }

@@ -34,6 +34,7 @@ mod alt_stack;
 mod backtrace;
 mod catch;
 mod code_ranges;
+mod raise;
 mod signals;
 mod stack_guard;
 
@@ -53,11 +54,14 @@ use x86_64 as arch;
 )))]
 compile_error!("traphandlers supports Linux on x86_64 and aarch64 only");
 
+#[cfg(test)]
+pub(crate) use catch::test_hooks;
 pub use catch::{
     active_call_entry, catch_traps, innermost_call, prepare_thread, swap_call_states, CallStates,
     TrapRecord,
 };
 pub use code_ranges::{register_code_range, CodeRangeHandle};
+pub use raise::raise_trap;
 pub use signals::init_traps;
 
 #[cfg(test)]

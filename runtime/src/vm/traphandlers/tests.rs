@@ -124,7 +124,7 @@ impl Code {
 fn catch(mut f: impl FnMut()) -> Result<(), TrapRecord> {
     // SAFETY: the closures in these tests own nothing that needs dropping
     // while compiled code runs.
-    unsafe { catch_traps(&mut f) }
+    unsafe { catch_traps(true, &mut f) }
 }
 
 fn expect_sigill(code: &Code) {

@@ -42,6 +42,28 @@ pub(super) unsafe fn resume_at_landing(context: *mut libc::c_void, landing: &Lan
     gregs[libc::REG_RBP as usize] = 0;
 }
 
+/// The `RaiseTrap` builtin's entry (see `raise.rs`): called by compiled code as
+/// `extern "C" fn(vmctx, code: u32)`, it adds what only the entry can see (the return address
+/// into the trapping function, that function's frame pointer, which the entry leaves
+/// untouched, and the stack pointer at the call) as three more arguments and jumps to
+/// `raise_from_wasm`, which never returns. The stack is left as at the entry, so the jump
+/// target sees a normal call.
+///
+/// # Safety
+/// Only compiled code calls it (through the builtin table), from a function with a frame on
+/// the frame-pointer chain, running inside `catch_traps`.
+#[unsafe(naked)]
+pub unsafe extern "C" fn raise_trap_entry(_vmctx: *mut crate::vm::vmcontext::VMContext, _code: u32) {
+    std::arch::naked_asm!(
+        "mov rdx, [rsp]",
+        "mov rcx, rbp",
+        "lea r8, [rsp + 8]",
+        "lea rax, [rip + {raise}]",
+        "jmp rax",
+        raise = sym super::raise::raise_from_wasm,
+    )
+}
+
 /// Machine code for the tests, one snippet per behaviour.
 #[cfg(test)]
 pub(super) mod test_code {
