@@ -7,7 +7,6 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-
 const FATAL: [i32; 4] = [libc::SIGSEGV, libc::SIGILL, libc::SIGFPE, libc::SIGBUS];
 
 extern "C" fn abort_on_signal(_signal: i32) {

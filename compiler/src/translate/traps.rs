@@ -38,9 +38,12 @@ fn emit_raise(
     let table = builder
         .ins()
         .load(types::I64, flags, vmctx, vmctx::BUILTINS as i32);
-    let raise = builder
-        .ins()
-        .load(types::I64, flags, table, Builtin::raise_trap().offset() as i32);
+    let raise = builder.ins().load(
+        types::I64,
+        flags,
+        table,
+        Builtin::raise_trap().offset() as i32,
+    );
     let code = builder
         .ins()
         .iconst(types::I32, i64::from(code.as_raw().get()));

@@ -53,7 +53,10 @@ pub(super) unsafe fn resume_at_landing(context: *mut libc::c_void, landing: &Lan
 /// Only compiled code calls it (through the builtin table), from a function with a frame on
 /// the frame-pointer chain, running inside `catch_traps`.
 #[unsafe(naked)]
-pub unsafe extern "C" fn raise_trap_entry(_vmctx: *mut crate::vm::vmcontext::VMContext, _code: u32) {
+pub unsafe extern "C" fn raise_trap_entry(
+    _vmctx: *mut crate::vm::vmcontext::VMContext,
+    _code: u32,
+) {
     std::arch::naked_asm!(
         "mov rdx, [rsp]",
         "mov rcx, rbp",
