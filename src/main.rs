@@ -9,9 +9,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use wasmjit::wasi::{self, I32Exit, WasiCtx, WasiCtxBuilder};
 use wasmjit::{Config, Engine, Func, Instance, Linker, Module, Store, Trap, Val, ValType};
 use wasmjit_cli::wast_runner;
+use wasmjit_wasi::{self as wasi, I32Exit, WasiCtx, WasiCtxBuilder};
 
 const USAGE: &str = "\
 wasmjit: a WebAssembly runtime built on Cranelift

@@ -2,8 +2,8 @@
 //! wasi-libc by `tests/wasi/build.sh`) and a few hand-written modules.
 
 use std::path::{Path, PathBuf};
-use wasmjit::wasi::{add_to_linker, I32Exit, MemoryOutputPipe, WasiCtx, WasiCtxBuilder};
 use wasmjit::{Engine, Linker, Module, Store};
+use wasmjit_wasi::{add_to_linker, I32Exit, MemoryOutputPipe, WasiCtx, WasiCtxBuilder};
 
 struct Host {
     wasi: WasiCtx,
@@ -275,7 +275,7 @@ fn stdin_from_memory_pipe() {
     )
     .unwrap();
     let o = run_module(&module, |b| {
-        b.stdin(wasmjit::wasi::MemoryInputPipe::new("piped in"));
+        b.stdin(wasmjit_wasi::MemoryInputPipe::new("piped in"));
     });
     o.result.unwrap();
     assert_eq!(o.stdout, "piped in");
@@ -406,7 +406,7 @@ fn readdir_of_a_large_directory_sees_every_entry_once() {
 
 #[test]
 fn read_only_preopen_refuses_writes_with_eperm() {
-    use wasmjit::wasi::{DirPerms, FilePerms};
+    use wasmjit_wasi::{DirPerms, FilePerms};
     let root = temp_dir("read-only");
     let sandbox = root.join("sandbox");
     std::fs::create_dir(&sandbox).unwrap();
@@ -591,7 +591,7 @@ fn random_arguments_never_panic_or_escape() {
 /// Code written for `wasmtime_wasi::preview1` reads the same.
 #[test]
 fn wasmtime_preview1_names() {
-    use wasmjit::wasi::preview1::{self, WasiP1Ctx};
+    use wasmjit_wasi::preview1::{self, WasiP1Ctx};
     struct State {
         ctx: WasiP1Ctx,
     }

@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
-//! use wasmjit::wasi::{add_to_linker, WasiCtx, WasiCtxBuilder};
+//! use wasmjit_wasi::{add_to_linker, WasiCtx, WasiCtxBuilder};
 //! use wasmjit::{Engine, Linker, Module, Store};
 //! struct Host { wasi: WasiCtx }
 //! let engine = Engine::default();
@@ -37,10 +37,10 @@ pub use fdtable::{
     DirPerms, FilePerms, InputStream, MemoryInputPipe, MemoryOutputPipe, OutputStream,
 };
 
-use crate::{AsContextMut, Caller, Extern, Linker};
 use anyhow::Result;
 use errno::{GuestMem, WResult};
 use std::sync::Arc;
+use wasmjit::{AsContextMut, Caller, Extern, Linker};
 
 /// The names `wasmtime_wasi::preview1` gives these items, for code written for Wasmtime.
 /// `add_to_linker_async` is the same as `add_to_linker_sync`: the host functions never block
