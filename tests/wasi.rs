@@ -166,12 +166,12 @@ size=23 word=line head=FIRST
 moved.txt: 23 bytes, regular=1
 /sandbox/sub: inner.txt moved.txt
 rmdir: 0
-open /sandbox/../outside.txt: refused errno=76
-open /sandbox/link/outside.txt: refused errno=76
-open /sandbox/up/outside.txt: refused errno=76
-open /sandbox/sub2/../../outside.txt: refused errno=76
-path_open /etc/passwd: errno=76
-path_open link: errno=76
+open /sandbox/../outside.txt: refused errno=63
+open /sandbox/link/outside.txt: refused errno=63
+open /sandbox/up/outside.txt: refused errno=63
+open /sandbox/sub2/../../outside.txt: refused errno=63
+path_open /etc/passwd: errno=63
+path_open link: errno=63
 /sandbox: link sub2 up
 ";
     assert_eq!(o.stdout, expected);
@@ -205,7 +205,7 @@ clock_time_get: 0
 slept at least 20ms: 1
 realtime after 2020: 1
 sched_yield: 0
-stdout fdstat: 0 filetype=2 seek=0
+stdout fdstat: 0 filetype=0 seek=0
 ";
     assert_eq!(o.stdout, expected);
 }
@@ -343,11 +343,11 @@ fn cli_dir_preopens_a_host_directory() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("open /sandbox/../outside.txt: refused errno=76\n"),
+        stdout.contains("open /sandbox/../outside.txt: refused errno=63\n"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("path_open /etc/passwd: errno=76\n"),
+        stdout.contains("path_open /etc/passwd: errno=63\n"),
         "{stdout}"
     );
     // Without `--dir` the guest has no /sandbox at all.
@@ -370,9 +370,9 @@ symlink inside: 0
 readlink: 10 target.txt
 through link: target
 symlink out: 0
-open via out: -1 errno=76
-symlink absolute: -1 errno=76
-mkdir via out: -1 errno=76
+open via out: -1 errno=63
+symlink absolute: -1 errno=63
+mkdir via out: -1 errno=63
 renumber: 0
 fdstat old: 8
 fdstat new: 0 filetype=4

@@ -36,6 +36,7 @@ pub use errno::Errno;
 pub use fdtable::{
     DirPerms, FilePerms, InputStream, MemoryInputPipe, MemoryOutputPipe, OutputStream,
 };
+pub use path::{force_component_walk, kernel_resolves_paths};
 
 use anyhow::Result;
 use errno::{GuestMem, WResult};
@@ -116,18 +117,6 @@ pub fn add_to_linker<T: 'static>(
             )?;
         }};
     }
-    macro_rules! stub {
-        ($name:literal, $f:path, ($($a:ident : $t:ty),*)) => {{
-            linker.func_wrap(
-                MODULE,
-                $name,
-                move |$($a: $t),*| -> i32 {
-                    $(let _ = $a;)*
-                    $f().err().map_or(0, |e| i32::from(e.0))
-                },
-            )?;
-        }};
-    }
     define!("args_get", misc::args_get, (a: i32, b: i32));
     define!("args_sizes_get", misc::args_sizes_get, (a: i32, b: i32));
     define!("environ_get", misc::environ_get, (a: i32, b: i32));
@@ -171,10 +160,10 @@ pub fn add_to_linker<T: 'static>(
     linker.func_wrap(MODULE, "proc_exit", |code: i32| -> Result<()> {
         Err(anyhow::Error::new(I32Exit(code)))
     })?;
-    stub!("proc_raise", misc::nosys, (sig: i32));
-    stub!("sock_accept", misc::notsup, (fd: i32, f: i32, out: i32));
-    stub!("sock_recv", misc::notsup, (fd: i32, d: i32, l: i32, f: i32, o1: i32, o2: i32));
-    stub!("sock_send", misc::notsup, (fd: i32, d: i32, l: i32, f: i32, o: i32));
-    stub!("sock_shutdown", misc::notsup, (fd: i32, how: i32));
+    define!("proc_raise", misc::proc_raise, (sig: i32));
+    define!("sock_accept", misc::sock_accept, (fd: i32, f: i32, out: i32));
+    define!("sock_recv", misc::sock_recv, (fd: i32, d: i32, l: i32, f: i32, o1: i32, o2: i32));
+    define!("sock_send", misc::sock_send, (fd: i32, d: i32, l: i32, f: i32, o: i32));
+    define!("sock_shutdown", misc::sock_shutdown, (fd: i32, how: i32));
     Ok(())
 }
