@@ -173,10 +173,14 @@ fn components(path: &str) -> VecDeque<String> {
         .collect()
 }
 
-/// Checks a guest path: not empty (`ENOENT`), not absolute (`EPERM`), no NUL (`EINVAL`).
+/// Checks a guest path: not empty (`ENOENT`), not absolute (`EPERM`), no NUL (`EINVAL`),
+/// shorter than `PATH_MAX` (`ENAMETOOLONG`, as the kernel would say, walk or not).
 fn check_path(path: &str) -> WResult<()> {
     if path.is_empty() {
         return Err(Errno::NOENT);
+    }
+    if path.len() >= libc::PATH_MAX as usize {
+        return Err(Errno::NAMETOOLONG);
     }
     if path.starts_with('/') {
         return Err(Errno::PERM);
