@@ -318,6 +318,42 @@ fn cli_runs_a_wasi_command_with_args_and_env() {
     assert_eq!(String::from_utf8_lossy(&hello.stderr), "to stderr\n");
 }
 
+/// `wasmjit run` as a Wasmtime user types it: `--env NAME` takes the host's value,
+/// `-S inherit-env` passes the whole environment, `--argv0` names the guest, `--help`
+/// answers, and a mistyped option gets a suggestion.
+#[test]
+fn cli_speaks_wasmtime_run() {
+    let file = program("args_env");
+    let file = file.to_str().unwrap();
+    let exe = env!("CARGO_BIN_EXE_wasmjit");
+    let out = std::process::Command::new(exe)
+        .args(["run", "--env", "GREETING", "--argv0", "greeter", file, "a"])
+        .env("GREETING", "from the host")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "argc=2\nargv[0]=greeter\nargv[1]=a\nGREETING=from the host\nMISSING=(unset)\n"
+    );
+    let out = std::process::Command::new(exe)
+        .args(["run", "-S", "inherit-env", file])
+        .env("MISSING", "now set")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("MISSING=now set\n"));
+
+    let help = wasmjit(&["run", "--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for option in ["--dir", "--env", "--argv0", "--invoke", "-W", "-S"] {
+        assert!(text.contains(option), "{option} missing from\n{text}");
+    }
+    let typo = wasmjit(&["run", "--dri", ".", file]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("did you mean `--dir`?"));
+}
+
 #[test]
 fn cli_exit_status_is_the_proc_exit_code() {
     let out = wasmjit(&["run", program("exit").to_str().unwrap(), "5"]);
