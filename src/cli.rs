@@ -444,13 +444,11 @@ mod tests {
 
     #[test]
     fn mistyped_options_get_a_suggestion() {
-        let err = run(&["--dri", "x", "f.wasm"])
-            .err()
-            .expect("unknown option");
+        let err = run(&["--dri", "x", "f.wasm"]).expect_err("unknown option");
         assert_eq!(suggest(&err).as_deref(), Some("--dir"));
-        let err = run(&["--invok=f", "f.wasm"]).err().expect("unknown option");
+        let err = run(&["--invok=f", "f.wasm"]).expect_err("unknown option");
         assert_eq!(suggest(&err).as_deref(), Some("--invoke"));
-        let err = run(&["--zzzzzzz", "f.wasm"]).err().expect("unknown option");
+        let err = run(&["--zzzzzzz", "f.wasm"]).expect_err("unknown option");
         assert_eq!(suggest(&err), None);
         command().debug_assert();
     }
