@@ -9,196 +9,41 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use wasmjit::wasi::{self, I32Exit, WasiCtx, WasiCtxBuilder};
 use wasmjit::{Config, Engine, Func, Instance, Linker, Module, Store, Trap, Val, ValType};
+use wasmjit_wasi::{self as wasi, I32Exit, WasiCtx, WasiCtxBuilder};
 
-const USAGE: &str = "\
-wasmjit: a WebAssembly runtime built on Cranelift
+mod cli;
 
-USAGE:
-    wasmjit run FILE [--invoke NAME] [--fuel N] [--timeout DURATION]
-                [--env K=V]... [--dir HOST[::GUEST]]... [-W exceptions[=y|n]] [ARGS...]
-        Instantiate FILE (.wasm or .wat) and call `_start`, or the export NAME with
-        ARGS parsed by its parameter types; print each result on its own line.
-        Put `--` before ARGS that start with `--`.
-        A module importing `wasi_snapshot_preview1` gets WASI preview 1: the host's
-        stdin/stdout/stderr, FILE and ARGS as its argv, and only the environment and
-        directories given below; `proc_exit(N)` makes wasmjit exit with status N.
-        --env K=V            set the guest's environment variable K (repeatable)
-        --dir HOST[::GUEST]  give the guest the host directory HOST, named GUEST (by
-                             default HOST); the guest cannot reach outside it
-                             (repeatable)
-        --fuel N             meter execution: trap once N units of fuel are consumed
-                             (instantiation included); print `fuel consumed: M` on
-                             stderr at exit
-        --timeout DURATION   interrupt execution (instantiation included) after
-                             DURATION, such as `500ms`, `2s` or `1.5s` (units: ns, us,
-                             ms, s, m; a bare number is seconds)
-        -W exceptions[=y|n]  enable the exception-handling proposal (off by default:
-                             with it on, every call pays a check for a pending
-                             exception)
-    wasmjit wast [--jobs N] FILES_OR_DIRS...
-        Run spec-test scripts (a directory means every .wast file in it).
-        Prints `ok`/`FAIL` per file and a summary; exits 1 if any file failed.
-    wasmjit compile FILE
-        Validate and compile FILE without running it; print the time taken.
-    wasmjit --help | --version
-
-EXIT STATUS:
-    0 success, 1 error (bad arguments, unreadable or invalid module, failed scripts),
-    134 the called function trapped, N a WASI guest called `proc_exit(N)`.";
+use cli::{Invocation, RunArgs};
 
 /// Exit status when guest code traps (the same as a process killed by SIGABRT, as Wasmtime's
 /// CLI does).
 const TRAP_EXIT: u8 = 134;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match dispatch(&args) {
+    let invocation = match cli::parse(std::env::args()) {
+        Ok(invocation) => invocation,
+        Err(err) => {
+            // `--help` and `--version` come this way too, with status 0.
+            let _ = err.print();
+            if let Some(option) = cli::suggest(&err) {
+                eprintln!("tip: did you mean `{option}`?");
+            }
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
+    let result = match invocation {
+        Invocation::Run(args) => run(args),
+        Invocation::Wast { jobs, inputs } => wast(jobs, &inputs),
+        Invocation::Compile { file } => compile(&file),
+    };
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {}", summarize(&err));
             ExitCode::FAILURE
         }
     }
-}
-
-fn dispatch(args: &[String]) -> Result<ExitCode> {
-    let Some((command, rest)) = args.split_first() else {
-        eprintln!("{USAGE}");
-        return Ok(ExitCode::FAILURE);
-    };
-    match command.as_str() {
-        "run" => run(rest),
-        "wast" => wast(rest),
-        "compile" => compile(rest),
-        "-h" | "--help" | "help" => {
-            println!("{USAGE}");
-            Ok(ExitCode::SUCCESS)
-        }
-        "-V" | "--version" => {
-            println!("wasmjit {}", env!("CARGO_PKG_VERSION"));
-            Ok(ExitCode::SUCCESS)
-        }
-        other => bail!("unknown command `{other}` (try `wasmjit --help`)"),
-    }
-}
-
-/// Arguments of `wasmjit run`.
-struct RunArgs {
-    file: PathBuf,
-    invoke: Option<String>,
-    /// `--fuel N`: the fuel the store starts with.
-    fuel: Option<u64>,
-    /// `--timeout DURATION`.
-    timeout: Option<Duration>,
-    /// `--env K=V`, for WASI guests.
-    env: Vec<(String, String)>,
-    /// `--dir HOST[::GUEST]`, for WASI guests: (host, guest).
-    dirs: Vec<(String, String)>,
-    /// `-W exceptions[=y|n]` (Wasmtime's spelling).
-    exceptions: bool,
-    args: Vec<String>,
-}
-
-fn parse_run_args(args: &[String]) -> Result<RunArgs> {
-    let mut file = None;
-    let mut invoke = None;
-    let mut fuel = None;
-    let mut timeout = None;
-    let mut env = Vec::new();
-    let mut dirs = Vec::new();
-    let mut exceptions = false;
-    let mut rest = Vec::new();
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        // `--flag value` or `--flag=value`.
-        let (flag, inline_value) = match arg.split_once('=') {
-            Some((flag, value)) if arg.starts_with("--") => (flag, Some(value.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = |what: &str| -> Result<String> {
-            match &inline_value {
-                Some(v) => Ok(v.clone()),
-                None => iter
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| anyhow!("`{flag}` needs {what}")),
-            }
-        };
-        match flag {
-            "--" if inline_value.is_none() => {
-                rest.extend(iter.by_ref().cloned());
-                break;
-            }
-            "--invoke" => invoke = Some(value("an export name")?),
-            "--fuel" => {
-                let text = value("an amount of fuel")?;
-                let amount = text
-                    .replace('_', "")
-                    .parse::<u64>()
-                    .map_err(|_| anyhow!("`--fuel` needs a non-negative integer, got `{text}`"))?;
-                fuel = Some(amount);
-            }
-            "--timeout" => timeout = Some(parse_duration(&value("a duration")?)?),
-            "--env" => {
-                let text = value("K=V")?;
-                let (k, v) = text
-                    .split_once('=')
-                    .ok_or_else(|| anyhow!("`--env` needs K=V, got `{text}`"))?;
-                env.push((k.to_string(), v.to_string()));
-            }
-            "--dir" => {
-                let text = value("a directory")?;
-                let (host, guest) = match text.split_once("::") {
-                    Some((host, guest)) => (host.to_string(), guest.to_string()),
-                    None => (text.clone(), text.clone()),
-                };
-                dirs.push((host, guest));
-            }
-            "-W" => {
-                let text = value("a wasm feature, as in `-W exceptions=y`")?;
-                exceptions = match text.as_str() {
-                    "exceptions" | "exceptions=y" | "exceptions=yes" | "exceptions=true" => true,
-                    "exceptions=n" | "exceptions=no" | "exceptions=false" => false,
-                    _ => bail!("`-W {text}`: wasmjit knows only `-W exceptions[=y|n]`"),
-                };
-            }
-            flag if flag.starts_with("--") => bail!("unknown option `{flag}` for `wasmjit run`"),
-            _ if file.is_none() => file = Some(PathBuf::from(arg)),
-            _ => rest.push(arg.clone()),
-        }
-    }
-    let file = file.ok_or_else(|| anyhow!("`wasmjit run` needs a FILE (try `wasmjit --help`)"))?;
-    Ok(RunArgs {
-        file,
-        invoke,
-        fuel,
-        timeout,
-        env,
-        dirs,
-        exceptions,
-        args: rest,
-    })
-}
-
-/// Parses a duration such as `500ms`, `2s`, `1.5s` or `3` (seconds).
-fn parse_duration(text: &str) -> Result<Duration> {
-    let bad = || anyhow!("cannot parse `{text}` as a duration (e.g. `500ms`, `2s`)");
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().map_err(|_| bad())?;
-    let seconds_per_unit = match unit.trim() {
-        "ns" => 1e-9,
-        "us" | "µs" => 1e-6,
-        "ms" => 1e-3,
-        "" | "s" => 1.0,
-        "m" | "min" => 60.0,
-        _ => return Err(bad()),
-    };
-    Duration::try_from_secs_f64(number * seconds_per_unit).map_err(|_| bad())
 }
 
 /// How often the `--timeout` ticker advances the engine's epoch.
@@ -255,8 +100,7 @@ fn format_duration(d: Duration) -> String {
     }
 }
 
-fn run(args: &[String]) -> Result<ExitCode> {
-    let args = parse_run_args(args)?;
+fn run(args: RunArgs) -> Result<ExitCode> {
     let mut config = Config::new();
     config
         .consume_fuel(args.fuel.is_some())
@@ -283,9 +127,16 @@ fn run(args: &[String]) -> Result<ExitCode> {
     }
     let mut builder = WasiCtxBuilder::new();
     if uses_wasi {
+        if args.inherit_env {
+            builder.inherit_env();
+        }
+        let argv0 = match &args.argv0 {
+            Some(argv0) => argv0.clone(),
+            None => args.file.to_string_lossy().into_owned(),
+        };
         builder
             .inherit_stdio()
-            .arg(args.file.to_string_lossy())
+            .arg(argv0)
             .args(&args.args)
             .envs(&args.env);
         for (host, guest) in &args.dirs {
@@ -411,28 +262,9 @@ fn find_func(
     }
 }
 
-fn wast(args: &[String]) -> Result<ExitCode> {
-    let mut jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut inputs = Vec::new();
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        match arg.as_str() {
-            "--jobs" | "-j" => {
-                let value = iter
-                    .next()
-                    .ok_or_else(|| anyhow!("`{arg}` needs a number"))?;
-                jobs = value
-                    .parse()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or_else(|| anyhow!("`{arg}` needs a positive number, got `{value}`"))?;
-            }
-            flag if flag.starts_with("--") => bail!("unknown option `{flag}` for `wasmjit wast`"),
-            _ => inputs.push(PathBuf::from(arg)),
-        }
-    }
+fn wast(jobs: usize, inputs: &[PathBuf]) -> Result<ExitCode> {
     let mut files = Vec::new();
-    for input in &inputs {
+    for input in inputs {
         if input.is_dir() {
             files.extend(wast_files_in(input)?);
         } else {
@@ -473,11 +305,7 @@ fn wast_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn compile(args: &[String]) -> Result<ExitCode> {
-    let [file] = args else {
-        bail!("`wasmjit compile` takes exactly one FILE (try `wasmjit --help`)");
-    };
-    let path = Path::new(file);
+fn compile(path: &Path) -> Result<ExitCode> {
     let bytes = read_wasm(path)?;
     let engine = Engine::default();
 
@@ -631,48 +459,7 @@ mod tests {
     }
 
     #[test]
-    fn run_flags_may_come_before_or_after_the_file() {
-        let args: Vec<String> = ["--invoke", "fib", "f.wat", "25"]
-            .map(String::from)
-            .to_vec();
-        let parsed = parse_run_args(&args).expect("valid");
-        assert_eq!(parsed.invoke.as_deref(), Some("fib"));
-        assert_eq!(parsed.file, PathBuf::from("f.wat"));
-        assert_eq!(parsed.args, vec!["25".to_string()]);
-
-        let args: Vec<String> = ["f.wat", "--invoke", "neg", "-5"]
-            .map(String::from)
-            .to_vec();
-        assert_eq!(
-            parse_run_args(&args).expect("valid").args,
-            vec!["-5".to_string()]
-        );
-        assert!(parse_run_args(&["f.wat".into(), "--fuel".into()]).is_err());
-    }
-
-    #[test]
-    fn fuel_and_timeout_flags_parse() {
-        let args: Vec<String> = ["f.wat", "--fuel", "1000", "--timeout=200ms", "1"]
-            .map(String::from)
-            .to_vec();
-        let parsed = parse_run_args(&args).expect("valid");
-        assert_eq!(parsed.fuel, Some(1000));
-        assert_eq!(parsed.timeout, Some(Duration::from_millis(200)));
-        assert_eq!(parsed.args, vec!["1".to_string()]);
-        assert!(parse_run_args(&["f.wat".into(), "--fuel=-1".into()]).is_err());
-        assert!(parse_run_args(&["f.wat".into(), "--timeout".into(), "soon".into()]).is_err());
-    }
-
-    #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
-        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
-        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
-        assert_eq!(parse_duration("250us").unwrap(), Duration::from_micros(250));
-        assert!(parse_duration("ms").is_err());
-        assert!(parse_duration("5 parsecs").is_err());
+    fn epoch_deadlines_and_durations_format() {
         assert_eq!(EpochTicker::deadline_for(Duration::from_millis(200)), 20);
         assert_eq!(EpochTicker::deadline_for(Duration::from_millis(1)), 1);
         assert_eq!(EpochTicker::deadline_for(Duration::ZERO), 1);

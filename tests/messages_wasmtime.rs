@@ -263,7 +263,7 @@ fn messages_are_wasmtimes() {
         assert_eq!((*name, display.as_str(), alternate.as_str()), *want);
     }
     assert_eq!(
-        wasmjit::wasi::I32Exit(3).to_string(),
+        wasmjit_wasi::I32Exit(3).to_string(),
         "Exited with i32 exit status 3"
     );
 }

@@ -83,7 +83,7 @@ pub unsafe extern "C" fn wasmtime_error_exit_status(
     error: &wasmtime_error_t,
     status: *mut i32,
 ) -> bool {
-    match error.error.downcast_ref::<wasmjit::wasi::I32Exit>() {
+    match error.error.downcast_ref::<wasmjit_wasi::I32Exit>() {
         Some(exit) => {
             if !status.is_null() {
                 // SAFETY: a non-NULL `status` is an output pointer of the caller.

@@ -83,7 +83,7 @@ pub struct StoreData {
     pub(crate) host_tables: usize,
     pub(crate) host_memories: usize,
     /// The WASI context of `wasmtime_context_set_wasi`.
-    pub(crate) wasi: Option<wasmjit::wasi::WasiCtx>,
+    pub(crate) wasi: Option<wasmjit_wasi::WasiCtx>,
 }
 
 // SAFETY: the only field that is not `Send` is `ctx`, the address of the context this data

@@ -7,7 +7,7 @@ use crate::{wasm_byte_vec_t, wasmtime_context_t, CError};
 use std::ffi::{c_char, CStr};
 use std::fs::{File, OpenOptions};
 use std::os::unix::ffi::OsStrExt;
-use wasmjit::wasi::{self, DirPerms, FilePerms, MemoryInputPipe, WasiCtx, WasiCtxBuilder};
+use wasmjit_wasi::{self as wasi, DirPerms, FilePerms, MemoryInputPipe, WasiCtx, WasiCtxBuilder};
 
 /// A WASI configuration being built.
 pub struct wasi_config_t {

@@ -31,7 +31,6 @@ mod trap;
 mod types;
 mod values;
 pub(crate) mod vm;
-pub mod wasi;
 
 pub use anyhow::{bail, ensure, format_err, Error, Result};
 

@@ -176,8 +176,8 @@ int main(void) {
   CHECK(run(engine, linker, files, config) == NULL);
   char *text = read_file(out_path);
   CHECK(strstr(text, "read 23 bytes: first line\n") == text);
-  CHECK(strstr(text, "open /sandbox/../outside.txt: refused errno=76\n") != NULL);
-  CHECK(strstr(text, "path_open /etc/passwd: errno=76\n") != NULL);
+  CHECK(strstr(text, "open /sandbox/../outside.txt: refused errno=63\n") != NULL);
+  CHECK(strstr(text, "path_open /etc/passwd: errno=63\n") != NULL);
   printf("read-write preopen: ok\n");
 
   config = wasi_config_new();

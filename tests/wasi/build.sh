@@ -2,7 +2,8 @@
 # Rebuilds the committed WASI test programs (tests/wasi/*.wasm) from their C sources.
 # Needs clang, wasm-ld and wasi-libc (Debian: apt-get install -y clang lld wasi-libc
 # libclang-rt-dev-wasm32). The tests themselves need none of these: they load the
-# committed .wasm files.
+# committed .wasm files. The conformance programs share check.h; each checks its own
+# results (Wasmtime 48's answers) and exits non-zero on a mismatch.
 set -euo pipefail
 cd "$(dirname "$0")"
 

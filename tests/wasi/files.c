@@ -1,5 +1,5 @@
 /* Files in the preopened directory /sandbox: write, read back, seek, list, rename, remove;
- * then attempts to leave the sandbox, which must all fail with ENOTCAPABLE (76). The host
+ * then attempts to leave the sandbox, which must all fail with EPERM (63, as Wasmtime). The host
  * prepares /sandbox/link (a symlink to a directory outside) and /sandbox/up (a symlink to
  * ".."). */
 #include <dirent.h>

@@ -1,5 +1,5 @@
 /* Symlinks made by the guest in the preopened directory /sandbox: one inside works, ones
- * pointing out are refused when followed (ENOTCAPABLE, 76); then fd_renumber and
+ * pointing out are refused when followed (EPERM, 63, as Wasmtime); then fd_renumber and
  * fd_fdstat_get on a renumbered file. */
 #include <errno.h>
 #include <fcntl.h>

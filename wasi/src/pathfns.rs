@@ -7,7 +7,7 @@ use super::ctx::WasiCtx;
 use super::errno::{Errno, GuestMem, WResult};
 use super::fd::{filetype_of_mode, times, write_filestat};
 use super::fdtable::{Desc, DirPerms, FilePerms, OpenDir, OpenFile};
-use super::path::{c_name, check, openat, readlink, resolve};
+use super::path::{c_name, check, open_beneath, openat, readlink, resolve};
 use std::ffi::CStr;
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -102,7 +102,13 @@ fn lookup(
     Ok((parent, name, dir.perms, dir.file_perms))
 }
 
+/// `lstat` of `name` in `dir`; a name ending in `/` must be a directory (`ENOTDIR`), opened
+/// beneath `dir` so that a symlink swapped in cannot lead out.
 fn stat_at(dir: &OwnedFd, name: &str) -> WResult<libc::stat> {
+    if name.ends_with('/') {
+        let opened = open_beneath(dir.as_fd(), name, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        return super::fd::fstat(opened.as_raw_fd());
+    }
     let c = c_name(name)?;
     // SAFETY: an all-zero `stat` is a valid value of this plain C struct.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
@@ -133,6 +139,10 @@ pub(crate) fn path_open(
 ) -> WResult<()> {
     mem.slice(out, 4)?;
     let follow = dirflags & LOOKUP_SYMLINK_FOLLOW != 0;
+    // A directory cannot be created, truncated or exclusively created (`EINVAL`).
+    if oflags & OFLAGS_DIRECTORY != 0 && oflags & (OFLAGS_CREAT | OFLAGS_EXCL | OFLAGS_TRUNC) != 0 {
+        return Err(Errno::INVAL);
+    }
     let (dir, name, perms, file_perms) = lookup(cx, mem, fd, path, len, follow, Need::Read)?;
     let read = rights & (RIGHT_FD_READ | RIGHT_FD_READDIR) != 0;
     let write = rights & (RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE | RIGHT_FD_FILESTAT_SET_SIZE) != 0
@@ -161,12 +171,14 @@ pub(crate) fn path_open(
         (false, true) => libc::O_WRONLY,
         (true, true) => libc::O_RDWR,
     };
-    let opened = match openat(dir.as_fd(), &name, flags | access, 0o666) {
-        // A directory asked for with write rights (libc asks for all it may need).
-        Err(Errno::ISDIR) if write && flags & (libc::O_CREAT | libc::O_TRUNC) == 0 => {
-            openat(dir.as_fd(), &name, flags | libc::O_RDONLY, 0)?
+    let opened = match open_beneath(dir.as_fd(), &name, flags | access, 0o666) {
+        // Only `fd_write` makes a directory unopenable (`EISDIR`, as Linux and Wasmtime);
+        // wasi-libc asks for the other writing rights whenever it may need them.
+        Err(Errno::ISDIR)
+            if rights & RIGHT_FD_WRITE == 0 && flags & (libc::O_CREAT | libc::O_TRUNC) == 0 =>
+        {
+            open_beneath(dir.as_fd(), &name, flags | libc::O_RDONLY, 0)?
         }
-        Err(Errno::LOOP) if dirflags & LOOKUP_SYMLINK_FOLLOW == 0 => return Err(Errno::LOOP),
         other => other?,
     };
     let st = super::fd::fstat(opened.as_raw_fd())?;
@@ -222,6 +234,13 @@ pub(crate) fn path_filestat_set_times(
     let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
     let (dir, name, ..) = lookup(cx, mem, fd, path, len, follow, Need::Mutate)?;
     let ts = times(atim, mtim, fstflags)?;
+    // A name ending in `/` must be a directory: opened beneath `dir`, then changed itself.
+    let (dir, name) = if name.ends_with('/') {
+        let opened = open_beneath(dir.as_fd(), &name, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        (opened, ".".to_string())
+    } else {
+        (dir, name)
+    };
     let c = c_name(&name)?;
     // SAFETY: `c` is NUL-terminated and `ts` holds the two timespecs utimensat reads.
     check(unsafe {
@@ -364,7 +383,7 @@ pub(crate) fn path_symlink(
 ) -> WResult<()> {
     let target = mem.str(old, old_len)?;
     if target.starts_with('/') {
-        return Err(Errno::NOTCAPABLE);
+        return Err(Errno::PERM);
     }
     let (dir, name, ..) = lookup(cx, mem, fd, new, new_len, false, Need::Mutate)?;
     let (tc, nc) = (c_name(&target)?, c_name(&name)?);

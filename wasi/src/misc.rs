@@ -240,12 +240,59 @@ pub(crate) fn poll_oneoff(
     mem.write_u32(nevents, fired.len() as u32)
 }
 
-/// A function we do not provide: `ENOSYS`.
-pub(crate) fn nosys() -> WResult<()> {
-    Err(Errno::NOSYS)
+/// `proc_raise`: signals are not supported (`ENOTSUP`, as Wasmtime).
+pub(crate) fn proc_raise(_cx: &mut WasiCtx, _mem: &mut GuestMem<'_>, _sig: i32) -> WResult<()> {
+    Err(Errno::NOTSUP)
 }
 
-/// Sockets: none can be opened, so every socket call is `ENOTSUP`.
-pub(crate) fn notsup() -> WResult<()> {
-    Err(Errno::NOTSUP)
+/// The `sock_*` calls: no socket can be opened, so a descriptor is either not open
+/// (`EBADF`) or not a socket (`ENOTSOCK`), as Wasmtime answers.
+pub(crate) fn not_a_socket(cx: &mut WasiCtx, fd: i32) -> WResult<()> {
+    cx.fds.get(fd)?;
+    Err(Errno::NOTSOCK)
+}
+
+pub(crate) fn sock_accept(
+    cx: &mut WasiCtx,
+    _mem: &mut GuestMem<'_>,
+    fd: i32,
+    _flags: i32,
+    _out: i32,
+) -> WResult<()> {
+    not_a_socket(cx, fd)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sock_recv(
+    cx: &mut WasiCtx,
+    _mem: &mut GuestMem<'_>,
+    fd: i32,
+    _iovs: i32,
+    _n: i32,
+    _flags: i32,
+    _out_len: i32,
+    _out_flags: i32,
+) -> WResult<()> {
+    not_a_socket(cx, fd)
+}
+
+pub(crate) fn sock_send(
+    cx: &mut WasiCtx,
+    _mem: &mut GuestMem<'_>,
+    fd: i32,
+    _iovs: i32,
+    _n: i32,
+    _flags: i32,
+    _out_len: i32,
+) -> WResult<()> {
+    not_a_socket(cx, fd)
+}
+
+pub(crate) fn sock_shutdown(
+    cx: &mut WasiCtx,
+    _mem: &mut GuestMem<'_>,
+    fd: i32,
+    _how: i32,
+) -> WResult<()> {
+    not_a_socket(cx, fd)
 }

@@ -20,14 +20,72 @@ pub(crate) const FILETYPE_SOCKET_STREAM: u8 = 6;
 pub(crate) const FILETYPE_SYMBOLIC_LINK: u8 = 7;
 
 const FDFLAGS_APPEND: u16 = 1;
+const FDFLAGS_DSYNC: u16 = 2;
 const FDFLAGS_NONBLOCK: u16 = 4;
+const FDFLAGS_RSYNC: u16 = 8;
+const FDFLAGS_SYNC: u16 = 16;
 
 /// Every right preview1 defines (bits 0..=29).
 const RIGHTS_ALL: u64 = (1 << 30) - 1;
+const RIGHT_FD_DATASYNC: u64 = 1 << 0;
 const RIGHT_FD_READ: u64 = 1 << 1;
-const RIGHT_FD_WRITE: u64 = 1 << 6;
 const RIGHT_FD_SEEK: u64 = 1 << 2;
+const RIGHT_FD_FDSTAT_SET_FLAGS: u64 = 1 << 3;
+const RIGHT_FD_SYNC: u64 = 1 << 4;
 const RIGHT_FD_TELL: u64 = 1 << 5;
+const RIGHT_FD_WRITE: u64 = 1 << 6;
+const RIGHT_FD_ADVISE: u64 = 1 << 7;
+const RIGHT_FD_ALLOCATE: u64 = 1 << 8;
+const RIGHT_PATH_CREATE_DIRECTORY: u64 = 1 << 9;
+const RIGHT_PATH_CREATE_FILE: u64 = 1 << 10;
+const RIGHT_PATH_LINK_SOURCE: u64 = 1 << 11;
+const RIGHT_PATH_LINK_TARGET: u64 = 1 << 12;
+const RIGHT_PATH_OPEN: u64 = 1 << 13;
+const RIGHT_FD_READDIR: u64 = 1 << 14;
+const RIGHT_PATH_READLINK: u64 = 1 << 15;
+const RIGHT_PATH_RENAME_SOURCE: u64 = 1 << 16;
+const RIGHT_PATH_RENAME_TARGET: u64 = 1 << 17;
+const RIGHT_PATH_FILESTAT_GET: u64 = 1 << 18;
+const RIGHT_PATH_FILESTAT_SET_SIZE: u64 = 1 << 19;
+const RIGHT_PATH_FILESTAT_SET_TIMES: u64 = 1 << 20;
+const RIGHT_FD_FILESTAT_GET: u64 = 1 << 21;
+const RIGHT_FD_FILESTAT_SET_SIZE: u64 = 1 << 22;
+const RIGHT_FD_FILESTAT_SET_TIMES: u64 = 1 << 23;
+const RIGHT_PATH_SYMLINK: u64 = 1 << 24;
+const RIGHT_PATH_REMOVE_DIRECTORY: u64 = 1 << 25;
+const RIGHT_PATH_UNLINK_FILE: u64 = 1 << 26;
+
+/// What a preopened directory reports (base rights): the fixed set Wasmtime gives, which
+/// userlands such as wasi-libc expect; nothing that works on file contents.
+const PREOPEN_RIGHTS: u64 = RIGHT_PATH_CREATE_DIRECTORY
+    | RIGHT_PATH_CREATE_FILE
+    | RIGHT_PATH_LINK_SOURCE
+    | RIGHT_PATH_LINK_TARGET
+    | RIGHT_PATH_OPEN
+    | RIGHT_FD_READDIR
+    | RIGHT_PATH_READLINK
+    | RIGHT_PATH_RENAME_SOURCE
+    | RIGHT_PATH_RENAME_TARGET
+    | RIGHT_PATH_SYMLINK
+    | RIGHT_PATH_REMOVE_DIRECTORY
+    | RIGHT_PATH_UNLINK_FILE
+    | RIGHT_PATH_FILESTAT_GET
+    | RIGHT_PATH_FILESTAT_SET_TIMES
+    | RIGHT_FD_FILESTAT_GET
+    | RIGHT_FD_FILESTAT_SET_TIMES;
+
+/// What a preopened directory passes on to what is opened below it.
+const PREOPEN_INHERITING: u64 = PREOPEN_RIGHTS
+    | RIGHT_FD_DATASYNC
+    | RIGHT_FD_READ
+    | RIGHT_FD_SEEK
+    | RIGHT_FD_FDSTAT_SET_FLAGS
+    | RIGHT_FD_SYNC
+    | RIGHT_FD_TELL
+    | RIGHT_FD_WRITE
+    | RIGHT_FD_ADVISE
+    | RIGHT_FD_ALLOCATE
+    | RIGHT_FD_FILESTAT_SET_SIZE;
 
 pub(crate) fn filetype_of_mode(mode: libc::mode_t) -> u8 {
     match mode & libc::S_IFMT {
@@ -104,11 +162,39 @@ pub(crate) fn fd_read(
     mem.read_vectored(iovs, n, nread, |buf| desc.read(buf))
 }
 
+/// The open file behind `desc`, for the calls that need a position or a size: a stdio
+/// stream cannot seek (`ESPIPE`), a directory is not a file (`EBADF`), as with Wasmtime.
 fn positional(desc: &mut Desc) -> WResult<&mut super::fdtable::OpenFile> {
     match desc {
         Desc::File(f) => Ok(f),
-        Desc::Dir(_) => Err(Errno::ISDIR),
+        Desc::Dir(_) => Err(Errno::BADF),
         _ => Err(Errno::SPIPE),
+    }
+}
+
+/// The open file behind `desc`, for calls that only exist for files (`EBADF` otherwise).
+fn file(desc: &mut Desc) -> WResult<&mut super::fdtable::OpenFile> {
+    match desc {
+        Desc::File(f) => Ok(f),
+        _ => Err(Errno::BADF),
+    }
+}
+
+/// Whether a stdio stream is a terminal (Wasmtime's `IsATTY`): only then is it reported as
+/// a character device; otherwise its type is unknown.
+fn stdio_filetype(desc: &Desc) -> u8 {
+    let raw = match desc {
+        Desc::Stdin(InputStream::Inherit) => Some(0),
+        Desc::Output(OutputStream::Inherit, host) => Some(*host),
+        Desc::Stdin(InputStream::File(f)) | Desc::Output(OutputStream::File(f), _) => {
+            Some(f.as_raw_fd())
+        }
+        _ => None,
+    };
+    // SAFETY: `isatty` only inspects the descriptor.
+    match raw.map(|fd| unsafe { libc::isatty(fd) }) {
+        Some(1) => FILETYPE_CHARACTER_DEVICE,
+        _ => FILETYPE_UNKNOWN,
     }
 }
 
@@ -179,6 +265,11 @@ pub(crate) fn fd_tell(cx: &mut WasiCtx, mem: &mut GuestMem<'_>, fd: i32, out: i3
     mem.write_u64(out, at)
 }
 
+/// `fd_fdstat_get`, as Wasmtime answers it: stdin has only `fd_read`, stdout and stderr only
+/// `fd_write` (a terminal is a character device, anything else of unknown type); a
+/// preopened directory has [`PREOPEN_RIGHTS`]; other directories have every right but
+/// seeking, writing and setting sizes; files every right but reading or writing when not
+/// opened for it. The flags are those the file was opened or last set with.
 pub(crate) fn fd_fdstat_get(
     cx: &mut WasiCtx,
     mem: &mut GuestMem<'_>,
@@ -186,46 +277,69 @@ pub(crate) fn fd_fdstat_get(
     out: i32,
 ) -> WResult<()> {
     let desc = cx.fds.get(fd)?;
-    // Stdio streams never seek here; wasi-libc's `isatty` also takes a character device
-    // without seek rights for a terminal (and line-buffers it).
-    let (mut filetype, rights) = match desc {
-        Desc::Dir(_) => (FILETYPE_DIRECTORY, RIGHTS_ALL),
+    let (filetype, flags, rights, inheriting) = match desc {
+        Desc::Stdin(_) => (stdio_filetype(desc), 0, RIGHT_FD_READ, RIGHT_FD_READ),
+        Desc::Output(..) => (stdio_filetype(desc), 0, RIGHT_FD_WRITE, RIGHT_FD_WRITE),
+        Desc::Dir(d) if d.preopen.is_some() => {
+            (FILETYPE_DIRECTORY, 0, PREOPEN_RIGHTS, PREOPEN_INHERITING)
+        }
+        Desc::Dir(d) => {
+            let mut r = RIGHTS_ALL
+                & !(RIGHT_FD_SEEK
+                    | RIGHT_FD_FILESTAT_SET_SIZE
+                    | RIGHT_PATH_FILESTAT_SET_SIZE
+                    | RIGHT_FD_WRITE);
+            if !d.perms.read {
+                r &= !(RIGHT_FD_READ | RIGHT_FD_READDIR);
+            }
+            (FILETYPE_DIRECTORY, 0, r, r)
+        }
         Desc::File(f) => {
             let mut r = RIGHTS_ALL;
             if !f.read {
-                r &= !RIGHT_FD_READ;
+                r &= !(RIGHT_FD_READ | RIGHT_FD_READDIR);
             }
             if !f.write {
                 r &= !RIGHT_FD_WRITE;
             }
-            (FILETYPE_REGULAR_FILE, r)
+            let st = fstat(f.file.as_raw_fd())?;
+            (
+                filetype_of_mode(st.st_mode),
+                file_fdflags(f.file.as_raw_fd()),
+                r,
+                r,
+            )
         }
-        Desc::Stdin(_) => (
-            FILETYPE_CHARACTER_DEVICE,
-            RIGHTS_ALL & !(RIGHT_FD_WRITE | RIGHT_FD_SEEK | RIGHT_FD_TELL),
-        ),
-        Desc::Output(..) => (
-            FILETYPE_CHARACTER_DEVICE,
-            RIGHTS_ALL & !(RIGHT_FD_READ | RIGHT_FD_SEEK | RIGHT_FD_TELL),
-        ),
     };
-    let mut flags = 0u16;
-    if let Some(raw) = raw_fd(desc) {
-        // The host's view: stdio may be a terminal, a pipe or a file.
-        let ft = filetype_of_mode(fstat(raw)?.st_mode);
-        if ft != FILETYPE_UNKNOWN {
-            filetype = ft;
-        }
-        // SAFETY: F_GETFL takes no argument and only reads the descriptor's flags.
-        let fl = unsafe { libc::fcntl(raw, libc::F_GETFL) };
-        if fl >= 0 && fl & libc::O_APPEND != 0 {
-            flags |= FDFLAGS_APPEND;
-        }
-        if fl >= 0 && fl & libc::O_NONBLOCK != 0 {
-            flags |= FDFLAGS_NONBLOCK;
-        }
+    write_fdstat(mem, out, filetype, flags, rights, inheriting)
+}
+
+/// The preview1 `fdflags` of a host file, from its status flags. Linux's `O_SYNC` includes
+/// `O_DSYNC` and is also `O_RSYNC`, so a file opened with `SYNC` or `RSYNC` reports all
+/// three, as under Wasmtime.
+fn file_fdflags(raw: RawFd) -> u16 {
+    // SAFETY: F_GETFL takes no argument and only reads the descriptor's flags.
+    let fl = unsafe { libc::fcntl(raw, libc::F_GETFL) };
+    if fl < 0 {
+        return 0;
     }
-    write_fdstat(mem, out, filetype, flags, rights)
+    let mut flags = 0;
+    if fl & libc::O_APPEND != 0 {
+        flags |= FDFLAGS_APPEND;
+    }
+    if fl & libc::O_NONBLOCK != 0 {
+        flags |= FDFLAGS_NONBLOCK;
+    }
+    if fl & libc::O_DSYNC == libc::O_DSYNC {
+        flags |= FDFLAGS_DSYNC;
+    }
+    if fl & libc::O_SYNC == libc::O_SYNC {
+        flags |= FDFLAGS_SYNC;
+    }
+    if fl & libc::O_RSYNC == libc::O_RSYNC {
+        flags |= FDFLAGS_RSYNC;
+    }
+    flags
 }
 
 fn write_fdstat(
@@ -234,12 +348,13 @@ fn write_fdstat(
     filetype: u8,
     flags: u16,
     rights: u64,
+    inheriting: u64,
 ) -> WResult<()> {
     let mut b = [0u8; 24];
     b[0] = filetype;
     b[2..4].copy_from_slice(&flags.to_le_bytes());
     b[8..16].copy_from_slice(&rights.to_le_bytes());
-    b[16..24].copy_from_slice(&RIGHTS_ALL.to_le_bytes());
+    b[16..24].copy_from_slice(&inheriting.to_le_bytes());
     mem.write(out, &b)
 }
 
@@ -249,15 +364,13 @@ pub(crate) fn fd_fdstat_set_flags(
     fd: i32,
     flags: i32,
 ) -> WResult<()> {
-    let desc = cx.fds.get(fd)?;
+    // Only files have flags to set (`EBADF` otherwise), and only `APPEND` and `NONBLOCK`
+    // may change (`EINVAL` for the sync flags), as with Wasmtime.
+    let raw = file(cx.fds.get(fd)?)?.file.as_raw_fd();
     let flags = flags as u16;
-    if flags & !(FDFLAGS_APPEND | FDFLAGS_NONBLOCK) != 0 {
-        return Err(Errno::NOTSUP);
+    if flags & (FDFLAGS_DSYNC | FDFLAGS_RSYNC | FDFLAGS_SYNC) != 0 {
+        return Err(Errno::INVAL);
     }
-    let raw = match desc {
-        Desc::File(f) => f.file.as_raw_fd(),
-        _ => return Err(Errno::NOTSUP),
-    };
     let mut fl = 0;
     if flags & FDFLAGS_APPEND != 0 {
         fl |= libc::O_APPEND;
@@ -276,16 +389,16 @@ pub(crate) fn fd_filestat_get(
     out: i32,
 ) -> WResult<()> {
     let desc = cx.fds.get(fd)?;
-    match raw_fd(desc) {
-        Some(raw) => {
-            let st = fstat(raw)?;
-            write_filestat(mem, out, &st)
-        }
-        None => {
-            // An in-memory or null stream: a character device with nothing else known.
+    match desc {
+        Desc::Stdin(_) | Desc::Output(..) => {
+            // A stdio stream: its type (a terminal or unknown) and nothing else, as Wasmtime.
             let mut b = [0u8; 64];
-            b[16] = FILETYPE_CHARACTER_DEVICE;
+            b[16] = stdio_filetype(desc);
             mem.write(out, &b)
+        }
+        _ => {
+            let st = fstat(raw_fd(desc).ok_or(Errno::BADF)?)?;
+            write_filestat(mem, out, &st)
         }
     }
 }
@@ -296,7 +409,7 @@ pub(crate) fn fd_filestat_set_size(
     fd: i32,
     size: i64,
 ) -> WResult<()> {
-    let f = positional(cx.fds.get(fd)?)?;
+    let f = file(cx.fds.get(fd)?)?;
     if !f.write {
         return Err(Errno::BADF);
     }
@@ -392,6 +505,7 @@ pub(crate) fn fd_datasync(cx: &mut WasiCtx, _mem: &mut GuestMem<'_>, fd: i32) ->
     }
 }
 
+/// `fd_advise`: files only (`EBADF`); the advice is a hint, checked and ignored.
 pub(crate) fn fd_advise(
     cx: &mut WasiCtx,
     _mem: &mut GuestMem<'_>,
@@ -400,35 +514,24 @@ pub(crate) fn fd_advise(
     _len: i64,
     advice: i32,
 ) -> WResult<()> {
-    positional(cx.fds.get(fd)?)?;
-    // Advice is only a hint; check it is one of the six preview1 values and ignore it.
+    file(cx.fds.get(fd)?)?;
     if !(0..=5).contains(&advice) {
         return Err(Errno::INVAL);
     }
     Ok(())
 }
 
+/// `fd_allocate`: files only (`EBADF`), and then `ENOTSUP`, as Wasmtime (WASI 0.2 has no
+/// allocation call for it to map onto).
 pub(crate) fn fd_allocate(
     cx: &mut WasiCtx,
     _mem: &mut GuestMem<'_>,
     fd: i32,
-    offset: i64,
-    len: i64,
+    _offset: i64,
+    _len: i64,
 ) -> WResult<()> {
-    let f = positional(cx.fds.get(fd)?)?;
-    if !f.write {
-        return Err(Errno::BADF);
-    }
-    let (offset, len) = (offset as u64, len as u64);
-    let end = offset.checked_add(len).ok_or(Errno::FBIG)?;
-    if i64::try_from(end).is_err() {
-        return Err(Errno::FBIG);
-    }
-    let size = f.file.metadata()?.len();
-    if end > size {
-        f.file.set_len(end)?;
-    }
-    Ok(())
+    file(cx.fds.get(fd)?)?;
+    Err(Errno::NOTSUP)
 }
 
 pub(crate) fn fd_renumber(
@@ -458,8 +561,8 @@ pub(crate) fn fd_fdstat_set_rights(
     Err(Errno::NOTSUP)
 }
 
-/// `fd_readdir`: entries are numbered in the host's order; the cookie is the number of
-/// entries already returned. The buffer is filled completely (the last entry possibly cut),
+/// `fd_readdir`: `.` and `..` come first (cookies 1 and 2), then the other entries in the
+/// host's order; an entry's cookie is the number of entries up to and including it. The buffer is filled completely (the last entry possibly cut),
 /// as preview1 specifies, so a full buffer tells the guest to ask again.
 pub(crate) fn fd_readdir(
     cx: &mut WasiCtx,
@@ -477,7 +580,13 @@ pub(crate) fn fd_readdir(
     let cap = len as u32 as usize;
     mem.slice(buf, cap as u32)?;
     mem.slice(used, 4)?;
-    let entries = super::pathfns::list_dir(&dir.fd)?;
+    let mut entries = super::pathfns::list_dir(&dir.fd)?;
+    entries.retain(|(name, ..)| name != b"." && name != b"..");
+    let st = fstat(dir.fd.as_raw_fd())?;
+    #[allow(clippy::unnecessary_cast)]
+    let ino = st.st_ino as u64;
+    entries.insert(0, (b"..".to_vec(), ino, FILETYPE_DIRECTORY));
+    entries.insert(0, (b".".to_vec(), ino, FILETYPE_DIRECTORY));
     let mut out = Vec::with_capacity(cap);
     for (i, (name, ino, ty)) in entries.iter().enumerate().skip(cookie as u64 as usize) {
         if out.len() >= cap {

@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
-//! use wasmjit::wasi::{add_to_linker, WasiCtx, WasiCtxBuilder};
+//! use wasmjit_wasi::{add_to_linker, WasiCtx, WasiCtxBuilder};
 //! use wasmjit::{Engine, Linker, Module, Store};
 //! struct Host { wasi: WasiCtx }
 //! let engine = Engine::default();
@@ -22,6 +22,66 @@
 //! Host functions return preview1 errno values to the guest: a pointer or length outside the
 //! module's exported `memory` is `EFAULT`, an unknown descriptor `EBADF`. `proc_exit` ends the
 //! call with an error that downcasts to [`I32Exit`].
+//!
+//! # Behaviour, function by function
+//!
+//! The reference is Wasmtime's `wasmtime-wasi` preview 1 (48.x), itself built on WASI 0.2
+//! and `cap-std`; the programs of `tests/wasi/` check these answers.
+//!
+//! - **Paths** (every `path_*`): relative to a directory descriptor (`ENOTDIR` for another
+//!   kind, `EBADF` when not open) and never leaving it: an absolute path, a `..` too many or a
+//!   symlink leading out is `EPERM`; the kernel enforces it with `openat2(RESOLVE_BENEATH |
+//!   RESOLVE_NO_MAGICLINKS)` where it has it (see `path.rs`). Empty path `ENOENT`, a NUL
+//!   byte `EINVAL`, invalid UTF-8 `EILSEQ`, `PATH_MAX` bytes or more `ENAMETOOLONG`, over 40
+//!   symlinks `ELOOP`. A trailing `/` names a directory: on a file it is `ENOTDIR`, as the
+//!   new name of `path_link`/`path_symlink` `ENOENT` (or `EEXIST`), and it makes a final
+//!   symlink followed. A directory opened below a preopen inherits its `DirPerms` and
+//!   `FilePerms`; what they do not grant is `EPERM`.
+//! - `path_open`: `O_DIRECTORY` with `O_CREAT`, `O_EXCL` or `O_TRUNC` is `EINVAL`, on a file
+//!   `ENOTDIR`; a directory asked for with `fd_write` is `EISDIR` (other writing rights are
+//!   dropped, as wasi-libc asks for them freely); a symlink not followed is `ELOOP`. The
+//!   fdflags `APPEND`, `NONBLOCK`, `DSYNC`, `SYNC` and `RSYNC` become the host's open flags.
+//! - `path_filestat_get`, `path_filestat_set_times`: `lstat`/`utimensat`, following a final
+//!   symlink only with `LOOKUP_SYMLINK_FOLLOW`; `ATIM` with `ATIM_NOW` (or `MTIM` with
+//!   `MTIM_NOW`) is `EINVAL`; the `NOW` flags use the host's clock.
+//! - `path_create_directory`, `path_remove_directory`, `path_unlink_file`, `path_rename`,
+//!   `path_link`, `path_symlink`, `path_readlink`: the host's `*at` call on the resolved
+//!   directory, with the host's errno (`EEXIST`, `ENOTEMPTY`, `EISDIR`, `ENOTDIR`...). A
+//!   symlink may not hold an absolute target (`EPERM`); `path_readlink` truncates to the
+//!   buffer; `path_link` follows a source symlink only with `LOOKUP_SYMLINK_FOLLOW`.
+//! - `fd_fdstat_get`: stdin has only `FD_READ`, stdout and stderr only `FD_WRITE`, and are
+//!   character devices when a terminal, of unknown type otherwise, with no flags. A preopened
+//!   directory has the path rights, `FD_READDIR` and the `FD_FILESTAT` ones (no `FD_SEEK`,
+//!   no `FD_FILESTAT_SET_SIZE`); another directory every right but `FD_SEEK`, `FD_WRITE`
+//!   and the set-size ones; a file every right but `FD_READ`/`FD_READDIR` or `FD_WRITE` when
+//!   not opened for them; inheriting rights equal the base ones (a preopen passes the file
+//!   rights on). Flags are the host's: Linux's `O_SYNC` is also `O_DSYNC` and `O_RSYNC`, so
+//!   `SYNC` or `RSYNC` reads back as all three.
+//! - `fd_fdstat_set_flags`: files only (`EBADF`); `APPEND` and `NONBLOCK` change, a sync
+//!   flag is `EINVAL`. `fd_fdstat_set_rights`: `ENOTSUP`.
+//! - `fd_read`, `fd_write`: stdio streams and files opened for it (`EBADF` otherwise, a
+//!   directory included). `fd_pread`, `fd_pwrite`, `fd_seek`, `fd_tell`: files; `ESPIPE` on
+//!   stdio, `EBADF` on a directory. `fd_filestat_set_size`, `fd_advise` (advice checked,
+//!   then ignored): files only (`EBADF`). `fd_allocate`: `EBADF` unless a file, then
+//!   `ENOTSUP` (WASI 0.2 has nothing to map it onto).
+//! - `fd_filestat_get`: the host's `fstat`; for stdio only the type (as in `fd_fdstat_get`).
+//!   `fd_filestat_set_times`: as `path_filestat_set_times`. `fd_sync`, `fd_datasync`: the
+//!   host's, a no-op on in-memory streams.
+//! - `fd_readdir`: `.` and `..` first (cookies 1 and 2), then the host's entries in its
+//!   order, an entry's cookie being its position plus one; the buffer is filled to the brim,
+//!   the last entry cut, so a full buffer means "ask again from the last whole entry"; a
+//!   cookie past the end gives nothing. Not a directory: `ENOTDIR`.
+//! - `fd_prestat_get`, `fd_prestat_dir_name`: preopens only (`EBADF`); a short buffer is
+//!   `ENAMETOOLONG`. `fd_renumber`: both descriptors must be open (`EBADF`). `fd_close`.
+//! - `poll_oneoff`: no subscriptions is `EINVAL`. Clock subscriptions (relative or
+//!   `ABSTIME`) sleep until the earliest; descriptor subscriptions are ready at once (an
+//!   event each, `EBADF` in the event for a descriptor not open), and then no clock fires.
+//! - `clock_res_get`, `clock_time_get`: the four preview1 clocks (`EINVAL` otherwise).
+//!   `random_get`: the host's `getrandom`. `sched_yield`: yields the thread.
+//! - `args_*`, `environ_*`: what the [`WasiCtxBuilder`] was given.
+//! - `proc_exit`: an [`I32Exit`] error. `proc_raise`: `ENOTSUP`.
+//! - `sock_accept`, `sock_recv`, `sock_send`, `sock_shutdown`: no socket can be opened, so
+//!   `EBADF` for a descriptor not open and `ENOTSOCK` for any other.
 
 mod ctx;
 mod errno;
@@ -36,11 +96,12 @@ pub use errno::Errno;
 pub use fdtable::{
     DirPerms, FilePerms, InputStream, MemoryInputPipe, MemoryOutputPipe, OutputStream,
 };
+pub use path::{force_component_walk, kernel_resolves_paths};
 
-use crate::{AsContextMut, Caller, Extern, Linker};
 use anyhow::Result;
 use errno::{GuestMem, WResult};
 use std::sync::Arc;
+use wasmjit::{AsContextMut, Caller, Extern, Linker};
 
 /// The names `wasmtime_wasi::preview1` gives these items, for code written for Wasmtime.
 /// `add_to_linker_async` is the same as `add_to_linker_sync`: the host functions never block
@@ -116,18 +177,6 @@ pub fn add_to_linker<T: 'static>(
             )?;
         }};
     }
-    macro_rules! stub {
-        ($name:literal, $f:path, ($($a:ident : $t:ty),*)) => {{
-            linker.func_wrap(
-                MODULE,
-                $name,
-                move |$($a: $t),*| -> i32 {
-                    $(let _ = $a;)*
-                    $f().err().map_or(0, |e| i32::from(e.0))
-                },
-            )?;
-        }};
-    }
     define!("args_get", misc::args_get, (a: i32, b: i32));
     define!("args_sizes_get", misc::args_sizes_get, (a: i32, b: i32));
     define!("environ_get", misc::environ_get, (a: i32, b: i32));
@@ -171,10 +220,10 @@ pub fn add_to_linker<T: 'static>(
     linker.func_wrap(MODULE, "proc_exit", |code: i32| -> Result<()> {
         Err(anyhow::Error::new(I32Exit(code)))
     })?;
-    stub!("proc_raise", misc::nosys, (sig: i32));
-    stub!("sock_accept", misc::notsup, (fd: i32, f: i32, out: i32));
-    stub!("sock_recv", misc::notsup, (fd: i32, d: i32, l: i32, f: i32, o1: i32, o2: i32));
-    stub!("sock_send", misc::notsup, (fd: i32, d: i32, l: i32, f: i32, o: i32));
-    stub!("sock_shutdown", misc::notsup, (fd: i32, how: i32));
+    define!("proc_raise", misc::proc_raise, (sig: i32));
+    define!("sock_accept", misc::sock_accept, (fd: i32, f: i32, out: i32));
+    define!("sock_recv", misc::sock_recv, (fd: i32, d: i32, l: i32, f: i32, o1: i32, o2: i32));
+    define!("sock_send", misc::sock_send, (fd: i32, d: i32, l: i32, f: i32, o: i32));
+    define!("sock_shutdown", misc::sock_shutdown, (fd: i32, how: i32));
     Ok(())
 }

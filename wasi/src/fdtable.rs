@@ -185,7 +185,7 @@ impl Desc {
                 Ok(data.len())
             }
             Desc::File(f) if f.write => Ok(f.file.write(data)?),
-            Desc::Dir(_) => Err(Errno::ISDIR),
+            // Directories are read with `fd_readdir` only (`EBADF`, as with Wasmtime).
             _ => Err(Errno::BADF),
         }
     }
@@ -199,7 +199,7 @@ impl Desc {
             }
             Desc::Stdin(InputStream::Null) => Ok(0),
             Desc::File(f) if f.read => Ok(f.file.read(buf)?),
-            Desc::Dir(_) => Err(Errno::ISDIR),
+            // Directories are read with `fd_readdir` only (`EBADF`, as with Wasmtime).
             _ => Err(Errno::BADF),
         }
     }
