@@ -66,6 +66,7 @@ impl HeapType {
     }
 
     /// Whether `a` and `b` are the same type.
+    #[allow(clippy::should_implement_trait)] // Wasmtime's name: an associated function
     pub fn eq(a: &HeapType, b: &HeapType) -> bool {
         a == b
     }
@@ -206,6 +207,7 @@ impl RefType {
         }
     }
     /// Whether `a` and `b` are the same type.
+    #[allow(clippy::should_implement_trait)] // Wasmtime's name: an associated function
     pub fn eq(a: &RefType, b: &RefType) -> bool {
         a == b
     }
@@ -347,6 +349,7 @@ pub enum ValType {
 
 impl ValType {
     /// Whether `a` and `b` are the same type.
+    #[allow(clippy::should_implement_trait)] // Wasmtime's name: an associated function
     pub fn eq(a: &ValType, b: &ValType) -> bool {
         a == b
     }
@@ -492,6 +495,7 @@ pub struct FuncType {
 impl FuncType {
     /// Whether `a` and `b` are the same type (structurally: wasmjit's function types are
     /// canonical).
+    #[allow(clippy::should_implement_trait)] // Wasmtime's name: an associated function
     pub fn eq(a: &FuncType, b: &FuncType) -> bool {
         a == b
     }
