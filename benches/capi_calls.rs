@@ -54,7 +54,7 @@ impl RustSide {
         // SAFETY: `add` takes two i32 and returns one, and `raw` has room for both.
         unsafe {
             self.add
-                .call_unchecked(&mut self.store, raw.as_mut_ptr(), 2)
+                .call_unchecked(&mut self.store, std::ptr::from_mut(&mut raw[..2]))
         }
         .expect("add does not trap");
     }

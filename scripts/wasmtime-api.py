@@ -201,6 +201,7 @@ class Module:
         self.items = {}  # name -> kind
         self.uses = []  # use trees (strings)
         self.children = set()
+        self.renames = {}  # `use path::Name as Alias;` in this file: Alias -> Name
         self._exports = None
 
     def file(self):
@@ -238,6 +239,11 @@ class Module:
                     if h.startswith("pub mod"):
                         self.items[m.group(1)] = "mod"
                 continue
+            if h.startswith("use "):
+                for name, alias in re.findall(r"\b([A-Za-z_][A-Za-z0-9_]*)\s+as\s+([A-Za-z_][A-Za-z0-9_]*)", h):
+                    if alias != "_":
+                        self.renames[alias] = name
+                continue
             if h.startswith("pub use"):
                 m = USE_RE.match(h if h.endswith(";") else h + ";")
                 if m:
@@ -274,7 +280,11 @@ class Module:
             mh = " ".join(mhead.split())
             m = re.match(r"^pub\s+(?:(?:const|async|unsafe|extern\s+\"C\")\s+)*fn\s+([A-Za-z_0-9]+)", mh)
             if m:
-                methods[m.group(1)] = signature(mh, ty)
+                sig = signature(mh, ty)
+                # Types renamed on import are compared by their own names.
+                for alias, name in self.renames.items():
+                    sig = re.sub(rf"\b{alias}\b", name, sig)
+                methods[m.group(1)] = sig
             elif mh.startswith("feature_setters!") and _ is not None:
                 # wasmjit's `Config` switches, one `name => FEATURE` line each.
                 for name in re.findall(r"\b(wasm_[a-z0-9_]+)\s*=>", _):

@@ -68,7 +68,7 @@ pub mod wasmjit_shim {
     ) -> anyhow::Result<()> {
         // SAFETY: the caller guarantees that `slots` holds `func`'s arguments and has room
         // for its results.
-        unsafe { func.call_unchecked(store, slots.as_mut_ptr(), slots.len()) }
+        unsafe { func.call_unchecked(store, std::ptr::from_mut(slots)) }
     }
 }
 

@@ -449,7 +449,7 @@ unsafe fn call_vals_numeric(
     }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // SAFETY: `buf` holds arguments of the parameters' types and room for the results.
-        unsafe { f.call_unchecked(&mut context.store, buf.as_mut_ptr(), buf.len()) }
+        unsafe { f.call_unchecked(&mut context.store, std::ptr::from_mut(&mut buf[..])) }
     }));
     if let Ok(Ok(())) = outcome {
         for (i, (raw, t)) in buf.iter().zip(ty.results()).enumerate() {
@@ -563,7 +563,7 @@ pub unsafe extern "C" fn wasmtime_func_call_unchecked(
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // SAFETY: the C caller promises arguments of the parameters' types in a buffer with
         // room for the results; the runtime checks the length.
-        unsafe { f.call_unchecked(&mut context.store, buf.as_mut_ptr(), buf.len()) }
+        unsafe { f.call_unchecked(&mut context.store, std::ptr::from_mut(&mut buf[..])) }
     }));
     match outcome {
         Ok(Ok(())) => {

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use wasmjit_compiler as c;
 use wasmjit_fiber::StackCreator;
 
+/// The set of WebAssembly proposals an engine enables (wasmparser's type, as in Wasmtime).
+pub use wasmparser::WasmFeatures;
+
 /// How hard Cranelift optimizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OptLevel {
@@ -33,11 +36,18 @@ pub struct Config {
     pub(crate) profiler: ProfilingStrategy,
     pub(crate) nan_canonicalization: bool,
     pub(crate) cranelift_flags: Vec<(String, String)>,
+    /// The flags the embedder named, in order: `None` for `cranelift_flag_enable`, the value
+    /// for `cranelift_flag_set` (reported by `Engine::get_cranelift_flags_*`).
+    pub(crate) cranelift_user_flags: Vec<(String, Option<String>)>,
+    /// The pooling allocator's limits, when that strategy was chosen (recorded only).
+    pub(crate) pooling: Option<crate::PoolingAllocationConfig>,
     pub(crate) async_support: bool,
     pub(crate) async_stack_size: usize,
     pub(crate) async_stack_zeroing: bool,
     pub(crate) stack_creator: Option<Arc<dyn StackCreator>>,
     pub(crate) signals_based_traps: bool,
+    /// Makes linear memories instead of wasmjit (`Config::with_host_memory`).
+    pub(crate) memory_creator: Option<Arc<dyn crate::MemoryCreator>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -59,8 +69,21 @@ impl std::fmt::Debug for Config {
             .field("async_stack_size", &self.async_stack_size)
             .field("custom_stack_creator", &self.stack_creator.is_some())
             .field("signals_based_traps", &self.signals_based_traps)
+            .field("custom_memory_creator", &self.memory_creator.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// The proposals the compiler implements: what `Config::wasm_features` may turn on.
+fn supported_features() -> WasmFeatures {
+    WasmFeatures::WASM2
+        | WasmFeatures::RELAXED_SIMD
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::MULTI_MEMORY
+        | WasmFeatures::MEMORY64
+        | WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::EXCEPTIONS
 }
 
 impl Default for Config {
@@ -112,11 +135,14 @@ impl Config {
             profiler: ProfilingStrategy::None,
             nan_canonicalization: false,
             cranelift_flags: Vec::new(),
+            cranelift_user_flags: Vec::new(),
+            pooling: None,
             async_support: false,
             async_stack_size: 2 << 20,
             async_stack_zeroing: false,
             stack_creator: None,
             signals_based_traps: true,
+            memory_creator: None,
         }
     }
 
@@ -211,6 +237,16 @@ impl Config {
         self
     }
 
+    /// Turns the proposals in `flag` on or off, as the `wasm_*` setters do. Proposals wasmjit
+    /// does not implement (GC, threads, stack switching, wide arithmetic, custom page sizes,
+    /// the component model, ...) are left off whatever `enable` says, as their own setters
+    /// leave them (modules using them fail validation);
+    /// [`Engine::get_wasm_features`](crate::Engine::get_wasm_features) reports the result.
+    pub fn wasm_features(&mut self, flag: WasmFeatures, enable: bool) -> &mut Self {
+        self.features.set(flag & supported_features(), enable);
+        self
+    }
+
     feature_setters! {
         /// The multi-value proposal.
         wasm_multi_value => MULTI_VALUE,
@@ -267,6 +303,8 @@ impl Config {
     pub unsafe fn cranelift_flag_set(&mut self, name: &str, value: &str) -> &mut Self {
         self.cranelift_flags
             .push((name.to_string(), value.to_string()));
+        self.cranelift_user_flags
+            .push((name.to_string(), Some(value.to_string())));
         self
     }
 
@@ -275,8 +313,10 @@ impl Config {
     /// # Safety
     /// As [`Config::cranelift_flag_set`].
     pub unsafe fn cranelift_flag_enable(&mut self, name: &str) -> &mut Self {
-        // SAFETY: forwarded from the caller.
-        unsafe { self.cranelift_flag_set(name, "true") }
+        self.cranelift_flags
+            .push((name.to_string(), "true".to_string()));
+        self.cranelift_user_flags.push((name.to_string(), None));
+        self
     }
 
     /// Which profiler to tell about compiled code. Only [`ProfilingStrategy::PerfMap`] (and
@@ -326,5 +366,225 @@ impl Config {
             cranelift_flags: self.cranelift_flags.clone(),
             signals_based_traps: self.signals_based_traps,
         }
+    }
+}
+
+/// The settings an engine was made with, reported back as Wasmtime 48's `Engine::get_*`
+/// report them. Settings wasmjit accepts without acting on them report what wasmjit does
+/// (no debug information, no copy-on-write images, signals for traps, ...).
+impl crate::Engine {
+    fn settings(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Whether linear memories may move when they grow: they may (32-bit memories within a
+    /// 4 GiB reservation never do; others move when they outgrow their reservation).
+    pub fn get_memory_may_move(&self) -> bool {
+        true
+    }
+
+    /// [`Config::memory_reservation`].
+    pub fn get_memory_reservation(&self) -> u64 {
+        self.settings().memory_reservation
+    }
+
+    /// Extra address space reserved for growth: none beyond `memory_reservation`.
+    pub fn get_memory_reservation_for_growth(&self) -> u64 {
+        0
+    }
+
+    /// [`Config::memory_guard_size`].
+    pub fn get_memory_guard_size(&self) -> u64 {
+        self.settings().memory_guard_size
+    }
+
+    /// Whether memories have a guard region before them: never in wasmjit.
+    pub fn get_guard_before_linear_memory(&self) -> bool {
+        false
+    }
+
+    /// Whether funcref tables are initialized lazily: never in wasmjit.
+    pub fn get_table_lazy_init(&self) -> bool {
+        false
+    }
+
+    /// Whether memories are initialized from copy-on-write images: never in wasmjit.
+    pub fn get_memory_init_cow(&self) -> bool {
+        false
+    }
+
+    /// [`Config::cranelift_opt_level`].
+    pub fn get_cranelift_opt_level(&self) -> Option<OptLevel> {
+        Some(self.settings().opt_level)
+    }
+
+    /// Cranelift's register allocator: always the backtracking one in wasmjit.
+    pub fn get_cranelift_regalloc_algorithm(&self) -> Option<crate::RegallocAlgorithm> {
+        Some(crate::RegallocAlgorithm::Backtracking)
+    }
+
+    /// The compiler: always Cranelift.
+    pub fn get_strategy(&self) -> Option<crate::Strategy> {
+        Some(crate::Strategy::Cranelift)
+    }
+
+    /// The garbage collector: `None`, as Wasmtime built without GC reports, since wasmjit
+    /// has no collector.
+    pub fn get_collector(&self) -> Option<crate::Collector> {
+        None
+    }
+
+    /// Whether Cranelift's verifier runs ([`Config::cranelift_debug_verifier`], or the
+    /// `enable_verifier` flag; off by default).
+    pub fn get_cranelift_debug_verifier(&self) -> Option<bool> {
+        Some(self.cranelift_bool_flag("enable_verifier").unwrap_or(false))
+    }
+
+    /// Whether native unwind tables are emitted: never in wasmjit.
+    pub fn get_native_unwind_info(&self) -> Option<bool> {
+        Some(false)
+    }
+
+    /// [`Config::parallel_compilation`].
+    pub fn get_parallel_compilation(&self) -> bool {
+        self.settings().parallel_compilation
+    }
+
+    /// Whether compiled code carries metadata for internal assertions: never in wasmjit.
+    pub fn get_metadata_for_internal_asserts(&self) -> bool {
+        false
+    }
+
+    /// The pooling allocator's limits, if that strategy was chosen (wasmjit records them
+    /// and enforces none).
+    pub fn get_pooling_config(&self) -> Option<&crate::PoolingAllocationConfig> {
+        self.settings().pooling.as_ref()
+    }
+
+    /// The proposals this engine enables.
+    pub fn get_wasm_features(&self) -> WasmFeatures {
+        self.settings().features
+    }
+
+    /// [`Config::async_stack_size`].
+    pub fn get_async_stack_size(&self) -> usize {
+        self.settings().async_stack_size
+    }
+
+    /// [`Config::async_stack_zeroing`].
+    pub fn get_async_stack_zeroing(&self) -> bool {
+        self.settings().async_stack_zeroing
+    }
+
+    /// Whether branch hints shape code layout: never in wasmjit.
+    pub fn get_wasm_branch_hinting(&self) -> bool {
+        false
+    }
+
+    /// [`Config::epoch_interruption`].
+    pub fn get_epoch_interruption(&self) -> bool {
+        self.settings().epoch_interruption
+    }
+
+    /// [`Config::consume_fuel`].
+    pub fn get_consume_fuel(&self) -> bool {
+        self.settings().consume_fuel
+    }
+
+    /// [`Config::max_wasm_stack`].
+    pub fn get_max_wasm_stack(&self) -> usize {
+        self.settings().max_wasm_stack
+    }
+
+    /// [`Config::cranelift_nan_canonicalization`] (or the `enable_nan_canonicalization`
+    /// flag).
+    pub fn get_cranelift_nan_canonicalization(&self) -> Option<bool> {
+        let flag = self.cranelift_bool_flag("enable_nan_canonicalization");
+        Some(flag.unwrap_or(false) || self.settings().nan_canonicalization)
+    }
+
+    /// [`Config::relaxed_simd_deterministic`].
+    pub fn get_relaxed_simd_deterministic(&self) -> bool {
+        self.settings().relaxed_simd_deterministic
+    }
+
+    /// Whether the code-offset → wasm-offset map is kept: always in wasmjit.
+    pub fn get_generate_address_map(&self) -> bool {
+        true
+    }
+
+    /// Whether native debug information is emitted: never in wasmjit.
+    pub fn get_debug_info(&self) -> bool {
+        false
+    }
+
+    /// Whether guest debugging is instrumented: never in wasmjit.
+    pub fn get_guest_debug(&self) -> bool {
+        false
+    }
+
+    /// Whether symbols are kept for compiled code: never in wasmjit.
+    pub fn get_debug_symbols(&self) -> bool {
+        false
+    }
+
+    /// The most frames a backtrace records: 0, no limit (wasmjit records every frame).
+    pub fn get_wasm_backtrace_max_frames(&self) -> usize {
+        0
+    }
+
+    /// The target compiled for: the host, as a triple (`x86_64-unknown-linux-gnu`).
+    pub fn get_target(&self) -> Option<String> {
+        let env = std::env::consts::OS;
+        let abi = if cfg!(target_env = "musl") {
+            "-musl"
+        } else if cfg!(target_env = "gnu") {
+            "-gnu"
+        } else {
+            ""
+        };
+        Some(format!("{}-unknown-{env}{abi}", std::env::consts::ARCH))
+    }
+
+    /// The Cranelift flags turned on with [`Config::cranelift_flag_enable`], in order.
+    pub fn get_cranelift_flags_enabled(&self) -> impl Iterator<Item = &str> {
+        self.settings()
+            .cranelift_user_flags
+            .iter()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.as_str())
+    }
+
+    /// The Cranelift settings given with [`Config::cranelift_flag_set`], in order.
+    pub fn get_cranelift_flags_set(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.settings()
+            .cranelift_user_flags
+            .iter()
+            .filter_map(|(name, value)| Some((name.as_str(), value.as_deref()?)))
+    }
+
+    /// Whether code runs on the Pulley interpreter: never, wasmjit compiles to native code.
+    pub fn is_pulley(&self) -> bool {
+        false
+    }
+
+    /// Whether execution is being recorded for replay: never in wasmjit.
+    pub fn is_recording(&self) -> bool {
+        false
+    }
+
+    /// Whether execution is being replayed: never in wasmjit.
+    pub fn is_replaying(&self) -> bool {
+        false
+    }
+
+    /// The last value a boolean Cranelift flag was given, if any.
+    fn cranelift_bool_flag(&self, name: &str) -> Option<bool> {
+        self.settings()
+            .cranelift_flags
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v == "true")
     }
 }

@@ -62,6 +62,17 @@ pub enum ModuleVersionStrategy {
     None,
 }
 
+impl ModuleVersionStrategy {
+    /// The version as a string: the crate's major version, the custom string, or empty.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ModuleVersionStrategy::WasmtimeVersion => env!("CARGO_PKG_VERSION_MAJOR"),
+            ModuleVersionStrategy::Custom(v) => v,
+            ModuleVersionStrategy::None => "",
+        }
+    }
+}
+
 impl Config {
     /// The garbage collector for GC references. wasmjit has none: accepted, no effect.
     pub fn collector(&mut self, collector: Collector) -> &mut Self {
@@ -174,7 +185,10 @@ impl Config {
         &mut self,
         strategy: impl Into<InstanceAllocationStrategy>,
     ) -> &mut Self {
-        let _ = strategy.into();
+        self.pooling = match strategy.into() {
+            InstanceAllocationStrategy::Pooling(config) => Some(config),
+            InstanceAllocationStrategy::OnDemand => None,
+        };
         self
     }
 

@@ -137,4 +137,14 @@ impl<T> StoreContextMut<'_, T> {
     pub fn set_epoch_deadline(&mut self, delta: u64) {
         self.0.opaque.set_epoch_deadline(delta);
     }
+
+    /// See [`Store::epoch_deadline_trap`].
+    pub fn epoch_deadline_trap(&mut self) {
+        self.0.opaque.epoch_behavior = EpochDeadlineBehavior::Trap;
+    }
+
+    /// See [`Store::epoch_deadline_async_yield_and_update`].
+    pub fn epoch_deadline_async_yield_and_update(&mut self, delta: u64) {
+        self.0.opaque.epoch_behavior = EpochDeadlineBehavior::YieldAndUpdate(delta);
+    }
 }

@@ -21,6 +21,15 @@ impl ExternRef {
         Ok(ExternRef(Stored::new(opaque, word as usize - 1)))
     }
 
+    /// [`ExternRef::new`], as Wasmtime's async allocation (nothing here waits: externrefs
+    /// are not bounded by a GC heap).
+    pub async fn new_async<T>(store: impl AsContextMut, value: T) -> Result<ExternRef>
+    where
+        T: 'static + Any + Send + Sync,
+    {
+        ExternRef::new(store, value)
+    }
+
     /// Like [`ExternRef::new`]; externrefs live as long as their store, so "manual" rooting
     /// changes nothing but the type.
     pub fn new_manually_rooted<T>(

@@ -138,6 +138,13 @@ impl<T> StoreContextMut<'_, T> {
     }
 }
 
+impl<T> crate::StoreContext<'_, T> {
+    /// See [`Store::get_fuel`].
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.0.opaque.get_fuel()
+    }
+}
+
 impl<T> crate::Caller<'_, T> {
     /// See [`Store::set_fuel`].
     pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {

@@ -18,6 +18,7 @@ use crate::vm::type_registry::RegisteredType;
 use crate::vm::vmcontext::{VMContext, VMFuncRef, VMOpaqueContext, ValRaw};
 use crate::Engine;
 use anyhow::{bail, Context, Result};
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 pub use into_func::{IntoFunc, WasmRet};
@@ -131,6 +132,25 @@ impl Func {
             .expect("registering a function type cannot fail")
     }
 
+    /// A host function of type `ty` whose body reads its arguments from, and writes its
+    /// results to, raw slots: `max(params, results)` of them, the arguments first, the
+    /// results overwriting them from slot 0. References are in their raw forms
+    /// ([`Func::from_raw`], [`ExternRef::from_raw`](crate::ExternRef::from_raw)).
+    ///
+    /// # Safety
+    /// `func` must write a value of the matching result type into each result slot (a
+    /// reference this store owns), as compiled code trusts them without checks.
+    pub unsafe fn new_unchecked<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &mut [MaybeUninit<ValRaw>]) -> Result<()> + Send + Sync + 'static,
+    ) -> Func {
+        let host = host_fn_from_raw::<T>(&ty, func);
+        let ctx = store.as_context_mut();
+        Func::from_host_fn(&mut ctx.0.opaque, &ty, host)
+            .expect("registering a function type cannot fail")
+    }
+
     /// [`Func::new`] as a `Result`, as in Wasmtime (where allocation may fail).
     pub fn try_new<T: 'static>(
         mut store: impl AsContextMut<Data = T>,
@@ -215,7 +235,7 @@ impl Func {
     }
 
     /// The `Func` for a funcref word, `None` for null or a word no funcref of this store has.
-    fn try_from_funcref_word(store: &mut StoreOpaque, word: u64) -> Option<Func> {
+    pub(crate) fn try_from_funcref_word(store: &mut StoreOpaque, word: u64) -> Option<Func> {
         if word == 0 {
             return None;
         }
@@ -321,13 +341,13 @@ impl Func {
                     p.static_ty()
                 );
             }
-            raw[i] = p.to_raw(opaque).context("invalid argument")?;
+            raw[i] = p.to_raw_in(opaque).context("invalid argument")?;
         }
         // SAFETY: the function belongs to this store and `raw` holds correctly typed
         // arguments in a buffer large enough for the results.
         unsafe { call_raw(opaque, self.0.index, raw)? };
         for (i, t) in rty.iter().enumerate() {
-            results[i] = Val::from_raw(opaque, raw[i], crate::ValType::from_wasm(*t));
+            results[i] = Val::from_raw_in(opaque, raw[i], crate::ValType::from_wasm(*t));
         }
         Ok(())
     }
@@ -340,7 +360,7 @@ impl Func {
     /// parameters or the results.
     ///
     /// # Safety
-    /// `params_and_returns` must point to `capacity` writable slots whose first values are the
+    /// `params_and_returns` must point to writable slots whose first values are the
     /// function's arguments, each of its parameter's type; a reference must be one this store
     /// produced (a result of an earlier call, for instance). An exnref stays valid only while
     /// some global, table or kept exception holds it: unreachable exceptions are freed when
@@ -348,8 +368,7 @@ impl Func {
     pub unsafe fn call_unchecked(
         &self,
         mut store: impl AsContextMut,
-        params_and_returns: *mut ValRaw,
-        capacity: usize,
+        params_and_returns: *mut [ValRaw],
     ) -> Result<()> {
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
@@ -358,6 +377,7 @@ impl Func {
             bail!("function used with the wrong store");
         }
         let ty = &opaque.funcs[self.0.index].ty.ty;
+        let capacity = params_and_returns.len();
         if capacity < ty.params.len().max(ty.results.len()) {
             bail!(
                 "the buffer of {capacity} values is smaller than the function's {} parameters or {} results",
@@ -365,8 +385,12 @@ impl Func {
                 ty.results.len()
             );
         }
+        if capacity == 0 {
+            // SAFETY: the function takes and returns nothing; a dangling empty slice is valid.
+            return unsafe { call_raw(opaque, self.0.index, &mut []) };
+        }
         // SAFETY: the caller guarantees `capacity` valid slots.
-        let raw = unsafe { std::slice::from_raw_parts_mut(params_and_returns, capacity) };
+        let raw = unsafe { &mut *params_and_returns };
         // SAFETY: the function belongs to this store; the caller guarantees typed arguments,
         // and the buffer was checked to be large enough for the results.
         unsafe { call_raw(opaque, self.0.index, raw) }
@@ -426,7 +450,7 @@ pub(crate) fn host_fn_from_vals<T: 'static>(
         let params: Vec<Val> = ty
             .params()
             .enumerate()
-            .map(|(i, t)| Val::from_raw(&mut inner.opaque, raw[i], t))
+            .map(|(i, t)| Val::from_raw_in(&mut inner.opaque, raw[i], t))
             .collect();
         let mut results: Vec<Val> = ty
             .results()
@@ -445,9 +469,32 @@ pub(crate) fn host_fn_from_vals<T: 'static>(
                 let t = crate::ValType::from_wasm(*t);
                 bail!("function attempted to return an incompatible value: result {i} is {}, expected {t}", r.static_ty());
             }
-            raw[i] = r.to_raw(&inner.opaque)?;
+            raw[i] = r.to_raw_in(&inner.opaque)?;
         }
         Ok(())
+    })
+}
+
+/// Builds the erased body of a `Func::new_unchecked`-style host function.
+pub(crate) fn host_fn_from_raw<T: 'static>(
+    ty: &FuncType,
+    func: impl Fn(Caller<'_, T>, &mut [MaybeUninit<ValRaw>]) -> Result<()> + Send + Sync + 'static,
+) -> Arc<HostFn> {
+    let slots = ty.inner.params.len().max(ty.inner.results.len());
+    Arc::new(move |store: *mut StoreOpaque, caller, raw: &mut [ValRaw]| {
+        // SAFETY: as in `host_fn_from_vals`: the store is a `Store<T>`'s.
+        let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
+        let raw = &mut raw[..slots];
+        // SAFETY: `MaybeUninit<ValRaw>` has `ValRaw`'s layout, and every `ValRaw` is a valid
+        // `MaybeUninit<ValRaw>`; the slice is only borrowed for the call.
+        let raw = unsafe { &mut *(raw as *mut [ValRaw] as *mut [MaybeUninit<ValRaw>]) };
+        func(
+            Caller {
+                store: StoreContextMut(&mut *inner),
+                caller,
+            },
+            raw,
+        )
     })
 }
 
@@ -474,6 +521,12 @@ impl<T> Caller<'_, T> {
     pub fn get_export(&mut self, name: &str) -> Option<Extern> {
         let instance = self.caller?;
         instance.get_export(&mut self.store, name)
+    }
+    /// The export `export` locates in the calling instance (see
+    /// [`Instance::get_module_export`]).
+    pub fn get_module_export(&mut self, export: &crate::ModuleExport) -> Option<Extern> {
+        let instance = self.caller?;
+        instance.get_module_export(&mut self.store, export)
     }
 }
 

@@ -22,7 +22,7 @@ impl Global {
                 ty.content()
             );
         }
-        let raw = val.to_raw(opaque)?;
+        let raw = val.to_raw_in(opaque)?;
         opaque.globals.push(GlobalData {
             def: Box::new(VMGlobalDefinition {
                 bytes: raw.get_u128().to_le_bytes(),
@@ -45,7 +45,7 @@ impl Global {
         let g = &opaque.globals[self.0.check(opaque)];
         let raw = ValRaw::u128(u128::from_le_bytes(g.def.bytes));
         let ty = GlobalType::from_wasm(&g.ty).content().clone();
-        Val::from_raw(opaque, raw, ty)
+        Val::from_raw_in(opaque, raw, ty)
     }
 
     /// Sets the value; errors for an immutable global or a value of another type.
@@ -64,7 +64,7 @@ impl Global {
                 ty.content()
             );
         }
-        let raw = val.to_raw(opaque)?;
+        let raw = val.to_raw_in(opaque)?;
         opaque.globals[i].def.bytes = raw.get_u128().to_le_bytes();
         Ok(())
     }

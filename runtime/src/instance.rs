@@ -163,6 +163,22 @@ impl Instance {
         self.entity(opaque, export.index)
     }
 
+    /// The export `export` locates ([`Module::get_export_index`]); `None` when this is not
+    /// an instance of the module it came from, or it is a tag.
+    pub fn get_module_export(
+        &self,
+        mut store: impl AsContextMut,
+        export: &crate::ModuleExport,
+    ) -> Option<Extern> {
+        let ctx = store.as_context_mut();
+        let opaque = &mut ctx.0.opaque;
+        let inst = &opaque.instances[self.0.check(opaque)];
+        if inst.module.inner.id != export.module {
+            return None;
+        }
+        self.entity(opaque, export.entity)
+    }
+
     /// Every export, in order (tags excepted: see [`Instance::get_tag`]).
     pub fn exports<'a, T: 'a>(
         &self,

@@ -8,6 +8,7 @@ mod async_;
 mod call_hook;
 mod config;
 mod config_compat;
+mod default_values;
 mod engine;
 mod epoch;
 mod externals;
@@ -15,6 +16,7 @@ mod externref;
 mod fuel;
 mod func;
 mod global;
+mod host_memory;
 mod instance;
 mod limits;
 mod linker;
@@ -40,7 +42,7 @@ pub mod error {
     pub use anyhow::{anyhow, bail, ensure, format_err, Context, Error, Result};
 }
 pub use call_hook::CallHook;
-pub use config::{Config, OptLevel};
+pub use config::{Config, OptLevel, WasmFeatures};
 pub use config_compat::{
     Cache, Collector, InstanceAllocationStrategy, ModuleVersionStrategy, PoolingAllocationConfig,
     RegallocAlgorithm, Strategy, WasmBacktraceDetails,
@@ -51,22 +53,23 @@ pub use externals::Extern;
 pub use externref::{ExternRef, GcHeapOutOfMemory, ManuallyRooted, RootScope, Rooted};
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use global::Global;
+pub use host_memory::{LinearMemory, MemoryCreator};
 pub use instance::{Export, Instance};
 pub use limits::{
-    ResourceLimiter, StoreLimits, StoreLimitsBuilder, DEFAULT_EXCEPTION_LIMIT,
-    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT,
+    ResourceLimiter, ResourceLimiterAsync, StoreLimits, StoreLimitsBuilder,
+    DEFAULT_EXCEPTION_LIMIT, DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT,
 };
-pub use linker::{InstancePre, Linker};
+pub use linker::{InstancePre, Linker, UnknownImportError};
 pub use memory::{Memory, MemoryAccessError};
-pub use module::Module;
+pub use module::{Module, ModuleExport, ResourcesRequired};
 pub use profiling::ProfilingStrategy;
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use table::Table;
 pub use tag::{Tag, TagType, UncaughtException};
 pub use trap::{FrameInfo, FrameSymbol, WasmBacktrace};
 pub use types::{
-    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability,
-    RefType, TableType, ValType,
+    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType,
+    MemoryTypeBuilder, Mutability, RefType, TableType, ValType,
 };
 pub use values::{Ref, Val, V128};
 pub use vm::vmcontext::ValRaw;

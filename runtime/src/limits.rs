@@ -72,6 +72,56 @@ pub trait ResourceLimiter {
     }
 }
 
+/// A [`ResourceLimiter`] whose growth decisions are futures, installed with
+/// [`Store::limiter_async`]: a memory or table growth (from wasm or from the host's `*_async`
+/// calls) awaits them on the fiber of the async call it happens in, so the call's future is
+/// pending while they are. Implement it with `#[async_trait::async_trait]`, as Wasmtime's.
+#[async_trait::async_trait]
+pub trait ResourceLimiterAsync: Send {
+    /// As [`ResourceLimiter::memory_growing`], awaited.
+    async fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> Result<bool>;
+
+    /// As [`ResourceLimiter::memory_grow_failed`].
+    fn memory_grow_failed(&mut self, error: anyhow::Error) -> Result<()> {
+        let _ = error;
+        Ok(())
+    }
+
+    /// As [`ResourceLimiter::table_growing`], awaited.
+    async fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> Result<bool>;
+
+    /// As [`ResourceLimiter::table_grow_failed`].
+    fn table_grow_failed(&mut self, error: anyhow::Error) -> Result<()> {
+        let _ = error;
+        Ok(())
+    }
+
+    /// Most instances the store may hold.
+    fn instances(&self) -> usize {
+        DEFAULT_INSTANCE_LIMIT
+    }
+
+    /// Most tables the store may hold.
+    fn tables(&self) -> usize {
+        DEFAULT_TABLE_LIMIT
+    }
+
+    /// Most memories the store may hold.
+    fn memories(&self) -> usize {
+        DEFAULT_MEMORY_LIMIT
+    }
+}
+
 /// A ready-made [`ResourceLimiter`] with fixed caps; build one with [`StoreLimitsBuilder`].
 #[derive(Debug, Clone)]
 pub struct StoreLimits {
@@ -243,6 +293,7 @@ impl<T: 'static> Store<T> {
             },
         );
         self.inner.opaque.limiter = Some(erased);
+        self.inner.opaque.limiter_is_async = false;
         // The next `throw` asks the new limiter for its count of exceptions.
         self.inner.opaque.exceptions_collect_at = 0;
     }

@@ -1,16 +1,19 @@
 //! `Linker`: names for host functions and instances' exports, resolved when instantiating.
 
 use crate::externals::Extern;
-use crate::func::{host_fn_from_vals, Caller, Func, HostFn, IntoFunc};
+use crate::func::{host_fn_from_raw, host_fn_from_vals, Caller, Func, HostFn, IntoFunc};
 use crate::instance::Instance;
 use crate::module::Module;
 use crate::store::{AsContext, AsContextMut, StoreOpaque};
 use crate::types::{ExternType, FuncType};
 use crate::values::Val;
+use crate::vm::vmcontext::ValRaw;
 use crate::Engine;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
+use std::fmt;
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 /// A definition: an object of some store, or a host function not yet bound to a store.
@@ -27,6 +30,7 @@ pub struct Linker<T> {
     engine: Engine,
     map: HashMap<(String, String), Definition>,
     allow_shadowing: bool,
+    allow_unknown_exports: bool,
     _marker: PhantomData<fn() -> T>,
 }
 
@@ -36,6 +40,7 @@ impl<T> Clone for Linker<T> {
             engine: self.engine.clone(),
             map: self.map.clone(),
             allow_shadowing: self.allow_shadowing,
+            allow_unknown_exports: self.allow_unknown_exports,
             _marker: PhantomData,
         }
     }
@@ -48,6 +53,7 @@ impl<T: 'static> Linker<T> {
             engine: engine.clone(),
             map: HashMap::new(),
             allow_shadowing: false,
+            allow_unknown_exports: false,
             _marker: PhantomData,
         }
     }
@@ -60,6 +66,13 @@ impl<T: 'static> Linker<T> {
     /// Whether a later definition of the same name replaces an earlier one (default: error).
     pub fn allow_shadowing(&mut self, allow: bool) -> &mut Self {
         self.allow_shadowing = allow;
+        self
+    }
+
+    /// Whether [`Linker::module`] accepts a command module exporting something other than
+    /// functions and the few items toolchains add (default: such a module is an error).
+    pub fn allow_unknown_exports(&mut self, allow: bool) -> &mut Self {
+        self.allow_unknown_exports = allow;
         self
     }
 
@@ -105,6 +118,24 @@ impl<T: 'static> Linker<T> {
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<&mut Self> {
         let host = host_fn_from_vals::<T>(ty.clone(), func);
+        self.insert(module, name, Definition::HostFunc(ty, host))?;
+        Ok(self)
+    }
+
+    /// Defines `module::name` as a host function of type `ty` that reads its arguments from,
+    /// and writes its results to, raw slots (see [`Func::new_unchecked`]).
+    ///
+    /// # Safety
+    /// As [`Func::new_unchecked`]: `func` must write a value of the right type into each
+    /// result slot.
+    pub unsafe fn func_new_unchecked(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &mut [MaybeUninit<ValRaw>]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<&mut Self> {
+        let host = host_fn_from_raw::<T>(&ty, func);
         self.insert(module, name, Definition::HostFunc(ty, host))?;
         Ok(self)
     }
@@ -175,6 +206,14 @@ impl<T: 'static> Linker<T> {
         if module.get_export("_initialize").is_some() {
             bail!("module exports both `_start` and `_initialize`: it is neither a command nor a reactor");
         }
+        if !self.allow_unknown_exports {
+            if let Some(e) = module
+                .exports()
+                .find(|e| e.ty().func().is_none() && !toolchain_export(e.name(), &e.ty()))
+            {
+                bail!("command export '{}' is not a function", e.name());
+            }
+        }
         let pre = self.instantiate_pre(module)?;
         let funcs: Vec<(String, FuncType)> = module
             .exports()
@@ -241,24 +280,74 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Defines every function import of `module` that this linker lacks as a function that
-    /// fails with an "unknown import" error when called.
+    /// fails with an [`UnknownImportError`] when called.
     pub fn define_unknown_imports_as_traps(&mut self, module: &Module) -> Result<()> {
         for import in module.imports() {
-            let key = (import.module().to_string(), import.name().to_string());
-            if self.map.contains_key(&key) {
+            let Err(unknown) = self.lookup_import(&import) else {
                 continue;
-            }
-            if let ExternType::Func(ty) = import.ty() {
-                let msg = format!(
-                    "unknown import: `{}::{}` has not been defined",
-                    key.0, key.1
-                );
-                self.func_new(&key.0, &key.1, ty, move |_, _, _| {
-                    Err(anyhow::anyhow!("{msg}"))
+            };
+            if let ExternType::Func(ty) = unknown.ty() {
+                self.func_new(import.module(), import.name(), ty, move |_, _, _| {
+                    Err(anyhow::Error::new(unknown.clone()))
                 })?;
             }
         }
         Ok(())
+    }
+
+    /// Defines every import of `module` that this linker lacks as a default value of its
+    /// type, created in `store`: functions that ignore their arguments and return zeros and
+    /// nulls, globals and tables holding those, zeroed memories. An error names the first
+    /// import whose type has no default (a non-nullable reference).
+    pub fn define_unknown_imports_as_default_values(
+        &mut self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &Module,
+    ) -> Result<()> {
+        for import in module.imports() {
+            let Err(unknown) = self.lookup_import(&import) else {
+                continue;
+            };
+            let value = unknown.ty().default_value(&mut store).with_context(|| {
+                format!(
+                    "no default value exists for `{}::{}` with type `{:?}`",
+                    import.module(),
+                    import.name(),
+                    unknown.ty(),
+                )
+            })?;
+            self.insert(import.module(), import.name(), Definition::Extern(value))?;
+        }
+        Ok(())
+    }
+
+    fn lookup_import(
+        &self,
+        import: &crate::ImportType<'_>,
+    ) -> Result<&Definition, UnknownImportError> {
+        let key = (import.module().to_string(), import.name().to_string());
+        self.map
+            .get(&key)
+            .ok_or_else(|| UnknownImportError::new(import))
+    }
+
+    /// Defines `module::name`'s item as `as_module::as_name` too.
+    pub fn alias(
+        &mut self,
+        module: &str,
+        name: &str,
+        as_module: &str,
+        as_name: &str,
+    ) -> Result<&mut Self> {
+        let Some(def) = self
+            .map
+            .get(&(module.to_string(), name.to_string()))
+            .cloned()
+        else {
+            bail!("no item named `{module}::{name}` defined");
+        };
+        self.insert(as_module, as_name, def)?;
+        Ok(self)
     }
 
     /// Defines every item of `module` under `as_module` as well.
@@ -297,6 +386,20 @@ impl<T: 'static> Linker<T> {
         import: &crate::ImportType<'_>,
     ) -> Option<Extern> {
         self.get(store, import.module(), import.name()).ok()
+    }
+
+    /// The definition satisfying `import`, if any, as [`Linker::get_by_import`]; an error
+    /// only when the definition cannot be made in `store`.
+    pub fn try_get_by_import(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        import: &crate::ImportType<'_>,
+    ) -> Result<Option<Extern>> {
+        let Ok(def) = self.lookup_import(import) else {
+            return Ok(None);
+        };
+        let ctx = store.as_context_mut();
+        Self::materialize(&mut ctx.0.opaque, def).map(Some)
     }
 
     /// Every definition as `(module, name, item)`, in no particular order. Host functions
@@ -365,11 +468,19 @@ impl<T: 'static> Linker<T> {
                         }
                         Ok(def.clone())
                     }
-                    None => bail!(
-                        "unknown import: `{}::{}` has not been defined",
-                        key.0,
-                        key.1
-                    ),
+                    None => match module.entity_type(&import.ty) {
+                        Some(ty) => Err(anyhow::Error::new(UnknownImportError {
+                            module: key.0,
+                            name: key.1,
+                            ty,
+                        })),
+                        // Tags have no `ExternType` to report.
+                        None => bail!(
+                            "unknown import: `{}::{}` has not been defined",
+                            key.0,
+                            key.1
+                        ),
+                    },
                 }
             })
             .collect()
@@ -445,3 +556,63 @@ impl<T: 'static> InstancePre<T> {
         Instance::new_raw(opaque, &self.module, &imports, &tags)
     }
 }
+
+/// Whether a command module may export `name` besides its functions: the memory, table and
+/// globals toolchains add (Wasmtime's list).
+fn toolchain_export(name: &str, ty: &ExternType) -> bool {
+    match ty {
+        ExternType::Memory(_) => name == "memory",
+        ExternType::Table(_) => matches!(name, "__indirect_function_table" | "table"),
+        ExternType::Global(_) => matches!(
+            name,
+            "__data_end" | "__heap_base" | "__dso_handle" | "__rtti_base"
+        ),
+        ExternType::Func(_) => true,
+    }
+}
+
+/// The error instantiating through a [`Linker`] gives for an import it has no definition
+/// of (behind an `anyhow::Error`, which downcasts to it).
+#[derive(Clone, Debug)]
+pub struct UnknownImportError {
+    module: String,
+    name: String,
+    ty: ExternType,
+}
+
+impl UnknownImportError {
+    fn new(import: &crate::ImportType<'_>) -> Self {
+        Self {
+            module: import.module().to_string(),
+            name: import.name().to_string(),
+            ty: import.ty(),
+        }
+    }
+
+    /// The module name of the import.
+    pub fn module(&self) -> &str {
+        &self.module
+    }
+
+    /// The field name of the import.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The import's type.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+impl fmt::Display for UnknownImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown import: `{}::{}` has not been defined",
+            self.module, self.name
+        )
+    }
+}
+
+impl std::error::Error for UnknownImportError {}

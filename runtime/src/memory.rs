@@ -27,12 +27,20 @@ impl std::error::Error for MemoryAccessError {}
 impl Memory {
     /// A new memory of `ty` in `store`.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
-        let ctx = store.as_context_mut();
-        let opaque = &mut ctx.0.opaque;
+        Memory::new_in(&mut store.as_context_mut().0.opaque, ty)
+    }
+
+    /// [`Memory::new`] on a fiber, so that an async resource limiter can be awaited.
+    pub async fn new_async(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
+        let opaque = &mut store.as_context_mut().0.opaque;
+        crate::async_::on_fiber(opaque, move |s| Memory::new_in(s, ty)).await
+    }
+
+    pub(crate) fn new_in(opaque: &mut crate::store::StoreOpaque, ty: MemoryType) -> Result<Memory> {
         opaque.check_counts(0, 1, 0)?;
         opaque.limit_new_memory(&ty.to_wasm())?;
         let cfg = opaque.engine.config();
-        let mem = VmMemory::new(&ty.to_wasm(), cfg.memory_reservation, cfg.memory_guard_size)?;
+        let mem = VmMemory::for_config(&ty.to_wasm(), cfg)?;
         opaque.memories.push(Box::new(mem));
         Ok(Memory(Stored::new(opaque, opaque.memories.len() - 1)))
     }
@@ -111,6 +119,16 @@ impl Memory {
         let ctx = store.as_context_mut();
         let index = self.0.check(&ctx.0.opaque);
         ctx.0.opaque.grow_memory(index, delta).map_err(|e| e.error)
+    }
+
+    /// [`Memory::grow`] on a fiber, so that an async resource limiter can be awaited.
+    pub async fn grow_async(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
+        let opaque = &mut store.as_context_mut().0.opaque;
+        let index = self.0.check(opaque);
+        crate::async_::on_fiber(opaque, move |s| {
+            s.grow_memory(index, delta).map_err(|e| e.error)
+        })
+        .await
     }
 
     /// Copies bytes out of the memory at `offset`.

@@ -8,9 +8,36 @@ use crate::vm::code_registry::{self, CodeInfo, CodeRegistration, PcInfo};
 use crate::vm::type_registry::RegisteredType;
 use anyhow::{Context, Result};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use wasmjit_compiler as c;
 use wasmjit_compiler::vmoffsets::VMOffsets;
+
+static NEXT_MODULE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Where an export of a module is: found once by name with [`Module::get_export_index`],
+/// then looked up in any instance of that module without comparing names
+/// ([`Instance::get_module_export`](crate::Instance::get_module_export)).
+#[derive(Debug, Clone, Copy)]
+pub struct ModuleExport {
+    /// The `id` of the module it belongs to.
+    pub(crate) module: u64,
+    pub(crate) entity: c::EntityIndex,
+}
+
+/// What instantiating a module creates (its own memories and tables, not its imports),
+/// for sizing limits ahead of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourcesRequired {
+    /// Memories the module defines.
+    pub num_memories: u32,
+    /// The largest minimum size, in pages, of those memories (`None` without any).
+    pub max_initial_memory_size: Option<u64>,
+    /// Tables the module defines.
+    pub num_tables: u32,
+    /// The largest minimum size, in elements, of those tables (`None` without any).
+    pub max_initial_table_size: Option<u64>,
+}
 
 /// A compiled WebAssembly module. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
@@ -25,6 +52,8 @@ pub(crate) struct ModuleInner {
     /// Registered type of each module type index.
     pub(crate) types: Vec<Arc<RegisteredType>>,
     pub(crate) offsets: VMOffsets,
+    /// Unique for the life of the process (`ModuleExport`s name their module by it).
+    pub(crate) id: u64,
     _registration: Option<CodeRegistration>,
 }
 
@@ -137,6 +166,7 @@ impl Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 offsets: VMOffsets::new(&info),
+                id: NEXT_MODULE_ID.fetch_add(1, Ordering::Relaxed),
                 info,
                 code,
                 types,
@@ -206,6 +236,29 @@ impl Module {
     pub fn get_export(&self, name: &str) -> Option<ExternType> {
         let e = self.inner.info.exports.iter().find(|e| e.name == name)?;
         self.index_type(e.index)
+    }
+
+    /// Where export `name` is, for fast lookups in this module's instances; `None` when
+    /// there is no such export.
+    pub fn get_export_index(&self, name: &str) -> Option<ModuleExport> {
+        let e = self.inner.info.exports.iter().find(|e| e.name == name)?;
+        Some(ModuleExport {
+            module: self.inner.id,
+            entity: e.index,
+        })
+    }
+
+    /// The memories and tables an instance of this module creates.
+    pub fn resources_required(&self) -> ResourcesRequired {
+        let info = &self.inner.info;
+        let memories = &info.memories[info.num_imported_memories as usize..];
+        let tables = &info.tables[info.num_imported_tables as usize..];
+        ResourcesRequired {
+            num_memories: memories.len() as u32,
+            max_initial_memory_size: memories.iter().map(|m| m.minimum).max(),
+            num_tables: tables.len() as u32,
+            max_initial_table_size: tables.iter().map(|t| t.minimum).max(),
+        }
     }
 
     pub(crate) fn entity_type(&self, ty: &c::EntityType) -> Option<ExternType> {

@@ -78,6 +78,8 @@ pub struct StoreOpaque {
     pub(crate) async_runner: Option<Box<crate::async_::Runner>>,
     /// Picks the resource limiter out of the store's data (see `Store::limiter`).
     pub(crate) limiter: Option<crate::limits::LimiterAccessor>,
+    /// The limiter is a `ResourceLimiterAsync`: only calls on a fiber may use the store.
+    pub(crate) limiter_is_async: bool,
     /// `Store::call_hook`'s callback.
     pub(crate) call_hook: Option<crate::call_hook::CallHookFn>,
 }
@@ -140,6 +142,7 @@ impl<T> Store<T> {
             wasm_entries: 0,
             async_runner: None,
             limiter: None,
+            limiter_is_async: false,
             call_hook: None,
         };
         Store {

@@ -474,7 +474,7 @@ mod tests {
         let probe = instance.get_func(&mut store, "probe").unwrap();
         let mut values = [ValRaw::i32(0)];
         // SAFETY: one slot for no parameter and one i32 result.
-        unsafe { plain.call_unchecked(&mut store, values.as_mut_ptr(), 1) }.unwrap();
+        unsafe { plain.call_unchecked(&mut store, std::ptr::from_mut(&mut values[..1])) }.unwrap();
         assert_eq!(values[0].get_i32(), 5);
         // Exnref 1 names the freed slot of that exception; the other was never made. The
         // raw-value API does not promise anything for them, but they must stay harmless.
@@ -482,7 +482,8 @@ mod tests {
             let mut values = [ValRaw::reference(raw)];
             // SAFETY: one slot for the exnref parameter and the i32 result (the exnref is
             // not one this store produced: that is the point).
-            unsafe { probe.call_unchecked(&mut store, values.as_mut_ptr(), 1) }.unwrap();
+            unsafe { probe.call_unchecked(&mut store, std::ptr::from_mut(&mut values[..1])) }
+                .unwrap();
             assert_eq!(values[0].get_i32(), -2, "exnref {raw}");
         }
         let uncaught = Module::new(
@@ -494,7 +495,8 @@ mod tests {
         let f = uncaught.get_func(&mut store, "f").unwrap();
         let mut values = [ValRaw::reference(777)];
         // SAFETY: as above.
-        let err = unsafe { f.call_unchecked(&mut store, values.as_mut_ptr(), 1) }.unwrap_err();
+        let err = unsafe { f.call_unchecked(&mut store, std::ptr::from_mut(&mut values[..1])) }
+            .unwrap_err();
         assert!(err.downcast_ref::<super::UncaughtException>().is_some());
         assert_eq!(store.inner.opaque.exceptions.len(), 1);
     }

@@ -44,6 +44,33 @@ impl HeapType {
         )
     }
 
+    /// Whether this is `nofunc`.
+    pub fn is_no_func(&self) -> bool {
+        matches!(self, HeapType::NoFunc)
+    }
+
+    /// Whether this is `noexn`.
+    pub fn is_no_exn(&self) -> bool {
+        matches!(self, HeapType::NoExn)
+    }
+
+    /// Whether this is a concrete function type.
+    pub fn is_concrete_func(&self) -> bool {
+        matches!(self, HeapType::ConcreteFunc(_))
+    }
+
+    /// The concrete function type; panics for any other heap type.
+    pub fn unwrap_concrete_func(&self) -> &FuncType {
+        self.as_concrete_func()
+            .expect("HeapType::unwrap_concrete_func on a non-concrete-func type")
+    }
+
+    /// Whether `a` and `b` are the same type.
+    #[allow(clippy::should_implement_trait)] // Wasmtime's name: an associated function
+    pub fn eq(a: &HeapType, b: &HeapType) -> bool {
+        a == b
+    }
+
     /// The top type of this type's hierarchy (`func`, `extern` or `exn`).
     pub fn top(&self) -> HeapType {
         match self {
@@ -179,6 +206,12 @@ impl RefType {
             heap_type,
         }
     }
+    /// Whether `a` and `b` are the same type.
+    #[allow(clippy::should_implement_trait)] // Wasmtime's name: an associated function
+    pub fn eq(a: &RefType, b: &RefType) -> bool {
+        a == b
+    }
+
     /// Whether null is a value of this type.
     pub fn is_nullable(&self) -> bool {
         self.nullable
@@ -315,6 +348,12 @@ pub enum ValType {
 }
 
 impl ValType {
+    /// Whether `a` and `b` are the same type.
+    #[allow(clippy::should_implement_trait)] // Wasmtime's name: an associated function
+    pub fn eq(a: &ValType, b: &ValType) -> bool {
+        a == b
+    }
+
     /// `funcref`.
     pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
     /// `externref`.
@@ -431,6 +470,13 @@ pub struct FuncType {
 }
 
 impl FuncType {
+    /// Whether `a` and `b` are the same type (structurally: wasmjit's function types are
+    /// canonical).
+    #[allow(clippy::should_implement_trait)] // Wasmtime's name: an associated function
+    pub fn eq(a: &FuncType, b: &FuncType) -> bool {
+        a == b
+    }
+
     /// A function type from its parameters and results, for use in `engine` (Wasmtime's
     /// signature; function types here are canonical process-wide, so they are valid in any
     /// engine).
@@ -697,6 +743,14 @@ impl MemoryType {
     pub fn page_size(&self) -> u64 {
         crate::vm::memory::WASM_PAGE_SIZE as u64
     }
+    /// Log2 of [`MemoryType::page_size`] (16: wasmjit has 64 KiB pages only).
+    pub fn page_size_log2(&self) -> u8 {
+        self.page_size().trailing_zeros() as u8
+    }
+    /// A builder, starting from a 32-bit memory of 0 pages with no maximum.
+    pub fn builder() -> MemoryTypeBuilder {
+        MemoryTypeBuilder::new()
+    }
     pub(crate) fn from_wasm(t: &c::MemoryType) -> Self {
         Self {
             minimum: t.minimum,
@@ -712,6 +766,92 @@ impl MemoryType {
             memory64: self.memory64,
             shared: self.shared,
         }
+    }
+}
+
+/// Builds a [`MemoryType`] setting by setting, checked when built.
+#[derive(Debug, Clone)]
+pub struct MemoryTypeBuilder {
+    ty: MemoryType,
+    page_size_log2: u8,
+}
+
+impl Default for MemoryTypeBuilder {
+    fn default() -> Self {
+        Self {
+            ty: MemoryType::new(0, None),
+            page_size_log2: 16,
+        }
+    }
+}
+
+impl MemoryTypeBuilder {
+    /// A 32-bit memory of 0 pages with no maximum, unshared, with 64 KiB pages.
+    pub fn new() -> MemoryTypeBuilder {
+        MemoryTypeBuilder::default()
+    }
+
+    /// The minimum size in pages.
+    pub fn min(&mut self, minimum: u64) -> &mut Self {
+        self.ty.minimum = minimum;
+        self
+    }
+
+    /// The maximum size in pages, if any.
+    pub fn max(&mut self, maximum: Option<u64>) -> &mut Self {
+        self.ty.maximum = maximum;
+        self
+    }
+
+    /// Whether indices are 64-bit.
+    pub fn memory64(&mut self, memory64: bool) -> &mut Self {
+        self.ty.memory64 = memory64;
+        self
+    }
+
+    /// Whether the memory is shared between threads (such a type can be described, but
+    /// wasmjit creates no shared memories).
+    pub fn shared(&mut self, shared: bool) -> &mut Self {
+        self.ty.shared = shared;
+        self
+    }
+
+    /// Log2 of the page size: 16 (64 KiB), or 0 (one byte, the custom-page-sizes proposal,
+    /// which wasmjit does not implement: `build` refuses it).
+    pub fn page_size_log2(&mut self, page_size_log2: u8) -> &mut Self {
+        self.page_size_log2 = page_size_log2;
+        self
+    }
+
+    /// The memory type; an error when the settings contradict each other or exceed what
+    /// the index type can address, with Wasmtime's messages.
+    pub fn build(&self) -> anyhow::Result<MemoryType> {
+        let ty = &self.ty;
+        if ty.maximum.is_some_and(|max| max < ty.minimum) {
+            anyhow::bail!("maximum page size cannot be smaller than the minimum page size");
+        }
+        match self.page_size_log2 {
+            16 => {}
+            0 => anyhow::bail!("custom page sizes are not supported by wasmjit"),
+            x => anyhow::bail!(
+                "page size must be 2**16 or 2**0, but was given 2**{x}; note \
+                 that future Wasm extensions might allow any power of two page \
+                 size, but only 2**16 and 2**0 are currently valid",
+            ),
+        }
+        if ty.shared && ty.maximum.is_none() {
+            anyhow::bail!("shared memories must have a maximum size");
+        }
+        // The most bytes the index type can address: 2^32, or 2^64 (one more than a u64).
+        let absolute_max: u128 = if ty.memory64 { 1 << 64 } else { 1 << 32 };
+        let bytes = |pages: u64| u128::from(pages) << self.page_size_log2;
+        if bytes(ty.minimum) > absolute_max {
+            anyhow::bail!("minimum size is too large for this memory type's index type");
+        }
+        if ty.maximum.is_some_and(|max| bytes(max) > absolute_max) {
+            anyhow::bail!("maximum size is too large for this memory type's index type");
+        }
+        Ok(ty.clone())
     }
 }
 

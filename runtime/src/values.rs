@@ -2,7 +2,7 @@
 
 use crate::externref::ExternRef;
 use crate::func::Func;
-use crate::store::StoreOpaque;
+use crate::store::{AsContextMut, StoreOpaque};
 use crate::types::{HeapType, RefType, ValType};
 use crate::vm::vmcontext::ValRaw;
 use anyhow::{bail, Result};
@@ -49,6 +49,17 @@ impl Ref {
         }
     }
 
+    /// The reference's most precise type (see [`Val::ty`]): a function's concrete type, the
+    /// bottom type for null.
+    pub fn ty(&self, store: impl crate::AsContext) -> Result<RefType> {
+        Ok(Val::from(*self).ty(store)?.unwrap_ref().clone())
+    }
+
+    /// Whether the reference is of type `ty` (or a subtype of it).
+    pub fn matches_ty(&self, store: impl crate::AsContext, ty: &RefType) -> Result<bool> {
+        Val::from(*self).matches_ty(store, &ValType::Ref(ty.clone()))
+    }
+
     /// Whether this is a null reference.
     pub fn is_null(&self) -> bool {
         matches!(self, Ref::Func(None) | Ref::Extern(None))
@@ -90,7 +101,7 @@ impl Ref {
             .expect("Ref::unwrap_extern on a non-externref")
     }
     pub(crate) fn to_word(self, store: &StoreOpaque) -> Result<u64> {
-        Val::from(self).to_raw(store).map(|r| r.get_reference())
+        Val::from(self).to_raw_in(store).map(|r| r.get_reference())
     }
     pub(crate) fn from_word(store: &mut StoreOpaque, heap: &HeapType, word: u64) -> Ref {
         if heap.is_exn() {
@@ -287,10 +298,10 @@ impl Val {
         self.externref().expect("expected externref")
     }
     /// The reference, if this is one.
-    pub fn ref_(&self) -> Option<Ref> {
+    pub fn ref_(self) -> Option<Ref> {
         match self {
-            Val::FuncRef(f) => Some(Ref::Func(*f)),
-            Val::ExternRef(e) => Some(Ref::Extern(*e)),
+            Val::FuncRef(f) => Some(Ref::Func(f)),
+            Val::ExternRef(e) => Some(Ref::Extern(e)),
             _ => None,
         }
     }
@@ -299,8 +310,35 @@ impl Val {
         matches!(self, Val::FuncRef(_) | Val::ExternRef(_))
     }
 
+    /// The value's raw form, as [`ValRaw`] slots hold it (for [`Func::call_unchecked`] and
+    /// [`Func::new_unchecked`]); errors for a reference of another store.
+    pub fn to_raw(&self, mut store: impl AsContextMut) -> Result<ValRaw> {
+        self.to_raw_in(&store.as_context_mut().0.opaque)
+    }
+
+    /// The value of type `ty` whose raw form is `raw`.
+    ///
+    /// # Safety
+    /// `raw` must be a value of type `ty`; a reference must be one of `store`'s raw
+    /// references (a funcref pointer or externref index this store gave out). A funcref
+    /// pointer that is no function of the store reads as null.
+    pub unsafe fn from_raw(mut store: impl AsContextMut, raw: ValRaw, ty: ValType) -> Val {
+        let opaque = &mut store.as_context_mut().0.opaque;
+        match &ty {
+            ValType::Ref(r) if r.heap_type().top() == HeapType::Func => {
+                Val::FuncRef(Func::try_from_funcref_word(opaque, raw.get_reference()))
+            }
+            _ => Val::from_raw_in(opaque, raw, ty),
+        }
+    }
+
+    /// A null reference of `heap_type`'s hierarchy.
+    pub fn null_ref(heap_type: &HeapType) -> Val {
+        Ref::null(heap_type).into()
+    }
+
     /// Encodes the value for compiled code; errors for objects of another store.
-    pub(crate) fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
+    pub(crate) fn to_raw_in(self, store: &StoreOpaque) -> Result<ValRaw> {
         Ok(match self {
             Val::I32(v) => ValRaw::i32(v),
             Val::I64(v) => ValRaw::i64(v),
@@ -324,7 +362,7 @@ impl Val {
     }
 
     /// Decodes a value of type `ty` produced by compiled code.
-    pub(crate) fn from_raw(store: &mut StoreOpaque, raw: ValRaw, ty: ValType) -> Val {
+    pub(crate) fn from_raw_in(store: &mut StoreOpaque, raw: ValRaw, ty: ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(raw.get_i32()),
             ValType::I64 => Val::I64(raw.get_i64()),

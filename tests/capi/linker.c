@@ -100,8 +100,15 @@ int main(void) {
   expect_ok(wasmtime_linker_define_instance(linker, ctx, "app", 3, &inst), "shadowing");
 
   /* Default functions: "" export, else "_start", else a no-op. */
+  /* A command may export functions and the few items toolchains add (here `__data_end`),
+   * nothing else, as in Wasmtime. */
+  wasmtime_module_t *bad = compile_wat(
+      engine, "(module (global (export \"g\") i32 (i32.const 0)) (func (export \"_start\")))");
+  CHECK(error_contains(wasmtime_linker_module(linker, ctx, "bad", 3, bad),
+                       "command export 'g' is not a function"));
+  wasmtime_module_delete(bad);
   wasmtime_module_t *cmd = compile_wat(
-      engine, "(module (global $g (export \"g\") (mut i32) (i32.const 0))"
+      engine, "(module (global $g (export \"__data_end\") (mut i32) (i32.const 0))"
               "  (func (export \"_start\") (global.set $g (i32.const 9))))");
   expect_ok(wasmtime_linker_module(linker, ctx, "cmd", 3, cmd), "cmd module");
   wasmtime_func_t def;
@@ -109,7 +116,7 @@ int main(void) {
   expect_ok(wasmtime_func_call(ctx, &def, NULL, 0, NULL, 0, &trap), "call default");
   /* As in Wasmtime, a command is instantiated afresh for each call of its functions: only
    * those are defined. A reactor is instantiated once and `_initialize` runs. */
-  CHECK(!wasmtime_linker_get(linker, ctx, "cmd", 3, "g", 1, &got));
+  CHECK(!wasmtime_linker_get(linker, ctx, "cmd", 3, "__data_end", 10, &got));
   wasmtime_module_t *reactor = compile_wat(
       engine, "(module (global $g (export \"g\") (mut i32) (i32.const 0))"
               "  (func (export \"_initialize\") (global.set $g (i32.const 9))))");

@@ -14,9 +14,9 @@ impl Func {
     /// Calls the function on a fiber: the future is pending whenever wasm yields (fuel or
     /// epoch yields, pending async host functions) and completes with the call's result.
     /// Works on engines with or without `async_support`.
-    pub async fn call_async<T: Send>(
+    pub async fn call_async(
         &self,
-        mut store: impl AsContextMut<Data = T>,
+        mut store: impl AsContextMut<Data: Send>,
         params: &[Val],
         results: &mut [Val],
     ) -> Result<()> {
@@ -35,9 +35,9 @@ where
     Results: WasmResults + Send,
 {
     /// Calls the function on a fiber (see [`Func::call_async`]).
-    pub async fn call_async<T: Send>(
+    pub async fn call_async(
         &self,
-        mut store: impl AsContextMut<Data = T>,
+        mut store: impl AsContextMut<Data: Send>,
         params: Params,
     ) -> Result<Results> {
         let ctx = store.as_context_mut();
@@ -49,8 +49,8 @@ where
 impl Instance {
     /// Instantiates on a fiber, so that the start function may yield (see
     /// [`Func::call_async`]).
-    pub async fn new_async<T: Send>(
-        mut store: impl AsContextMut<Data = T>,
+    pub async fn new_async(
+        mut store: impl AsContextMut,
         module: &Module,
         imports: &[Extern],
     ) -> Result<Instance> {
@@ -90,16 +90,35 @@ impl<T> Store<T> {
     /// until the tank is empty (`None` turns yielding off). Calls keep running, one interval
     /// per poll, until all fuel is consumed; then they trap with `OutOfFuel`.
     pub fn fuel_async_yield_interval(&mut self, interval: Option<u64>) -> Result<()> {
-        let opaque = &mut self.inner.opaque;
-        if !opaque.engine.config().consume_fuel {
+        self.inner.opaque.fuel_async_yield_interval(interval)
+    }
+}
+
+impl<T> crate::StoreContextMut<'_, T> {
+    /// See [`Store::fuel_async_yield_interval`].
+    pub fn fuel_async_yield_interval(&mut self, interval: Option<u64>) -> Result<()> {
+        self.0.opaque.fuel_async_yield_interval(interval)
+    }
+}
+
+impl<T> crate::Caller<'_, T> {
+    /// See [`Store::fuel_async_yield_interval`].
+    pub fn fuel_async_yield_interval(&mut self, interval: Option<u64>) -> Result<()> {
+        self.store.0.opaque.fuel_async_yield_interval(interval)
+    }
+}
+
+impl crate::store::StoreOpaque {
+    fn fuel_async_yield_interval(&mut self, interval: Option<u64>) -> Result<()> {
+        if !self.engine.config().consume_fuel {
             bail!("fuel is not configured in this store");
         }
         if interval == Some(0) {
             bail!("fuel yield interval cannot be 0");
         }
-        opaque.fuel_yield_interval = interval;
+        self.fuel_yield_interval = interval;
         // Re-split the tank so the active part is at most one interval.
-        let fuel = opaque.get_fuel()?;
-        opaque.set_fuel(fuel)
+        let fuel = self.get_fuel()?;
+        self.set_fuel(fuel)
     }
 }

@@ -81,7 +81,7 @@ where
             let params: Vec<Val> = ty
                 .params()
                 .enumerate()
-                .map(|(i, t)| Val::from_raw(&mut inner.opaque, raw[i], t))
+                .map(|(i, t)| Val::from_raw_in(&mut inner.opaque, raw[i], t))
                 .collect();
             let mut results: Vec<Val> = ty
                 .results()
@@ -109,7 +109,7 @@ where
                     r.static_ty()
                 );
                 }
-                raw[i] = r.to_raw(&inner.opaque)?;
+                raw[i] = r.to_raw_in(&inner.opaque)?;
             }
             Ok(())
         },
@@ -139,7 +139,7 @@ impl Func {
 
     /// An async host function from a closure taking a `Caller` and a tuple of parameters and
     /// returning a boxed future of its results.
-    pub fn wrap_async<T, P, R, F>(mut store: impl AsContextMut<Data = T>, func: F) -> Func
+    pub fn wrap_async<T, F, P, R>(mut store: impl AsContextMut<Data = T>, func: F) -> Func
     where
         T: 'static,
         P: WasmParams,
@@ -158,16 +158,16 @@ impl Func {
 
 impl<T: 'static> Linker<T> {
     /// Defines `module::name` as an async host function (see [`Func::wrap_async`]).
-    pub fn func_wrap_async<P, R, F>(
+    pub fn func_wrap_async<F, Params, Args>(
         &mut self,
         module: &str,
         name: &str,
         func: F,
     ) -> Result<&mut Self>
     where
-        P: WasmParams,
-        R: WasmRet,
-        F: for<'a> Fn(Caller<'a, T>, P) -> Box<dyn Future<Output = R> + Send + 'a>
+        Params: WasmParams,
+        Args: WasmRet,
+        F: for<'a> Fn(Caller<'a, T>, Params) -> Box<dyn Future<Output = Args> + Send + 'a>
             + Send
             + Sync
             + 'static,

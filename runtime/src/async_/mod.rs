@@ -13,6 +13,7 @@
 
 mod entry_points;
 mod host;
+mod limiter;
 mod runner;
 #[cfg(test)]
 mod tests;
@@ -150,6 +151,9 @@ impl StoreOpaque {
             Some(cx) if cx.cancelled.get() => Err(cancelled()),
             Some(_) => Ok(()),
             None if self.engine.config().async_support => bail!("must use the async entry points (`call_async`, `instantiate_async`) when async support is enabled on the config"),
+            None if self.limiter_is_async => {
+                bail!("store configuration requires that `*_async` functions are used instead")
+            }
             None => Ok(()),
         }
     }
@@ -332,7 +336,8 @@ pub(crate) struct FiberFuture<'a, F, R> {
 
 // SAFETY: the runner's fiber is Send (nothing thread-bound lives across its suspensions, see
 // `Runner::new`); the store pointer stands for the future's exclusive borrow of the store,
-// which is Send when its data is (the entry points require `T: Send`); the job is Send.
+// which is Send when its data is: every entry point's own future also holds that borrow (its
+// `impl AsContextMut`), so it is Send only when the store's data is; the job is Send.
 unsafe impl<F: Send, R: Send> Send for FiberFuture<'_, F, R> {}
 
 impl<F, R> FiberFuture<'_, F, R> {

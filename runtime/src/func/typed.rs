@@ -56,7 +56,7 @@ impl WasmTy for Option<Func> {
         ValType::FUNCREF
     }
     fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
-        crate::Val::FuncRef(self).to_raw(store)
+        crate::Val::FuncRef(self).to_raw_in(store)
     }
     fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Self {
         Func::from_funcref_word(store, raw.get_reference())
@@ -68,7 +68,7 @@ impl WasmTy for Option<ExternRef> {
         ValType::EXTERNREF
     }
     fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
-        crate::Val::ExternRef(self).to_raw(store)
+        crate::Val::ExternRef(self).to_raw_in(store)
     }
     fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Self {
         ExternRef::from_word(store, raw.get_reference())
@@ -81,7 +81,7 @@ impl WasmTy for Func {
         ValType::Ref(RefType::new(false, HeapType::Func))
     }
     fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
-        crate::Val::FuncRef(Some(self)).to_raw(store)
+        crate::Val::FuncRef(Some(self)).to_raw_in(store)
     }
     fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Self {
         Func::from_funcref_word(store, raw.get_reference())
@@ -95,7 +95,7 @@ impl WasmTy for ExternRef {
         ValType::Ref(RefType::new(false, HeapType::Extern))
     }
     fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
-        crate::Val::ExternRef(Some(self)).to_raw(store)
+        crate::Val::ExternRef(Some(self)).to_raw_in(store)
     }
     fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Self {
         ExternRef::from_word(store, raw.get_reference())
@@ -267,6 +267,17 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
             funcref,
             _marker: PhantomData,
         }
+    }
+
+    /// A typed view of `func` without checking its type (see [`Func::typed`], which checks).
+    ///
+    /// # Safety
+    /// `Params` and `Results` must match `func`'s type: calls pass and read raw values as
+    /// those types.
+    pub unsafe fn new_unchecked(store: impl crate::AsContext, func: Func) -> Self {
+        let store = store.as_context();
+        let opaque = &store.0.opaque;
+        Self::new(func, opaque.funcs[func.0.check(opaque)].funcref)
     }
 
     /// The untyped function.

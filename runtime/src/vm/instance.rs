@@ -213,7 +213,7 @@ pub(crate) fn instantiate(
     // Defined memories and tables.
     let cfg = &store.engine.inner.config;
     for t in &info.memories[info.num_imported_memories as usize..] {
-        let mem = VmMemory::new(t, cfg.memory_reservation, cfg.memory_guard_size)?;
+        let mem = VmMemory::for_config(t, cfg)?;
         store.memories.push(Box::new(mem));
         inst.memories.push(store.memories.len() - 1);
     }

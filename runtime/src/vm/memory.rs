@@ -5,6 +5,8 @@
 //! reservation is zeroed when its memory is dropped and kept in a process-wide pool for the next
 //! static memory of the same layout (see `pool`).
 
+use crate::config::Config;
+use crate::host_memory::{LinearMemory, MemoryCreator};
 use crate::vm::vmcontext::VMMemoryDefinition;
 use anyhow::{bail, Context, Result};
 use std::mem::ManuallyDrop;
@@ -20,8 +22,7 @@ const MAX_PAGES_32: u64 = 1 << 16;
 pub(crate) struct VmMemory {
     pub(crate) def: VMMemoryDefinition,
     pub(crate) ty: MemoryType,
-    /// Given back to `pool` (or unmapped) on drop.
-    mapping: ManuallyDrop<region::Allocation>,
+    backing: Backing,
     /// Bytes usable without moving (the mapping minus the guard region).
     reserved: usize,
     guard: usize,
@@ -29,13 +30,87 @@ pub(crate) struct VmMemory {
     is_static: bool,
 }
 
-// SAFETY: the memory's base pointer points into `mapping`, which this value owns; nothing
-// about it is tied to the creating thread.
+/// Where a memory's bytes live.
+enum Backing {
+    /// wasmjit's own reservation, given back to `pool` (or unmapped) on drop.
+    Mapping(ManuallyDrop<region::Allocation>),
+    /// The embedder's memory (`Config::with_host_memory`).
+    Host(Box<dyn LinearMemory>),
+}
+
+// SAFETY: the memory's base pointer points into its backing, which this value owns; nothing
+// about it is tied to the creating thread (a host memory is `Send + Sync` by its trait).
 unsafe impl Send for VmMemory {}
 // SAFETY: shared references only read the definition; mutation goes through `&mut`.
 unsafe impl Sync for VmMemory {}
 
 impl VmMemory {
+    /// A new memory of `ty` made as `config` says: by its memory creator, or as wasmjit's own
+    /// reservation.
+    pub(crate) fn for_config(ty: &MemoryType, config: &Config) -> Result<Self> {
+        let (reservation, guard) = (config.memory_reservation, config.memory_guard_size);
+        match &config.memory_creator {
+            Some(creator) => Self::new_host(ty, creator.as_ref(), reservation, guard),
+            None => Self::new(ty, reservation, guard),
+        }
+    }
+
+    /// A new memory of `ty` from the embedder's `creator`, asked for a reservation of
+    /// `reservation` bytes and `guard` bytes of guard when compiled code elides bounds checks
+    /// (a static memory, as `new` would make), for neither otherwise.
+    fn new_host(
+        ty: &MemoryType,
+        creator: &dyn MemoryCreator,
+        reservation: u64,
+        guard: u64,
+    ) -> Result<Self> {
+        if ty.shared {
+            bail!("shared memories are not supported");
+        }
+        let max_pages = Self::max_pages_of(ty);
+        if ty.minimum > max_pages {
+            bail!(
+                "memory minimum size of {} pages exceeds memory limits",
+                ty.minimum
+            );
+        }
+        let min_bytes = ty.minimum as usize * WASM_PAGE_SIZE;
+        let max_bytes = ty
+            .maximum
+            .and_then(|m| usize::try_from(m).ok()?.checked_mul(WASM_PAGE_SIZE));
+        let is_static = !ty.memory64 && reservation >= 1 << 32;
+        let (reserved, guard) = if is_static {
+            (reservation as usize, guard as usize)
+        } else {
+            (0, 0)
+        };
+        let memory = creator
+            .new_memory(
+                crate::MemoryType::from_wasm(ty),
+                min_bytes,
+                max_bytes,
+                is_static.then_some(reserved),
+                guard,
+            )
+            .map_err(|e| anyhow::anyhow!(e))
+            .context("the host's memory creator failed")?;
+        if memory.byte_size() < min_bytes || memory.as_ptr().is_null() {
+            bail!("the host's memory creator made a memory smaller than the minimum {min_bytes} bytes");
+        }
+        Ok(Self {
+            def: VMMemoryDefinition {
+                base: memory.as_ptr(),
+                current_length: min_bytes,
+            },
+            ty: *ty,
+            backing: Backing::Host(memory),
+            reserved,
+            guard,
+            // Never pooled: the embedder owns it.
+            is_static: false,
+        })
+    }
+
     /// A new memory of `ty.minimum` pages. `reservation` and `guard` come from the config; a
     /// reservation of 4 GiB or more means the memory never moves (compiled code relies on it).
     pub(crate) fn new(ty: &MemoryType, reservation: u64, guard: u64) -> Result<Self> {
@@ -70,7 +145,7 @@ impl VmMemory {
                 current_length: min_bytes,
             },
             ty: *ty,
-            mapping: ManuallyDrop::new(mapping),
+            backing: Backing::Mapping(ManuallyDrop::new(mapping)),
             reserved,
             guard,
             is_static,
@@ -119,22 +194,37 @@ impl VmMemory {
         }
         let new_bytes = usize::try_from(new).ok()?.checked_mul(WASM_PAGE_SIZE)?;
         let old_bytes = self.def.current_length;
+        let mapping = match &mut self.backing {
+            Backing::Mapping(mapping) => mapping,
+            Backing::Host(memory) => {
+                if new_bytes > old_bytes {
+                    memory.grow_to(new_bytes).ok()?;
+                    if memory.byte_size() < new_bytes {
+                        return None;
+                    }
+                }
+                // A memory without a reservation may have moved.
+                self.def.base = memory.as_ptr();
+                self.def.current_length = new_bytes;
+                return Some(old);
+            }
+        };
         if new_bytes > self.reserved {
             // Move: a new reservation, then copy the contents.
             let reserved = new_bytes.checked_mul(2)?.min(1 << 34).max(new_bytes);
-            let mapping = Self::map(reserved + self.guard, new_bytes).ok()?;
+            let new_mapping = Self::map(reserved + self.guard, new_bytes).ok()?;
             // SAFETY: both ranges are accessible, `old_bytes` long, and do not overlap
             // (distinct mappings).
             unsafe {
                 std::ptr::copy_nonoverlapping(
                     self.def.base,
-                    mapping.as_ptr::<u8>() as *mut u8,
+                    new_mapping.as_ptr::<u8>() as *mut u8,
                     old_bytes,
                 );
             }
-            self.def.base = mapping.as_ptr::<u8>() as *mut u8;
+            self.def.base = new_mapping.as_ptr::<u8>() as *mut u8;
             // Assigning through the `ManuallyDrop` drops (unmaps) the old mapping.
-            *self.mapping = mapping;
+            **mapping = new_mapping;
             self.reserved = reserved;
         } else if new_bytes > old_bytes {
             // SAFETY: `[old_bytes, new_bytes)` lies within the reservation owned by
@@ -166,15 +256,27 @@ impl VmMemory {
 
     /// Whether `addr` falls in this memory's reservation or guard region.
     pub(crate) fn contains_addr(&self, addr: usize) -> bool {
-        let start = self.mapping.as_ptr::<u8>() as usize;
-        addr >= start && addr < start + self.mapping.len()
+        let (start, len) = match &self.backing {
+            Backing::Mapping(mapping) => (mapping.as_ptr::<u8>() as usize, mapping.len()),
+            Backing::Host(memory) => {
+                let reserved = self.reserved.max(memory.byte_capacity());
+                (
+                    memory.as_ptr() as usize,
+                    reserved.saturating_add(self.guard),
+                )
+            }
+        };
+        addr >= start && addr - start < len
     }
 }
 
 impl Drop for VmMemory {
     fn drop(&mut self) {
-        // SAFETY: `drop` runs once, and `self.mapping` is not used after this.
-        let mapping = unsafe { ManuallyDrop::take(&mut self.mapping) };
+        let Backing::Mapping(mapping) = &mut self.backing else {
+            return; // a host memory drops with its box
+        };
+        // SAFETY: `drop` runs once, and the mapping is not used after this.
+        let mapping = unsafe { ManuallyDrop::take(mapping) };
         if self.is_static {
             pool::give_back(mapping, self.def.current_length);
         }

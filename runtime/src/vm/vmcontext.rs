@@ -168,6 +168,70 @@ impl ValRaw {
     pub fn get_reference(&self) -> u64 {
         self.get_i64() as u64
     }
+
+    // Wasmtime's names for the same slots.
+
+    /// A null reference (all zero).
+    pub fn null() -> Self {
+        Self::default()
+    }
+    /// From a `u32`.
+    pub fn u32(v: u32) -> Self {
+        Self::u128(v.into())
+    }
+    /// From a `u64`.
+    pub fn u64(v: u64) -> Self {
+        Self::u128(v.into())
+    }
+    /// From all 128 bits of a `v128`.
+    pub fn v128(v: u128) -> Self {
+        Self::u128(v)
+    }
+    /// From a funcref's raw form ([`Func::to_raw`](crate::Func::to_raw); null for none).
+    pub fn funcref(f: *mut std::ffi::c_void) -> Self {
+        Self::reference(f as u64)
+    }
+    /// From an externref's raw form ([`ExternRef::to_raw`](crate::ExternRef::to_raw); 0
+    /// for null).
+    pub fn externref(e: u32) -> Self {
+        Self::u32(e)
+    }
+    /// From an anyref's raw form (wasmjit has no anyrefs: only null, 0, means anything).
+    pub fn anyref(r: u32) -> Self {
+        Self::u32(r)
+    }
+    /// From an exnref's raw form (an exception's index + 1; 0 for null).
+    pub fn exnref(r: u32) -> Self {
+        Self::u32(r)
+    }
+    /// As `u32`.
+    pub fn get_u32(&self) -> u32 {
+        self.get_i32() as u32
+    }
+    /// As `u64`.
+    pub fn get_u64(&self) -> u64 {
+        self.get_i64() as u64
+    }
+    /// All 128 bits of a `v128`.
+    pub fn get_v128(&self) -> u128 {
+        self.get_u128()
+    }
+    /// As a funcref's raw form.
+    pub fn get_funcref(&self) -> *mut std::ffi::c_void {
+        self.get_reference() as usize as *mut std::ffi::c_void
+    }
+    /// As an externref's raw form.
+    pub fn get_externref(&self) -> u32 {
+        self.get_u32()
+    }
+    /// As an anyref's raw form.
+    pub fn get_anyref(&self) -> u32 {
+        self.get_u32()
+    }
+    /// As an exnref's raw form.
+    pub fn get_exnref(&self) -> u32 {
+        self.get_u32()
+    }
 }
 
 /// Each structure compiled code touches agrees with `wasmjit_environ::vmoffsets`, checked

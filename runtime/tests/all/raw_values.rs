@@ -21,11 +21,12 @@ fn call_unchecked_reads_arguments_and_writes_results_in_place() {
     let sub = instance.get_func(&mut store, "sub").unwrap();
     let mut raw = [ValRaw::i32(50), ValRaw::i32(8)];
     // SAFETY: two i32 arguments for an (i32, i32) -> i32 function.
-    unsafe { sub.call_unchecked(&mut store, raw.as_mut_ptr(), raw.len()) }.unwrap();
+    unsafe { sub.call_unchecked(&mut store, std::ptr::from_mut(&mut raw[..])) }.unwrap();
     assert_eq!(raw[0].get_i32(), 42);
     // A buffer too small for the parameters is an error, not a read past its end.
     // SAFETY: the length is checked before anything is read.
-    let err = unsafe { sub.call_unchecked(&mut store, raw.as_mut_ptr(), 1) }.unwrap_err();
+    let err =
+        unsafe { sub.call_unchecked(&mut store, std::ptr::from_mut(&mut raw[..1])) }.unwrap_err();
     assert!(err.to_string().contains("smaller"), "{err}");
 }
 
@@ -40,7 +41,7 @@ fn raw_funcrefs_round_trip_and_pass_through_calls() {
     assert_eq!(unsafe { Func::from_raw(&mut store, raw_sub) }, Some(sub));
     let mut slot = [ValRaw::reference(raw_sub as u64)];
     // SAFETY: one funcref argument of this store.
-    unsafe { id.call_unchecked(&mut store, slot.as_mut_ptr(), 1) }.unwrap();
+    unsafe { id.call_unchecked(&mut store, std::ptr::from_mut(&mut slot[..1])) }.unwrap();
     assert_eq!(slot[0].get_reference(), raw_sub as u64);
     // Null and pointers that are no function of the store give `None`.
     // SAFETY: as above.
@@ -68,6 +69,6 @@ fn raw_externrefs_are_32_bits_and_round_trip() {
     // Garbage above the low 32 bits of the slot is ignored.
     let mut slot = [ValRaw::u128(u128::from(raw) | (0xdead_beef_u128 << 32))];
     // SAFETY: one externref argument of this store.
-    unsafe { id.call_unchecked(&mut store, slot.as_mut_ptr(), 1) }.unwrap();
+    unsafe { id.call_unchecked(&mut store, std::ptr::from_mut(&mut slot[..1])) }.unwrap();
     assert_eq!(slot[0].get_reference(), u64::from(raw));
 }

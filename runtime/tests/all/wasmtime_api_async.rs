@@ -291,3 +291,161 @@ mod custom_stacks {
         Ok(())
     }
 }
+
+/// `ResourceLimiterAsync` written as for Wasmtime: decisions are futures, awaited on the fiber
+/// of the async call that grows a memory or table.
+mod async_limiter {
+    use super::wasmtime;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+    use wasmtime::{Engine, Instance, Memory, Module, Ref, ResourceLimiterAsync, Store, Table};
+
+    /// Pending once, then ready: a decision that really waits.
+    struct PendingOnce(bool);
+
+    impl Future for PendingOnce {
+        type Output = ();
+        fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                return Poll::Ready(());
+            }
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    #[derive(Default)]
+    struct Limits {
+        asked: Vec<(&'static str, usize, usize)>,
+        failed: usize,
+    }
+
+    #[async_trait::async_trait]
+    impl ResourceLimiterAsync for Limits {
+        async fn memory_growing(
+            &mut self,
+            current: usize,
+            desired: usize,
+            _maximum: Option<usize>,
+        ) -> wasmtime::Result<bool> {
+            PendingOnce(false).await;
+            self.asked.push(("memory", current, desired));
+            if desired > 8 << 16 {
+                wasmtime::bail!("memory limiter refuses {desired} bytes loudly");
+            }
+            Ok(desired <= 3 << 16)
+        }
+
+        fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+            self.failed += 1;
+            Ok(())
+        }
+
+        async fn table_growing(
+            &mut self,
+            current: usize,
+            desired: usize,
+            _maximum: Option<usize>,
+        ) -> wasmtime::Result<bool> {
+            PendingOnce(false).await;
+            self.asked.push(("table", current, desired));
+            Ok(desired <= 5)
+        }
+    }
+
+    /// Polls `future` to completion with a waker that does nothing; the result and how many
+    /// polls were pending.
+    fn drive<F: Future>(future: F) -> (F::Output, usize) {
+        let mut future = pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut pending = 0;
+        loop {
+            match future.as_mut().poll(&mut cx) {
+                Poll::Ready(out) => return (out, pending),
+                Poll::Pending => pending += 1,
+            }
+        }
+    }
+
+    #[test]
+    fn growth_decisions_are_awaited_on_the_fiber() -> wasmtime::Result<()> {
+        let engine = Engine::default();
+        let module = Module::new(
+            &engine,
+            r#"(module
+                (memory (export "m") 1)
+                (table (export "t") 1 funcref)
+                (func (export "grow") (param i32) (result i32)
+                  (memory.grow (local.get 0)))
+                (func (export "tgrow") (param i32) (result i32)
+                  (table.grow (ref.null func) (local.get 0))))"#,
+        )?;
+        let mut store = Store::new(&engine, Limits::default());
+        store.limiter_async(|l| l as &mut dyn ResourceLimiterAsync);
+
+        let (instance, pending) = drive(Instance::new_async(&mut store, &module, &[]));
+        let instance = instance?;
+        assert_eq!(pending, 2, "the new memory and table were each awaited");
+        let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow")?;
+        let tgrow = instance.get_typed_func::<i32, i32>(&mut store, "tgrow")?;
+
+        let (old, pending) = drive(grow.call_async(&mut store, 1));
+        assert_eq!((old?, pending), (1, 1));
+        assert_eq!(drive(grow.call_async(&mut store, 5)).0?, -1);
+        assert_eq!(store.data().failed, 1);
+        assert_eq!(drive(tgrow.call_async(&mut store, 2)).0?, 1);
+        assert_eq!(drive(tgrow.call_async(&mut store, 10)).0?, -1);
+        // A limiter error is a trap in wasm.
+        let (err, _) = drive(grow.call_async(&mut store, 100));
+        assert!(format!("{:?}", err.unwrap_err()).contains("refuses"));
+        assert_eq!(
+            store.data().asked,
+            [
+                ("memory", 0, 1 << 16),
+                ("table", 0, 1),
+                ("memory", 1 << 16, 2 << 16),
+                ("memory", 2 << 16, 7 << 16),
+                ("table", 1, 3),
+                ("table", 3, 13),
+                ("memory", 2 << 16, 102 << 16),
+            ]
+        );
+
+        // From the host: the `*_async` calls await the limiter; the sync ones fail.
+        let memory = instance.get_memory(&mut store, "m").unwrap();
+        let (old, pending) = drive(memory.grow_async(&mut store, 1));
+        assert_eq!((old?, pending), (2, 1));
+        let err = memory.grow(&mut store, 1).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "when using an async resource limiter `*_async` functions must be used instead"
+        );
+        assert_eq!(memory.size(&store), 3);
+        let table = instance.get_table(&mut store, "t").unwrap();
+        assert_eq!(
+            drive(table.grow_async(&mut store, 2, Ref::Func(None))).0?,
+            3
+        );
+        assert!(table.grow(&mut store, 1, Ref::Func(None)).is_err());
+        let (t, pending) = drive(Table::new_async(
+            &mut store,
+            wasmtime::TableType::new(wasmtime::RefType::FUNCREF, 2, None),
+            Ref::Func(None),
+        ));
+        assert_eq!((t?.size(&store), pending), (2, 1));
+        let (m, _) = drive(Memory::new_async(
+            &mut store,
+            wasmtime::MemoryType::new(4, None),
+        ));
+        assert!(m.is_err(), "4 pages exceed the limit");
+        assert!(Memory::new(&mut store, wasmtime::MemoryType::new(1, None)).is_err());
+        let err = grow.call(&mut store, 0).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "store configuration requires that `*_async` functions are used instead"
+        );
+        Ok(())
+    }
+}

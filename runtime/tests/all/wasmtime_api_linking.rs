@@ -66,6 +66,8 @@ fn linker_module_and_get_default() -> wasmtime::Result<()> {
             (global $g (export "g") (mut i32) (i32.const 0))
             (func (export "_start") (global.set $g (call $seven))))"#,
     )?;
+    // A command exporting a global is refused unless unknown exports are allowed.
+    linker.allow_unknown_exports(true);
     linker.module(&mut store, "cmd", &command)?;
     let start = linker.get_default(&mut store, "cmd")?;
     start.typed::<(), ()>(&store)?.call(&mut store, ())?;
@@ -326,5 +328,221 @@ fn linker_module_commands_and_reactors() -> wasmtime::Result<()> {
         r#"(module (func (export "_start")) (func (export "_initialize")))"#,
     )?;
     assert!(linker.module(&mut store, "both", &both).is_err());
+    Ok(())
+}
+
+#[test]
+fn unknown_imports_are_unknown_import_errors() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, 0u32);
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "f" (func (param i32) (result i64)))
+            (import "env" "g" (global i32)))"#,
+    )?;
+    let linker = Linker::new(&engine);
+    let err = linker.instantiate(&mut store, &module).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown import: `env::f` has not been defined"
+    );
+    let unknown = err
+        .downcast_ref::<wasmtime::UnknownImportError>()
+        .expect("an UnknownImportError");
+    assert_eq!(unknown.module(), "env");
+    assert_eq!(unknown.name(), "f");
+    let ty = unknown.ty();
+    let ty = ty.unwrap_func();
+    assert_eq!(ty.params().collect::<Vec<_>>(), [ValType::I32]);
+    assert_eq!(ty.results().collect::<Vec<_>>(), [ValType::I64]);
+
+    // Traps for functions: calling one fails with the same error.
+    let mut linker = Linker::new(&engine);
+    linker.define_unknown_imports_as_traps(&module)?;
+    let err = linker.instantiate(&mut store, &module).unwrap_err();
+    assert_eq!(
+        err.downcast_ref::<wasmtime::UnknownImportError>()
+            .unwrap()
+            .name(),
+        "g"
+    );
+    let g_ty = wasmtime::GlobalType::new(ValType::I32, wasmtime::Mutability::Const);
+    let g = wasmtime::Global::new(&mut store, g_ty, Val::I32(1))?;
+    linker.define(&store, "env", "g", g)?;
+    linker.instantiate(&mut store, &module)?;
+    let f = linker.get(&mut store, "env", "f")?.into_func().unwrap();
+    let err = f
+        .call(&mut store, &[Val::I32(1)], &mut [Val::I64(0)])
+        .unwrap_err();
+    let unknown = err.downcast_ref::<wasmtime::UnknownImportError>().unwrap();
+    assert_eq!((unknown.module(), unknown.name()), ("env", "f"));
+    Ok(())
+}
+
+#[test]
+fn unknown_imports_as_default_values() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, 0u32);
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "f" (func $f (param i32) (result i32 f64 funcref)))
+            (import "env" "g" (global $g (mut i64)))
+            (import "env" "t" (table $t 3 funcref))
+            (import "env" "m" (memory $m 2))
+            (func (export "run") (result i32 f64 i32 i64 i32 i32)
+              (call $f (i32.const 9))
+              ref.is_null
+              global.get $g
+              table.size $t
+              memory.size))"#,
+    )?;
+    let mut linker = Linker::new(&engine);
+    linker.define_unknown_imports_as_default_values(&mut store, &module)?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    let run = instance.get_typed_func::<(), (i32, f64, i32, i64, i32, i32)>(&mut store, "run")?;
+    assert_eq!(run.call(&mut store, ())?, (0, 0.0, 1, 0, 3, 2));
+
+    // A non-nullable result has no default.
+    let module = Module::new(
+        &engine,
+        r#"(module (type $t (func)) (import "env" "h" (func (result (ref $t)))))"#,
+    )?;
+    let err = Linker::new(&engine)
+        .define_unknown_imports_as_default_values(&mut store, &module)
+        .unwrap_err();
+    assert!(
+        format!("{err:?}").contains("function results do not have a default value"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("no default value exists for `env::h`"),
+        "{err}"
+    );
+    Ok(())
+}
+
+#[test]
+fn alias_and_unknown_exports_of_commands() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, 0u32);
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("a", "seven", || 7i32)?;
+    linker.alias("a", "seven", "b", "sept")?;
+    let seven = linker.get(&mut store, "b", "sept")?.into_func().unwrap();
+    assert_eq!(seven.typed::<(), i32>(&store)?.call(&mut store, ())?, 7);
+    let err = linker.alias("a", "eight", "b", "huit").err().unwrap();
+    assert_eq!(err.to_string(), "no item named `a::eight` defined");
+    assert!(
+        linker.alias("a", "seven", "b", "sept").is_err(),
+        "shadowing"
+    );
+
+    let command = Module::new(
+        &engine,
+        r#"(module
+            (memory (export "memory") 1)
+            (global (export "answer") i32 (i32.const 42))
+            (func (export "_start")))"#,
+    )?;
+    let err = linker.module(&mut store, "cmd", &command).err().unwrap();
+    assert_eq!(err.to_string(), "command export 'answer' is not a function");
+    linker.allow_unknown_exports(true);
+    linker.module(&mut store, "cmd", &command)?;
+    assert!(linker.get(&mut store, "cmd", "_start").is_ok());
+    Ok(())
+}
+
+#[test]
+fn unchecked_host_functions_use_raw_slots() -> wasmtime::Result<()> {
+    use std::mem::MaybeUninit;
+    use wasmtime::ValRaw;
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, 0u32);
+    let ty = FuncType::new(&engine, [ValType::I32, ValType::I64], [ValType::I64]);
+    let mut linker = Linker::new(&engine);
+    // SAFETY: writes an i64 into the one result slot.
+    unsafe {
+        linker.func_new_unchecked(
+            "host",
+            "add",
+            ty.clone(),
+            |mut caller: Caller<'_, u32>, slots: &mut [MaybeUninit<ValRaw>]| {
+                assert_eq!(slots.len(), 2);
+                *caller.data_mut() += 1;
+                let a = slots[0].assume_init().get_i32() as i64;
+                let b = slots[1].assume_init().get_i64();
+                slots[0].write(ValRaw::i64(a + b));
+                Ok(())
+            },
+        )?;
+    }
+    let module = Module::new(
+        &engine,
+        r#"(module (import "host" "add" (func $add (param i32 i64) (result i64)))
+            (func (export "run") (result i64) (call $add (i32.const 40) (i64.const 2))))"#,
+    )?;
+    let instance = linker.instantiate(&mut store, &module)?;
+    let run = instance.get_typed_func::<(), i64>(&mut store, "run")?;
+    assert_eq!(run.call(&mut store, ())?, 42);
+    assert_eq!(*store.data(), 1);
+
+    // SAFETY: writes an i64 into the one result slot.
+    let neg = unsafe {
+        Func::new_unchecked(&mut store, ty, |_, slots| {
+            let a = slots[0].assume_init().get_i32() as i64;
+            slots[0].write(ValRaw::i64(-a - slots[1].assume_init().get_i64()));
+            Ok(())
+        })
+    };
+    let typed = neg.typed::<(i32, i64), i64>(&store)?;
+    assert_eq!(typed.call(&mut store, (3, 4))?, -7);
+    Ok(())
+}
+
+#[test]
+fn module_exports_located_once() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, 0u32);
+    let wat = r#"(module
+        (import "host" "peek" (func $peek))
+        (global (export "g") i32 (i32.const 5))
+        (memory (export "m") 1)
+        (func (export "f") (result i32) (call $peek) (i32.const 1)))"#;
+    let module = Module::new(&engine, wat)?;
+    let g = module.get_export_index("g").unwrap();
+    let f = module.get_export_index("f").unwrap();
+    assert!(module.get_export_index("nope").is_none());
+    let mut linker = Linker::new(&engine);
+    linker.func_wrap("host", "peek", move |mut caller: Caller<'_, u32>| {
+        let global = caller.get_module_export(&g).unwrap().into_global().unwrap();
+        *caller.data_mut() = global.get(&mut caller).unwrap_i32() as u32;
+    })?;
+    let a = linker.instantiate(&mut store, &module)?;
+    let b = linker.instantiate(&mut store, &module)?;
+    let fa = a
+        .get_module_export(&mut store, &f)
+        .unwrap()
+        .into_func()
+        .unwrap();
+    let fb = b
+        .get_module_export(&mut store, &f)
+        .unwrap()
+        .into_func()
+        .unwrap();
+    assert_ne!(fa, fb);
+    assert_eq!(fa.typed::<(), i32>(&store)?.call(&mut store, ())?, 1);
+    assert_eq!(*store.data(), 5);
+    // An export of the same text compiled again is another module's.
+    let other = Module::new(&engine, wat)?;
+    let c = linker.instantiate(&mut store, &other)?;
+    assert!(c.get_module_export(&mut store, &f).is_none());
+    assert!(c
+        .get_module_export(&mut store, &other.get_export_index("m").unwrap())
+        .unwrap()
+        .into_memory()
+        .is_some());
     Ok(())
 }

@@ -320,3 +320,123 @@ fn trap_on_grow_failure_and_custom_limiters() -> wasmtime::Result<()> {
     assert_eq!(asked[2], (4 << 16, 5 << 16, None));
     Ok(())
 }
+
+#[test]
+fn table_copy_and_fill() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let funcs: Vec<Func> = (0..4).map(|i| Func::wrap(&mut store, move || i)).collect();
+    let ty = TableType::new(RefType::FUNCREF, 6, None);
+    let a = Table::new(&mut store, ty.clone(), Ref::Func(None))?;
+    let b = Table::new(&mut store, ty, Ref::Func(None))?;
+    a.fill(&mut store, 1, Ref::Func(Some(funcs[0])), 3)?;
+    a.set(&mut store, 4, Ref::Func(Some(funcs[1])))?;
+    let ids = |store: &mut Store<()>, t: &Table| -> Vec<Option<i32>> {
+        (0..t.size(&*store))
+            .map(|i| {
+                let r = t.get(&mut *store, i).unwrap();
+                r.unwrap_func().map(|f| {
+                    f.typed::<(), i32>(&*store)
+                        .unwrap()
+                        .call(&mut *store, ())
+                        .unwrap()
+                })
+            })
+            .collect()
+    };
+    assert_eq!(
+        ids(&mut store, &a),
+        [None, Some(0), Some(0), Some(0), Some(1), None]
+    );
+    // Between tables, and within one with overlapping ranges (both directions).
+    Table::copy(&mut store, &b, 0, &a, 2, 3)?;
+    assert_eq!(
+        ids(&mut store, &b),
+        [Some(0), Some(0), Some(1), None, None, None]
+    );
+    a.set(&mut store, 0, Ref::Func(Some(funcs[2])))?;
+    Table::copy(&mut store, &a, 1, &a, 0, 5)?;
+    assert_eq!(
+        ids(&mut store, &a),
+        [Some(2), Some(2), Some(0), Some(0), Some(0), Some(1)]
+    );
+    Table::copy(&mut store, &a, 0, &a, 4, 2)?;
+    assert_eq!(
+        ids(&mut store, &a),
+        [Some(0), Some(1), Some(0), Some(0), Some(0), Some(1)]
+    );
+    // Out of bounds: a trap, and nothing written.
+    let err = Table::copy(&mut store, &b, 4, &a, 0, 3).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::TableOutOfBounds));
+    let err = a.fill(&mut store, 5, Ref::Func(None), 2).unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::TableOutOfBounds));
+    assert_eq!(ids(&mut store, &a)[5], Some(1));
+    // Element types must match.
+    let externs = Table::new(
+        &mut store,
+        TableType::new(RefType::EXTERNREF, 6, None),
+        Ref::Extern(None),
+    )?;
+    assert!(Table::copy(&mut store, &externs, 0, &a, 0, 1).is_err());
+    assert!(externs.fill(&mut store, 0, Ref::Func(None), 1).is_err());
+    externs.fill(&mut store, 0, Ref::Extern(None), 6)?;
+    Ok(())
+}
+
+#[test]
+fn default_values_of_types() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    assert_eq!(ValType::I64.default_value().unwrap().unwrap_i64(), 0);
+    assert!(ValType::EXTERNREF
+        .default_value()
+        .unwrap()
+        .unwrap_externref()
+        .is_none());
+    let non_null = ValType::Ref(RefType::new(false, wasmtime::HeapType::Func));
+    assert!(non_null.default_value().is_none());
+
+    let global = GlobalType::new(ValType::F64, Mutability::Var).default_value(&mut store)?;
+    assert_eq!(global.get(&mut store).unwrap_f64(), 0.0);
+    assert_eq!(global.ty(&store).mutability(), Mutability::Var);
+    let table = TableType::new(RefType::FUNCREF, 4, Some(9)).default_value(&mut store)?;
+    assert_eq!(table.size(&store), 4);
+    assert!(table.get(&mut store, 3).unwrap().is_null());
+    let memory = MemoryType::new(2, None).default_value(&mut store)?;
+    let memory = memory.into_memory().unwrap();
+    assert_eq!(memory.size(&store), 2);
+    let func_ty = wasmtime::FuncType::new(&engine, [ValType::I32], [ValType::I32, ValType::F32]);
+    let func = func_ty.default_value(&mut store)?;
+    let mut results = [Val::I32(5), Val::F32(7)];
+    func.call(&mut store, &[Val::I32(3)], &mut results)?;
+    assert_eq!(results[0].unwrap_i32(), 0);
+    assert_eq!(results[1].unwrap_f32(), 0.0);
+    let ext = wasmtime::ExternType::from(func_ty).default_value(&mut store)?;
+    assert!(ext.into_func().is_some());
+    let tag_ty = wasmtime::TagType::new(wasmtime::FuncType::new(&engine, [ValType::I32], []));
+    let tag = tag_ty.default_value(&mut store)?;
+    assert_eq!(tag.ty(&store).ty().params().len(), 1);
+    Ok(())
+}
+
+#[test]
+fn resources_required_counts_defined_memories_and_tables() -> wasmtime::Result<()> {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "m" (memory 100))
+            (import "env" "t" (table 50 funcref))
+            (memory 3) (memory 7 8)
+            (table 2 funcref))"#,
+    )?;
+    let r = module.resources_required();
+    assert_eq!(r.num_memories, 2);
+    assert_eq!(r.max_initial_memory_size, Some(7));
+    assert_eq!(r.num_tables, 1);
+    assert_eq!(r.max_initial_table_size, Some(2));
+    let r = Module::new(&engine, "(module)")?.resources_required();
+    assert_eq!((r.num_memories, r.max_initial_memory_size), (0, None));
+    assert_eq!((r.num_tables, r.max_initial_table_size), (0, None));
+    Ok(())
+}

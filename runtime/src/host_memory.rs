@@ -1,0 +1,62 @@
+//! Linear memories allocated by the embedder (`Config::with_host_memory`): a
+//! [`MemoryCreator`] makes each memory of the engine's stores, a [`LinearMemory`] holds its
+//! bytes. `vm::memory::VmMemory` keeps one in place of its own reservation.
+
+use crate::config::Config;
+use crate::types::MemoryType;
+use anyhow::Result;
+use std::sync::Arc;
+
+/// A linear memory the embedder allocated (Wasmtime's `LinearMemory`).
+///
+/// # Safety
+/// `as_ptr` must point to `byte_size` readable and writable bytes that only wasmjit uses,
+/// zeroed when the memory was made and when it grew; with a reservation (see
+/// [`MemoryCreator::new_memory`]) the base must never move and the guard region after the
+/// reservation must stay inaccessible, as compiled code relies on both.
+pub unsafe trait LinearMemory: Send + Sync + 'static {
+    /// The accessible size, in bytes.
+    fn byte_size(&self) -> usize;
+
+    /// The most bytes the memory holds without moving.
+    fn byte_capacity(&self) -> usize;
+
+    /// Makes `new_size` bytes accessible (zeroed past the old size); an error fails the growth
+    /// (`memory.grow` returns -1).
+    fn grow_to(&mut self, new_size: usize) -> Result<()>;
+
+    /// The first byte of the memory.
+    fn as_ptr(&self) -> *mut u8;
+}
+
+/// Makes the linear memories of an engine's stores (Wasmtime's `MemoryCreator`), installed
+/// with [`Config::with_host_memory`].
+///
+/// # Safety
+/// The memories made must keep [`LinearMemory`]'s promises.
+pub unsafe trait MemoryCreator: Send + Sync {
+    /// A new memory of type `ty`, `minimum` bytes long and never more than `maximum` bytes.
+    ///
+    /// With `reserved_size_in_bytes`, compiled code does no bounds checks: the memory must
+    /// reserve that many bytes of address space plus `guard_size_in_bytes` inaccessible
+    /// ones after them, and never move. Without it (64-bit memories, or a
+    /// `Config::memory_reservation` under 4 GiB) compiled code checks every access against
+    /// the current size, the memory may move when it grows, and no guard is needed.
+    fn new_memory(
+        &self,
+        ty: MemoryType,
+        minimum: usize,
+        maximum: Option<usize>,
+        reserved_size_in_bytes: Option<usize>,
+        guard_size_in_bytes: usize,
+    ) -> Result<Box<dyn LinearMemory>, String>;
+}
+
+impl Config {
+    /// Allocates every linear memory of the engine's stores with `mem_creator` instead of
+    /// wasmjit's own reservations.
+    pub fn with_host_memory(&mut self, mem_creator: Arc<dyn MemoryCreator>) -> &mut Self {
+        self.memory_creator = Some(mem_creator);
+        self
+    }
+}
