@@ -2,7 +2,7 @@
 //! `v2/`, SIMD included) on engines with `signals_based_traps(false)`, in a process where any
 //! SIGSEGV, SIGILL, SIGFPE or SIGBUS aborts: every trap the suite expects must be raised
 //! without a signal. This binary holds this one test, so that the handlers it installs
-//! affect nothing else. The suite is found as in `tests/spec.rs`.
+//! affect nothing else. The suite is found as in `tests/all/spec.rs`.
 
 use std::io::Write as _;
 use std::path::PathBuf;

@@ -827,12 +827,13 @@ fn sandbox_holds_with_the_component_walk() {
         racing_swap("sandbox-walk-race");
         return;
     }
+    // This test's name in the harness: its module path inside the test crate.
+    let module = module_path!()
+        .split_once("::")
+        .map_or("", |(_, inner)| inner);
+    let name = format!("{module}::sandbox_holds_with_the_component_walk");
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "sandbox_holds_with_the_component_walk",
-            "--exact",
-            "--nocapture",
-        ])
+        .args([name.as_str(), "--exact", "--nocapture"])
         .env(CHILD, "1")
         .output()
         .unwrap();

@@ -165,6 +165,6 @@ fn target_set_is_fully_listed() {
     listed.sort();
     assert_eq!(
         on_disk, listed,
-        "tests/spec.rs must list exactly the target set"
+        "tests/all/spec.rs must list exactly the target set"
     );
 }
