@@ -64,17 +64,7 @@ impl VmMemory {
         reservation: u64,
         guard: u64,
     ) -> Result<Self> {
-        if ty.shared {
-            bail!("shared memories are not supported");
-        }
-        let max_pages = Self::max_pages_of(ty);
-        if ty.minimum > max_pages {
-            bail!(
-                "memory minimum size of {} pages exceeds memory limits",
-                ty.minimum
-            );
-        }
-        let min_bytes = ty.minimum as usize * WASM_PAGE_SIZE;
+        let min_bytes = Self::initial_bytes(ty)?;
         let max_bytes = ty
             .maximum
             .and_then(|m| usize::try_from(m).ok()?.checked_mul(WASM_PAGE_SIZE));
@@ -111,20 +101,24 @@ impl VmMemory {
         })
     }
 
-    /// A new memory of `ty.minimum` pages. `reservation` and `guard` come from the config; a
-    /// reservation of 4 GiB or more means the memory never moves (compiled code relies on it).
-    pub(crate) fn new(ty: &MemoryType, reservation: u64, guard: u64) -> Result<Self> {
+    /// The bytes a memory of type `ty` starts with; errors for a type no memory can have.
+    fn initial_bytes(ty: &MemoryType) -> Result<usize> {
         if ty.shared {
             bail!("shared memories are not supported");
         }
-        let max_pages = Self::max_pages_of(ty);
-        if ty.minimum > max_pages {
+        if ty.minimum > Self::max_pages_of(ty) {
             bail!(
                 "memory minimum size of {} pages exceeds memory limits",
                 ty.minimum
             );
         }
-        let min_bytes = ty.minimum as usize * WASM_PAGE_SIZE;
+        Ok(ty.minimum as usize * WASM_PAGE_SIZE)
+    }
+
+    /// A new memory of `ty.minimum` pages. `reservation` and `guard` come from the config; a
+    /// reservation of 4 GiB or more means the memory never moves (compiled code relies on it).
+    pub(crate) fn new(ty: &MemoryType, reservation: u64, guard: u64) -> Result<Self> {
+        let min_bytes = Self::initial_bytes(ty)?;
         let is_static = !ty.memory64 && reservation >= 1 << 32;
         let reserved = if is_static {
             reservation as usize
