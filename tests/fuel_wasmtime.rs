@@ -72,6 +72,7 @@ macro_rules! define_harness {
             let mut config = rt::Config::new();
             config.consume_fuel(true);
             config.wasm_tail_call(true);
+            config.wasm_exceptions(true);
             #[allow(deprecated)]
             config.async_support(async_);
             rt::Engine::new(&config).unwrap()
@@ -85,6 +86,15 @@ macro_rules! define_harness {
                     None => "error".to_string(),
                 },
             }
+        }
+
+        /// A value of type `ty`; references other than `funcref` and `externref` (an
+        /// `exnref`, which has no host form in wasmjit) only by their type.
+        fn typed_val(ty: &rt::ValType, v: &rt::Val) -> String {
+            if matches!(ty, rt::ValType::Ref(_)) && !ty.is_funcref() && !ty.is_externref() {
+                return "ref".to_string();
+            }
+            val(v)
         }
 
         fn val(v: &rt::Val) -> String {
@@ -110,8 +120,9 @@ macro_rules! define_harness {
         }
 
         /// Host functions a module may import from "host": `fuel` logs and returns the fuel
-        /// left; `burn(n)` takes `n` units (or all that is left); `again(x)` calls the
-        /// instance's export `cb` with `x` (synchronous stores only) and returns its result.
+        /// left; `burn(n)` takes `n` units (or all that is left); `fail(x)` returns `x`, or an
+        /// error when `x` is negative; `again(x)` calls the instance's export `cb` with `x`
+        /// (synchronous stores only) and returns its result.
         fn linker(engine: &rt::Engine, log: Arc<Mutex<Vec<String>>>) -> rt::Linker<()> {
             let mut linker = rt::Linker::new(engine);
             let l = log.clone();
@@ -131,6 +142,14 @@ macro_rules! define_harness {
                         caller.set_fuel(fuel.saturating_sub(n as u64))
                     },
                 )
+                .unwrap();
+            linker
+                .func_wrap("host", "fail", |x: i32| -> rt::Result<i32> {
+                    if x < 0 {
+                        return Err(rt::format_err!("host function failed"));
+                    }
+                    Ok(x)
+                })
                 .unwrap();
             linker
                 .func_wrap(
@@ -181,17 +200,23 @@ macro_rules! define_harness {
                 Ok(i) => i,
                 Err(e) => {
                     let r = Err(e);
-                    let _ = writeln!(
-                        trace,
-                        "instantiate: {} fuel {}",
-                        outcome(&r.map(|_: ()| ())),
-                        store.get_fuel().unwrap()
-                    );
+                    let _ = write!(trace, "instantiate: {}", outcome(&r.map(|_: ()| ())));
+                    // Where the startup is not modelled, neither is the fuel it leaves.
+                    if plan.show_instantiation_fuel {
+                        let _ = write!(trace, " fuel {}", store.get_fuel().unwrap());
+                    }
+                    trace.push('\n');
                     return trace;
                 }
             };
             if plan.show_instantiation_fuel {
                 let _ = writeln!(trace, "instantiated fuel {}", store.get_fuel().unwrap());
+            }
+            // What the start function's host calls saw (only where the startup is modelled).
+            for line in log.lock().unwrap().drain(..) {
+                if plan.show_instantiation_fuel {
+                    let _ = writeln!(trace, "  {line}");
+                }
             }
             for call in &plan.calls {
                 let Some(func) = instance.get_func(&mut store, &call.name) else {
@@ -208,21 +233,23 @@ macro_rules! define_harness {
                     .map(|t| rt::Val::default_for_ty(&t).unwrap_or(rt::Val::I32(0)))
                     .collect();
                 store.set_fuel(call.fuel).unwrap();
-                let r = if async_ {
-                    let (r, y) =
-                        block_on_counting(func.call_async(&mut store, &params, &mut results));
-                    yields += y;
-                    r
+                let (r, call_yields) = if async_ {
+                    block_on_counting(func.call_async(&mut store, &params, &mut results))
                 } else {
-                    func.call(&mut store, &params, &mut results)
+                    (func.call(&mut store, &params, &mut results), 0)
                 };
+                yields += call_yields;
                 let shown: Vec<String> = match &r {
-                    Ok(()) => results.iter().map(val).collect(),
+                    Ok(()) => ty
+                        .results()
+                        .zip(&results)
+                        .map(|(t, v)| typed_val(&t, v))
+                        .collect(),
                     Err(_) => Vec::new(),
                 };
                 let _ = writeln!(
                     trace,
-                    "call {}: {} {:?} fuel {}",
+                    "call {}: {} {:?} fuel {} yields {call_yields}",
                     call.name,
                     outcome(&r),
                     shown,
@@ -237,7 +264,8 @@ macro_rules! define_harness {
                     match instance.get_export(&mut store, &name) {
                         Some(rt::Extern::Global(g)) => {
                             let v = g.get(&mut store);
-                            let _ = writeln!(trace, "  global {name} = {}", val(&v));
+                            let shown = typed_val(g.ty(&store).content(), &v);
+                            let _ = writeln!(trace, "  global {name} = {shown}");
                         }
                         Some(rt::Extern::Memory(m)) => {
                             let _ = writeln!(trace, "  memory {name} = {:x}", fnv(m.data(&store)));
@@ -607,22 +635,31 @@ fn startup_is_modelled(wasm: &[u8]) -> bool {
     true
 }
 
-/// A wasm-smith module (the differential tests' configuration, with tail calls) and a plan for
-/// it: up to 12 calls of its exported functions with budgets that often run out, synchronous or
-/// yielding.
+/// The host functions a wasm-smith module may import (see the harness's `linker`).
+#[cfg(feature = "compare")]
+const HOST_IMPORTS: &str = r#"(module
+  (import "host" "fuel" (func (result i64)))
+  (import "host" "burn" (func (param i64)))
+  (import "host" "fail" (func (param i32) (result i32))))"#;
+
+/// A wasm-smith module (the differential tests' configuration, with tail calls, exceptions,
+/// reference types and the host functions above) and a plan for it: up to 12 calls of its
+/// exported functions with budgets that often run out, synchronous or yielding.
 #[cfg(feature = "compare")]
 fn smith_case(seed: u64) -> Option<(Vec<u8>, Plan)> {
     let (module_bytes, _, _) = oracle::seed_inputs(seed);
     let mut u = arbitrary::Unstructured::new(&module_bytes);
     let mut config = oracle::arbitrary_smith_config(&mut u).ok()?;
     config.tail_call_enabled = true;
-    // Reference-typed values need Wasmtime's `gc` feature, which the compared build lacks.
-    config.reference_types_enabled = false;
+    config.exceptions_enabled = true;
+    config.max_tags = 4;
+    config.max_imports = 4;
+    config.available_imports = Some(wat::parse_str(HOST_IMPORTS).unwrap());
     let wasm = wasm_smith::Module::new(config, &mut u).ok()?.to_bytes();
     let mut rng = oracle::SplitMix64::new(seed ^ 0x5eed);
-    let mut tail_calls = wasmjit::Config::new();
-    tail_calls.wasm_tail_call(true);
-    let engine = wasmjit::Engine::new(&tail_calls).ok()?;
+    let mut features = wasmjit::Config::new();
+    features.wasm_tail_call(true).wasm_exceptions(true);
+    let engine = wasmjit::Engine::new(&features).ok()?;
     let module = wasmjit::Module::new(&engine, &wasm).ok()?;
     let funcs: Vec<String> = module
         .exports()
@@ -709,4 +746,28 @@ fn smith_matches_wasmtime() {
         "fuel: {cases} seeds from {first}: {compared} calls and instantiations equal, \
          {skipped} modules skipped (rejected by Wasmtime, or a stack overflow)"
     );
+}
+
+#[cfg(feature = "compare")]
+#[test]
+#[ignore]
+fn adhoc() {
+    let wat = std::fs::read_to_string(std::env::var("ADHOC_WAT").unwrap()).unwrap();
+    let wasm = wat::parse_str(&wat).unwrap();
+    let name = std::env::var("ADHOC_FUNC").unwrap();
+    for interval in [None, Some(1), Some(2), Some(3), Some(5), Some(283)] {
+        for fuel in (0..60).chain([100, 1000, 5000, 18000]) {
+            let plan = Plan {
+                yield_interval: interval,
+                instantiate_fuel: 1_000_000,
+                show_instantiation_fuel: false,
+                calls: vec![Call { name: name.clone(), args: vec![0; 8], fuel }],
+            };
+            let ours = on_wasmjit::run(&wasm, &plan);
+            let theirs = on_wasmtime::run(&wasm, &plan);
+            if ours != theirs {
+                eprintln!("interval {interval:?} fuel {fuel}:\n{}", first_difference(&ours, &theirs));
+            }
+        }
+    }
 }
