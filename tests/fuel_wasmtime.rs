@@ -35,6 +35,16 @@ pub struct Plan {
     pub instantiate_fuel: u64,
     /// Whether the trace shows the fuel left after instantiation (see [`startup_is_modelled`]).
     pub show_instantiation_fuel: bool,
+    /// Whether the trace shows how often each call yielded. Not where exceptions are thrown:
+    /// Wasmtime allocates them on its GC heap, and its collections yield too.
+    pub show_yields: bool,
+    /// `Some(n)`: epoch interruption on, the deadline `n` ticks ahead at instantiation and at
+    /// each call (the host function `tick` advances the epoch).
+    pub epoch_deadline: Option<u64>,
+    /// With epochs: `None` traps at the deadline; `Some(n)` runs a callback that logs and
+    /// extends the deadline (by 1, 2 or 0 ticks, yielding on async stores every third time),
+    /// and stops the call at its `n`-th run (with `Interrupt` if `n` is even, else an error).
+    pub epoch_callback: Option<u64>,
     pub calls: Vec<Call>,
 }
 
@@ -68,9 +78,10 @@ macro_rules! define_harness {
         use std::fmt::Write as _;
         use std::sync::{Arc, Mutex};
 
-        fn engine(async_: bool) -> rt::Engine {
+        fn engine(async_: bool, epochs: bool) -> rt::Engine {
             let mut config = rt::Config::new();
             config.consume_fuel(true);
+            config.epoch_interruption(epochs);
             config.wasm_tail_call(true);
             config.wasm_exceptions(true);
             #[allow(deprecated)]
@@ -119,18 +130,36 @@ macro_rules! define_harness {
             }
         }
 
+        /// What the host functions saw, and whether they may see the fuel.
+        #[derive(Default)]
+        struct HostLog {
+            lines: Vec<String>,
+            /// While instantiating where the startup is not modelled: `fuel` returns 0.
+            fuel_hidden: bool,
+        }
+
         /// Host functions a module may import from "host": `fuel` logs and returns the fuel
         /// left; `burn(n)` takes `n` units (or all that is left); `fail(x)` returns `x`, or an
-        /// error when `x` is negative; `again(x)` calls the instance's export `cb` with `x`
-        /// (synchronous stores only) and returns its result.
-        fn linker(engine: &rt::Engine, log: Arc<Mutex<Vec<String>>>) -> rt::Linker<()> {
+        /// error when `x` is negative; `tick` advances the engine's epoch; `again(x)` calls
+        /// the instance's export `cb` with `x` (synchronous stores only) and returns its
+        /// result.
+        fn linker(engine: &rt::Engine, log: Arc<Mutex<HostLog>>) -> rt::Linker<()> {
             let mut linker = rt::Linker::new(engine);
             let l = log.clone();
             linker
                 .func_wrap("host", "fuel", move |caller: rt::Caller<'_, ()>| -> i64 {
+                    let mut log = l.lock().unwrap();
+                    if log.fuel_hidden {
+                        return 0;
+                    }
                     let fuel = caller.get_fuel().unwrap();
-                    l.lock().unwrap().push(format!("host fuel {fuel}"));
+                    log.lines.push(format!("host fuel {fuel}"));
                     fuel as i64
+                })
+                .unwrap();
+            linker
+                .func_wrap("host", "tick", |caller: rt::Caller<'_, ()>| {
+                    caller.engine().increment_epoch();
                 })
                 .unwrap();
             linker
@@ -172,13 +201,13 @@ macro_rules! define_harness {
         /// Runs `plan` on `wasm`; the trace, one line per event.
         pub fn run(wasm: &[u8], plan: &Plan) -> String {
             let async_ = plan.yield_interval.is_some();
-            let engine = engine(async_);
+            let engine = engine(async_, plan.epoch_deadline.is_some());
             let mut trace = String::new();
             let module = match rt::Module::new(&engine, wasm) {
                 Ok(m) => m,
                 Err(_) => return "invalid".to_string(),
             };
-            let log = Arc::new(Mutex::new(Vec::new()));
+            let log = Arc::new(Mutex::new(HostLog::default()));
             let linker = linker(&engine, log.clone());
             let mut store = rt::Store::new(&engine, ());
             let mut yields = 0;
@@ -186,6 +215,36 @@ macro_rules! define_harness {
             if let Some(interval) = plan.yield_interval {
                 store.fuel_async_yield_interval(Some(interval)).unwrap();
             }
+            if let Some(deadline) = plan.epoch_deadline {
+                // Where the startup is not modelled, neither are its epoch checks.
+                let modelled = plan.show_instantiation_fuel;
+                store.set_epoch_deadline(if modelled { deadline } else { 1 << 40 });
+            }
+            // How often the deadline callback ran (in this call: reset before each).
+            let runs = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            if let Some(limit) = plan.epoch_callback {
+                let l = log.clone();
+                let runs = runs.clone();
+                store.epoch_deadline_callback(move |ctx| {
+                    let runs = runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    let fuel = ctx.get_fuel().unwrap();
+                    l.lock().unwrap().lines.push(format!("deadline {runs} fuel {fuel}"));
+                    if runs % limit.max(1) == 0 {
+                        if limit % 2 == 0 {
+                            return Ok(rt::UpdateDeadline::Interrupt);
+                        }
+                        return Err(rt::format_err!("deadline callback failed"));
+                    }
+                    Ok(match runs % 3 {
+                        0 if async_ => rt::UpdateDeadline::Yield(1),
+                        0 => rt::UpdateDeadline::Continue(1),
+                        1 => rt::UpdateDeadline::Continue(2),
+                        _ => rt::UpdateDeadline::Continue(0),
+                    })
+                });
+            }
+            // Where the startup is not modelled, what it sees of the fuel is not either.
+            log.lock().unwrap().fuel_hidden = !plan.show_instantiation_fuel;
             let instance = if async_ {
                 let (r, y) = block_on_counting(linker.instantiate_async(&mut store, &module));
                 // Where Wasmtime's startup function is not modelled, it may yield once more.
@@ -212,8 +271,9 @@ macro_rules! define_harness {
             if plan.show_instantiation_fuel {
                 let _ = writeln!(trace, "instantiated fuel {}", store.get_fuel().unwrap());
             }
+            log.lock().unwrap().fuel_hidden = false;
             // What the start function's host calls saw (only where the startup is modelled).
-            for line in log.lock().unwrap().drain(..) {
+            for line in log.lock().unwrap().lines.drain(..) {
                 if plan.show_instantiation_fuel {
                     let _ = writeln!(trace, "  {line}");
                 }
@@ -233,12 +293,21 @@ macro_rules! define_harness {
                     .map(|t| rt::Val::default_for_ty(&t).unwrap_or(rt::Val::I32(0)))
                     .collect();
                 store.set_fuel(call.fuel).unwrap();
+                if let Some(deadline) = plan.epoch_deadline {
+                    store.set_epoch_deadline(deadline);
+                }
+                runs.store(0, std::sync::atomic::Ordering::Relaxed);
                 let (r, call_yields) = if async_ {
                     block_on_counting(func.call_async(&mut store, &params, &mut results))
                 } else {
                     (func.call(&mut store, &params, &mut results), 0)
                 };
                 yields += call_yields;
+                let call_yields = if plan.show_yields {
+                    call_yields.to_string()
+                } else {
+                    "-".to_string()
+                };
                 let shown: Vec<String> = match &r {
                     Ok(()) => ty
                         .results()
@@ -255,7 +324,7 @@ macro_rules! define_harness {
                     shown,
                     store.get_fuel().unwrap()
                 );
-                for line in log.lock().unwrap().drain(..) {
+                for line in log.lock().unwrap().lines.drain(..) {
                     let _ = writeln!(trace, "  {line}");
                 }
                 // Where the call stopped: the exported globals and memories.
@@ -274,14 +343,16 @@ macro_rules! define_harness {
                     }
                 }
             }
-            let _ = writeln!(trace, "yields {yields}");
+            if plan.show_yields {
+                let _ = writeln!(trace, "yields {yields}");
+            }
             trace
         }
 
         /// Runs `spin(n)` of [`super::SPIN`] with `fuel` and an optional yield interval:
         /// (fuel left, yields, the call's outcome).
         pub fn spin(n: i32, fuel: u64, yield_interval: Option<u64>) -> (u64, u64, String) {
-            let engine = engine(yield_interval.is_some());
+            let engine = engine(yield_interval.is_some(), false);
             let module = rt::Module::new(&engine, super::SPIN).unwrap();
             let mut store = rt::Store::new(&engine, ());
             store.set_fuel(fuel).unwrap();
@@ -504,6 +575,9 @@ fn hand_written_plans() -> Vec<Plan> {
                 yield_interval,
                 instantiate_fuel: fuel,
                 show_instantiation_fuel: true,
+                show_yields: true,
+                epoch_deadline: None,
+                epoch_callback: None,
                 calls,
             });
         }
@@ -635,12 +709,26 @@ fn startup_is_modelled(wasm: &[u8]) -> bool {
     true
 }
 
+/// Whether `wasm` defines or imports a tag (so it may throw).
+#[cfg(feature = "compare")]
+fn uses_exceptions(wasm: &[u8]) -> bool {
+    use wasmparser::{Parser, Payload, TypeRef};
+    Parser::new(0).parse_all(wasm).any(|payload| match payload {
+        Ok(Payload::TagSection(r)) => r.count() > 0,
+        Ok(Payload::ImportSection(r)) => r
+            .into_imports()
+            .any(|i| matches!(i, Ok(imp) if matches!(imp.ty, TypeRef::Tag(_)))),
+        _ => false,
+    })
+}
+
 /// The host functions a wasm-smith module may import (see the harness's `linker`).
 #[cfg(feature = "compare")]
 const HOST_IMPORTS: &str = r#"(module
   (import "host" "fuel" (func (result i64)))
   (import "host" "burn" (func (param i64)))
-  (import "host" "fail" (func (param i32) (result i32))))"#;
+  (import "host" "fail" (func (param i32) (result i32)))
+  (import "host" "tick" (func)))"#;
 
 /// A wasm-smith module (the differential tests' configuration, with tail calls, exceptions,
 /// reference types and the host functions above) and a plan for it: up to 12 calls of its
@@ -675,9 +763,16 @@ fn smith_case(seed: u64) -> Option<(Vec<u8>, Plan)> {
         0 => None,
         _ => Some(1 + rng.next_u64() % 300),
     };
+    // Epochs in half of the cases: a deadline 0 to 3 ticks ahead, trapping or calling back.
+    let epoch_deadline = (rng.next_u64() % 2 == 0).then(|| rng.next_u64() % 4);
+    let epoch_callback = match rng.next_u64() % 3 {
+        0 => None,
+        _ => Some(1 + rng.next_u64() % 12),
+    };
     // Instantiation is compared where wasmjit models Wasmtime's startup function exactly;
     // elsewhere it gets fuel enough, and the calls (each with its own budget) are compared.
     let show_instantiation_fuel = startup_is_modelled(&wasm);
+    let show_yields = !uses_exceptions(&wasm);
     let instantiate_fuel = if show_instantiation_fuel {
         budget(&mut rng)
     } else {
@@ -704,6 +799,9 @@ fn smith_case(seed: u64) -> Option<(Vec<u8>, Plan)> {
             yield_interval,
             instantiate_fuel,
             show_instantiation_fuel,
+            show_yields,
+            epoch_deadline,
+            epoch_callback,
             calls,
         },
     ))
@@ -748,26 +846,3 @@ fn smith_matches_wasmtime() {
     );
 }
 
-#[cfg(feature = "compare")]
-#[test]
-#[ignore]
-fn adhoc() {
-    let wat = std::fs::read_to_string(std::env::var("ADHOC_WAT").unwrap()).unwrap();
-    let wasm = wat::parse_str(&wat).unwrap();
-    let name = std::env::var("ADHOC_FUNC").unwrap();
-    for interval in [None, Some(1), Some(2), Some(3), Some(5), Some(283)] {
-        for fuel in (0..60).chain([100, 1000, 5000, 18000]) {
-            let plan = Plan {
-                yield_interval: interval,
-                instantiate_fuel: 1_000_000,
-                show_instantiation_fuel: false,
-                calls: vec![Call { name: name.clone(), args: vec![0; 8], fuel }],
-            };
-            let ours = on_wasmjit::run(&wasm, &plan);
-            let theirs = on_wasmtime::run(&wasm, &plan);
-            if ours != theirs {
-                eprintln!("interval {interval:?} fuel {fuel}:\n{}", first_difference(&ours, &theirs));
-            }
-        }
-    }
-}

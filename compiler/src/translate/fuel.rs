@@ -154,15 +154,17 @@ impl FuncState<'_, '_> {
         }
     }
 
-    /// The per-unit charge of a bulk operator, as in Wasmtime 48, whose default charges 1 per
-    /// byte of `memory.copy`/`fill`/`init` and per element of `table.copy`/`fill`/`init`/
-    /// `grow` (0 per page of `memory.grow`), on top of the operator's own 1: the count (the
-    /// top operand) times that is added to the counter, which is then checked like a loop
-    /// header, unless the count is a constant and the charge at most 128 (then it is only
-    /// added to what is pending). A `memory.grow` by a count not constant is checked too.
-    pub(crate) fn fuel_bulk_op(&mut self, op: &Operator<'_>) {
+    /// The per-unit charge and the checks of a bulk operator, as in Wasmtime 48, whose default
+    /// charges 1 per byte of `memory.copy`/`fill`/`init` and per element of `table.copy`/
+    /// `fill`/`init`/`grow` (0 per page of `memory.grow`), on top of the operator's own 1:
+    /// the count (the top operand) times that is added to the counter; then the fuel and the
+    /// epoch are checked as at a loop header, unless the count is a constant and the charge
+    /// at most 128 (then it is only added to what is pending). A `memory.grow` by a count not
+    /// constant is checked too. The same rule with fuel off decides the epoch check.
+    pub(crate) fn bulk_op_checks(&mut self, op: &Operator<'_>) {
         use Operator::*;
-        if !self.fuel_enabled() || !self.reachable {
+        let epochs = self.env.config.epoch_interruption;
+        if !(self.fuel_enabled() || epochs) || !self.reachable {
             return;
         }
         let per_unit: u64 = match op {
@@ -178,17 +180,18 @@ impl FuncState<'_, '_> {
         };
         const SMALL_BULK_OP_COST: u64 = 128;
         let units = *self.peek_n(1).first().expect("a count operand");
-        let var = self.fuel_var.expect("fuel is metered");
-        match self.const_operand(units) {
-            Some(n) => {
+        match (self.const_operand(units), self.fuel_var) {
+            (Some(n), fuel) => {
                 let cost = n.saturating_mul(per_unit);
-                self.fuel_pending = self.fuel_pending.saturating_add(cost);
+                if fuel.is_some() {
+                    self.fuel_pending = self.fuel_pending.saturating_add(cost);
+                }
                 if cost <= SMALL_BULK_OP_COST {
                     return;
                 }
-                self.fuel_flush();
             }
-            None => {
+            (None, None) => {}
+            (None, Some(var)) => {
                 self.fuel_flush();
                 if per_unit > 0 {
                     let ty = self.builder.func.dfg.value_type(units);
@@ -210,7 +213,7 @@ impl FuncState<'_, '_> {
                 }
             }
         }
-        self.fuel_check();
+        self.interruption_checks();
     }
 
     /// The value of `v` if it is an integer constant (as an unsigned count, saturated).
