@@ -228,7 +228,10 @@ macro_rules! define_harness {
                 store.epoch_deadline_callback(move |ctx| {
                     let runs = runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     let fuel = ctx.get_fuel().unwrap();
-                    l.lock().unwrap().lines.push(format!("deadline {runs} fuel {fuel}"));
+                    l.lock()
+                        .unwrap()
+                        .lines
+                        .push(format!("deadline {runs} fuel {fuel}"));
                     if runs % limit.max(1) == 0 {
                         if limit % 2 == 0 {
                             return Ok(rt::UpdateDeadline::Interrupt);
@@ -438,6 +441,69 @@ fn spin_fuel_is_wasmtimes() {
     );
 }
 
+/// `plan` on a fresh instance of the hand-written module `module`, on wasmjit; its trace.
+fn run_one(module: &str, plan: Plan) -> String {
+    let wat = HAND_WRITTEN.iter().find(|(n, _)| *n == module).unwrap().1;
+    on_wasmjit::run(&wat::parse_str(wat).unwrap(), &plan)
+}
+
+/// A synchronous plan of one call of `name(args)` with `fuel`.
+fn one_call(name: &str, args: &[i64], fuel: u64) -> Plan {
+    Plan {
+        yield_interval: None,
+        instantiate_fuel: fuel,
+        show_instantiation_fuel: true,
+        show_yields: true,
+        epoch_deadline: None,
+        epoch_callback: None,
+        calls: vec![Call {
+            name: name.to_string(),
+            args: args.to_vec(),
+            fuel,
+        }],
+    }
+}
+
+/// Figures of Wasmtime 48 (`hand_written_match_wasmtime` runs the same plans on it): after
+/// an access that always traps, nothing is charged up to the end of its block and the
+/// `memory.grow` by the local it would have set is one by a constant, so 8 units finish
+/// `oob_dead(0)` (a check there would run out); the same for a grow by a constant global.
+#[test]
+fn always_trapping_access_ends_its_block() {
+    let trace = run_one("always_out_of_bounds", one_call("oob_dead", &[0], 8));
+    assert!(
+        trace.contains("call oob_dead: ok [\"i32:1\"] fuel 0 yields 0"),
+        "{trace}"
+    );
+    let trace = run_one("always_out_of_bounds", one_call("oob_dead", &[1], 8));
+    assert!(
+        trace.contains("call oob_dead: trap MemoryOutOfBounds [] fuel 2 yields 0"),
+        "{trace}"
+    );
+    let trace = run_one("always_out_of_bounds", one_call("grow_by_global", &[], 3));
+    assert!(
+        trace.contains("call grow_by_global: ok [\"i32:1\"] fuel 0 yields 0"),
+        "{trace}"
+    );
+}
+
+/// Figures of Wasmtime 48: the deadline callbacks run at the leaf's entry and at the
+/// `memory.grow` by a parameter, where Wasmtime checks, each seeing the fuel as last stored.
+#[test]
+fn deadline_callbacks_are_wasmtimes() {
+    let mut plan = one_call("ticks", &[0], 1_000_000);
+    plan.epoch_deadline = Some(1);
+    plan.epoch_callback = Some(1000);
+    let trace = run_one("epochs", plan);
+    assert!(
+        trace.contains(
+            "call ticks: ok [\"i32:2\"] fuel 999979 yields 0\n  \
+             deadline 1 fuel 999997\n  deadline 2 fuel 999985\n"
+        ),
+        "{trace}"
+    );
+}
+
 /// Hand-written modules for the paths wasm-smith does not make: host calls, re-entry, tail
 /// calls, traps after calls and returns, explicit returns with cost pending.
 const HAND_WRITTEN: &[(&str, &str)] = &[
@@ -529,6 +595,55 @@ const HAND_WRITTEN: &[(&str, &str)] = &[
           (start $start)
           (func (export "get") (result i32) global.get $g))"#,
     ),
+    (
+        // An access beyond the maximum always traps: Wasmtime translates nothing after it up
+        // to the end of its block, so the branch there does not carry `local 1` on, and the
+        // `memory.grow` by it is one by a constant (not checked). Likewise a `memory.grow` by
+        // an immutable global defined by a constant.
+        "always_out_of_bounds",
+        r#"(module
+          (memory 1 1)
+          (global $zero i32 (i32.const 0))
+          (func (export "oob_dead") (param i32) (result i32) (local i32)
+            block
+              block
+                local.get 0 i32.eqz br_if 0
+                local.get 0 i32.load offset=65536 local.set 1
+                br 1
+              end
+              i32.const 0 local.set 1
+            end
+            local.get 1 memory.grow)
+          (func (export "grow_by_global") (result i32)
+            global.get $zero memory.grow))"#,
+    ),
+    (
+        // Epoch checks: the host's `tick` advances the epoch; Wasmtime checks at function
+        // entries (the leaf's), loop headers and bulk operators, not before calls.
+        "epochs",
+        r#"(module
+          (import "host" "tick" (func $tick))
+          (global $g (export "eg") (mut i32) (i32.const 0))
+          (memory 1)
+          (func $leaf (result i32)
+            global.get $g i32.const 1 i32.add global.set $g global.get $g)
+          (func (export "ticks") (param i32) (result i32)
+            call $tick
+            call $leaf drop
+            call $tick
+            local.get 0 memory.grow drop
+            call $tick
+            call $tick
+            call $leaf)
+          (func (export "tick_loop") (param i32) (result i32)
+            loop
+              call $tick
+              global.get $g i32.const 1 i32.add global.set $g
+              local.get 0 i32.const 1 i32.sub local.tee 0
+              br_if 0
+            end
+            global.get $g))"#,
+    ),
 ];
 
 /// Plans for a hand-written module: every export with a few arguments, under fuel budgets from
@@ -551,6 +666,10 @@ fn hand_written_plans() -> Vec<Plan> {
         ("cb", &[&[3]]),
         ("run", &[&[4]]),
         ("get", &[&[]]),
+        ("oob_dead", &[&[0], &[1]]),
+        ("grow_by_global", &[&[]]),
+        ("ticks", &[&[0], &[1]]),
+        ("tick_loop", &[&[1], &[5]]),
     ];
     let mut plans = Vec::new();
     for yield_interval in [None, Some(1), Some(7), Some(100)] {
@@ -582,6 +701,36 @@ fn hand_written_plans() -> Vec<Plan> {
             });
         }
     }
+    // Epochs: deadlines 0 to 2 ticks ahead, trapping or calling back, stopping the call at
+    // the callback's 3rd or 4th run or not.
+    for yield_interval in [None, Some(5)] {
+        for deadline in [0, 1, 2] {
+            for epoch_callback in [None, Some(3), Some(4), Some(1000)] {
+                for fuel in [3, 8, 1_000_000] {
+                    let calls = exports
+                        .iter()
+                        .filter(|(name, _)| *name != "cb" && *name != "run")
+                        .flat_map(|(name, arg_sets)| {
+                            arg_sets.iter().map(move |args| Call {
+                                name: name.to_string(),
+                                args: args.to_vec(),
+                                fuel,
+                            })
+                        })
+                        .collect();
+                    plans.push(Plan {
+                        yield_interval,
+                        instantiate_fuel: fuel,
+                        show_instantiation_fuel: true,
+                        show_yields: true,
+                        epoch_deadline: Some(deadline),
+                        epoch_callback,
+                        calls,
+                    });
+                }
+            }
+        }
+    }
     plans
 }
 
@@ -591,7 +740,11 @@ fn hand_written_digest() -> (u64, usize) {
     for (name, wat) in HAND_WRITTEN {
         let wasm = wat::parse_str(wat).unwrap();
         for plan in hand_written_plans() {
-            let _ = writeln!(all, "{name} {:?}", plan.yield_interval);
+            let _ = writeln!(
+                all,
+                "{name} {:?} {:?} {:?}",
+                plan.yield_interval, plan.epoch_deadline, plan.epoch_callback
+            );
             all.push_str(&on_wasmjit::run(&wasm, &plan));
         }
     }
@@ -606,7 +759,7 @@ fn hand_written_traces_are_stable() {
     let (digest, lines) = hand_written_digest();
     assert_eq!(
         (digest, lines),
-        (10_772_925_126_042_759_930, 6426),
+        (6_910_051_223_074_820_869, 17_248),
         "digest of the hand-written traces"
     );
 }
@@ -656,9 +809,11 @@ fn hand_written_match_wasmtime() {
             let theirs = on_wasmtime::run(&wasm, &plan);
             assert!(
                 ours == theirs,
-                "{name}, yield interval {:?}, fuel {}:\n{}",
+                "{name}, yield interval {:?}, fuel {}, epoch deadline {:?}, callback {:?}:\n{}",
                 plan.yield_interval,
                 plan.instantiate_fuel,
+                plan.epoch_deadline,
+                plan.epoch_callback,
                 first_difference(&ours, &theirs)
             );
         }
@@ -764,7 +919,7 @@ fn smith_case(seed: u64) -> Option<(Vec<u8>, Plan)> {
         _ => Some(1 + rng.next_u64() % 300),
     };
     // Epochs in half of the cases: a deadline 0 to 3 ticks ahead, trapping or calling back.
-    let epoch_deadline = (rng.next_u64() % 2 == 0).then(|| rng.next_u64() % 4);
+    let epoch_deadline = rng.next_u64().is_multiple_of(2).then(|| rng.next_u64() % 4);
     let epoch_callback = match rng.next_u64() % 3 {
         0 => None,
         _ => Some(1 + rng.next_u64() % 12),
@@ -845,4 +1000,3 @@ fn smith_matches_wasmtime() {
          {skipped} modules skipped (rejected by Wasmtime, or a stack overflow)"
     );
 }
-

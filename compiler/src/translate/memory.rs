@@ -150,7 +150,11 @@ impl FuncState<'_, '_> {
             None if ty.memory64 => 0u64.wrapping_sub(65536),
             None => 1 << 32,
         };
-        let static_part = if offset > u64::from(u32::MAX) { 0 } else { offset };
+        let static_part = if offset > u64::from(u32::MAX) {
+            0
+        } else {
+            offset
+        };
         static_part + u64::from(size) > max_bytes
     }
 
