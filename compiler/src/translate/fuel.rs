@@ -216,8 +216,47 @@ impl FuncState<'_, '_> {
         self.interruption_checks();
     }
 
-    /// The value of `v` if it is an integer constant (as an unsigned count, saturated).
+    /// What `v` is in Wasmtime 48's translation, which passes block results in SSA variables:
+    /// a block parameter to which every jump passes the same value is that value, once every
+    /// jump is known (always, except for the header of a loop still open).
+    fn as_wasmtime_sees_it(&self, v: Value) -> Value {
+        use cranelift_codegen::ir::{BlockArg, ValueDef};
+        let func = &self.builder.func;
+        let dfg = &func.dfg;
+        let ValueDef::Param(block, num) = dfg.value_def(v) else {
+            return v;
+        };
+        let open_loop = self.control.iter().any(
+            |f| matches!(f.kind, super::control::FrameKind::Loop { header } if header == block),
+        );
+        if open_loop {
+            return v;
+        }
+        let mut incoming = None;
+        for b in func.layout.blocks() {
+            for inst in func.layout.block_insts(b) {
+                let calls =
+                    dfg.insts[inst].branch_destination(&dfg.jump_tables, &dfg.exception_tables);
+                for call in calls.iter().filter(|c| c.block(&dfg.value_lists) == block) {
+                    match call.args(&dfg.value_lists).nth(num) {
+                        Some(BlockArg::Value(arg)) if incoming.is_none_or(|x| x == arg) => {
+                            incoming = Some(arg)
+                        }
+                        _ => return v,
+                    }
+                }
+            }
+        }
+        match incoming {
+            Some(arg) if arg != v => self.as_wasmtime_sees_it(arg),
+            _ => v,
+        }
+    }
+
+    /// The value of `v` if it is an integer constant (as an unsigned count, saturated), as
+    /// Wasmtime's translation sees it.
     fn const_operand(&self, v: Value) -> Option<u64> {
+        let v = self.as_wasmtime_sees_it(v);
         let dfg = &self.builder.func.dfg;
         let inst = dfg.value_def(v).inst()?;
         match dfg.insts[inst] {
