@@ -1,16 +1,18 @@
-//! Fuel counted exactly as Wasmtime counts it (issue 17).
+//! Fuel and epochs counted exactly as Wasmtime counts them (issue 17).
 //!
 //! One harness ([`define_harness!`]) is expanded for wasmjit and, with the `compare` feature,
 //! for Wasmtime 48 (the same text: the two APIs agree on everything it uses). It runs a plan of
 //! calls on a module and writes a trace: each call's results or trap, the fuel left after it,
-//! what host functions saw of the fuel, the exported globals and a hash of the memory (which
-//! show where `OutOfFuel` stopped the code), and the number of async yields. The traces of the
-//! two engines must be equal.
+//! its async yields, what host functions and the epoch deadline callback saw of the fuel, the
+//! exported globals and a hash of the memory (which show where `OutOfFuel` or the deadline
+//! stopped the code). The traces of the two engines must be equal.
 //!
-//! Without `compare`, `spin_fuel_is_wasmtimes` pins the figures Wasmtime 48 gives for the
-//! `spin` function, and `hand_written_traces_are_stable` the traces of the hand-written cases.
-//! With it, `hand_written_match_wasmtime` and `smith_matches_wasmtime` compare the engines;
-//! `FUEL_CASES=N` / `FUEL_SEED=S` set how many wasm-smith seeds run and from which one.
+//! Without `compare`, `spin_fuel_is_wasmtimes`, `always_trapping_access_ends_its_block` and
+//! `deadline_callbacks_are_wasmtimes` pin figures Wasmtime 48 gives, and
+//! `hand_written_traces_are_stable` the traces of the hand-written cases. With it,
+//! `hand_written_match_wasmtime`, `smith_matches_wasmtime` and `spec_functions_match_wasmtime`
+//! compare the engines; `FUEL_CASES=N` / `FUEL_SEED=S` set how many wasm-smith seeds run and
+//! from which one, `SPEC_FILES=N` how many spec scripts.
 
 #[path = "differential/mod.rs"]
 mod oracle;
