@@ -1,4 +1,4 @@
-//! Fuzz target `differential`: one case of `tests/differential.rs` per input. The first byte
+//! Fuzz target `differential`: one case of `tests/all/differential.rs` per input. The first byte
 //! picks the wasmjit configuration, the rest drives wasm-smith and then the calls; any
 //! disagreement with wasmi panics with a description and the module in hex.
 #![cfg_attr(feature = "libfuzzer", no_main)]

@@ -1,6 +1,7 @@
 //! Epoch interruption: another thread advances the engine's epoch; wasm checks it against the
-//! store's deadline at loop headers and before calls (and the runtime at each entry from the
-//! host), and calls the slow path ([`StoreOpaque::new_epoch`]) once it is reached.
+//! store's deadline where Wasmtime does (function entries, loop headers, bulk operators; see
+//! the compiler's `translate/interrupt.rs`), and calls the slow path
+//! ([`StoreOpaque::new_epoch`]) once it is reached.
 
 use crate::store::{Store, StoreContextMut, StoreInner, StoreOpaque};
 use crate::Trap;
@@ -10,6 +11,8 @@ use std::panic::AssertUnwindSafe;
 /// What to do when the epoch deadline is reached, returned by a deadline callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpdateDeadline {
+    /// Stop: the call traps with [`Trap::Interrupt`] and the deadline stays as it is.
+    Interrupt,
     /// Continue running; the new deadline is this many epochs after the current one.
     Continue(u64),
     /// Yield to the async caller, then continue with the deadline this many epochs ahead.
@@ -73,6 +76,10 @@ impl StoreOpaque {
             }
         };
         match update {
+            Ok(UpdateDeadline::Interrupt) => {
+                self.pending_trap = Some(Trap::Interrupt);
+                false
+            }
             Ok(UpdateDeadline::Continue(delta)) => {
                 self.set_epoch_deadline(delta);
                 true

@@ -71,26 +71,48 @@ impl StoreOpaque {
 
     /// Charges what calling a module's start function costs in Wasmtime, before it is called.
     /// Wasmtime 48 compiles a module's startup into a function of its own, which pays 1 on
-    /// entry (checked like any function entry: it may yield, refill or run out) and 1 for
-    /// the call of the start function. (Its other work, deferred global initializers and
-    /// segments, also costs there and is not charged here: see `docs/wasmtime-api-notes.md`.)
+    /// entry and checks the fuel and the epoch there like any function entry (it may yield,
+    /// refill, run out, or run the deadline callback), then pays 1 for the call of the start
+    /// function. As in compiled code, the entry's 1 is in memory during the epoch slow path
+    /// only if the fuel slow path ran, and what a deadline callback sets is overwritten.
+    /// (Its other work, deferred global initializers and segments, also costs there and is
+    /// not charged here: see `docs/wasmtime-api-notes.md`.)
     pub(crate) fn charge_start_call(&mut self) -> Result<()> {
-        if !self.engine.config().consume_fuel {
-            return Ok(());
-        }
-        self.set_fuel_consumed(self.fuel_consumed().saturating_add(1));
-        if self.fuel_consumed() >= 0 && !self.out_of_fuel() {
-            if let Some(trap) = self.pending_trap.take() {
-                return Err(trap.into());
+        let config = self.engine.config();
+        let (fuel, epochs) = (config.consume_fuel, config.epoch_interruption);
+        let mut counter = None;
+        if fuel {
+            let mut consumed = self.fuel_consumed().saturating_add(1);
+            if consumed >= 0 {
+                self.set_fuel_consumed(consumed);
+                if !self.out_of_fuel() {
+                    return Err(self.take_slow_path_failure());
+                }
+                consumed = self.fuel_consumed();
             }
-            match self.pending_error.take() {
-                Some(crate::store::PendingError::Error(e)) => return Err(e),
-                Some(crate::store::PendingError::Panic(p)) => std::panic::resume_unwind(p),
-                None => bail!("out of fuel"),
-            }
+            counter = Some(consumed);
         }
-        self.set_fuel_consumed(self.fuel_consumed().saturating_add(1));
+        // SAFETY: the limits are only accessed from the thread that holds the store.
+        let deadline = unsafe { *self.limits.epoch_deadline.get() };
+        if epochs && self.engine.current_epoch() >= deadline && !self.new_epoch() {
+            return Err(self.take_slow_path_failure());
+        }
+        if let Some(consumed) = counter {
+            self.set_fuel_consumed(consumed.saturating_add(1));
+        }
         Ok(())
+    }
+
+    /// The trap or error a slow path that returned `false` left pending.
+    fn take_slow_path_failure(&mut self) -> anyhow::Error {
+        if let Some(trap) = self.pending_trap.take() {
+            return trap.into();
+        }
+        match self.pending_error.take() {
+            Some(crate::store::PendingError::Error(e)) => e,
+            Some(crate::store::PendingError::Panic(p)) => std::panic::resume_unwind(p),
+            None => anyhow::anyhow!("interrupted"),
+        }
     }
 
     /// The fuel slow path, called by compiled code when `fuel_consumed >= 0`. Returns whether

@@ -1,6 +1,6 @@
 //! Differential execution of one module on wasmjit and on wasmi (the reference interpreter).
 //!
-//! Shared by `tests/differential.rs` (seeded smoke run in CI), `tests/regressions/` checks and
+//! Shared by `tests/all/differential.rs` (seeded smoke run in CI), `tests/regressions/` checks and
 //! the cargo-fuzz targets in `fuzz/` (which include this file with `#[path]`).
 //!
 //! One case: a module (usually from `wasm-smith`, see [`smith_config`]) is compiled and

@@ -24,8 +24,6 @@ pub(crate) enum FrameKind {
     If {
         else_block: Option<Block>,
         params: Vec<Value>,
-        /// Whether an epoch check dominated the `if` (the `else` arm starts there).
-        epoch_checked: bool,
     },
     /// `try_table`: a block whose `handler` (created when a throw or call inside needs it,
     /// emitted at `end`) dispatches exceptions to `catches` (see `exceptions.rs`).
@@ -46,9 +44,6 @@ pub(crate) struct Frame {
     pub(crate) stack_base: usize,
     /// Whether anything jumps to `dest` (if not, code after `end` is unreachable).
     pub(crate) dest_used: bool,
-    /// Whether an epoch check dominates every jump to `dest` seen so far (so, at `end`,
-    /// whether one dominates `dest`); see `interrupt.rs`.
-    pub(crate) epoch_checked_at_dest: bool,
 }
 
 impl Frame {
@@ -61,7 +56,6 @@ impl Frame {
             num_results,
             stack_base: base,
             dest_used: false,
-            epoch_checked_at_dest: true,
         }
     }
 
@@ -133,7 +127,6 @@ impl FuncState<'_, '_> {
                     num_results: results.len(),
                     stack_base: base,
                     dest_used: false,
-                    epoch_checked_at_dest: true,
                 });
                 // Every edge into the loop, entry and back edges alike, passes the checks.
                 self.loop_header_check(cached_deadline);
@@ -155,14 +148,12 @@ impl FuncState<'_, '_> {
                     kind: FrameKind::If {
                         else_block: Some(else_block),
                         params: self.peek_n(params.len()).to_vec(),
-                        epoch_checked: self.epoch_checked,
                     },
                     dest,
                     num_params: params.len(),
                     num_results: results.len(),
                     stack_base: base,
                     dest_used: false,
-                    epoch_checked_at_dest: true,
                 });
             }
             Operator::Else => self.translate_else(),
@@ -225,11 +216,9 @@ impl FuncState<'_, '_> {
     /// The block a branch of `depth` goes to and its arity; marks the frame as targeted.
     pub(crate) fn branch_target_used(&mut self, depth: u32) -> (Block, usize) {
         let i = self.control.len() - 1 - depth as usize;
-        let epoch_checked = self.epoch_checked;
         let frame = &mut self.control[i];
         if !matches!(frame.kind, FrameKind::Loop { .. }) {
             frame.dest_used = true;
-            frame.epoch_checked_at_dest &= epoch_checked;
         }
         frame.branch_target()
     }
@@ -280,18 +269,9 @@ impl FuncState<'_, '_> {
         let frame = self.control.last_mut().expect("validated: else in if");
         let (dest, num_results, base) = (frame.dest, frame.num_results, frame.stack_base);
         frame.dest_used |= reachable;
-        if reachable {
-            frame.epoch_checked_at_dest &= self.epoch_checked;
-        }
-        let FrameKind::If {
-            else_block,
-            params,
-            epoch_checked,
-        } = &mut frame.kind
-        else {
+        let FrameKind::If { else_block, params } = &mut frame.kind else {
             unreachable!("validated: else outside if");
         };
-        self.epoch_checked = *epoch_checked;
         let else_block = else_block.take().expect("validated: one else per if");
         let params = std::mem::take(params);
         if reachable {
@@ -309,7 +289,6 @@ impl FuncState<'_, '_> {
         let mut frame = self.control.pop().expect("validated: end matches a frame");
         if self.reachable {
             frame.dest_used = true;
-            frame.epoch_checked_at_dest &= self.epoch_checked;
             let args = block_args(self.peek_n(frame.num_results));
             self.builder.ins().jump(frame.dest, &args);
         }
@@ -320,12 +299,10 @@ impl FuncState<'_, '_> {
             FrameKind::If {
                 else_block: Some(else_block),
                 params,
-                epoch_checked,
             } => {
                 self.builder.switch_to_block(else_block);
                 self.builder.ins().jump(frame.dest, &block_args(&params));
                 frame.dest_used = true;
-                frame.epoch_checked_at_dest &= epoch_checked;
             }
             FrameKind::TryTable {
                 catches,
@@ -335,7 +312,6 @@ impl FuncState<'_, '_> {
         }
         self.builder.seal_block(frame.dest);
         self.reachable = frame.dest_used;
-        self.epoch_checked = frame.epoch_checked_at_dest;
         if frame.dest_used {
             self.builder.switch_to_block(frame.dest);
             let results = self.builder.block_params(frame.dest).to_vec();

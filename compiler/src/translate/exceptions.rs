@@ -180,8 +180,6 @@ impl FuncState<'_, '_> {
     pub(crate) fn emit_exception_handler(&mut self, handler: Block, catches: &[Catch]) {
         self.builder.switch_to_block(handler);
         let exn = self.builder.block_params(handler)[0];
-        // A branch from here is not dominated by any epoch check of the body.
-        self.epoch_checked = false;
         let needs_tag = catches
             .iter()
             .any(|c| matches!(c, Catch::One { .. } | Catch::OneRef { .. }));

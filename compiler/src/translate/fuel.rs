@@ -154,15 +154,17 @@ impl FuncState<'_, '_> {
         }
     }
 
-    /// The per-unit charge of a bulk operator, as in Wasmtime 48, whose default charges 1 per
-    /// byte of `memory.copy`/`fill`/`init` and per element of `table.copy`/`fill`/`init`/
-    /// `grow` (0 per page of `memory.grow`), on top of the operator's own 1: the count (the
-    /// top operand) times that is added to the counter, which is then checked like a loop
-    /// header, unless the count is a constant and the charge at most 128 (then it is only
-    /// added to what is pending). A `memory.grow` by a count not constant is checked too.
-    pub(crate) fn fuel_bulk_op(&mut self, op: &Operator<'_>) {
+    /// The per-unit charge and the checks of a bulk operator, as in Wasmtime 48, whose default
+    /// charges 1 per byte of `memory.copy`/`fill`/`init` and per element of `table.copy`/
+    /// `fill`/`init`/`grow` (0 per page of `memory.grow`), on top of the operator's own 1:
+    /// the count (the top operand) times that is added to the counter; then the fuel and the
+    /// epoch are checked as at a loop header, unless the count is a constant and the charge
+    /// at most 128 (then it is only added to what is pending). A `memory.grow` by a count not
+    /// constant is checked too. The same rule with fuel off decides the epoch check.
+    pub(crate) fn bulk_op_checks(&mut self, op: &Operator<'_>) {
         use Operator::*;
-        if !self.fuel_enabled() || !self.reachable {
+        let epochs = self.env.config.epoch_interruption;
+        if !(self.fuel_enabled() || epochs) || !self.reachable {
             return;
         }
         let per_unit: u64 = match op {
@@ -178,17 +180,18 @@ impl FuncState<'_, '_> {
         };
         const SMALL_BULK_OP_COST: u64 = 128;
         let units = *self.peek_n(1).first().expect("a count operand");
-        let var = self.fuel_var.expect("fuel is metered");
-        match self.const_operand(units) {
-            Some(n) => {
+        match (self.const_operand(units), self.fuel_var) {
+            (Some(n), fuel) => {
                 let cost = n.saturating_mul(per_unit);
-                self.fuel_pending = self.fuel_pending.saturating_add(cost);
+                if fuel.is_some() {
+                    self.fuel_pending = self.fuel_pending.saturating_add(cost);
+                }
                 if cost <= SMALL_BULK_OP_COST {
                     return;
                 }
-                self.fuel_flush();
             }
-            None => {
+            (None, None) => {}
+            (None, Some(var)) => {
                 self.fuel_flush();
                 if per_unit > 0 {
                     let ty = self.builder.func.dfg.value_type(units);
@@ -210,11 +213,50 @@ impl FuncState<'_, '_> {
                 }
             }
         }
-        self.fuel_check();
+        self.interruption_checks();
     }
 
-    /// The value of `v` if it is an integer constant (as an unsigned count, saturated).
+    /// What `v` is in Wasmtime 48's translation, which passes block results in SSA variables:
+    /// a block parameter to which every jump passes the same value is that value, once every
+    /// jump is known (always, except for the header of a loop still open).
+    fn as_wasmtime_sees_it(&self, v: Value) -> Value {
+        use cranelift_codegen::ir::{BlockArg, ValueDef};
+        let func = &self.builder.func;
+        let dfg = &func.dfg;
+        let ValueDef::Param(block, num) = dfg.value_def(v) else {
+            return v;
+        };
+        let open_loop = self.control.iter().any(
+            |f| matches!(f.kind, super::control::FrameKind::Loop { header } if header == block),
+        );
+        if open_loop {
+            return v;
+        }
+        let mut incoming = None;
+        for b in func.layout.blocks() {
+            for inst in func.layout.block_insts(b) {
+                let calls =
+                    dfg.insts[inst].branch_destination(&dfg.jump_tables, &dfg.exception_tables);
+                for call in calls.iter().filter(|c| c.block(&dfg.value_lists) == block) {
+                    match call.args(&dfg.value_lists).nth(num) {
+                        Some(BlockArg::Value(arg)) if incoming.is_none_or(|x| x == arg) => {
+                            incoming = Some(arg)
+                        }
+                        _ => return v,
+                    }
+                }
+            }
+        }
+        match incoming {
+            Some(arg) if arg != v => self.as_wasmtime_sees_it(arg),
+            _ => v,
+        }
+    }
+
+    /// The value of `v` if it is an integer constant (as an unsigned count, saturated), as
+    /// Wasmtime's translation sees it.
     fn const_operand(&self, v: Value) -> Option<u64> {
+        let v = self.as_wasmtime_sees_it(v);
         let dfg = &self.builder.func.dfg;
         let inst = dfg.value_def(v).inst()?;
         match dfg.insts[inst] {

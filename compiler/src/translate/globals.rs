@@ -1,7 +1,11 @@
 //! `global.get` / `global.set`: the `VMContext` holds a pointer to each global's definition.
+//! An immutable global defined by a single constant is that constant, as in Wasmtime 48 (so a
+//! bulk operator's count read from one is a constant for fuel accounting, see `fuel.rs`).
 
 use super::{ir_type, readonly, trusted, FuncState};
-use cranelift_codegen::ir::InstBuilder;
+use crate::module_info::ConstOp;
+use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
+use cranelift_codegen::ir::{types, InstBuilder, Value};
 
 impl FuncState<'_, '_> {
     /// Address of global `index`'s value.
@@ -10,7 +14,34 @@ impl FuncState<'_, '_> {
         self.vmctx_ptr(offset)
     }
 
+    /// The value of global `index` when it is known at compile time: immutable, defined here,
+    /// and initialized by one constant operator.
+    fn global_constant(&mut self, index: u32) -> Option<Value> {
+        let info = &self.env.info;
+        if info.globals[index as usize].mutable {
+            return None;
+        }
+        let defined = index.checked_sub(info.num_imported_globals)?;
+        let ins = self.builder.ins();
+        match info.global_inits[defined as usize].ops.as_slice() {
+            [ConstOp::I32Const(x)] => Some(ins.iconst(types::I32, i64::from(*x))),
+            [ConstOp::I64Const(x)] => Some(ins.iconst(types::I64, *x)),
+            [ConstOp::F32Const(bits)] => Some(ins.f32const(Ieee32::with_bits(*bits))),
+            [ConstOp::F64Const(bits)] => Some(ins.f64const(Ieee64::with_bits(*bits))),
+            [ConstOp::V128Const(bits)] => {
+                let bytes = bits.to_le_bytes().to_vec();
+                let c = self.builder.func.dfg.constants.insert(bytes.into());
+                Some(self.builder.ins().vconst(types::I8X16, c))
+            }
+            _ => None,
+        }
+    }
+
     pub(crate) fn global_get(&mut self, index: u32) {
+        if let Some(v) = self.global_constant(index) {
+            self.push(v);
+            return;
+        }
         let global = self.env.info.globals[index as usize];
         let addr = self.global_addr(index);
         // An immutable global never changes once instantiated.

@@ -1,5 +1,7 @@
-//! Interruption checks: fuel at function entry and loop headers, epoch deadlines at loop
-//! headers and before calls.
+//! Interruption checks: fuel and epoch deadlines at function entry, at loop headers, and at
+//! bulk operators that may do much work, the places where Wasmtime 48 checks, so that fuel
+//! runs out and deadline callbacks run at the same points (the same number of callbacks for
+//! the same ticks, observable as soon as a host function advances the epoch).
 //!
 //! Fast path: a compare and a branch to a cold block. The cold block calls the module's
 //! `preserve_all` stub of the slow path (see `stubs.rs`), so the fast path keeps its values
@@ -9,35 +11,14 @@
 //! a loop closed by `br_if` keeps the one conditional branch back (checks on the back edges
 //! would add a block with a second branch and a jump to every iteration).
 //!
-//! # Where epochs are checked
-//!
-//! Epoch interruption only has to stop executions that would otherwise run unboundedly long,
-//! and code can only run unboundedly long by looping or by making unboundedly many calls. So
-//! the deadline is checked at every loop header, and in every invocation that makes a call,
-//! once before its first call (on every path to a call operator, some check comes first):
-//! - a function without loops and calls runs for a time bounded by its size: it has no check
-//!   at all, its caller's check covers it;
-//! - recursion and call chains go through call operators, each preceded by a check in the
-//!   calling frame (`fib`'s leaves, half of its invocations, check nothing);
-//! - `return_call` is a call operator too, so tail recursion checks on every step.
-//!
-//! Wasmtime checks at every function entry instead. The one place where the difference would
-//! show, entering wasm from the host once the deadline has passed, checks in the runtime
-//! (`vm::call::invoke_wasm`), so a call made with the deadline reached still traps (or runs the
-//! deadline callback) before running anything.
-//!
-//! A check compares the engine's counter with the store's deadline. In a loop that makes no
-//! call (`call_free_loops`), the deadline is read once where the loop is entered and kept in
-//! a variable, and the counter's address is hoisted out of the loop: each iteration pays one
-//! load, a compare and a branch. Only a slow path can change the deadline while such a loop
-//! runs (host code is reached through calls), and it reloads the variable. Everywhere else
-//! (loops that call, checks before calls) both are read from memory at the check: a value
-//! kept across a call would take a callee-saved register that every invocation of the
-//! function saves and restores (in `fib`, leaves included).
-//!
-//! Fuel checks stay at every function entry and loop header, as in Wasmtime: where fuel runs
-//! out is observable (the remaining fuel, the operators executed), so its checks follow the
-//! hand-countable rule of Wasmtime.
+//! An epoch check compares the engine's counter with the store's deadline. In a loop that
+//! makes no call (`call_free_loops`), the deadline is read once where the loop is entered and
+//! kept in a variable, and the counter's address is hoisted out of the loop: each iteration
+//! pays one load, a compare and a branch. Only a slow path can change the deadline while such
+//! a loop runs (host code is reached through calls), and it reloads the variable. Everywhere
+//! else (function entry, loops that call, bulk operators) both are read from memory at the
+//! check: a value kept across a call would take a callee-saved register that every
+//! invocation of the function saves and restores.
 
 use super::{trusted, FuncState};
 use crate::stubs::{stub_signature, SlowPath};
@@ -117,36 +98,13 @@ impl FuncState<'_, '_> {
         }
         if self.env.config.epoch_interruption {
             self.epoch_check(cached);
-            self.epoch_checked = true;
         }
     }
 
-    /// Emits the checks `CompileConfig` asks for at function entry: fuel only (the epoch is
-    /// checked before the first call, see the module docs).
-    pub(crate) fn entry_check(&mut self) {
-        if self.env.config.consume_fuel {
-            self.fuel_check();
-        }
-    }
-
-    /// Before a call operator: checks the epoch unless a check already dominates this point.
-    /// Runs after `fuel_before_op`, so the counter in memory includes the call operator.
-    pub(crate) fn epoch_before_op(&mut self, op: &Operator<'_>) {
-        if !self.env.config.epoch_interruption || !self.reachable || self.epoch_checked {
-            return;
-        }
-        if matches!(
-            op,
-            Operator::Call { .. }
-                | Operator::CallIndirect { .. }
-                | Operator::ReturnCall { .. }
-                | Operator::ReturnCallIndirect { .. }
-                | Operator::CallRef { .. }
-                | Operator::ReturnCallRef { .. }
-        ) {
-            self.epoch_check(false);
-            self.epoch_checked = true;
-        }
+    /// The checks of a loop header elsewhere (function entry, bulk operators), with the
+    /// deadline read from memory.
+    pub(crate) fn interruption_checks(&mut self) {
+        self.loop_header_check(false);
     }
 
     /// Declares the deadline variable if some loop can keep the deadline there.
@@ -172,12 +130,6 @@ impl FuncState<'_, '_> {
             let deadline = self.epoch_deadline();
             self.builder.def_var(var, deadline);
         }
-    }
-
-    /// Reloads the cached fuel counter and epoch deadline from memory.
-    fn reload_cached_limits(&mut self) {
-        self.fuel_load();
-        self.epoch_deadline_load();
     }
 
     /// If the counter reached zero, calls the `OutOfFuel` slow path (which refills from the
@@ -235,9 +187,13 @@ impl FuncState<'_, '_> {
         self.builder.ins().brif(cond, slow, &[], cont, &[]);
         self.builder.seal_block(slow);
         self.builder.switch_to_block(slow);
-        // The slow path may read or change the fuel (a deadline callback can), and a trap
-        // leaves with what is in memory.
-        self.fuel_save();
+        // The fuel slow path reads and changes the counter in memory: store it before, reload
+        // it after. The epoch slow path does neither, as in Wasmtime 48: a deadline callback
+        // sees the counter as of its last store, what it sets is overwritten by the next
+        // store, and a trap there leaves the last stored count.
+        if path == SlowPath::Fuel {
+            self.fuel_save();
+        }
         let stub = self.stub_func(path);
         let vmctx = match path {
             // The context's copy of its own address (see `vmctx::SELF`).
@@ -257,7 +213,10 @@ impl FuncState<'_, '_> {
             limits::SLOW_PATH_STATUS as i32,
         );
         self.trap_if_zero(status, trap_codes::BUILTIN_TRAP);
-        self.reload_cached_limits();
+        if path == SlowPath::Fuel {
+            self.fuel_load();
+        }
+        self.epoch_deadline_load();
         self.builder.ins().jump(cont, &[]);
         self.builder.seal_block(cont);
         self.builder.switch_to_block(cont);

@@ -144,29 +144,49 @@ impl FuncState<'_, '_> {
             && offset.saturating_add(u64::from(size)) <= config.memory_guard_size
     }
 
-    /// Computes the native address of an access of `size` bytes at `index` (popped by the
-    /// caller) and returns it with the immediate offset to use on the load/store.
-    pub(super) fn heap_address(
-        &mut self,
-        memarg: &MemArg,
-        index: Value,
-        size: u32,
-    ) -> (Value, i32) {
-        let wasmparser::MemArgTarget::Memory(mem) = memarg.target else {
-            unreachable!("GC array accesses are rejected by the validator")
-        };
-        // An access whose `offset + size` exceeds the memory's largest possible size traps
-        // whatever the index. Wasmtime stores the fuel counter before it (and traps at once):
-        // so does this one, so that the fuel left after the trap is the same.
+    /// Whether an access of `size` bytes at `offset` of memory `mem` traps whatever the index,
+    /// by Wasmtime 48's rule: when `offset + size` exceeds the memory's largest possible byte
+    /// size (its maximum, else 4 GiB for a 32-bit memory and 2^64 - 64 KiB for a 64-bit one).
+    /// An offset beyond `u32::MAX` (memory64) is first added to the index, so only `size`
+    /// is compared then. Depends on the module alone, not on the engine's memory settings.
+    fn always_out_of_bounds(&self, mem: u32, offset: u64, size: u32) -> bool {
         let ty = &self.env.info.memories[mem as usize];
         let max_bytes = match ty.maximum {
             Some(pages) => pages.saturating_mul(65536),
             None if ty.memory64 => 0u64.wrapping_sub(65536),
             None => 1 << 32,
         };
-        if memarg.offset.saturating_add(u64::from(size)) > max_bytes {
+        let static_part = if offset > u64::from(u32::MAX) {
+            0
+        } else {
+            offset
+        };
+        static_part + u64::from(size) > max_bytes
+    }
+
+    /// Computes the native address of an access of `size` bytes at `index` (popped by the
+    /// caller) and returns it with the immediate offset to use on the load/store; `None` when
+    /// the access always traps (see `always_out_of_bounds`): then the trap is emitted and the
+    /// rest of the block is unreachable, as in Wasmtime, so the caller emits no access.
+    pub(super) fn heap_address(
+        &mut self,
+        memarg: &MemArg,
+        index: Value,
+        size: u32,
+    ) -> Option<(Value, i32)> {
+        let wasmparser::MemArgTarget::Memory(mem) = memarg.target else {
+            unreachable!("GC array accesses are rejected by the validator")
+        };
+        if self.always_out_of_bounds(mem, memarg.offset, size) {
+            // Wasmtime stores the fuel counter and traps at once, and translates nothing up to
+            // the end of the block: the operators there cost nothing and, since no branch
+            // there is translated, a local set there does not reach the code after the block
+            // (a `memory.grow` by it may then be one by a constant, which is not checked).
             self.fuel_flush();
             self.fuel_save();
+            self.trap(TrapCode::HEAP_OUT_OF_BOUNDS);
+            self.reachable = false;
+            return None;
         }
         let index = self.index_to_u64(index);
         let def = self.memory_definition(mem);
@@ -200,18 +220,18 @@ impl FuncState<'_, '_> {
                 .ins()
                 .load(types::I64, trusted(), def, memory::BASE as i32);
             if self.env.spectre_heap {
-                return self.spectre_guarded_address(base, index, memarg.offset, oob);
+                return Some(self.spectre_guarded_address(base, index, memarg.offset, oob));
             }
             base
         };
         let addr = self.builder.ins().iadd(base, index);
-        match i32::try_from(memarg.offset) {
+        Some(match i32::try_from(memarg.offset) {
             Ok(offset) => (addr, offset),
             Err(_) => {
                 let addr = self.builder.ins().iadd_imm_u(addr, memarg.offset as i64);
                 (addr, 0)
             }
-        }
+        })
     }
 
     /// The whole address `base + index + offset`, replaced by null when `oob` is set, so that
@@ -237,7 +257,9 @@ impl FuncState<'_, '_> {
             Load::Plain => ty.bytes(),
             Load::Extend { bits, .. } => u32::from(bits / 8),
         };
-        let (addr, offset) = self.heap_address(memarg, index, size);
+        let Some((addr, offset)) = self.heap_address(memarg, index, size) else {
+            return;
+        };
         let flags = heap_flags();
         let ins = self.builder.ins();
         let v = match kind {
@@ -263,7 +285,9 @@ impl FuncState<'_, '_> {
         let (index, value) = self.pop2();
         let ty = self.builder.func.dfg.value_type(value);
         let size = narrow.unwrap_or(ty).bytes();
-        let (addr, offset) = self.heap_address(memarg, index, size);
+        let Some((addr, offset)) = self.heap_address(memarg, index, size) else {
+            return;
+        };
         let flags = heap_flags();
         let ins = self.builder.ins();
         match narrow.map(|t| t.bits()) {

@@ -143,8 +143,7 @@ impl FuncTranslator {
             validator.op(offset, &op)?;
             state.builder.set_srcloc(SourceLoc::new(offset as u32));
             state.fuel_before_op(&op);
-            state.fuel_bulk_op(&op);
-            state.epoch_before_op(&op);
+            state.bulk_op_checks(&op);
             state
                 .translate_operator(&op)
                 .map_err(|e| anyhow!("{e} (at offset {offset:#x})"))?;
@@ -193,10 +192,6 @@ pub(crate) struct FuncState<'a, 'e> {
     pub(crate) epoch_deadline_var: Option<Variable>,
     /// Cost of the operators of the current straight-line run not yet added to `fuel_var`.
     pub(crate) fuel_pending: u64,
-    /// Whether an epoch check dominates the current position (see `interrupt.rs`): calls need
-    /// none then. Branches to a frame's continuation combine it in
-    /// `Frame::epoch_checked_at_dest`.
-    pub(crate) epoch_checked: bool,
     /// IR types of the function's results.
     pub(crate) result_types: Vec<Type>,
     /// The block that returns with an exception pending, once used (see `exceptions.rs`).
@@ -250,7 +245,6 @@ impl<'a, 'e> FuncState<'a, 'e> {
             loops_seen: 0,
             epoch_deadline_var: None,
             fuel_pending: 0,
-            epoch_checked: false,
             result_types: func_type.results.iter().map(|t| ir_type(*t)).collect(),
             propagate: None,
         }
@@ -302,7 +296,7 @@ impl<'a, 'e> FuncState<'a, 'e> {
         self.fuel_function_entry();
         self.epoch_function_entry();
         self.explicit_stack_check();
-        self.entry_check();
+        self.interruption_checks();
         Ok(())
     }
 

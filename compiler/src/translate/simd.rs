@@ -160,7 +160,9 @@ impl FuncState<'_, '_> {
         f: impl FnOnce(Builder<'_, '_>, MemFlagsData, Value, i32) -> Value,
     ) {
         let index = self.pop();
-        let (addr, offset) = self.heap_address(memarg, index, size);
+        let Some((addr, offset)) = self.heap_address(memarg, index, size) else {
+            return;
+        };
         let v = f(&mut self.builder, heap_flags(), addr, offset);
         self.push_vector(v);
     }
@@ -183,7 +185,9 @@ impl FuncState<'_, '_> {
         let v = self.pop_vector(ty);
         let index = self.pop();
         let lane_ty = ty.lane_type();
-        let (addr, offset) = self.heap_address(memarg, index, lane_ty.bytes());
+        let Some((addr, offset)) = self.heap_address(memarg, index, lane_ty.bytes()) else {
+            return;
+        };
         let x = self.builder.ins().load(lane_ty, heap_flags(), addr, offset);
         let v = self.builder.ins().insertlane(v, x, lane);
         self.push_vector(v);
@@ -194,7 +198,9 @@ impl FuncState<'_, '_> {
         let v = self.pop_vector(ty);
         let index = self.pop();
         let lane_ty = ty.lane_type();
-        let (addr, offset) = self.heap_address(memarg, index, lane_ty.bytes());
+        let Some((addr, offset)) = self.heap_address(memarg, index, lane_ty.bytes()) else {
+            return;
+        };
         let x = self.builder.ins().extractlane(v, lane);
         self.builder.ins().store(heap_flags(), x, addr, offset);
     }
@@ -203,7 +209,9 @@ impl FuncState<'_, '_> {
     fn v_store(&mut self, memarg: &MemArg) {
         let v = self.pop_vector(V128);
         let index = self.pop();
-        let (addr, offset) = self.heap_address(memarg, index, 16);
+        let Some((addr, offset)) = self.heap_address(memarg, index, 16) else {
+            return;
+        };
         self.builder.ins().store(heap_flags(), v, addr, offset);
     }
 

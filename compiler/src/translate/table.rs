@@ -69,6 +69,15 @@ impl FuncState<'_, '_> {
                 self.builder.ins().store(trusted(), value, addr, 0);
             }
             TableSize { table } => {
+                // A table whose minimum is its maximum never changes size: a constant, as in
+                // Wasmtime 48 (which matters to fuel: a bulk operator's count may be it).
+                let ty = self.env.info.tables[*table as usize];
+                if ty.maximum == Some(ty.minimum) {
+                    let index_ty = if ty.table64 { types::I64 } else { types::I32 };
+                    let size = self.builder.ins().iconst(index_ty, ty.minimum as i64);
+                    self.push(size);
+                    return Ok(true);
+                }
                 let def = self.table_definition(*table);
                 let size = self.builder.ins().load(
                     types::I64,

@@ -39,9 +39,6 @@ pub(crate) unsafe fn invoke_wasm(
     funcref: *const VMFuncRef,
     values: *mut ValRaw,
 ) -> Result<()> {
-    if store.engine.config().epoch_interruption {
-        epoch_check_at_entry(store)?;
-    }
     // SAFETY: the caller guarantees `funcref` is live.
     let f = unsafe { *funcref };
     let here = &f as *const VMFuncRef as usize;
@@ -187,32 +184,6 @@ fn leave_stack(store: &mut StoreOpaque, outer: OuterStack) {
     // SAFETY: the limits are only touched by the thread that has the store.
     unsafe { *store.limits.stack_limit.get() = outer.limit };
     store.stack_owner = outer.owner;
-}
-
-/// The epoch check of a call from the host into wasm.
-///
-/// Compiled code checks the deadline at loop headers and before calls, not at the entry of
-/// every function (see `wasmjit_compiler`'s `translate/interrupt.rs`): a function without
-/// loops or calls checks nothing. Entering wasm from the host is where such a function could
-/// otherwise run although the deadline has passed, so the check is made here instead, with the
-/// same slow path: trap with `Interrupt`, or run the deadline callback (which may extend the
-/// deadline, fail, or yield when on a fiber).
-#[inline]
-fn epoch_check_at_entry(store: &mut StoreOpaque) -> Result<()> {
-    // SAFETY: the limits are only touched by this thread while the store is borrowed.
-    let deadline = unsafe { *store.limits.epoch_deadline.get() };
-    if store.engine.current_epoch() < deadline || store.new_epoch() {
-        return Ok(());
-    }
-    let backtrace = WasmBacktrace { frames: Vec::new() };
-    match store.pending_error.take() {
-        Some(PendingError::Error(e)) => Err(e.context(backtrace)),
-        Some(PendingError::Panic(p)) => std::panic::resume_unwind(p),
-        None => {
-            let trap = store.pending_trap.take().unwrap_or(Trap::Interrupt);
-            Err(anyhow::Error::new(trap).context(backtrace))
-        }
-    }
 }
 
 /// Calls a host function's array entry directly (no wasm in between).

@@ -15,8 +15,7 @@
 //!
 //! `regressions` replays the minimized cases in `tests/regressions/` (see its README).
 
-#[path = "differential/mod.rs"]
-mod oracle;
+use crate::oracle;
 
 use oracle::{Outcome, Stats, TrapKind, Value, Variant};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -400,7 +399,7 @@ fn regressions_are_all_listed() {
             let stem = path.file_stem().unwrap().to_str().unwrap();
             assert!(
                 this.contains(&format!("assert_regression(\"{stem}\")")),
-                "tests/regressions/{stem}.wat has no test in tests/differential.rs"
+                "tests/regressions/{stem}.wat has no test in tests/all/differential.rs"
             );
             assert!(
                 path.with_extension("expected").exists(),

