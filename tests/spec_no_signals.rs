@@ -7,16 +7,8 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
-const FATAL: [i32; 4] = [libc::SIGSEGV, libc::SIGILL, libc::SIGFPE, libc::SIGBUS];
-
-extern "C" fn abort_on_signal(_signal: i32) {
-    const MESSAGE: &[u8] = b"a signal was raised with signals-based traps off\n";
-    // SAFETY: `write` and `abort` are async-signal-safe.
-    unsafe {
-        libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
-        libc::abort();
-    }
-}
+#[path = "../runtime/tests/all/support/abort_on_fault.rs"]
+mod abort_on_fault;
 
 #[test]
 fn core_spec_suite_passes_without_signals() {
@@ -32,14 +24,7 @@ fn core_spec_suite_passes_without_signals() {
         );
         return;
     }
-    for signal in FATAL {
-        // SAFETY: an all-zero `sigaction` is valid; the handler has the plain signature.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = abort_on_signal as *const () as libc::sighandler_t;
-            assert_eq!(libc::sigaction(signal, &action, std::ptr::null_mut()), 0);
-        }
-    }
+    abort_on_fault::install();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("read the spec suite directory")
         .filter_map(|entry| Some(entry.ok()?.path()))
@@ -70,16 +55,7 @@ fn core_spec_suite_passes_without_signals() {
     assert!(directives > 20_000, "only {directives} directives ran");
     // The engines installed nothing (with signals on, the runtime's handlers would have
     // replaced these, and caught the traps).
-    for signal in FATAL {
-        // SAFETY: an all-zero `sigaction` is valid; a null new action only reads.
-        let current = unsafe {
-            let mut current: libc::sigaction = std::mem::zeroed();
-            libc::sigaction(signal, std::ptr::null(), &mut current);
-            current.sa_sigaction
-        };
-        assert_eq!(
-            current, abort_on_signal as *const () as libc::sighandler_t,
-            "the handler of signal {signal} was replaced"
-        );
+    if let Some(signal) = abort_on_fault::replaced() {
+        panic!("the handler of signal {signal} was replaced");
     }
 }

@@ -5,6 +5,7 @@
 //! installed and where any SIGSEGV, SIGILL, SIGFPE or SIGBUS aborts (a child process), and
 //! leaves those handlers alone; the setting is part of code compatibility.
 
+use crate::support::abort_on_fault;
 use crate::support::child::{in_child_for, run_in_child};
 
 use std::future::Future;
@@ -245,27 +246,6 @@ fn no_signal_is_raised_without_signals_based_traps() {
     run_in_child(module_path!(), "child_no_signal_is_raised");
 }
 
-const FATAL: [i32; 4] = [libc::SIGSEGV, libc::SIGILL, libc::SIGFPE, libc::SIGBUS];
-
-extern "C" fn abort_on_signal(_signal: i32) {
-    const MESSAGE: &[u8] = b"a signal was raised\n";
-    // SAFETY: `write` and `abort` are async-signal-safe.
-    unsafe {
-        libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
-        libc::abort();
-    }
-}
-
-/// The handler of `signal` now.
-fn handler_of(signal: i32) -> libc::sighandler_t {
-    // SAFETY: an all-zero `sigaction` is valid; a null new action only reads the current one.
-    unsafe {
-        let mut current: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(signal, std::ptr::null(), &mut current);
-        current.sa_sigaction
-    }
-}
-
 /// Every case, fuel and epochs, an async call and its stack overflow, with signals off, in a
 /// process where the runtime never installed its handlers and any fault aborts.
 #[test]
@@ -274,14 +254,7 @@ fn child_no_signal_is_raised() {
     if !in_child_for("child_no_signal_is_raised") {
         return;
     }
-    for signal in FATAL {
-        // SAFETY: an all-zero `sigaction` is valid; the handler has the plain signature.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = abort_on_signal as *const () as libc::sighandler_t;
-            assert_eq!(libc::sigaction(signal, &action, std::ptr::null_mut()), 0);
-        }
-    }
+    abort_on_fault::install();
 
     let mut fx = Fixture::new(&engine(false, |_| {}));
     let mut traps = 0;
@@ -319,12 +292,8 @@ fn child_no_signal_is_raised() {
         assert_eq!(err.downcast_ref::<Trap>(), Some(&expected), "{err:?}");
     }
 
-    for signal in FATAL {
-        assert_eq!(
-            handler_of(signal),
-            abort_on_signal as *const () as libc::sighandler_t,
-            "the handler of signal {signal} was replaced"
-        );
+    if let Some(signal) = abort_on_fault::replaced() {
+        panic!("the handler of signal {signal} was replaced");
     }
 }
 

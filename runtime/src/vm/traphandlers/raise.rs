@@ -26,7 +26,7 @@ pub use super::arch::raise_trap_entry as raise_trap;
 /// # Safety
 /// Only through `raise_trap_entry`, called by compiled code.
 pub(super) unsafe extern "C" fn raise_from_wasm(
-    _vmctx: *mut u8,
+    _vmctx: *mut crate::vm::vmcontext::VMContext,
     code: u32,
     return_address: usize,
     fp: usize,

@@ -2,4 +2,5 @@
 //! module with `mod support;`; not every file uses every helper).
 #![allow(dead_code)]
 
+pub mod abort_on_fault;
 pub mod child;
