@@ -6,13 +6,13 @@ pub(crate) mod typed;
 use crate::call_hook::CallHook;
 use crate::externals::Extern;
 use crate::instance::Instance;
+use crate::store::entry::{invoke_host, invoke_wasm, HostArrayCall};
 use crate::store::{
     AsContext, AsContextMut, PendingError, StoreContext, StoreContextMut, StoreInner, StoreOpaque,
     Stored,
 };
 use crate::types::FuncType;
 use crate::values::Val;
-use crate::vm::call::{invoke_host, invoke_wasm, HostArrayCall};
 use crate::vm::instance::instance_of;
 use crate::vm::type_registry::RegisteredType;
 use crate::vm::vmcontext::{VMContext, VMFuncRef, VMOpaqueContext, ValRaw};
@@ -244,7 +244,7 @@ impl Func {
         }
         // A defined function of an instance seen for the first time.
         let inst = store.instances.iter().find(|i| i.contains(word as usize))?;
-        let module = inst.module.clone();
+        let module = store.instance_modules[inst.index].clone();
         let offsets = &module.inner.offsets;
         let base = inst.defined_funcref(0) as usize;
         let offset = (word as usize).checked_sub(base)?;

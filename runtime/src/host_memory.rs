@@ -4,7 +4,8 @@
 
 use crate::config::Config;
 use crate::types::MemoryType;
-use anyhow::Result;
+use crate::vm::memory::{HostBacking, VmMemory};
+use anyhow::{Context, Result};
 use std::sync::Arc;
 
 /// A linear memory the embedder allocated (Wasmtime's `LinearMemory`).
@@ -58,5 +59,70 @@ impl Config {
     pub fn with_host_memory(&mut self, mem_creator: Arc<dyn MemoryCreator>) -> &mut Self {
         self.memory_creator = Some(mem_creator);
         self
+    }
+}
+
+/// A new memory of `ty` made as `config` says: by its memory creator, or as wasmjit's own
+/// reservation.
+pub(crate) fn new_memory(ty: &wasmjit_compiler::MemoryType, config: &Config) -> Result<VmMemory> {
+    let (reservation, guard) = (config.memory_reservation, config.memory_guard_size);
+    match &config.memory_creator {
+        Some(creator) => new_host_memory(ty, creator.as_ref(), reservation, guard),
+        None => VmMemory::new(ty, reservation, guard),
+    }
+}
+
+/// A new memory of `ty` from the embedder's `creator`, asked for a reservation of
+/// `reservation` bytes and `guard` bytes of guard when compiled code elides bounds checks
+/// (a static memory, as wasmjit's own would be), for neither otherwise.
+fn new_host_memory(
+    ty: &wasmjit_compiler::MemoryType,
+    creator: &dyn MemoryCreator,
+    reservation: u64,
+    guard: u64,
+) -> Result<VmMemory> {
+    let min_bytes = VmMemory::initial_bytes(ty)?;
+    let max_bytes = ty.maximum.and_then(|m| {
+        usize::try_from(m)
+            .ok()?
+            .checked_mul(crate::vm::memory::WASM_PAGE_SIZE)
+    });
+    let is_static = !ty.memory64 && reservation >= 1 << 32;
+    let (reserved, guard) = if is_static {
+        (reservation as usize, guard as usize)
+    } else {
+        (0, 0)
+    };
+    let memory = creator
+        .new_memory(
+            MemoryType::from_wasm(ty),
+            min_bytes,
+            max_bytes,
+            is_static.then_some(reserved),
+            guard,
+        )
+        .map_err(|e| anyhow::anyhow!(e))
+        .context("the host's memory creator failed")?;
+    VmMemory::from_host(ty, Box::new(HostMemory(memory)), reserved, guard)
+}
+
+/// An embedder's `LinearMemory` as `vm::memory` uses it.
+struct HostMemory(Box<dyn LinearMemory>);
+
+impl HostBacking for HostMemory {
+    fn byte_size(&self) -> usize {
+        self.0.byte_size()
+    }
+
+    fn byte_capacity(&self) -> usize {
+        self.0.byte_capacity()
+    }
+
+    fn grow_to(&mut self, new_size: usize) -> Result<()> {
+        self.0.grow_to(new_size)
+    }
+
+    fn as_ptr(&self) -> *mut u8 {
+        self.0.as_ptr()
     }
 }

@@ -77,7 +77,7 @@ impl Instance {
     ) -> Result<Instance> {
         let imports = retype_host_funcs(store, module, imports)?;
         let resolved = crate::matching::resolve_imports(store, module, &imports, tags)?;
-        let index = crate::vm::instance::instantiate(store, module, resolved)?;
+        let index = crate::store::instantiate::instantiate(store, module, resolved)?;
         let instance = Instance(Stored::new(store, index));
         if let Some(start) = module.inner.info.start {
             store.charge_start_call()?;
@@ -95,7 +95,7 @@ impl Instance {
         if let Some(f) = inst.funcs[index as usize] {
             return Func(Stored::new(store, f));
         }
-        let word = inst.func_ref(store, index);
+        let word = inst.func_ref(index);
         let f = Func::from_funcref_word(store, word).expect("functions are never null");
         store.instances[self.0.index].funcs[index as usize] = Some(f.0.index);
         f
@@ -124,7 +124,7 @@ impl Instance {
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
         let inst = &opaque.instances[self.0.check(opaque)];
-        let info = &inst.module.inner.info;
+        let info = &inst.info;
         match info.exports.iter().find(|e| e.name == name)?.index {
             EntityIndex::Tag(i) => Some(Tag(Stored::new(opaque, inst.tags[i as usize]))),
             _ => None,
@@ -134,7 +134,7 @@ impl Instance {
     /// Every exported tag, with its name, in order.
     pub(crate) fn tag_exports(&self, store: &StoreOpaque) -> Vec<(String, Tag)> {
         let inst = &store.instances[self.0.check(store)];
-        let info = &inst.module.inner.info;
+        let info = &inst.info;
         info.exports
             .iter()
             .filter_map(|e| match e.index {
@@ -150,7 +150,7 @@ impl Instance {
     /// The module this is an instance of.
     pub fn module<'a, T: 'a>(&self, store: impl Into<crate::StoreContext<'a, T>>) -> &'a Module {
         let store = store.into();
-        &store.0.opaque.instances[self.0.check(&store.0.opaque)].module
+        &store.0.opaque.instance_modules[self.0.check(&store.0.opaque)]
     }
 
     /// The export `name`.
@@ -158,7 +158,7 @@ impl Instance {
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
         let inst = &opaque.instances[self.0.check(opaque)];
-        let info = inst.module.inner.info.clone();
+        let info = inst.info.clone();
         let export = info.exports.iter().find(|e| e.name == name)?;
         self.entity(opaque, export.index)
     }
@@ -172,8 +172,7 @@ impl Instance {
     ) -> Option<Extern> {
         let ctx = store.as_context_mut();
         let opaque = &mut ctx.0.opaque;
-        let inst = &opaque.instances[self.0.check(opaque)];
-        if inst.module.inner.id != export.module {
+        if opaque.instance_modules[self.0.check(opaque)].inner.id != export.module {
             return None;
         }
         self.entity(opaque, export.entity)
@@ -186,8 +185,7 @@ impl Instance {
     ) -> impl ExactSizeIterator<Item = Export<'a>> + 'a {
         let store = store.into();
         let opaque = &mut store.0.opaque;
-        let inst = &opaque.instances[self.0.check(opaque)];
-        let module = inst.module.clone();
+        let module = opaque.instance_modules[self.0.check(opaque)].clone();
         let defs: Vec<Option<Extern>> = module
             .inner
             .info
@@ -195,7 +193,7 @@ impl Instance {
             .iter()
             .map(|e| self.entity(opaque, e.index))
             .collect();
-        let module: &'a Module = &opaque.instances[self.0.index].module;
+        let module: &'a Module = &opaque.instance_modules[self.0.index];
         module
             .inner
             .info

@@ -3,6 +3,7 @@
 //! many exceptions wasm may keep alive.
 
 use crate::store::{Store, StoreInner, StoreOpaque};
+pub(crate) use crate::vm::store::GrowError;
 use anyhow::{bail, Result};
 
 /// Default cap on instances, memories and tables per store when a limiter does not say.
@@ -394,15 +395,6 @@ impl StoreOpaque {
         }
         Ok(())
     }
-}
-
-/// Why a memory or table did not grow. From the host side both kinds are errors; in wasm
-/// (`memory.grow`, `table.grow`) a refusal is -1 and a limiter's error is a trap, as in
-/// Wasmtime.
-pub(crate) struct GrowError {
-    pub(crate) error: anyhow::Error,
-    /// The limiter returned the error (from `*_growing` or `*_grow_failed`).
-    pub(crate) trap: bool,
 }
 
 fn bytes_of_pages(pages: u64) -> Option<usize> {

@@ -7,10 +7,10 @@
 
 use crate::externals::Extern;
 use crate::module::Module;
+use crate::store::instantiate::ResolvedImports;
 use crate::store::StoreOpaque;
 use crate::types::{canonical, FuncType};
 use crate::values::Val;
-use crate::vm::instance::ResolvedImports;
 use anyhow::{anyhow, bail, Result};
 use wasmjit_compiler as c;
 

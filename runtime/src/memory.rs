@@ -40,7 +40,7 @@ impl Memory {
         opaque.check_counts(0, 1, 0)?;
         opaque.limit_new_memory(&ty.to_wasm())?;
         let cfg = opaque.engine.config();
-        let mem = VmMemory::for_config(&ty.to_wasm(), cfg)?;
+        let mem = crate::host_memory::new_memory(&ty.to_wasm(), cfg)?;
         opaque.memories.push(Box::new(mem));
         Ok(Memory(Stored::new(opaque, opaque.memories.len() - 1)))
     }

@@ -59,17 +59,17 @@ impl AsyncCx {
     #[inline]
     fn is_current(&self) -> bool {
         let here = std::ptr::addr_of!(*self) as usize;
-        let sp = crate::vm::call::approximate_sp();
+        let sp = crate::store::entry::approximate_sp();
         debug_assert!(self.stack.contains(&here));
         self.stack.contains(&sp)
     }
 
     /// The lowest address wasm entered on this fiber may use (see
-    /// [`HOST_STACK_HEADROOM`](crate::vm::call::HOST_STACK_HEADROOM)); on a stack of less
+    /// [`HOST_STACK_HEADROOM`](crate::store::entry::HOST_STACK_HEADROOM)); on a stack of less
     /// than twice that, half of it, so that small stacks (64 KiB with a 32 KiB
     /// `max_wasm_stack`, which Wasmtime accepts) still leave wasm room to run.
     pub(crate) fn stack_floor(&self) -> usize {
-        let headroom = crate::vm::call::HOST_STACK_HEADROOM.min(self.stack.len() / 2);
+        let headroom = crate::store::entry::HOST_STACK_HEADROOM.min(self.stack.len() / 2);
         self.stack.start.saturating_add(headroom)
     }
 }
@@ -83,7 +83,7 @@ pub(crate) struct CallState {
     pub(crate) async_cx: Option<*const AsyncCx>,
     /// `VMRuntimeLimits::stack_limit`.
     pub(crate) stack_limit: usize,
-    /// The stack `stack_limit` was set for (see `vm::call::enter_stack`).
+    /// The stack `stack_limit` was set for (see `store::entry::enter_stack`).
     pub(crate) stack_owner: usize,
 }
 

@@ -7,13 +7,11 @@
 //! run embedder code (the resource limiter, the epoch deadline callback, the waker of an
 //! async yield), which may panic: the payload is kept in the store as a pending panic, the
 //! builtin returns its trap value, and the panic resumes in the caller of the call once the
-//! wasm frames are gone (`vm::call`). The builtins that return no status run no embedder
+//! wasm frames are gone (`store::entry`). The builtins that return no status run no embedder
 //! code; a panic there is a broken runtime invariant and aborts with a message.
 
-use crate::limits::GrowError;
-use crate::store::{PendingError, StoreOpaque};
-use crate::tag::ExceptionData;
 use crate::vm::instance::{instance_of, store_of};
+use crate::vm::store::{GrowError, PendingError, StoreObjects, VMStore};
 // The entry compiled code calls; its body is the architecture's (`traphandlers`).
 use crate::vm::traphandlers::raise_trap;
 use crate::vm::vmcontext::{VMContext, ValRaw};
@@ -28,9 +26,20 @@ macro_rules! builtin_host_type {
     (vals) => { *mut ValRaw };
 }
 
-/// Declares the table type and its one instance from the builtin list. Each field is the
-/// function of the same name in this module, so a body whose signature disagrees with the list
-/// does not compile.
+/// The function behind a builtin for stores of type `$store`: `raise_trap` is the
+/// architecture's entry, which knows no store; the others are this module's, per store type.
+macro_rules! builtin_fn {
+    (raise_trap, $store:ty) => {
+        raise_trap
+    };
+    ($name:ident, $store:ty) => {
+        $name::<$store>
+    };
+}
+
+/// Declares the table type, and the function that fills it for a store type, from the
+/// builtin list. Each field is the function of the same name in this module, so a body whose
+/// signature disagrees with the list does not compile.
 macro_rules! builtin_table {
     ($( $(#[$doc:meta])* $name:ident($($param:ident: $kind:ident),*) $(-> $result:ident)?; )*) => {
         /// The table of builtins, in the list's order.
@@ -43,8 +52,13 @@ macro_rules! builtin_table {
             )*
         }
 
-        /// The one builtin table every `VMContext` points to.
-        pub(crate) static BUILTINS: BuiltinTable = BuiltinTable { $($name,)* };
+        impl BuiltinTable {
+            /// The table of the builtins for stores of type `S` (the store keeps the one
+            /// static every `VMContext` points to).
+            pub(crate) const fn for_store<S: VMStore>() -> Self {
+                BuiltinTable { $($name: builtin_fn!($name, S),)* }
+            }
+        }
     };
 }
 
@@ -56,15 +70,15 @@ const _: () = assert!(std::mem::size_of::<BuiltinTable>() == Builtin::COUNT * 8)
 ///
 /// # Safety
 /// `vmctx` must be the context of a live instance whose store is not otherwise borrowed.
-unsafe fn run_builtin<R>(
+unsafe fn run_builtin<S: VMStore, R>(
     vmctx: *mut VMContext,
-    f: impl FnOnce(&mut StoreOpaque, usize) -> R,
+    f: impl FnOnce(&mut S, usize) -> R,
 ) -> std::thread::Result<R> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // SAFETY: the caller passes a live vmctx; compiled code is the only user of the store
         // while it runs, and it is suspended in this call. Only the instance's index is taken
         // from it, so the store is the one borrow of the instance.
-        let (store, index) = unsafe { (store_of(vmctx), instance_of(vmctx).index) };
+        let (store, index) = unsafe { (store_of::<S>(vmctx), instance_of(vmctx).index) };
         f(store, index)
     }))
 }
@@ -74,18 +88,18 @@ unsafe fn run_builtin<R>(
 ///
 /// # Safety
 /// As [`run_builtin`].
-unsafe fn with_instance<R>(
+unsafe fn with_instance<S: VMStore, R>(
     vmctx: *mut VMContext,
     trapped: R,
-    f: impl FnOnce(&mut StoreOpaque, usize) -> R,
+    f: impl FnOnce(&mut S, usize) -> R,
 ) -> R {
     // SAFETY: forwarded from the caller.
     match unsafe { run_builtin(vmctx, f) } {
         Ok(r) => r,
         Err(payload) => {
             // SAFETY: as above; the body's borrow of the store ended with its unwinding.
-            let store = unsafe { store_of(vmctx) };
-            store.pending_error = Some(PendingError::Panic(payload));
+            let store = unsafe { store_of::<S>(vmctx) };
+            store.set_pending_error(PendingError::Panic(payload));
             trapped
         }
     }
@@ -97,10 +111,10 @@ unsafe fn with_instance<R>(
 ///
 /// # Safety
 /// As [`run_builtin`].
-unsafe fn with_instance_no_trap<R>(
+unsafe fn with_instance_no_trap<S: VMStore, R>(
     vmctx: *mut VMContext,
     builtin: &str,
-    f: impl FnOnce(&mut StoreOpaque, usize) -> R,
+    f: impl FnOnce(&mut S, usize) -> R,
 ) -> R {
     // SAFETY: forwarded from the caller.
     match unsafe { run_builtin(vmctx, f) } {
@@ -119,12 +133,12 @@ fn fail(pending: &mut Option<Trap>, trap: Trap) -> u32 {
 
 /// The result of `memory.grow`/`table.grow`: the old size, -1 when refused, or
 /// `GROW_TRAPPED` with the limiter's error pending (the compiled code then traps).
-fn grow_result(store: &mut StoreOpaque, grown: Result<u64, GrowError>) -> u64 {
+fn grow_result(store: &mut impl VMStore, grown: Result<u64, GrowError>) -> u64 {
     match grown {
         Ok(old) => old,
         Err(GrowError { trap: false, .. }) => u64::MAX,
         Err(GrowError { error, trap: true }) => {
-            store.pending_error = Some(PendingError::Error(error));
+            store.set_pending_error(PendingError::Error(error));
             GROW_TRAPPED
         }
     }
@@ -134,18 +148,18 @@ fn in_bounds(start: u64, len: u64, size: u64) -> bool {
     start.checked_add(len).is_some_and(|end| end <= size)
 }
 
-unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, mem: u32, delta: u64) -> u64 {
+unsafe extern "C" fn memory_grow<S: VMStore>(vmctx: *mut VMContext, mem: u32, delta: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, GROW_TRAPPED, |store, i| {
-            let mi = store.instances[i].memories[mem as usize];
+        with_instance::<S, _>(vmctx, GROW_TRAPPED, |store, i| {
+            let mi = store.objects().instances[i].memories[mem as usize];
             let grown = store.grow_memory(mi, delta);
             grow_result(store, grown)
         })
     }
 }
 
-unsafe extern "C" fn memory_fill(
+unsafe extern "C" fn memory_fill<S: VMStore>(
     vmctx: *mut VMContext,
     mem: u32,
     dst: u64,
@@ -154,13 +168,13 @@ unsafe extern "C" fn memory_fill(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, 0, |store, i| {
-            let StoreOpaque {
+        with_instance::<S, _>(vmctx, 0, |store, i| {
+            let StoreObjects {
                 instances,
                 memories,
                 pending_trap,
                 ..
-            } = store;
+            } = store.objects();
             let inst = &mut *instances[i];
             let data = memories[inst.memories[mem as usize]].data_mut();
             if !in_bounds(dst, len, data.len() as u64) {
@@ -172,7 +186,7 @@ unsafe extern "C" fn memory_fill(
     }
 }
 
-unsafe extern "C" fn memory_copy(
+unsafe extern "C" fn memory_copy<S: VMStore>(
     vmctx: *mut VMContext,
     dst_mem: u32,
     dst: u64,
@@ -182,13 +196,13 @@ unsafe extern "C" fn memory_copy(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, 0, |store, i| {
-            let StoreOpaque {
+        with_instance::<S, _>(vmctx, 0, |store, i| {
+            let StoreObjects {
                 instances,
                 memories,
                 pending_trap,
                 ..
-            } = store;
+            } = store.objects();
             let inst = &mut *instances[i];
             let (di, si) = (
                 inst.memories[dst_mem as usize],
@@ -217,7 +231,7 @@ unsafe extern "C" fn memory_copy(
     }
 }
 
-unsafe extern "C" fn memory_init(
+unsafe extern "C" fn memory_init<S: VMStore>(
     vmctx: *mut VMContext,
     mem: u32,
     data: u32,
@@ -227,15 +241,15 @@ unsafe extern "C" fn memory_init(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, 0, |store, i| {
-            let StoreOpaque {
+        with_instance::<S, _>(vmctx, 0, |store, i| {
+            let StoreObjects {
                 instances,
                 memories,
                 pending_trap,
                 ..
-            } = store;
+            } = store.objects();
             let inst = &mut *instances[i];
-            let info = &inst.module.inner.info;
+            let info = &inst.info;
             let range = if inst.data_dropped[data as usize] {
                 0..0
             } else {
@@ -255,27 +269,32 @@ unsafe extern "C" fn memory_init(
     }
 }
 
-unsafe extern "C" fn data_drop(vmctx: *mut VMContext, data: u32) {
+unsafe extern "C" fn data_drop<S: VMStore>(vmctx: *mut VMContext, data: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance_no_trap(vmctx, "data.drop", |store, i| {
-            store.instances[i].data_dropped[data as usize] = true
+        with_instance_no_trap::<S, _>(vmctx, "data.drop", |store, i| {
+            store.objects().instances[i].data_dropped[data as usize] = true
         });
     }
 }
 
-unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, delta: u64, init: u64) -> u64 {
+unsafe extern "C" fn table_grow<S: VMStore>(
+    vmctx: *mut VMContext,
+    table: u32,
+    delta: u64,
+    init: u64,
+) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, GROW_TRAPPED, |store, i| {
-            let ti = store.instances[i].tables[table as usize];
+        with_instance::<S, _>(vmctx, GROW_TRAPPED, |store, i| {
+            let ti = store.objects().instances[i].tables[table as usize];
             let grown = store.grow_table(ti, delta, init);
             grow_result(store, grown)
         })
     }
 }
 
-unsafe extern "C" fn table_fill(
+unsafe extern "C" fn table_fill<S: VMStore>(
     vmctx: *mut VMContext,
     table: u32,
     dst: u64,
@@ -284,13 +303,13 @@ unsafe extern "C" fn table_fill(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, 0, |store, i| {
-            let StoreOpaque {
+        with_instance::<S, _>(vmctx, 0, |store, i| {
+            let StoreObjects {
                 instances,
                 tables,
                 pending_trap,
                 ..
-            } = store;
+            } = store.objects();
             let inst = &mut *instances[i];
             let elems = tables[inst.tables[table as usize]].elements_mut();
             if !in_bounds(dst, len, elems.len() as u64) {
@@ -302,7 +321,7 @@ unsafe extern "C" fn table_fill(
     }
 }
 
-unsafe extern "C" fn table_copy(
+unsafe extern "C" fn table_copy<S: VMStore>(
     vmctx: *mut VMContext,
     dst_table: u32,
     src_table: u32,
@@ -312,13 +331,13 @@ unsafe extern "C" fn table_copy(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, 0, |store, i| {
-            let StoreOpaque {
+        with_instance::<S, _>(vmctx, 0, |store, i| {
+            let StoreObjects {
                 instances,
                 tables,
                 pending_trap,
                 ..
-            } = store;
+            } = store.objects();
             let inst = &mut *instances[i];
             let (di, si) = (
                 inst.tables[dst_table as usize],
@@ -340,7 +359,7 @@ unsafe extern "C" fn table_copy(
     }
 }
 
-unsafe extern "C" fn table_init(
+unsafe extern "C" fn table_init<S: VMStore>(
     vmctx: *mut VMContext,
     table: u32,
     elem: u32,
@@ -350,13 +369,13 @@ unsafe extern "C" fn table_init(
 ) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, 0, |store, i| {
-            let StoreOpaque {
+        with_instance::<S, _>(vmctx, 0, |store, i| {
+            let StoreObjects {
                 instances,
                 tables,
                 pending_trap,
                 ..
-            } = store;
+            } = store.objects();
             let inst = &mut *instances[i];
             let items = &inst.elems[elem as usize];
             let elems = tables[inst.tables[table as usize]].elements_mut();
@@ -372,78 +391,78 @@ unsafe extern "C" fn table_init(
     }
 }
 
-unsafe extern "C" fn elem_drop(vmctx: *mut VMContext, elem: u32) {
+unsafe extern "C" fn elem_drop<S: VMStore>(vmctx: *mut VMContext, elem: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance_no_trap(vmctx, "elem.drop", |store, i| {
-            store.instances[i].elems[elem as usize] = Vec::new()
+        with_instance_no_trap::<S, _>(vmctx, "elem.drop", |store, i| {
+            store.objects().instances[i].elems[elem as usize] = Vec::new()
         });
     }
 }
 
-unsafe extern "C" fn out_of_fuel(vmctx: *mut VMContext) -> u32 {
+unsafe extern "C" fn out_of_fuel<S: VMStore>(vmctx: *mut VMContext) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    unsafe { with_instance(vmctx, 0, |store, _| store.out_of_fuel() as u32) }
+    unsafe { with_instance::<S, _>(vmctx, 0, |store, _| store.out_of_fuel() as u32) }
 }
 
-unsafe extern "C" fn new_epoch(vmctx: *mut VMContext) -> u32 {
+unsafe extern "C" fn new_epoch<S: VMStore>(vmctx: *mut VMContext) -> u32 {
     // SAFETY: called by compiled code with its own vmctx.
-    unsafe { with_instance(vmctx, 0, |store, _| store.new_epoch() as u32) }
+    unsafe { with_instance::<S, _>(vmctx, 0, |store, _| store.new_epoch() as u32) }
 }
 
-unsafe extern "C" fn throw(vmctx: *mut VMContext, tag: u32, values: *mut ValRaw) -> u64 {
+unsafe extern "C" fn throw<S: VMStore>(
+    vmctx: *mut VMContext,
+    tag: u32,
+    values: *mut ValRaw,
+) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance(vmctx, 0, |store, i| {
-            // First, while the payload is still only in the caller's frame: a collection
-            // scans that frame, and may refuse a new exception.
-            if let Err(error) = store.make_room_for_exception() {
-                store.pending_error = Some(PendingError::Error(error));
-                return 0;
-            }
-            let inst = &store.instances[i];
-            let info = &inst.module.inner.info;
-            let len = info.types[info.tags[tag as usize] as usize].params.len();
-            // SAFETY: compiled code passes a buffer of one slot per parameter of the tag; the
-            // limits written below are only touched by this thread while the store runs wasm.
-            let payload = std::slice::from_raw_parts(values, len).into();
-            let tag = inst.tags[tag as usize];
-            let exn = store.new_exception(ExceptionData {
-                tag,
-                payload,
-                kept: false,
-            });
-            *store.limits.pending_exception.get() = exn;
-            exn
+        with_instance::<S, _>(vmctx, 0, |store, i| {
+            let (len, tag) = {
+                let inst = &store.objects().instances[i];
+                let info = &inst.info;
+                let ty = info.tags[tag as usize] as usize;
+                (info.types[ty].params.len(), inst.tags[tag as usize])
+            };
+            // SAFETY: compiled code passes a buffer of one slot per parameter of the tag.
+            let payload = std::slice::from_raw_parts(values, len);
+            store.throw(tag, payload).unwrap_or_else(|error| {
+                store.set_pending_error(PendingError::Error(error));
+                0
+            })
         })
     }
 }
 
-unsafe extern "C" fn exception_tag(vmctx: *mut VMContext, exn: u64) -> u64 {
+unsafe extern "C" fn exception_tag<S: VMStore>(vmctx: *mut VMContext, exn: u64) -> u64 {
     // SAFETY: called by compiled code with its own vmctx and a non-null exnref.
     unsafe {
-        with_instance_no_trap(vmctx, "exception tag", |store, _| {
+        with_instance_no_trap::<S, _>(vmctx, "exception tag", |store, _| {
             store.exception_tag(exn) as u64
         })
     }
 }
 
-unsafe extern "C" fn exception_payload(vmctx: *mut VMContext, exn: u64, values: *mut ValRaw) {
+unsafe extern "C" fn exception_payload<S: VMStore>(
+    vmctx: *mut VMContext,
+    exn: u64,
+    values: *mut ValRaw,
+) {
     // SAFETY: called by compiled code with its own vmctx, a non-null exnref and a buffer of
     // one slot per parameter of the catching clause's tag, which is the exception's (its
     // identity matched; a freed or unknown exception matches no tag and has no payload).
     unsafe {
-        with_instance_no_trap(vmctx, "exception payload", |store, _| {
+        with_instance_no_trap::<S, _>(vmctx, "exception payload", |store, _| {
             let payload = store.exception_payload(exn);
             std::ptr::copy_nonoverlapping(payload.as_ptr(), values, payload.len());
         })
     }
 }
 
-unsafe extern "C" fn exception_caught(vmctx: *mut VMContext, exn: u64, keep: u32) {
+unsafe extern "C" fn exception_caught<S: VMStore>(vmctx: *mut VMContext, exn: u64, keep: u32) {
     // SAFETY: called by compiled code with its own vmctx and a non-null exnref of its store.
     unsafe {
-        with_instance_no_trap(vmctx, "exception caught", |store, _| {
+        with_instance_no_trap::<S, _>(vmctx, "exception caught", |store, _| {
             store.exception_caught(exn, keep != 0)
         })
     }

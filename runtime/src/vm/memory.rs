@@ -5,8 +5,6 @@
 //! reservation is zeroed when its memory is dropped and kept in a process-wide pool for the next
 //! static memory of the same layout (see `pool`).
 
-use crate::config::Config;
-use crate::host_memory::{LinearMemory, MemoryCreator};
 use crate::vm::vmcontext::VMMemoryDefinition;
 use anyhow::{bail, Context, Result};
 use std::mem::ManuallyDrop;
@@ -35,7 +33,20 @@ enum Backing {
     /// wasmjit's own reservation, given back to `pool` (or unmapped) on drop.
     Mapping(ManuallyDrop<region::Allocation>),
     /// The embedder's memory (`Config::with_host_memory`).
-    Host(Box<dyn LinearMemory>),
+    Host(Box<dyn HostBacking>),
+}
+
+/// Memory the embedder allocated, as a `VmMemory` uses it (the API's `LinearMemory` behind
+/// it, see `host_memory`).
+pub(crate) trait HostBacking: Send + Sync {
+    /// The accessible size, in bytes.
+    fn byte_size(&self) -> usize;
+    /// The most bytes it holds without moving.
+    fn byte_capacity(&self) -> usize;
+    /// Makes `new_size` bytes accessible, zeroed past the old size.
+    fn grow_to(&mut self, new_size: usize) -> Result<()>;
+    /// The first byte.
+    fn as_ptr(&self) -> *mut u8;
 }
 
 // SAFETY: the memory's base pointer points into its backing, which this value owns; nothing
@@ -45,45 +56,16 @@ unsafe impl Send for VmMemory {}
 unsafe impl Sync for VmMemory {}
 
 impl VmMemory {
-    /// A new memory of `ty` made as `config` says: by its memory creator, or as wasmjit's own
-    /// reservation.
-    pub(crate) fn for_config(ty: &MemoryType, config: &Config) -> Result<Self> {
-        let (reservation, guard) = (config.memory_reservation, config.memory_guard_size);
-        match &config.memory_creator {
-            Some(creator) => Self::new_host(ty, creator.as_ref(), reservation, guard),
-            None => Self::new(ty, reservation, guard),
-        }
-    }
-
-    /// A new memory of `ty` from the embedder's `creator`, asked for a reservation of
-    /// `reservation` bytes and `guard` bytes of guard when compiled code elides bounds checks
-    /// (a static memory, as `new` would make), for neither otherwise.
-    fn new_host(
+    /// A memory of `ty` in `memory`, the embedder's allocation of at least the minimum size
+    /// (see `host_memory`). With `reserved` bytes (then never moving, followed by `guard`
+    /// inaccessible bytes) compiled code elides bounds checks in it.
+    pub(crate) fn from_host(
         ty: &MemoryType,
-        creator: &dyn MemoryCreator,
-        reservation: u64,
-        guard: u64,
+        memory: Box<dyn HostBacking>,
+        reserved: usize,
+        guard: usize,
     ) -> Result<Self> {
         let min_bytes = Self::initial_bytes(ty)?;
-        let max_bytes = ty
-            .maximum
-            .and_then(|m| usize::try_from(m).ok()?.checked_mul(WASM_PAGE_SIZE));
-        let is_static = !ty.memory64 && reservation >= 1 << 32;
-        let (reserved, guard) = if is_static {
-            (reservation as usize, guard as usize)
-        } else {
-            (0, 0)
-        };
-        let memory = creator
-            .new_memory(
-                crate::MemoryType::from_wasm(ty),
-                min_bytes,
-                max_bytes,
-                is_static.then_some(reserved),
-                guard,
-            )
-            .map_err(|e| anyhow::anyhow!(e))
-            .context("the host's memory creator failed")?;
         if memory.byte_size() < min_bytes || memory.as_ptr().is_null() {
             bail!("the host's memory creator made a memory smaller than the minimum {min_bytes} bytes");
         }
@@ -102,7 +84,7 @@ impl VmMemory {
     }
 
     /// The bytes a memory of type `ty` starts with; errors for a type no memory can have.
-    fn initial_bytes(ty: &MemoryType) -> Result<usize> {
+    pub(crate) fn initial_bytes(ty: &MemoryType) -> Result<usize> {
         if ty.shared {
             bail!("shared memories are not supported");
         }

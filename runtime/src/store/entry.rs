@@ -291,10 +291,10 @@ fn backtrace(store: &StoreOpaque, record: &TrapRecord) -> WasmBacktrace {
             // The frame's module: one of the store's instances has it (wasm of a store only
             // ever calls wasm of the same store).
             let Some(module) = store
-                .instances
+                .instance_modules
                 .iter()
-                .find(|i| std::sync::Arc::as_ptr(&i.module.inner.code) as usize == info.code_id)
-                .map(|i| i.module.clone())
+                .find(|m| std::sync::Arc::as_ptr(&m.inner.code) as usize == info.code_id)
+                .cloned()
             else {
                 continue;
             };

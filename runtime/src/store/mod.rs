@@ -1,7 +1,12 @@
 //! Stores: own every instance, function, memory, table, global and externref created in them.
 
+pub(crate) mod entry;
+pub(crate) mod instantiate;
+mod vm_store;
+
 use crate::engine::Engine;
 use crate::func::FuncData;
+use crate::module::Module;
 use crate::vm::instance::InstanceData;
 use crate::vm::memory::VmMemory;
 use crate::vm::table::VmTable;
@@ -10,13 +15,8 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// What a host function left behind when it failed, to be raised once its frame is gone.
-pub(crate) enum PendingError {
-    /// Returned an error.
-    Error(anyhow::Error),
-    /// Panicked.
-    Panic(Box<dyn Any + Send>),
-}
+pub(crate) use crate::vm::store::PendingError;
+pub(crate) use vm_store::BUILTINS;
 
 /// A global's storage and type.
 pub(crate) struct GlobalData {
@@ -32,6 +32,8 @@ pub struct StoreOpaque {
     pub(crate) limits: Box<VMRuntimeLimits>,
     #[allow(clippy::vec_box, reason = "compiled code holds the boxed addresses")]
     pub(crate) instances: Vec<Box<InstanceData>>,
+    /// The module of each instance, by the instance's index.
+    pub(crate) instance_modules: Vec<Module>,
     pub(crate) funcs: Vec<FuncData>,
     #[allow(clippy::vec_box, reason = "compiled code holds the boxed addresses")]
     pub(crate) memories: Vec<Box<VmMemory>>,
@@ -67,7 +69,7 @@ pub struct StoreOpaque {
     /// Set while a fiber runs a call of this store (see `async_`); part of the per-call state
     /// a fiber takes with it when it suspends (`async_::CallState`).
     pub(crate) async_cx: Option<*const crate::async_::AsyncCx>,
-    /// The stack `limits.stack_limit` was set for (see `vm::call::enter_stack`); per-call
+    /// The stack `limits.stack_limit` was set for (see `store::entry::enter_stack`); per-call
     /// state too.
     pub(crate) stack_owner: usize,
     /// Calls suspended on a fiber: pending futures, and leaked ones, which stay parked.
@@ -119,6 +121,7 @@ impl<T> Store<T> {
             engine: engine.clone(),
             limits: Box::default(),
             instances: Vec::new(),
+            instance_modules: Vec::new(),
             funcs: Vec::new(),
             memories: Vec::new(),
             tables: Vec::new(),
