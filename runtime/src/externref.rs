@@ -54,7 +54,7 @@ impl ExternRef {
         if !self.0.belongs_to(opaque) {
             bail!("externref used with the wrong store");
         }
-        Ok(opaque.externrefs[self.0.index].as_deref())
+        Ok(opaque.externrefs.get(self.0.index))
     }
 
     /// The host value, mutably, as in Wasmtime: always `Some` here, since every externref has
@@ -68,7 +68,7 @@ impl ExternRef {
         if !self.0.belongs_to(opaque) {
             bail!("externref used with the wrong store");
         }
-        Ok(opaque.externrefs[self.0.index].as_deref_mut())
+        Ok(opaque.externrefs.get_mut(self.0.index))
     }
 
     /// This reference as a [`ManuallyRooted`] one.
@@ -110,7 +110,7 @@ impl ExternRef {
     pub fn from_raw(mut store: impl AsContextMut, raw: u32) -> Option<ExternRef> {
         let opaque = &store.as_context_mut().0.opaque;
         let index = (raw as usize).checked_sub(1)?;
-        let live = opaque.externrefs.get(index).is_some_and(Option::is_some);
+        let live = opaque.externrefs.get(index).is_some();
         live.then(|| ExternRef(Stored::new(opaque, index)))
     }
 
@@ -272,17 +272,56 @@ impl<T> crate::Caller<'_, T> {
     }
 }
 
+/// The host values of a store's externrefs (its room of `StoreOpaque`); a handle is an
+/// index + 1.
+#[derive(Default)]
+pub(crate) struct ExternRefTable {
+    /// `None`: freed by a collection.
+    values: Vec<Option<Box<dyn Any + Send + Sync>>>,
+    /// Indices of freed entries, for reuse.
+    free: Vec<usize>,
+}
+
+impl ExternRefTable {
+    /// The value at `index`; `None` once freed or never made.
+    pub(crate) fn get(&self, index: usize) -> Option<&(dyn Any + Send + Sync)> {
+        self.values.get(index)?.as_deref()
+    }
+
+    /// The value at `index`, mutably.
+    pub(crate) fn get_mut(&mut self, index: usize) -> Option<&mut (dyn Any + Send + Sync)> {
+        self.values.get_mut(index)?.as_deref_mut()
+    }
+
+    /// Slots made so far, freed ones included.
+    fn slots(&self) -> usize {
+        self.values.len()
+    }
+
+    /// How many values are held (made and not freed).
+    fn live(&self) -> usize {
+        self.values.len() - self.free.len()
+    }
+
+    /// Frees slot `i`, dropping its value.
+    fn free_slot(&mut self, i: usize) {
+        self.values[i] = None;
+        self.free.push(i);
+    }
+}
+
 impl StoreOpaque {
     /// Registers a host value as an externref; its handle is never 0 (0 is null).
     pub(crate) fn add_externref(&mut self, value: Box<dyn Any + Send + Sync>) -> u64 {
-        match self.free_externrefs.pop() {
+        let table = &mut self.externrefs;
+        match table.free.pop() {
             Some(i) => {
-                self.externrefs[i] = Some(value);
+                table.values[i] = Some(value);
                 i as u64 + 1
             }
             None => {
-                self.externrefs.push(Some(value));
-                self.externrefs.len() as u64
+                table.values.push(Some(value));
+                table.values.len() as u64
             }
         }
     }
@@ -294,7 +333,7 @@ impl StoreOpaque {
         if self.wasm_entries > 0 || self.has_parked_calls() {
             return None;
         }
-        let mut reached = vec![false; self.externrefs.len()];
+        let mut reached = vec![false; self.externrefs.slots()];
         let mut reach = |word: u64| {
             // An externref is 32 bits wide in raw form; the rest of a slot is not ours.
             if let Some(i) = (word as u32 as usize).checked_sub(1) {
@@ -316,15 +355,14 @@ impl StoreOpaque {
         }
         let mut freed = 0;
         for (i, reached) in reached.into_iter().enumerate() {
-            if reached || self.externrefs[i].is_none() {
+            if reached || self.externrefs.get(i).is_none() {
                 continue;
             }
             if rooted(ExternRef(Stored::new(self, i))) {
                 continue;
             }
             // The value's destructor is the host's: it may panic, but runs outside wasm.
-            self.externrefs[i] = None;
-            self.free_externrefs.push(i);
+            self.externrefs.free_slot(i);
             freed += 1;
         }
         Some(freed)
@@ -348,7 +386,6 @@ impl<T> crate::Store<T> {
     /// How many externrefs this store holds (made and not freed).
     #[doc(hidden)]
     pub fn live_externrefs(&self) -> usize {
-        let opaque = &self.inner.opaque;
-        opaque.externrefs.len() - opaque.free_externrefs.len()
+        self.inner.opaque.externrefs.live()
     }
 }

@@ -1,12 +1,21 @@
 //! Fuel: deterministic metering of wasm execution.
 //!
 //! Compiled code counts consumption in `VMRuntimeLimits::fuel_consumed`, which starts at
-//! `-active` and runs toward zero; fuel beyond what fits there waits in `fuel_reserve`. When the
+//! `-active` and runs toward zero; fuel beyond what fits there waits in the store's [`FuelTank`]. When the
 //! counter reaches zero the compiled code calls the fuel slow path ([`StoreOpaque::out_of_fuel`]).
 
 use crate::store::{Store, StoreContextMut, StoreOpaque};
 use crate::Trap;
 use anyhow::{bail, Result};
+
+/// The store's fuel outside the active counter (its room of `StoreOpaque`).
+#[derive(Default)]
+pub(crate) struct FuelTank {
+    /// Fuel not yet moved into `limits.fuel_consumed`.
+    reserve: u64,
+    /// With async calls: yield every this many units of fuel.
+    yield_interval: Option<u64>,
+}
 
 impl StoreOpaque {
     fn check_fuel_enabled(&self) -> Result<()> {
@@ -31,9 +40,21 @@ impl StoreOpaque {
         Ok(self.fuel_left())
     }
 
+    /// Async calls yield every `interval` units of fuel (none: never for fuel).
+    pub(crate) fn set_fuel_yield_interval(&mut self, interval: Option<u64>) -> Result<()> {
+        self.check_fuel_enabled()?;
+        if interval == Some(0) {
+            bail!("fuel yield interval cannot be 0");
+        }
+        self.fuel.yield_interval = interval;
+        // Re-split the tank so the active part is at most one interval.
+        let fuel = self.get_fuel()?;
+        self.set_fuel(fuel)
+    }
+
     pub(crate) fn set_fuel(&mut self, fuel: u64) -> Result<()> {
         self.check_fuel_enabled()?;
-        self.fuel_reserve = fuel;
+        self.fuel.reserve = fuel;
         self.set_fuel_consumed(0);
         self.refuel();
         Ok(())
@@ -44,9 +65,9 @@ impl StoreOpaque {
     fn fuel_left(&self) -> u64 {
         let active = self.fuel_consumed();
         if active < 0 {
-            self.fuel_reserve.saturating_add(active.unsigned_abs())
+            self.fuel.reserve.saturating_add(active.unsigned_abs())
         } else {
-            self.fuel_reserve.saturating_sub(active as u64)
+            self.fuel.reserve.saturating_sub(active as u64)
         }
     }
 
@@ -55,12 +76,12 @@ impl StoreOpaque {
     /// counter is below zero.
     pub(crate) fn refuel(&mut self) -> bool {
         let left = self.fuel_left();
-        let chunk = match self.fuel_yield_interval {
+        let chunk = match self.fuel.yield_interval {
             Some(interval) => interval.min(left),
             None => left,
         }
         .min(i64::MAX as u64);
-        self.fuel_reserve = left - chunk;
+        self.fuel.reserve = left - chunk;
         if chunk == 0 {
             // Keep the overshoot visible: nothing is left either way.
             return false;
@@ -118,7 +139,7 @@ impl StoreOpaque {
     /// The fuel slow path, called by compiled code when `fuel_consumed >= 0`. Returns whether
     /// execution may continue; otherwise the trap is pending.
     pub(crate) fn out_of_fuel(&mut self) -> bool {
-        if self.fuel_yield_interval.is_some()
+        if self.fuel.yield_interval.is_some()
             && self.fuel_left() > 0
             && self.current_fiber().is_some()
         {

@@ -293,10 +293,7 @@ impl<T: 'static> Store<T> {
                 f(limiter(data))
             },
         );
-        self.inner.opaque.limiter = Some(erased);
-        self.inner.opaque.limiter_is_async = false;
-        // The next `throw` asks the new limiter for its count of exceptions.
-        self.inner.opaque.exceptions_collect_at = 0;
+        self.inner.opaque.set_limiter(erased, false);
     }
 }
 
@@ -307,10 +304,41 @@ pub(crate) enum Resource {
     Table,
 }
 
+/// The store's resource limiter (its room of `StoreOpaque`).
+#[derive(Default)]
+pub(crate) struct LimiterSlot {
+    /// Picks the limiter out of the store's data (see `Store::limiter`).
+    accessor: Option<LimiterAccessor>,
+    /// The limiter is a `ResourceLimiterAsync`: only calls on a fiber may use the store.
+    is_async: bool,
+}
+
+impl LimiterSlot {
+    /// Whether the store has a limiter.
+    pub(crate) fn is_set(&self) -> bool {
+        self.accessor.is_some()
+    }
+
+    /// Whether the limiter is async (then only calls on a fiber may use the store).
+    pub(crate) fn is_async(&self) -> bool {
+        self.is_async
+    }
+}
+
 impl StoreOpaque {
+    /// Installs the limiter `accessor` picks out of the store's data.
+    pub(crate) fn set_limiter(&mut self, accessor: LimiterAccessor, is_async: bool) {
+        self.limiter = LimiterSlot {
+            accessor: Some(accessor),
+            is_async,
+        };
+        // The next `throw` asks the new limiter for its count of exceptions.
+        self.exceptions_collect_at = 0;
+    }
+
     /// Runs `f` with the store's limiter, if it has one.
     fn with_limiter<R>(&mut self, f: impl FnOnce(&mut dyn ResourceLimiter) -> R) -> Option<R> {
-        let mut accessor = self.limiter.take()?;
+        let mut accessor = self.limiter.accessor.take()?;
         let mut f = Some(f);
         let mut out = None;
         let store = self as *mut StoreOpaque;
@@ -322,7 +350,7 @@ impl StoreOpaque {
                 }
             })
         }));
-        self.limiter = Some(accessor);
+        self.limiter.accessor = Some(accessor);
         if let Err(payload) = ran {
             std::panic::resume_unwind(payload);
         }
@@ -441,7 +469,7 @@ impl StoreOpaque {
             .checked_add(delta)
             .and_then(bytes_of_pages)
             .unwrap_or(usize::MAX);
-        let allowed = if self.limiter.is_some() && delta > 0 {
+        let allowed = if self.limiter.is_set() && delta > 0 {
             self.limit_growth(Resource::Memory, current, desired, maximum)
         } else {
             Ok(true)
@@ -473,7 +501,7 @@ impl StoreOpaque {
             .checked_add(delta)
             .and_then(|n| usize::try_from(n).ok())
             .unwrap_or(usize::MAX);
-        let allowed = if self.limiter.is_some() && delta > 0 {
+        let allowed = if self.limiter.is_set() && delta > 0 {
             self.limit_growth(Resource::Table, current, desired, maximum)
         } else {
             Ok(true)

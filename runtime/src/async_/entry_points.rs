@@ -8,7 +8,7 @@ use crate::linker::{InstancePre, Linker};
 use crate::module::Module;
 use crate::store::{AsContextMut, Store};
 use crate::values::Val;
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 impl Func {
     /// Calls the function on a fiber: the future is pending whenever wasm yields (fuel or
@@ -90,35 +90,20 @@ impl<T> Store<T> {
     /// until the tank is empty (`None` turns yielding off). Calls keep running, one interval
     /// per poll, until all fuel is consumed; then they trap with `OutOfFuel`.
     pub fn fuel_async_yield_interval(&mut self, interval: Option<u64>) -> Result<()> {
-        self.inner.opaque.fuel_async_yield_interval(interval)
+        self.inner.opaque.set_fuel_yield_interval(interval)
     }
 }
 
 impl<T> crate::StoreContextMut<'_, T> {
     /// See [`Store::fuel_async_yield_interval`].
     pub fn fuel_async_yield_interval(&mut self, interval: Option<u64>) -> Result<()> {
-        self.0.opaque.fuel_async_yield_interval(interval)
+        self.0.opaque.set_fuel_yield_interval(interval)
     }
 }
 
 impl<T> crate::Caller<'_, T> {
     /// See [`Store::fuel_async_yield_interval`].
     pub fn fuel_async_yield_interval(&mut self, interval: Option<u64>) -> Result<()> {
-        self.store.0.opaque.fuel_async_yield_interval(interval)
-    }
-}
-
-impl crate::store::StoreOpaque {
-    fn fuel_async_yield_interval(&mut self, interval: Option<u64>) -> Result<()> {
-        if !self.engine.config().consume_fuel {
-            bail!("fuel is not configured in this store");
-        }
-        if interval == Some(0) {
-            bail!("fuel yield interval cannot be 0");
-        }
-        self.fuel_yield_interval = interval;
-        // Re-split the tank so the active part is at most one interval.
-        let fuel = self.get_fuel()?;
-        self.set_fuel(fuel)
+        self.store.0.opaque.set_fuel_yield_interval(interval)
     }
 }

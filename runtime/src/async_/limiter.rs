@@ -95,10 +95,6 @@ impl<T: 'static> Store<T> {
                 })
             },
         );
-        let opaque = &mut self.inner.opaque;
-        opaque.limiter = Some(erased);
-        opaque.limiter_is_async = true;
-        // The next `throw` asks the new limiter for its count of exceptions.
-        opaque.exceptions_collect_at = 0;
+        self.inner.opaque.set_limiter(erased, true);
     }
 }

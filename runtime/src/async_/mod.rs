@@ -151,7 +151,7 @@ impl StoreOpaque {
             Some(cx) if cx.cancelled.get() => Err(cancelled()),
             Some(_) => Ok(()),
             None if self.engine.config().async_support => bail!("must use the async entry points (`call_async`, `instantiate_async`) when async support is enabled on the config"),
-            None if self.limiter_is_async => {
+            None if self.limiter.is_async() => {
                 bail!("store configuration requires that `*_async` functions are used instead")
             }
             None => Ok(()),

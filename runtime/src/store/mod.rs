@@ -11,7 +11,6 @@ use crate::vm::instance::InstanceData;
 use crate::vm::memory::VmMemory;
 use crate::vm::table::VmTable;
 use crate::vm::vmcontext::{VMGlobalDefinition, VMRuntimeLimits};
-use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -40,10 +39,7 @@ pub struct StoreOpaque {
     #[allow(clippy::vec_box, reason = "compiled code holds the boxed addresses")]
     pub(crate) tables: Vec<Box<VmTable>>,
     pub(crate) globals: Vec<GlobalData>,
-    /// Externref values; a handle is an index + 1. `None`: freed by `collect_externrefs`.
-    pub(crate) externrefs: Vec<Option<Box<dyn Any + Send + Sync>>>,
-    /// Indices of freed entries of `externrefs`, for reuse.
-    pub(crate) free_externrefs: Vec<usize>,
+    pub(crate) externrefs: crate::externref::ExternRefTable,
     /// Tags; an index is a tag's identity (see `tag.rs`).
     pub(crate) tags: Vec<crate::tag::TagData>,
     /// Thrown exceptions; an exnref is an index + 1.
@@ -61,10 +57,7 @@ pub struct StoreOpaque {
     pub(crate) funcref_map: HashMap<usize, usize>,
     pub(crate) pending_error: Option<PendingError>,
     pub(crate) pending_trap: Option<crate::Trap>,
-    /// Fuel not yet moved into `limits.fuel_consumed`.
-    pub(crate) fuel_reserve: u64,
-    /// With async calls: yield every this many units of fuel.
-    pub(crate) fuel_yield_interval: Option<u64>,
+    pub(crate) fuel: crate::fuel::FuelTank,
     pub(crate) epoch_behavior: crate::epoch::EpochDeadlineBehavior,
     /// Set while a fiber runs a call of this store (see `async_`); part of the per-call state
     /// a fiber takes with it when it suspends (`async_::CallState`).
@@ -78,10 +71,7 @@ pub struct StoreOpaque {
     pub(crate) wasm_entries: usize,
     /// The fiber of this store's last async call, idle, for the next one (see `async_`).
     pub(crate) async_runner: Option<Box<crate::async_::Runner>>,
-    /// Picks the resource limiter out of the store's data (see `Store::limiter`).
-    pub(crate) limiter: Option<crate::limits::LimiterAccessor>,
-    /// The limiter is a `ResourceLimiterAsync`: only calls on a fiber may use the store.
-    pub(crate) limiter_is_async: bool,
+    pub(crate) limiter: crate::limits::LimiterSlot,
     /// `Store::call_hook`'s callback.
     pub(crate) call_hook: Option<crate::call_hook::CallHookFn>,
 }
@@ -126,8 +116,7 @@ impl<T> Store<T> {
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
-            externrefs: Vec::new(),
-            free_externrefs: Vec::new(),
+            externrefs: Default::default(),
             tags: Vec::new(),
             exceptions: Vec::new(),
             free_exceptions: Vec::new(),
@@ -136,16 +125,14 @@ impl<T> Store<T> {
             funcref_map: HashMap::new(),
             pending_error: None,
             pending_trap: None,
-            fuel_reserve: 0,
-            fuel_yield_interval: None,
+            fuel: Default::default(),
             epoch_behavior: crate::epoch::EpochDeadlineBehavior::Trap,
             async_cx: None,
             stack_owner: usize::MAX,
             parked_calls: 0,
             wasm_entries: 0,
             async_runner: None,
-            limiter: None,
-            limiter_is_async: false,
+            limiter: Default::default(),
             call_hook: None,
         };
         Store {
