@@ -1,5 +1,5 @@
-//! The C kernels of `benches/kernels/`: their committed wasm builds and, when `build.rs`
-//! could compile them (`cfg(native_kernels)`), their native builds.
+//! The C kernels of `benches/kernels/`: their committed wasm builds and, when a C compiler
+//! was at hand, their native builds (crate `wasmjit-bench-native`).
 
 /// One kernel: `run` returns a checksum that every engine and the native build must agree on.
 pub struct Kernel {
@@ -10,69 +10,11 @@ pub struct Kernel {
     pub run: &'static str,
     /// Export `() -> ()` to call once after instantiation, if any.
     pub init: Option<&'static str>,
-    /// The native build, if `build.rs` made one.
+    /// The native build, if there is one.
     pub native: Option<Native>,
 }
 
-/// A kernel's native entry points.
-#[derive(Clone, Copy)]
-pub struct Native {
-    pub run: fn() -> i32,
-    pub init: Option<fn()>,
-}
-
-/// Declares the native entry points of kernel `$c` and returns its `native` field.
-macro_rules! native {
-    ($c:ident, run) => {{
-        #[cfg(native_kernels)]
-        {
-            extern "C" {
-                #[link_name = concat!("wasmjit_kernel_", stringify!($c), "_run")]
-                fn run() -> i32;
-            }
-            fn safe_run() -> i32 {
-                // SAFETY: build.rs compiled the kernel's C source natively; `run` takes no
-                // arguments and touches only the kernel's own static data.
-                unsafe { run() }
-            }
-            Some(Native {
-                run: safe_run,
-                init: None,
-            })
-        }
-        #[cfg(not(native_kernels))]
-        {
-            None
-        }
-    }};
-    ($c:ident, run_init) => {{
-        #[cfg(native_kernels)]
-        {
-            extern "C" {
-                #[link_name = concat!("wasmjit_kernel_", stringify!($c), "_run")]
-                fn run() -> i32;
-                #[link_name = concat!("wasmjit_kernel_", stringify!($c), "_init")]
-                fn init();
-            }
-            fn safe_run() -> i32 {
-                // SAFETY: as above; `run` only reads what `init` wrote, or zeros.
-                unsafe { run() }
-            }
-            fn safe_init() {
-                // SAFETY: `init` takes no arguments and writes only the kernel's static data.
-                unsafe { init() }
-            }
-            Some(Native {
-                run: safe_run,
-                init: Some(safe_init),
-            })
-        }
-        #[cfg(not(native_kernels))]
-        {
-            None
-        }
-    }};
-}
+pub use wasmjit_bench_native::Native;
 
 macro_rules! kernel {
     ($name:literal, $c:ident, run) => {
@@ -81,7 +23,7 @@ macro_rules! kernel {
             wasm: include_bytes!(concat!("../kernels/", stringify!($c), ".wasm")),
             run: concat!(stringify!($c), "_run"),
             init: None,
-            native: native!($c, run),
+            native: wasmjit_bench_native::native(stringify!($c)),
         }
     };
     ($name:literal, $c:ident, run_init) => {
@@ -90,7 +32,7 @@ macro_rules! kernel {
             wasm: include_bytes!(concat!("../kernels/", stringify!($c), ".wasm")),
             run: concat!(stringify!($c), "_run"),
             init: Some(concat!(stringify!($c), "_init")),
-            native: native!($c, run_init),
+            native: wasmjit_bench_native::native(stringify!($c)),
         }
     };
 }
