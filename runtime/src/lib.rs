@@ -7,7 +7,6 @@
 mod async_;
 mod call_hook;
 mod config;
-mod config_compat;
 mod default_values;
 mod engine;
 mod epoch;
@@ -42,10 +41,9 @@ pub mod error {
     pub use anyhow::{anyhow, bail, ensure, format_err, Context, Error, Result};
 }
 pub use call_hook::CallHook;
-pub use config::{Config, OptLevel, WasmFeatures};
-pub use config_compat::{
-    Cache, Collector, InstanceAllocationStrategy, ModuleVersionStrategy, PoolingAllocationConfig,
-    RegallocAlgorithm, Strategy, WasmBacktraceDetails,
+pub use config::{
+    Cache, Collector, Config, InstanceAllocationStrategy, ModuleVersionStrategy, OptLevel,
+    PoolingAllocationConfig, RegallocAlgorithm, Strategy, WasmBacktraceDetails, WasmFeatures,
 };
 pub use engine::{Engine, EngineWeak};
 pub use epoch::UpdateDeadline;

@@ -1,5 +1,7 @@
-//! `Config` settings that Wasmtime programs commonly call and that need no machinery here:
-//! they are accepted so that such programs compile, and each says what it does in wasmjit.
+//! `Config` settings that Wasmtime programs commonly call and that do nothing in wasmjit:
+//! they are accepted so that such programs compile, and each says why it needs no effect
+//! here (or which proposal wasmjit lacks). The types they take come with them. Settings that
+//! act are in `config/mod.rs`.
 
 use crate::config::Config;
 use anyhow::{bail, Context, Result};
@@ -131,14 +133,6 @@ impl Config {
         self
     }
 
-    /// Runs Cranelift's IR verifier on every function (slower compilation).
-    pub fn cranelift_debug_verifier(&mut self, enable: bool) -> &mut Self {
-        let value = if enable { "true" } else { "false" };
-        self.cranelift_flags
-            .push(("enable_verifier".to_string(), value.to_string()));
-        self
-    }
-
     /// Native unwind tables for compiled code. wasmjit unwinds through frame pointers and
     /// registers no tables; no effect.
     pub fn native_unwind_info(&mut self, enable: bool) -> &mut Self {
@@ -162,33 +156,6 @@ impl Config {
     /// Core dumps attached to trap errors. wasmjit produces none; no effect.
     pub fn coredump_on_trap(&mut self, enable: bool) -> &mut Self {
         let _ = enable;
-        self
-    }
-
-    /// The target to compile for. wasmjit compiles for the host only: its architecture name
-    /// (`x86_64`, `aarch64`) or a triple starting with it is accepted, anything else is an
-    /// error.
-    pub fn target(&mut self, target: &str) -> Result<&mut Self> {
-        let arch = target.split('-').next().unwrap_or_default();
-        if arch != std::env::consts::ARCH {
-            bail!(
-                "wasmjit compiles for the host ({}) only, not for `{target}`",
-                std::env::consts::ARCH
-            );
-        }
-        Ok(self)
-    }
-
-    /// How instances are allocated. wasmjit allocates every instance on demand; a pooling
-    /// configuration is accepted and its limits are not enforced.
-    pub fn allocation_strategy(
-        &mut self,
-        strategy: impl Into<InstanceAllocationStrategy>,
-    ) -> &mut Self {
-        self.pooling = match strategy.into() {
-            InstanceAllocationStrategy::Pooling(config) => Some(config),
-            InstanceAllocationStrategy::OnDemand => None,
-        };
         self
     }
 

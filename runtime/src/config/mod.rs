@@ -1,5 +1,12 @@
 //! Engine-wide settings, named like Wasmtime's `Config`.
 
+mod accepted;
+
+pub use accepted::{
+    Cache, Collector, InstanceAllocationStrategy, ModuleVersionStrategy, PoolingAllocationConfig,
+    RegallocAlgorithm, Strategy, WasmBacktraceDetails,
+};
+
 use crate::ProfilingStrategy;
 use anyhow::{bail, Result};
 use std::sync::Arc;
@@ -586,5 +593,43 @@ impl crate::Engine {
             .rev()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v == "true")
+    }
+}
+
+/// Settings Wasmtime spells on `Config` that wasmjit honours in its own way.
+impl Config {
+    /// Runs Cranelift's IR verifier on every function (slower compilation).
+    pub fn cranelift_debug_verifier(&mut self, enable: bool) -> &mut Self {
+        let value = if enable { "true" } else { "false" };
+        self.cranelift_flags
+            .push(("enable_verifier".to_string(), value.to_string()));
+        self
+    }
+
+    /// The target to compile for. wasmjit compiles for the host only: its architecture name
+    /// (`x86_64`, `aarch64`) or a triple starting with it is accepted, anything else is an
+    /// error.
+    pub fn target(&mut self, target: &str) -> Result<&mut Self> {
+        let arch = target.split('-').next().unwrap_or_default();
+        if arch != std::env::consts::ARCH {
+            bail!(
+                "wasmjit compiles for the host ({}) only, not for `{target}`",
+                std::env::consts::ARCH
+            );
+        }
+        Ok(self)
+    }
+
+    /// How instances are allocated. wasmjit allocates every instance on demand; a pooling
+    /// configuration is accepted and its limits are not enforced.
+    pub fn allocation_strategy(
+        &mut self,
+        strategy: impl Into<InstanceAllocationStrategy>,
+    ) -> &mut Self {
+        self.pooling = match strategy.into() {
+            InstanceAllocationStrategy::Pooling(config) => Some(config),
+            InstanceAllocationStrategy::OnDemand => None,
+        };
+        self
     }
 }
