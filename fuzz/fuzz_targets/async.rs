@@ -1,5 +1,5 @@
 //! Fuzz target `async`: one case of the sync/async comparison per input (see
-//! `tests/differential/sync_async.rs`): a wasm-smith module run through the synchronous entry
+//! `differential/src/sync_async.rs`): a wasm-smith module run through the synchronous entry
 //! points and through `call_async` with a fuel yield every 1 to 64 units must agree on every
 //! result, trap, fuel count and exported state.
 #![cfg_attr(feature = "libfuzzer", no_main)]
@@ -7,8 +7,7 @@
 #[cfg(not(feature = "libfuzzer"))]
 mod standalone;
 
-#[path = "../../tests/differential/mod.rs"]
-mod oracle;
+use wasmjit_differential as oracle;
 
 fn run(data: &[u8]) {
     if let Err(d) = oracle::sync_async::run_fuzz_input(data) {

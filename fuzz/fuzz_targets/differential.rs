@@ -6,8 +6,7 @@
 #[cfg(not(feature = "libfuzzer"))]
 mod standalone;
 
-#[path = "../../tests/differential/mod.rs"]
-mod oracle;
+use wasmjit_differential as oracle;
 
 fn run(data: &[u8]) {
     if let Err(d) = oracle::run_fuzz_input(data) {

@@ -1,5 +1,5 @@
 //! Differential testing (issue 8): wasmjit must never disagree with a reference interpreter
-//! (wasmi). See `tests/differential/mod.rs` for what a case is and what is compared.
+//! (wasmi). See `differential/src/lib.rs` for what a case is and what is compared.
 //!
 //! `differential_smoke` runs a fixed range of seeded wasm-smith cases and is part of every CI
 //! run; `sync_async_smoke` runs the same modules through `call_async` with a tiny fuel yield
@@ -48,7 +48,7 @@ fn differential_smoke() {
 /// Seeds of the sync/async comparison run by default (each runs the module twice on wasmjit).
 const DEFAULT_ASYNC_CASES: u64 = if cfg!(debug_assertions) { 100 } else { 1500 };
 
-/// The `async` comparison (see `tests/differential/sync_async.rs`): `call_async` with a tiny
+/// The `async` comparison (see `differential/src/sync_async.rs`): `call_async` with a tiny
 /// fuel yield interval must agree with the synchronous calls, fuel included. `DIFF_CASES` and
 /// `DIFF_SEED` apply here too.
 #[test]

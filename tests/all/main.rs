@@ -1,11 +1,10 @@
 //! The command's and the whole system's integration tests, one binary with a module per area
 //! (each test binary links the whole runtime again). `tests/spec_no_signals.rs` stays a
 //! binary of its own: it installs signal handlers that abort, which would affect every other
-//! test of a shared process. `differential.rs` and `fuel_wasmtime.rs` share the oracle of
-//! `tests/differential/` (which the fuzz targets use too).
+//! test of a shared process. `differential.rs` and `fuel_wasmtime.rs` share the oracle crate
+//! `wasmjit-differential` (`differential/`, which the fuzz targets use too).
 
-#[path = "../differential/mod.rs"]
-mod oracle;
+use wasmjit_differential as oracle;
 
 mod bad_input;
 mod cli;

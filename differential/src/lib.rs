@@ -1,7 +1,7 @@
 //! Differential execution of one module on wasmjit and on wasmi (the reference interpreter).
 //!
-//! Shared by `tests/all/differential.rs` (seeded smoke run in CI), `tests/regressions/` checks and
-//! the cargo-fuzz targets in `fuzz/` (which include this file with `#[path]`).
+//! A crate of its own, shared by `tests/all/differential.rs` (seeded smoke run in CI),
+//! `tests/all/fuel_wasmtime.rs` and the cargo-fuzz targets in `fuzz/`.
 //!
 //! One case: a module (usually from `wasm-smith`, see [`smith_config`]) is compiled and
 //! instantiated on both engines, then its exported functions are called with arguments drawn
@@ -16,7 +16,6 @@
 //! `local.get 3 local.get 2 local.set 2 local.tee 3 drop ... i32.div_s` divides by the wrong
 //! value), which showed up as false divergences. wasmi 1.1 reports an out-of-bounds `table.copy`
 //! as a table error without a trap code; [`wasmi_trap`] maps it.
-#![allow(dead_code)]
 
 use arbitrary::Unstructured;
 use std::collections::BTreeMap;
