@@ -166,7 +166,10 @@ fn compile_function(
 ) -> Result<CompiledBody> {
     let info = env.info;
     let index = body.index;
-    let defined = index - info.num_imported_funcs;
+    let defined = info
+        .defined_func_index(index)
+        .expect("bodies are of defined functions")
+        .as_u32();
     let describe = || match info.func_names.get(&index) {
         Some(name) => format!("function {index} (`{name}`)"),
         None => format!("function {index}"),
@@ -196,7 +199,8 @@ pub(crate) fn translated_ir(bytes: &[u8], config: &CompileConfig) -> Result<Vec<
         .map(|body| {
             let index = body.index;
             let sig = wasm_signature(info.func_type(index), config.consume_fuel);
-            let mut func = Function::with_name_signature(UserFuncName::user(0, index), sig);
+            let mut func =
+                Function::with_name_signature(UserFuncName::user(0, index.as_u32()), sig);
             translator.translate(&env, body, &mut func)?;
             Ok(func.display().to_string())
         })

@@ -19,7 +19,7 @@ use wasmparser::{
 #[derive(Debug)]
 pub struct FunctionBodyData {
     /// Function index (imported functions included).
-    pub index: u32,
+    pub index: FuncIndex,
     /// Byte range of the body (locals and operators) in [`ModuleInfo::wasm`].
     pub body: Range<usize>,
     /// Validator of the body, run during translation.
@@ -261,7 +261,7 @@ fn parse_with_features(
             ValidPayload::Func(validator, body) => {
                 let range = body.range();
                 bodies.push(FunctionBodyData {
-                    index: validator.index,
+                    index: FuncIndex::from_u32(validator.index),
                     body: range.start as usize..range.end as usize,
                     validator,
                 });
@@ -331,6 +331,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                 let import = import?;
                 let ty = match import.ty {
                     TypeRef::Func(t) => {
+                        let t = TypeIndex::from_u32(t);
                         info.functions.push(t);
                         info.num_imported_funcs += 1;
                         EntityType::Function(t)
@@ -354,9 +355,10 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                         EntityType::Global(g)
                     }
                     TypeRef::Tag(t) => {
-                        info.tags.push(t.func_type_idx);
+                        let t = TypeIndex::from_u32(t.func_type_idx);
+                        info.tags.push(t);
                         info.num_imported_tags += 1;
-                        EntityType::Tag(t.func_type_idx)
+                        EntityType::Tag(t)
                     }
                     TypeRef::FuncExact(_) => {
                         bail!("unsupported import kind of `{}`", import.name)
@@ -371,7 +373,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
         }
         Payload::FunctionSection(section) => {
             for ty in section {
-                info.functions.push(ty?);
+                info.functions.push(TypeIndex::from_u32(ty?));
             }
         }
         Payload::TableSection(section) => {
@@ -402,12 +404,16 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                 let export = export?;
                 let index = match export.kind {
                     ExternalKind::Func | ExternalKind::FuncExact => {
-                        EntityIndex::Function(export.index)
+                        EntityIndex::Function(FuncIndex::from_u32(export.index))
                     }
-                    ExternalKind::Table => EntityIndex::Table(export.index),
-                    ExternalKind::Memory => EntityIndex::Memory(export.index),
-                    ExternalKind::Global => EntityIndex::Global(export.index),
-                    ExternalKind::Tag => EntityIndex::Tag(export.index),
+                    ExternalKind::Table => EntityIndex::Table(TableIndex::from_u32(export.index)),
+                    ExternalKind::Memory => {
+                        EntityIndex::Memory(MemoryIndex::from_u32(export.index))
+                    }
+                    ExternalKind::Global => {
+                        EntityIndex::Global(GlobalIndex::from_u32(export.index))
+                    }
+                    ExternalKind::Tag => EntityIndex::Tag(TagIndex::from_u32(export.index)),
                 };
                 info.exports.push(Export {
                     name: export.name.to_string(),
@@ -417,10 +423,10 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
         }
         Payload::TagSection(section) => {
             for tag in section {
-                info.tags.push(tag?.func_type_idx);
+                info.tags.push(TypeIndex::from_u32(tag?.func_type_idx));
             }
         }
-        Payload::StartSection { func, .. } => info.start = Some(func),
+        Payload::StartSection { func, .. } => info.start = Some(FuncIndex::from_u32(func)),
         Payload::ElementSection(section) => {
             for elem in section {
                 info.elems.push(elem_segment(elem?)?);
@@ -434,7 +440,10 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                     wasmparser::DataKind::Active {
                         memory_index,
                         offset_expr,
-                    } => Some((memory_index, const_expr(&offset_expr)?)),
+                    } => Some((
+                        MemoryIndex::from_u32(memory_index),
+                        const_expr(&offset_expr)?,
+                    )),
                 };
                 // The segment's bytes end its encoding.
                 let end = data.range.end as usize;
@@ -464,7 +473,7 @@ fn read_names(info: &mut ModuleInfo, names: wasmparser::NameSectionReader<'_>) -
                 for naming in map {
                     let naming = naming?;
                     info.func_names
-                        .insert(naming.index, naming.name.to_string());
+                        .insert(FuncIndex::from_u32(naming.index), naming.name.to_string());
                 }
             }
             _ => {}
@@ -481,14 +490,19 @@ fn elem_segment(elem: wasmparser::Element<'_>) -> Result<ElemSegment> {
             table_index,
             offset_expr,
         } => ElemMode::Active {
-            table: table_index.unwrap_or(0),
+            table: TableIndex::from_u32(table_index.unwrap_or(0)),
             offset: const_expr(&offset_expr)?,
         },
     };
     let (element, items) = match elem.items {
         wasmparser::ElementItems::Functions(funcs) => (
             WasmType::FuncRef,
-            ElemItems::Functions(funcs.into_iter().collect::<Result<_, _>>()?),
+            ElemItems::Functions(
+                funcs
+                    .into_iter()
+                    .map(|f| f.map(FuncIndex::from_u32))
+                    .collect::<Result<_, _>>()?,
+            ),
         ),
         wasmparser::ElementItems::Expressions(ty, exprs) => {
             let exprs = exprs
@@ -517,9 +531,13 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
             Operator::F32Const { value } => ConstOp::F32Const(value.bits()),
             Operator::F64Const { value } => ConstOp::F64Const(value.bits()),
             Operator::V128Const { value } => ConstOp::V128Const(value.i128() as u128),
-            Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            Operator::GlobalGet { global_index } => {
+                ConstOp::GlobalGet(GlobalIndex::from_u32(global_index))
+            }
             Operator::RefNull { hty } => ConstOp::RefNull(heap_type(hty)?),
-            Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+            Operator::RefFunc { function_index } => {
+                ConstOp::RefFunc(FuncIndex::from_u32(function_index))
+            }
             Operator::I32Add => ConstOp::I32Add,
             Operator::I32Sub => ConstOp::I32Sub,
             Operator::I32Mul => ConstOp::I32Mul,

@@ -105,8 +105,8 @@ pub struct FuncType {
     pub results: Vec<WasmType>,
 }
 
-/// Index into [`ModuleInfo::types`].
-pub type TypeIndex = u32;
+pub use crate::indices::*;
+pub use cranelift_entity::{EntityRef, PrimaryMap};
 
 /// A linear memory's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,11 +165,11 @@ pub enum ConstOp {
     /// `v128.const` (bits).
     V128Const(u128),
     /// `global.get` of a global index.
-    GlobalGet(u32),
+    GlobalGet(GlobalIndex),
     /// `ref.null` of the given type.
     RefNull(WasmType),
     /// `ref.func` of a function index.
-    RefFunc(u32),
+    RefFunc(FuncIndex),
     /// `i32.add`.
     I32Add,
     /// `i32.sub`.
@@ -214,15 +214,15 @@ pub struct Import {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntityIndex {
     /// Function index.
-    Function(u32),
+    Function(FuncIndex),
     /// Table index.
-    Table(u32),
+    Table(TableIndex),
     /// Memory index.
-    Memory(u32),
+    Memory(MemoryIndex),
     /// Global index.
-    Global(u32),
+    Global(GlobalIndex),
     /// Tag index.
-    Tag(u32),
+    Tag(TagIndex),
 }
 
 /// One export, in declaration order.
@@ -238,7 +238,7 @@ pub struct Export {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataSegment {
     /// `Some((memory, offset))` for an active segment, `None` for a passive one.
-    pub active: Option<(u32, ConstExpr)>,
+    pub active: Option<(MemoryIndex, ConstExpr)>,
     /// Range of the segment's bytes within the original wasm binary ([`ModuleInfo::wasm`]).
     pub data: std::ops::Range<usize>,
 }
@@ -247,7 +247,7 @@ pub struct DataSegment {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ElemItems {
     /// Function indices.
-    Functions(Vec<u32>),
+    Functions(Vec<FuncIndex>),
     /// Constant expressions of the element type.
     Exprs(Vec<ConstExpr>),
 }
@@ -258,7 +258,7 @@ pub enum ElemMode {
     /// Copied into `table` at `offset` during instantiation, then dropped.
     Active {
         /// Table index.
-        table: u32,
+        table: TableIndex,
         /// Offset expression.
         offset: ConstExpr,
     },
@@ -285,61 +285,107 @@ pub struct ModuleInfo {
     /// The validated wasm binary (segments point into it).
     pub wasm: Vec<u8>,
     /// Function types, by type index.
-    pub types: Vec<FuncType>,
+    pub types: PrimaryMap<TypeIndex, FuncType>,
     /// Imports in order.
     pub imports: Vec<Import>,
     /// Exports in order.
     pub exports: Vec<Export>,
     /// Type index of every function, imported first.
-    pub functions: Vec<TypeIndex>,
+    pub functions: PrimaryMap<FuncIndex, TypeIndex>,
     /// Number of imported functions (the first entries of `functions`).
     pub num_imported_funcs: u32,
     /// Every table, imported first.
-    pub tables: Vec<TableType>,
+    pub tables: PrimaryMap<TableIndex, TableType>,
     /// Number of imported tables.
     pub num_imported_tables: u32,
     /// Every memory, imported first.
-    pub memories: Vec<MemoryType>,
+    pub memories: PrimaryMap<MemoryIndex, MemoryType>,
     /// Number of imported memories.
     pub num_imported_memories: u32,
     /// Every global, imported first.
-    pub globals: Vec<GlobalType>,
+    pub globals: PrimaryMap<GlobalIndex, GlobalType>,
     /// Number of imported globals.
     pub num_imported_globals: u32,
     /// Type index of every tag (its parameters are the exception's payload), imported first.
-    pub tags: Vec<TypeIndex>,
+    pub tags: PrimaryMap<TagIndex, TypeIndex>,
     /// Number of imported tags.
     pub num_imported_tags: u32,
-    /// Initializers of the defined globals (index = global index - imported count).
-    pub global_inits: Vec<ConstExpr>,
-    /// Initial element of each defined table (index = table index - imported count); `None`
-    /// for null.
-    pub table_inits: Vec<Option<ConstExpr>>,
+    /// Initializers of the defined globals.
+    pub global_inits: PrimaryMap<DefinedGlobalIndex, ConstExpr>,
+    /// Initial element of each defined table; `None` for null.
+    pub table_inits: PrimaryMap<DefinedTableIndex, Option<ConstExpr>>,
     /// Data segments.
-    pub data: Vec<DataSegment>,
+    pub data: PrimaryMap<DataIndex, DataSegment>,
     /// Element segments.
-    pub elems: Vec<ElemSegment>,
+    pub elems: PrimaryMap<ElemIndex, ElemSegment>,
     /// Start function.
-    pub start: Option<u32>,
+    pub start: Option<FuncIndex>,
     /// Function names from the name section.
-    pub func_names: HashMap<u32, String>,
+    pub func_names: HashMap<FuncIndex, String>,
     /// The module's name from the name section.
     pub name: Option<String>,
 }
 
+/// The conversions between a module-wide index (imports first) and a defined one.
+macro_rules! index_spaces {
+    ($($all:ident / $defined:ident: $imported:ident, $is_imported:ident, $to_defined:ident, $to_all:ident;)*) => {
+        impl ModuleInfo {
+            $(
+                /// Whether this index names an import.
+                pub fn $is_imported(&self, index: $all) -> bool {
+                    index.as_u32() < self.$imported
+                }
+
+                /// The definition this index names; `None` for an import.
+                pub fn $to_defined(&self, index: $all) -> Option<$defined> {
+                    let defined = index.as_u32().checked_sub(self.$imported)?;
+                    Some($defined::from_u32(defined))
+                }
+
+                /// The module-wide index of a definition.
+                pub fn $to_all(&self, defined: $defined) -> $all {
+                    $all::from_u32(self.$imported + defined.as_u32())
+                }
+            )*
+        }
+    };
+}
+
+index_spaces! {
+    FuncIndex / DefinedFuncIndex: num_imported_funcs, is_imported_func, defined_func_index, func_index;
+    TableIndex / DefinedTableIndex: num_imported_tables, is_imported_table, defined_table_index, table_index;
+    MemoryIndex / DefinedMemoryIndex: num_imported_memories, is_imported_memory, defined_memory_index, memory_index;
+    GlobalIndex / DefinedGlobalIndex: num_imported_globals, is_imported_global, defined_global_index, global_index;
+}
+
 impl ModuleInfo {
     /// Type of function `index`.
-    pub fn func_type(&self, index: u32) -> &FuncType {
-        &self.types[self.functions[index as usize] as usize]
-    }
-
-    /// Whether function `index` is imported.
-    pub fn is_imported_func(&self, index: u32) -> bool {
-        index < self.num_imported_funcs
+    pub fn func_type(&self, index: FuncIndex) -> &FuncType {
+        &self.types[self.functions[index]]
     }
 
     /// Number of functions the module defines.
     pub fn num_defined_funcs(&self) -> u32 {
         self.functions.len() as u32 - self.num_imported_funcs
+    }
+
+    /// The memories the module defines, with their indices.
+    pub fn defined_memories(&self) -> impl Iterator<Item = (DefinedMemoryIndex, &MemoryType)> {
+        let skip = self.num_imported_memories as usize;
+        self.memories
+            .values()
+            .skip(skip)
+            .enumerate()
+            .map(|(i, t)| (DefinedMemoryIndex::new(i), t))
+    }
+
+    /// The tables the module defines, with their indices.
+    pub fn defined_tables(&self) -> impl Iterator<Item = (DefinedTableIndex, &TableType)> {
+        let skip = self.num_imported_tables as usize;
+        self.tables
+            .values()
+            .skip(skip)
+            .enumerate()
+            .map(|(i, t)| (DefinedTableIndex::new(i), t))
     }
 }

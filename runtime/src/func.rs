@@ -20,6 +20,7 @@ use crate::Engine;
 use anyhow::{bail, Context, Result};
 use std::mem::MaybeUninit;
 use std::sync::Arc;
+use wasmjit_compiler::{DefinedFuncIndex, EntityRef};
 
 pub use into_func::{IntoFunc, WasmRet};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmTy};
@@ -255,9 +256,8 @@ impl Func {
         if defined >= offsets.num_defined_funcs {
             return None;
         }
-        let func_index = defined + module.inner.info.num_imported_funcs;
-        let ty =
-            module.inner.types[module.inner.info.functions[func_index as usize] as usize].clone();
+        let func_index = (module.inner.info).func_index(DefinedFuncIndex::from_u32(defined));
+        let ty = module.inner.types[module.inner.info.functions[func_index].index()].clone();
         store.funcs.push(FuncData {
             funcref: word as *const VMFuncRef,
             ty,

@@ -12,6 +12,7 @@ use crate::types::ExternType;
 use anyhow::{anyhow, Context, Result};
 use std::borrow::Cow;
 use wasmjit_compiler::EntityIndex;
+use wasmjit_compiler::{EntityRef, FuncIndex};
 
 /// An instance of a module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,14 +91,14 @@ impl Instance {
     }
 
     /// The `Func` for function `index` of this instance.
-    pub(crate) fn func_at(&self, store: &mut StoreOpaque, index: u32) -> Func {
+    pub(crate) fn func_at(&self, store: &mut StoreOpaque, index: FuncIndex) -> Func {
         let inst = &store.instances[self.0.index];
-        if let Some(f) = inst.funcs[index as usize] {
+        if let Some(f) = inst.funcs[index.index()] {
             return Func(Stored::new(store, f));
         }
         let word = inst.func_ref(index);
         let f = Func::from_funcref_word(store, word).expect("functions are never null");
-        store.instances[self.0.index].funcs[index as usize] = Some(f.0.index);
+        store.instances[self.0.index].funcs[index.index()] = Some(f.0.index);
         f
     }
 
@@ -107,13 +108,13 @@ impl Instance {
         Some(match index {
             EntityIndex::Function(i) => Extern::Func(self.func_at(store, i)),
             EntityIndex::Memory(i) => {
-                Extern::Memory(Memory(Stored::new(store, inst.memories[i as usize])))
+                Extern::Memory(Memory(Stored::new(store, inst.memories[i.index()])))
             }
             EntityIndex::Table(i) => {
-                Extern::Table(Table(Stored::new(store, inst.tables[i as usize])))
+                Extern::Table(Table(Stored::new(store, inst.tables[i.index()])))
             }
             EntityIndex::Global(i) => {
-                Extern::Global(Global(Stored::new(store, inst.globals[i as usize])))
+                Extern::Global(Global(Stored::new(store, inst.globals[i.index()])))
             }
             EntityIndex::Tag(_) => return None,
         })
@@ -126,7 +127,7 @@ impl Instance {
         let inst = &opaque.instances[self.0.check(opaque)];
         let info = &inst.info;
         match info.exports.iter().find(|e| e.name == name)?.index {
-            EntityIndex::Tag(i) => Some(Tag(Stored::new(opaque, inst.tags[i as usize]))),
+            EntityIndex::Tag(i) => Some(Tag(Stored::new(opaque, inst.tags[i.index()]))),
             _ => None,
         }
     }
@@ -140,7 +141,7 @@ impl Instance {
             .filter_map(|e| match e.index {
                 EntityIndex::Tag(i) => Some((
                     e.name.clone(),
-                    Tag(Stored::new(store, inst.tags[i as usize])),
+                    Tag(Stored::new(store, inst.tags[i.index()])),
                 )),
                 _ => None,
             })

@@ -13,6 +13,7 @@ use crate::types::{canonical, FuncType};
 use crate::values::Val;
 use anyhow::{anyhow, bail, Result};
 use wasmjit_compiler as c;
+use wasmjit_compiler::EntityRef;
 
 /// Checks `imports` (the module's imports other than tags, in order) and `tags` (its tag
 /// imports) against `module`'s declarations.
@@ -46,7 +47,7 @@ pub(crate) fn resolve_imports(
             if !tag.0.belongs_to(store) {
                 bail!("import {} belongs to another store", desc());
             }
-            let expected = FuncType::from_wasm(m.types[t as usize].ty.clone());
+            let expected = FuncType::from_wasm(m.types[t.index()].ty.clone());
             if store.tags[tag.0.index].ty != expected {
                 bail!("incompatible import type for `{}`", desc());
             }
@@ -67,7 +68,7 @@ pub(crate) fn resolve_imports(
         let index = owner.index;
         let fits = match &import.ty {
             c::EntityType::Function(t) => {
-                let expected = &m.types[*t as usize];
+                let expected = &m.types[t.index()];
                 let actual = &store.funcs[index].ty;
                 if actual.id == expected.id {
                     Ok(())

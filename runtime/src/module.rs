@@ -104,9 +104,11 @@ impl CodeInfo for ModuleCode {
             Err(0) => None,
             Err(i) => Some(f.addr_map[i - 1].1),
         };
-        let func_index = self.info.num_imported_funcs + index as u32;
+        let func_index = self
+            .info
+            .func_index(c::DefinedFuncIndex::from_u32(index as u32));
         Some(PcInfo {
-            func_index: Some(func_index),
+            func_index: Some(func_index.as_u32()),
             wasm_offset,
             body_start: self.body_starts.get(index).copied(),
             module_name: self.info.name.clone(),
@@ -132,7 +134,7 @@ impl Module {
         crate::types::canonical::canonicalize(&mut info);
         let types = info
             .types
-            .iter()
+            .values()
             .map(|t| engine.inner.types.register(t))
             .collect::<Result<Vec<_>>>()?;
         let type_ids: Vec<u32> = types.iter().map(|t| t.id).collect();
@@ -251,13 +253,11 @@ impl Module {
     /// The memories and tables an instance of this module creates.
     pub fn resources_required(&self) -> ResourcesRequired {
         let info = &self.inner.info;
-        let memories = &info.memories[info.num_imported_memories as usize..];
-        let tables = &info.tables[info.num_imported_tables as usize..];
         ResourcesRequired {
-            num_memories: memories.len() as u32,
-            max_initial_memory_size: memories.iter().map(|m| m.minimum).max(),
-            num_tables: tables.len() as u32,
-            max_initial_table_size: tables.iter().map(|t| t.minimum).max(),
+            num_memories: info.defined_memories().count() as u32,
+            max_initial_memory_size: info.defined_memories().map(|(_, m)| m.minimum).max(),
+            num_tables: info.defined_tables().count() as u32,
+            max_initial_table_size: info.defined_tables().map(|(_, t)| t.minimum).max(),
         }
     }
 
@@ -265,7 +265,7 @@ impl Module {
         let info = &self.inner.info;
         Some(match ty {
             c::EntityType::Function(t) => {
-                ExternType::Func(FuncType::from_wasm(info.types[*t as usize].clone()))
+                ExternType::Func(FuncType::from_wasm(info.types[*t].clone()))
             }
             c::EntityType::Table(t) => ExternType::Table(TableType::from_wasm(t)),
             c::EntityType::Memory(t) => ExternType::Memory(MemoryType::from_wasm(t)),
@@ -280,14 +280,12 @@ impl Module {
             c::EntityIndex::Function(i) => {
                 ExternType::Func(FuncType::from_wasm(info.func_type(i).clone()))
             }
-            c::EntityIndex::Table(i) => {
-                ExternType::Table(TableType::from_wasm(&info.tables[i as usize]))
-            }
+            c::EntityIndex::Table(i) => ExternType::Table(TableType::from_wasm(&info.tables[i])),
             c::EntityIndex::Memory(i) => {
-                ExternType::Memory(MemoryType::from_wasm(&info.memories[i as usize]))
+                ExternType::Memory(MemoryType::from_wasm(&info.memories[i]))
             }
             c::EntityIndex::Global(i) => {
-                ExternType::Global(GlobalType::from_wasm(&info.globals[i as usize]))
+                ExternType::Global(GlobalType::from_wasm(&info.globals[i]))
             }
             c::EntityIndex::Tag(_) => return None,
         })

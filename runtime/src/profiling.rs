@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::Write;
 use std::sync::Mutex;
 use wasmjit_compiler as c;
+use wasmjit_compiler::EntityRef;
 
 /// Which profiler to tell about compiled code, as in Wasmtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,7 +31,7 @@ pub(crate) fn perf_map_module(info: &c::ModuleInfo, code: &c::CompiledCode) {
     let mut text = String::new();
     let module = info.name.as_deref().unwrap_or("");
     for (i, f) in code.functions.iter().enumerate() {
-        let index = info.num_imported_funcs + i as u32;
+        let index = info.func_index(c::DefinedFuncIndex::new(i));
         let name = match info.func_names.get(&index) {
             Some(n) => format!("wasm[{module}]::{n}"),
             None => format!("wasm[{module}]::function[{index}]"),

@@ -290,7 +290,7 @@ pub(crate) mod canonical {
     pub(crate) fn canonicalize(info: &mut c::ModuleInfo) {
         // Types in order: each refers only to earlier ones, already rewritten.
         let mut ids: Vec<Option<u32>> = vec![None; info.types.len()];
-        for i in 0..info.types.len() {
+        for i in info.types.keys() {
             let mut ty = info.types[i].clone();
             for t in ty.params.iter_mut().chain(ty.results.iter_mut()) {
                 rewrite(t, &mut ids, &info.types);
@@ -299,10 +299,10 @@ pub(crate) mod canonical {
         }
         let types = &info.types;
         let mut fix = |t: &mut c::WasmType| rewrite(t, &mut ids, types);
-        for g in &mut info.globals {
+        for g in info.globals.values_mut() {
             fix(&mut g.content);
         }
-        for t in &mut info.tables {
+        for t in info.tables.values_mut() {
             fix(&mut t.element);
         }
         for import in &mut info.imports {
@@ -312,20 +312,25 @@ pub(crate) mod canonical {
                 _ => {}
             }
         }
-        for seg in &mut info.elems {
+        for seg in info.elems.values_mut() {
             fix(&mut seg.element);
         }
     }
 
     /// Rewrites one type; `types` are the module's types with canonical references.
-    fn rewrite(t: &mut c::WasmType, ids: &mut [Option<u32>], types: &[c::FuncType]) {
+    fn rewrite(
+        t: &mut c::WasmType,
+        ids: &mut [Option<u32>],
+        types: &c::PrimaryMap<c::TypeIndex, c::FuncType>,
+    ) {
         if let c::WasmType::Ref(c::WasmRefType {
             heap: c::WasmHeapType::Concrete(index),
             ..
         }) = t
         {
-            let i = *index as usize;
-            *index = *ids[i].get_or_insert_with(|| id(&Arc::new(types[i].clone())));
+            let i = c::TypeIndex::from_u32(*index);
+            *index =
+                *ids[i.as_u32() as usize].get_or_insert_with(|| id(&Arc::new(types[i].clone())));
         }
     }
 }

@@ -6,6 +6,7 @@
 //! element) is a `VMFuncRef` providing the code pointer and the callee's context.
 
 use super::{wasm_signature, FuncState};
+use crate::module_info::{DefinedFuncIndex, FuncIndex, TypeIndex};
 use crate::trap_codes;
 use crate::vmoffsets::funcref;
 use anyhow::Result;
@@ -29,12 +30,12 @@ enum CallKind {
 
 impl FuncState<'_, '_> {
     /// The signature of module type `type_index`, imported into the function.
-    fn signature(&mut self, type_index: u32) -> ir::SigRef {
+    fn signature(&mut self, type_index: TypeIndex) -> ir::SigRef {
         if let Some(sig) = self.sigs.get(&type_index) {
             return *sig;
         }
         let sig = wasm_signature(
-            &self.env.info.types[type_index as usize],
+            &self.env.info.types[type_index],
             self.env.config.consume_fuel,
         );
         let sig = self.builder.import_signature(sig);
@@ -43,16 +44,15 @@ impl FuncState<'_, '_> {
     }
 
     /// A direct reference to defined function `index`, resolved when the module is linked.
-    fn direct_func(&mut self, index: u32) -> ir::FuncRef {
+    fn direct_func(&mut self, index: DefinedFuncIndex) -> ir::FuncRef {
         if let Some(f) = self.direct_funcs.get(&index) {
             return *f;
         }
-        let signature = self.signature(self.env.info.functions[index as usize]);
-        let defined = index - self.env.info.num_imported_funcs;
+        let signature = self.signature(self.env.info.functions[self.env.info.func_index(index)]);
         let name = self
             .builder
             .func
-            .declare_imported_user_function(UserExternalName::new(0, defined));
+            .declare_imported_user_function(UserExternalName::new(0, index.as_u32()));
         let f = self.builder.import_function(ExtFuncData {
             name: ExternalName::User(name),
             signature,
@@ -65,7 +65,13 @@ impl FuncState<'_, '_> {
     }
 
     /// Calls the `VMFuncRef` at `func_ref` (code pointer and callee context).
-    fn call_func_ref(&mut self, kind: CallKind, type_index: u32, func_ref: Value, args: &[Value]) {
+    fn call_func_ref(
+        &mut self,
+        kind: CallKind,
+        type_index: TypeIndex,
+        func_ref: Value,
+        args: &[Value],
+    ) {
         let sig = self.signature(type_index);
         let ins = self.builder.ins();
         let code = ins.load(
@@ -96,16 +102,16 @@ impl FuncState<'_, '_> {
         }
     }
 
-    fn call(&mut self, kind: CallKind, index: u32) {
-        let type_index = self.env.info.functions[index as usize];
-        let n = self.env.info.types[type_index as usize].params.len();
+    fn call(&mut self, kind: CallKind, index: FuncIndex) {
+        let type_index = self.env.info.functions[index];
+        let n = self.env.info.types[type_index].params.len();
         let args = self.pop_n(n);
-        if self.env.info.is_imported_func(index) {
-            let offset = self.env.offsets.imported_func(index);
+        let Some(defined) = self.env.info.defined_func_index(index) else {
+            let offset = self.env.offsets.imported_func(index.as_u32());
             let func_ref = self.vmctx_ptr(offset);
             return self.call_func_ref(kind, type_index, func_ref, &args);
-        }
-        let f = self.direct_func(index);
+        };
+        let f = self.direct_func(defined);
         let call_args = self.call_args(self.vmctx, &args);
         match kind {
             CallKind::Normal => {
@@ -122,9 +128,9 @@ impl FuncState<'_, '_> {
         }
     }
 
-    fn call_indirect(&mut self, kind: CallKind, type_index: u32, table: u32) {
+    fn call_indirect(&mut self, kind: CallKind, type_index: TypeIndex, table: u32) {
         let index = self.pop();
-        let n = self.env.info.types[type_index as usize].params.len();
+        let n = self.env.info.types[type_index].params.len();
         let args = self.pop_n(n);
         let addr = self.table_element_addr(table, index);
         let func_ref = self
@@ -139,7 +145,7 @@ impl FuncState<'_, '_> {
             func_ref,
             funcref::TYPE_ID as i32,
         );
-        let expected = self.env.type_ids[type_index as usize];
+        let expected = self.env.type_ids[type_index.as_u32() as usize];
         let mismatch = self
             .builder
             .ins()
@@ -150,9 +156,9 @@ impl FuncState<'_, '_> {
 
     /// `call_ref`/`return_call_ref`: the callee is a typed funcref on top of the stack, so its
     /// type needs no check; null traps.
-    fn call_ref(&mut self, kind: CallKind, type_index: u32) {
+    fn call_ref(&mut self, kind: CallKind, type_index: TypeIndex) {
         let func_ref = self.pop();
-        let n = self.env.info.types[type_index as usize].params.len();
+        let n = self.env.info.types[type_index].params.len();
         let args = self.pop_n(n);
         self.trap_if_zero(func_ref, trap_codes::NULL_REFERENCE);
         self.call_func_ref(kind, type_index, func_ref, &args);
@@ -161,18 +167,34 @@ impl FuncState<'_, '_> {
     /// Translates a call operator, `ref.func` or `ref.as_non_null`; `false` if `op` is none.
     pub(crate) fn translate_call(&mut self, op: &Operator<'_>) -> Result<bool> {
         match op {
-            Operator::Call { function_index } => self.call(CallKind::Normal, *function_index),
-            Operator::ReturnCall { function_index } => self.call(CallKind::Tail, *function_index),
+            Operator::Call { function_index } => {
+                self.call(CallKind::Normal, FuncIndex::from_u32(*function_index))
+            }
+            Operator::ReturnCall { function_index } => {
+                self.call(CallKind::Tail, FuncIndex::from_u32(*function_index))
+            }
             Operator::CallIndirect {
                 type_index,
                 table_index,
-            } => self.call_indirect(CallKind::Normal, *type_index, *table_index),
+            } => self.call_indirect(
+                CallKind::Normal,
+                TypeIndex::from_u32(*type_index),
+                *table_index,
+            ),
             Operator::ReturnCallIndirect {
                 type_index,
                 table_index,
-            } => self.call_indirect(CallKind::Tail, *type_index, *table_index),
-            Operator::CallRef { type_index } => self.call_ref(CallKind::Normal, *type_index),
-            Operator::ReturnCallRef { type_index } => self.call_ref(CallKind::Tail, *type_index),
+            } => self.call_indirect(
+                CallKind::Tail,
+                TypeIndex::from_u32(*type_index),
+                *table_index,
+            ),
+            Operator::CallRef { type_index } => {
+                self.call_ref(CallKind::Normal, TypeIndex::from_u32(*type_index))
+            }
+            Operator::ReturnCallRef { type_index } => {
+                self.call_ref(CallKind::Tail, TypeIndex::from_u32(*type_index))
+            }
             Operator::RefAsNonNull => {
                 let v = *self
                     .stack
@@ -181,14 +203,16 @@ impl FuncState<'_, '_> {
                 self.trap_if_zero(v, trap_codes::NULL_REFERENCE);
             }
             Operator::RefFunc { function_index } => {
-                let index = *function_index;
-                let v = if self.env.info.is_imported_func(index) {
-                    let offset = self.env.offsets.imported_func(index);
-                    self.vmctx_ptr(offset)
-                } else {
-                    let defined = index - self.env.info.num_imported_funcs;
-                    let offset = self.env.offsets.defined_funcref(defined);
-                    self.builder.ins().iadd_imm_u(self.vmctx, i64::from(offset))
+                let index = FuncIndex::from_u32(*function_index);
+                let v = match self.env.info.defined_func_index(index) {
+                    None => {
+                        let offset = self.env.offsets.imported_func(index.as_u32());
+                        self.vmctx_ptr(offset)
+                    }
+                    Some(defined) => {
+                        let offset = self.env.offsets.defined_funcref(defined.as_u32());
+                        self.builder.ins().iadd_imm_u(self.vmctx, i64::from(offset))
+                    }
                 };
                 self.push(v);
             }

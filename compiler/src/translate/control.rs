@@ -8,6 +8,7 @@
 //! branch, so both arms can use them.
 
 use super::{ir_type, FuncState};
+use crate::module_info::TypeIndex;
 use crate::trap_codes;
 use anyhow::Result;
 use cranelift_codegen::ir::{Block, BlockArg, InstBuilder, JumpTableData, Type, Value};
@@ -82,7 +83,7 @@ impl FuncState<'_, '_> {
                 (vec![], vec![super::ir_type_of(t)])
             }
             BlockType::FuncType(index) => {
-                let f = &self.env.info.types[index as usize];
+                let f = &self.env.info.types[TypeIndex::from_u32(index)];
                 (
                     f.params.iter().map(|t| ir_type(*t)).collect(),
                     f.results.iter().map(|t| ir_type(*t)).collect(),

@@ -19,6 +19,7 @@
 use super::control::FrameKind;
 use super::{ir_type, trusted, FuncState};
 use crate::builtins::Builtin;
+use crate::module_info::TagIndex;
 use crate::trap_codes;
 use crate::vmoffsets::{limits, VAL_RAW_SIZE};
 use anyhow::Result;
@@ -64,8 +65,8 @@ impl FuncState<'_, '_> {
 
     /// `throw`: the runtime makes the exception (and makes it pending), then dispatch.
     fn throw(&mut self, tag: u32) {
-        let ty = self.env.info.tags[tag as usize];
-        let n = self.env.info.types[ty as usize].params.len();
+        let ty = self.env.info.tags[TagIndex::from_u32(tag)];
+        let n = self.env.info.types[ty].params.len();
         let values = self.pop_n(n);
         let slot = self.value_buffer(n);
         for (i, v) in values.iter().enumerate() {
@@ -232,8 +233,8 @@ impl FuncState<'_, '_> {
 
     /// The payload values of exception `exn`, whose tag is module tag `tag`.
     fn exception_payload(&mut self, tag: u32, exn: Value) -> Vec<Value> {
-        let ty = self.env.info.tags[tag as usize];
-        let params = self.env.info.types[ty as usize].params.clone();
+        let ty = self.env.info.tags[TagIndex::from_u32(tag)];
+        let params = self.env.info.types[ty].params.clone();
         if params.is_empty() {
             return Vec::new();
         }

@@ -3,7 +3,7 @@
 //! bulk operator's count read from one is a constant for fuel accounting, see `fuel.rs`).
 
 use super::{ir_type, readonly, trusted, FuncState};
-use crate::module_info::ConstOp;
+use crate::module_info::{ConstOp, GlobalIndex};
 use cranelift_codegen::ir::immediates::{Ieee32, Ieee64};
 use cranelift_codegen::ir::{types, InstBuilder, Value};
 
@@ -18,12 +18,13 @@ impl FuncState<'_, '_> {
     /// and initialized by one constant operator.
     fn global_constant(&mut self, index: u32) -> Option<Value> {
         let info = &self.env.info;
-        if info.globals[index as usize].mutable {
+        let index = GlobalIndex::from_u32(index);
+        if info.globals[index].mutable {
             return None;
         }
-        let defined = index.checked_sub(info.num_imported_globals)?;
+        let defined = info.defined_global_index(index)?;
         let ins = self.builder.ins();
-        match info.global_inits[defined as usize].ops.as_slice() {
+        match info.global_inits[defined].ops.as_slice() {
             [ConstOp::I32Const(x)] => Some(ins.iconst(types::I32, i64::from(*x))),
             [ConstOp::I64Const(x)] => Some(ins.iconst(types::I64, *x)),
             [ConstOp::F32Const(bits)] => Some(ins.f32const(Ieee32::with_bits(*bits))),
@@ -42,7 +43,7 @@ impl FuncState<'_, '_> {
             self.push(v);
             return;
         }
-        let global = self.env.info.globals[index as usize];
+        let global = self.env.info.globals[GlobalIndex::from_u32(index)];
         let addr = self.global_addr(index);
         // An immutable global never changes once instantiated.
         let flags = if global.mutable {

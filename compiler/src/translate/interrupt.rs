@@ -229,7 +229,7 @@ impl FuncState<'_, '_> {
             return f;
         }
         let info = self.env.info;
-        let num_defined = info.functions.len() as u32 - info.num_imported_funcs;
+        let num_defined = info.num_defined_funcs();
         let signature = self.builder.import_signature(stub_signature());
         let name = self
             .builder

@@ -9,6 +9,7 @@
 
 use super::{readonly, trusted, FuncState};
 use crate::builtins::Builtin;
+use crate::module_info::MemoryIndex;
 use crate::vmoffsets::memory;
 use anyhow::Result;
 use cranelift_codegen::ir::{
@@ -125,7 +126,7 @@ impl FuncState<'_, '_> {
 
     /// Converts a 64-bit size/page count to memory `mem`'s index type.
     fn u64_to_memory_index(&mut self, mem: u32, v: Value) -> Value {
-        if self.env.info.memories[mem as usize].memory64 {
+        if self.env.info.memories[MemoryIndex::from_u32(mem)].memory64 {
             v
         } else {
             self.builder.ins().ireduce(types::I32, v)
@@ -134,7 +135,7 @@ impl FuncState<'_, '_> {
 
     /// Whether accesses of memory `mem` with `offset + size <= limit` need no bounds check.
     fn guard_covers(&self, mem: u32, offset: u64, size: u32) -> bool {
-        let ty = &self.env.info.memories[mem as usize];
+        let ty = &self.env.info.memories[MemoryIndex::from_u32(mem)];
         let config = self.env.config;
         // Without signals-based traps an access past the memory must never fault: every one
         // is checked.
@@ -150,7 +151,7 @@ impl FuncState<'_, '_> {
     /// An offset beyond `u32::MAX` (memory64) is first added to the index, so only `size`
     /// is compared then. Depends on the module alone, not on the engine's memory settings.
     fn always_out_of_bounds(&self, mem: u32, offset: u64, size: u32) -> bool {
-        let ty = &self.env.info.memories[mem as usize];
+        let ty = &self.env.info.memories[MemoryIndex::from_u32(mem)];
         let max_bytes = match ty.maximum {
             Some(pages) => pages.saturating_mul(65536),
             None if ty.memory64 => 0u64.wrapping_sub(65536),
@@ -203,7 +204,7 @@ impl FuncState<'_, '_> {
             // `offset + size` overflowing u64 can only be out of bounds: saturate.
             let bound = memarg.offset.saturating_add(u64::from(size));
             let bound = self.builder.ins().iconst(types::I64, bound as i64);
-            let end = if self.env.info.memories[mem as usize].memory64 {
+            let end = if self.env.info.memories[MemoryIndex::from_u32(mem)].memory64 {
                 self.uadd_or_trap(index, bound, TrapCode::HEAP_OUT_OF_BOUNDS)
             } else {
                 // A 32-bit index plus a 32-bit offset plus size cannot overflow.

@@ -20,7 +20,7 @@ mod simd;
 mod table;
 mod traps;
 
-use crate::module_info::{FuncType, WasmType};
+use crate::module_info::{DefinedFuncIndex, FuncType, TypeIndex, WasmType};
 use crate::parse::FunctionBodyData;
 use anyhow::{anyhow, bail, Result};
 pub(crate) use builtin::builtin_signature;
@@ -175,9 +175,9 @@ pub(crate) struct FuncState<'a, 'e> {
     /// Number of blocks opened inside unreachable code (not on `control`).
     pub(crate) dead_depth: u32,
     /// Signatures imported into the function, by module type index.
-    sigs: HashMap<u32, ir::SigRef>,
+    sigs: HashMap<TypeIndex, ir::SigRef>,
     /// Direct call targets, by function index.
-    direct_funcs: HashMap<u32, ir::FuncRef>,
+    direct_funcs: HashMap<DefinedFuncIndex, ir::FuncRef>,
     /// Builtin signatures, by builtin index.
     builtin_sigs: HashMap<crate::builtins::Builtin, ir::SigRef>,
     /// The slow-path stubs, once imported (see `stubs.rs`).

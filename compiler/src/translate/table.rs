@@ -3,6 +3,7 @@
 
 use super::{trusted, FuncState};
 use crate::builtins::Builtin;
+use crate::module_info::TableIndex;
 use crate::trap_codes;
 use crate::vmoffsets::table;
 use anyhow::Result;
@@ -46,7 +47,7 @@ impl FuncState<'_, '_> {
 
     /// Converts a 64-bit size to table `index`'s index type.
     fn u64_to_table_index(&mut self, table: u32, v: Value) -> Value {
-        if self.env.info.tables[table as usize].table64 {
+        if self.env.info.tables[TableIndex::from_u32(table)].table64 {
             v
         } else {
             self.builder.ins().ireduce(types::I32, v)
@@ -71,7 +72,7 @@ impl FuncState<'_, '_> {
             TableSize { table } => {
                 // A table whose minimum is its maximum never changes size: a constant, as in
                 // Wasmtime 48 (which matters to fuel: a bulk operator's count may be it).
-                let ty = self.env.info.tables[*table as usize];
+                let ty = self.env.info.tables[TableIndex::from_u32(*table)];
                 if ty.maximum == Some(ty.minimum) {
                     let index_ty = if ty.table64 { types::I64 } else { types::I32 };
                     let size = self.builder.ins().iconst(index_ty, ty.minimum as i64);

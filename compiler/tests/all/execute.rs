@@ -126,7 +126,7 @@ impl TestInstance {
 
         let mut memory_bytes = Vec::new();
         let mut memory_def = Box::new([0u64; MEMORY_WORDS]);
-        if let Some(m) = info.memories.first() {
+        if let Some(m) = info.memories.values().next() {
             memory_bytes = vec![0u8; m.minimum as usize * 65536];
             memory_def[(memory::BASE / 8) as usize] = memory_bytes.as_mut_ptr() as u64;
             memory_def[(memory::CURRENT_LENGTH / 8) as usize] = memory_bytes.len() as u64;
@@ -138,33 +138,37 @@ impl TestInstance {
         }
         let mut table_elems = Vec::new();
         let mut table_def = Box::new([0u64; TABLE_WORDS]);
-        if let Some(t) = info.tables.first() {
+        if let Some(t) = info.tables.values().next() {
             table_elems = vec![0u64; t.minimum as usize];
             table_def[(table::BASE / 8) as usize] = table_elems.as_mut_ptr() as u64;
             table_def[(table::CURRENT_ELEMENTS / 8) as usize] = table_elems.len() as u64;
             set(&mut vmctx, offsets.table(0), &*table_def as *const _ as u64);
         }
         let mut globals = Vec::new();
-        for (i, init) in info.global_inits.iter().enumerate() {
+        for (defined, init) in info.global_inits.iter() {
             let mut g = Box::new([0u8; global::SIZE as usize]);
             match init.ops[..] {
                 [ConstOp::I32Const(v)] => g[..4].copy_from_slice(&v.to_le_bytes()),
                 [ConstOp::I64Const(v)] => g[..8].copy_from_slice(&v.to_le_bytes()),
                 _ => panic!("unsupported global initializer in test"),
             }
-            let index = info.num_imported_globals + i as u32;
-            set(&mut vmctx, offsets.global(index), g.as_ptr() as u64);
+            let index = info.global_index(defined);
+            set(
+                &mut vmctx,
+                offsets.global(index.as_u32()),
+                g.as_ptr() as u64,
+            );
             globals.push(g);
         }
         for (i, f) in code.functions.iter().enumerate() {
             let at = offsets.defined_funcref(i as u32);
-            let index = info.num_imported_funcs + i as u32;
+            let index = info.func_index(DefinedFuncIndex::new(i));
             set(&mut vmctx, at + funcref::WASM_CALL, f.ptr as u64);
             set(&mut vmctx, at + funcref::VMCTX, base as u64);
             set(
                 &mut vmctx,
                 at + funcref::TYPE_ID,
-                u64::from(info.functions[index as usize]),
+                u64::from(info.functions[index].as_u32()),
             );
         }
 
@@ -192,7 +196,7 @@ impl TestInstance {
     /// Imports are all `host_double`, called through a wasm-to-array trampoline.
     fn link_imports(&mut self, offsets: VMOffsets) {
         for i in 0..self.info.num_imported_funcs {
-            let ty = self.info.func_type(i).clone();
+            let ty = self.info.func_type(FuncIndex::from_u32(i)).clone();
             assert_eq!(ty.params, [WasmType::I32]);
             let wasm_to_array = self.trampolines(&ty).wasm_to_array.ptr;
             let mut host = Box::new([0usize; 1]);
@@ -200,7 +204,8 @@ impl TestInstance {
             let mut func_ref = Box::new([0u64; FUNCREF_WORDS]);
             func_ref[(funcref::WASM_CALL / 8) as usize] = wasm_to_array as u64;
             func_ref[(funcref::VMCTX / 8) as usize] = host.as_ptr() as u64;
-            func_ref[(funcref::TYPE_ID / 8) as usize] = u64::from(self.info.functions[i as usize]);
+            func_ref[(funcref::TYPE_ID / 8) as usize] =
+                u64::from(self.info.functions[FuncIndex::from_u32(i)].as_u32());
             self.vmctx[(offsets.imported_func(i) / 8) as usize] = func_ref.as_ptr() as u64;
             self._imports.push(func_ref);
             self._host_ctxs.push(host);
@@ -227,8 +232,11 @@ impl TestInstance {
             .unwrap_or_else(|| panic!("no export {name}"));
         let ty = self.info.func_type(index).clone();
         assert_eq!(args.len(), ty.params.len());
-        let defined = index - self.info.num_imported_funcs;
-        let wasm_call = self.code.functions[defined as usize].ptr;
+        let defined = self
+            .info
+            .defined_func_index(index)
+            .expect("a defined function");
+        let wasm_call = self.code.functions[defined.index()].ptr;
         let entry = self.trampolines(&ty).array_to_wasm.ptr;
         let mut values = vec![[0u8; 16]; ty.params.len().max(ty.results.len())];
         values[..args.len()].copy_from_slice(args);

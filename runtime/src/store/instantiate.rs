@@ -11,6 +11,7 @@ use crate::Trap;
 use anyhow::{anyhow, Result};
 use wasmjit_compiler as c;
 use wasmjit_compiler::vmoffsets::vmctx;
+use wasmjit_compiler::EntityRef;
 
 struct Env<'a> {
     store: &'a StoreOpaque,
@@ -18,11 +19,11 @@ struct Env<'a> {
 }
 
 impl ConstEnv for Env<'_> {
-    fn global(&self, index: u32) -> u128 {
-        let g = self.instance.globals[index as usize];
+    fn global(&self, index: c::GlobalIndex) -> u128 {
+        let g = self.instance.globals[index.index()];
         u128::from_le_bytes(self.store.globals[g].def.bytes)
     }
-    fn func_ref(&self, index: u32) -> u64 {
+    fn func_ref(&self, index: c::FuncIndex) -> u64 {
         self.instance.func_ref(index)
     }
 }
@@ -49,13 +50,13 @@ pub(crate) fn instantiate(
     let m = &module.inner;
     let info = &m.info;
     // The resource limiter's say, before anything is made.
-    let defined_memories = &info.memories[info.num_imported_memories as usize..];
-    let defined_tables = &info.tables[info.num_imported_tables as usize..];
-    store.check_counts(1, defined_memories.len(), defined_tables.len())?;
-    for t in defined_memories {
+    let defined_memories = info.defined_memories().count();
+    let defined_tables = info.defined_tables().count();
+    store.check_counts(1, defined_memories, defined_tables)?;
+    for (_, t) in info.defined_memories() {
         store.limit_new_memory(t)?;
     }
-    for t in defined_tables {
+    for (_, t) in info.defined_tables() {
         store.limit_new_table(t)?;
     }
     let mut inst = Box::new(InstanceData::new(
@@ -93,9 +94,9 @@ pub(crate) fn instantiate(
     // Defined functions' funcrefs.
     let vmctx_ptr = inst.vmctx_ptr();
     for (i, f) in m.code.functions.iter().enumerate() {
-        let func_index = info.num_imported_funcs + i as u32;
-        let ty = &m.types[info.functions[func_index as usize] as usize];
-        let fr = inst.defined_funcref(i as u32);
+        let defined = c::DefinedFuncIndex::new(i);
+        let ty = &m.types[info.functions[info.func_index(defined)].index()];
+        let fr = inst.defined_funcref(defined.as_u32());
         // SAFETY: `fr` points into this instance's vmctx allocation.
         unsafe {
             *fr = VMFuncRef {
@@ -108,8 +109,8 @@ pub(crate) fn instantiate(
     }
 
     // Defined tags, and every tag's identity in the context.
-    for &t in &info.tags[info.num_imported_tags as usize..] {
-        let ty = crate::FuncType::from_wasm(m.types[t as usize].ty.clone());
+    for &t in info.tags.values().skip(info.num_imported_tags as usize) {
+        let ty = crate::FuncType::from_wasm(m.types[t.index()].ty.clone());
         inst.tags.push(store.new_tag(ty));
     }
     for (i, &tag) in inst.tags.clone().iter().enumerate() {
@@ -118,12 +119,12 @@ pub(crate) fn instantiate(
 
     // Defined memories and tables.
     let cfg = &store.engine.inner.config;
-    for t in &info.memories[info.num_imported_memories as usize..] {
+    for (_, t) in info.defined_memories() {
         let mem = crate::host_memory::new_memory(t, cfg)?;
         store.memories.push(Box::new(mem));
         inst.memories.push(store.memories.len() - 1);
     }
-    for t in &info.tables[info.num_imported_tables as usize..] {
+    for (_, t) in info.defined_tables() {
         store.tables.push(Box::new(VmTable::new(t, 0)?));
         inst.tables.push(store.tables.len() - 1);
     }
@@ -137,9 +138,9 @@ pub(crate) fn instantiate(
     }
 
     // Globals, in order: each initializer may read the ones before it.
-    for (i, t) in info.globals.iter().enumerate() {
-        if i >= info.num_imported_globals as usize {
-            let init = &info.global_inits[i - info.num_imported_globals as usize];
+    for (i, t) in info.globals.iter() {
+        if let Some(defined) = info.defined_global_index(i) {
+            let init = &info.global_inits[defined];
             let v = const_eval::eval(
                 init,
                 &Env {
@@ -155,26 +156,26 @@ pub(crate) fn instantiate(
             });
             inst.globals.push(store.globals.len() - 1);
         }
-        let def = &*store.globals[inst.globals[i]].def as *const _ as u64;
-        inst.write_word(m.offsets.global(i as u32), def);
+        let def = &*store.globals[inst.globals[i.index()]].def as *const _ as u64;
+        inst.write_word(m.offsets.global(i.as_u32()), def);
     }
 
     // Initial elements of defined tables that have an initializer (it may read globals).
-    for (i, init) in info.table_inits.iter().enumerate() {
+    for (defined, init) in info.table_inits.iter() {
         if let Some(init) = init {
             let env = Env {
                 store,
                 instance: &inst,
             };
             let word = const_eval::eval(init, &env)? as u64;
-            let ti = inst.tables[info.num_imported_tables as usize + i];
+            let ti = inst.tables[info.table_index(defined).index()];
             store.tables[ti].elements_mut().fill(word);
         }
     }
 
     // Element items, evaluated now so that `table.init` only copies words.
     let mut elems = Vec::with_capacity(info.elems.len());
-    for seg in &info.elems {
+    for seg in info.elems.values() {
         let env = Env {
             store,
             instance: &inst,
@@ -200,7 +201,8 @@ pub(crate) fn instantiate(
 /// Copies active element and data segments into their tables and memories, in order.
 fn apply_segments(store: &mut StoreOpaque, index: usize) -> Result<()> {
     let info = store.instances[index].info.clone();
-    for (i, seg) in info.elems.iter().enumerate() {
+    for (i, seg) in info.elems.iter() {
+        let i = i.index();
         match &seg.mode {
             c::ElemMode::Active { table, offset } => {
                 let inst = &store.instances[index];
@@ -212,7 +214,7 @@ fn apply_segments(store: &mut StoreOpaque, index: usize) -> Result<()> {
                     },
                 )? as u64;
                 let items = std::mem::take(&mut store.instances[index].elems[i]);
-                let ti = store.instances[index].tables[*table as usize];
+                let ti = store.instances[index].tables[table.index()];
                 let tab = store.tables[ti].elements_mut();
                 let end = offset.checked_add(items.len() as u64);
                 match end {
@@ -226,7 +228,8 @@ fn apply_segments(store: &mut StoreOpaque, index: usize) -> Result<()> {
             c::ElemMode::Passive => {}
         }
     }
-    for (i, seg) in info.data.iter().enumerate() {
+    for (i, seg) in info.data.iter() {
+        let i = i.index();
         if let Some((mem, offset)) = &seg.active {
             let inst = &store.instances[index];
             let mut offset = const_eval::eval(
@@ -236,7 +239,7 @@ fn apply_segments(store: &mut StoreOpaque, index: usize) -> Result<()> {
                     instance: inst,
                 },
             )? as u64;
-            let mi = inst.memories[*mem as usize];
+            let mi = inst.memories[mem.index()];
             if !store.memories[mi].ty.memory64 {
                 offset &= 0xffff_ffff;
             }

@@ -17,6 +17,7 @@ use crate::vm::traphandlers::raise_trap;
 use crate::vm::vmcontext::{VMContext, ValRaw};
 use crate::Trap;
 use wasmjit_environ::builtins::{Builtin, GROW_TRAPPED};
+use wasmjit_environ::indices::{DataIndex, TagIndex};
 
 /// The runtime's type for a parameter or result kind of the builtin list.
 macro_rules! builtin_host_type {
@@ -253,7 +254,7 @@ unsafe extern "C" fn memory_init<S: VMStore>(
             let range = if inst.data_dropped[data as usize] {
                 0..0
             } else {
-                info.data[data as usize].data.clone()
+                info.data[DataIndex::from_u32(data)].data.clone()
             };
             let bytes = &info.wasm[range];
             let memory = memories[inst.memories[mem as usize]].data_mut();
@@ -421,7 +422,7 @@ unsafe extern "C" fn throw<S: VMStore>(
             let (len, tag) = {
                 let inst = &store.objects().instances[i];
                 let info = &inst.info;
-                let ty = info.tags[tag as usize] as usize;
+                let ty = info.tags[TagIndex::from_u32(tag)];
                 (info.types[ty].params.len(), inst.tags[tag as usize])
             };
             // SAFETY: compiled code passes a buffer of one slot per parameter of the tag.

@@ -1,14 +1,14 @@
 //! Evaluation of constant expressions (global initializers, segment offsets, element items).
 
 use anyhow::{bail, Result};
-use wasmjit_compiler::{ConstExpr, ConstOp};
+use wasmjit_compiler::{ConstExpr, ConstOp, FuncIndex, GlobalIndex};
 
 /// What a constant expression may read.
 pub(crate) trait ConstEnv {
     /// The raw 16 bytes of global `index`.
-    fn global(&self, index: u32) -> u128;
+    fn global(&self, index: GlobalIndex) -> u128;
     /// The funcref word of function `index`.
-    fn func_ref(&self, index: u32) -> u64;
+    fn func_ref(&self, index: FuncIndex) -> u64;
 }
 
 /// Evaluates `expr` to its raw value (the low bits hold the value, as in a `ValRaw`).

@@ -6,7 +6,7 @@ use crate::vm::store::VMStore;
 use crate::vm::vmcontext::{VMContext, VMFuncRef};
 use std::sync::Arc;
 use wasmjit_compiler::vmoffsets::{vmctx, VMOffsets};
-use wasmjit_compiler::ModuleInfo;
+use wasmjit_compiler::{FuncIndex, ModuleInfo};
 
 /// The runtime side of an instance. Boxed in the store; `VMContext::INSTANCE` points to it.
 pub(crate) struct InstanceData {
@@ -88,11 +88,10 @@ impl InstanceData {
 
     /// The funcref word of function `index`: an import's, as linked into the context, or a
     /// defined function's inline one.
-    pub(crate) fn func_ref(&self, index: u32) -> u64 {
-        if self.info.is_imported_func(index) {
-            self.read_word(self.offsets.imported_func(index))
-        } else {
-            self.defined_funcref(index - self.info.num_imported_funcs) as u64
+    pub(crate) fn func_ref(&self, index: FuncIndex) -> u64 {
+        match self.info.defined_func_index(index) {
+            None => self.read_word(self.offsets.imported_func(index.as_u32())),
+            Some(defined) => self.defined_funcref(defined.as_u32()) as u64,
         }
     }
 }
