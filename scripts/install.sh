@@ -37,7 +37,7 @@ version="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)"
 major="${version%%.*}"
 rest="${version#*.}"
 minor="${rest%%.*}"
-# The soname capi/build.rs gives the library.
+# The soname capi/lib/build.rs gives the library.
 if [ "$major" = 0 ]; then soversion="0.$minor"; else soversion="$major"; fi
 
 target_args=()
@@ -48,7 +48,7 @@ if [ -n "$target" ]; then
 fi
 out="$out/release"
 if [ "$build" = 1 ]; then
-    cargo build --release "${target_args[@]}" -p wasmjit-capi
+    cargo build --release "${target_args[@]}" -p libwasmjit
     cargo build --release "${target_args[@]}" -p wasmjit-cli --bin wasmjit
 fi
 # `cargo build` puts the libraries in the profile directory, `cargo test` only in deps/: take

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Lists the functions the C headers of a Wasmtime C API release declare, with the features of
 # its default build on (all of them but disable-logging), one name a line, sorted: the names its
-# library exports. Used to write capi/tests/wasmtime29-exports.txt, which
-# capi/tests/c_programs.rs (`every_wasmtime_29_export_resolves`) checks against libwasmjit.so.
+# library exports. Used to write capi/lib/tests/wasmtime29-exports.txt, which
+# capi/lib/tests/c_programs.rs (`every_wasmtime_29_export_resolves`) checks against libwasmjit.so.
 #
-#   scripts/wasmtime-capi-exports.sh [VERSION] > capi/tests/wasmtime29-exports.txt
+#   scripts/wasmtime-capi-exports.sh [VERSION] > capi/lib/tests/wasmtime29-exports.txt
 #
 # The headers come from the crate wasmtime-c-api-impl VERSION (default 29.0.1) in cargo's
 # registry; fetch it first (a scratch package depending on it, then `cargo fetch`).

@@ -7,8 +7,10 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 fn repo_root() -> PathBuf {
+    // This package is capi/lib/.
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+        .ancestors()
+        .nth(2)
         .unwrap()
         .to_path_buf()
 }
@@ -17,9 +19,9 @@ fn include_dir() -> PathBuf {
     repo_root().join("capi/include")
 }
 
-/// The directory holding `libwasmjit.so` / `libwasmjit.a`. `cargo test` builds them, with
-/// the rlib this test links, next to the test binary (`target/<profile>/deps/`); fall back to
-/// the profile directory, where `cargo build` puts them.
+/// The directory holding `libwasmjit.so` / `libwasmjit.a`, which `cargo test` of this package
+/// builds first: next to the test binary (`target/<profile>/deps/`) or in the profile
+/// directory, where cargo puts a library of C crate types.
 fn lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -353,12 +355,12 @@ fn every_declared_function_is_defined() {
     );
 }
 
-/// Every function Wasmtime 29's default build exports (`capi/tests/wasmtime29-exports.txt`,
+/// Every function Wasmtime 29's default build exports (`capi/lib/tests/wasmtime29-exports.txt`,
 /// from its headers by `scripts/wasmtime-capi-exports.sh`) is exported by `libwasmjit.so`:
 /// a C program `dlopen`s it and resolves each name, as language bindings do when they load.
 #[test]
 fn every_wasmtime_29_export_resolves() {
-    let list = repo_root().join("capi/tests/wasmtime29-exports.txt");
+    let list = repo_root().join("capi/lib/tests/wasmtime29-exports.txt");
     let names = std::fs::read_to_string(&list).unwrap();
     let count = names.lines().filter(|l| !l.is_empty()).count();
     assert!(count > 400, "only {count} names in {}", list.display());
