@@ -271,7 +271,7 @@ impl Config {
         wasm_function_references => FUNCTION_REFERENCES,
         /// Exception handling (Wasm 3.0): tags, `throw`, `throw_ref`, `try_table` and
         /// `exnref`. Off by default. An exception that no `try_table` catches reaches the
-        /// host as an error ([`crate::UncaughtException`]). Only engines with it on pay for
+        /// host as an error ([`crate::ThrownException`]). Only engines with it on pay for
         /// it: compiled code then checks for a pending exception after every call.
         wasm_exceptions => EXCEPTIONS,
     }

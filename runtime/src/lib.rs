@@ -11,6 +11,7 @@ mod config_compat;
 mod default_values;
 mod engine;
 mod epoch;
+mod exnref;
 mod externals;
 mod externref;
 mod fuel;
@@ -49,6 +50,7 @@ pub use config_compat::{
 };
 pub use engine::{Engine, EngineWeak};
 pub use epoch::UpdateDeadline;
+pub use exnref::{ExnRef, ExnRefPre, ExnType, ThrownException};
 pub use externals::Extern;
 pub use externref::{ExternRef, GcHeapOutOfMemory, ManuallyRooted, RootScope, Rooted};
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
@@ -65,11 +67,11 @@ pub use module::{Module, ModuleExport, ResourcesRequired};
 pub use profiling::ProfilingStrategy;
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use table::Table;
-pub use tag::{Tag, TagType, UncaughtException};
+pub use tag::{Tag, TagType};
 pub use trap::{FrameInfo, FrameSymbol, WasmBacktrace};
 pub use types::{
-    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType,
-    MemoryTypeBuilder, Mutability, RefType, TableType, ValType,
+    ExportType, ExternType, FieldType, FuncType, GlobalType, HeapType, ImportType, MemoryType,
+    MemoryTypeBuilder, Mutability, RefType, StorageType, TableType, ValType,
 };
 pub use values::{Ref, Val, V128};
 pub use vm::vmcontext::ValRaw;

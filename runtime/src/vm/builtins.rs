@@ -412,6 +412,7 @@ unsafe extern "C" fn throw(vmctx: *mut VMContext, tag: u32, values: *mut ValRaw)
                 tag,
                 payload,
                 kept: false,
+                pinned: false,
             });
             *store.limits.pending_exception.get() = exn;
             exn
