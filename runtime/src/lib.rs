@@ -6,6 +6,7 @@
 
 mod async_;
 mod call_hook;
+mod code_builder;
 mod config;
 mod config_compat;
 mod default_values;
@@ -43,10 +44,11 @@ pub mod error {
     pub use anyhow::{anyhow, bail, ensure, format_err, Context, Error, Result};
 }
 pub use call_hook::CallHook;
+pub use code_builder::{CodeBuilder, CodeHint};
 pub use config::{Config, OptLevel, WasmFeatures};
 pub use config_compat::{
-    Cache, Collector, InstanceAllocationStrategy, ModuleVersionStrategy, PoolingAllocationConfig,
-    RegallocAlgorithm, Strategy, WasmBacktraceDetails,
+    Cache, Collector, Enabled, InstanceAllocationStrategy, ModuleVersionStrategy,
+    PoolingAllocationConfig, RegallocAlgorithm, Strategy, WasmBacktraceDetails,
 };
 pub use engine::{Engine, EngineWeak};
 pub use epoch::UpdateDeadline;

@@ -935,7 +935,7 @@ fn smith_case(seed: u64) -> Option<(Vec<u8>, Plan)> {
     // Instantiation is compared where wasmjit models Wasmtime's startup function exactly;
     // elsewhere it gets fuel enough, and the calls (each with its own budget) are compared.
     let show_instantiation_fuel = startup_is_modelled(&wasm);
-    let show_yields = !uses_exceptions(&wasm);
+    let show_yields = true;
     let instantiate_fuel = if show_instantiation_fuel {
         budget(&mut rng)
     } else {
@@ -1072,7 +1072,7 @@ fn spec_functions_match_wasmtime() {
                     yield_interval,
                     instantiate_fuel: 100_000,
                     show_instantiation_fuel: startup_is_modelled(&wasm),
-                    show_yields: !uses_exceptions(&wasm),
+                    show_yields: true,
                     epoch_deadline: None,
                     epoch_callback: None,
                     calls: plan_calls,
