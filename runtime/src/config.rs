@@ -48,6 +48,9 @@ pub struct Config {
     pub(crate) signals_based_traps: bool,
     /// Makes linear memories instead of wasmjit (`Config::with_host_memory`).
     pub(crate) memory_creator: Option<Arc<dyn crate::MemoryCreator>>,
+    /// Recorded for `Engine::get_memory_guaranteed_dense_image_size` (wasmjit makes no
+    /// memory images).
+    pub(crate) memory_guaranteed_dense_image_size: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -143,6 +146,7 @@ impl Config {
             stack_creator: None,
             signals_based_traps: true,
             memory_creator: None,
+            memory_guaranteed_dense_image_size: 16 << 20,
         }
     }
 
@@ -375,6 +379,17 @@ impl Config {
 impl crate::Engine {
     fn settings(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The size [`Config::memory_guaranteed_dense_image_size`] recorded (wasmjit makes no
+    /// memory images).
+    pub fn get_memory_guaranteed_dense_image_size(&self) -> u64 {
+        self.settings().memory_guaranteed_dense_image_size
+    }
+
+    /// How far compiled code inlines functions: wasmjit inlines no wasm function.
+    pub fn get_compiler_inlining(&self) -> crate::Inlining {
+        crate::Inlining::No
     }
 
     /// Whether linear memories may move when they grow: they may (32-bit memories within a

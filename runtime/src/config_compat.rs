@@ -125,6 +125,40 @@ impl Config {
         self
     }
 
+    /// The size below which Wasmtime lays a memory's initial image out densely. wasmjit
+    /// copies data segments in and makes no images: recorded, no effect.
+    pub fn memory_guaranteed_dense_image_size(&mut self, size_in_bytes: u64) -> &mut Self {
+        self.memory_guaranteed_dense_image_size = size_in_bytes;
+        self
+    }
+
+    /// How far compiled code may inline functions. wasmjit inlines no wasm function
+    /// (`Engine::get_compiler_inlining` says [`Inlining::No`]): accepted, no effect.
+    pub fn compiler_inlining(&mut self, inlining: Inlining) -> &mut Self {
+        let _ = inlining;
+        self
+    }
+
+    /// The function Wasmtime asks which CPU features the host has. wasmjit lets Cranelift
+    /// detect them: accepted, no effect.
+    ///
+    /// # Safety
+    /// As in Wasmtime, `detect` must answer truthfully; here it is never called.
+    pub unsafe fn detect_host_feature(&mut self, detect: fn(&str) -> Option<bool>) -> &mut Self {
+        let _ = detect;
+        self
+    }
+
+    /// Whether x86 float code without SSE's ABI is acceptable (for targets without it).
+    /// wasmjit compiles for the host only: accepted, no effect.
+    ///
+    /// # Safety
+    /// As in Wasmtime; here nothing depends on it.
+    pub unsafe fn x86_float_abi_ok(&mut self, enable: bool) -> &mut Self {
+        let _ = enable;
+        self
+    }
+
     /// Whether symbols are kept for compiled code. wasmjit keeps none (its frames are
     /// named from the name section): accepted, no effect (`Engine::get_debug_symbols` says
     /// false).
@@ -358,6 +392,21 @@ impl From<PoolingAllocationConfig> for InstanceAllocationStrategy {
     fn from(config: PoolingAllocationConfig) -> Self {
         Self::Pooling(config)
     }
+}
+
+/// How far compiled code may inline functions (Wasmtime's `Inlining`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Inlining {
+    /// Wherever possible.
+    Yes,
+    /// Across modules, and within a module using GC.
+    InterModuleAndIntraGc,
+    /// Across modules only.
+    InterModule,
+    /// Only the runtime's intrinsics.
+    Intrinsics,
+    /// Never.
+    No,
 }
 
 /// Whether to use a feature of the host (Wasmtime's tri-state for memory protection keys and

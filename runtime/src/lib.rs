@@ -47,7 +47,7 @@ pub use call_hook::CallHook;
 pub use code_builder::{CodeBuilder, CodeHint};
 pub use config::{Config, OptLevel, WasmFeatures};
 pub use config_compat::{
-    Cache, Collector, Enabled, InstanceAllocationStrategy, ModuleVersionStrategy,
+    Cache, Collector, Enabled, Inlining, InstanceAllocationStrategy, ModuleVersionStrategy,
     PoolingAllocationConfig, RegallocAlgorithm, Strategy, WasmBacktraceDetails,
 };
 pub use engine::{Engine, EngineWeak};

@@ -241,6 +241,12 @@ impl Module {
         })
     }
 
+    /// Prepares the images Wasmtime initializes this module's memories from. wasmjit copies
+    /// data segments in at instantiation and has no images to prepare: always `Ok`.
+    pub fn initialize_copy_on_write_image(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// The memories and tables an instance of this module creates.
     pub fn resources_required(&self) -> ResourcesRequired {
         let info = &self.inner.info;

@@ -179,3 +179,25 @@ fn pooling_limits_report_what_was_set_or_wasmtimes_defaults() {
     assert_eq!(pool.get_max_tables_per_module(), 3);
     assert!(!PoolingAllocationConfig::are_memory_protection_keys_available());
 }
+
+#[test]
+fn image_and_inlining_settings_report_what_wasmjit_does() -> wasmtime::Result<()> {
+    let mut config = Config::new();
+    config
+        .memory_guaranteed_dense_image_size(1 << 10)
+        .compiler_inlining(wasmtime::Inlining::Yes);
+    // SAFETY: neither is used by wasmjit; the values are the host's truth anyway.
+    unsafe {
+        config.detect_host_feature(|_| None).x86_float_abi_ok(false);
+    }
+    let engine = Engine::new(&config)?;
+    assert_eq!(engine.get_memory_guaranteed_dense_image_size(), 1 << 10);
+    assert_eq!(
+        Engine::default().get_memory_guaranteed_dense_image_size(),
+        16 << 20
+    );
+    assert_eq!(engine.get_compiler_inlining(), wasmtime::Inlining::No);
+    let module = Module::new(&engine, "(module (memory 1) (data (i32.const 0) \"x\"))")?;
+    module.initialize_copy_on_write_image()?;
+    Ok(())
+}
