@@ -1088,6 +1088,7 @@ impl StorageType {
         }
     }
     /// Whether `a` and `b` are the same type.
+    #[allow(clippy::should_implement_trait)] // Wasmtime's name: an associated function
     pub fn eq(a: &Self, b: &Self) -> bool {
         a.matches(b) && b.matches(a)
     }
@@ -1140,6 +1141,7 @@ impl FieldType {
         }
     }
     /// Whether `a` and `b` are the same field type.
+    #[allow(clippy::should_implement_trait)] // Wasmtime's name: an associated function
     pub fn eq(a: &Self, b: &Self) -> bool {
         a.matches(b) && b.matches(a)
     }
