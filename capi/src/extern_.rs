@@ -67,9 +67,10 @@ pub struct wasmtime_extern_t {
 }
 
 impl StoreData {
-    /// The C form of a runtime extern of this store.
-    pub(crate) fn extern_to_c(&mut self, e: Extern) -> wasmtime_extern_t {
-        match e {
+    /// The C form of a runtime extern of this store; `None` for a tag, which the 29 API
+    /// does not have (lookups of one find nothing).
+    pub(crate) fn extern_to_c(&mut self, e: Extern) -> Option<wasmtime_extern_t> {
+        Some(match e {
             Extern::Func(f) => wasmtime_extern_t {
                 kind: WASMTIME_EXTERN_FUNC,
                 of: wasmtime_extern_union_t {
@@ -94,7 +95,8 @@ impl StoreData {
                     memory: self.memory_to_c(m),
                 },
             },
-        }
+            Extern::Tag(_) => return None,
+        })
     }
 
     /// The runtime extern of a C one; errors for another store's or an unknown kind.
@@ -182,6 +184,7 @@ impl wasm_extern_t {
             Extern::Global(_) => crate::WASM_EXTERN_GLOBAL,
             Extern::Table(_) => crate::WASM_EXTERN_TABLE,
             Extern::Memory(_) => crate::WASM_EXTERN_MEMORY,
+            Extern::Tag(_) => unreachable!("tags are never handed to C"),
         }
     }
 }

@@ -597,7 +597,9 @@ pub unsafe extern "C" fn wasmtime_caller_export_get(
         let Some(e) = caller.caller.get_export(name) else {
             return false;
         };
-        let c = caller.caller.data_mut().extern_to_c(e);
+        let Some(c) = caller.caller.data_mut().extern_to_c(e) else {
+            return false;
+        };
         // SAFETY: `item` is an output pointer of the caller.
         unsafe { ptr::write(item, c) };
         true

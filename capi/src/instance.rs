@@ -98,7 +98,9 @@ pub unsafe extern "C" fn wasmtime_instance_export_get(
         let Some(e) = i.get_export(&mut context.store, name) else {
             return false;
         };
-        let c = context.data_mut().extern_to_c(e);
+        let Some(c) = context.data_mut().extern_to_c(e) else {
+            return false;
+        };
         // SAFETY: `item` is an output pointer of the caller.
         unsafe { ptr::write(item, c) };
         true
@@ -120,12 +122,15 @@ pub unsafe extern "C" fn wasmtime_instance_export_nth(
         let i = instance_of(context.data(), instance, "wasmtime_instance_export_nth");
         let Some((n, e)) = i
             .exports(&mut context.store)
+            .filter(|e| !matches!(e.clone().into_extern(), Extern::Tag(_)))
             .nth(index)
             .map(|e| ((e.name().as_ptr(), e.name().len()), e.into_extern()))
         else {
             return false;
         };
-        let c = context.data_mut().extern_to_c(e);
+        let Some(c) = context.data_mut().extern_to_c(e) else {
+            return false;
+        };
         // SAFETY: the name lives in the instance's module, which the store keeps for its
         // whole life; the out pointers are the caller's.
         unsafe {
@@ -254,6 +259,7 @@ pub unsafe extern "C" fn wasm_instance_exports(i: &wasm_instance_t, out: *mut wa
             i.instance
                 .exports(&mut ctx.store)
                 .map(|e| e.into_extern())
+                .filter(|e| !matches!(e, Extern::Tag(_)))
                 .collect()
         });
         exts.into_iter()

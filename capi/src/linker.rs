@@ -249,7 +249,9 @@ pub unsafe extern "C" fn wasmtime_linker_get(
         let Ok(e) = linker.linker.get(&mut context.store, module, name) else {
             return false;
         };
-        let c = context.data_mut().extern_to_c(e);
+        let Some(c) = context.data_mut().extern_to_c(e) else {
+            return false;
+        };
         // SAFETY: `item` is an output pointer of the caller.
         unsafe { ptr::write(item, c) };
         true

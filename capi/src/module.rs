@@ -23,6 +23,7 @@ pub struct wasmtime_module_t {
 fn imports_of(module: &Module) -> Vec<Option<Box<wasm_importtype_t>>> {
     module
         .imports()
+        .filter(|i| !matches!(i.ty(), wasmjit::ExternType::Tag(_)))
         .map(|i| {
             let ty = wasm_externtype_t::from_ty(&i.ty());
             Some(Box::new(wasm_importtype_t::new(i.module(), i.name(), ty)))
@@ -33,6 +34,7 @@ fn imports_of(module: &Module) -> Vec<Option<Box<wasm_importtype_t>>> {
 fn exports_of(module: &Module) -> Vec<Option<Box<wasm_exporttype_t>>> {
     module
         .exports()
+        .filter(|e| !matches!(e.ty(), wasmjit::ExternType::Tag(_)))
         .map(|e| {
             let ty = wasm_externtype_t::from_ty(&e.ty());
             Some(Box::new(wasm_exporttype_t::new(e.name(), ty)))

@@ -52,6 +52,7 @@ fn ref_to_val(r: Ref) -> Val {
     match r {
         Ref::Func(f) => Val::FuncRef(f),
         Ref::Extern(e) => Val::ExternRef(e),
+        Ref::Exn(e) => Val::ExnRef(e),
     }
 }
 

@@ -60,7 +60,7 @@ impl wasm_val_t {
 
     /// A `wasm.h` value of runtime value `v` from `store`.
     pub(crate) fn from_val(store: &StoreRef, v: Val) -> Result<Self> {
-        let (kind, of) = match v {
+        let (kind, of) = match c_visible_val(v) {
             Val::I32(x) => (WASM_I32, wasm_val_union { i32: x }),
             Val::I64(x) => (WASM_I64, wasm_val_union { i64: x }),
             Val::F32(x) => (
@@ -95,6 +95,7 @@ impl wasm_val_t {
                 });
                 (WASM_EXTERNREF, wasm_val_union { ref_: r })
             }
+            Val::ExnRef(_) => unreachable!("exception references read as null funcrefs"),
         };
         Ok(Self { kind, of })
     }
@@ -313,7 +314,7 @@ impl StoreData {
 
     /// The C value of a runtime value of this store.
     pub(crate) fn val_to_c(&mut self, v: Val) -> wasmtime_val_t {
-        let (kind, of) = match v {
+        let (kind, of) = match c_visible_val(v) {
             Val::I32(x) => (WASMTIME_I32, wasmtime_valunion_t { i32: x }),
             Val::I64(x) => (WASMTIME_I64, wasmtime_valunion_t { i64: x }),
             Val::F32(x) => (
@@ -359,6 +360,7 @@ impl StoreData {
                     },
                 },
             ),
+            Val::ExnRef(_) => unreachable!("exception references read as null funcrefs"),
         };
         wasmtime_val_t { kind, of }
     }
@@ -406,7 +408,7 @@ pub(crate) fn val_to_raw(
     v: Val,
 ) -> Result<wasmtime_val_raw_t> {
     let mut raw = wasmtime_val_raw_t::default();
-    match v {
+    match c_visible_val(v) {
         Val::I32(x) => raw.i32 = x,
         Val::I64(x) => raw.i64 = x,
         Val::F32(x) => raw.f32 = f32::from_bits(x),
@@ -415,6 +417,7 @@ pub(crate) fn val_to_raw(
         Val::FuncRef(f) => raw.funcref = f.map_or(ptr::null_mut(), |f| f.to_raw(&mut store)),
         Val::ExternRef(None) => raw.externref = 0,
         Val::ExternRef(Some(e)) => raw.externref = e.to_raw(&mut store)?,
+        Val::ExnRef(_) => unreachable!("exception references read as null funcrefs"),
     }
     Ok(raw)
 }
@@ -653,4 +656,13 @@ pub extern "C" fn wasmtime_anyref_i31_get_s(
     _dst: *mut i32,
 ) -> bool {
     false
+}
+
+/// `v` as the 29 API shows it: that API has no exception references, and the host reads
+/// them as null funcrefs, as it did before wasmjit's Rust API had them.
+fn c_visible_val(v: Val) -> Val {
+    match v {
+        Val::ExnRef(_) => Val::FuncRef(None),
+        v => v,
+    }
 }

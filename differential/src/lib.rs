@@ -625,7 +625,7 @@ impl WasmjitSide {
     pub fn exports(&self) -> Vec<(String, ExportKind)> {
         self.module
             .exports()
-            .map(|e| {
+            .filter_map(|e| {
                 let kind = match e.ty() {
                     wasmjit::ExternType::Func(f) => ExportKind::Func {
                         params: f.params().collect(),
@@ -634,8 +634,9 @@ impl WasmjitSide {
                     wasmjit::ExternType::Global(_) => ExportKind::Global,
                     wasmjit::ExternType::Memory(_) => ExportKind::Memory,
                     wasmjit::ExternType::Table(_) => ExportKind::Table,
+                    wasmjit::ExternType::Tag(_) => return None,
                 };
-                (e.name().to_string(), kind)
+                Some((e.name().to_string(), kind))
             })
             .collect()
     }

@@ -95,6 +95,7 @@ impl ExternType {
             ExternType::Global(ty) => Extern::Global(ty.default_value(store)?),
             ExternType::Table(ty) => Extern::Table(ty.default_value(store)?),
             ExternType::Memory(ty) => ty.default_value(store)?,
+            ExternType::Tag(ty) => Extern::Tag(ty.default_value(store)?),
         })
     }
 }

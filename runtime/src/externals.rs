@@ -5,9 +5,10 @@ use crate::global::Global;
 use crate::memory::Memory;
 use crate::store::AsContext;
 use crate::table::Table;
+use crate::tag::Tag;
 use crate::types::ExternType;
 
-/// A function, global, table or memory.
+/// A function, global, table, memory or tag.
 #[derive(Debug, Clone, Copy)]
 pub enum Extern {
     /// A function.
@@ -18,6 +19,8 @@ pub enum Extern {
     Table(Table),
     /// A memory.
     Memory(Memory),
+    /// A tag (exception handling).
+    Tag(Tag),
 }
 
 impl Extern {
@@ -49,6 +52,13 @@ impl Extern {
             _ => None,
         }
     }
+    /// The tag, if this is one.
+    pub fn into_tag(self) -> Option<Tag> {
+        match self {
+            Extern::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
     /// The type.
     pub fn ty(&self, store: impl AsContext) -> ExternType {
         match self {
@@ -56,6 +66,7 @@ impl Extern {
             Extern::Global(g) => ExternType::Global(g.ty(&store)),
             Extern::Table(t) => ExternType::Table(t.ty(&store)),
             Extern::Memory(m) => ExternType::Memory(m.ty(&store)),
+            Extern::Tag(t) => ExternType::Tag(t.ty(&store)),
         }
     }
     pub(crate) fn desc(&self) -> &'static str {
@@ -64,6 +75,7 @@ impl Extern {
             Extern::Global(_) => "global",
             Extern::Table(_) => "table",
             Extern::Memory(_) => "memory",
+            Extern::Tag(_) => "tag",
         }
     }
 }
@@ -86,5 +98,10 @@ impl From<Table> for Extern {
 impl From<Memory> for Extern {
     fn from(m: Memory) -> Self {
         Extern::Memory(m)
+    }
+}
+impl From<Tag> for Extern {
+    fn from(t: Tag) -> Self {
+        Extern::Tag(t)
     }
 }

@@ -99,6 +99,16 @@ unsafe extern "C" fn host_array_call(
     });
     let pending = match std::panic::catch_unwind(run) {
         Ok(Ok(())) => return true,
+        // An exception the host function threw (`Store::throw`) or let through from wasm it
+        // called: wasm that checks for exceptions after calls throws it where it called.
+        Ok(Err(e))
+            if e.is::<crate::ThrownException>()
+                && !caller_vmctx.is_null()
+                // SAFETY: the host closure has returned, so nothing else borrows the store.
+                && unsafe { (*store).exceptions_enabled() && (*store).rethrow_into_wasm() } =>
+        {
+            return true
+        }
         Ok(Err(e)) => PendingError::Error(e),
         Err(panic) => PendingError::Panic(panic),
     };

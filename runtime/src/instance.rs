@@ -50,6 +50,10 @@ impl<'a> Export<'a> {
     pub fn into_global(self) -> Option<Global> {
         self.definition.into_global()
     }
+    /// The tag, if one is exported.
+    pub fn into_tag(self) -> Option<Tag> {
+        self.definition.into_tag()
+    }
     /// The type of what is exported.
     pub fn ty(&self, store: impl crate::AsContext) -> crate::ExternType {
         self.definition.ty(store)
@@ -58,8 +62,7 @@ impl<'a> Export<'a> {
 
 impl Instance {
     /// Instantiates `module` with `imports` given in the module's import order, and runs its
-    /// start function. A module that imports tags is instantiated through a [`crate::Linker`]
-    /// (tags are not [`Extern`]s, as in Wasmtime 29, which has none).
+    /// start function.
     pub fn new(
         mut store: impl AsContextMut,
         module: &Module,
@@ -67,17 +70,16 @@ impl Instance {
     ) -> Result<Instance> {
         let ctx = store.as_context_mut();
         ctx.0.opaque.check_sync_allowed()?;
-        Self::new_raw(&mut ctx.0.opaque, module, imports, &[])
+        Self::new_raw(&mut ctx.0.opaque, module, imports)
     }
 
     pub(crate) fn new_raw(
         store: &mut StoreOpaque,
         module: &Module,
         imports: &[Extern],
-        tags: &[Tag],
     ) -> Result<Instance> {
         let imports = retype_host_funcs(store, module, imports)?;
-        let resolved = crate::matching::resolve_imports(store, module, &imports, tags)?;
+        let resolved = crate::matching::resolve_imports(store, module, &imports)?;
         let index = crate::store::instantiate::instantiate(store, module, resolved)?;
         let instance = Instance(Stored::new(store, index));
         if let Some(start) = module.inner.info.start {
@@ -102,10 +104,10 @@ impl Instance {
         f
     }
 
-    /// The export of `index`; `None` for a tag (see [`Instance::get_tag`]).
-    fn entity(&self, store: &mut StoreOpaque, index: EntityIndex) -> Option<Extern> {
+    /// The export of `index`.
+    fn entity(&self, store: &mut StoreOpaque, index: EntityIndex) -> Extern {
         let inst = &store.instances[self.0.index];
-        Some(match index {
+        match index {
             EntityIndex::Function(i) => Extern::Func(self.func_at(store, i)),
             EntityIndex::Memory(i) => {
                 Extern::Memory(Memory(Stored::new(store, inst.memories[i.index()])))
@@ -116,36 +118,13 @@ impl Instance {
             EntityIndex::Global(i) => {
                 Extern::Global(Global(Stored::new(store, inst.globals[i.index()])))
             }
-            EntityIndex::Tag(_) => return None,
-        })
-    }
-
-    /// The exported tag `name`.
-    pub fn get_tag(&self, mut store: impl AsContextMut, name: &str) -> Option<Tag> {
-        let ctx = store.as_context_mut();
-        let opaque = &mut ctx.0.opaque;
-        let inst = &opaque.instances[self.0.check(opaque)];
-        let info = &inst.info;
-        match info.exports.iter().find(|e| e.name == name)?.index {
-            EntityIndex::Tag(i) => Some(Tag(Stored::new(opaque, inst.tags[i.index()]))),
-            _ => None,
+            EntityIndex::Tag(i) => Extern::Tag(Tag(Stored::new(store, inst.tags[i.index()]))),
         }
     }
 
-    /// Every exported tag, with its name, in order.
-    pub(crate) fn tag_exports(&self, store: &StoreOpaque) -> Vec<(String, Tag)> {
-        let inst = &store.instances[self.0.check(store)];
-        let info = &inst.info;
-        info.exports
-            .iter()
-            .filter_map(|e| match e.index {
-                EntityIndex::Tag(i) => Some((
-                    e.name.clone(),
-                    Tag(Stored::new(store, inst.tags[i.index()])),
-                )),
-                _ => None,
-            })
-            .collect()
+    /// The exported tag `name`.
+    pub fn get_tag(&self, store: impl AsContextMut, name: &str) -> Option<Tag> {
+        self.get_export(store, name)?.into_tag()
     }
 
     /// The module this is an instance of.
@@ -161,11 +140,11 @@ impl Instance {
         let inst = &opaque.instances[self.0.check(opaque)];
         let info = inst.info.clone();
         let export = info.exports.iter().find(|e| e.name == name)?;
-        self.entity(opaque, export.index)
+        Some(self.entity(opaque, export.index))
     }
 
     /// The export `export` locates ([`Module::get_export_index`]); `None` when this is not
-    /// an instance of the module it came from, or it is a tag.
+    /// an instance of the module it came from.
     pub fn get_module_export(
         &self,
         mut store: impl AsContextMut,
@@ -176,10 +155,10 @@ impl Instance {
         if opaque.instance_modules[self.0.check(opaque)].inner.id != export.module {
             return None;
         }
-        self.entity(opaque, export.entity)
+        Some(self.entity(opaque, export.entity))
     }
 
-    /// Every export, in order (tags excepted: see [`Instance::get_tag`]).
+    /// Every export, in order.
     pub fn exports<'a, T: 'a>(
         &self,
         store: impl Into<crate::StoreContextMut<'a, T>>,
@@ -187,7 +166,7 @@ impl Instance {
         let store = store.into();
         let opaque = &mut store.0.opaque;
         let module = opaque.instance_modules[self.0.check(opaque)].clone();
-        let defs: Vec<Option<Extern>> = module
+        let defs: Vec<Extern> = module
             .inner
             .info
             .exports
@@ -201,11 +180,9 @@ impl Instance {
             .exports
             .iter()
             .zip(defs)
-            .filter_map(|(e, definition)| {
-                Some(Export {
-                    name: &e.name,
-                    definition: definition?,
-                })
+            .map(|(e, definition)| Export {
+                name: &e.name,
+                definition,
             })
             .collect::<Vec<_>>()
             .into_iter()

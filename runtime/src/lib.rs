@@ -6,10 +6,12 @@
 
 mod async_;
 mod call_hook;
+mod code_builder;
 mod config;
 mod default_values;
 mod engine;
 mod epoch;
+mod exnref;
 mod externals;
 mod externref;
 mod fuel;
@@ -41,12 +43,15 @@ pub mod error {
     pub use anyhow::{anyhow, bail, ensure, format_err, Context, Error, Result};
 }
 pub use call_hook::CallHook;
+pub use code_builder::{CodeBuilder, CodeHint};
 pub use config::{
-    Cache, Collector, Config, InstanceAllocationStrategy, ModuleVersionStrategy, OptLevel,
-    PoolingAllocationConfig, RegallocAlgorithm, Strategy, WasmBacktraceDetails, WasmFeatures,
+    Cache, Collector, Config, Enabled, Inlining, InstanceAllocationStrategy, ModuleVersionStrategy,
+    OptLevel, PoolingAllocationConfig, RegallocAlgorithm, Strategy, WasmBacktraceDetails,
+    WasmFeatures,
 };
 pub use engine::{Engine, EngineWeak};
 pub use epoch::UpdateDeadline;
+pub use exnref::{ExnRef, ExnRefPre, ExnType, ThrownException};
 pub use externals::Extern;
 pub use externref::{ExternRef, GcHeapOutOfMemory, ManuallyRooted, RootScope, Rooted};
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
@@ -63,11 +68,11 @@ pub use module::{Module, ModuleExport, ResourcesRequired};
 pub use profiling::ProfilingStrategy;
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use table::Table;
-pub use tag::{Tag, TagType, UncaughtException};
+pub use tag::{Tag, TagType};
 pub use trap::{FrameInfo, FrameSymbol, WasmBacktrace};
 pub use types::{
-    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType,
-    MemoryTypeBuilder, Mutability, RefType, TableType, ValType,
+    ExportType, ExternType, FieldType, FuncType, GlobalType, HeapType, ImportType, MemoryType,
+    MemoryTypeBuilder, Mutability, RefType, StorageType, TableType, ValType,
 };
 pub use values::{Ref, Val, V128};
 pub use vm::vmcontext::ValRaw;

@@ -21,7 +21,6 @@ use std::sync::Arc;
 pub(crate) enum Definition {
     Extern(Extern),
     HostFunc(FuncType, Arc<HostFn>),
-    Tag(crate::Tag),
 }
 
 /// Resolves imports by `(module, name)`. Host functions defined here are created afresh in
@@ -140,16 +139,16 @@ impl<T: 'static> Linker<T> {
         Ok(self)
     }
 
-    /// Defines `module::name` as `tag` (tags are not [`Extern`]s; see [`crate::Tag`]).
+    /// Defines `module::name` as `tag` (as [`Linker::define`] with [`Extern::Tag`]).
     pub fn define_tag(&mut self, module: &str, name: &str, tag: crate::Tag) -> Result<&mut Self> {
-        self.insert(module, name, Definition::Tag(tag))?;
+        self.insert(module, name, Definition::Extern(Extern::Tag(tag)))?;
         Ok(self)
     }
 
     /// The tag defined as `module::name`, if any.
     pub fn get_tag(&self, module: &str, name: &str) -> Option<crate::Tag> {
         match self.map.get(&(module.to_string(), name.to_string()))? {
-            Definition::Tag(tag) => Some(*tag),
+            Definition::Extern(Extern::Tag(tag)) => Some(*tag),
             _ => None,
         }
     }
@@ -167,10 +166,6 @@ impl<T: 'static> Linker<T> {
             .collect();
         for (name, ext) in exports {
             self.insert(module_name, &name, Definition::Extern(ext))?;
-        }
-        let tags = instance.tag_exports(&store.as_context_mut().0.opaque);
-        for (name, tag) in tags {
-            self.insert(module_name, &name, Definition::Tag(tag))?;
         }
         Ok(self)
     }
@@ -421,7 +416,6 @@ impl<T: 'static> Linker<T> {
             Definition::HostFunc(ty, host) => {
                 Extern::Func(Func::from_host_fn(store, ty, host.clone())?)
             }
-            Definition::Tag(_) => bail!("a tag is not an `Extern`"),
         })
     }
 
@@ -431,21 +425,9 @@ impl<T: 'static> Linker<T> {
             .iter()
             .map(|import| {
                 let key = (import.module.clone(), import.name.clone());
-                let is_tag = matches!(import.ty, wasmjit_compiler::EntityType::Tag(_));
                 match self.map.get(&key) {
-                    Some(def) if is_tag != matches!(def, Definition::Tag(_)) => {
-                        Err(anyhow::anyhow!(
-                            "expected {}",
-                            if is_tag { "a tag" } else { "no tag" }
-                        )
-                        .context(format!(
-                            "incompatible import type for `{}::{}`",
-                            key.0, key.1
-                        )))
-                    }
-                    Some(Definition::Tag(tag)) => Ok(Definition::Tag(*tag)),
                     Some(def) => {
-                        let import_ty = module.entity_type(&import.ty).expect("not a tag");
+                        let import_ty = module.entity_type(&import.ty);
                         if let (Definition::HostFunc(ty, host), ExternType::Func(expected)) =
                             (def, import_ty)
                         {
@@ -468,19 +450,11 @@ impl<T: 'static> Linker<T> {
                         }
                         Ok(def.clone())
                     }
-                    None => match module.entity_type(&import.ty) {
-                        Some(ty) => Err(anyhow::Error::new(UnknownImportError {
-                            module: key.0,
-                            name: key.1,
-                            ty,
-                        })),
-                        // Tags have no `ExternType` to report.
-                        None => bail!(
-                            "unknown import: `{}::{}` has not been defined",
-                            key.0,
-                            key.1
-                        ),
-                    },
+                    None => Err(anyhow::Error::new(UnknownImportError {
+                        module: key.0,
+                        name: key.1,
+                        ty: module.entity_type(&import.ty),
+                    })),
                 }
             })
             .collect()
@@ -539,21 +513,12 @@ impl<T: 'static> InstancePre<T> {
 
     /// `instantiate` without the sync check.
     pub(crate) fn instantiate_impl(&self, opaque: &mut StoreOpaque) -> Result<Instance> {
-        let tags: Vec<crate::Tag> = self
-            .defs
-            .iter()
-            .filter_map(|d| match d {
-                Definition::Tag(tag) => Some(*tag),
-                _ => None,
-            })
-            .collect();
         let imports = self
             .defs
             .iter()
-            .filter(|d| !matches!(d, Definition::Tag(_)))
             .map(|d| Linker::<T>::materialize(opaque, d))
             .collect::<Result<Vec<_>>>()?;
-        Instance::new_raw(opaque, &self.module, &imports, &tags)
+        Instance::new_raw(opaque, &self.module, &imports)
     }
 }
 
@@ -568,6 +533,7 @@ fn toolchain_export(name: &str, ty: &ExternType) -> bool {
             "__data_end" | "__heap_base" | "__dso_handle" | "__rtti_base"
         ),
         ExternType::Func(_) => true,
+        ExternType::Tag(_) => false,
     }
 }
 

@@ -15,51 +15,33 @@ use anyhow::{anyhow, bail, Result};
 use wasmjit_compiler as c;
 use wasmjit_compiler::EntityRef;
 
-/// Checks `imports` (the module's imports other than tags, in order) and `tags` (its tag
-/// imports) against `module`'s declarations.
+/// Checks `imports` (in the module's import order) against `module`'s declarations.
 pub(crate) fn resolve_imports(
     store: &StoreOpaque,
     module: &Module,
     imports: &[Extern],
-    tags: &[crate::Tag],
 ) -> Result<ResolvedImports> {
     let m = &module.inner;
     let info = &m.info;
     if !crate::Engine::same(&m.engine, &store.engine) {
         bail!("cross-`Engine` instantiation is not currently supported");
     }
-    if imports.len() + tags.len() != info.imports.len()
-        || tags.len() != info.num_imported_tags as usize
-    {
+    if imports.len() != info.imports.len() {
         bail!(
             "expected {} imports, found {}",
             info.imports.len(),
-            imports.len() + tags.len()
+            imports.len()
         );
     }
     let mut resolved = ResolvedImports::default();
-    let mut tags = tags.iter();
-    let mut imports = imports.iter();
-    for import in &info.imports {
+    for (import, ext) in info.imports.iter().zip(imports) {
         let desc = || format!("{}::{}", import.module, import.name);
-        if let c::EntityType::Tag(t) = import.ty {
-            let tag = tags.next().expect("counted above");
-            if !tag.0.belongs_to(store) {
-                bail!("import {} belongs to another store", desc());
-            }
-            let expected = FuncType::from_wasm(m.types[t.index()].ty.clone());
-            if store.tags[tag.0.index].ty != expected {
-                bail!("incompatible import type for `{}`", desc());
-            }
-            resolved.tags.push(tag.0.index);
-            continue;
-        }
-        let ext = imports.next().expect("counted above");
         let owner = match (&import.ty, ext) {
             (c::EntityType::Function(_), Extern::Func(f)) => f.0,
             (c::EntityType::Memory(_), Extern::Memory(mem)) => mem.0,
             (c::EntityType::Table(_), Extern::Table(t)) => t.0,
             (c::EntityType::Global(_), Extern::Global(g)) => g.0,
+            (c::EntityType::Tag(_), Extern::Tag(t)) => t.0,
             (expected, _) => return Err(kind_mismatch(&desc(), expected, ext)),
         };
         if !owner.belongs_to(store) {
@@ -83,14 +65,21 @@ pub(crate) fn resolve_imports(
             c::EntityType::Memory(t) => memory_fits(store, index, t),
             c::EntityType::Table(t) => table_fits(store, index, t),
             c::EntityType::Global(t) => global_fits(store.globals[index].ty, *t),
-            c::EntityType::Tag(_) => unreachable!("tags are matched above"),
+            c::EntityType::Tag(t) => {
+                let expected = FuncType::from_wasm(m.types[t.index()].ty.clone());
+                match store.tags[index].ty == expected {
+                    true => Ok(()),
+                    false => Err(anyhow!("incompatible tag types")),
+                }
+            }
         };
         fits.map_err(|detail| incompatible(&desc(), detail))?;
         let list = match ext {
             Extern::Func(_) => &mut resolved.funcs,
             Extern::Memory(_) => &mut resolved.memories,
             Extern::Table(_) => &mut resolved.tables,
-            _ => &mut resolved.globals,
+            Extern::Tag(_) => &mut resolved.tags,
+            Extern::Global(_) => &mut resolved.globals,
         };
         list.push(index);
     }
@@ -259,7 +248,12 @@ pub(crate) fn wasm_type_matches(a: c::WasmType, b: c::WasmType) -> bool {
 pub(crate) fn val_matches(store: &StoreOpaque, val: &Val, ty: c::WasmType) -> bool {
     let r = ty.as_ref_type();
     match val {
-        Val::FuncRef(None) => r.is_some_and(|r| r.nullable && !r.heap.is_extern()),
+        Val::FuncRef(None) => r.is_some_and(|r| {
+            r.nullable
+                && !r.heap.is_extern()
+                && r.heap != c::WasmHeapType::Exn
+                && r.heap != c::WasmHeapType::NoExn
+        }),
         Val::FuncRef(Some(f)) => r.is_some_and(|r| match r.heap {
             c::WasmHeapType::Func => true,
             c::WasmHeapType::Concrete(id) => {
@@ -269,6 +263,12 @@ pub(crate) fn val_matches(store: &StoreOpaque, val: &Val, ty: c::WasmType) -> bo
         }),
         Val::ExternRef(None) => r.is_some_and(|r| r.nullable && r.heap.is_extern()),
         Val::ExternRef(Some(_)) => r.is_some_and(|r| r.heap == c::WasmHeapType::Extern),
+        Val::ExnRef(None) => r.is_some_and(|r| {
+            r.nullable && matches!(r.heap, c::WasmHeapType::Exn | c::WasmHeapType::NoExn)
+        }),
+        Val::ExnRef(Some(e)) => {
+            e.0.belongs_to(store) && r.is_some_and(|r| r.heap == c::WasmHeapType::Exn)
+        }
         _ => val.static_ty().to_wasm() == ty,
     }
 }

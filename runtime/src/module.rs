@@ -205,39 +205,32 @@ impl Module {
         self.inner.info.name.as_deref()
     }
 
-    /// The imports, in order; tags are not [`ExternType`]s (as in Wasmtime 29, which has
-    /// none) and are left out.
+    /// The imports, in order.
     pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
         self.inner
             .info
             .imports
             .iter()
-            .filter_map(|i| {
-                Some(ImportType::new(
-                    &i.module,
-                    &i.name,
-                    self.entity_type(&i.ty)?,
-                ))
-            })
+            .map(|i| ImportType::new(&i.module, &i.name, self.entity_type(&i.ty)))
             .collect::<Vec<_>>()
             .into_iter()
     }
 
-    /// The exports, in order; tags are left out, as by [`Module::imports`].
+    /// The exports, in order.
     pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
         self.inner
             .info
             .exports
             .iter()
-            .filter_map(|e| Some(ExportType::new(&e.name, self.index_type(e.index)?)))
+            .map(|e| ExportType::new(&e.name, self.index_type(e.index)))
             .collect::<Vec<_>>()
             .into_iter()
     }
 
-    /// The type of export `name` (`None` for a tag as well).
+    /// The type of export `name`.
     pub fn get_export(&self, name: &str) -> Option<ExternType> {
         let e = self.inner.info.exports.iter().find(|e| e.name == name)?;
-        self.index_type(e.index)
+        Some(self.index_type(e.index))
     }
 
     /// Where export `name` is, for fast lookups in this module's instances; `None` when
@@ -248,6 +241,12 @@ impl Module {
             module: self.inner.id,
             entity: e.index,
         })
+    }
+
+    /// Prepares the images Wasmtime initializes this module's memories from. wasmjit copies
+    /// data segments in at instantiation and has no images to prepare: always `Ok`.
+    pub fn initialize_copy_on_write_image(&self) -> Result<()> {
+        Ok(())
     }
 
     /// The memories and tables an instance of this module creates.
@@ -261,22 +260,24 @@ impl Module {
         }
     }
 
-    pub(crate) fn entity_type(&self, ty: &c::EntityType) -> Option<ExternType> {
+    pub(crate) fn entity_type(&self, ty: &c::EntityType) -> ExternType {
         let info = &self.inner.info;
-        Some(match ty {
+        match ty {
             c::EntityType::Function(t) => {
                 ExternType::Func(FuncType::from_wasm(info.types[*t].clone()))
             }
             c::EntityType::Table(t) => ExternType::Table(TableType::from_wasm(t)),
             c::EntityType::Memory(t) => ExternType::Memory(MemoryType::from_wasm(t)),
             c::EntityType::Global(t) => ExternType::Global(GlobalType::from_wasm(t)),
-            c::EntityType::Tag(_) => return None,
-        })
+            c::EntityType::Tag(t) => ExternType::Tag(crate::TagType::new(FuncType::from_wasm(
+                info.types[*t].clone(),
+            ))),
+        }
     }
 
-    pub(crate) fn index_type(&self, index: c::EntityIndex) -> Option<ExternType> {
+    pub(crate) fn index_type(&self, index: c::EntityIndex) -> ExternType {
         let info = &self.inner.info;
-        Some(match index {
+        match index {
             c::EntityIndex::Function(i) => {
                 ExternType::Func(FuncType::from_wasm(info.func_type(i).clone()))
             }
@@ -287,7 +288,9 @@ impl Module {
             c::EntityIndex::Global(i) => {
                 ExternType::Global(GlobalType::from_wasm(&info.globals[i]))
             }
-            c::EntityIndex::Tag(_) => return None,
-        })
+            c::EntityIndex::Tag(i) => ExternType::Tag(crate::TagType::new(FuncType::from_wasm(
+                info.types[info.tags[i]].clone(),
+            ))),
+        }
     }
 }

@@ -95,8 +95,11 @@ pub(crate) struct TagData {
 pub(crate) struct ExceptionData {
     pub(crate) tag: usize,
     pub(crate) payload: Box<[ValRaw]>,
-    /// Whether wasm ever received it as an `exnref` (then only a collection frees it).
+    /// Whether wasm or the host ever received it as an `exnref` (then only a collection
+    /// frees it).
     pub(crate) kept: bool,
+    /// Whether the host holds it (an [`ExnRef`](crate::ExnRef)): then nothing frees it.
+    pub(crate) pinned: bool,
 }
 
 impl StoreOpaque {
@@ -147,6 +150,7 @@ impl StoreOpaque {
         let data = &mut self.exceptions[i];
         data.tag = FREED_TAG;
         data.kept = false;
+        data.pinned = false;
         data.payload = Box::default();
         self.free_exceptions.push(i);
     }
@@ -163,22 +167,22 @@ impl StoreOpaque {
         self.exceptions.get(i).map_or(&[], |e| &e.payload)
     }
 
-    /// Takes the exception left pending by wasm that returned to the host, if any.
-    pub(crate) fn take_pending_exception(&mut self) -> Option<UncaughtException> {
+    /// Takes the exception left pending by wasm that returned to the host: 0 for none.
+    pub(crate) fn take_wasm_pending_exception(&mut self) -> u64 {
         // SAFETY: the limits are only touched by this thread while the store is borrowed.
-        let exn = unsafe { std::mem::take(&mut *self.limits.pending_exception.get()) };
-        if exn == 0 {
-            return None;
-        }
-        let tag = Some(self.exception_tag(exn)).filter(|&t| t != FREED_TAG);
+        unsafe { std::mem::take(&mut *self.limits.pending_exception.get()) }
+    }
+
+    /// Frees exception `exn`, which reached the host with an error other than
+    /// `ThrownException` (a trap), unless something holds it.
+    pub(crate) fn drop_exception(&mut self, exn: u64) {
         self.release_exception(exn, false);
-        Some(UncaughtException { tag })
     }
 }
 
 /// The tag identity of a freed exception slot: no tag has it (identities are store
 /// indices).
-const FREED_TAG: usize = usize::MAX;
+pub(crate) const FREED_TAG: usize = usize::MAX;
 
 /// Live exceptions below which the store does not look for unreachable ones.
 pub(crate) const MIN_COLLECTION: usize = 1024;
@@ -214,6 +218,28 @@ impl StoreOpaque {
         self.exceptions_collect_at = next_collection(self.live_exceptions(), limit);
     }
 
+    /// Called before the host makes an exception ([`crate::ExnRef::new`]): frees those wasm
+    /// can no longer reach when no wasm of the store runs; errors when the new one would
+    /// exceed the limit.
+    pub(crate) fn make_room_for_host_exception(&mut self) -> Result<()> {
+        if self.wasm_entries == 0 && !self.has_parked_calls() {
+            self.collect_exceptions();
+            return self.check_exception_limit();
+        }
+        self.make_room_for_exception()
+    }
+
+    fn check_exception_limit(&mut self) -> Result<()> {
+        let live = self.live_exceptions();
+        if live >= self.exception_limit() {
+            bail!(
+                "resource limit exceeded: exception count too high at {}",
+                live + 1
+            );
+        }
+        Ok(())
+    }
+
     /// Called by the `throw` builtin before it makes an exception: once the live count has
     /// doubled since the last look, frees those wasm can no longer reach, scanning the
     /// running stack for exnrefs; errors when the exception would exceed the limit.
@@ -246,25 +272,21 @@ impl StoreOpaque {
         let limit = self.exception_limit();
         let live = self.live_exceptions();
         self.exceptions_collect_at = next_collection(live, limit);
-        if live >= limit {
-            bail!(
-                "resource limit exceeded: exception count too high at {}",
-                live + 1
-            );
-        }
-        Ok(())
+        self.check_exception_limit()
     }
 
     /// Frees every kept exception not reachable from `roots` (exnrefs), the globals, the
-    /// tables, the pending exception and the exceptions not kept (wasm never received
-    /// those, so they are being thrown or caught and are not freed here), through payloads.
+    /// tables, the pending exceptions (wasm's and the host's), those the host holds and the
+    /// exceptions not kept (wasm never received those, so they are being thrown or caught and
+    /// are not freed here), through payloads.
     fn free_unreachable_exceptions(&mut self, mut work: Vec<u64>) {
         let mut reached = vec![false; self.exceptions.len()];
         // SAFETY: the limits are only touched by this thread while the store is borrowed.
         work.push(unsafe { *self.limits.pending_exception.get() });
+        work.push(self.thrown_exception);
         self.visit_held_references(is_exnref, &mut |word| work.push(word));
         for (i, data) in self.exceptions.iter().enumerate() {
-            if !data.kept && data.tag != FREED_TAG {
+            if (!data.kept || data.pinned) && data.tag != FREED_TAG {
                 work.push(i as u64 + 1);
             }
         }
@@ -294,23 +316,6 @@ impl StoreOpaque {
         }
     }
 }
-
-/// The error of a call into wasm that threw an exception no `try_table` caught.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UncaughtException {
-    tag: Option<usize>,
-}
-
-impl fmt::Display for UncaughtException {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.tag {
-            Some(tag) => write!(f, "uncaught wasm exception (tag {tag} of the store)"),
-            None => f.write_str("uncaught wasm exception"),
-        }
-    }
-}
-
-impl std::error::Error for UncaughtException {}
 
 #[cfg(test)]
 mod tests {
@@ -364,12 +369,14 @@ mod tests {
             .get_typed_func::<(), ()>(&mut store, "uncaught")
             .unwrap();
         assert!(uncaught.call(&mut store, ()).is_err());
-        assert_eq!(store.inner.opaque.exceptions.len(), 1, "freed at the host");
+        // It waits in the same slot as the store's pending exception, for the host.
+        assert_eq!(store.inner.opaque.exceptions.len(), 1);
+        assert!(store.has_pending_exception());
         let with_ref = instance
             .get_typed_func::<i32, ()>(&mut store, "with_ref")
             .unwrap();
         with_ref.call(&mut store, 10).unwrap();
-        assert_eq!(store.inner.opaque.exceptions.len(), 10);
+        assert_eq!(store.inner.opaque.exceptions.len(), 11);
         assert!(store.inner.opaque.exceptions.iter().all(|e| e.kept));
     }
 
@@ -497,7 +504,7 @@ mod tests {
         // SAFETY: as above.
         let err = unsafe { f.call_unchecked(&mut store, std::ptr::from_mut(&mut values[..1])) }
             .unwrap_err();
-        assert!(err.downcast_ref::<super::UncaughtException>().is_some());
+        assert!(err.downcast_ref::<crate::ThrownException>().is_some());
         assert_eq!(store.inner.opaque.exceptions.len(), 1);
     }
 

@@ -198,6 +198,16 @@ impl RefType {
         nullable: true,
         heap_type: HeapType::NoExtern,
     };
+    /// `exnref`: `(ref null exn)`.
+    pub const EXNREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::Exn,
+    };
+    /// `nullexnref`: `(ref null noexn)`.
+    pub const NULLEXNREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::NoExn,
+    };
 
     /// A reference type.
     pub fn new(nullable: bool, heap_type: HeapType) -> Self {
@@ -420,6 +430,10 @@ impl ValType {
     pub const NULLFUNCREF: ValType = ValType::Ref(RefType::NULLFUNCREF);
     /// `nullexternref`.
     pub const NULLEXTERNREF: ValType = ValType::Ref(RefType::NULLEXTERNREF);
+    /// `exnref`.
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
+    /// `nullexnref`.
+    pub const NULLEXNREF: ValType = ValType::Ref(RefType::NULLEXNREF);
 
     /// Whether values of `self` may be used where `other` is expected (subtyping).
     pub fn matches(&self, other: &ValType) -> bool {
@@ -871,9 +885,22 @@ pub enum ExternType {
     Table(TableType),
     /// A memory.
     Memory(MemoryType),
+    /// A tag (exception handling).
+    Tag(crate::TagType),
 }
 
 impl ExternType {
+    /// The tag type, if this is one.
+    pub fn tag(&self) -> Option<&crate::TagType> {
+        match self {
+            ExternType::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The tag type, or a panic.
+    pub fn unwrap_tag(&self) -> &crate::TagType {
+        self.tag().expect("not a tag type")
+    }
     /// The function type, if this is one.
     pub fn func(&self) -> Option<&FuncType> {
         match self {
@@ -940,6 +967,11 @@ impl From<MemoryType> for ExternType {
         ExternType::Memory(t)
     }
 }
+impl From<crate::TagType> for ExternType {
+    fn from(t: crate::TagType) -> Self {
+        ExternType::Tag(t)
+    }
+}
 
 /// One import of a module.
 #[derive(Debug, Clone)]
@@ -985,5 +1017,137 @@ impl<'a> ExportType<'a> {
     /// Type.
     pub fn ty(&self) -> ExternType {
         self.ty.clone()
+    }
+}
+
+/// What a field of an aggregate holds: a packed integer or a value. Wasmjit has no GC
+/// structs or arrays; exception payloads ([`crate::ExnType::fields`]) are its fields.
+#[derive(Debug, Clone, Hash)]
+pub enum StorageType {
+    /// An 8-bit integer, unpacked to `i32`.
+    I8,
+    /// A 16-bit integer, unpacked to `i32`.
+    I16,
+    /// A value of a value type.
+    ValType(ValType),
+}
+
+impl fmt::Display for StorageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageType::I8 => f.write_str("i8"),
+            StorageType::I16 => f.write_str("i16"),
+            StorageType::ValType(ty) => fmt::Display::fmt(ty, f),
+        }
+    }
+}
+
+impl From<ValType> for StorageType {
+    fn from(ty: ValType) -> Self {
+        StorageType::ValType(ty)
+    }
+}
+
+impl From<RefType> for StorageType {
+    fn from(ty: RefType) -> Self {
+        StorageType::ValType(ValType::Ref(ty))
+    }
+}
+
+impl StorageType {
+    /// Whether this is `i8`.
+    pub fn is_i8(&self) -> bool {
+        matches!(self, StorageType::I8)
+    }
+    /// Whether this is `i16`.
+    pub fn is_i16(&self) -> bool {
+        matches!(self, StorageType::I16)
+    }
+    /// Whether this is a value type.
+    pub fn is_val_type(&self) -> bool {
+        matches!(self, StorageType::ValType(_))
+    }
+    /// The value type, if this is one.
+    pub fn as_val_type(&self) -> Option<&ValType> {
+        match self {
+            StorageType::ValType(ty) => Some(ty),
+            _ => None,
+        }
+    }
+    /// The value type, or a panic.
+    pub fn unwrap_val_type(&self) -> &ValType {
+        self.as_val_type().expect("expected a value type")
+    }
+    /// The type of the values read from such a field (`i32` for packed integers).
+    pub fn unpack(&self) -> &ValType {
+        match self {
+            StorageType::I8 | StorageType::I16 => &ValType::I32,
+            StorageType::ValType(ty) => ty,
+        }
+    }
+    /// Whether this is `other` or, for value types, a subtype of it.
+    pub fn matches(&self, other: &Self) -> bool {
+        match (self, other) {
+            (StorageType::ValType(a), StorageType::ValType(b)) => a.matches(b),
+            (a, b) => a.is_i8() && b.is_i8() || a.is_i16() && b.is_i16(),
+        }
+    }
+    /// Whether `a` and `b` are the same type.
+    #[allow(clippy::should_implement_trait)] // Wasmtime's name: an associated function
+    pub fn eq(a: &Self, b: &Self) -> bool {
+        a.matches(b) && b.matches(a)
+    }
+}
+
+/// The type of a field: what it holds, and whether it may change.
+#[derive(Debug, Clone, Hash)]
+pub struct FieldType {
+    mutability: Mutability,
+    element_type: StorageType,
+}
+
+impl fmt::Display for FieldType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mutability.is_var() {
+            write!(f, "(mut {})", self.element_type)
+        } else {
+            fmt::Display::fmt(&self.element_type, f)
+        }
+    }
+}
+
+impl FieldType {
+    /// A field of `element_type` with `mutability`.
+    pub fn new(mutability: Mutability, element_type: StorageType) -> Self {
+        FieldType {
+            mutability,
+            element_type,
+        }
+    }
+    /// Whether the field may change.
+    pub fn mutability(&self) -> Mutability {
+        self.mutability
+    }
+    /// What the field holds.
+    pub fn element_type(&self) -> &StorageType {
+        &self.element_type
+    }
+    /// Whether this field type is `other`'s or a subtype: immutable fields are covariant,
+    /// mutable ones invariant.
+    pub fn matches(&self, other: &Self) -> bool {
+        match (self.mutability, other.mutability) {
+            (Mutability::Const, Mutability::Const) => {
+                self.element_type.matches(&other.element_type)
+            }
+            (Mutability::Var, Mutability::Var) => {
+                StorageType::eq(&self.element_type, &other.element_type)
+            }
+            _ => false,
+        }
+    }
+    /// Whether `a` and `b` are the same field type.
+    #[allow(clippy::should_implement_trait)] // Wasmtime's name: an associated function
+    pub fn eq(a: &Self, b: &Self) -> bool {
+        a.matches(b) && b.matches(a)
     }
 }

@@ -1,5 +1,6 @@
 //! Values crossing between the host and wasm.
 
+use crate::exnref::ExnRef;
 use crate::externref::ExternRef;
 use crate::func::Func;
 use crate::store::{AsContextMut, StoreOpaque};
@@ -37,14 +38,16 @@ pub enum Ref {
     Func(Option<Func>),
     /// An external reference (or null).
     Extern(Option<ExternRef>),
+    /// An exception reference (or null).
+    Exn(Option<ExnRef>),
 }
 
 impl Ref {
-    /// The null reference of `heap_type`'s hierarchy (funcref or externref; exception
-    /// references have no host form here, and give a null funcref).
+    /// The null reference of `heap_type`'s hierarchy.
     pub fn null(heap_type: &HeapType) -> Ref {
         match heap_type.top() {
             HeapType::Extern => Ref::Extern(None),
+            HeapType::Exn => Ref::Exn(None),
             _ => Ref::Func(None),
         }
     }
@@ -62,7 +65,7 @@ impl Ref {
 
     /// Whether this is a null reference.
     pub fn is_null(&self) -> bool {
-        matches!(self, Ref::Func(None) | Ref::Extern(None))
+        matches!(self, Ref::Func(None) | Ref::Extern(None) | Ref::Exn(None))
     }
 
     /// Whether this is not a null reference.
@@ -73,15 +76,30 @@ impl Ref {
     pub fn as_func(&self) -> Option<Option<&Func>> {
         match self {
             Ref::Func(f) => Some(f.as_ref()),
-            Ref::Extern(_) => None,
+            _ => None,
         }
     }
     /// The externref, if this is an externref.
     pub fn as_extern(&self) -> Option<Option<&ExternRef>> {
         match self {
             Ref::Extern(e) => Some(e.as_ref()),
-            Ref::Func(_) => None,
+            _ => None,
         }
+    }
+    /// The exnref, if this is an exnref.
+    pub fn as_exn(&self) -> Option<Option<&ExnRef>> {
+        match self {
+            Ref::Exn(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+    /// Whether this is an exnref (null or not).
+    pub fn is_exn(&self) -> bool {
+        matches!(self, Ref::Exn(_))
+    }
+    /// The exnref; panics for another reference.
+    pub fn unwrap_exn(&self) -> Option<&ExnRef> {
+        self.as_exn().expect("Ref::unwrap_exn on a non-exnref")
     }
     /// Whether this is a funcref (null or not).
     pub fn is_func(&self) -> bool {
@@ -105,8 +123,7 @@ impl Ref {
     }
     pub(crate) fn from_word(store: &mut StoreOpaque, heap: &HeapType, word: u64) -> Ref {
         if heap.is_exn() {
-            // Exception references have no host form (see `HeapType::Exn`).
-            Ref::Func(None)
+            Ref::Exn(store.exnref_for_host(word))
         } else if heap.is_extern() {
             Ref::Extern(ExternRef::from_word(store, word))
         } else {
@@ -135,6 +152,16 @@ impl From<Option<ExternRef>> for Ref {
         Ref::Extern(e)
     }
 }
+impl From<ExnRef> for Ref {
+    fn from(e: ExnRef) -> Ref {
+        Ref::Exn(Some(e))
+    }
+}
+impl From<Option<ExnRef>> for Ref {
+    fn from(e: Option<ExnRef>) -> Ref {
+        Ref::Exn(e)
+    }
+}
 
 /// A wasm value.
 #[derive(Debug, Clone, Copy)]
@@ -153,6 +180,8 @@ pub enum Val {
     FuncRef(Option<Func>),
     /// An external reference.
     ExternRef(Option<ExternRef>),
+    /// An exception reference.
+    ExnRef(Option<ExnRef>),
 }
 
 impl Val {
@@ -166,6 +195,7 @@ impl Val {
             ValType::V128 => Val::V128(V128(0)),
             // Null even for a non-nullable type: a placeholder that must be overwritten.
             ValType::Ref(r) if r.heap_type().is_extern() => Val::ExternRef(None),
+            ValType::Ref(r) if r.heap_type().is_exn() => Val::ExnRef(None),
             ValType::Ref(_) => Val::FuncRef(None),
         })
     }
@@ -193,6 +223,8 @@ impl Val {
             }
             Val::ExternRef(None) => ValType::NULLEXTERNREF,
             Val::ExternRef(Some(_)) => ValType::Ref(RefType::new(false, HeapType::Extern)),
+            Val::ExnRef(None) => ValType::NULLEXNREF,
+            Val::ExnRef(Some(_)) => ValType::Ref(RefType::new(false, HeapType::Exn)),
             _ => self.static_ty(),
         })
     }
@@ -206,6 +238,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -269,6 +302,17 @@ impl Val {
             _ => None,
         }
     }
+    /// The exnref, if this is one.
+    pub fn exnref(&self) -> Option<Option<&ExnRef>> {
+        match self {
+            Val::ExnRef(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+    /// The exnref, or a panic.
+    pub fn unwrap_exnref(&self) -> Option<&ExnRef> {
+        self.exnref().expect("expected exnref")
+    }
     /// The `i32`, or a panic.
     pub fn unwrap_i32(&self) -> i32 {
         self.i32().expect("expected i32")
@@ -302,12 +346,13 @@ impl Val {
         match self {
             Val::FuncRef(f) => Some(Ref::Func(f)),
             Val::ExternRef(e) => Some(Ref::Extern(e)),
+            Val::ExnRef(e) => Some(Ref::Exn(e)),
             _ => None,
         }
     }
     /// Whether this is a reference value.
     pub fn is_ref(&self) -> bool {
-        matches!(self, Val::FuncRef(_) | Val::ExternRef(_))
+        matches!(self, Val::FuncRef(_) | Val::ExternRef(_) | Val::ExnRef(_))
     }
 
     /// The value's raw form, as [`ValRaw`] slots hold it (for [`Func::call_unchecked`] and
@@ -345,7 +390,13 @@ impl Val {
             Val::F32(v) => ValRaw::f32(v),
             Val::F64(v) => ValRaw::f64(v),
             Val::V128(v) => ValRaw::u128(v.0),
-            Val::FuncRef(None) | Val::ExternRef(None) => ValRaw::reference(0),
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => ValRaw::reference(0),
+            Val::ExnRef(Some(e)) => {
+                if !e.0.belongs_to(store) {
+                    bail!("exnref used with the wrong store");
+                }
+                ValRaw::reference(e.0.index as u64 + 1)
+            }
             Val::FuncRef(Some(f)) => {
                 if !f.0.belongs_to(store) {
                     bail!("function used with the wrong store");
@@ -374,8 +425,9 @@ impl Val {
                 store,
                 raw.get_reference() as u32 as u64,
             )),
-            // Exception references have no host form (see `HeapType::Exn`).
-            ValType::Ref(r) if r.heap_type().is_exn() => Val::FuncRef(None),
+            ValType::Ref(r) if r.heap_type().is_exn() => {
+                Val::ExnRef(store.exnref_for_host(raw.get_reference()))
+            }
             ValType::Ref(_) => Val::FuncRef(Func::from_funcref_word(store, raw.get_reference())),
         }
     }
@@ -426,11 +478,22 @@ impl From<Option<ExternRef>> for Val {
         Val::ExternRef(e)
     }
 }
+impl From<ExnRef> for Val {
+    fn from(e: ExnRef) -> Val {
+        Val::ExnRef(Some(e))
+    }
+}
+impl From<Option<ExnRef>> for Val {
+    fn from(e: Option<ExnRef>) -> Val {
+        Val::ExnRef(e)
+    }
+}
 impl From<Ref> for Val {
     fn from(r: Ref) -> Val {
         match r {
             Ref::Func(f) => Val::FuncRef(f),
             Ref::Extern(e) => Val::ExternRef(e),
+            Ref::Exn(e) => Val::ExnRef(e),
         }
     }
 }

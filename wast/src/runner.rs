@@ -16,7 +16,7 @@ use crate::config_comments::config_from_comments;
 use anyhow::{anyhow, bail, Context as _, Result};
 use wasmjit::{
     Config, Engine, ExternRef, Global, GlobalType, Instance, Linker, Memory, MemoryType, Module,
-    Mutability, Ref, RefType, Store, Table, TableType, Trap, UncaughtException, Val, ValType,
+    Mutability, Ref, RefType, Store, Table, TableType, ThrownException, Trap, Val, ValType,
 };
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::lexer::Lexer;
@@ -479,7 +479,7 @@ impl Runner {
                     self.format_values(&values)
                 ),
                 Err(err) => {
-                    if err.downcast_ref::<UncaughtException>().is_none() {
+                    if err.downcast_ref::<ThrownException>().is_none() {
                         bail!("expected an uncaught exception, got: {err:#}");
                     }
                 }
@@ -581,8 +581,8 @@ impl Runner {
             WastArgCore::F64(x) => Val::F64(x.bits),
             WastArgCore::V128(x) => v128_val(x.to_le_bytes()),
             WastArgCore::RefNull(heap) => match ref_kind(heap) {
-                // A null funcref stands for a null exnref (see `HeapType::Exn`).
-                Some(RefKind::Func | RefKind::Exn) => Val::FuncRef(None),
+                Some(RefKind::Func) => Val::FuncRef(None),
+                Some(RefKind::Exn) => Val::ExnRef(None),
                 Some(RefKind::Extern) => Val::ExternRef(None),
                 None => bail!("unsupported null reference type {heap:?}"),
             },
@@ -623,10 +623,12 @@ impl Runner {
             (WastRetCore::F32(e), Val::F32(a)) => f32_matches(e, *a),
             (WastRetCore::F64(e), Val::F64(a)) => f64_matches(e, *a),
             (WastRetCore::V128(e), Val::V128(a)) => v128_matches(e, v128_bits(a)),
-            // The host reads exception references as null funcrefs (`HeapType::Exn`).
             (WastRetCore::RefNull(heap), Val::FuncRef(None)) => heap
                 .as_ref()
-                .is_none_or(|h| matches!(ref_kind(h), Some(RefKind::Func | RefKind::Exn))),
+                .is_none_or(|h| ref_kind(h) == Some(RefKind::Func)),
+            (WastRetCore::RefNull(heap), Val::ExnRef(None)) => heap
+                .as_ref()
+                .is_none_or(|h| ref_kind(h) == Some(RefKind::Exn)),
             (WastRetCore::RefNull(heap), Val::ExternRef(None)) => heap
                 .as_ref()
                 .is_none_or(|h| ref_kind(h) == Some(RefKind::Extern)),
@@ -666,6 +668,8 @@ impl Runner {
             Val::FuncRef(None) => "ref.null func".to_string(),
             Val::FuncRef(Some(_)) => "ref.func".to_string(),
             Val::ExternRef(None) => "ref.null extern".to_string(),
+            Val::ExnRef(None) => "ref.null exn".to_string(),
+            Val::ExnRef(Some(_)) => "ref.exn".to_string(),
             Val::ExternRef(Some(r)) => match self.extern_payload(r) {
                 Some(payload) => format!("ref.extern {payload}"),
                 None => "ref.extern <foreign>".to_string(),

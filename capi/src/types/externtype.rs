@@ -38,6 +38,7 @@ impl wasm_externtype_t {
             ExternType::Global(g) => CExternType::Global(CGlobalType::new(g)),
             ExternType::Table(t) => CExternType::Table(CTableType::new(t)),
             ExternType::Memory(m) => CExternType::Memory(CMemoryType::new(m)),
+            ExternType::Tag(_) => unreachable!("tags are never handed to C"),
         })
     }
 

@@ -56,7 +56,7 @@ impl Instance {
     ) -> Result<Instance> {
         let ctx = store.as_context_mut();
         on_fiber(&mut ctx.0.opaque, move |s| {
-            Instance::new_raw(s, module, imports, &[])
+            Instance::new_raw(s, module, imports)
         })
         .await
     }

@@ -127,6 +127,84 @@ impl Config {
         self
     }
 
+    /// The size below which Wasmtime lays a memory's initial image out densely. wasmjit
+    /// copies data segments in and makes no images: recorded, no effect.
+    pub fn memory_guaranteed_dense_image_size(&mut self, size_in_bytes: u64) -> &mut Self {
+        self.memory_guaranteed_dense_image_size = size_in_bytes;
+        self
+    }
+
+    /// How far compiled code may inline functions. wasmjit inlines no wasm function
+    /// (`Engine::get_compiler_inlining` says [`Inlining::No`]): accepted, no effect.
+    pub fn compiler_inlining(&mut self, inlining: Inlining) -> &mut Self {
+        let _ = inlining;
+        self
+    }
+
+    /// The function Wasmtime asks which CPU features the host has. wasmjit lets Cranelift
+    /// detect them: accepted, no effect.
+    ///
+    /// # Safety
+    /// As in Wasmtime, `detect` must answer truthfully; here it is never called.
+    pub unsafe fn detect_host_feature(&mut self, detect: fn(&str) -> Option<bool>) -> &mut Self {
+        let _ = detect;
+        self
+    }
+
+    /// Whether x86 float code without SSE's ABI is acceptable (for targets without it).
+    /// wasmjit compiles for the host only: accepted, no effect.
+    ///
+    /// # Safety
+    /// As in Wasmtime; here nothing depends on it.
+    pub unsafe fn x86_float_abi_ok(&mut self, enable: bool) -> &mut Self {
+        let _ = enable;
+        self
+    }
+
+    /// Whether symbols are kept for compiled code. wasmjit keeps none (its frames are
+    /// named from the name section): accepted, no effect (`Engine::get_debug_symbols` says
+    /// false).
+    pub fn debug_symbols(&mut self, enable: bool) -> &mut Self {
+        let _ = enable;
+        self
+    }
+
+    /// Whether compiled code carries metadata for internal assertions. wasmjit has none:
+    /// accepted, no effect (`Engine::get_metadata_for_internal_asserts` says false).
+    pub fn metadata_for_internal_asserts(&mut self, enable: bool) -> &mut Self {
+        let _ = enable;
+        self
+    }
+
+    /// Wasmtime's memory checker for wasm's `malloc`/`free`; not in wasmjit: accepted, no
+    /// effect.
+    pub fn wmemcheck(&mut self, enable: bool) -> &mut Self {
+        let _ = enable;
+        self
+    }
+
+    /// Whether memories are initialized from a memfd image even where Wasmtime would not.
+    /// wasmjit copies data segments in (`Engine::get_memory_init_cow` says false):
+    /// accepted, no effect.
+    pub fn force_memory_init_memfd(&mut self, enable: bool) -> &mut Self {
+        let _ = enable;
+        self
+    }
+
+    /// Wasmtime's extra checks in compiled code (a Cranelift flag of its own). wasmjit's
+    /// Cranelift has no such flag: accepted, no effect.
+    pub fn cranelift_wasmtime_debug_checks(&mut self, enable: bool) -> &mut Self {
+        let _ = enable;
+        self
+    }
+
+    /// Where Wasmtime writes the Cranelift IR of each function. wasmjit does not write it:
+    /// accepted, no effect.
+    pub fn emit_clif(&mut self, path: &Path) -> &mut Self {
+        let _ = path;
+        self
+    }
+
     /// The compiler. wasmjit always compiles with Cranelift.
     pub fn strategy(&mut self, strategy: Strategy) -> &mut Self {
         let _ = strategy;
@@ -283,53 +361,357 @@ impl From<PoolingAllocationConfig> for InstanceAllocationStrategy {
     }
 }
 
+/// How far compiled code may inline functions (Wasmtime's `Inlining`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Inlining {
+    /// Wherever possible.
+    Yes,
+    /// Across modules, and within a module using GC.
+    InterModuleAndIntraGc,
+    /// Across modules only.
+    InterModule,
+    /// Only the runtime's intrinsics.
+    Intrinsics,
+    /// Never.
+    No,
+}
+
+/// Whether to use a feature of the host (Wasmtime's tri-state for memory protection keys and
+/// `PAGEMAP_SCAN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Enabled {
+    /// When the host has it.
+    Auto,
+    /// Always (Wasmtime fails where the host lacks it).
+    Yes,
+    /// Never.
+    No,
+}
+
 /// The limits of Wasmtime's pooling allocator. wasmjit records them and enforces none
 /// (every instance is allocated on demand; the store's [`ResourceLimiter`](crate::ResourceLimiter)
-/// is the way to bound what a store holds).
-#[derive(Debug, Clone, Default)]
+/// is the way to bound what a store holds); the getters report what was set, or Wasmtime's
+/// defaults (those of a 64-bit host).
+#[derive(Debug, Clone)]
 pub struct PoolingAllocationConfig {
-    settings: Vec<(&'static str, u64)>,
+    max_unused_warm_slots: u32,
+    decommit_batch_size: usize,
+    async_stack_keep_resident: usize,
+    linear_memory_keep_resident: usize,
+    table_keep_resident: usize,
+    total_component_instances: u32,
+    max_component_instance_size: usize,
+    max_core_instances_per_component: u32,
+    max_memories_per_component: u32,
+    max_tables_per_component: u32,
+    total_memories: u32,
+    total_tables: u32,
+    total_stacks: u32,
+    total_core_instances: u32,
+    max_core_instance_size: usize,
+    max_tables_per_module: u32,
+    table_elements: usize,
+    max_memories_per_module: u32,
+    max_memory_size: usize,
+    total_gc_heaps: u32,
+    memory_protection_keys: Enabled,
+    max_memory_protection_keys: usize,
+    pagemap_scan: Enabled,
 }
 
-macro_rules! pooling_setters {
-    ($($name:ident($ty:ty)),* $(,)?) => {
-        impl PoolingAllocationConfig {
-            /// The default limits.
-            pub fn new() -> Self {
-                Self::default()
-            }
-            $(
-                #[doc = concat!("Records `", stringify!($name), "` (not enforced by wasmjit).")]
-                pub fn $name(&mut self, value: $ty) -> &mut Self {
-                    self.settings.push((stringify!($name), value as u64));
-                    self
-                }
-            )*
+impl Default for PoolingAllocationConfig {
+    fn default() -> Self {
+        Self {
+            max_unused_warm_slots: 100,
+            decommit_batch_size: 1,
+            async_stack_keep_resident: 0,
+            linear_memory_keep_resident: 0,
+            table_keep_resident: 0,
+            total_component_instances: 1000,
+            max_component_instance_size: 1 << 20,
+            max_core_instances_per_component: u32::MAX,
+            max_memories_per_component: u32::MAX,
+            max_tables_per_component: u32::MAX,
+            total_memories: 1000,
+            total_tables: 1000,
+            total_stacks: 1000,
+            total_core_instances: 1000,
+            max_core_instance_size: 1 << 20,
+            max_tables_per_module: 1,
+            table_elements: 20_000,
+            max_memories_per_module: 1,
+            max_memory_size: 1 << 32,
+            total_gc_heaps: 1000,
+            memory_protection_keys: Enabled::No,
+            max_memory_protection_keys: 16,
+            pagemap_scan: Enabled::No,
         }
-    };
+    }
 }
 
-pooling_setters! {
-    max_unused_warm_slots(u32),
-    decommit_batch_size(usize),
-    async_stack_keep_resident(usize),
-    linear_memory_keep_resident(usize),
-    table_keep_resident(usize),
-    total_component_instances(u32),
-    max_component_instance_size(usize),
-    max_core_instances_per_component(u32),
-    max_memories_per_component(u32),
-    max_tables_per_component(u32),
-    total_memories(u32),
-    total_tables(u32),
-    total_stacks(u32),
-    total_core_instances(u32),
-    max_core_instance_size(usize),
-    max_tables_per_module(u32),
-    table_elements(usize),
-    max_memories_per_module(u32),
-    max_memory_size(usize),
-    total_gc_heaps(u32),
+impl PoolingAllocationConfig {
+    /// The default limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `max_unused_warm_slots` (not enforced by wasmjit).
+    pub fn max_unused_warm_slots(&mut self, value: u32) -> &mut Self {
+        self.max_unused_warm_slots = value;
+        self
+    }
+
+    /// Records `decommit_batch_size` (not enforced by wasmjit).
+    pub fn decommit_batch_size(&mut self, value: usize) -> &mut Self {
+        self.decommit_batch_size = value;
+        self
+    }
+
+    /// Records `async_stack_keep_resident` (not enforced by wasmjit).
+    pub fn async_stack_keep_resident(&mut self, value: usize) -> &mut Self {
+        self.async_stack_keep_resident = value;
+        self
+    }
+
+    /// Records `linear_memory_keep_resident` (not enforced by wasmjit).
+    pub fn linear_memory_keep_resident(&mut self, value: usize) -> &mut Self {
+        self.linear_memory_keep_resident = value;
+        self
+    }
+
+    /// Records `table_keep_resident` (not enforced by wasmjit).
+    pub fn table_keep_resident(&mut self, value: usize) -> &mut Self {
+        self.table_keep_resident = value;
+        self
+    }
+
+    /// Records `total_component_instances` (not enforced by wasmjit).
+    pub fn total_component_instances(&mut self, value: u32) -> &mut Self {
+        self.total_component_instances = value;
+        self
+    }
+
+    /// Records `max_component_instance_size` (not enforced by wasmjit).
+    pub fn max_component_instance_size(&mut self, value: usize) -> &mut Self {
+        self.max_component_instance_size = value;
+        self
+    }
+
+    /// Records `max_core_instances_per_component` (not enforced by wasmjit).
+    pub fn max_core_instances_per_component(&mut self, value: u32) -> &mut Self {
+        self.max_core_instances_per_component = value;
+        self
+    }
+
+    /// Records `max_memories_per_component` (not enforced by wasmjit).
+    pub fn max_memories_per_component(&mut self, value: u32) -> &mut Self {
+        self.max_memories_per_component = value;
+        self
+    }
+
+    /// Records `max_tables_per_component` (not enforced by wasmjit).
+    pub fn max_tables_per_component(&mut self, value: u32) -> &mut Self {
+        self.max_tables_per_component = value;
+        self
+    }
+
+    /// Records `total_memories` (not enforced by wasmjit).
+    pub fn total_memories(&mut self, value: u32) -> &mut Self {
+        self.total_memories = value;
+        self
+    }
+
+    /// Records `total_tables` (not enforced by wasmjit).
+    pub fn total_tables(&mut self, value: u32) -> &mut Self {
+        self.total_tables = value;
+        self
+    }
+
+    /// Records `total_stacks` (not enforced by wasmjit).
+    pub fn total_stacks(&mut self, value: u32) -> &mut Self {
+        self.total_stacks = value;
+        self
+    }
+
+    /// Records `total_core_instances` (not enforced by wasmjit).
+    pub fn total_core_instances(&mut self, value: u32) -> &mut Self {
+        self.total_core_instances = value;
+        self
+    }
+
+    /// Records `max_core_instance_size` (not enforced by wasmjit).
+    pub fn max_core_instance_size(&mut self, value: usize) -> &mut Self {
+        self.max_core_instance_size = value;
+        self
+    }
+
+    /// Records `max_tables_per_module` (not enforced by wasmjit).
+    pub fn max_tables_per_module(&mut self, value: u32) -> &mut Self {
+        self.max_tables_per_module = value;
+        self
+    }
+
+    /// Records `table_elements` (not enforced by wasmjit).
+    pub fn table_elements(&mut self, value: usize) -> &mut Self {
+        self.table_elements = value;
+        self
+    }
+
+    /// Records `max_memories_per_module` (not enforced by wasmjit).
+    pub fn max_memories_per_module(&mut self, value: u32) -> &mut Self {
+        self.max_memories_per_module = value;
+        self
+    }
+
+    /// Records `max_memory_size` (not enforced by wasmjit).
+    pub fn max_memory_size(&mut self, value: usize) -> &mut Self {
+        self.max_memory_size = value;
+        self
+    }
+
+    /// Records `total_gc_heaps` (not enforced by wasmjit).
+    pub fn total_gc_heaps(&mut self, value: u32) -> &mut Self {
+        self.total_gc_heaps = value;
+        self
+    }
+
+    /// Records `memory_protection_keys` (not enforced by wasmjit).
+    pub fn memory_protection_keys(&mut self, value: Enabled) -> &mut Self {
+        self.memory_protection_keys = value;
+        self
+    }
+
+    /// Records `max_memory_protection_keys` (not enforced by wasmjit).
+    pub fn max_memory_protection_keys(&mut self, value: usize) -> &mut Self {
+        self.max_memory_protection_keys = value;
+        self
+    }
+
+    /// Records `pagemap_scan` (not enforced by wasmjit).
+    pub fn pagemap_scan(&mut self, value: Enabled) -> &mut Self {
+        self.pagemap_scan = value;
+        self
+    }
+
+    /// The `max_unused_warm_slots` recorded (Wasmtime's default: 100).
+    pub fn get_max_unused_warm_slots(&self) -> u32 {
+        self.max_unused_warm_slots
+    }
+
+    /// The `decommit_batch_size` recorded (Wasmtime's default: 1).
+    pub fn get_decommit_batch_size(&self) -> usize {
+        self.decommit_batch_size
+    }
+
+    /// The `async_stack_keep_resident` recorded (Wasmtime's default: 0).
+    pub fn get_async_stack_keep_resident(&self) -> usize {
+        self.async_stack_keep_resident
+    }
+
+    /// The `linear_memory_keep_resident` recorded (Wasmtime's default: 0).
+    pub fn get_memory_keep_resident(&self) -> usize {
+        self.linear_memory_keep_resident
+    }
+
+    /// The `table_keep_resident` recorded (Wasmtime's default: 0).
+    pub fn get_table_keep_resident(&self) -> usize {
+        self.table_keep_resident
+    }
+
+    /// The `total_component_instances` recorded (Wasmtime's default: 1000).
+    pub fn get_total_component_instances(&self) -> u32 {
+        self.total_component_instances
+    }
+
+    /// The `max_component_instance_size` recorded (Wasmtime's default: 1 << 20).
+    pub fn get_max_component_instance_size(&self) -> usize {
+        self.max_component_instance_size
+    }
+
+    /// The `max_core_instances_per_component` recorded (Wasmtime's default: u32::MAX).
+    pub fn get_max_core_instances_per_component(&self) -> u32 {
+        self.max_core_instances_per_component
+    }
+
+    /// The `max_memories_per_component` recorded (Wasmtime's default: u32::MAX).
+    pub fn get_max_memories_per_component(&self) -> u32 {
+        self.max_memories_per_component
+    }
+
+    /// The `max_tables_per_component` recorded (Wasmtime's default: u32::MAX).
+    pub fn get_max_tables_per_component(&self) -> u32 {
+        self.max_tables_per_component
+    }
+
+    /// The `total_memories` recorded (Wasmtime's default: 1000).
+    pub fn get_total_memories(&self) -> u32 {
+        self.total_memories
+    }
+
+    /// The `total_tables` recorded (Wasmtime's default: 1000).
+    pub fn get_total_tables(&self) -> u32 {
+        self.total_tables
+    }
+
+    /// The `total_stacks` recorded (Wasmtime's default: 1000).
+    pub fn get_total_stacks(&self) -> u32 {
+        self.total_stacks
+    }
+
+    /// The `total_core_instances` recorded (Wasmtime's default: 1000).
+    pub fn get_total_core_instances(&self) -> u32 {
+        self.total_core_instances
+    }
+
+    /// The `max_core_instance_size` recorded (Wasmtime's default: 1 << 20).
+    pub fn get_max_core_instance_size(&self) -> usize {
+        self.max_core_instance_size
+    }
+
+    /// The `max_tables_per_module` recorded (Wasmtime's default: 1).
+    pub fn get_max_tables_per_module(&self) -> u32 {
+        self.max_tables_per_module
+    }
+
+    /// The `table_elements` recorded (Wasmtime's default: 20_000).
+    pub fn get_table_elements(&self) -> usize {
+        self.table_elements
+    }
+
+    /// The `max_memories_per_module` recorded (Wasmtime's default: 1).
+    pub fn get_max_memories_per_module(&self) -> u32 {
+        self.max_memories_per_module
+    }
+
+    /// The `max_memory_size` recorded (Wasmtime's default: 1 << 32).
+    pub fn get_max_memory_size(&self) -> usize {
+        self.max_memory_size
+    }
+
+    /// The `total_gc_heaps` recorded (Wasmtime's default: 1000).
+    pub fn get_total_gc_heaps(&self) -> u32 {
+        self.total_gc_heaps
+    }
+
+    /// The `memory_protection_keys` recorded (Wasmtime's default: Enabled::No).
+    pub fn get_memory_protection_keys(&self) -> Enabled {
+        self.memory_protection_keys
+    }
+
+    /// The `max_memory_protection_keys` recorded (Wasmtime's default: 16).
+    pub fn get_max_memory_protection_keys(&self) -> usize {
+        self.max_memory_protection_keys
+    }
+
+    /// The `pagemap_scan` recorded (Wasmtime's default: Enabled::No).
+    pub fn get_pagemap_scan(&self) -> Enabled {
+        self.pagemap_scan
+    }
+
+    /// Whether the host has memory protection keys: wasmjit does not use them.
+    pub fn are_memory_protection_keys_available() -> bool {
+        false
+    }
 }
 
 /// Wasmtime's compilation cache. wasmjit compiles every module again (serialized modules

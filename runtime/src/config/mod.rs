@@ -3,8 +3,8 @@
 mod accepted;
 
 pub use accepted::{
-    Cache, Collector, InstanceAllocationStrategy, ModuleVersionStrategy, PoolingAllocationConfig,
-    RegallocAlgorithm, Strategy, WasmBacktraceDetails,
+    Cache, Collector, Enabled, Inlining, InstanceAllocationStrategy, ModuleVersionStrategy,
+    PoolingAllocationConfig, RegallocAlgorithm, Strategy, WasmBacktraceDetails,
 };
 
 use crate::ProfilingStrategy;
@@ -55,6 +55,9 @@ pub struct Config {
     pub(crate) signals_based_traps: bool,
     /// Makes linear memories instead of wasmjit (`Config::with_host_memory`).
     pub(crate) memory_creator: Option<Arc<dyn crate::MemoryCreator>>,
+    /// Recorded for `Engine::get_memory_guaranteed_dense_image_size` (wasmjit makes no
+    /// memory images).
+    pub(crate) memory_guaranteed_dense_image_size: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -150,6 +153,7 @@ impl Config {
             stack_creator: None,
             signals_based_traps: true,
             memory_creator: None,
+            memory_guaranteed_dense_image_size: 16 << 20,
         }
     }
 
@@ -278,7 +282,7 @@ impl Config {
         wasm_function_references => FUNCTION_REFERENCES,
         /// Exception handling (Wasm 3.0): tags, `throw`, `throw_ref`, `try_table` and
         /// `exnref`. Off by default. An exception that no `try_table` catches reaches the
-        /// host as an error ([`crate::UncaughtException`]). Only engines with it on pay for
+        /// host as an error ([`crate::ThrownException`]). Only engines with it on pay for
         /// it: compiled code then checks for a pending exception after every call.
         wasm_exceptions => EXCEPTIONS,
     }
@@ -382,6 +386,17 @@ impl Config {
 impl crate::Engine {
     fn settings(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The size [`Config::memory_guaranteed_dense_image_size`] recorded (wasmjit makes no
+    /// memory images).
+    pub fn get_memory_guaranteed_dense_image_size(&self) -> u64 {
+        self.settings().memory_guaranteed_dense_image_size
+    }
+
+    /// How far compiled code inlines functions: wasmjit inlines no wasm function.
+    pub fn get_compiler_inlining(&self) -> crate::Inlining {
+        crate::Inlining::No
     }
 
     /// Whether linear memories may move when they grow: they may (32-bit memories within a

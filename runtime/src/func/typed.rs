@@ -103,6 +103,33 @@ impl WasmTy for ExternRef {
     }
 }
 
+impl WasmTy for Option<crate::ExnRef> {
+    fn valtype() -> ValType {
+        ValType::EXNREF
+    }
+    fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
+        crate::Val::ExnRef(self).to_raw_in(store)
+    }
+    fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Self {
+        store.exnref_for_host(raw.get_reference())
+    }
+}
+
+impl WasmTy for crate::ExnRef {
+    /// `(ref exn)`.
+    fn valtype() -> ValType {
+        ValType::Ref(RefType::new(false, HeapType::Exn))
+    }
+    fn to_raw(self, store: &StoreOpaque) -> Result<ValRaw> {
+        crate::Val::ExnRef(Some(self)).to_raw_in(store)
+    }
+    fn from_raw(store: &mut StoreOpaque, raw: ValRaw) -> Self {
+        store
+            .exnref_for_host(raw.get_reference())
+            .expect("a non-null exnref type holds no null")
+    }
+}
+
 impl WasmTy for ManuallyRooted<ExternRef> {
     fn valtype() -> ValType {
         ExternRef::valtype()

@@ -81,17 +81,24 @@ pub(crate) unsafe fn invoke_wasm(
     let result = result.unwrap_or_else(|payload| std::panic::resume_unwind(payload));
     if exceptions {
         // An exception no `try_table` caught returns through every wasm frame with the
-        // exception pending (see the compiler's `translate/exceptions.rs`): it is an error of
-        // this call, and the store must not keep it for the next one.
-        let uncaught = store.take_pending_exception();
+        // exception pending (see the compiler's `translate/exceptions.rs`): it is this call's
+        // `ThrownException`, and becomes the store's pending exception, for the host to take;
+        // wasm's slot must be clear for the next call.
+        let uncaught = store.take_wasm_pending_exception();
+        let thrown = uncaught != 0 && result.is_ok();
+        if thrown {
+            store.exception_escaped(uncaught);
+        } else if uncaught != 0 {
+            store.drop_exception(uncaught);
+        }
         if store.wasm_entries == 0 && !store.has_parked_calls() {
             // No wasm of the store runs any more, here or on a suspended fiber: the
             // exceptions it cannot reach can go.
             store.collect_exceptions();
         }
-        if let (Ok(()), Some(uncaught)) = (&result, uncaught) {
+        if thrown {
             let backtrace = WasmBacktrace { frames: Vec::new() };
-            return Err(anyhow::Error::new(uncaught).context(backtrace));
+            return Err(anyhow::Error::new(crate::ThrownException).context(backtrace));
         }
     }
     result.map_err(|record| trap_to_error(store, record))

@@ -49,6 +49,9 @@ pub struct StoreOpaque {
     /// Live exceptions at which the store looks for unreachable ones next (and checks the
     /// limit on live exceptions, see `tag.rs`).
     pub(crate) exceptions_collect_at: usize,
+    /// The exception a host→wasm call returned as a `ThrownException` or the host threw
+    /// (`Store::throw`), until it is taken: an exnref, 0 for none (see `exnref.rs`).
+    pub(crate) thrown_exception: u64,
     /// The outermost running host→wasm call of this store: the identity of its `catch_traps`
     /// call (`traphandlers::innermost_call`; 0 when no wasm of the store runs), whose entry
     /// bounds the stack the exception collector scans.
@@ -121,6 +124,7 @@ impl<T> Store<T> {
             exceptions: Vec::new(),
             free_exceptions: Vec::new(),
             exceptions_collect_at: crate::tag::MIN_COLLECTION,
+            thrown_exception: 0,
             wasm_entry_call: 0,
             funcref_map: HashMap::new(),
             pending_error: None,

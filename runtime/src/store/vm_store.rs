@@ -48,6 +48,7 @@ impl VMStore for StoreOpaque {
             tag,
             payload: payload.into(),
             kept: false,
+            pinned: false,
         });
         // SAFETY: the limits are only touched by the thread that has the store, which runs
         // the throwing wasm.

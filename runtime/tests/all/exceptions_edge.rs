@@ -25,7 +25,7 @@ fn instance(engine: &Engine, wat: &str) -> Result<(Store<()>, Instance)> {
 }
 
 fn is_uncaught(err: &anyhow::Error) -> bool {
-    err.downcast_ref::<UncaughtException>().is_some()
+    err.downcast_ref::<ThrownException>().is_some()
 }
 
 #[test]
@@ -602,8 +602,10 @@ fn exnref_in_tables_and_globals_is_thrown_later() -> Result<()> {
     assert!(t.set(&mut store, 1, Ref::Func(Some(f))).is_err());
     assert!(t.grow(&mut store, 1, Ref::Func(Some(f))).is_err());
     assert_eq!(table.call(&mut store, 1)?, 22, "slot 1 kept its exnref");
-    g.set(&mut store, Val::FuncRef(None))?;
-    t.set(&mut store, 1, Ref::Func(None))?;
+    // Nor a null funcref (a null of another hierarchy), as in Wasmtime.
+    assert!(g.set(&mut store, Val::FuncRef(None)).is_err());
+    g.set(&mut store, Val::ExnRef(None))?;
+    t.set(&mut store, 1, Ref::Exn(None))?;
     expect_trap(
         global.call(&mut store, ()).unwrap_err(),
         Trap::NullReference,
@@ -635,16 +637,19 @@ fn host_values_cannot_pose_as_exnrefs() -> Result<()> {
     assert!(throw_it
         .call(&mut store, &[Val::ExternRef(None)], &mut [])
         .is_err());
+    assert!(throw_it
+        .call(&mut store, &[Val::FuncRef(None)], &mut [])
+        .is_err());
     expect_trap(
         throw_it
-            .call(&mut store, &[Val::FuncRef(None)], &mut [])
+            .call(&mut store, &[Val::ExnRef(None)], &mut [])
             .unwrap_err(),
         Trap::NullReference,
     );
     assert!(throw_it.typed::<Option<Func>, ()>(&store).is_err());
     let nullable = inst.get_func(&mut store, "nullable").unwrap();
     let mut r = [Val::I32(0)];
-    nullable.call(&mut store, &[Val::FuncRef(None)], &mut r)?;
+    nullable.call(&mut store, &[Val::ExnRef(None)], &mut r)?;
     assert_eq!(r[0].i32(), Some(1));
     Ok(())
 }
@@ -738,7 +743,7 @@ fn host_that_swallows_the_inner_exception_returns_normally() -> Result<()> {
     let throw = inner.get_typed_func::<(), ()>(&mut store, "throw")?;
     let host = Func::wrap(&mut store, move |mut caller: Caller<'_, ()>| -> i32 {
         match throw.call(&mut caller, ()) {
-            Err(e) if e.downcast_ref::<UncaughtException>().is_some() => 1,
+            Err(e) if e.downcast_ref::<ThrownException>().is_some() => 1,
             _ => 0,
         }
     });
@@ -784,7 +789,7 @@ fn host_function_results_cannot_forge_exnrefs() -> Result<()> {
     let inst = Instance::new(&mut store, &module, &[forge.into()])?;
     let run = inst.get_typed_func::<(), i32>(&mut store, "run")?;
     let err = run.call(&mut store, ()).unwrap_err();
-    assert!(err.downcast_ref::<UncaughtException>().is_none(), "{err:#}");
+    assert!(err.downcast_ref::<ThrownException>().is_none(), "{err:#}");
     Ok(())
 }
 

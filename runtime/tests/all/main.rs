@@ -15,6 +15,7 @@ mod embedder_panics;
 mod epoch;
 mod exceptions;
 mod exceptions_edge;
+mod exceptions_host;
 mod fuel;
 mod function_references;
 mod host_funcs;

@@ -86,3 +86,118 @@ fn types_values_and_results_as_wasmtime_has_them() -> wasmtime::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn code_builder_compiles_configured_input() -> wasmtime::Result<()> {
+    use std::path::Path;
+    use wasmtime::{CodeBuilder, CodeHint};
+    let engine = Engine::default();
+    let mut builder = CodeBuilder::new(&engine);
+    assert_eq!(builder.hint(), None);
+    assert_eq!(
+        builder.compile_module().unwrap_err().to_string(),
+        "no wasm bytes have been configured"
+    );
+    let text = br#"(module (func (export "seven") (result i32) i32.const 7))"#;
+    builder.wasm_binary_or_text(text, Some(Path::new("seven.wat")))?;
+    assert_eq!(builder.hint(), Some(CodeHint::Module));
+    assert!(builder.wasm_binary(&b"\0asm"[..], None).is_err());
+    builder.dwarf_package(b"")?;
+    assert!(builder.dwarf_package(b"").is_err());
+    let module = builder.compile_module()?;
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[])?;
+    let seven = instance.get_typed_func::<(), i32>(&mut store, "seven")?;
+    assert_eq!(seven.call(&mut store, ())?, 7);
+    // Serialized, for `Module::deserialize`.
+    let bytes = builder.compile_module_serialized()?;
+    // SAFETY: the bytes were just made by this engine.
+    let again = unsafe { Module::deserialize(&engine, &bytes) }?;
+    assert_eq!(again.exports().len(), 1);
+    // From files: a text file, and a component header for the hint.
+    let dir = std::env::temp_dir().join(format!("wasmjit-code-builder-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let wat = dir.join("m.wat");
+    std::fs::write(&wat, text)?;
+    let mut from_file = CodeBuilder::new(&engine);
+    from_file.wasm_binary_or_text_file(&wat)?;
+    assert_eq!(from_file.compile_module()?.exports().len(), 1);
+    let missing = dir.join("missing.wasm");
+    let err = CodeBuilder::new(&engine)
+        .wasm_binary_file(&missing)
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().starts_with("failed to read input file"),
+        "{err}"
+    );
+    let mut component = CodeBuilder::new(&engine);
+    component.wasm_binary(&b"\0asm\x0d\0\x01\0"[..], None)?;
+    assert_eq!(component.hint(), Some(CodeHint::Component));
+    assert!(component.compile_module().is_err());
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+#[test]
+fn more_config_switches_without_machinery_are_accepted() -> wasmtime::Result<()> {
+    let mut config = Config::new();
+    config
+        .debug_symbols(true)
+        .metadata_for_internal_asserts(true)
+        .wmemcheck(false)
+        .force_memory_init_memfd(true)
+        .cranelift_wasmtime_debug_checks(true)
+        .emit_clif(std::path::Path::new("/nonexistent"));
+    let engine = Engine::new(&config)?;
+    // What wasmjit does, whatever was asked.
+    assert!(!engine.get_debug_symbols());
+    assert!(!engine.get_metadata_for_internal_asserts());
+    assert!(!engine.get_memory_init_cow());
+    Module::new(&engine, "(module (memory 1) (data (i32.const 0) \"x\"))")?;
+    Ok(())
+}
+
+#[test]
+fn pooling_limits_report_what_was_set_or_wasmtimes_defaults() {
+    use wasmtime::{Enabled, PoolingAllocationConfig};
+    let mut pool = PoolingAllocationConfig::new();
+    assert_eq!(pool.get_total_memories(), 1000);
+    assert_eq!(pool.get_max_memory_size(), 1 << 32);
+    assert_eq!(pool.get_table_elements(), 20_000);
+    assert_eq!(pool.get_max_unused_warm_slots(), 100);
+    assert_eq!(pool.get_memory_protection_keys(), Enabled::No);
+    pool.total_memories(7)
+        .max_memory_size(1 << 20)
+        .linear_memory_keep_resident(4096)
+        .pagemap_scan(Enabled::Auto)
+        .max_tables_per_module(3);
+    assert_eq!(pool.get_total_memories(), 7);
+    assert_eq!(pool.get_max_memory_size(), 1 << 20);
+    assert_eq!(pool.get_memory_keep_resident(), 4096);
+    assert_eq!(pool.get_pagemap_scan(), Enabled::Auto);
+    assert_eq!(pool.get_max_tables_per_module(), 3);
+    assert!(!PoolingAllocationConfig::are_memory_protection_keys_available());
+}
+
+#[test]
+fn image_and_inlining_settings_report_what_wasmjit_does() -> wasmtime::Result<()> {
+    let mut config = Config::new();
+    config
+        .memory_guaranteed_dense_image_size(1 << 10)
+        .compiler_inlining(wasmtime::Inlining::Yes);
+    // SAFETY: neither is used by wasmjit; the values are the host's truth anyway.
+    unsafe {
+        config.detect_host_feature(|_| None).x86_float_abi_ok(false);
+    }
+    let engine = Engine::new(&config)?;
+    assert_eq!(engine.get_memory_guaranteed_dense_image_size(), 1 << 10);
+    assert_eq!(
+        Engine::default().get_memory_guaranteed_dense_image_size(),
+        16 << 20
+    );
+    assert_eq!(engine.get_compiler_inlining(), wasmtime::Inlining::No);
+    let module = Module::new(&engine, "(module (memory 1) (data (i32.const 0) \"x\"))")?;
+    module.initialize_copy_on_write_image()?;
+    Ok(())
+}
