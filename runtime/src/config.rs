@@ -48,6 +48,7 @@ pub struct Config {
     pub(crate) signals_based_traps: bool,
     /// Makes linear memories instead of wasmjit (`Config::with_host_memory`).
     pub(crate) memory_creator: Option<Arc<dyn crate::MemoryCreator>>,
+    pub(crate) shared_memory: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -70,6 +71,7 @@ impl std::fmt::Debug for Config {
             .field("custom_stack_creator", &self.stack_creator.is_some())
             .field("signals_based_traps", &self.signals_based_traps)
             .field("custom_memory_creator", &self.memory_creator.is_some())
+            .field("shared_memory", &self.shared_memory)
             .finish_non_exhaustive()
     }
 }
@@ -84,6 +86,7 @@ fn supported_features() -> WasmFeatures {
         | WasmFeatures::MEMORY64
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::THREADS
 }
 
 impl Default for Config {
@@ -121,7 +124,8 @@ impl Config {
             | F::EXTENDED_CONST
             | F::MULTI_MEMORY
             | F::MEMORY64
-            | F::FUNCTION_REFERENCES;
+            | F::FUNCTION_REFERENCES
+            | F::THREADS;
         Self {
             opt_level: OptLevel::Speed,
             parallel_compilation: true,
@@ -143,6 +147,7 @@ impl Config {
             stack_creator: None,
             signals_based_traps: true,
             memory_creator: None,
+            shared_memory: false,
         }
     }
 
@@ -274,6 +279,17 @@ impl Config {
         /// host as an error ([`crate::UncaughtException`]). Only engines with it on pay for
         /// it: compiled code then checks for a pending exception after every call.
         wasm_exceptions => EXCEPTIONS,
+        /// The threads proposal: shared memories, atomic operators, `memory.atomic.wait`
+        /// and `notify` (on by default, as in Wasmtime). Creating a shared memory also needs
+        /// [`Config::shared_memory`]. Spawning threads is not part of it.
+        wasm_threads => THREADS,
+    }
+
+    /// Allows creating shared memories ([`crate::SharedMemory::new`], and instantiating a
+    /// module that defines one). Off by default, as in Wasmtime 48.
+    pub fn shared_memory(&mut self, enable: bool) -> &mut Self {
+        self.shared_memory = enable;
+        self
     }
 
     /// Requires relaxed SIMD operators to produce the same results on every host (the

@@ -3,12 +3,13 @@
 use crate::func::Func;
 use crate::global::Global;
 use crate::memory::Memory;
+use crate::shared_memory::SharedMemory;
 use crate::store::AsContext;
 use crate::table::Table;
 use crate::types::ExternType;
 
-/// A function, global, table or memory.
-#[derive(Debug, Clone, Copy)]
+/// A function, global, table, memory or shared memory.
+#[derive(Debug, Clone)]
 pub enum Extern {
     /// A function.
     Func(Func),
@@ -18,6 +19,8 @@ pub enum Extern {
     Table(Table),
     /// A memory.
     Memory(Memory),
+    /// A shared memory (owned by no store).
+    SharedMemory(SharedMemory),
 }
 
 impl Extern {
@@ -49,6 +52,13 @@ impl Extern {
             _ => None,
         }
     }
+    /// The shared memory, if this is one.
+    pub fn into_shared_memory(self) -> Option<SharedMemory> {
+        match self {
+            Extern::SharedMemory(m) => Some(m),
+            _ => None,
+        }
+    }
     /// The type.
     pub fn ty(&self, store: impl AsContext) -> ExternType {
         match self {
@@ -56,6 +66,7 @@ impl Extern {
             Extern::Global(g) => ExternType::Global(g.ty(&store)),
             Extern::Table(t) => ExternType::Table(t.ty(&store)),
             Extern::Memory(m) => ExternType::Memory(m.ty(&store)),
+            Extern::SharedMemory(m) => ExternType::Memory(m.ty()),
         }
     }
     pub(crate) fn desc(&self) -> &'static str {
@@ -63,7 +74,7 @@ impl Extern {
             Extern::Func(_) => "function",
             Extern::Global(_) => "global",
             Extern::Table(_) => "table",
-            Extern::Memory(_) => "memory",
+            Extern::Memory(_) | Extern::SharedMemory(_) => "memory",
         }
     }
 }
@@ -86,5 +97,10 @@ impl From<Table> for Extern {
 impl From<Memory> for Extern {
     fn from(m: Memory) -> Self {
         Extern::Memory(m)
+    }
+}
+impl From<SharedMemory> for Extern {
+    fn from(m: SharedMemory) -> Self {
+        Extern::SharedMemory(m)
     }
 }

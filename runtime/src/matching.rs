@@ -11,13 +11,15 @@ use crate::store::StoreOpaque;
 use crate::types::{canonical, FuncType};
 use crate::values::Val;
 use crate::vm::instance::ResolvedImports;
+use crate::vm::memory::VmMemory;
+use crate::vm::shared_memory::VmSharedMemory;
 use anyhow::{anyhow, bail, Result};
 use wasmjit_compiler as c;
 
 /// Checks `imports` (the module's imports other than tags, in order) and `tags` (its tag
 /// imports) against `module`'s declarations.
 pub(crate) fn resolve_imports(
-    store: &StoreOpaque,
+    store: &mut StoreOpaque,
     module: &Module,
     imports: &[Extern],
     tags: &[crate::Tag],
@@ -54,6 +56,12 @@ pub(crate) fn resolve_imports(
             continue;
         }
         let ext = imports.next().expect("counted above");
+        if let (c::EntityType::Memory(t), Extern::SharedMemory(shared)) = (&import.ty, ext) {
+            let index = shared_memory_import(store, shared, t)
+                .map_err(|detail| incompatible(&desc(), detail))?;
+            resolved.memories.push(index);
+            continue;
+        }
         let owner = match (&import.ty, ext) {
             (c::EntityType::Function(_), Extern::Func(f)) => f.0,
             (c::EntityType::Memory(_), Extern::Memory(mem)) => mem.0,
@@ -94,6 +102,33 @@ pub(crate) fn resolve_imports(
         list.push(index);
     }
     Ok(resolved)
+}
+
+/// A shared memory against a memory import's type: the index of the store's view of it
+/// (made on its first import into the store).
+fn shared_memory_import(
+    store: &mut StoreOpaque,
+    shared: &crate::SharedMemory,
+    t: &c::MemoryType,
+) -> Result<usize> {
+    if !crate::Engine::same(shared.engine(), &store.engine) {
+        bail!("cross-engine shared memory");
+    }
+    let existing = store.memories.iter().position(|m| {
+        m.as_shared()
+            .is_some_and(|s| VmSharedMemory::same(s, &shared.vm))
+    });
+    let index = match existing {
+        Some(index) => index,
+        None => {
+            store
+                .memories
+                .push(Box::new(VmMemory::shared(shared.vm.clone())));
+            store.memories.len() - 1
+        }
+    };
+    memory_fits(store, index, t)?;
+    Ok(index)
 }
 
 /// A memory of the store against a memory import's type.

@@ -15,10 +15,13 @@ use crate::store::{PendingError, StoreOpaque};
 use crate::tag::ExceptionData;
 use crate::vm::instance::{instance_of, store_of};
 // The entry compiled code calls; its body is the architecture's (`traphandlers`).
+use crate::vm::parking_lot::WaitResult;
+use crate::vm::shared_memory::check_atomic_addr;
 use crate::vm::traphandlers::raise_trap;
 use crate::vm::vmcontext::{VMContext, ValRaw};
 use crate::Trap;
-use wasmjit_environ::builtins::{Builtin, GROW_TRAPPED};
+use std::time::Duration;
+use wasmjit_environ::builtins::{Builtin, ATOMIC_TRAPPED, GROW_TRAPPED};
 
 /// The runtime's type for a parameter or result kind of the builtin list.
 macro_rules! builtin_host_type {
@@ -155,18 +158,15 @@ unsafe extern "C" fn memory_fill(
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance(vmctx, 0, |store, i| {
-            let StoreOpaque {
-                instances,
-                memories,
-                pending_trap,
-                ..
-            } = store;
-            let inst = &mut *instances[i];
-            let data = memories[inst.memories[mem as usize]].data_mut();
-            if !in_bounds(dst, len, data.len() as u64) {
-                return fail(pending_trap, Trap::MemoryOutOfBounds);
+            let mi = store.instances[i].memories[mem as usize];
+            let (base, size) = store.memories[mi].raw();
+            if !in_bounds(dst, len, size as u64) {
+                return fail(&mut store.pending_trap, Trap::MemoryOutOfBounds);
             }
-            data[dst as usize..(dst + len) as usize].fill(byte as u8);
+            // SAFETY: `dst..dst + len` lies within the memory's accessible bytes (checked).
+            // Memories are written through raw pointers, not slices: a shared one may be
+            // written by other threads meanwhile, as wasm's own stores may.
+            std::ptr::write_bytes(base.add(dst as usize), byte as u8, len as usize);
             1
         })
     }
@@ -183,35 +183,19 @@ unsafe extern "C" fn memory_copy(
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance(vmctx, 0, |store, i| {
-            let StoreOpaque {
-                instances,
-                memories,
-                pending_trap,
-                ..
-            } = store;
-            let inst = &mut *instances[i];
+            let inst = &store.instances[i];
             let (di, si) = (
                 inst.memories[dst_mem as usize],
                 inst.memories[src_mem as usize],
             );
-            let (dlen, slen) = (
-                memories[di].byte_size() as u64,
-                memories[si].byte_size() as u64,
-            );
-            if !in_bounds(dst, len, dlen) || !in_bounds(src, len, slen) {
-                return fail(pending_trap, Trap::MemoryOutOfBounds);
+            let (to, dlen) = store.memories[di].raw();
+            let (from, slen) = store.memories[si].raw();
+            if !in_bounds(dst, len, dlen as u64) || !in_bounds(src, len, slen as u64) {
+                return fail(&mut store.pending_trap, Trap::MemoryOutOfBounds);
             }
-            let (dst, src, len) = (dst as usize, src as usize, len as usize);
-            if di == si {
-                memories[di].data_mut().copy_within(src..src + len, dst);
-            } else {
-                let from = memories[si].def.base;
-                let to = memories[di].data_mut();
-                // SAFETY: `src..src + len` was checked against the source memory's length, and
-                // distinct memories never overlap.
-                let from = std::slice::from_raw_parts(from.add(src), len);
-                to[dst..dst + len].copy_from_slice(from);
-            }
+            // SAFETY: both ranges lie within their memories' accessible bytes (checked);
+            // `copy` allows them to overlap (the same memory).
+            std::ptr::copy(from.add(src as usize), to.add(dst as usize), len as usize);
             1
         })
     }
@@ -228,13 +212,7 @@ unsafe extern "C" fn memory_init(
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
         with_instance(vmctx, 0, |store, i| {
-            let StoreOpaque {
-                instances,
-                memories,
-                pending_trap,
-                ..
-            } = store;
-            let inst = &mut *instances[i];
+            let inst = &store.instances[i];
             let info = &inst.module.inner.info;
             let range = if inst.data_dropped[data as usize] {
                 0..0
@@ -242,14 +220,16 @@ unsafe extern "C" fn memory_init(
                 info.data[data as usize].data.clone()
             };
             let bytes = &info.wasm[range];
-            let memory = memories[inst.memories[mem as usize]].data_mut();
+            let (base, size) = store.memories[inst.memories[mem as usize]].raw();
             if !in_bounds(src.into(), len.into(), bytes.len() as u64)
-                || !in_bounds(dst, len.into(), memory.len() as u64)
+                || !in_bounds(dst, len.into(), size as u64)
             {
-                return fail(pending_trap, Trap::MemoryOutOfBounds);
+                return fail(&mut store.pending_trap, Trap::MemoryOutOfBounds);
             }
             let (dst, src, len) = (dst as usize, src as usize, len as usize);
-            memory[dst..dst + len].copy_from_slice(&bytes[src..src + len]);
+            // SAFETY: the destination lies within the memory's accessible bytes (checked),
+            // and the module's bytes are not in any linear memory.
+            std::ptr::copy_nonoverlapping(bytes.as_ptr().add(src), base.add(dst), len);
             1
         })
     }
@@ -445,6 +425,85 @@ unsafe extern "C" fn exception_caught(vmctx: *mut VMContext, exn: u64, keep: u32
     unsafe {
         with_instance_no_trap(vmctx, "exception caught", |store, _| {
             store.exception_caught(exn, keep != 0)
+        })
+    }
+}
+
+/// The result of a wait/notify builtin: its value, or `ATOMIC_TRAPPED` with the trap
+/// pending.
+fn atomic_result(store: &mut StoreOpaque, result: Result<u32, Trap>) -> u64 {
+    match result {
+        Ok(value) => value.into(),
+        Err(trap) => {
+            store.pending_trap = Some(trap);
+            ATOMIC_TRAPPED
+        }
+    }
+}
+
+unsafe extern "C" fn memory_atomic_notify(
+    vmctx: *mut VMContext,
+    mem: u32,
+    addr: u64,
+    count: u32,
+) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, ATOMIC_TRAPPED, |store, i| {
+            let memory = &store.memories[store.instances[i].memories[mem as usize]];
+            let notified = match memory.as_shared() {
+                Some(shared) => shared.notify(addr, count),
+                // Nobody can wait on an unshared memory: the operand is checked, no one woken.
+                None => check_atomic_addr(addr, 4, memory.byte_size()).map(|()| 0),
+            };
+            atomic_result(store, notified)
+        })
+    }
+}
+
+/// `timeout` as wasm gives it: nanoseconds, negative for none.
+fn wait_timeout(timeout: u64) -> Option<Duration> {
+    (timeout as i64 >= 0).then(|| Duration::from_nanos(timeout))
+}
+
+unsafe extern "C" fn memory_atomic_wait32(
+    vmctx: *mut VMContext,
+    mem: u32,
+    addr: u64,
+    expected: u32,
+    timeout: u64,
+) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, ATOMIC_TRAPPED, |store, i| {
+            let memory = &store.memories[store.instances[i].memories[mem as usize]];
+            let waited = match memory.as_shared() {
+                Some(shared) => shared.wait32(addr, expected, wait_timeout(timeout)),
+                None => check_atomic_addr(addr, 4, memory.byte_size())
+                    .and(Err(Trap::AtomicWaitNonSharedMemory)),
+            };
+            atomic_result(store, waited.map(WaitResult::code))
+        })
+    }
+}
+
+unsafe extern "C" fn memory_atomic_wait64(
+    vmctx: *mut VMContext,
+    mem: u32,
+    addr: u64,
+    expected: u64,
+    timeout: u64,
+) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance(vmctx, ATOMIC_TRAPPED, |store, i| {
+            let memory = &store.memories[store.instances[i].memories[mem as usize]];
+            let waited = match memory.as_shared() {
+                Some(shared) => shared.wait64(addr, expected, wait_timeout(timeout)),
+                None => check_atomic_addr(addr, 8, memory.byte_size())
+                    .and(Err(Trap::AtomicWaitNonSharedMemory)),
+            };
+            atomic_result(store, waited.map(WaitResult::code))
         })
     }
 }

@@ -7,6 +7,8 @@ pub(crate) mod code_registry;
 pub(crate) mod const_eval;
 pub(crate) mod instance;
 pub(crate) mod memory;
+pub(crate) mod parking_lot;
+pub(crate) mod shared_memory;
 pub(crate) mod stack_scan;
 pub(crate) mod table;
 pub mod traphandlers;
