@@ -424,3 +424,51 @@ fn atomics_cost_one_unit_of_fuel_each() {
     // Entry 1; two consts, the add, drop (free), fence, two consts, notify, drop: 7.
     assert_eq!(store.get_fuel().unwrap(), 100 - 8);
 }
+
+/// Atomics where every access is bounds-checked: without signals-based traps, and with a
+/// small reservation (the shared memory still reserves its maximum and never moves).
+#[test]
+fn checked_atomics_without_signals_or_with_a_small_reservation() {
+    let configs = [
+        Config::new().signals_based_traps(false).clone(),
+        Config::new().memory_reservation(1 << 16).clone(),
+    ];
+    for mut config in configs {
+        config.shared_memory(true);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(
+            &engine,
+            r#"(module (import "env" "memory" (memory 1 2 shared))
+              (func (export "rmw") (param i32) (result i64)
+                (i64.atomic.rmw.xchg (local.get 0) (i64.const 9)))
+              (func (export "grow") (result i32) (memory.grow (i32.const 1))))"#,
+        )
+        .unwrap();
+        let memory = SharedMemory::new(&engine, MemoryType::shared(1, 2)).unwrap();
+        let (mut store, instance) = instantiate(&engine, &module, &memory);
+        let rmw = instance
+            .get_typed_func::<i32, i64>(&mut store, "rmw")
+            .unwrap();
+        let grow = instance
+            .get_typed_func::<(), i32>(&mut store, "grow")
+            .unwrap();
+        let trap = |e: Error| *e.downcast_ref::<Trap>().expect("a trap");
+        assert_eq!(rmw.call(&mut store, 65528).unwrap(), 0);
+        assert_eq!(rmw.call(&mut store, 65528).unwrap(), 9);
+        assert_eq!(
+            trap(rmw.call(&mut store, 65536).unwrap_err()),
+            Trap::MemoryOutOfBounds
+        );
+        assert_eq!(
+            trap(rmw.call(&mut store, 65540).unwrap_err()),
+            Trap::HeapMisaligned
+        );
+        assert_eq!(grow.call(&mut store, ()).unwrap(), 1);
+        assert_eq!(
+            rmw.call(&mut store, 65536).unwrap(),
+            0,
+            "the new page is usable"
+        );
+        assert_eq!(grow.call(&mut store, ()).unwrap(), -1);
+    }
+}
