@@ -37,6 +37,17 @@ per_engine! {
             self.run.call(&mut self.store, ()).expect("kernel runs")
         }
     }
+
+    /// Benchmarks the kernel; its checksum must be `expected`.
+    pub fn bench(
+        group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        kernel: &common::kernels::Kernel,
+        expected: i32,
+    ) {
+        let mut prepared = Prepared::new(kernel);
+        assert_eq!(prepared.run(), expected, "checksum on {ENGINE}");
+        group.bench_function(ENGINE, |b| b.iter(|| black_box(prepared.run())));
+    }
 }
 
 /// Increments per thread in the contended case.
@@ -108,15 +119,7 @@ fn main() {
     let group_name = format!("atomics/{}", kernel.name);
     let mut group = c.benchmark_group(&group_name);
     group.sample_size(10);
-    let mut prepared = on_wasmjit::Prepared::new(&kernel);
-    assert_eq!(prepared.run(), expected, "checksum on wasmjit");
-    group.bench_function("wasmjit", |b| b.iter(|| black_box(prepared.run())));
-    #[cfg(feature = "compare")]
-    {
-        let mut theirs = on_wasmtime::Prepared::new(&kernel);
-        assert_eq!(theirs.run(), expected, "checksum on wasmtime");
-        group.bench_function("wasmtime", |b| b.iter(|| black_box(theirs.run())));
-    }
+    each_engine!(bench(&mut group, &kernel, expected));
     if let Some(native) = kernel.native {
         group.bench_function("native", |b| b.iter(|| black_box((native.run)())));
     }

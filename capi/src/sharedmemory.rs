@@ -23,18 +23,14 @@ impl wasmtime_sharedmemory_t {
 pub extern "C" fn wasmtime_sharedmemory_new(
     engine: Option<&wasm_engine_t>,
     ty: Option<&wasm_memorytype_t>,
-    ret: *mut *mut wasmtime_sharedmemory_t,
+    ret: Option<&mut *mut wasmtime_sharedmemory_t>,
 ) -> CError {
     crate::error::guard(|| {
-        let (Some(engine), Some(ty)) = (engine, ty) else {
-            anyhow::bail!("wasmtime_sharedmemory_new: NULL engine or type");
+        let (Some(engine), Some(ty), Some(ret)) = (engine, ty, ret) else {
+            anyhow::bail!("wasmtime_sharedmemory_new: NULL engine, type or result pointer");
         };
-        if ret.is_null() {
-            anyhow::bail!("wasmtime_sharedmemory_new: NULL result pointer");
-        }
         let memory = SharedMemory::new(&engine.engine, ty.memory().ty.clone())?;
-        // SAFETY: `ret` is non-null and points to where C wants the handle.
-        unsafe { *ret = wasmtime_sharedmemory_t::boxed(memory) };
+        *ret = wasmtime_sharedmemory_t::boxed(memory);
         Ok(())
     })
 }

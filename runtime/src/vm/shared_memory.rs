@@ -221,7 +221,7 @@ impl VmSharedMemory {
 /// Checks the operand of a wait/notify: `HeapMisaligned` unless `addr` is a multiple of
 /// `size`, then `MemoryOutOfBounds` unless `size` bytes there lie within `len`.
 pub(crate) fn check_atomic_addr(addr: u64, size: u64, len: usize) -> Result<(), Trap> {
-    if addr % size != 0 {
+    if !addr.is_multiple_of(size) {
         return Err(Trap::HeapMisaligned);
     }
     if addr.saturating_add(size) > len as u64 {
