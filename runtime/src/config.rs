@@ -243,7 +243,7 @@ impl Config {
     }
 
     /// Turns the proposals in `flag` on or off, as the `wasm_*` setters do. Proposals wasmjit
-    /// does not implement (GC, threads, stack switching, wide arithmetic, custom page sizes,
+    /// does not implement (GC, stack switching, wide arithmetic, custom page sizes,
     /// the component model, ...) are left off whatever `enable` says, as their own setters
     /// leave them (modules using them fail validation);
     /// [`Engine::get_wasm_features`](crate::Engine::get_wasm_features) reports the result.
