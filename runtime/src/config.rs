@@ -286,7 +286,9 @@ impl Config {
     }
 
     /// Allows creating shared memories ([`crate::SharedMemory::new`], and instantiating a
-    /// module that defines one). Off by default, as in Wasmtime 48.
+    /// module that defines one). Off by default, as in Wasmtime 48. A shared memory is
+    /// always a reservation of wasmjit's own, of its maximum size: a
+    /// [`MemoryCreator`](crate::MemoryCreator) is not asked for one.
     pub fn shared_memory(&mut self, enable: bool) -> &mut Self {
         self.shared_memory = enable;
         self
