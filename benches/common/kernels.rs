@@ -50,6 +50,12 @@ pub fn all() -> Vec<Kernel> {
     ]
 }
 
+/// The uncontended atomic read-modify-write loop (`benches/atomics.rs`; not one of `all`, so
+/// that the kernels' geometric means keep their meaning).
+pub fn atomics() -> Kernel {
+    kernel!("atomics1e7", atomics, run)
+}
+
 /// SQLite's amalgamation built for wasm32 (about 1 MB; imports its libc): the compile bench's
 /// real program.
 pub const SQLITE3_WASM: &[u8] = include_bytes!("../kernels/sqlite3.wasm");

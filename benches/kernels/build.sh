@@ -34,6 +34,7 @@ build matmul
 build sha256
 build nbody
 build simd -msimd128
+build atomics -matomics
 
 # sqlite3.wasm: SQLite's amalgamation, the compile bench's real program (about 1 MB of wasm).
 # The source comes from the libsqlite3-sys crate's sources (any `cargo fetch` of a project

@@ -7,7 +7,9 @@
 //! Without a working C compiler the build goes on and the benches leave the native rows out
 //! (`cfg(native_kernels)` is then unset, and `native` answers `None`).
 
-const KERNELS: [&str; 7] = ["fib", "loop", "sieve", "matmul", "sha256", "nbody", "simd"];
+const KERNELS: [&str; 8] = [
+    "fib", "loop", "sieve", "matmul", "sha256", "nbody", "simd", "atomics",
+];
 
 fn main() {
     println!("cargo::rerun-if-changed=../kernels");

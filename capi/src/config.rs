@@ -30,11 +30,19 @@ impl wasm_config_t {
     }
 }
 
+/// The C API's default configuration: the Rust defaults, with shared memories allowed, since
+/// Wasmtime 29 (whose C API this is) had no switch for them.
+pub(crate) fn c_api_config() -> Config {
+    let mut config = Config::new();
+    config.shared_memory(true);
+    config
+}
+
 /// A configuration with every default.
 #[no_mangle]
 pub extern "C" fn wasm_config_new() -> Box<wasm_config_t> {
     Box::new(wasm_config_t {
-        config: Config::new(),
+        config: c_api_config(),
         unsupported: Vec::new(),
         memory_creator: None,
     })
@@ -81,9 +89,9 @@ config_setters! {
     wasmtime_config_wasm_function_references_set(bool) => |c, v| {
         c.config.wasm_function_references(v);
     }
-    /// The threads proposal: not supported (enabling it makes engine creation fail).
+    /// The threads proposal (shared memories, atomics, wait/notify).
     wasmtime_config_wasm_threads_set(bool) => |c, v| {
-        c.require("the threads proposal", v);
+        c.config.wasm_threads(v);
     }
     /// Exception handling (tags, `throw`, `try_table`, exnref).
     wasmtime_config_wasm_exceptions_set(bool) => |c, v| {

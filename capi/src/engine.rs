@@ -1,7 +1,7 @@
 //! `wasm_engine_t`: compiles modules; shared by stores.
 
 use crate::wasm_config_t;
-use wasmjit::{Config, Engine};
+use wasmjit::Engine;
 
 /// An engine. Copies made with `wasmtime_engine_clone` share it.
 #[derive(Clone)]
@@ -12,11 +12,13 @@ pub struct wasm_engine_t {
 /// An engine with the default configuration.
 #[no_mangle]
 pub extern "C" fn wasm_engine_new() -> Option<Box<wasm_engine_t>> {
-    crate::abort_on_panic("wasm_engine_new", || match Engine::new(&Config::new()) {
-        Ok(engine) => Some(Box::new(wasm_engine_t { engine })),
-        Err(e) => {
-            eprintln!("wasmjit: wasm_engine_new: {e:#}");
-            None
+    crate::abort_on_panic("wasm_engine_new", || {
+        match Engine::new(&crate::config::c_api_config()) {
+            Ok(engine) => Some(Box::new(wasm_engine_t { engine })),
+            Err(e) => {
+                eprintln!("wasmjit: wasm_engine_new: {e:#}");
+                None
+            }
         }
     })
 }

@@ -95,6 +95,13 @@ impl StoreData {
                     memory: self.memory_to_c(m),
                 },
             },
+            // A new handle C owns, freed by `wasmtime_extern_delete`, as in Wasmtime.
+            Extern::SharedMemory(m) => wasmtime_extern_t {
+                kind: WASMTIME_EXTERN_SHAREDMEMORY,
+                of: wasmtime_extern_union_t {
+                    sharedmemory: crate::wasmtime_sharedmemory_t::boxed(m),
+                },
+            },
             Extern::Tag(_) => return None,
         })
     }
@@ -109,7 +116,12 @@ impl StoreData {
                 WASMTIME_EXTERN_TABLE => Extern::Table(self.table_from_c(&e.of.table)?),
                 WASMTIME_EXTERN_MEMORY => Extern::Memory(self.memory_from_c(&e.of.memory)?),
                 WASMTIME_EXTERN_SHAREDMEMORY => {
-                    bail!("shared memories are not supported by wasmjit")
+                    // SAFETY: a non-null handle is one `wasmtime_sharedmemory_new`, `_clone`
+                    // or an extern gave C, still owned by it.
+                    match e.of.sharedmemory.as_ref() {
+                        Some(handle) => Extern::SharedMemory(handle.memory.clone()),
+                        None => bail!("NULL shared memory in a wasmtime_extern_t"),
+                    }
                 }
                 k => bail!("unknown wasmtime_extern_kind_t value {k}"),
             })
@@ -117,9 +129,24 @@ impl StoreData {
     }
 }
 
-/// Nothing to free: extern handles belong to their store.
+/// Frees what the extern owns: a shared memory's handle (other handles belong to their
+/// store). The extern is left holding a NULL shared memory.
 #[no_mangle]
-pub extern "C" fn wasmtime_extern_delete(_e: Option<&mut wasmtime_extern_t>) {}
+pub extern "C" fn wasmtime_extern_delete(e: Option<&mut wasmtime_extern_t>) {
+    crate::abort_on_panic("wasmtime_extern_delete", || {
+        let Some(e) = e else { return };
+        if e.kind == WASMTIME_EXTERN_SHAREDMEMORY {
+            // SAFETY: the kind says the union holds a shared memory handle, which C owns and
+            // gives up here (nulled so that a second delete frees nothing).
+            unsafe {
+                let handle = std::mem::replace(&mut e.of.sharedmemory, std::ptr::null_mut());
+                if !handle.is_null() {
+                    drop(Box::from_raw(handle));
+                }
+            }
+        }
+    })
+}
 
 /// The type of an extern.
 #[no_mangle]
@@ -149,7 +176,7 @@ impl Clone for wasm_extern_t {
         Self {
             base: self.base.copy(),
             store: self.store.clone(),
-            which: self.which,
+            which: self.which.clone(),
         }
     }
 }
@@ -169,11 +196,14 @@ impl wasm_extern_t {
 
     pub(crate) fn same(&self, other: &Self) -> bool {
         self.store.same(&other.store)
-            && match (self.which, other.which) {
+            && match (&self.which, &other.which) {
                 (Extern::Func(a), Extern::Func(b)) => a == b,
                 (Extern::Global(a), Extern::Global(b)) => a == b,
                 (Extern::Table(a), Extern::Table(b)) => a == b,
                 (Extern::Memory(a), Extern::Memory(b)) => a == b,
+                (Extern::SharedMemory(a), Extern::SharedMemory(b)) => {
+                    a.data().as_ptr() == b.data().as_ptr()
+                }
                 _ => false,
             }
     }
@@ -183,7 +213,9 @@ impl wasm_extern_t {
             Extern::Func(_) => crate::WASM_EXTERN_FUNC,
             Extern::Global(_) => crate::WASM_EXTERN_GLOBAL,
             Extern::Table(_) => crate::WASM_EXTERN_TABLE,
-            Extern::Memory(_) => crate::WASM_EXTERN_MEMORY,
+            // `wasm.h` has no shared memories: one is a memory there (which
+            // `wasm_extern_as_memory` does not convert); Wasmtime panics instead.
+            Extern::Memory(_) | Extern::SharedMemory(_) => crate::WASM_EXTERN_MEMORY,
             Extern::Tag(_) => unreachable!("tags are never handed to C"),
         }
     }

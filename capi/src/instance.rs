@@ -221,7 +221,7 @@ pub unsafe extern "C" fn wasm_instance_new(
                 if !i.store.same(&store.store) {
                     anyhow::bail!("an import belongs to another store");
                 }
-                Ok(i.which)
+                Ok(i.which.clone())
             })
             .collect::<Result<Vec<Extern>>>()?;
         store.store.with(|ctx| {

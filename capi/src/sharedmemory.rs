@@ -1,84 +1,102 @@
-//! Shared memories. wasmjit has no threads proposal, so `wasmtime_sharedmemory_new` is not
-//! declared (`WASMTIME_FEATURE_THREADS` is off) and no `wasmtime_sharedmemory_t` can exist.
-//! It is still exported, as in Wasmtime 29's default build (bindings resolve every name when
-//! they load), and fails with an error; the remaining functions can only be reached by
-//! misuse, and say so.
+//! Shared memories (`WASMTIME_FEATURE_THREADS`): a `wasmtime_sharedmemory_t` is a boxed
+//! handle to a [`SharedMemory`], owned by C until `wasmtime_sharedmemory_delete`. Any number
+//! of handles, stores and threads may use the same memory.
 
-use crate::{wasm_engine_t, wasm_memorytype_t, CError};
+use crate::{memorytype_box, wasm_engine_t, wasm_memorytype_t, CError};
+use wasmjit::SharedMemory;
 
-/// Fails: with Wasmtime's error for a type without the `shared` flag, otherwise because
-/// wasmjit has no shared memories. `*ret` is left alone.
-#[no_mangle]
-pub extern "C" fn wasmtime_sharedmemory_new(
-    _engine: Option<&wasm_engine_t>,
-    ty: Option<&wasm_memorytype_t>,
-    _ret: *mut *mut wasmtime_sharedmemory_t,
-) -> CError {
-    crate::error::guard(|| match ty {
-        Some(ty) if !ty.memory().ty.is_shared() => {
-            anyhow::bail!("shared memory must have the `shared` flag enabled on its memory type")
-        }
-        _ => anyhow::bail!("shared memories are not supported by wasmjit"),
-    })
-}
-
-/// A shared memory; never created by wasmjit.
+/// A handle to a shared memory.
 pub struct wasmtime_sharedmemory_t {
-    _never: std::convert::Infallible,
+    pub(crate) memory: SharedMemory,
 }
 
-const NONE: &str = "shared memories are not supported by wasmjit, so there is none to use";
-
-/// Frees a shared memory (there are none).
-#[no_mangle]
-pub extern "C" fn wasmtime_sharedmemory_delete(memory: *mut wasmtime_sharedmemory_t) {
-    if !memory.is_null() {
-        crate::fatal("wasmtime_sharedmemory_delete", NONE);
+impl wasmtime_sharedmemory_t {
+    /// A new C-owned handle to `memory`.
+    pub(crate) fn boxed(memory: SharedMemory) -> *mut wasmtime_sharedmemory_t {
+        Box::into_raw(Box::new(wasmtime_sharedmemory_t { memory }))
     }
 }
 
-/// Cannot be called with a shared memory: there are none.
+/// Creates a shared memory of type `ty` into `*ret`; an error (and `*ret` untouched) for a
+/// type without the `shared` flag.
+#[no_mangle]
+pub extern "C" fn wasmtime_sharedmemory_new(
+    engine: Option<&wasm_engine_t>,
+    ty: Option<&wasm_memorytype_t>,
+    ret: Option<&mut *mut wasmtime_sharedmemory_t>,
+) -> CError {
+    crate::error::guard(|| {
+        let (Some(engine), Some(ty), Some(ret)) = (engine, ty, ret) else {
+            anyhow::bail!("wasmtime_sharedmemory_new: NULL engine, type or result pointer");
+        };
+        let memory = SharedMemory::new(&engine.engine, ty.memory().ty.clone())?;
+        *ret = wasmtime_sharedmemory_t::boxed(memory);
+        Ok(())
+    })
+}
+
+/// Frees a handle (the memory lives on while other handles or instances use it).
+#[no_mangle]
+pub extern "C" fn wasmtime_sharedmemory_delete(memory: Option<Box<wasmtime_sharedmemory_t>>) {
+    crate::abort_on_panic("wasmtime_sharedmemory_delete", || drop(memory));
+}
+
+/// Another handle to the same memory.
 #[no_mangle]
 pub extern "C" fn wasmtime_sharedmemory_clone(
-    _memory: *const wasmtime_sharedmemory_t,
-) -> *mut wasmtime_sharedmemory_t {
-    crate::fatal("wasmtime_sharedmemory_clone", NONE)
+    memory: &wasmtime_sharedmemory_t,
+) -> Box<wasmtime_sharedmemory_t> {
+    crate::abort_on_panic("wasmtime_sharedmemory_clone", || {
+        Box::new(wasmtime_sharedmemory_t {
+            memory: memory.memory.clone(),
+        })
+    })
 }
 
-/// Cannot be called with a shared memory: there are none.
+/// The type it was created with.
 #[no_mangle]
 pub extern "C" fn wasmtime_sharedmemory_type(
-    _memory: *const wasmtime_sharedmemory_t,
-) -> *mut wasm_memorytype_t {
-    crate::fatal("wasmtime_sharedmemory_type", NONE)
+    memory: &wasmtime_sharedmemory_t,
+) -> Box<wasm_memorytype_t> {
+    crate::abort_on_panic("wasmtime_sharedmemory_type", || {
+        memorytype_box(&memory.memory.ty())
+    })
 }
 
-/// Cannot be called with a shared memory: there are none.
+/// The first byte; it never moves, even when the memory grows.
 #[no_mangle]
-pub extern "C" fn wasmtime_sharedmemory_data(_memory: *const wasmtime_sharedmemory_t) -> *mut u8 {
-    crate::fatal("wasmtime_sharedmemory_data", NONE)
+pub extern "C" fn wasmtime_sharedmemory_data(memory: &wasmtime_sharedmemory_t) -> *mut u8 {
+    crate::abort_on_panic("wasmtime_sharedmemory_data", || {
+        memory.memory.data().as_ptr() as *mut u8
+    })
 }
 
-/// Cannot be called with a shared memory: there are none.
+/// The current size in bytes.
 #[no_mangle]
-pub extern "C" fn wasmtime_sharedmemory_data_size(
-    _memory: *const wasmtime_sharedmemory_t,
-) -> usize {
-    crate::fatal("wasmtime_sharedmemory_data_size", NONE)
+pub extern "C" fn wasmtime_sharedmemory_data_size(memory: &wasmtime_sharedmemory_t) -> usize {
+    crate::abort_on_panic("wasmtime_sharedmemory_data_size", || {
+        memory.memory.data_size()
+    })
 }
 
-/// Cannot be called with a shared memory: there are none.
+/// The current size in pages.
 #[no_mangle]
-pub extern "C" fn wasmtime_sharedmemory_size(_memory: *const wasmtime_sharedmemory_t) -> u64 {
-    crate::fatal("wasmtime_sharedmemory_size", NONE)
+pub extern "C" fn wasmtime_sharedmemory_size(memory: &wasmtime_sharedmemory_t) -> u64 {
+    crate::abort_on_panic("wasmtime_sharedmemory_size", || memory.memory.size())
 }
 
-/// Fails: shared memories are not supported.
+/// Grows by `delta` pages, writing the old size in pages to `*prev_size`.
 #[no_mangle]
 pub extern "C" fn wasmtime_sharedmemory_grow(
-    _memory: *const wasmtime_sharedmemory_t,
-    _delta: u64,
-    _prev_size: *mut u64,
+    memory: &wasmtime_sharedmemory_t,
+    delta: u64,
+    prev_size: Option<&mut u64>,
 ) -> CError {
-    crate::error::guard(|| anyhow::bail!("shared memories are not supported by wasmjit"))
+    crate::error::guard(|| {
+        let old = memory.memory.grow(delta)?;
+        if let Some(prev_size) = prev_size {
+            *prev_size = old;
+        }
+        Ok(())
+    })
 }

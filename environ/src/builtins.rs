@@ -71,6 +71,14 @@ macro_rules! foreach_builtin {
             /// it (see the compiler's `translate/traps.rs`), after its own checks; the call is
             /// followed by a `trap` that is never reached.
             raise_trap(vmctx: vmctx, code: u32);
+            /// `memory.atomic.notify` at byte address `addr` (index + offset): how many
+            /// waiters were woken, or `ATOMIC_TRAPPED`.
+            memory_atomic_notify(vmctx: vmctx, mem: u32, addr: u64, count: u32) -> u64;
+            /// `memory.atomic.wait32`: 0 woken, 1 the value was not `expected`, 2 timed out
+            /// (`timeout` in nanoseconds, negative = none), or `ATOMIC_TRAPPED`.
+            memory_atomic_wait32(vmctx: vmctx, mem: u32, addr: u64, expected: u32, timeout: u64) -> u64;
+            /// `memory.atomic.wait64`: as `memory_atomic_wait32`.
+            memory_atomic_wait64(vmctx: vmctx, mem: u32, addr: u64, expected: u64, timeout: u64) -> u64;
         }
     };
 }
@@ -190,6 +198,11 @@ impl Builtin {
 /// grow").
 pub const GROW_TRAPPED: u64 = u64::MAX - 1;
 
+/// What the wait/notify builtins return when the operation traps (misaligned or out of
+/// bounds, a wait on an unshared memory): the trap is pending in the store and the compiled
+/// code traps with `BUILTIN_TRAP`. Every other result fits an `i32`.
+pub const ATOMIC_TRAPPED: u64 = u64::MAX;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +243,6 @@ mod tests {
         assert_eq!(Builtin::table_grow().result(), Some(BuiltinType::U64));
         let names: Vec<_> = Builtin::all().map(Builtin::name).collect();
         assert_eq!(names.len(), Builtin::COUNT);
-        assert_eq!(names.last(), Some(&"raise_trap"));
+        assert_eq!(names.last(), Some(&"memory_atomic_wait64"));
     }
 }

@@ -32,6 +32,8 @@ pub enum Trap {
     OutOfFuel,
     /// A null reference was used.
     NullReference,
+    /// `memory.atomic.wait32/64` on a memory that is not shared.
+    AtomicWaitNonSharedMemory,
 }
 
 impl fmt::Display for Trap {
@@ -50,6 +52,7 @@ impl fmt::Display for Trap {
             Trap::Interrupt => "interrupt",
             Trap::OutOfFuel => "all fuel consumed by WebAssembly",
             Trap::NullReference => "null reference",
+            Trap::AtomicWaitNonSharedMemory => "atomic wait on non-shared memory",
         };
         write!(f, "wasm trap: {msg}")
     }

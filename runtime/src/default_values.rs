@@ -71,10 +71,14 @@ impl TableType {
 }
 
 impl MemoryType {
-    /// A new, zeroed memory of this type. Shared memories are not supported by wasmjit.
+    /// A new, zeroed memory of this type (a [`crate::SharedMemory`] for a shared type).
     pub fn default_value(&self, store: impl AsContextMut) -> Result<Extern> {
         if self.is_shared() {
-            bail!("shared memories are not supported by wasmjit");
+            let engine = store.as_context().engine().clone();
+            return Ok(Extern::SharedMemory(crate::SharedMemory::new(
+                &engine,
+                self.clone(),
+            )?));
         }
         Ok(Extern::Memory(Memory::new(store, self.clone())?))
     }

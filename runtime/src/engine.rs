@@ -138,6 +138,11 @@ impl Engine {
         &self.inner.config
     }
 
+    /// Whether shared memories may be created for this engine ([`Config::shared_memory`]).
+    pub fn get_shared_memory(&self) -> bool {
+        self.inner.config.shared_memory
+    }
+
     /// Whether this engine's code may trap through signals ([`Config::signals_based_traps`]).
     pub fn get_signals_based_traps(&self) -> bool {
         self.inner.config.signals_based_traps

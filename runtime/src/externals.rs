@@ -3,13 +3,14 @@
 use crate::func::Func;
 use crate::global::Global;
 use crate::memory::Memory;
+use crate::shared_memory::SharedMemory;
 use crate::store::AsContext;
 use crate::table::Table;
 use crate::tag::Tag;
 use crate::types::ExternType;
 
-/// A function, global, table, memory or tag.
-#[derive(Debug, Clone, Copy)]
+/// A function, global, table, memory, shared memory or tag.
+#[derive(Debug, Clone)]
 pub enum Extern {
     /// A function.
     Func(Func),
@@ -19,6 +20,8 @@ pub enum Extern {
     Table(Table),
     /// A memory.
     Memory(Memory),
+    /// A shared memory (owned by no store).
+    SharedMemory(SharedMemory),
     /// A tag (exception handling).
     Tag(Tag),
 }
@@ -52,6 +55,13 @@ impl Extern {
             _ => None,
         }
     }
+    /// The shared memory, if this is one.
+    pub fn into_shared_memory(self) -> Option<SharedMemory> {
+        match self {
+            Extern::SharedMemory(m) => Some(m),
+            _ => None,
+        }
+    }
     /// The tag, if this is one.
     pub fn into_tag(self) -> Option<Tag> {
         match self {
@@ -66,6 +76,7 @@ impl Extern {
             Extern::Global(g) => ExternType::Global(g.ty(&store)),
             Extern::Table(t) => ExternType::Table(t.ty(&store)),
             Extern::Memory(m) => ExternType::Memory(m.ty(&store)),
+            Extern::SharedMemory(m) => ExternType::Memory(m.ty()),
             Extern::Tag(t) => ExternType::Tag(t.ty(&store)),
         }
     }
@@ -74,7 +85,7 @@ impl Extern {
             Extern::Func(_) => "function",
             Extern::Global(_) => "global",
             Extern::Table(_) => "table",
-            Extern::Memory(_) => "memory",
+            Extern::Memory(_) | Extern::SharedMemory(_) => "memory",
             Extern::Tag(_) => "tag",
         }
     }
@@ -98,6 +109,11 @@ impl From<Table> for Extern {
 impl From<Memory> for Extern {
     fn from(m: Memory) -> Self {
         Extern::Memory(m)
+    }
+}
+impl From<SharedMemory> for Extern {
+    fn from(m: SharedMemory) -> Self {
+        Extern::SharedMemory(m)
     }
 }
 impl From<Tag> for Extern {

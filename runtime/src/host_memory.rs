@@ -5,7 +5,8 @@
 use crate::config::Config;
 use crate::types::MemoryType;
 use crate::vm::memory::{HostBacking, VmMemory};
-use anyhow::{Context, Result};
+use crate::vm::shared_memory::VmSharedMemory;
+use anyhow::{bail, Context, Result};
 use std::sync::Arc;
 
 /// A linear memory the embedder allocated (Wasmtime's `LinearMemory`).
@@ -65,11 +66,26 @@ impl Config {
 /// A new memory of `ty` made as `config` says: by its memory creator, or as wasmjit's own
 /// reservation.
 pub(crate) fn new_memory(ty: &wasmjit_compiler::MemoryType, config: &Config) -> Result<VmMemory> {
+    if ty.shared {
+        return Ok(VmMemory::shared(new_shared_memory(ty, config)?));
+    }
     let (reservation, guard) = (config.memory_reservation, config.memory_guard_size);
     match &config.memory_creator {
         Some(creator) => new_host_memory(ty, creator.as_ref(), reservation, guard),
         None => VmMemory::new(ty, reservation, guard),
     }
+}
+
+/// A new shared memory of `ty`, if the engine allows them (`Config::shared_memory`). Always
+/// wasmjit's own reservation: a memory creator is not asked for one.
+pub(crate) fn new_shared_memory(
+    ty: &wasmjit_compiler::MemoryType,
+    config: &Config,
+) -> Result<VmSharedMemory> {
+    if !config.shared_memory {
+        bail!("shared memory support is disabled for this engine -- see `Config::shared_memory`");
+    }
+    VmSharedMemory::new(ty, config.memory_reservation, config.memory_guard_size)
 }
 
 /// A new memory of `ty` from the embedder's `creator`, asked for a reservation of

@@ -42,6 +42,10 @@ impl<'a> Export<'a> {
     pub fn into_memory(self) -> Option<Memory> {
         self.definition.into_memory()
     }
+    /// The shared memory, if one is exported.
+    pub fn into_shared_memory(self) -> Option<crate::SharedMemory> {
+        self.definition.into_shared_memory()
+    }
     /// The table, if one is exported.
     pub fn into_table(self) -> Option<Table> {
         self.definition.into_table()
@@ -110,7 +114,14 @@ impl Instance {
         match index {
             EntityIndex::Function(i) => Extern::Func(self.func_at(store, i)),
             EntityIndex::Memory(i) => {
-                Extern::Memory(Memory(Stored::new(store, inst.memories[i.index()])))
+                let mi = inst.memories[i.index()];
+                match store.memories[mi].as_shared() {
+                    Some(shared) => Extern::SharedMemory(crate::SharedMemory::from_vm(
+                        shared.clone(),
+                        &store.engine,
+                    )),
+                    None => Extern::Memory(Memory(Stored::new(store, mi))),
+                }
             }
             EntityIndex::Table(i) => {
                 Extern::Table(Table(Stored::new(store, inst.tables[i.index()])))
@@ -209,6 +220,15 @@ impl Instance {
     /// The exported memory `name`.
     pub fn get_memory(&self, store: impl AsContextMut, name: &str) -> Option<Memory> {
         self.get_export(store, name)?.into_memory()
+    }
+
+    /// The exported shared memory `name`.
+    pub fn get_shared_memory(
+        &self,
+        store: impl AsContextMut,
+        name: &str,
+    ) -> Option<crate::SharedMemory> {
+        self.get_export(store, name)?.into_shared_memory()
     }
 
     /// The exported table `name`.

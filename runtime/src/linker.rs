@@ -412,7 +412,7 @@ impl<T: 'static> Linker<T> {
 
     fn materialize(store: &mut StoreOpaque, def: &Definition) -> Result<Extern> {
         Ok(match def {
-            Definition::Extern(e) => *e,
+            Definition::Extern(e) => e.clone(),
             Definition::HostFunc(ty, host) => {
                 Extern::Func(Func::from_host_fn(store, ty, host.clone())?)
             }

@@ -11,13 +11,15 @@ use crate::store::instantiate::ResolvedImports;
 use crate::store::StoreOpaque;
 use crate::types::{canonical, FuncType};
 use crate::values::Val;
+use crate::vm::memory::VmMemory;
+use crate::vm::shared_memory::VmSharedMemory;
 use anyhow::{anyhow, bail, Result};
 use wasmjit_compiler as c;
 use wasmjit_compiler::EntityRef;
 
 /// Checks `imports` (in the module's import order) against `module`'s declarations.
 pub(crate) fn resolve_imports(
-    store: &StoreOpaque,
+    store: &mut StoreOpaque,
     module: &Module,
     imports: &[Extern],
 ) -> Result<ResolvedImports> {
@@ -36,6 +38,12 @@ pub(crate) fn resolve_imports(
     let mut resolved = ResolvedImports::default();
     for (import, ext) in info.imports.iter().zip(imports) {
         let desc = || format!("{}::{}", import.module, import.name);
+        if let (c::EntityType::Memory(t), Extern::SharedMemory(shared)) = (&import.ty, ext) {
+            let index = shared_memory_import(store, shared, t)
+                .map_err(|detail| incompatible(&desc(), detail))?;
+            resolved.memories.push(index);
+            continue;
+        }
         let owner = match (&import.ty, ext) {
             (c::EntityType::Function(_), Extern::Func(f)) => f.0,
             (c::EntityType::Memory(_), Extern::Memory(mem)) => mem.0,
@@ -76,7 +84,7 @@ pub(crate) fn resolve_imports(
         fits.map_err(|detail| incompatible(&desc(), detail))?;
         let list = match ext {
             Extern::Func(_) => &mut resolved.funcs,
-            Extern::Memory(_) => &mut resolved.memories,
+            Extern::Memory(_) | Extern::SharedMemory(_) => &mut resolved.memories,
             Extern::Table(_) => &mut resolved.tables,
             Extern::Tag(_) => &mut resolved.tags,
             Extern::Global(_) => &mut resolved.globals,
@@ -84,6 +92,33 @@ pub(crate) fn resolve_imports(
         list.push(index);
     }
     Ok(resolved)
+}
+
+/// A shared memory against a memory import's type: the index of the store's view of it
+/// (made on its first import into the store).
+fn shared_memory_import(
+    store: &mut StoreOpaque,
+    shared: &crate::SharedMemory,
+    t: &c::MemoryType,
+) -> Result<usize> {
+    if !crate::Engine::same(shared.engine(), &store.engine) {
+        bail!("cross-engine shared memory");
+    }
+    let existing = store.memories.iter().position(|m| {
+        m.as_shared()
+            .is_some_and(|s| VmSharedMemory::same(s, &shared.vm))
+    });
+    let index = match existing {
+        Some(index) => index,
+        None => {
+            store
+                .memories
+                .push(Box::new(VmMemory::shared(shared.vm.clone())));
+            store.memories.len() - 1
+        }
+    };
+    memory_fits(store, index, t)?;
+    Ok(index)
 }
 
 /// A memory of the store against a memory import's type.

@@ -37,6 +37,9 @@ impl Memory {
     }
 
     pub(crate) fn new_in(opaque: &mut crate::store::StoreOpaque, ty: MemoryType) -> Result<Memory> {
+        if ty.is_shared() {
+            anyhow::bail!("shared memories must be created through `SharedMemory`");
+        }
         opaque.check_counts(0, 1, 0)?;
         opaque.limit_new_memory(&ty.to_wasm())?;
         let cfg = opaque.engine.config();
@@ -88,7 +91,7 @@ impl Memory {
     /// Base address of the memory (valid until it grows).
     pub fn data_ptr(&self, store: impl AsContext) -> *mut u8 {
         let store = store.as_context();
-        self.vm(&store.0.opaque).def.base
+        self.vm(&store.0.opaque).base()
     }
 
     /// Size in bytes.

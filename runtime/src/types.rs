@@ -733,6 +733,15 @@ impl MemoryType {
             shared: false,
         }
     }
+    /// A 32-bit shared memory type (shared memories need a maximum).
+    pub fn shared(minimum: u32, maximum: u32) -> Self {
+        Self {
+            minimum: minimum.into(),
+            maximum: Some(maximum.into()),
+            memory64: false,
+            shared: true,
+        }
+    }
     /// A 64-bit memory type.
     pub fn new64(minimum: u64, maximum: Option<u64>) -> Self {
         Self {
@@ -828,8 +837,7 @@ impl MemoryTypeBuilder {
         self
     }
 
-    /// Whether the memory is shared between threads (such a type can be described, but
-    /// wasmjit creates no shared memories).
+    /// Whether the memory is shared between threads (a shared memory needs a maximum).
     pub fn shared(&mut self, shared: bool) -> &mut Self {
         self.ty.shared = shared;
         self

@@ -134,6 +134,17 @@ fn wasm3_suite() {
     }
 }
 
+/// The threads proposal's scripts of the Wasm 3.0 suite (`v3/proposals/threads/`).
+#[test]
+fn threads_v3() {
+    if let Some(dir) = suite_dir() {
+        let threads = dir.with_file_name("v3").join("proposals").join("threads");
+        if threads.is_dir() {
+            run_folder(&threads, |_| true, &[]);
+        }
+    }
+}
+
 macro_rules! proposal_tests {
     ($($name:ident => $folder:literal, $expected_failures:expr;)*) => {$(
         #[test]
@@ -153,6 +164,7 @@ proposal_tests! {
     multi_memory => "multi-memory", &[];
     relaxed_simd => "relaxed-simd", &[];
     tail_call => "tail-call", &[];
+    threads => "threads", &[];
     // Only the top-level scripts: `legacy/` holds the legacy try/catch/delegate proposal, which
     // wasmjit does not implement (nor can the `wast` crate parse it).
     exception_handling => "exception-handling", &[];

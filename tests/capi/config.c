@@ -224,14 +224,27 @@ int main(void) {
   fclose(toml);
   expect_ok(wasmtime_config_cache_config_load(config, path), "cache config file");
   remove(path);
-  /* Threads: declared, off accepted, on refused when the engine is made. */
+  /* Threads: on or off, and an engine without them rejects atomics. */
   wasmtime_config_wasm_threads_set(config, false);
   engine = wasm_engine_new_with_config(config);
   CHECK(engine != NULL);
+  {
+    const char *atomic = "(module (memory 1) (func (drop (i32.atomic.load (i32.const 0)))))";
+    wasm_byte_vec_t bin;
+    expect_ok(wasmtime_wat2wasm(atomic, strlen(atomic), &bin), "wat2wasm");
+    wasmtime_module_t *module = NULL;
+    wasmtime_error_t *refused =
+        wasmtime_module_new(engine, (const uint8_t *)bin.data, bin.size, &module);
+    CHECK(refused != NULL && module == NULL);
+    wasmtime_error_delete(refused);
+    wasm_byte_vec_delete(&bin);
+  }
   wasm_engine_delete(engine);
   config = wasm_config_new();
   wasmtime_config_wasm_threads_set(config, true);
-  CHECK(wasm_engine_new_with_config(config) == NULL);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  wasm_engine_delete(engine);
 
   DONE("config");
   return 0;

@@ -78,9 +78,11 @@ fn setting(key: &str) -> Option<Setting> {
         "nan_canonicalization" => apply(|c, on| {
             c.cranelift_nan_canonicalization(on);
         }),
+        "threads" => apply(|c, on| {
+            c.wasm_threads(on).shared_memory(on);
+        }),
         "hogs_memory" | "spec_test" => Some(Informational),
         "custom_page_sizes"
-        | "threads"
         | "shared_everything_threads"
         | "gc"
         | "gc_types"

@@ -56,8 +56,7 @@ WASMTIME_CONFIG_PROP(void, epoch_interruption, bool)
 /* Bytes of native stack wasm may use per call from the host. */
 WASMTIME_CONFIG_PROP(void, max_wasm_stack, size_t)
 
-/* The threads proposal. Declared whatever WASMTIME_FEATURE_THREADS says (Wasmtime's default
- * build has it, so programs call this unguarded): enabling it makes engine creation fail. */
+/* The threads proposal (on by default): shared memories, atomics, wait/notify. */
 WASMTIME_CONFIG_PROP(void, wasm_threads, bool)
 
 /* WebAssembly proposals. */

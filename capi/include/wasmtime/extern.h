@@ -63,7 +63,7 @@ typedef struct wasmtime_extern {
   wasmtime_extern_union_t of;
 } wasmtime_extern_t;
 
-/* Releases an extern (nothing to do for handles owned by their store). */
+/* Releases an extern: frees a shared memory handle (other handles belong to their store). */
 WASM_API_EXTERN void wasmtime_extern_delete(wasmtime_extern_t *val);
 
 /* The extern's type (owned by the caller). */

@@ -14,8 +14,8 @@
 extern "C" {
 #endif
 
-/* A memory type with limits in pages. NULL for invalid limits or `shared` (wasmjit has no
- * shared memories). */
+/* A memory type with limits in pages. NULL for invalid limits (a shared memory needs a
+ * maximum). */
 WASM_API_EXTERN wasm_memorytype_t *wasmtime_memorytype_new(uint64_t min, bool max_present,
                                                            uint64_t max, bool is_64,
                                                            bool shared);

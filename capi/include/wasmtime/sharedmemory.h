@@ -1,6 +1,7 @@
 /*
- * wasmtime/sharedmemory.h: memories shared between threads. wasmjit has no threads
- * proposal (WASMTIME_FEATURE_THREADS is not defined), so none can be created.
+ * wasmtime/sharedmemory.h: memories shared between threads (the threads proposal). A handle
+ * is owned by C until wasmtime_sharedmemory_delete; the memory lives while any handle or
+ * instance uses it, never moves, and may be used from several stores and threads at once.
  */
 
 #ifndef WASMTIME_SHAREDMEMORY_H

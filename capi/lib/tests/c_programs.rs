@@ -162,6 +162,7 @@ c_tests! {
     async_stack => "tests/capi/async_stack.c",
     wasi => "tests/capi/wasi.c",
     threads => "tests/capi/threads.c",
+    sharedmemory => "tests/capi/sharedmemory.c",
     hostref => "tests/capi/hostref.c",
     multimemory => "tests/capi/multimemory.c",
     dropin => "tests/capi/dropin.c",

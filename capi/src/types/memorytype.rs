@@ -58,8 +58,8 @@ pub extern "C" fn wasm_memorytype_copy(ty: &wasm_memorytype_t) -> Box<wasm_memor
 #[no_mangle]
 pub extern "C" fn wasm_memorytype_delete(_ty: Option<Box<wasm_memorytype_t>>) {}
 
-/// A memory type with 64-bit limits. NULL when the limits are invalid or a shared memory is
-/// asked for (wasmjit has no shared memories).
+/// A memory type with 64-bit limits, shared or not. NULL when the limits are invalid (a
+/// maximum below the minimum, beyond the index type, or a shared memory without one).
 #[no_mangle]
 pub extern "C" fn wasmtime_memorytype_new(
     min: u64,
@@ -69,19 +69,16 @@ pub extern "C" fn wasmtime_memorytype_new(
     shared: bool,
 ) -> Option<Box<wasm_memorytype_t>> {
     let max = max_present.then_some(max);
-    if shared || max.is_some_and(|m| m < min) {
+    if !is_64 && (min > u64::from(u32::MAX) || max.is_some_and(|m| m > u64::from(u32::MAX))) {
         return None;
     }
-    let ty = if is_64 {
-        MemoryType::new64(min, max)
-    } else {
-        let min = u32::try_from(min).ok()?;
-        let max = match max {
-            Some(m) => Some(u32::try_from(m).ok()?),
-            None => None,
-        };
-        MemoryType::new(min, max)
-    };
+    let ty = MemoryType::builder()
+        .min(min)
+        .max(max)
+        .memory64(is_64)
+        .shared(shared)
+        .build()
+        .ok()?;
     Some(memorytype_box(&ty))
 }
 

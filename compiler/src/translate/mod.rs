@@ -6,6 +6,7 @@
 //! in its own file (control flow, memory, tables, calls, numeric operators, builtins), and
 //! [`FuncState::translate_operator`] dispatches every operator to them.
 
+mod atomics;
 mod builtin;
 mod calls;
 mod control;
@@ -405,6 +406,7 @@ impl<'a, 'e> FuncState<'a, 'e> {
             _ => {
                 if !(self.translate_control(op)?
                     || self.translate_memory(op)?
+                    || self.translate_atomic(op)?
                     || self.translate_numeric(op)?
                     || self.translate_table(op)?
                     || self.translate_call(op)?

@@ -17,6 +17,7 @@ const PROPOSALS: &[&str] = &[
     "multi-memory",
     "relaxed-simd",
     "tail-call",
+    "threads",
 ];
 
 /// Every feature the compiler implements (the runtime's defaults).
@@ -28,7 +29,8 @@ fn config() -> CompileConfig {
             | WasmFeatures::EXTENDED_CONST
             | WasmFeatures::MULTI_MEMORY
             | WasmFeatures::MEMORY64
-            | WasmFeatures::FUNCTION_REFERENCES,
+            | WasmFeatures::FUNCTION_REFERENCES
+            | WasmFeatures::THREADS,
         ..CompileConfig::default()
     }
 }

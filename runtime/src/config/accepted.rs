@@ -301,13 +301,6 @@ impl Config {
         self
     }
 
-    /// The threads proposal (shared memories, atomics). Not implemented by wasmjit: the
-    /// setting is accepted, and modules using the proposal fail validation.
-    pub fn wasm_threads(&mut self, enable: bool) -> &mut Self {
-        let _ = enable;
-        self
-    }
-
     /// The GC proposal. Not implemented by wasmjit: the setting is accepted, and modules
     /// using the proposal fail validation.
     pub fn wasm_gc(&mut self, enable: bool) -> &mut Self {

@@ -58,6 +58,7 @@ pub struct Config {
     /// Recorded for `Engine::get_memory_guaranteed_dense_image_size` (wasmjit makes no
     /// memory images).
     pub(crate) memory_guaranteed_dense_image_size: u64,
+    pub(crate) shared_memory: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -80,6 +81,7 @@ impl std::fmt::Debug for Config {
             .field("custom_stack_creator", &self.stack_creator.is_some())
             .field("signals_based_traps", &self.signals_based_traps)
             .field("custom_memory_creator", &self.memory_creator.is_some())
+            .field("shared_memory", &self.shared_memory)
             .finish_non_exhaustive()
     }
 }
@@ -94,6 +96,7 @@ fn supported_features() -> WasmFeatures {
         | WasmFeatures::MEMORY64
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::THREADS
 }
 
 impl Default for Config {
@@ -131,7 +134,8 @@ impl Config {
             | F::EXTENDED_CONST
             | F::MULTI_MEMORY
             | F::MEMORY64
-            | F::FUNCTION_REFERENCES;
+            | F::FUNCTION_REFERENCES
+            | F::THREADS;
         Self {
             opt_level: OptLevel::Speed,
             parallel_compilation: true,
@@ -154,6 +158,7 @@ impl Config {
             signals_based_traps: true,
             memory_creator: None,
             memory_guaranteed_dense_image_size: 16 << 20,
+            shared_memory: false,
         }
     }
 
@@ -249,7 +254,7 @@ impl Config {
     }
 
     /// Turns the proposals in `flag` on or off, as the `wasm_*` setters do. Proposals wasmjit
-    /// does not implement (GC, threads, stack switching, wide arithmetic, custom page sizes,
+    /// does not implement (GC, stack switching, wide arithmetic, custom page sizes,
     /// the component model, ...) are left off whatever `enable` says, as their own setters
     /// leave them (modules using them fail validation);
     /// [`Engine::get_wasm_features`](crate::Engine::get_wasm_features) reports the result.
@@ -285,6 +290,19 @@ impl Config {
         /// host as an error ([`crate::ThrownException`]). Only engines with it on pay for
         /// it: compiled code then checks for a pending exception after every call.
         wasm_exceptions => EXCEPTIONS,
+        /// The threads proposal: shared memories, atomic operators, `memory.atomic.wait`
+        /// and `notify` (on by default, as in Wasmtime). Creating a shared memory also needs
+        /// [`Config::shared_memory`]. Spawning threads is not part of it.
+        wasm_threads => THREADS,
+    }
+
+    /// Allows creating shared memories ([`crate::SharedMemory::new`], and instantiating a
+    /// module that defines one). Off by default, as in Wasmtime 48. A shared memory is
+    /// always a reservation of wasmjit's own, of its maximum size: a
+    /// [`MemoryCreator`](crate::MemoryCreator) is not asked for one.
+    pub fn shared_memory(&mut self, enable: bool) -> &mut Self {
+        self.shared_memory = enable;
+        self
     }
 
     /// Requires relaxed SIMD operators to produce the same results on every host (the

@@ -350,7 +350,7 @@ mod tests {
         let module = Module::new(&engine, "(module (memory 1))").unwrap();
         let mut store = Store::new(&engine, ());
         Instance::new(&mut store, &module, &[]).unwrap();
-        let base = store.inner.opaque.memories[0].def.base as usize;
+        let base = store.inner.opaque.memories[0].base() as usize;
         (store, base)
     }
 

@@ -129,7 +129,7 @@ pub(crate) fn instantiate(
         inst.tables.push(store.tables.len() - 1);
     }
     for (i, &mi) in inst.memories.clone().iter().enumerate() {
-        let def = &store.memories[mi].def as *const _ as u64;
+        let def = store.memories[mi].definition_ptr() as u64;
         inst.write_word(m.offsets.memory(i as u32), def);
     }
     for (i, &ti) in inst.tables.clone().iter().enumerate() {
@@ -244,10 +244,19 @@ fn apply_segments(store: &mut StoreOpaque, index: usize) -> Result<()> {
                 offset &= 0xffff_ffff;
             }
             let bytes = &info.wasm[seg.data.clone()];
-            let memory = store.memories[mi].data_mut();
+            let (base, size) = store.memories[mi].raw();
             match offset.checked_add(bytes.len() as u64) {
-                Some(end) if end <= memory.len() as u64 => {
-                    memory[offset as usize..end as usize].copy_from_slice(bytes);
+                Some(end) if end <= size as u64 => {
+                    // SAFETY: `offset..end` lies within the memory's accessible bytes
+                    // (checked); a raw copy, since a shared memory may be in use on other
+                    // threads (as in wasm, such racing writes are the program's business).
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(
+                            bytes.as_ptr(),
+                            base.add(offset as usize),
+                            bytes.len(),
+                        )
+                    };
                 }
                 _ => return Err(anyhow!(Trap::MemoryOutOfBounds)),
             }

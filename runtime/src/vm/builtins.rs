@@ -13,10 +13,13 @@
 use crate::vm::instance::{instance_of, store_of};
 use crate::vm::store::{GrowError, PendingError, StoreObjects, VMStore};
 // The entry compiled code calls; its body is the architecture's (`traphandlers`).
+use crate::vm::parking_lot::WaitResult;
+use crate::vm::shared_memory::check_atomic_addr;
 use crate::vm::traphandlers::raise_trap;
 use crate::vm::vmcontext::{VMContext, ValRaw};
 use crate::Trap;
-use wasmjit_environ::builtins::{Builtin, GROW_TRAPPED};
+use std::time::Duration;
+use wasmjit_environ::builtins::{Builtin, ATOMIC_TRAPPED, GROW_TRAPPED};
 use wasmjit_environ::indices::{DataIndex, TagIndex};
 
 /// The runtime's type for a parameter or result kind of the builtin list.
@@ -176,12 +179,14 @@ unsafe extern "C" fn memory_fill<S: VMStore>(
                 pending_trap,
                 ..
             } = store.objects();
-            let inst = &mut *instances[i];
-            let data = memories[inst.memories[mem as usize]].data_mut();
-            if !in_bounds(dst, len, data.len() as u64) {
+            let (base, size) = memories[instances[i].memories[mem as usize]].raw();
+            if !in_bounds(dst, len, size as u64) {
                 return fail(pending_trap, Trap::MemoryOutOfBounds);
             }
-            data[dst as usize..(dst + len) as usize].fill(byte as u8);
+            // SAFETY: `dst..dst + len` lies within the memory's accessible bytes (checked).
+            // Memories are written through raw pointers, not slices: a shared one may be
+            // written by other threads meanwhile, as wasm's own stores may.
+            std::ptr::write_bytes(base.add(dst as usize), byte as u8, len as usize);
             1
         })
     }
@@ -204,29 +209,19 @@ unsafe extern "C" fn memory_copy<S: VMStore>(
                 pending_trap,
                 ..
             } = store.objects();
-            let inst = &mut *instances[i];
+            let inst = &instances[i];
             let (di, si) = (
                 inst.memories[dst_mem as usize],
                 inst.memories[src_mem as usize],
             );
-            let (dlen, slen) = (
-                memories[di].byte_size() as u64,
-                memories[si].byte_size() as u64,
-            );
-            if !in_bounds(dst, len, dlen) || !in_bounds(src, len, slen) {
+            let (to, dlen) = memories[di].raw();
+            let (from, slen) = memories[si].raw();
+            if !in_bounds(dst, len, dlen as u64) || !in_bounds(src, len, slen as u64) {
                 return fail(pending_trap, Trap::MemoryOutOfBounds);
             }
-            let (dst, src, len) = (dst as usize, src as usize, len as usize);
-            if di == si {
-                memories[di].data_mut().copy_within(src..src + len, dst);
-            } else {
-                let from = memories[si].def.base;
-                let to = memories[di].data_mut();
-                // SAFETY: `src..src + len` was checked against the source memory's length, and
-                // distinct memories never overlap.
-                let from = std::slice::from_raw_parts(from.add(src), len);
-                to[dst..dst + len].copy_from_slice(from);
-            }
+            // SAFETY: both ranges lie within their memories' accessible bytes (checked);
+            // `copy` allows them to overlap (the same memory).
+            std::ptr::copy(from.add(src as usize), to.add(dst as usize), len as usize);
             1
         })
     }
@@ -249,7 +244,7 @@ unsafe extern "C" fn memory_init<S: VMStore>(
                 pending_trap,
                 ..
             } = store.objects();
-            let inst = &mut *instances[i];
+            let inst = &instances[i];
             let info = &inst.info;
             let range = if inst.data_dropped[data as usize] {
                 0..0
@@ -257,14 +252,16 @@ unsafe extern "C" fn memory_init<S: VMStore>(
                 info.data[DataIndex::from_u32(data)].data.clone()
             };
             let bytes = &info.wasm[range];
-            let memory = memories[inst.memories[mem as usize]].data_mut();
+            let (base, size) = memories[inst.memories[mem as usize]].raw();
             if !in_bounds(src.into(), len.into(), bytes.len() as u64)
-                || !in_bounds(dst, len.into(), memory.len() as u64)
+                || !in_bounds(dst, len.into(), size as u64)
             {
                 return fail(pending_trap, Trap::MemoryOutOfBounds);
             }
             let (dst, src, len) = (dst as usize, src as usize, len as usize);
-            memory[dst..dst + len].copy_from_slice(&bytes[src..src + len]);
+            // SAFETY: the destination lies within the memory's accessible bytes (checked),
+            // and the module's bytes are not in any linear memory.
+            std::ptr::copy_nonoverlapping(bytes.as_ptr().add(src), base.add(dst), len);
             1
         })
     }
@@ -465,6 +462,88 @@ unsafe extern "C" fn exception_caught<S: VMStore>(vmctx: *mut VMContext, exn: u6
     unsafe {
         with_instance_no_trap::<S, _>(vmctx, "exception caught", |store, _| {
             store.exception_caught(exn, keep != 0)
+        })
+    }
+}
+
+/// The result of a wait/notify builtin: its value, or `ATOMIC_TRAPPED` with the trap
+/// pending.
+fn atomic_result(store: &mut impl VMStore, result: Result<u32, Trap>) -> u64 {
+    match result {
+        Ok(value) => value.into(),
+        Err(trap) => {
+            *store.objects().pending_trap = Some(trap);
+            ATOMIC_TRAPPED
+        }
+    }
+}
+
+unsafe extern "C" fn memory_atomic_notify<S: VMStore>(
+    vmctx: *mut VMContext,
+    mem: u32,
+    addr: u64,
+    count: u32,
+) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance::<S, _>(vmctx, ATOMIC_TRAPPED, |store, i| {
+            let objects = store.objects();
+            let memory = &objects.memories[objects.instances[i].memories[mem as usize]];
+            let notified = match memory.as_shared() {
+                Some(shared) => shared.notify(addr, count),
+                // Nobody can wait on an unshared memory: the operand is checked, no one woken.
+                None => check_atomic_addr(addr, 4, memory.byte_size()).map(|()| 0),
+            };
+            atomic_result(store, notified)
+        })
+    }
+}
+
+/// `timeout` as wasm gives it: nanoseconds, negative for none.
+fn wait_timeout(timeout: u64) -> Option<Duration> {
+    (timeout as i64 >= 0).then(|| Duration::from_nanos(timeout))
+}
+
+unsafe extern "C" fn memory_atomic_wait32<S: VMStore>(
+    vmctx: *mut VMContext,
+    mem: u32,
+    addr: u64,
+    expected: u32,
+    timeout: u64,
+) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance::<S, _>(vmctx, ATOMIC_TRAPPED, |store, i| {
+            let objects = store.objects();
+            let memory = &objects.memories[objects.instances[i].memories[mem as usize]];
+            let waited = match memory.as_shared() {
+                Some(shared) => shared.wait32(addr, expected, wait_timeout(timeout)),
+                None => check_atomic_addr(addr, 4, memory.byte_size())
+                    .and(Err(Trap::AtomicWaitNonSharedMemory)),
+            };
+            atomic_result(store, waited.map(WaitResult::code))
+        })
+    }
+}
+
+unsafe extern "C" fn memory_atomic_wait64<S: VMStore>(
+    vmctx: *mut VMContext,
+    mem: u32,
+    addr: u64,
+    expected: u64,
+    timeout: u64,
+) -> u64 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance::<S, _>(vmctx, ATOMIC_TRAPPED, |store, i| {
+            let objects = store.objects();
+            let memory = &objects.memories[objects.instances[i].memories[mem as usize]];
+            let waited = match memory.as_shared() {
+                Some(shared) => shared.wait64(addr, expected, wait_timeout(timeout)),
+                None => check_atomic_addr(addr, 8, memory.byte_size())
+                    .and(Err(Trap::AtomicWaitNonSharedMemory)),
+            };
+            atomic_result(store, waited.map(WaitResult::code))
         })
     }
 }

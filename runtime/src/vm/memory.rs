@@ -5,6 +5,7 @@
 //! reservation is zeroed when its memory is dropped and kept in a process-wide pool for the next
 //! static memory of the same layout (see `pool`).
 
+use crate::vm::shared_memory::VmSharedMemory;
 use crate::vm::vmcontext::VMMemoryDefinition;
 use anyhow::{bail, Context, Result};
 use std::mem::ManuallyDrop;
@@ -16,9 +17,11 @@ pub const WASM_PAGE_SIZE: usize = 65536;
 /// Most pages a 32-bit memory can have (4 GiB).
 const MAX_PAGES_32: u64 = 1 << 16;
 
-/// One linear memory. Boxed by the store so that its definition has a stable address.
+/// One linear memory of a store. Boxed by the store so that its definition has a stable
+/// address. A shared memory's entry is a view of it: its definition (what compiled code
+/// reads, and its size) lives in the shared memory, and `def` is unused.
 pub(crate) struct VmMemory {
-    pub(crate) def: VMMemoryDefinition,
+    def: VMMemoryDefinition,
     pub(crate) ty: MemoryType,
     backing: Backing,
     /// Bytes usable without moving (the mapping minus the guard region).
@@ -34,6 +37,8 @@ enum Backing {
     Mapping(ManuallyDrop<region::Allocation>),
     /// The embedder's memory (`Config::with_host_memory`).
     Host(Box<dyn HostBacking>),
+    /// A shared memory, which may be in other stores too.
+    Shared(VmSharedMemory),
 }
 
 /// Memory the embedder allocated, as a `VmMemory` uses it (the API's `LinearMemory` behind
@@ -83,12 +88,51 @@ impl VmMemory {
         })
     }
 
+    /// A store's view of `shared`.
+    pub(crate) fn shared(shared: VmSharedMemory) -> Self {
+        Self {
+            def: VMMemoryDefinition {
+                base: std::ptr::null_mut(),
+                current_length: 0,
+            },
+            ty: *shared.ty(),
+            backing: Backing::Shared(shared),
+            reserved: 0,
+            guard: 0,
+            is_static: false,
+        }
+    }
+
+    /// The shared memory this entry is a view of, if it is one.
+    pub(crate) fn as_shared(&self) -> Option<&VmSharedMemory> {
+        match &self.backing {
+            Backing::Shared(shared) => Some(shared),
+            _ => None,
+        }
+    }
+
+    /// The definition compiled code reads (its address is stable while the memory lives).
+    pub(crate) fn definition_ptr(&self) -> *const VMMemoryDefinition {
+        match &self.backing {
+            Backing::Shared(shared) => shared.definition_ptr(),
+            _ => &self.def,
+        }
+    }
+
+    /// The first byte (valid until the memory grows, unless it is static or shared).
+    pub(crate) fn base(&self) -> *mut u8 {
+        match &self.backing {
+            Backing::Shared(shared) => shared.base(),
+            _ => self.def.base,
+        }
+    }
+
     /// The bytes a memory of type `ty` starts with; errors for a type no memory can have.
     pub(crate) fn initial_bytes(ty: &MemoryType) -> Result<usize> {
         if ty.shared {
-            bail!("shared memories are not supported");
+            bail!("a shared memory cannot come from a memory creator");
         }
-        if ty.minimum > Self::max_pages_of(ty) {
+        if ty.minimum > max_pages_of(ty) {
             bail!(
                 "memory minimum size of {} pages exceeds memory limits",
                 ty.minimum
@@ -113,7 +157,7 @@ impl VmMemory {
         let total = reserved + guard;
         let mapping = match is_static.then(|| pool::take(total, min_bytes)).flatten() {
             Some(mapping) => mapping,
-            None => Self::map(total, min_bytes)?,
+            None => map_reservation(total, min_bytes)?,
         };
         Ok(Self {
             def: VMMemoryDefinition {
@@ -127,51 +171,62 @@ impl VmMemory {
             is_static,
         })
     }
+}
 
-    fn map(total: usize, accessible: usize) -> Result<region::Allocation> {
-        let total = total.max(region::page::size());
-        let mapping = region::alloc(total, region::Protection::NONE)
-            .context("failed to reserve address space for a linear memory")?;
-        if accessible > 0 {
-            // SAFETY: the range lies within the mapping just created, which nothing else uses.
-            unsafe {
-                region::protect(
-                    mapping.as_ptr::<u8>(),
-                    accessible,
-                    region::Protection::READ_WRITE,
-                )
-            }
-            .context("failed to commit linear memory")?;
+/// Reserves `total` bytes of address space with the first `accessible` read-write.
+pub(crate) fn map_reservation(total: usize, accessible: usize) -> Result<region::Allocation> {
+    let total = total.max(region::page::size());
+    let mapping = region::alloc(total, region::Protection::NONE)
+        .context("failed to reserve address space for a linear memory")?;
+    if accessible > 0 {
+        // SAFETY: the range lies within the mapping just created, which nothing else uses.
+        unsafe {
+            region::protect(
+                mapping.as_ptr::<u8>(),
+                accessible,
+                region::Protection::READ_WRITE,
+            )
         }
-        Ok(mapping)
+        .context("failed to commit linear memory")?;
     }
+    Ok(mapping)
+}
 
-    fn max_pages_of(ty: &MemoryType) -> u64 {
-        let limit = if ty.memory64 { 1 << 48 } else { MAX_PAGES_32 };
-        ty.maximum.unwrap_or(limit).min(limit)
-    }
+/// The most pages a memory of type `ty` may have.
+pub(crate) fn max_pages_of(ty: &MemoryType) -> u64 {
+    let limit = if ty.memory64 { 1 << 48 } else { MAX_PAGES_32 };
+    ty.maximum.unwrap_or(limit).min(limit)
+}
 
+impl VmMemory {
     /// Current size in pages.
     pub(crate) fn pages(&self) -> u64 {
-        (self.def.current_length / WASM_PAGE_SIZE) as u64
+        (self.byte_size() / WASM_PAGE_SIZE) as u64
     }
 
     /// Current size in bytes.
     pub(crate) fn byte_size(&self) -> usize {
-        self.def.current_length
+        match &self.backing {
+            Backing::Shared(shared) => shared.byte_size(),
+            _ => self.def.current_length,
+        }
     }
 
     /// Grows by `delta` pages; the old size in pages, or `None` when the memory cannot grow.
     pub(crate) fn grow(&mut self, delta: u64) -> Option<u64> {
+        if let Backing::Shared(shared) = &self.backing {
+            return shared.grow(delta);
+        }
         let old = self.pages();
         let new = old.checked_add(delta)?;
-        if new > Self::max_pages_of(&self.ty) {
+        if new > max_pages_of(&self.ty) {
             return None;
         }
         let new_bytes = usize::try_from(new).ok()?.checked_mul(WASM_PAGE_SIZE)?;
         let old_bytes = self.def.current_length;
         let mapping = match &mut self.backing {
             Backing::Mapping(mapping) => mapping,
+            Backing::Shared(_) => unreachable!("grown above"),
             Backing::Host(memory) => {
                 if new_bytes > old_bytes {
                     memory.grow_to(new_bytes).ok()?;
@@ -188,7 +243,7 @@ impl VmMemory {
         if new_bytes > self.reserved {
             // Move: a new reservation, then copy the contents.
             let reserved = new_bytes.checked_mul(2)?.min(1 << 34).max(new_bytes);
-            let new_mapping = Self::map(reserved + self.guard, new_bytes).ok()?;
+            let new_mapping = map_reservation(reserved + self.guard, new_bytes).ok()?;
             // SAFETY: both ranges are accessible, `old_bytes` long, and do not overlap
             // (distinct mappings).
             unsafe {
@@ -218,21 +273,35 @@ impl VmMemory {
         Some(old)
     }
 
-    /// The accessible bytes.
+    /// The accessible bytes; empty for a shared memory, whose bytes other threads may
+    /// change at any time (it is reached through [`VmMemory::raw`], never as a slice).
     pub(crate) fn data(&self) -> &[u8] {
+        if self.as_shared().is_some() {
+            return &[];
+        }
         // SAFETY: `[base, base + current_length)` is mapped read-write and owned by `self`.
         unsafe { std::slice::from_raw_parts(self.def.base, self.def.current_length) }
     }
 
-    /// The accessible bytes, mutably.
+    /// The accessible bytes, mutably; empty for a shared memory (see [`VmMemory::data`]).
     pub(crate) fn data_mut(&mut self) -> &mut [u8] {
+        if self.as_shared().is_some() {
+            return &mut [];
+        }
         // SAFETY: as in `data`, and `&mut self` makes the access exclusive.
         unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.current_length) }
+    }
+
+    /// The first byte and the current length, for the runtime's own copies into and out of
+    /// any memory, shared ones included (raw pointer copies, as wasm's own accesses).
+    pub(crate) fn raw(&self) -> (*mut u8, usize) {
+        (self.base(), self.byte_size())
     }
 
     /// Whether `addr` falls in this memory's reservation or guard region.
     pub(crate) fn contains_addr(&self, addr: usize) -> bool {
         let (start, len) = match &self.backing {
+            Backing::Shared(shared) => return shared.contains_addr(addr),
             Backing::Mapping(mapping) => (mapping.as_ptr::<u8>() as usize, mapping.len()),
             Backing::Host(memory) => {
                 let reserved = self.reserved.max(memory.byte_capacity());
