@@ -8,6 +8,10 @@
 //! epochs/plain of each engine (goals for wasmjit: epochs ≤ 1.10×, fuel ≤ 1.30× on every
 //! kernel; Wasmtime's rows are for reference).
 //!
+//! Besides the C kernels, `sieve_bytes1MiB` (`benches/kernels/sieve_bytes.wat`): issue #20's
+//! byte sieve, whose inner loop (compare, branch out, store a byte, add, branch back) is the
+//! tightest loop shape, and not one clang emits for `sieve.c`.
+//!
 //! Run: `cargo bench --bench instrumentation -- --warm-up-time 1 --measurement-time 3`
 //!
 //! On a busy machine, `INSTRUMENTATION_ROUNDS=N cargo bench --bench instrumentation` skips
@@ -40,6 +44,19 @@ const MODES: [(Mode, &str); 3] = [
     (Mode::Fuel, "fuel"),
     (Mode::Epochs, "epochs"),
 ];
+
+/// Every kernel this bench times: the C kernels, then the hand-written byte sieve.
+fn kernels() -> Vec<Kernel> {
+    let mut all = common::kernels::all();
+    all.push(Kernel {
+        name: "sieve_bytes1MiB",
+        wasm: include_bytes!("kernels/sieve_bytes.wat"),
+        run: "run",
+        init: None,
+        native: None,
+    });
+    all
+}
 
 /// Never exhausted within a benchmark.
 const HUGE_FUEL: u64 = u64::MAX / 2;
@@ -103,7 +120,7 @@ per_engine! {
 }
 
 fn benches(c: &mut Criterion) {
-    for kernel in common::kernels::all() {
+    for kernel in kernels() {
         let expected =
             on_wasmjit::Prepared::new(kernel.wasm, kernel.run, kernel.init, Mode::Plain).run();
         each_engine!(bench(c, &kernel, expected));
@@ -112,7 +129,7 @@ fn benches(c: &mut Criterion) {
 
 fn print_ratio_table() {
     let mut table = Ratios::new("instrumentation");
-    for kernel in common::kernels::all() {
+    for kernel in kernels() {
         for engine in common::engines() {
             let median =
                 |mode: &str| median_ns(&format!("instrumentation/{}/{mode}", kernel.name), engine);
@@ -181,7 +198,7 @@ fn interleaved(rounds: usize) {
         })
         .unwrap_or_default();
     let kernels: Vec<(String, &[u8], String, Option<String>)> = if files.is_empty() {
-        common::kernels::all()
+        kernels()
             .iter()
             .map(|k| {
                 (

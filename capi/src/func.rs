@@ -341,10 +341,10 @@ pub(crate) fn trap_or_error(e: Error, trap_ret: &mut *mut wasm_trap_t) -> CError
 }
 
 /// Values a call keeps on the stack before it allocates.
-const INLINE_VALUES: usize = 8;
+pub(crate) const INLINE_VALUES: usize = 8;
 
 /// `n` slots of `inline`, or of `heap` when they don't fit.
-fn buffer<'a, T: Copy>(
+pub(crate) fn buffer<'a, T: Copy>(
     inline: &'a mut [T; INLINE_VALUES],
     heap: &'a mut Vec<T>,
     n: usize,

@@ -21,6 +21,7 @@ use anyhow::{bail, Context, Result};
 use std::mem::MaybeUninit;
 use std::sync::Arc;
 use wasmjit_compiler::{DefinedFuncIndex, EntityRef};
+use wasmjit_environ::module_info::WasmType;
 
 pub use into_func::{IntoFunc, WasmRet};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmTy};
@@ -325,8 +326,8 @@ impl Func {
         if !self.0.belongs_to(opaque) {
             bail!("function used with the wrong store");
         }
-        let ty = opaque.funcs[self.0.index].ty.clone();
-        let (pty, rty) = (&ty.ty.params, &ty.ty.results);
+        let ty = &opaque.funcs[self.0.index].ty.ty;
+        let (pty, rty) = (&ty.params, &ty.results);
         if params.len() != pty.len() {
             bail!("expected {} arguments, got {}", pty.len(), params.len());
         }
@@ -342,6 +343,17 @@ impl Func {
         } else {
             heap.resize(slots, ValRaw::default());
             &mut heap
+        };
+        // The result types, copied out of the store, which the call borrows mutably: on the
+        // stack when they fit, so that a call touches no reference count.
+        let mut inline_results = [WasmType::I32; INLINE_SLOTS];
+        let heap_results: Vec<WasmType>;
+        let rty: &[WasmType] = if rty.len() <= INLINE_SLOTS {
+            inline_results[..rty.len()].copy_from_slice(rty);
+            &inline_results[..rty.len()]
+        } else {
+            heap_results = rty.clone();
+            &heap_results
         };
         for (i, (p, t)) in params.iter().zip(pty).enumerate() {
             if !crate::matching::val_matches(opaque, p, *t) {

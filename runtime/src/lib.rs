@@ -43,6 +43,8 @@ pub use anyhow::{bail, ensure, format_err, Error, Result};
 pub mod error {
     pub use anyhow::{anyhow, bail, ensure, format_err, Context, Error, Result};
 }
+#[doc(hidden)]
+pub use async_::AsyncHostCall;
 pub use call_hook::CallHook;
 pub use code_builder::{CodeBuilder, CodeHint};
 pub use config::{

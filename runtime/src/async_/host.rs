@@ -10,6 +10,7 @@ use crate::values::Val;
 use crate::vm::vmcontext::ValRaw;
 use anyhow::{bail, Result};
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -20,6 +21,40 @@ fn async_cx_of(store: *mut StoreOpaque) -> Result<*const super::AsyncCx> {
         None => {
             bail!("an async host function was called from a synchronous call: use `call_async`")
         }
+    }
+}
+
+/// The async call a host function runs in, for waiting on a future there without boxing it:
+/// what the C API's async host functions use, whose operation is a C continuation polled in
+/// place. Only made from the [`Caller`] of a host function of an async call, and tied to it:
+/// it cannot outlive the host call, nor leave its thread.
+#[doc(hidden)]
+pub struct AsyncHostCall<'a> {
+    cx: *const super::AsyncCx,
+    _call: PhantomData<&'a mut ()>,
+}
+
+impl<'a, T> Caller<'a, T> {
+    /// The async call this host function runs in; the same error as an async host function
+    /// called from a synchronous call when there is none.
+    #[doc(hidden)]
+    pub fn async_host_call(&mut self) -> Result<AsyncHostCall<'a>> {
+        let cx = async_cx_of(&mut self.store.0.opaque)?;
+        Ok(AsyncHostCall {
+            cx,
+            _call: PhantomData,
+        })
+    }
+}
+
+impl AsyncHostCall<'_> {
+    /// Polls `future` to completion, suspending the call (the fiber) whenever it is pending,
+    /// as an async host function's future is awaited. Fails when the call is cancelled.
+    pub fn block_on<F: Future + ?Sized>(&self, future: Pin<&mut F>) -> Result<F::Output> {
+        // SAFETY: made during a host function of an async call, and bound to it (its
+        // lifetime is the call's borrow of the store; not `Send`), so this runs on that
+        // call's fiber, inside a poll of its future.
+        unsafe { block_on(self.cx, future) }
     }
 }
 

@@ -18,6 +18,8 @@ mod runner;
 #[cfg(test)]
 mod tests;
 
+pub use host::AsyncHostCall;
+
 use crate::store::StoreOpaque;
 use crate::vm::traphandlers::{prepare_thread, swap_call_states, CallStates};
 use anyhow::{anyhow, bail, Result};

@@ -125,12 +125,21 @@ fn current_stack(store: &StoreOpaque) -> (usize, usize) {
     if let Some(fiber) = store.current_fiber() {
         return (fiber as *const _ as usize, fiber.stack_floor());
     }
-    THREAD_FLOOR.with(|floor| {
-        if floor.get() == usize::MAX {
-            floor.set(thread_stack_start().map_or(0, |start| start + HOST_STACK_HEADROOM));
-        }
-        (floor as *const Cell<usize> as usize, floor.get())
-    })
+    let (thread, floor) =
+        THREAD_FLOOR.with(|floor| (floor as *const Cell<usize> as usize, floor.get()));
+    if floor == usize::MAX {
+        return (thread, THREAD_FLOOR.with(init_thread_floor));
+    }
+    (thread, floor)
+}
+
+/// Asks the system for this thread's stack floor, once per thread. Out of line, so that the
+/// entry's thread-local read stays a single load.
+#[cold]
+#[inline(never)]
+fn init_thread_floor(floor: &Cell<usize>) -> usize {
+    floor.set(thread_stack_start().map_or(0, |start| start + HOST_STACK_HEADROOM));
+    floor.get()
 }
 
 /// The lowest usable address of this thread's stack (above its guard), if the system says

@@ -241,6 +241,11 @@ unsafe extern "C" fn run_body(payload: *mut c_void, jmp_buf: *mut c_void) {
 /// frames (`f`'s own, and whatever it calls on the way into compiled code)
 /// that own nothing needing drop and hold no locks. Compiled code must run
 /// on the thread's own stack, below this call.
+///
+/// `#[inline]`: every host→wasm call enters here, and whether rustc inlines it into
+/// `invoke_wasm` otherwise depends on how the crate happens to be split into codegen units
+/// (the split after an unrelated change once cost a nop call about 15 %).
+#[inline]
 pub unsafe fn catch_traps(signals: bool, f: &mut dyn FnMut()) -> Result<(), TrapRecord> {
     if signals {
         init_traps();
