@@ -19,26 +19,60 @@ fn include_dir() -> PathBuf {
     repo_root().join("capi/include")
 }
 
-/// The directory holding `libwasmjit.so` / `libwasmjit.a`, which `cargo test` of this package
-/// builds first: next to the test binary (`target/<profile>/deps/`) or in the profile
-/// directory, where cargo puts a library of C crate types.
+/// The directory holding `libwasmjit.so` / `libwasmjit.a`: the profile directory of this
+/// test's build, where they are built first. `cargo test` does not build a library of C crate
+/// types for its package's tests (it cannot link them), so this runs `cargo build` with the
+/// test's own profile, target and target directory: the programs always link the library of
+/// the code under test, never one a previous build left there. It selects what `cargo test
+/// --workspace` builds (libraries, binaries, tests of every package), so that cargo resolves
+/// the same features and finds everything but the C library already built.
 fn lib_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let exe = std::env::current_exe().unwrap();
-        let deps = exe.parent().unwrap().to_path_buf();
-        let has_libs =
-            |d: &Path| d.join("libwasmjit.so").exists() && d.join("libwasmjit.a").exists();
-        if has_libs(&deps) {
-            return deps;
+        // `<target dir>/[<triple>/]<profile>/deps/<test binary>`.
+        let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+        let profile = profile_dir
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let above = profile_dir.parent().unwrap();
+        // Cargo marks its target directory with CACHEDIR.TAG; otherwise `above` is a triple.
+        let (target_dir, triple) = if above.join("CACHEDIR.TAG").exists() {
+            (above.to_path_buf(), None)
+        } else {
+            let triple = above.file_name().unwrap().to_str().unwrap().to_string();
+            (above.parent().unwrap().to_path_buf(), Some(triple))
+        };
+        let mut build = Command::new(env!("CARGO"));
+        build
+            .current_dir(repo_root())
+            .args([
+                "build",
+                "--workspace",
+                "--lib",
+                "--bins",
+                "--tests",
+                "--profile",
+            ])
+            .arg(if profile == "debug" { "dev" } else { &profile })
+            .arg("--target-dir")
+            .arg(&target_dir);
+        if let Some(triple) = triple {
+            build.args(["--target", &triple]);
         }
-        let profile = deps.parent().unwrap().to_path_buf();
-        assert!(
-            has_libs(&profile),
-            "libwasmjit.so/.a not found next to {}",
-            exe.display()
-        );
-        profile
+        let status = build.status().expect("cargo runs");
+        assert!(status.success(), "building libwasmjit failed: {status}");
+        for lib in ["libwasmjit.so", "libwasmjit.a"] {
+            assert!(
+                profile_dir.join(lib).exists(),
+                "{lib} not found in {}",
+                profile_dir.display()
+            );
+        }
+        profile_dir
     })
 }
 
