@@ -48,6 +48,8 @@ pub struct Config {
     pub(crate) signals_based_traps: bool,
     /// Makes linear memories instead of wasmjit (`Config::with_host_memory`).
     pub(crate) memory_creator: Option<Arc<dyn crate::MemoryCreator>>,
+    /// The version serialized modules carry and must carry to load.
+    pub(crate) module_version: crate::ModuleVersionStrategy,
 }
 
 impl std::fmt::Debug for Config {
@@ -143,6 +145,7 @@ impl Config {
             stack_creator: None,
             signals_based_traps: true,
             memory_creator: None,
+            module_version: crate::ModuleVersionStrategy::default(),
         }
     }
 

@@ -53,7 +53,8 @@ pub enum RegallocAlgorithm {
 /// What serialized modules record as their version (Wasmtime's `ModuleVersionStrategy`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ModuleVersionStrategy {
-    /// The runtime's version.
+    /// The runtime's version (the whole of it: the layout of compiled code may change in
+    /// any release).
     #[default]
     WasmtimeVersion,
     /// A version string of the embedder's (at most 255 bytes).
@@ -63,10 +64,10 @@ pub enum ModuleVersionStrategy {
 }
 
 impl ModuleVersionStrategy {
-    /// The version as a string: the crate's major version, the custom string, or empty.
+    /// The version as a string: the crate's version, the custom string, or empty.
     pub fn as_str(&self) -> &str {
         match self {
-            ModuleVersionStrategy::WasmtimeVersion => env!("CARGO_PKG_VERSION_MAJOR"),
+            ModuleVersionStrategy::WasmtimeVersion => env!("CARGO_PKG_VERSION"),
             ModuleVersionStrategy::Custom(v) => v,
             ModuleVersionStrategy::None => "",
         }
@@ -87,15 +88,16 @@ impl Config {
         self
     }
 
-    /// The version serialized modules carry. wasmjit's serialized form is the validated
-    /// binary, compiled again when loaded, so no version needs checking: accepted (a custom
-    /// version longer than 255 bytes is refused, as in Wasmtime), no effect.
+    /// The version serialized modules carry; [`Module::deserialize`](crate::Module::deserialize)
+    /// refuses one of another version, unless the strategy is `None`. A custom version longer
+    /// than 255 bytes is refused, as in Wasmtime.
     pub fn module_version(&mut self, strategy: ModuleVersionStrategy) -> Result<&mut Self> {
         if let ModuleVersionStrategy::Custom(v) = &strategy {
             if v.len() > 255 {
                 bail!("custom module version cannot be more than 255 bytes");
             }
         }
+        self.module_version = strategy;
         Ok(self)
     }
 

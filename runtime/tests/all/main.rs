@@ -21,6 +21,7 @@ mod host_funcs;
 mod instance_pool;
 mod memory_table_global;
 mod raw_values;
+mod serialize;
 mod signals_off;
 mod smoke;
 mod threads;
