@@ -367,8 +367,9 @@ pooling_setters! {
     total_gc_heaps(u32),
 }
 
-/// Wasmtime's compilation cache. wasmjit compiles every module again (serialized modules
-/// included); a `Cache` is accepted by [`Config::cache`] and does nothing.
+/// Wasmtime's compilation cache. wasmjit has none (embedders can keep
+/// [`Module::serialize`](crate::Module::serialize)'s output themselves); a `Cache` is accepted
+/// by [`Config::cache`] and does nothing.
 #[derive(Debug, Clone)]
 pub struct Cache(());
 
