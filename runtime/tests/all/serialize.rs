@@ -116,8 +116,11 @@ fn serializing_a_loaded_module_gives_the_same_bytes() {
     assert_eq!(module.serialize().unwrap(), bytes);
 }
 
-/// Each setting code depends on, changed alone, and the words the error must contain.
-fn mismatches() -> Vec<(&'static str, Box<dyn Fn(&mut Config)>, &'static str)> {
+/// A setting changed alone: what it is, the change, and words the error must contain.
+type Mismatch = (&'static str, Box<dyn Fn(&mut Config)>, &'static str);
+
+/// Each setting code depends on.
+fn mismatches() -> Vec<Mismatch> {
     vec![
         (
             "fuel",
