@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
 out=${1:-$target/compare-tables.md}
 args=${BENCH_ARGS:---warm-up-time 1 --measurement-time 3}
-benches=(kernels compile calls instantiate async_calls instrumentation)
+benches=(kernels compile deserialize calls instantiate async_calls instrumentation)
 
 cargo bench --features compare --no-run
 : >"$out"

@@ -12,7 +12,39 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 pub enum Invocation {
     Run(RunArgs),
     Wast { jobs: usize, inputs: Vec<PathBuf> },
-    Compile { file: PathBuf },
+    Compile(CompileArgs),
+}
+
+/// The settings of `-W` that change compiled code, which `run` and `compile` share: a
+/// precompiled module runs only with the settings it was compiled with.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CodeOptions {
+    /// Fuel metering (`--fuel`, `-W fuel=N`).
+    pub fuel: bool,
+    /// Epoch interruption (`--timeout`, `-W timeout=DURATION`).
+    pub epochs: bool,
+    /// `-W exceptions[=y|n]`.
+    pub exceptions: bool,
+}
+
+impl RunArgs {
+    /// The code settings this run needs.
+    pub fn code_options(&self) -> CodeOptions {
+        CodeOptions {
+            fuel: self.fuel.is_some(),
+            epochs: self.timeout.is_some(),
+            exceptions: self.exceptions,
+        }
+    }
+}
+
+/// Arguments of `wasmjit compile`.
+#[derive(Debug)]
+pub struct CompileArgs {
+    pub file: PathBuf,
+    /// `-o`: where the precompiled module goes (by default FILE with the extension `.cwasm`).
+    pub output: PathBuf,
+    pub code: CodeOptions,
 }
 
 /// Arguments of `wasmjit run`.
@@ -36,6 +68,8 @@ pub struct RunArgs {
     pub exceptions: bool,
     /// Guest arguments (argv after `argv[0]`), or the `--invoke`d function's arguments.
     pub args: Vec<String>,
+    /// `--allow-precompiled`: FILE may be a precompiled module (machine code run as is).
+    pub allow_precompiled: bool,
 }
 
 const RUN_AFTER_HELP: &str = "\
@@ -115,6 +149,15 @@ pub fn command() -> Command {
                 .help(W_HELP),
         )
         .arg(
+            Arg::new("allow-precompiled")
+                .long("allow-precompiled")
+                .action(ArgAction::SetTrue)
+                .help(
+                    "Allow FILE to be a precompiled module (`wasmjit compile`): its machine \
+                     code runs as is, so it must come from a trusted source",
+                ),
+        )
+        .arg(
             Arg::new("wasi")
                 .short('S')
                 .value_name("OPT[=VAL]")
@@ -157,7 +200,27 @@ pub fn command() -> Command {
                 .value_parser(clap::value_parser!(PathBuf)),
         );
     let compile = Command::new("compile")
-        .about("Validate and compile a module without running it; print the time taken")
+        .about("Compile a module ahead of time into a precompiled .cwasm file")
+        .long_about(
+            "Validate and compile FILE, write the machine code to OUT (by default FILE with \
+             the extension .cwasm) for `wasmjit run --allow-precompiled`, and print the time \
+             taken. The -W options that change code must be those the module will run with.",
+        )
+        .arg(
+            Arg::new("output")
+                .short('o')
+                .long("output")
+                .value_name("OUT")
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("Where to write the precompiled module"),
+        )
+        .arg(
+            Arg::new("wasm")
+                .short('W')
+                .value_name("OPT[=VAL]")
+                .action(ArgAction::Append)
+                .help(W_HELP),
+        )
         .arg(
             Arg::new("file")
                 .value_name("FILE")
@@ -187,9 +250,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Invocation, clap:
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
             inputs: m.get_many::<PathBuf>("inputs").unwrap().cloned().collect(),
         }),
-        Some(("compile", m)) => Ok(Invocation::Compile {
-            file: m.get_one::<PathBuf>("file").unwrap().clone(),
-        }),
+        Some(("compile", m)) => compile_args(m).map(Invocation::Compile),
         _ => unreachable!("clap requires a subcommand"),
     };
     invocation
@@ -285,7 +346,29 @@ fn run_args(m: &ArgMatches) -> Result<RunArgs> {
         argv0: m.get_one::<String>("argv0").cloned(),
         exceptions,
         args: strings(m, "args"),
+        allow_precompiled: m.get_flag("allow-precompiled"),
     })
+}
+
+fn compile_args(m: &ArgMatches) -> Result<CompileArgs> {
+    let file = m.get_one::<PathBuf>("file").unwrap().clone();
+    let mut code = CodeOptions::default();
+    for (name, value) in options(&strings(m, "wasm")) {
+        match name.as_str() {
+            "exceptions" => code.exceptions = boolean("W", &name, &value)?,
+            "fuel" => code.fuel = parse_fuel(&value).map(|_| true)?,
+            "timeout" => code.epochs = parse_duration(&value).map(|_| true)?,
+            _ => bail!(
+                "`-W {name}`: wasmjit knows only `-W exceptions[=y|n]`, `-W fuel=N` and \
+                 `-W timeout=DURATION`"
+            ),
+        }
+    }
+    let output = m
+        .get_one::<PathBuf>("output")
+        .cloned()
+        .unwrap_or_else(|| file.with_extension("cwasm"));
+    Ok(CompileArgs { file, output, code })
 }
 
 /// Parses a duration such as `500ms`, `2s`, `1.5s` or `3` (seconds).

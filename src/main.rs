@@ -14,7 +14,7 @@ use wasmjit_wasi::{self as wasi, I32Exit, WasiCtx, WasiCtxBuilder};
 
 mod cli;
 
-use cli::{Invocation, RunArgs};
+use cli::{CodeOptions, CompileArgs, Invocation, RunArgs};
 
 /// Exit status when guest code traps (the same as a process killed by SIGABRT, as Wasmtime's
 /// CLI does).
@@ -35,7 +35,7 @@ fn main() -> ExitCode {
     let result = match invocation {
         Invocation::Run(args) => run(args),
         Invocation::Wast { jobs, inputs } => wast(jobs, &inputs),
-        Invocation::Compile { file } => compile(&file),
+        Invocation::Compile(args) => compile(&args),
     };
     match result {
         Ok(code) => code,
@@ -100,14 +100,19 @@ fn format_duration(d: Duration) -> String {
     }
 }
 
-fn run(args: RunArgs) -> Result<ExitCode> {
+/// The engine of `run` and `compile` for these code settings.
+fn engine_for(code: CodeOptions) -> Result<Engine> {
     let mut config = Config::new();
     config
-        .consume_fuel(args.fuel.is_some())
-        .epoch_interruption(args.timeout.is_some())
-        .wasm_exceptions(args.exceptions);
-    let engine = Engine::new(&config)?;
-    let module = load_module(&engine, &args.file).map_err(|e| {
+        .consume_fuel(code.fuel)
+        .epoch_interruption(code.epochs)
+        .wasm_exceptions(code.exceptions);
+    Engine::new(&config)
+}
+
+fn run(args: RunArgs) -> Result<ExitCode> {
+    let engine = engine_for(args.code_options())?;
+    let module = load_module(&engine, &args.file, args.allow_precompiled).map_err(|e| {
         if !args.exceptions && format!("{e:#}").contains("Config::wasm_exceptions") {
             e.context("the module uses exception handling: run it with `-W exceptions=y`")
         } else {
@@ -305,23 +310,28 @@ fn wast_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn compile(path: &Path) -> Result<ExitCode> {
+fn compile(args: &CompileArgs) -> Result<ExitCode> {
+    let path = &args.file;
     let bytes = read_wasm(path)?;
-    let engine = Engine::default();
+    let engine = engine_for(args.code)?;
 
     let start = Instant::now();
     Module::validate(&engine, &bytes)
         .with_context(|| format!("{} is not valid", path.display()))?;
     let validated = start.elapsed();
-    Module::new(&engine, &bytes).with_context(|| format!("cannot compile {}", path.display()))?;
+    let module = Module::new(&engine, &bytes)
+        .with_context(|| format!("cannot compile {}", path.display()))?;
     let total = start.elapsed();
+    std::fs::write(&args.output, module.serialize()?)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
 
     println!(
-        "compiled {} ({} bytes) in {:.3} ms (validation {:.3} ms)",
+        "compiled {} ({} bytes) in {:.3} ms (validation {:.3} ms) into {}",
         path.display(),
         bytes.len(),
         total.as_secs_f64() * 1e3,
-        validated.as_secs_f64() * 1e3
+        validated.as_secs_f64() * 1e3,
+        args.output.display()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -336,7 +346,24 @@ fn read_wasm(path: &Path) -> Result<Vec<u8>> {
     Ok(binary.into_owned())
 }
 
-fn load_module(engine: &Engine, path: &Path) -> Result<Module> {
+/// The module of `path`: wasm or text compiled, or a precompiled module (`wasmjit
+/// compile`) loaded when `allow_precompiled`, as `wasmtime run` does.
+fn load_module(engine: &Engine, path: &Path, allow_precompiled: bool) -> Result<Module> {
+    if Engine::detect_precompiled_file(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .is_some()
+    {
+        if !allow_precompiled {
+            bail!(
+                "{}: running a precompiled module requires the `--allow-precompiled` flag",
+                path.display()
+            );
+        }
+        // SAFETY: the user vouched for the file's code with `--allow-precompiled`; its
+        // framing and settings are checked.
+        return unsafe { Module::deserialize_file(engine, path) }
+            .with_context(|| format!("cannot load {}", path.display()));
+    }
     let bytes = read_wasm(path)?;
     Module::new(engine, &bytes).with_context(|| format!("cannot compile {}", path.display()))
 }

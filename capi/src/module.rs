@@ -1,7 +1,7 @@
 //! Compiled modules: `wasmtime_module_t`, and `wasm_module_t` / `wasm_shared_module_t` of
 //! `wasm.h`.
 //!
-//! Serialized modules hold the validated binary, compiled again when loaded (see the
+//! Serialized modules hold machine code, placed without compiling when loaded (see the
 //! runtime's `serialization` module).
 
 use crate::ref_::{declare_ref, impl_as_ref, RefBase, RefKind};
@@ -105,8 +105,8 @@ pub unsafe extern "C" fn wasmtime_module_validate(
     })
 }
 
-/// The module in the form `wasmtime_module_deserialize` loads (see `Module::serialize`:
-/// wasmjit stores the validated binary and compiles it again on load).
+/// The module's machine code in the form `wasmtime_module_deserialize` loads (see
+/// `Module::serialize`).
 #[no_mangle]
 pub unsafe extern "C" fn wasmtime_module_serialize(
     m: &wasmtime_module_t,
@@ -120,7 +120,9 @@ pub unsafe extern "C" fn wasmtime_module_serialize(
     })
 }
 
-/// Loads a module from `wasmtime_module_serialize`'s bytes; other bytes are an error.
+/// Loads a module from `wasmtime_module_serialize`'s bytes without compiling it; other bytes,
+/// and modules compiled with settings other than `engine`'s, are errors. As in Wasmtime, the
+/// bytes are trusted: their code runs as is.
 #[no_mangle]
 pub unsafe extern "C" fn wasmtime_module_deserialize(
     engine: &wasm_engine_t,
@@ -131,7 +133,8 @@ pub unsafe extern "C" fn wasmtime_module_deserialize(
     crate::error::guard(|| {
         // SAFETY: C passes `len` readable bytes.
         let bytes = unsafe { crate::slice_from_raw(bytes, len) };
-        // SAFETY: wasmjit validates and compiles the bytes again; nothing is trusted.
+        // SAFETY: Wasmtime documents the bytes as trusted (from `wasmtime_module_serialize`)
+        // and the caller vouches for them; their framing is checked.
         let module = unsafe { Module::deserialize(&engine.engine, bytes) }?;
         *ret = Box::into_raw(Box::new(wasmtime_module_t { module }));
         Ok(())
@@ -265,7 +268,8 @@ pub extern "C" fn wasm_module_deserialize(
     binary: &wasm_byte_vec_t,
 ) -> Option<Box<wasm_module_t>> {
     let engine = store.store.with(|ctx| ctx.store.engine().clone());
-    // SAFETY: wasmjit validates and compiles the bytes again; nothing is trusted.
+    // SAFETY: the C API's `wasm_module_deserialize` takes `wasm_module_serialize`'s bytes,
+    // trusted as in Wasmtime; their framing is checked.
     let module =
         crate::catch_panic(|| unsafe { Module::deserialize(&engine, binary.as_slice()) }).ok()?;
     Some(wasm_module_t::new(

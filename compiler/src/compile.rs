@@ -1,15 +1,15 @@
 //! Compiling a parsed module: translate and compile every function (in parallel), then link
 //! them into executable memory.
 
+use crate::code::FunctionCode;
 use crate::isa::build_isa;
-use crate::jit::{self, CompiledBody, JitMemory};
+use crate::jit::{self, compile_context, JitMemory};
 use crate::module_info::ModuleInfo;
 use crate::parse::{parse, FunctionBodyData};
 use crate::stubs::{self, SlowPath};
 use crate::translate::{wasm_signature, FuncTranslator, ModuleEnv};
 use crate::CompileConfig;
-use anyhow::{anyhow, bail, Result};
-use cranelift_codegen::control::ControlPlane;
+use anyhow::{bail, Result};
 use cranelift_codegen::ir::{Function, UserFuncName};
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_codegen::Context;
@@ -25,6 +25,9 @@ pub use crate::jit::CompiledFunction;
 pub struct CompiledCode {
     /// One entry per defined function, in order (function index minus imported functions).
     pub functions: Vec<CompiledFunction>,
+    /// The code before placement, of the defined functions and then the slow-path stubs:
+    /// what a serialized module stores.
+    pub unlinked: Vec<FunctionCode>,
     // Declared last: dropped after the function table that points into it.
     _memory: JitMemory,
 }
@@ -60,12 +63,10 @@ impl CompiledCode {
 }
 
 /// Compiles the module's function bodies for the host (validating them on the way) and links
-/// them. `type_ids[t]` is the engine-wide id of module type `t`, which `call_indirect`
-/// compares with the callee's.
+/// them.
 pub fn compile(
     info: &ModuleInfo,
     bodies: Vec<FunctionBodyData>,
-    type_ids: &[u32],
     config: &CompileConfig,
 ) -> Result<CompiledCode> {
     let isa = build_isa(config, config.isa.as_deref())?;
@@ -76,15 +77,41 @@ pub fn compile(
         );
     }
     let num_defined = bodies.len();
-    let compiled = compile_bodies(info, bodies, type_ids, config, &*isa)
+    let compiled = compile_bodies(info, bodies, config, &*isa)
         .map_err(|err| crate::parse::explain_disabled_feature(err, &info.wasm, config))?;
-    let (memory, mut functions) = jit::link(isa, compiled)?;
+    link_module(isa, compiled, num_defined)
+}
+
+/// Places code compiled earlier (by [`compile`], kept in [`CompiledCode::unlinked`]) for a
+/// module of `num_defined` functions, without compiling anything. Relocations are checked
+/// to stay within their function and name functions of `unlinked`.
+pub fn link_code(
+    unlinked: Vec<FunctionCode>,
+    num_defined: usize,
+    config: &CompileConfig,
+) -> Result<CompiledCode> {
+    if unlinked.len() < num_defined {
+        bail!(
+            "{} functions of code for {num_defined} functions",
+            unlinked.len()
+        );
+    }
+    link_module(build_isa(config, None)?, unlinked, num_defined)
+}
+
+fn link_module(
+    isa: cranelift_codegen::isa::OwnedTargetIsa,
+    unlinked: Vec<FunctionCode>,
+    num_defined: usize,
+) -> Result<CompiledCode> {
+    let (memory, mut functions) = jit::link(isa, &unlinked)?;
     // What follows the defined functions are the slow-path stubs, only ever called directly.
     functions.truncate(num_defined);
     // Functions are linked in order, so code addresses increase with the index.
     debug_assert!(functions.windows(2).all(|w| w[0].ptr < w[1].ptr));
     Ok(CompiledCode {
         functions,
+        unlinked,
         _memory: memory,
     })
 }
@@ -105,10 +132,8 @@ pub fn compile_for_isa_with(bytes: &[u8], triple: &str, config: &CompileConfig) 
     };
     let (info, bodies) = parse(bytes, &config)?;
     let isa = build_isa(&config, Some(triple))?;
-    // Type ids only feed constants; any distinct values do.
-    let type_ids: Vec<u32> = (0..info.types.len() as u32).collect();
-    let compiled = compile_bodies(&info, bodies, &type_ids, &config, &*isa)?;
-    Ok(compiled.iter().map(CompiledBody::len).sum())
+    let compiled = compile_bodies(&info, bodies, &config, &*isa)?;
+    Ok(compiled.iter().map(|f| f.bytes.len()).sum())
 }
 
 /// Translates and compiles every body, in parallel when configured; results are in body
@@ -116,23 +141,15 @@ pub fn compile_for_isa_with(bytes: &[u8], triple: &str, config: &CompileConfig) 
 fn compile_bodies(
     info: &ModuleInfo,
     bodies: Vec<FunctionBodyData>,
-    type_ids: &[u32],
     config: &CompileConfig,
     isa: &dyn TargetIsa,
-) -> Result<Vec<CompiledBody>> {
-    if type_ids.len() != info.types.len() {
-        bail!(
-            "{} type ids given for {} types",
-            type_ids.len(),
-            info.types.len()
-        );
-    }
-    let env = ModuleEnv::new(info, type_ids, config, isa);
+) -> Result<Vec<FunctionCode>> {
+    let env = ModuleEnv::new(info, config, isa);
     let compile_one = |translator: &mut FuncTranslator, body: FunctionBodyData| {
         compile_function(&env, isa, translator, body)
     };
     let num_defined = bodies.len() as u32;
-    let mut compiled: Vec<CompiledBody> = if config.parallel {
+    let mut compiled: Vec<FunctionCode> = if config.parallel {
         bodies
             .into_par_iter()
             .map_init(FuncTranslator::new, compile_one)
@@ -150,9 +167,9 @@ fn compile_bodies(
             let index = num_defined + path.index();
             let func = stubs::build_stub(path, index, isa, &mut builder_ctx);
             let mut ctx = Context::for_function(func);
-            ctx.compile(isa, &mut ControlPlane::default())
-                .map_err(|e| anyhow!("failed to compile the {path:?} stub: {:?}", e.inner))?;
-            compiled.push(CompiledBody::from_context(&ctx, index));
+            compiled.push(compile_context(&mut ctx, isa, index, || {
+                format!("the {path:?} stub")
+            })?);
         }
     }
     Ok(compiled)
@@ -163,7 +180,7 @@ fn compile_function(
     isa: &dyn TargetIsa,
     translator: &mut FuncTranslator,
     body: FunctionBodyData,
-) -> Result<CompiledBody> {
+) -> Result<FunctionCode> {
     let info = env.info;
     let index = body.index;
     let defined = info
@@ -180,9 +197,7 @@ fn compile_function(
         .translate(env, body, &mut func)
         .map_err(|e| e.context(format!("failed to translate {}", describe())))?;
     let mut ctx = Context::for_function(func);
-    ctx.compile(isa, &mut ControlPlane::default())
-        .map_err(|e| anyhow!("failed to compile {}: {:?}", describe(), e.inner))?;
-    Ok(CompiledBody::from_context(&ctx, defined))
+    compile_context(&mut ctx, isa, defined, describe)
 }
 
 /// The Cranelift IR of each defined function of `bytes`, as translated for the host (before
@@ -191,8 +206,7 @@ fn compile_function(
 pub(crate) fn translated_ir(bytes: &[u8], config: &CompileConfig) -> Result<Vec<String>> {
     let (info, bodies) = parse(bytes, config)?;
     let isa = build_isa(config, None)?;
-    let type_ids: Vec<u32> = (0..info.types.len() as u32).collect();
-    let env = ModuleEnv::new(&info, &type_ids, config, &*isa);
+    let env = ModuleEnv::new(&info, config, &*isa);
     let mut translator = FuncTranslator::new();
     bodies
         .into_iter()

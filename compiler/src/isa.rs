@@ -58,3 +58,31 @@ pub(crate) fn build_isa(config: &CompileConfig, triple: Option<&str>) -> Result<
         .finish(flags)
         .map_err(|e| anyhow!("building the target ISA: {e}"))
 }
+
+/// The target settings generated code depends on, as a serialized module records them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TargetSettings {
+    /// The target triple.
+    pub triple: String,
+    /// Cranelift's shared settings (optimization level, Spectre mitigations, NaN
+    /// canonicalization, ...), as (name, value).
+    pub shared: Vec<(String, String)>,
+    /// The ISA's settings, chiefly the CPU features code may use, as (name, value).
+    pub isa: Vec<(String, String)>,
+}
+
+/// The settings of the ISA [`crate::compile`] builds for `config` on this host.
+pub fn target_settings(config: &CompileConfig) -> Result<TargetSettings> {
+    let isa = build_isa(config, None)?;
+    let pairs = |values: Vec<settings::Value>| {
+        values
+            .into_iter()
+            .map(|v| (v.name.to_string(), v.value_string()))
+            .collect()
+    };
+    Ok(TargetSettings {
+        triple: isa.triple().to_string(),
+        shared: pairs(isa.flags().iter().collect()),
+        isa: pairs(isa.isa_flags()),
+    })
+}

@@ -1,54 +1,168 @@
 //! Linking compiled function bodies into executable memory.
 
-use anyhow::{anyhow, Result};
-use cranelift_codegen::ir::{self, TrapCode};
-use cranelift_codegen::isa::OwnedTargetIsa;
+use crate::code::{FunctionCode, RelocTarget, Relocation};
+use anyhow::{anyhow, bail, Result};
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{self, LibCall, TrapCode};
+use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::{Context, FinalizedMachReloc};
 use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
-use cranelift_module::{FuncId, Module, ModuleReloc};
+use cranelift_module::{FuncId, Module, ModuleReloc, ModuleRelocTarget};
+use std::num::NonZeroU8;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// One function compiled but not yet placed in memory.
-pub(crate) struct CompiledBody {
-    bytes: Vec<u8>,
-    alignment: u64,
-    relocs: Vec<ModuleReloc>,
-    traps: Vec<(u32, TrapCode)>,
-    addr_map: Vec<(u32, u32)>,
+/// Relocation kinds a function's code may hold, by the index [`Relocation::kind`] stores;
+/// append only (serialized modules store the index).
+const RELOC_KINDS: [Reloc; 11] = [
+    Reloc::Abs4,
+    Reloc::Abs8,
+    Reloc::X86PCRel4,
+    Reloc::X86CallPCRel4,
+    Reloc::X86CallPLTRel4,
+    Reloc::X86GOTPCRel4,
+    Reloc::Arm64Call,
+    Reloc::Aarch64AdrGotPage21,
+    Reloc::Aarch64Ld64GotLo12Nc,
+    Reloc::Aarch64AdrPrelPgHi21,
+    Reloc::Aarch64AddAbsLo12Nc,
+];
+
+/// Counts Cranelift compilations in the process (functions, stubs, trampolines), so tests
+/// can check that loading a precompiled module compiles nothing.
+static COMPILATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// How many functions Cranelift compiled in this process so far.
+pub fn compilations() -> u64 {
+    COMPILATIONS.load(Ordering::Relaxed)
 }
 
-impl CompiledBody {
-    /// Takes the result of `ctx.compile` for the function that will be linked as the
-    /// `index`-th body (its `FuncId`).
-    pub(crate) fn from_context(ctx: &Context, index: u32) -> Self {
-        let code = ctx.compiled_code().expect("function was compiled");
-        let buffer = &code.buffer;
-        let id = FuncId::from_u32(index);
-        let relocs = buffer
-            .relocs()
-            .iter()
-            .map(|r: &FinalizedMachReloc| ModuleReloc::from_mach_reloc(r, &ctx.func, id))
-            .collect();
-        let mut traps: Vec<_> = buffer.traps().iter().map(|t| (t.offset, t.code)).collect();
-        traps.sort_by_key(|t| t.0);
-        let addr_map = buffer
-            .get_srclocs_sorted()
-            .iter()
-            .filter(|s| !s.loc.is_default())
-            .map(|s| (s.start, s.loc.bits()))
-            .collect();
-        Self {
-            bytes: buffer.data().to_vec(),
-            alignment: u64::from(buffer.alignment),
-            relocs,
-            traps,
-            addr_map,
-        }
-    }
+/// Runs Cranelift on `ctx`'s function and takes the result as the unit's `index`-th
+/// function (the index other functions' relocations name it by).
+pub(crate) fn compile_context(
+    ctx: &mut Context,
+    isa: &dyn TargetIsa,
+    index: u32,
+    describe: impl FnOnce() -> String,
+) -> Result<FunctionCode> {
+    COMPILATIONS.fetch_add(1, Ordering::Relaxed);
+    ctx.compile(isa, &mut ControlPlane::default())
+        .map_err(|e| anyhow!("failed to compile {}: {:?}", describe(), e.inner))?;
+    function_code(ctx, index)
+}
 
-    /// Size of the machine code.
-    pub(crate) fn len(&self) -> usize {
-        self.bytes.len()
+/// The unplaced code of the function `ctx` compiled.
+fn function_code(ctx: &Context, index: u32) -> Result<FunctionCode> {
+    let code = ctx.compiled_code().expect("function was compiled");
+    let buffer = &code.buffer;
+    let id = FuncId::from_u32(index);
+    let relocs = buffer
+        .relocs()
+        .iter()
+        .map(|r: &FinalizedMachReloc| {
+            let r = ModuleReloc::from_mach_reloc(r, &ctx.func, id);
+            let kind = RELOC_KINDS
+                .iter()
+                .position(|k| *k == r.kind)
+                .ok_or_else(|| anyhow!("unsupported relocation kind {}", r.kind))?
+                as u8;
+            let target = match r.name {
+                ModuleRelocTarget::User {
+                    namespace: 0,
+                    index,
+                } => RelocTarget::Function(index),
+                ModuleRelocTarget::FunctionOffset(f, offset) => {
+                    RelocTarget::FunctionOffset(f.as_u32(), offset)
+                }
+                ModuleRelocTarget::LibCall(call) => RelocTarget::LibCall(
+                    LibCall::all_libcalls()
+                        .iter()
+                        .position(|c| *c == call)
+                        .expect("every libcall is listed") as u8,
+                ),
+                other => bail!("unsupported relocation target {other}"),
+            };
+            Ok(Relocation {
+                offset: r.offset,
+                kind,
+                target,
+                addend: r.addend,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let mut traps: Vec<_> = buffer
+        .traps()
+        .iter()
+        .map(|t| (t.offset, t.code.as_raw().get()))
+        .collect();
+    traps.sort_by_key(|t| t.0);
+    let addr_map = buffer
+        .get_srclocs_sorted()
+        .iter()
+        .filter(|s| !s.loc.is_default())
+        .map(|s| (s.start, s.loc.bits()))
+        .collect();
+    Ok(FunctionCode {
+        bytes: buffer.data().to_vec(),
+        alignment: buffer.alignment,
+        relocs,
+        traps,
+        addr_map,
+    })
+}
+
+/// Largest addend a relocation of compiled code carries (Cranelift's are a few bytes).
+const MAX_ADDEND: u64 = 1 << 16;
+
+/// The Cranelift form of a stored relocation, after checking what linking relies on: the
+/// kind is one `cranelift_jit` applies to position-dependent code, the patched bytes lie in
+/// the function, the target is a function of the unit (`lens`: their code sizes) or a
+/// library routine reached by an absolute address, and the addend is small, so applying it
+/// cannot overflow its field (the unit's code is one region far smaller than 2 GiB).
+fn module_reloc(r: &Relocation, code_len: usize, lens: &[usize]) -> Result<ModuleReloc> {
+    let kind = *RELOC_KINDS
+        .get(usize::from(r.kind))
+        .ok_or_else(|| anyhow!("unknown relocation kind {}", r.kind))?;
+    let (width, pc_relative) = match kind {
+        Reloc::Abs8 => (8, false),
+        Reloc::X86PCRel4 | Reloc::X86CallPCRel4 | Reloc::Arm64Call => (4, true),
+        Reloc::Aarch64AdrPrelPgHi21 | Reloc::Aarch64AddAbsLo12Nc => (4, true),
+        other => bail!("relocation kind {other} in position-dependent code"),
+    };
+    if r.offset as usize + width > code_len {
+        bail!("relocation at {} outside its function", r.offset);
     }
+    if r.addend.unsigned_abs() > MAX_ADDEND {
+        bail!("relocation addend {}", r.addend);
+    }
+    let function = |index: u32| match lens.get(index as usize) {
+        Some(&len) => Ok((FuncId::from_u32(index), len)),
+        None => bail!("relocation to function {index} of {}", lens.len()),
+    };
+    let name = match r.target {
+        RelocTarget::Function(index) => ModuleRelocTarget::from(function(index)?.0),
+        RelocTarget::FunctionOffset(index, offset) => {
+            let (id, len) = function(index)?;
+            if offset as usize > len {
+                bail!("relocation to offset {offset} of a function of {len} bytes");
+            }
+            ModuleRelocTarget::FunctionOffset(id, offset)
+        }
+        RelocTarget::LibCall(_) if pc_relative => {
+            bail!("PC-relative relocation to a library routine")
+        }
+        RelocTarget::LibCall(i) => ModuleRelocTarget::LibCall(
+            *LibCall::all_libcalls()
+                .get(usize::from(i))
+                .ok_or_else(|| anyhow!("unknown library routine {i}"))?,
+        ),
+    };
+    Ok(ModuleReloc {
+        offset: r.offset,
+        kind,
+        name,
+        addend: r.addend,
+    })
 }
 
 /// A function placed in executable memory.
@@ -107,19 +221,51 @@ impl Drop for JitMemory {
     }
 }
 
-/// Places `bodies` in one contiguous executable region, resolving calls between them (a
-/// relocation to user function `(0, i)` targets `bodies[i]`) and libcalls.
+/// Places `functions` in one contiguous executable region, resolving calls between them (a
+/// relocation to function `i` targets `functions[i]`) and library routines. Every
+/// relocation is checked to lie in its function and name one of `functions`; the code
+/// itself is trusted.
 pub(crate) fn link(
     isa: OwnedTargetIsa,
-    bodies: Vec<CompiledBody>,
+    functions: &[FunctionCode],
 ) -> Result<(JitMemory, Vec<CompiledFunction>)> {
     let min_align = u64::from(isa.function_alignment().minimum).max(isa.symbol_alignment());
+    // Trap codes are checked before anything is placed.
+    let traps = functions
+        .iter()
+        .map(|f| {
+            f.traps
+                .iter()
+                .map(|&(offset, raw)| {
+                    let code = NonZeroU8::new(raw)
+                        .map(TrapCode::from_raw)
+                        .ok_or_else(|| anyhow!("trap code 0"))?;
+                    Ok((offset, code))
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let lens: Vec<usize> = functions.iter().map(|f| f.bytes.len()).collect();
+    let relocs = functions
+        .iter()
+        .map(|f| {
+            if !f.alignment.is_power_of_two() || f.alignment > 1 << 16 {
+                bail!("function alignment {}", f.alignment);
+            }
+            f.relocs
+                .iter()
+                .map(|r| module_reloc(r, f.bytes.len(), &lens))
+                .collect::<Result<Vec<_>>>()
+        })
+        .collect::<Result<Vec<_>>>()?;
     // One arena for the module: contiguous code keeps PC-relative calls in range and gives
     // the runtime a single code range. Generous slack for alignment and AArch64 veneers.
     let page = 64 << 10;
-    let reserve: usize = bodies
+    let reserve: usize = functions
         .iter()
-        .map(|b| b.len() + b.alignment.max(min_align) as usize + 32 * b.relocs.len())
+        .map(|f| {
+            f.bytes.len() + u64::from(f.alignment).max(min_align) as usize + 32 * f.relocs.len()
+        })
         .sum::<usize>()
         + page;
     let arena = ArenaMemoryProvider::new_with_size(reserve.next_multiple_of(page))
@@ -129,29 +275,30 @@ pub(crate) fn link(
     let mut module = JITModule::new(builder);
 
     let sig = ir::Signature::new(module.isa().default_call_conv());
-    let mut ids = Vec::with_capacity(bodies.len());
-    for (i, body) in bodies.iter().enumerate() {
+    let mut ids = Vec::with_capacity(functions.len());
+    for (i, (f, relocs)) in functions.iter().zip(&relocs).enumerate() {
         let id = module.declare_anonymous_function(&sig)?;
         debug_assert_eq!(id.as_u32(), i as u32);
-        module.define_function_bytes(id, body.alignment, &body.bytes, &body.relocs)?;
+        module.define_function_bytes(id, u64::from(f.alignment), &f.bytes, relocs)?;
         ids.push(id);
     }
     module.finalize_definitions()?;
 
-    let functions = bodies
-        .into_iter()
+    let placed = functions
+        .iter()
+        .zip(traps)
         .zip(ids)
-        .map(|(body, id)| CompiledFunction {
+        .map(|((f, traps), id)| CompiledFunction {
             ptr: module.get_finalized_function(id),
-            len: body.bytes.len(),
-            traps: body.traps,
-            addr_map: body.addr_map,
+            len: f.bytes.len(),
+            traps,
+            addr_map: f.addr_map.clone(),
         })
         .collect();
     Ok((
         JitMemory {
             module: Some(module),
         },
-        functions,
+        placed,
     ))
 }

@@ -19,11 +19,15 @@ mod trampoline;
 mod translate;
 pub mod trap_codes;
 
-pub use compile::{compile, compile_for_isa, compile_for_isa_with, CompiledCode, CompiledFunction};
+pub use compile::{
+    compile, compile_for_isa, compile_for_isa_with, link_code, CompiledCode, CompiledFunction,
+};
+pub use isa::{target_settings, TargetSettings};
+pub use jit::compilations;
 pub use module_info::*;
 pub use parse::{parse, validate, FunctionBodyData};
-pub use trampoline::{compile_trampolines, Trampolines};
-pub use wasmjit_environ::{builtins, module_info, trap, vmoffsets};
+pub use trampoline::{compile_trampolines, link_trampolines, Trampolines};
+pub use wasmjit_environ::{builtins, code, module_info, trap, vmoffsets};
 pub use wasmparser::WasmFeatures;
 
 /// How hard Cranelift optimizes.

@@ -1,14 +1,14 @@
 //! Per-signature trampolines between the host's "array call" convention and the wasm
 //! convention (see the crate docs).
 
+use crate::code::FunctionCode;
 use crate::isa::build_isa;
-use crate::jit::{self, CompiledBody, CompiledFunction, JitMemory};
+use crate::jit::{self, compile_context, CompiledFunction, JitMemory};
 use crate::module_info::FuncType;
 use crate::translate::{emit_raise_if, ir_type, wasm_signature};
 use crate::vmoffsets::{self, host_ctx, VAL_RAW_SIZE};
 use crate::{trap_codes, CompileConfig};
-use anyhow::{anyhow, Result};
-use cranelift_codegen::control::ControlPlane;
+use anyhow::{bail, Result};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind,
@@ -34,6 +34,9 @@ pub struct Trampolines {
     /// (through `caller_vmctx`'s runtime limits) before the call and returns the counter read
     /// back after it.
     pub wasm_to_array: CompiledFunction,
+    /// Both before placement (`array_to_wasm`, `wasm_to_array`): what a serialized module
+    /// stores.
+    pub unlinked: Vec<FunctionCode>,
     _memory: JitMemory,
 }
 
@@ -52,25 +55,43 @@ fn slot_flags() -> MemFlagsData {
 pub fn compile_trampolines(ty: &FuncType, config: &CompileConfig) -> Result<Trampolines> {
     let isa = build_isa(config, None)?;
     let mut builder_ctx = FunctionBuilderContext::new();
-    let bodies = vec![
+    let unlinked = vec![
         compile(array_to_wasm(ty, config, &*isa, &mut builder_ctx), &*isa, 0)?,
         compile(wasm_to_array(ty, config, &*isa, &mut builder_ctx), &*isa, 1)?,
     ];
-    let (memory, mut functions) = jit::link(isa, bodies)?;
+    link(isa, unlinked)
+}
+
+/// Places trampolines compiled earlier (kept in [`Trampolines::unlinked`]) without
+/// compiling anything.
+pub fn link_trampolines(
+    unlinked: Vec<FunctionCode>,
+    config: &CompileConfig,
+) -> Result<Trampolines> {
+    if unlinked.len() != 2 {
+        bail!("{} trampolines instead of 2", unlinked.len());
+    }
+    link(build_isa(config, None)?, unlinked)
+}
+
+fn link(
+    isa: cranelift_codegen::isa::OwnedTargetIsa,
+    unlinked: Vec<FunctionCode>,
+) -> Result<Trampolines> {
+    let (memory, mut functions) = jit::link(isa, &unlinked)?;
     let wasm_to_array = functions.pop().expect("two trampolines");
     let array_to_wasm = functions.pop().expect("two trampolines");
     Ok(Trampolines {
         array_to_wasm,
         wasm_to_array,
+        unlinked,
         _memory: memory,
     })
 }
 
-fn compile(func: Function, isa: &dyn TargetIsa, index: u32) -> Result<CompiledBody> {
+fn compile(func: Function, isa: &dyn TargetIsa, index: u32) -> Result<FunctionCode> {
     let mut ctx = Context::for_function(func);
-    ctx.compile(isa, &mut ControlPlane::default())
-        .map_err(|e| anyhow!("failed to compile a trampoline: {:?}", e.inner))?;
-    Ok(CompiledBody::from_context(&ctx, index))
+    compile_context(&mut ctx, isa, index, || "a trampoline".to_string())
 }
 
 /// The store's `VMRuntimeLimits`, read through a wasm instance's `VMContext`.

@@ -28,6 +28,7 @@
 //! - Builtins: see [`builtins`].
 
 pub mod builtins;
+pub mod code;
 pub mod indices;
 pub mod module_info;
 pub mod trap;

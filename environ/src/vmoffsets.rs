@@ -111,8 +111,12 @@ pub mod vmctx {
     /// that register and a callee-saved one on every iteration. (Fuel checks keep passing
     /// `vmctx`: there the copy measured slower, the fuel counter changes the allocation.)
     pub const SELF: u32 = 48;
+    /// `*const u32`: the engine-wide id of each of the module's types, by type index (what
+    /// `call_indirect` compares a callee's id with). Loaded rather than an immediate in code,
+    /// since ids are only valid in the process, and engine, that assigned them.
+    pub const TYPE_IDS: u32 = 56;
     /// Size of the fixed header.
-    pub const HEADER_SIZE: u32 = 56;
+    pub const HEADER_SIZE: u32 = 64;
 }
 
 /// Offsets of the per-module arrays in a `VMContext`.

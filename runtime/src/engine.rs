@@ -64,14 +64,18 @@ impl std::fmt::Debug for EngineWeak {
     }
 }
 
-/// What [`Engine::precompile_compatibility_hash`] hashes: the crate version and the
-/// settings code generation depends on.
+/// What [`Engine::precompile_compatibility_hash`] hashes: the crate version and the header
+/// serialized modules carry (every setting their code depends on).
 struct CompatibilityHash<'a>(&'a Engine);
 
 impl std::hash::Hash for CompatibilityHash<'_> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         env!("CARGO_PKG_VERSION").hash(state);
-        format!("{:?}", self.0.inner.compile_config).hash(state);
+        match crate::serialization::header_bytes(self.0) {
+            Ok(header) => header.hash(state),
+            // Not reached for an engine that was created (its ISA was built then).
+            Err(_) => format!("{:?}", self.0.inner.compile_config).hash(state),
+        }
     }
 }
 

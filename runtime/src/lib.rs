@@ -28,6 +28,10 @@ mod profiling;
 mod serialization;
 mod shared_memory;
 pub use serialization::Precompiled;
+/// How many functions (bodies, stubs, trampolines) Cranelift compiled in this process so
+/// far; for tests that check what compiles nothing.
+#[doc(hidden)]
+pub use wasmjit_compiler::compilations;
 mod store;
 mod table;
 mod tag;

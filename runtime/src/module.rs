@@ -51,6 +51,8 @@ pub(crate) struct ModuleInner {
     pub(crate) code: Arc<c::CompiledCode>,
     /// Registered type of each module type index.
     pub(crate) types: Vec<Arc<RegisteredType>>,
+    /// The engine-wide id of each module type index, where `vmctx::TYPE_IDS` points.
+    pub(crate) type_ids: Box<[u32]>,
     pub(crate) offsets: VMOffsets,
     /// Unique for the life of the process (`ModuleExport`s name their module by it).
     pub(crate) id: u64,
@@ -128,18 +130,27 @@ impl Module {
     /// Validates and compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let config = &engine.inner.compile_config;
-        // Wasmtime's words for a module that does not parse or validate.
-        let (mut info, bodies) =
-            c::parse(binary, config).context("failed to parse WebAssembly module")?;
-        crate::types::canonical::canonicalize(&mut info);
+        let (info, bodies) = parse(engine, binary)?;
         let types = info
             .types
             .values()
             .map(|t| engine.inner.types.register(t))
             .collect::<Result<Vec<_>>>()?;
-        let type_ids: Vec<u32> = types.iter().map(|t| t.id).collect();
         let body_starts = bodies.iter().map(|b| b.body.start as u32).collect();
-        let code = Arc::new(c::compile(&info, bodies, &type_ids, config)?);
+        let code = c::compile(&info, bodies, config)?;
+        Ok(Module::from_parts(engine, info, code, types, body_starts))
+    }
+
+    /// A module of code already placed: `types` are its registered types, `body_starts` where
+    /// each defined function's body starts in the binary.
+    pub(crate) fn from_parts(
+        engine: &Engine,
+        info: c::ModuleInfo,
+        code: c::CompiledCode,
+        types: Vec<Arc<RegisteredType>>,
+        body_starts: Vec<u32>,
+    ) -> Module {
+        let code = Arc::new(code);
         let info = Arc::new(info);
         if engine.inner.config.profiler == crate::ProfilingStrategy::PerfMap {
             crate::profiling::perf_map_module(&info, &code);
@@ -164,17 +175,18 @@ impl Module {
             }
             _ => None,
         };
-        Ok(Module {
+        Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
                 offsets: VMOffsets::new(&info),
                 id: NEXT_MODULE_ID.fetch_add(1, Ordering::Relaxed),
                 info,
                 code,
+                type_ids: types.iter().map(|t| t.id).collect(),
                 types,
                 _registration: registration,
             }),
-        })
+        }
     }
 
     /// Reads and compiles a module from a file (binary or text).
@@ -293,4 +305,17 @@ impl Module {
             ))),
         }
     }
+}
+
+/// Parses and validates `binary` (all but the function bodies, which compiling validates) for
+/// `engine`, with its types canonicalized.
+pub(crate) fn parse(
+    engine: &Engine,
+    binary: &[u8],
+) -> Result<(c::ModuleInfo, Vec<c::FunctionBodyData>)> {
+    // Wasmtime's words for a module that does not parse or validate.
+    let (mut info, bodies) = c::parse(binary, &engine.inner.compile_config)
+        .context("failed to parse WebAssembly module")?;
+    crate::types::canonical::canonicalize(&mut info);
+    Ok((info, bodies))
 }

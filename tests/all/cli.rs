@@ -140,3 +140,60 @@ fn wast_honours_configuration_comments() {
         "{out}"
     );
 }
+
+#[test]
+fn compile_writes_a_precompiled_module_that_run_loads_with_allow_precompiled() {
+    let wat = spin_file("precompiled");
+    let cwasm = wat.with_extension("cwasm");
+    let _ = std::fs::remove_file(&cwasm);
+    let output = wasmjit(&["compile", wat.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let bytes = std::fs::read(&cwasm).expect("compile wrote FILE.cwasm");
+    assert!(bytes.starts_with(b"\0wasmjit"));
+
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", cwasm.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--invoke", "add", "2", "40"]);
+        wasmjit(&args)
+    };
+    let refused = run(&[]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("requires the `--allow-precompiled` flag"),
+        "{}",
+        stderr(&refused)
+    );
+    let ran = run(&["--allow-precompiled"]);
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    assert_eq!(String::from_utf8_lossy(&ran.stdout).trim(), "42");
+    // Settings that change code must be those it was compiled with.
+    let fuel = run(&["--allow-precompiled", "--fuel", "1000"]);
+    assert!(!fuel.status.success());
+    assert!(stderr(&fuel).contains("fuel support"), "{}", stderr(&fuel));
+
+    // `-o` and `-W`: compiled with fuel, it runs with `--fuel`.
+    let with_fuel = wat.with_file_name("cli-precompiled-fuel.cwasm");
+    let output = wasmjit(&[
+        "compile",
+        "-W",
+        "fuel=1",
+        wat.to_str().unwrap(),
+        "-o",
+        with_fuel.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let spin = wasmjit(&[
+        "run",
+        "--allow-precompiled",
+        "--fuel",
+        "10000",
+        with_fuel.to_str().unwrap(),
+        "--invoke",
+        "spin",
+    ]);
+    assert!(!spin.status.success());
+    assert!(stderr(&spin).contains("fuel"), "{}", stderr(&spin));
+    std::fs::remove_file(&cwasm).unwrap();
+    std::fs::remove_file(&with_fuel).unwrap();
+}

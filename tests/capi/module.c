@@ -144,6 +144,42 @@ int main(void) {
 
   wasmtime_module_delete(clone);
   wasm_engine_delete(engine);
+
+  /* Precompiled code runs in another engine of the same settings, and one whose settings
+     change code refuses it, naming the setting. */
+  wasm_engine_t *compiler = wasm_engine_new();
+  const char *answer = "(module (func (export \"answer\") (param i32) (result i32)"
+                       "  (i32.add (local.get 0) (i32.const 41))))";
+  expect_ok(wasmtime_wat2wasm(answer, strlen(answer), &bin), "wat2wasm");
+  expect_ok(wasmtime_module_new(compiler, (const uint8_t *)bin.data, bin.size, &module), "compile");
+  wasm_byte_vec_delete(&bin);
+  expect_ok(wasmtime_module_serialize(module, &ser), "serialize");
+  wasmtime_module_delete(module);
+  wasm_engine_delete(compiler);
+  wasm_engine_t *runner = wasm_engine_new();
+  expect_ok(wasmtime_module_deserialize(runner, (const uint8_t *)ser.data, ser.size, &loaded),
+            "deserialize into a new engine");
+  wasmtime_store_t *store = wasmtime_store_new(runner, NULL, NULL);
+  wasmtime_context_t *cx = wasmtime_store_context(store);
+  wasmtime_instance_t instance;
+  wasm_trap_t *trap = NULL;
+  expect_ok(wasmtime_instance_new(cx, loaded, NULL, 0, &instance, &trap), "instantiate");
+  CHECK(trap == NULL);
+  wasmtime_extern_t f;
+  CHECK(wasmtime_instance_export_get(cx, &instance, "answer", 6, &f) && f.kind == WASMTIME_EXTERN_FUNC);
+  wasmtime_val_t arg = {.kind = WASMTIME_I32, .of.i32 = 1}, result;
+  expect_ok(wasmtime_func_call(cx, &f.of.func, &arg, 1, &result, 1, &trap), "call");
+  CHECK(trap == NULL && result.kind == WASMTIME_I32 && result.of.i32 == 42);
+  wasmtime_store_delete(store);
+  wasmtime_module_delete(loaded);
+  wasm_engine_delete(runner);
+  wasm_config_t *fuel_config = wasm_config_new();
+  wasmtime_config_consume_fuel_set(fuel_config, true);
+  wasm_engine_t *fuel = wasm_engine_new_with_config(fuel_config);
+  CHECK(error_contains(wasmtime_module_deserialize(fuel, (const uint8_t *)ser.data, ser.size, &none),
+                       "Module was compiled without fuel support but it is enabled for the host"));
+  wasm_engine_delete(fuel);
+  wasm_byte_vec_delete(&ser);
   DONE("module");
   return 0;
 }

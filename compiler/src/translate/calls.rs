@@ -8,7 +8,7 @@
 use super::{wasm_signature, FuncState};
 use crate::module_info::{DefinedFuncIndex, FuncIndex, TypeIndex};
 use crate::trap_codes;
-use crate::vmoffsets::funcref;
+use crate::vmoffsets::{funcref, vmctx};
 use anyhow::Result;
 use cranelift_codegen::ir::{
     self, condcodes::IntCC, types, ExtFuncData, ExternalName, InstBuilder, UserExternalName, Value,
@@ -145,11 +145,21 @@ impl FuncState<'_, '_> {
             func_ref,
             funcref::TYPE_ID as i32,
         );
-        let expected = self.env.type_ids[type_index.as_u32() as usize];
-        let mismatch = self
-            .builder
-            .ins()
-            .icmp_imm_u(IntCC::NotEqual, actual, i64::from(expected));
+        // The expected id comes from the context's table of the module's type ids: an
+        // immediate would tie the code to the process that compiled it.
+        let type_ids = self.builder.ins().load(
+            types::I64,
+            super::readonly(),
+            self.vmctx,
+            vmctx::TYPE_IDS as i32,
+        );
+        let expected = self.builder.ins().load(
+            types::I32,
+            super::readonly(),
+            type_ids,
+            (type_index.as_u32() * 4) as i32,
+        );
+        let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
         self.trap_if(mismatch, trap_codes::BAD_SIGNATURE);
         self.call_func_ref(kind, type_index, func_ref, &args);
     }

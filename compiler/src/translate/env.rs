@@ -11,8 +11,6 @@ pub(crate) struct ModuleEnv<'a> {
     pub(crate) info: &'a ModuleInfo,
     /// Layout of this module's `VMContext`.
     pub(crate) offsets: VMOffsets,
-    /// Engine-wide type id of each module type index (checked by `call_indirect`).
-    pub(crate) type_ids: &'a [u32],
     /// The compile configuration.
     pub(crate) config: &'a CompileConfig,
     /// Calling convention of builtins (the host's C convention).
@@ -30,14 +28,12 @@ impl<'a> ModuleEnv<'a> {
     /// The context for translating `info`'s functions for `isa`.
     pub(crate) fn new(
         info: &'a ModuleInfo,
-        type_ids: &'a [u32],
         config: &'a CompileConfig,
         isa: &dyn TargetIsa,
     ) -> Self {
         Self {
             info,
             offsets: VMOffsets::new(info),
-            type_ids,
             config,
             host_call_conv: isa.default_call_conv(),
             frontend_config: isa.frontend_config(),

@@ -28,6 +28,7 @@ struct TestInstance {
     limits: Box<[u64; LIMITS_WORDS]>,
     _epoch: Box<u64>,
     _builtins: Box<[usize; Builtin::COUNT]>,
+    _type_ids: Box<[u32]>,
     _memory: Box<[u64; MEMORY_WORDS]>,
     memory_bytes: Vec<u8>,
     _table: Box<[u64; TABLE_WORDS]>,
@@ -94,8 +95,7 @@ impl TestInstance {
     fn with_config(wat: &str, config: CompileConfig) -> Self {
         let bytes = wat::parse_str(wat).unwrap();
         let (info, bodies) = parse(&bytes, &config).unwrap();
-        let type_ids: Vec<u32> = (0..info.types.len() as u32).collect();
-        let code = compile(&info, bodies, &type_ids, &config).unwrap();
+        let code = compile(&info, bodies, &config).unwrap();
         let offsets = VMOffsets::new(&info);
         let mut vmctx = vec![0u64; offsets.size() as usize / 8];
         let base = vmctx.as_mut_ptr() as *mut u8;
@@ -123,6 +123,9 @@ impl TestInstance {
         builtins[Builtin::new_epoch().index() as usize] = new_epoch as *const () as usize;
         builtins[Builtin::out_of_fuel().index() as usize] = out_of_fuel as *const () as usize;
         set(&mut vmctx, vmctx::BUILTINS, builtins.as_ptr() as u64);
+        // Type ids: each module type is its own id, as funcrefs' `TYPE_ID`s below say.
+        let type_ids: Box<[u32]> = (0..info.types.len() as u32).collect();
+        set(&mut vmctx, vmctx::TYPE_IDS, type_ids.as_ptr() as u64);
 
         let mut memory_bytes = Vec::new();
         let mut memory_def = Box::new([0u64; MEMORY_WORDS]);
@@ -180,6 +183,7 @@ impl TestInstance {
             limits,
             _epoch: epoch,
             _builtins: builtins,
+            _type_ids: type_ids,
             _memory: memory_def,
             memory_bytes,
             _table: table_def,

@@ -143,8 +143,7 @@ fn every_valid_spec_module_compiles_for_the_host() {
     compile_all(|bytes| {
         let config = config();
         let (info, bodies) = parse(bytes, &config)?;
-        let type_ids: Vec<u32> = (0..info.types.len() as u32).collect();
-        let code = compile(&info, bodies, &type_ids, &config)?;
+        let code = compile(&info, bodies, &config)?;
         assert_eq!(code.functions.len(), info.num_defined_funcs() as usize);
         Ok(())
     });
@@ -167,8 +166,7 @@ fn every_valid_spec_module_compiles_with_fuel_and_epochs_for_the_host_and_aarch6
     };
     compile_all(|bytes| {
         let (info, bodies) = parse(bytes, &config)?;
-        let type_ids: Vec<u32> = (0..info.types.len() as u32).collect();
-        let code = compile(&info, bodies, &type_ids, &config)?;
+        let code = compile(&info, bodies, &config)?;
         // The stubs are linked but are not functions of the module.
         assert_eq!(code.functions.len(), info.num_defined_funcs() as usize);
         compile_for_isa_with(bytes, "aarch64-unknown-linux-gnu", &config).map(|_| ())

@@ -5,8 +5,7 @@ use wasmjit_compiler::{compile, parse, trap_codes, CompileConfig, CompiledCode, 
 fn compile_wat(wat: &str, config: &CompileConfig) -> (Vec<u8>, CompiledCode) {
     let bytes = wat::parse_str(wat).unwrap();
     let (info, bodies) = parse(&bytes, config).unwrap();
-    let type_ids: Vec<u32> = (0..info.types.len() as u32).collect();
-    let code = compile(&info, bodies, &type_ids, config).unwrap();
+    let code = compile(&info, bodies, config).unwrap();
     (bytes, code)
 }
 

@@ -91,5 +91,6 @@ fn structure_fields_fit_their_structures() {
     assert_eq!(limits::PENDING_EXCEPTION + 8, limits::SIZE);
     assert_eq!(vmctx::INSTANCE + PTR, vmctx::EPOCH_DEADLINE);
     assert_eq!(vmctx::EPOCH_DEADLINE + 8, vmctx::SELF);
-    assert_eq!(vmctx::SELF + PTR, vmctx::HEADER_SIZE);
+    assert_eq!(vmctx::SELF + PTR, vmctx::TYPE_IDS);
+    assert_eq!(vmctx::TYPE_IDS + PTR, vmctx::HEADER_SIZE);
 }

@@ -4,7 +4,7 @@
 //! act are in `config/mod.rs`.
 
 use crate::config::Config;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use std::num::NonZeroUsize;
 use std::path::Path;
 
@@ -55,7 +55,8 @@ pub enum RegallocAlgorithm {
 /// What serialized modules record as their version (Wasmtime's `ModuleVersionStrategy`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ModuleVersionStrategy {
-    /// The runtime's version.
+    /// The runtime's version (the whole of it: the layout of compiled code may change in
+    /// any release).
     #[default]
     WasmtimeVersion,
     /// A version string of the embedder's (at most 255 bytes).
@@ -65,10 +66,10 @@ pub enum ModuleVersionStrategy {
 }
 
 impl ModuleVersionStrategy {
-    /// The version as a string: the crate's major version, the custom string, or empty.
+    /// The version as a string: the crate's version, the custom string, or empty.
     pub fn as_str(&self) -> &str {
         match self {
-            ModuleVersionStrategy::WasmtimeVersion => env!("CARGO_PKG_VERSION_MAJOR"),
+            ModuleVersionStrategy::WasmtimeVersion => env!("CARGO_PKG_VERSION"),
             ModuleVersionStrategy::Custom(v) => v,
             ModuleVersionStrategy::None => "",
         }
@@ -87,18 +88,6 @@ impl Config {
     pub fn cranelift_regalloc_algorithm(&mut self, algo: RegallocAlgorithm) -> &mut Self {
         let _ = algo;
         self
-    }
-
-    /// The version serialized modules carry. wasmjit's serialized form is the validated
-    /// binary, compiled again when loaded, so no version needs checking: accepted (a custom
-    /// version longer than 255 bytes is refused, as in Wasmtime), no effect.
-    pub fn module_version(&mut self, strategy: ModuleVersionStrategy) -> Result<&mut Self> {
-        if let ModuleVersionStrategy::Custom(v) = &strategy {
-            if v.len() > 255 {
-                bail!("custom module version cannot be more than 255 bytes");
-            }
-        }
-        Ok(self)
     }
 
     /// The branch-hinting proposal's hints. Used only for code layout: accepted, no effect.
@@ -707,8 +696,9 @@ impl PoolingAllocationConfig {
     }
 }
 
-/// Wasmtime's compilation cache. wasmjit compiles every module again (serialized modules
-/// included); a `Cache` is accepted by [`Config::cache`] and does nothing.
+/// Wasmtime's compilation cache. wasmjit has none (embedders can keep
+/// [`Module::serialize`](crate::Module::serialize)'s output themselves); a `Cache` is accepted
+/// by [`Config::cache`] and does nothing.
 #[derive(Debug, Clone)]
 pub struct Cache(());
 

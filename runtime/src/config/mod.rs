@@ -59,6 +59,8 @@ pub struct Config {
     /// memory images).
     pub(crate) memory_guaranteed_dense_image_size: u64,
     pub(crate) shared_memory: bool,
+    /// The version serialized modules carry and must carry to load.
+    pub(crate) module_version: crate::ModuleVersionStrategy,
 }
 
 impl std::fmt::Debug for Config {
@@ -159,6 +161,7 @@ impl Config {
             memory_creator: None,
             memory_guaranteed_dense_image_size: 16 << 20,
             shared_memory: false,
+            module_version: crate::ModuleVersionStrategy::default(),
         }
     }
 
@@ -631,6 +634,20 @@ impl crate::Engine {
 
 /// Settings Wasmtime spells on `Config` that wasmjit honours in its own way.
 impl Config {
+    /// The version serialized modules carry;
+    /// [`Module::deserialize`](crate::Module::deserialize) refuses one of another version,
+    /// unless the strategy is `None`. A custom version longer than 255 bytes is refused, as in
+    /// Wasmtime.
+    pub fn module_version(&mut self, strategy: ModuleVersionStrategy) -> Result<&mut Self> {
+        if let ModuleVersionStrategy::Custom(v) = &strategy {
+            if v.len() > 255 {
+                bail!("custom module version cannot be more than 255 bytes");
+            }
+        }
+        self.module_version = strategy;
+        Ok(self)
+    }
+
     /// Runs Cranelift's IR verifier on every function (slower compilation).
     pub fn cranelift_debug_verifier(&mut self, enable: bool) -> &mut Self {
         let value = if enable { "true" } else { "false" };

@@ -88,6 +88,8 @@ pub(crate) fn instantiate(
     inst.write_word(vmctx::STORE, store_ptr);
     inst.write_word(vmctx::INSTANCE, inst_ptr);
     inst.write_word(vmctx::SELF, inst.vmctx_ptr() as u64);
+    // The module outlives the instance (the store keeps it), and its ids never change.
+    inst.write_word(vmctx::TYPE_IDS, m.type_ids.as_ptr() as u64);
     // SAFETY: the limits are only accessed from the thread that holds the store.
     inst.set_epoch_deadline_copy(unsafe { *store.limits.epoch_deadline.get() });
 

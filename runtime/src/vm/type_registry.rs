@@ -5,6 +5,7 @@ use crate::vm::code_registry::{self, CodeInfo, CodeRegistration, PcInfo};
 use anyhow::Result;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
+use wasmjit_compiler::code::FunctionCode;
 use wasmjit_compiler::{CompileConfig, FuncType, Trampolines, TrapCode};
 
 /// A registered function type and its trampolines.
@@ -100,6 +101,28 @@ impl TypeRegistry {
 
     /// The entry for `ty`, compiling its trampolines when no live entry exists.
     pub(crate) fn register(&self, ty: &FuncType) -> Result<Arc<RegisteredType>> {
+        self.register_with(ty, |config| {
+            wasmjit_compiler::compile_trampolines(ty, config)
+        })
+    }
+
+    /// The entry for `ty`, placing the trampolines `unlinked` (compiled earlier for this
+    /// engine's settings) when no live entry exists: nothing is compiled.
+    pub(crate) fn register_precompiled(
+        &self,
+        ty: &FuncType,
+        unlinked: Vec<FunctionCode>,
+    ) -> Result<Arc<RegisteredType>> {
+        self.register_with(ty, |config| {
+            wasmjit_compiler::link_trampolines(unlinked, config)
+        })
+    }
+
+    fn register_with(
+        &self,
+        ty: &FuncType,
+        make_trampolines: impl FnOnce(&CompileConfig) -> Result<Trampolines>,
+    ) -> Result<Arc<RegisteredType>> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         let reused_id = match slots.by_type.get(ty) {
             Some((id, entry)) => match entry.upgrade() {
@@ -111,7 +134,7 @@ impl TypeRegistry {
         if reused_id.is_none() && slots.by_type.len() >= slots.sweep_at {
             slots.sweep();
         }
-        let trampolines = wasmjit_compiler::compile_trampolines(ty, &self.config)?;
+        let trampolines = make_trampolines(&self.config)?;
         let parts = [&trampolines.array_to_wasm, &trampolines.wasm_to_array];
         let start = parts.iter().map(|f| f.ptr as usize).min().unwrap_or(0);
         let end = parts

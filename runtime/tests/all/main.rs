@@ -22,6 +22,7 @@ mod host_funcs;
 mod instance_pool;
 mod memory_table_global;
 mod raw_values;
+mod serialize;
 mod shared_memory;
 mod signals_off;
 mod smoke;

@@ -3,8 +3,8 @@
 use wasmjit as wasmtime;
 
 use wasmtime::{
-    Caller, Engine, ExternRef, Func, Instance, Linker, ManuallyRooted, Module, Ref, RefType,
-    Rooted, Store, Table, TableType, Val,
+    Caller, Config, Engine, ExternRef, Func, Instance, Linker, ManuallyRooted, Module, Ref,
+    RefType, Rooted, Store, Table, TableType, Val,
 };
 
 #[test]
@@ -210,8 +210,10 @@ fn serialize_and_deserialize_modules() -> wasmtime::Result<()> {
     assert!(unsafe { Module::deserialize(&engine, b"not a module") }.is_err());
     // SAFETY: as above.
     assert!(unsafe { Module::deserialize(&engine, &bytes[..bytes.len() / 2]) }.is_err());
-    // (Wasmtime rejects artifacts of engines with other settings; wasmjit's artifacts hold
-    // the validated binary and are compiled again, so they load in any engine.)
+    // Artifacts of an engine with other code settings are refused, as in Wasmtime.
+    let fuel = Engine::new(Config::new().consume_fuel(true))?;
+    // SAFETY: refused before any code is placed.
+    assert!(unsafe { Module::deserialize(&fuel, &bytes) }.is_err());
     let _ = Func::wrap(&mut store, || {});
     Ok(())
 }
