@@ -116,6 +116,50 @@ impl Module {
         // SAFETY: forwarded from the caller.
         unsafe { Module::deserialize(engine, bytes) }
     }
+
+    /// [`Module::deserialize`] of an open file's contents (read from its current position).
+    ///
+    /// # Safety
+    /// As [`Module::deserialize`].
+    pub unsafe fn deserialize_open_file(engine: &Engine, file: std::fs::File) -> Result<Module> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        (&file)
+            .read_to_end(&mut bytes)
+            .context("failed to read the precompiled module's file")?;
+        // SAFETY: forwarded from the caller.
+        unsafe { Module::deserialize(engine, bytes) }
+    }
+
+    /// [`Module::deserialize`] of `memory` in place, as Wasmtime's. wasmjit places the code
+    /// in its own executable memory either way, so `memory` is only read during this call.
+    ///
+    /// # Safety
+    /// As [`Module::deserialize`], and `memory` must be valid for reads for this call.
+    pub unsafe fn deserialize_raw(
+        engine: &Engine,
+        memory: std::ptr::NonNull<[u8]>,
+    ) -> Result<Module> {
+        // SAFETY: the caller guarantees `memory` is readable for this call; nothing keeps it.
+        let bytes = unsafe { memory.as_ref() };
+        // SAFETY: forwarded from the caller.
+        unsafe { Module::deserialize(engine, bytes) }
+    }
+
+    /// A module from a file holding either a precompiled module (as
+    /// [`Module::deserialize_file`]) or a wasm binary or text (compiled, as
+    /// [`Module::from_file`]).
+    ///
+    /// # Safety
+    /// As [`Module::deserialize`] when the file is a precompiled module.
+    pub unsafe fn from_trusted_file(engine: &Engine, file: impl AsRef<Path>) -> Result<Module> {
+        let path = file.as_ref();
+        match Engine::detect_precompiled_file(path)? {
+            // SAFETY: forwarded from the caller.
+            Some(Precompiled::Module) => unsafe { Module::deserialize_file(engine, path) },
+            _ => Module::from_file(engine, path),
+        }
+    }
 }
 
 /// What [`Engine::detect_precompiled`] found.

@@ -108,6 +108,40 @@ fn precompiled_code_runs_in_an_engine_with_other_type_ids() {
 }
 
 #[test]
+fn every_loading_entry_point_runs_the_precompiled_code() {
+    let engine = Engine::default();
+    let bytes = engine.precompile_module(MODULE.as_bytes()).unwrap();
+    let dir = std::env::temp_dir().join(format!("wasmjit-serialize-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cwasm = dir.join("m.cwasm");
+    let wat = dir.join("m.wat");
+    std::fs::write(&cwasm, &bytes).unwrap();
+    std::fs::write(&wat, MODULE).unwrap();
+    // SAFETY: the bytes were made by `precompile_module` of an engine with these settings, and
+    // the files are not changed while loading.
+    let modules = unsafe {
+        [
+            Module::deserialize_open_file(&engine, std::fs::File::open(&cwasm).unwrap()),
+            Module::deserialize_raw(&engine, std::ptr::NonNull::from(&bytes[..])),
+            Module::from_trusted_file(&engine, &cwasm),
+            Module::from_trusted_file(&engine, &wat),
+        ]
+    };
+    for module in modules {
+        run(&engine, &module.unwrap()).unwrap();
+    }
+    // A truncated artifact is refused by each, not run or misread as wasm.
+    std::fs::write(&cwasm, &bytes[..bytes.len() / 2]).unwrap();
+    // SAFETY: as above; loading fails on framing before any code is placed.
+    unsafe {
+        let open = std::fs::File::open(&cwasm).unwrap();
+        assert!(Module::deserialize_open_file(&engine, open).is_err());
+        assert!(Module::from_trusted_file(&engine, &cwasm).is_err());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn serializing_a_loaded_module_gives_the_same_bytes() {
     let engine = Engine::default();
     let bytes = engine.precompile_module(MODULE.as_bytes()).unwrap();
