@@ -25,7 +25,9 @@ use crate::{Engine, Module};
 use anyhow::{bail, Context, Result};
 use bytes::{expect_end, Reader, Writer};
 use header::Header;
+use std::fs::File;
 use std::path::Path;
+use std::ptr::NonNull;
 use wasmjit_compiler as c;
 
 /// Starts every serialized module (and can't start a wasm binary, which starts with `\0asm`).
@@ -121,7 +123,7 @@ impl Module {
     ///
     /// # Safety
     /// As [`Module::deserialize`].
-    pub unsafe fn deserialize_open_file(engine: &Engine, file: std::fs::File) -> Result<Module> {
+    pub unsafe fn deserialize_open_file(engine: &Engine, file: File) -> Result<Module> {
         use std::io::Read;
         let mut bytes = Vec::new();
         (&file)
@@ -136,10 +138,7 @@ impl Module {
     ///
     /// # Safety
     /// As [`Module::deserialize`], and `memory` must be valid for reads for this call.
-    pub unsafe fn deserialize_raw(
-        engine: &Engine,
-        memory: std::ptr::NonNull<[u8]>,
-    ) -> Result<Module> {
+    pub unsafe fn deserialize_raw(engine: &Engine, memory: NonNull<[u8]>) -> Result<Module> {
         // SAFETY: the caller guarantees `memory` is readable for this call; nothing keeps it.
         let bytes = unsafe { memory.as_ref() };
         // SAFETY: forwarded from the caller.
