@@ -343,7 +343,7 @@ impl StoreOpaque {
             }
         };
         self.visit_held_references(|ty| ty.is_extern_ref(), &mut reach);
-        for exception in &self.exceptions {
+        for exception in self.exceptions.iter() {
             let Some(tag) = self.tags.get(exception.tag) else {
                 continue; // freed
             };

@@ -333,7 +333,7 @@ impl StoreOpaque {
             is_async,
         };
         // The next `throw` asks the new limiter for its count of exceptions.
-        self.exceptions_collect_at = 0;
+        self.exceptions.recheck_limit();
     }
 
     /// Runs `f` with the store's limiter, if it has one.

@@ -102,6 +102,61 @@ pub(crate) struct ExceptionData {
     pub(crate) pinned: bool,
 }
 
+/// The store's thrown exceptions (its room of `StoreOpaque`): an exnref is a slot's index + 1.
+pub(crate) struct ExceptionHeap {
+    slots: Vec<ExceptionData>,
+    /// Indices of freed slots, for reuse.
+    free: Vec<usize>,
+    /// Live exceptions at which the store looks for unreachable ones next (and checks the
+    /// limit on live exceptions).
+    collect_at: usize,
+}
+
+impl Default for ExceptionHeap {
+    fn default() -> Self {
+        ExceptionHeap {
+            slots: Vec::new(),
+            free: Vec::new(),
+            collect_at: MIN_COLLECTION,
+        }
+    }
+}
+
+impl ExceptionHeap {
+    /// The exception in slot `i`, freed ones included (their tag is `FREED_TAG`).
+    pub(crate) fn get(&self, i: usize) -> Option<&ExceptionData> {
+        self.slots.get(i)
+    }
+
+    /// The exception in slot `i`, mutably.
+    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut ExceptionData> {
+        self.slots.get_mut(i)
+    }
+
+    /// Every slot, freed ones included.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &ExceptionData> {
+        self.slots.iter()
+    }
+
+    /// Exceptions made and not freed.
+    fn live(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// The next `throw` asks the limiter for its count again (a new limiter was installed).
+    pub(crate) fn recheck_limit(&mut self) {
+        self.collect_at = 0;
+    }
+}
+
+impl std::ops::Index<usize> for ExceptionHeap {
+    type Output = ExceptionData;
+
+    fn index(&self, i: usize) -> &ExceptionData {
+        &self.slots[i]
+    }
+}
+
 impl StoreOpaque {
     /// Adds a tag; returns its index (its identity).
     pub(crate) fn new_tag(&mut self, ty: FuncType) -> usize {
@@ -111,14 +166,15 @@ impl StoreOpaque {
 
     /// Adds an exception (in a free slot if there is one); returns its exnref.
     pub(crate) fn new_exception(&mut self, exn: ExceptionData) -> u64 {
-        match self.free_exceptions.pop() {
+        let heap = &mut self.exceptions;
+        match heap.free.pop() {
             Some(i) => {
-                self.exceptions[i] = exn;
+                heap.slots[i] = exn;
                 i as u64 + 1
             }
             None => {
-                self.exceptions.push(exn);
-                self.exceptions.len() as u64
+                heap.slots.push(exn);
+                heap.slots.len() as u64
             }
         }
     }
@@ -147,12 +203,13 @@ impl StoreOpaque {
     /// Frees slot `i`: its tag becomes one no clause names, so that a stale exnref to it
     /// is only ever caught by a catch-all clause, which reads no payload.
     fn free_exception(&mut self, i: usize) {
-        let data = &mut self.exceptions[i];
+        let heap = &mut self.exceptions;
+        let data = &mut heap.slots[i];
         data.tag = FREED_TAG;
         data.kept = false;
         data.pinned = false;
         data.payload = Box::default();
-        self.free_exceptions.push(i);
+        heap.free.push(i);
     }
 
     /// The tag identity of exception `exn` (`FREED_TAG` for a stale exnref).
@@ -201,7 +258,7 @@ fn next_collection(live: usize, limit: usize) -> usize {
 
 impl StoreOpaque {
     fn live_exceptions(&self) -> usize {
-        self.exceptions.len() - self.free_exceptions.len()
+        self.exceptions.live()
     }
 
     /// Frees the exceptions that wasm can no longer reach, once the live count has doubled
@@ -210,12 +267,12 @@ impl StoreOpaque {
     /// tables, and in the payloads of the exceptions reachable from those (the host reads
     /// every exnref as null, and the exception that was pending has been taken).
     pub(crate) fn collect_exceptions(&mut self) {
-        if self.live_exceptions() < self.exceptions_collect_at {
+        if self.live_exceptions() < self.exceptions.collect_at {
             return;
         }
         self.free_unreachable_exceptions(Vec::new());
         let limit = self.exception_limit();
-        self.exceptions_collect_at = next_collection(self.live_exceptions(), limit);
+        self.exceptions.collect_at = next_collection(self.live_exceptions(), limit);
     }
 
     /// Called before the host makes an exception ([`crate::ExnRef::new`]): frees those wasm
@@ -244,7 +301,7 @@ impl StoreOpaque {
     /// doubled since the last look, frees those wasm can no longer reach, scanning the
     /// running stack for exnrefs; errors when the exception would exceed the limit.
     pub(crate) fn make_room_for_exception(&mut self) -> Result<()> {
-        if self.live_exceptions() < self.exceptions_collect_at {
+        if self.live_exceptions() < self.exceptions.collect_at {
             return Ok(());
         }
         // The scan covers the stack from here up to the entry of the store's outermost call,
@@ -257,7 +314,7 @@ impl StoreOpaque {
         };
         if let Some(entry) = entry {
             let mut roots = Vec::new();
-            let slots = self.exceptions.len() as u64;
+            let slots = self.exceptions.slots.len() as u64;
             // SAFETY: `entry` is the entry of a call in this thread's chain: on this stack,
             // above this frame, with everything between mapped.
             unsafe {
@@ -271,7 +328,7 @@ impl StoreOpaque {
         }
         let limit = self.exception_limit();
         let live = self.live_exceptions();
-        self.exceptions_collect_at = next_collection(live, limit);
+        self.exceptions.collect_at = next_collection(live, limit);
         self.check_exception_limit()
     }
 
@@ -280,7 +337,7 @@ impl StoreOpaque {
     /// exceptions not kept (wasm never received those, so they are being thrown or caught and
     /// are not freed here), through payloads.
     fn free_unreachable_exceptions(&mut self, mut work: Vec<u64>) {
-        let mut reached = vec![false; self.exceptions.len()];
+        let mut reached = vec![false; self.exceptions.slots.len()];
         // SAFETY: the limits are only touched by this thread while the store is borrowed.
         work.push(unsafe { *self.limits.pending_exception.get() });
         work.push(self.thrown_exception);
@@ -364,19 +421,23 @@ mod tests {
             .get_typed_func::<i32, i32>(&mut store, "plain")
             .unwrap();
         assert_eq!(plain.call(&mut store, 1000).unwrap(), 500500);
-        assert_eq!(store.inner.opaque.exceptions.len(), 1, "one slot, reused");
+        assert_eq!(
+            store.inner.opaque.exceptions.slots.len(),
+            1,
+            "one slot, reused"
+        );
         let uncaught = instance
             .get_typed_func::<(), ()>(&mut store, "uncaught")
             .unwrap();
         assert!(uncaught.call(&mut store, ()).is_err());
         // It waits in the same slot as the store's pending exception, for the host.
-        assert_eq!(store.inner.opaque.exceptions.len(), 1);
+        assert_eq!(store.inner.opaque.exceptions.slots.len(), 1);
         assert!(store.has_pending_exception());
         let with_ref = instance
             .get_typed_func::<i32, ()>(&mut store, "with_ref")
             .unwrap();
         with_ref.call(&mut store, 10).unwrap();
-        assert_eq!(store.inner.opaque.exceptions.len(), 11);
+        assert_eq!(store.inner.opaque.exceptions.slots.len(), 11);
         assert!(store.inner.opaque.exceptions.iter().all(|e| e.kept));
     }
 
@@ -446,14 +507,14 @@ mod tests {
             assert_eq!(check.call(&mut store, ()).unwrap(), 321);
         }
         let live = |store: &Store<()>| {
-            store.inner.opaque.exceptions.len() - store.inner.opaque.free_exceptions.len()
+            store.inner.opaque.exceptions.slots.len() - store.inner.opaque.exceptions.free.len()
         };
         // 50 000 exceptions were kept; the store holds the 4 reachable ones and at most a
         // collection threshold's worth of garbage.
         assert!(
-            store.inner.opaque.exceptions.len() < 3 * super::MIN_COLLECTION,
+            store.inner.opaque.exceptions.slots.len() < 3 * super::MIN_COLLECTION,
             "{} exceptions",
-            store.inner.opaque.exceptions.len()
+            store.inner.opaque.exceptions.slots.len()
         );
         assert!(live(&store) <= 2 * super::MIN_COLLECTION);
         assert_eq!(check.call(&mut store, ()).unwrap(), 321);
@@ -505,7 +566,7 @@ mod tests {
         let err = unsafe { f.call_unchecked(&mut store, std::ptr::from_mut(&mut values[..1])) }
             .unwrap_err();
         assert!(err.downcast_ref::<crate::ThrownException>().is_some());
-        assert_eq!(store.inner.opaque.exceptions.len(), 1);
+        assert_eq!(store.inner.opaque.exceptions.slots.len(), 1);
     }
 
     /// Throws, catches with `catch_all_ref` and keeps the exnref in a local, `n` times (or
@@ -534,7 +595,7 @@ mod tests {
 
     /// The most exceptions the store ever held at once: its slots are never given back.
     fn peak_exceptions<T>(store: &Store<T>) -> usize {
-        store.inner.opaque.exceptions.len()
+        store.inner.opaque.exceptions.slots.len()
     }
 
     #[test]

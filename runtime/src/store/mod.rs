@@ -42,13 +42,7 @@ pub struct StoreOpaque {
     pub(crate) externrefs: crate::externref::ExternRefTable,
     /// Tags; an index is a tag's identity (see `tag.rs`).
     pub(crate) tags: Vec<crate::tag::TagData>,
-    /// Thrown exceptions; an exnref is an index + 1.
-    pub(crate) exceptions: Vec<crate::tag::ExceptionData>,
-    /// Indices of freed entries of `exceptions`, for reuse.
-    pub(crate) free_exceptions: Vec<usize>,
-    /// Live exceptions at which the store looks for unreachable ones next (and checks the
-    /// limit on live exceptions, see `tag.rs`).
-    pub(crate) exceptions_collect_at: usize,
+    pub(crate) exceptions: crate::tag::ExceptionHeap,
     /// The exception a host→wasm call returned as a `ThrownException` or the host threw
     /// (`Store::throw`), until it is taken: an exnref, 0 for none (see `exnref.rs`).
     pub(crate) thrown_exception: u64,
@@ -121,9 +115,7 @@ impl<T> Store<T> {
             globals: Vec::new(),
             externrefs: Default::default(),
             tags: Vec::new(),
-            exceptions: Vec::new(),
-            free_exceptions: Vec::new(),
-            exceptions_collect_at: crate::tag::MIN_COLLECTION,
+            exceptions: Default::default(),
             thrown_exception: 0,
             wasm_entry_call: 0,
             funcref_map: HashMap::new(),
