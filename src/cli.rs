@@ -141,13 +141,7 @@ pub fn command() -> Command {
                      `500ms`, `2s` or `1.5s` (units: ns, us, ms, s, m; a bare number is seconds)",
                 ),
         )
-        .arg(
-            Arg::new("wasm")
-                .short('W')
-                .value_name("OPT[=VAL]")
-                .action(ArgAction::Append)
-                .help(W_HELP),
-        )
+        .arg(wasm_option_arg())
         .arg(
             Arg::new("allow-precompiled")
                 .long("allow-precompiled")
@@ -214,13 +208,7 @@ pub fn command() -> Command {
                 .value_parser(clap::value_parser!(PathBuf))
                 .help("Where to write the precompiled module"),
         )
-        .arg(
-            Arg::new("wasm")
-                .short('W')
-                .value_name("OPT[=VAL]")
-                .action(ArgAction::Append)
-                .help(W_HELP),
-        )
+        .arg(wasm_option_arg())
         .arg(
             Arg::new("file")
                 .value_name("FILE")
@@ -434,6 +422,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// `-W OPT[=VAL]`, the code-generation and wasm-feature options `run` and `compile` share.
+fn wasm_option_arg() -> Arg {
+    Arg::new("wasm")
+        .short('W')
+        .value_name("OPT[=VAL]")
+        .action(ArgAction::Append)
+        .help(W_HELP)
 }
 
 #[cfg(test)]

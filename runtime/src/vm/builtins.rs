@@ -14,7 +14,7 @@ use crate::vm::instance::{instance_of, store_of};
 use crate::vm::store::{GrowError, PendingError, StoreObjects, VMStore};
 // The entry compiled code calls; its body is the architecture's (`traphandlers`).
 use crate::vm::parking_lot::WaitResult;
-use crate::vm::shared_memory::check_atomic_addr;
+use crate::vm::shared_memory::{check_atomic_addr, VmSharedMemory};
 use crate::vm::traphandlers::raise_trap;
 use crate::vm::vmcontext::{VMContext, ValRaw};
 use crate::Trap;
@@ -478,6 +478,32 @@ fn atomic_result(store: &mut impl VMStore, result: Result<u32, Trap>) -> u64 {
     }
 }
 
+/// Runs an atomic wait/notify builtin on memory `mem` of the calling instance: `shared` on a
+/// shared memory, `unshared` (given the memory's size) on another; the result as the builtin
+/// returns it.
+///
+/// # Safety
+/// As [`run_builtin`].
+unsafe fn with_atomic_memory<S: VMStore>(
+    vmctx: *mut VMContext,
+    mem: u32,
+    shared: impl FnOnce(&VmSharedMemory) -> Result<u32, Trap>,
+    unshared: impl FnOnce(usize) -> Result<u32, Trap>,
+) -> u64 {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_instance::<S, _>(vmctx, ATOMIC_TRAPPED, |store, i| {
+            let objects = store.objects();
+            let memory = &objects.memories[objects.instances[i].memories[mem as usize]];
+            let result = match memory.as_shared() {
+                Some(memory) => shared(memory),
+                None => unshared(memory.byte_size()),
+            };
+            atomic_result(store, result)
+        })
+    }
+}
+
 unsafe extern "C" fn memory_atomic_notify<S: VMStore>(
     vmctx: *mut VMContext,
     mem: u32,
@@ -486,22 +512,24 @@ unsafe extern "C" fn memory_atomic_notify<S: VMStore>(
 ) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance::<S, _>(vmctx, ATOMIC_TRAPPED, |store, i| {
-            let objects = store.objects();
-            let memory = &objects.memories[objects.instances[i].memories[mem as usize]];
-            let notified = match memory.as_shared() {
-                Some(shared) => shared.notify(addr, count),
-                // Nobody can wait on an unshared memory: the operand is checked, no one woken.
-                None => check_atomic_addr(addr, 4, memory.byte_size()).map(|()| 0),
-            };
-            atomic_result(store, notified)
-        })
+        with_atomic_memory::<S>(
+            vmctx,
+            mem,
+            |shared| shared.notify(addr, count),
+            // Nobody can wait on an unshared memory: the operand is checked, no one woken.
+            |size| check_atomic_addr(addr, 4, size).map(|()| 0),
+        )
     }
 }
 
 /// `timeout` as wasm gives it: nanoseconds, negative for none.
 fn wait_timeout(timeout: u64) -> Option<Duration> {
     (timeout as i64 >= 0).then(|| Duration::from_nanos(timeout))
+}
+
+/// A wait on an unshared memory: the operand is checked, then it traps.
+fn wait_unshared(addr: u64, width: u64, size: usize) -> Result<u32, Trap> {
+    check_atomic_addr(addr, width, size).and(Err(Trap::AtomicWaitNonSharedMemory))
 }
 
 unsafe extern "C" fn memory_atomic_wait32<S: VMStore>(
@@ -513,16 +541,15 @@ unsafe extern "C" fn memory_atomic_wait32<S: VMStore>(
 ) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance::<S, _>(vmctx, ATOMIC_TRAPPED, |store, i| {
-            let objects = store.objects();
-            let memory = &objects.memories[objects.instances[i].memories[mem as usize]];
-            let waited = match memory.as_shared() {
-                Some(shared) => shared.wait32(addr, expected, wait_timeout(timeout)),
-                None => check_atomic_addr(addr, 4, memory.byte_size())
-                    .and(Err(Trap::AtomicWaitNonSharedMemory)),
-            };
-            atomic_result(store, waited.map(WaitResult::code))
-        })
+        with_atomic_memory::<S>(
+            vmctx,
+            mem,
+            |shared| {
+                let waited = shared.wait32(addr, expected, wait_timeout(timeout));
+                waited.map(WaitResult::code)
+            },
+            |size| wait_unshared(addr, 4, size),
+        )
     }
 }
 
@@ -535,15 +562,14 @@ unsafe extern "C" fn memory_atomic_wait64<S: VMStore>(
 ) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {
-        with_instance::<S, _>(vmctx, ATOMIC_TRAPPED, |store, i| {
-            let objects = store.objects();
-            let memory = &objects.memories[objects.instances[i].memories[mem as usize]];
-            let waited = match memory.as_shared() {
-                Some(shared) => shared.wait64(addr, expected, wait_timeout(timeout)),
-                None => check_atomic_addr(addr, 8, memory.byte_size())
-                    .and(Err(Trap::AtomicWaitNonSharedMemory)),
-            };
-            atomic_result(store, waited.map(WaitResult::code))
-        })
+        with_atomic_memory::<S>(
+            vmctx,
+            mem,
+            |shared| {
+                let waited = shared.wait64(addr, expected, wait_timeout(timeout));
+                waited.map(WaitResult::code)
+            },
+            |size| wait_unshared(addr, 8, size),
+        )
     }
 }
