@@ -188,8 +188,10 @@ config_setters! {
     wasmtime_config_native_unwind_info_set(bool) => |_c, _v| {}
     /// Accepted; there are no Mach ports on this platform.
     wasmtime_config_macos_use_mach_ports_set(bool) => |_c, _v| {}
-    /// Accepted; memories are initialized by copying.
-    wasmtime_config_memory_init_cow_set(bool) => |_c, _v| {}
+    /// Copy-on-write images of memories' data segments.
+    wasmtime_config_memory_init_cow_set(bool) => |c, v| {
+        c.config.memory_init_cow(v);
+    }
 }
 
 /// Compiling for another target is not supported; the host's own triple is accepted.

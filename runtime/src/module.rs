@@ -5,6 +5,7 @@ use crate::types::{
     ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType,
 };
 use crate::vm::code_registry::{self, CodeInfo, CodeRegistration, PcInfo};
+use crate::vm::memory_image::{self, MemoryImages};
 use crate::vm::type_registry::RegisteredType;
 use anyhow::{Context, Result};
 use std::path::Path;
@@ -54,6 +55,8 @@ pub(crate) struct ModuleInner {
     /// The engine-wide id of each module type index, where `vmctx::TYPE_IDS` points.
     pub(crate) type_ids: Box<[u32]>,
     pub(crate) offsets: VMOffsets,
+    /// The copy-on-write image of each defined memory that has one (`Config::memory_init_cow`).
+    pub(crate) memory_images: MemoryImages,
     /// Unique for the life of the process (`ModuleExport`s name their module by it).
     pub(crate) id: u64,
     _registration: Option<CodeRegistration>,
@@ -175,6 +178,13 @@ impl Module {
             }
             _ => None,
         };
+        let config = &engine.inner.config;
+        // A memory creator makes every memory, and none takes an image.
+        let memory_images = if config.memory_init_cow && config.memory_creator.is_none() {
+            memory_image::build(&info)
+        } else {
+            Vec::new()
+        };
         Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -184,6 +194,7 @@ impl Module {
                 code,
                 type_ids: types.iter().map(|t| t.id).collect(),
                 types,
+                memory_images,
                 _registration: registration,
             }),
         }
@@ -255,8 +266,8 @@ impl Module {
         })
     }
 
-    /// Prepares the images Wasmtime initializes this module's memories from. wasmjit copies
-    /// data segments in at instantiation and has no images to prepare: always `Ok`.
+    /// Prepares the images this module's memories are initialized from. wasmjit lays them
+    /// out when the module is created (see `Config::memory_init_cow`): nothing left to do.
     pub fn initialize_copy_on_write_image(&self) -> Result<()> {
         Ok(())
     }

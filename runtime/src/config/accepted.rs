@@ -173,8 +173,8 @@ impl Config {
     }
 
     /// Whether memories are initialized from a memfd image even where Wasmtime would not.
-    /// wasmjit copies data segments in (`Engine::get_memory_init_cow` says false):
-    /// accepted, no effect.
+    /// wasmjit maps an image wherever its layout allows one (see `Config::memory_init_cow`)
+    /// and has no other source of images: accepted, no effect.
     pub fn force_memory_init_memfd(&mut self, enable: bool) -> &mut Self {
         let _ = enable;
         self
@@ -209,13 +209,6 @@ impl Config {
 
     /// The code-offset to wasm-offset map. wasmjit always keeps it (backtraces use it).
     pub fn generate_address_map(&mut self, enable: bool) -> &mut Self {
-        let _ = enable;
-        self
-    }
-
-    /// Copy-on-write initialization of memories from their data segments. wasmjit copies
-    /// the segments at instantiation; no effect.
-    pub fn memory_init_cow(&mut self, enable: bool) -> &mut Self {
         let _ = enable;
         self
     }

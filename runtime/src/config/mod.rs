@@ -59,6 +59,8 @@ pub struct Config {
     /// memory images).
     pub(crate) memory_guaranteed_dense_image_size: u64,
     pub(crate) shared_memory: bool,
+    /// Whether defined memories start from a copy-on-write image of their data segments.
+    pub(crate) memory_init_cow: bool,
     /// The version serialized modules carry and must carry to load.
     pub(crate) module_version: crate::ModuleVersionStrategy,
 }
@@ -84,6 +86,7 @@ impl std::fmt::Debug for Config {
             .field("signals_based_traps", &self.signals_based_traps)
             .field("custom_memory_creator", &self.memory_creator.is_some())
             .field("shared_memory", &self.shared_memory)
+            .field("memory_init_cow", &self.memory_init_cow)
             .finish_non_exhaustive()
     }
 }
@@ -161,6 +164,7 @@ impl Config {
             memory_creator: None,
             memory_guaranteed_dense_image_size: 16 << 20,
             shared_memory: false,
+            memory_init_cow: true,
             module_version: crate::ModuleVersionStrategy::default(),
         }
     }
@@ -188,6 +192,17 @@ impl Config {
     /// memories need no explicit bounds checks; smaller reservations add them.
     pub fn memory_reservation(&mut self, bytes: u64) -> &mut Self {
         self.memory_reservation = bytes;
+        self
+    }
+
+    /// Whether a module's defined memories start from a copy-on-write image of their active
+    /// data segments, laid out once when the module is created and mapped privately into
+    /// each new instance's memory instead of copying the segments (on by default, as in
+    /// Wasmtime). Memories whose segments do not allow an image (offsets read from globals,
+    /// segments past the minimum size), imported, shared and host-made memories, and memories
+    /// of a reservation under 4 GiB are initialized by copying either way.
+    pub fn memory_init_cow(&mut self, enable: bool) -> &mut Self {
+        self.memory_init_cow = enable;
         self
     }
 
@@ -403,7 +418,7 @@ impl Config {
 
 /// The settings an engine was made with, reported back as Wasmtime 48's `Engine::get_*`
 /// report them. Settings wasmjit accepts without acting on them report what wasmjit does
-/// (no debug information, no copy-on-write images, signals for traps, ...).
+/// (no debug information, signals for traps, ...).
 impl crate::Engine {
     fn settings(&self) -> &Config {
         &self.inner.config
@@ -451,9 +466,9 @@ impl crate::Engine {
         false
     }
 
-    /// Whether memories are initialized from copy-on-write images: never in wasmjit.
+    /// [`Config::memory_init_cow`].
     pub fn get_memory_init_cow(&self) -> bool {
-        false
+        self.settings().memory_init_cow
     }
 
     /// [`Config::cranelift_opt_level`].

@@ -120,9 +120,15 @@ pub(crate) fn instantiate(
     }
 
     // Defined memories and tables.
+    // A memory that takes its module's image holds its segments' bytes already: they are
+    // not copied (none of them can trap, so mapping them first changes nothing observable).
     let cfg = &store.engine.inner.config;
-    for (_, t) in info.defined_memories() {
-        let mem = crate::host_memory::new_memory(t, cfg)?;
+    let mut imaged = vec![false; info.memories.len()];
+    for (defined, t) in info.defined_memories() {
+        let mut mem = crate::host_memory::new_memory(t, cfg)?;
+        if let Some(Some(image)) = m.memory_images.get(defined.index()) {
+            imaged[info.memory_index(defined).index()] = mem.map_image(image);
+        }
         store.memories.push(Box::new(mem));
         inst.memories.push(store.memories.len() - 1);
     }
@@ -196,12 +202,13 @@ pub(crate) fn instantiate(
     let index = inst.index;
     store.instances.push(inst);
     store.instance_modules.push(module.clone());
-    apply_segments(store, index)?;
+    apply_segments(store, index, &imaged)?;
     Ok(index)
 }
 
-/// Copies active element and data segments into their tables and memories, in order.
-fn apply_segments(store: &mut StoreOpaque, index: usize) -> Result<()> {
+/// Copies active element and data segments into their tables and memories, in order; the
+/// data segments of memories in `imaged` (by memory index) are only marked dropped.
+fn apply_segments(store: &mut StoreOpaque, index: usize, imaged: &[bool]) -> Result<()> {
     let info = store.instances[index].info.clone();
     for (i, seg) in info.elems.iter() {
         let i = i.index();
@@ -233,6 +240,10 @@ fn apply_segments(store: &mut StoreOpaque, index: usize) -> Result<()> {
     for (i, seg) in info.data.iter() {
         let i = i.index();
         if let Some((mem, offset)) = &seg.active {
+            if imaged[mem.index()] {
+                store.instances[index].data_dropped[i] = true;
+                continue;
+            }
             let inst = &store.instances[index];
             let mut offset = const_eval::eval(
                 offset,

@@ -5,6 +5,7 @@
 //! reservation is zeroed when its memory is dropped and kept in a process-wide pool for the next
 //! static memory of the same layout (see `pool`).
 
+use crate::vm::memory_image::{self, MemoryImage};
 use crate::vm::shared_memory::VmSharedMemory;
 use crate::vm::vmcontext::VMMemoryDefinition;
 use anyhow::{bail, Context, Result};
@@ -29,6 +30,9 @@ pub(crate) struct VmMemory {
     guard: usize,
     /// Whether this is a static memory (never moves), whose mapping may be pooled.
     is_static: bool,
+    /// The bytes a module's copy-on-write image is mapped over (see `memory_image`), to be
+    /// replaced by zero pages before the reservation is pooled.
+    image: Option<std::ops::Range<usize>>,
 }
 
 /// Where a memory's bytes live.
@@ -85,6 +89,7 @@ impl VmMemory {
             guard,
             // Never pooled: the embedder owns it.
             is_static: false,
+            image: None,
         })
     }
 
@@ -100,6 +105,7 @@ impl VmMemory {
             reserved: 0,
             guard: 0,
             is_static: false,
+            image: None,
         }
     }
 
@@ -169,7 +175,29 @@ impl VmMemory {
             reserved,
             guard,
             is_static,
+            image: None,
         })
+    }
+
+    /// Maps `image` over this memory's first bytes in place of copying its segments; false
+    /// (nothing changed) where the layout does not allow it: only a fresh static memory of
+    /// wasmjit's own, which never moves, takes an image, and only within its current size.
+    pub(crate) fn map_image(&mut self, image: &MemoryImage) -> bool {
+        let range = image.range();
+        if !self.is_static
+            || self.image.is_some()
+            || range.end > self.def.current_length
+            || !matches!(self.backing, Backing::Mapping(_))
+        {
+            return false;
+        }
+        // SAFETY: the range lies in the accessible bytes (checked) of this memory's own
+        // reservation, which only this memory uses.
+        let mapped = unsafe { image.map_at(self.def.base) };
+        if mapped {
+            self.image = Some(range);
+        }
+        mapped
     }
 }
 
@@ -322,7 +350,15 @@ impl Drop for VmMemory {
         };
         // SAFETY: `drop` runs once, and the mapping is not used after this.
         let mapping = unsafe { ManuallyDrop::take(mapping) };
-        if self.is_static {
+        // A reservation an image was mapped over is pooled only once that range is anonymous
+        // zero pages again (zeroing it with stores would leave file-backed pages, which
+        // `MADV_DONTNEED` would bring back as the image's contents).
+        let unmapped = match self.image.take() {
+            // SAFETY: the range lies in `mapping`, which nothing uses any more.
+            Some(range) => unsafe { memory_image::unmap_image(self.def.base, range) },
+            None => true,
+        };
+        if self.is_static && unmapped {
             pool::give_back(mapping, self.def.current_length);
         }
         // Otherwise `mapping` drops here, unmapping the reservation.

@@ -8,6 +8,7 @@ pub(crate) mod code_registry;
 pub(crate) mod const_eval;
 pub(crate) mod instance;
 pub(crate) mod memory;
+pub(crate) mod memory_image;
 pub(crate) mod parking_lot;
 pub(crate) mod shared_memory;
 pub(crate) mod stack_scan;

@@ -20,6 +20,7 @@ mod fuel;
 mod function_references;
 mod host_funcs;
 mod instance_pool;
+mod memory_image;
 mod memory_table_global;
 mod raw_values;
 mod serialize;
