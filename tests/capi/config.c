@@ -115,8 +115,15 @@ int main(void) {
 
   /* Turning an unsupported feature on and off again is fine. */
   config = wasm_config_new();
+  wasmtime_config_wasm_gc_set(config, true);
+  wasmtime_config_wasm_gc_set(config, false);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  wasm_engine_delete(engine);
+
+  /* Wide arithmetic is supported: an engine with it on is created. */
+  config = wasm_config_new();
   wasmtime_config_wasm_wide_arithmetic_set(config, true);
-  wasmtime_config_wasm_wide_arithmetic_set(config, false);
   engine = wasm_engine_new_with_config(config);
   CHECK(engine != NULL);
   wasm_engine_delete(engine);
