@@ -113,9 +113,15 @@ impl FuncState<'_, '_> {
         let (x, y) = self.pop2();
         let b = &mut self.builder;
         let (x, y) = if signed {
-            (b.ins().sextend(types::I128, x), b.ins().sextend(types::I128, y))
+            (
+                b.ins().sextend(types::I128, x),
+                b.ins().sextend(types::I128, y),
+            )
         } else {
-            (b.ins().uextend(types::I128, x), b.ins().uextend(types::I128, y))
+            (
+                b.ins().uextend(types::I128, x),
+                b.ins().uextend(types::I128, y),
+            )
         };
         let r = b.ins().imul(x, y);
         let (lo, hi) = b.ins().isplit(r);

@@ -128,7 +128,10 @@ fn mul_wide_gives_the_full_signed_and_unsigned_products() {
     );
     assert_eq!(mul_u.call(&mut store, (-1, -1)).unwrap(), (1, -2));
     assert_eq!(mul_s.call(&mut store, (-1, -1)).unwrap(), (1, 0));
-    assert_eq!(mul_s.call(&mut store, (i64::MIN, -1)).unwrap(), (i64::MIN, 0));
+    assert_eq!(
+        mul_s.call(&mut store, (i64::MIN, -1)).unwrap(),
+        (i64::MIN, 0)
+    );
 }
 
 #[test]
