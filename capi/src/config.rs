@@ -129,9 +129,9 @@ config_setters! {
     wasmtime_config_wasm_memory64_set(bool) => |c, v| {
         c.config.wasm_memory64(v);
     }
-    /// Wide arithmetic: not supported (enabling it makes engine creation fail).
+    /// Wide arithmetic: 128-bit add/sub and widening multiply of `i64`s.
     wasmtime_config_wasm_wide_arithmetic_set(bool) => |c, v| {
-        c.require("the wide-arithmetic proposal", v);
+        c.config.wasm_wide_arithmetic(v);
     }
     /// The compiler: `WASMTIME_STRATEGY_AUTO` or `WASMTIME_STRATEGY_CRANELIFT`.
     wasmtime_config_strategy_set(u8) => |c, v| {

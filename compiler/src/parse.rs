@@ -116,6 +116,7 @@ const FEATURE_SWITCHES: &[(WasmFeatures, &str)] = &[
         "wasm_function_references",
     ),
     (WasmFeatures::EXCEPTIONS, "wasm_exceptions"),
+    (WasmFeatures::WIDE_ARITHMETIC, "wasm_wide_arithmetic"),
 ];
 
 /// After a module failed to validate: the switch of the first disabled feature with which it

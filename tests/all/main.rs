@@ -14,3 +14,4 @@ mod messages_wasmtime;
 mod spec;
 mod spec_wasm3;
 mod wasi;
+mod wide_arithmetic;

@@ -115,11 +115,33 @@ int main(void) {
 
   /* Turning an unsupported feature on and off again is fine. */
   config = wasm_config_new();
-  wasmtime_config_wasm_wide_arithmetic_set(config, true);
-  wasmtime_config_wasm_wide_arithmetic_set(config, false);
+  wasmtime_config_wasm_gc_set(config, true);
+  wasmtime_config_wasm_gc_set(config, false);
   engine = wasm_engine_new_with_config(config);
   CHECK(engine != NULL);
   wasm_engine_delete(engine);
+
+  /* Wide arithmetic: off by default (a module using it is refused), on when set. */
+  {
+    const char *wat = "(module (func (export \"f\") (param i64 i64) (result i64 i64)"
+                      "  (i64.mul_wide_u (local.get 0) (local.get 1))))";
+    wasm_byte_vec_t wasm;
+    expect_ok(wasmtime_wat2wasm(wat, strlen(wat), &wasm), "wat2wasm");
+    engine = wasm_engine_new();
+    wasmtime_module_t *m = NULL;
+    CHECK(error_contains(wasmtime_module_new(engine, (const uint8_t *)wasm.data, wasm.size, &m),
+                         "wasm_wide_arithmetic"));
+    wasm_engine_delete(engine);
+    config = wasm_config_new();
+    wasmtime_config_wasm_wide_arithmetic_set(config, true);
+    engine = wasm_engine_new_with_config(config);
+    CHECK(engine != NULL);
+    expect_ok(wasmtime_module_new(engine, (const uint8_t *)wasm.data, wasm.size, &m),
+              "wide-arithmetic module");
+    wasmtime_module_delete(m);
+    wasm_engine_delete(engine);
+    wasm_byte_vec_delete(&wasm);
+  }
 
   /* Exception handling: off by default (a module using it is refused), on when set. */
   {

@@ -81,12 +81,14 @@ fn setting(key: &str) -> Option<Setting> {
         "threads" => apply(|c, on| {
             c.wasm_threads(on).shared_memory(on);
         }),
+        "wide_arithmetic" => apply(|c, on| {
+            c.wasm_wide_arithmetic(on);
+        }),
         "hogs_memory" | "spec_test" => Some(Informational),
         "custom_page_sizes"
         | "shared_everything_threads"
         | "gc"
         | "gc_types"
-        | "wide_arithmetic"
         | "legacy_exceptions"
         | "stack_switching"
         | "custom_descriptors"

@@ -297,13 +297,6 @@ impl Config {
         self
     }
 
-    /// The wide-arithmetic proposal. Not implemented by wasmjit: the setting is accepted,
-    /// and modules using the proposal fail validation.
-    pub fn wasm_wide_arithmetic(&mut self, enable: bool) -> &mut Self {
-        let _ = enable;
-        self
-    }
-
     /// The custom-page-sizes proposal. Not implemented by wasmjit: the setting is accepted,
     /// and modules using the proposal fail validation.
     pub fn wasm_custom_page_sizes(&mut self, enable: bool) -> &mut Self {

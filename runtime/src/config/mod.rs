@@ -102,6 +102,7 @@ fn supported_features() -> WasmFeatures {
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::EXCEPTIONS
         | WasmFeatures::THREADS
+        | WasmFeatures::WIDE_ARITHMETIC
 }
 
 impl Default for Config {
@@ -272,7 +273,7 @@ impl Config {
     }
 
     /// Turns the proposals in `flag` on or off, as the `wasm_*` setters do. Proposals wasmjit
-    /// does not implement (GC, stack switching, wide arithmetic, custom page sizes,
+    /// does not implement (GC, stack switching, custom page sizes,
     /// the component model, ...) are left off whatever `enable` says, as their own setters
     /// leave them (modules using them fail validation);
     /// [`Engine::get_wasm_features`](crate::Engine::get_wasm_features) reports the result.
@@ -312,6 +313,10 @@ impl Config {
         /// and `notify` (on by default, as in Wasmtime). Creating a shared memory also needs
         /// [`Config::shared_memory`]. Spawning threads is not part of it.
         wasm_threads => THREADS,
+        /// The wide-arithmetic proposal: `i64.add128`, `i64.sub128`, `i64.mul_wide_s` and
+        /// `i64.mul_wide_u`, compiled to the host's add-with-carry and widening multiply.
+        /// Off by default, as in Wasmtime 48.
+        wasm_wide_arithmetic => WIDE_ARITHMETIC,
     }
 
     /// Allows creating shared memories ([`crate::SharedMemory::new`], and instantiating a

@@ -42,3 +42,4 @@ mod wasmtime_api_fuel_epoch;
 mod wasmtime_api_host_memory;
 mod wasmtime_api_linking;
 mod wasmtime_api_memory_table_global;
+mod wide_arithmetic;
