@@ -267,7 +267,10 @@ impl Func {
         if defined >= offsets.num_defined_funcs {
             return None;
         }
-        let func_index = (module.inner.info).func_index(DefinedFuncIndex::from_u32(defined));
+        let func_index = module
+            .inner
+            .info
+            .func_index(DefinedFuncIndex::from_u32(defined));
         let ty = module.inner.types[module.inner.info.functions[func_index].index()].clone();
         store.funcs.push(FuncData {
             funcref: word as *const VMFuncRef,
