@@ -38,7 +38,7 @@ use wast::{QuoteWat, WastDirective, WastExecute};
 
 fn suite_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os("WASMJIT_TESTSUITE") {
-        Some(dir) => PathBuf::from(dir),
+        Some(root) => PathBuf::from(root).join("v2"),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/wasm-testsuite/v2"),
     };
     if dir.is_dir() {
