@@ -138,12 +138,17 @@ impl std::fmt::Display for I32Exit {
 
 impl std::error::Error for I32Exit {}
 
+/// Finds the store's own [`WasiCtx`] in its data.
+type GetOwned<T> = dyn Fn(&mut T) -> &mut WasiCtx + Send + Sync;
+/// Finds the [`WasiCtx`] several stores share in a store's data.
+type GetLocked<T> = dyn Fn(&mut T) -> &Mutex<WasiCtx> + Send + Sync;
+
 /// How host functions reach the [`WasiCtx`] in the store's data.
 enum CtxAccess<T> {
     /// The store owns it ([`add_to_linker`]).
-    Owned(Box<dyn Fn(&mut T) -> &mut WasiCtx + Send + Sync>),
+    Owned(Box<GetOwned<T>>),
     /// The stores of several threads share it behind a lock ([`add_to_linker_shared`]).
-    Locked(Box<dyn Fn(&mut T) -> &Mutex<WasiCtx> + Send + Sync>),
+    Locked(Box<GetLocked<T>>),
 }
 
 impl<T> CtxAccess<T> {
