@@ -60,6 +60,8 @@ pub struct RunArgs {
     pub env: Vec<(String, String)>,
     /// `-S inherit-env`: the guest sees the host's whole environment (before `--env`).
     pub inherit_env: bool,
+    /// `-S threads`: wasi-threads (`wasi::thread-spawn`) and the shared memory it needs.
+    pub wasi_threads: bool,
     /// `--dir HOST[::GUEST]`, for WASI guests: (host, guest).
     pub dirs: Vec<(String, String)>,
     /// `--argv0`: the guest's `argv[0]` instead of the module's path.
@@ -84,11 +86,15 @@ calls `proc_exit(N)`.";
 const W_HELP: &str = "\
 Wasm and execution options, as `-W NAME[=VAL]` (repeatable, or comma-separated):
 exceptions[=y|n] enables the exception-handling proposal (off by default: with it on, every
-call pays a check for a pending exception); fuel=N is --fuel; timeout=DURATION is --timeout";
+call pays a check for a pending exception); fuel=N is --fuel; timeout=DURATION is --timeout;
+threads[=y] (the threads proposal, on by default)";
 
 const S_HELP: &str = "\
 WASI options, as `-S NAME[=VAL]` (repeatable, or comma-separated): inherit-env[=y|n] gives
-the guest the host's whole environment; cli[=y] (WASI is always on for modules importing it)";
+the guest the host's whole environment; threads[=y|n] runs a wasi-threads program (built for
+wasm32-wasip1-threads: `wasi::thread-spawn` starts a host thread with its own instance sharing
+the imported memory; proc_exit or a trap in any thread ends the program); cli[=y] (WASI is
+always on for modules importing it)";
 
 /// The `clap` command of `wasmjit`.
 pub fn command() -> Command {
@@ -251,6 +257,14 @@ fn strings(m: &ArgMatches, id: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// `-W threads`: the threads proposal is on by default (as in Wasmtime 48), so only `y`.
+fn threads_proposal(flag: &str, name: &str, value: &str) -> Result<()> {
+    if !boolean(flag, name, value)? {
+        bail!("`-{flag} {name}={value}`: the threads proposal cannot be turned off");
+    }
+    Ok(())
+}
+
 /// Splits `-W`/`-S` values into `(name, value)`: comma-separated, `NAME` alone meaning `y`.
 fn options(values: &[String]) -> Vec<(String, String)> {
     values
@@ -294,18 +308,24 @@ fn run_args(m: &ArgMatches) -> Result<RunArgs> {
             "exceptions" => exceptions = boolean("W", &name, &value)?,
             "fuel" => fuel = Some(parse_fuel(&value)?),
             "timeout" => timeout = Some(parse_duration(&value)?),
+            "threads" => threads_proposal("W", &name, &value)?,
             _ => bail!(
-                "`-W {name}`: wasmjit knows only `-W exceptions[=y|n]`, `-W fuel=N` and \
-                 `-W timeout=DURATION`"
+                "`-W {name}`: wasmjit knows only `-W exceptions[=y|n]`, `-W fuel=N`, \
+                 `-W timeout=DURATION` and `-W threads`"
             ),
         }
     }
     let mut inherit_env = false;
+    let mut wasi_threads = false;
     for (name, value) in options(&strings(m, "wasi")) {
         match name.as_str() {
             "inherit-env" => inherit_env = boolean("S", &name, &value)?,
+            "threads" => wasi_threads = boolean("S", &name, &value)?,
             "cli" if boolean("S", &name, &value)? => {}
-            _ => bail!("`-S {name}={value}`: wasmjit knows only `-S inherit-env[=y|n]`"),
+            _ => bail!(
+                "`-S {name}={value}`: wasmjit knows only `-S inherit-env[=y|n]` and \
+                 `-S threads[=y|n]`"
+            ),
         }
     }
     let env = strings(m, "env")
@@ -330,6 +350,7 @@ fn run_args(m: &ArgMatches) -> Result<RunArgs> {
         timeout,
         env,
         inherit_env,
+        wasi_threads,
         dirs,
         argv0: m.get_one::<String>("argv0").cloned(),
         exceptions,
@@ -346,9 +367,10 @@ fn compile_args(m: &ArgMatches) -> Result<CompileArgs> {
             "exceptions" => code.exceptions = boolean("W", &name, &value)?,
             "fuel" => code.fuel = parse_fuel(&value).map(|_| true)?,
             "timeout" => code.epochs = parse_duration(&value).map(|_| true)?,
+            "threads" => threads_proposal("W", &name, &value)?,
             _ => bail!(
-                "`-W {name}`: wasmjit knows only `-W exceptions[=y|n]`, `-W fuel=N` and \
-                 `-W timeout=DURATION`"
+                "`-W {name}`: wasmjit knows only `-W exceptions[=y|n]`, `-W fuel=N`, \
+                 `-W timeout=DURATION` and `-W threads`"
             ),
         }
     }
@@ -477,7 +499,9 @@ mod tests {
             "-W",
             "timeout=2s",
             "-S",
-            "inherit-env=y",
+            "inherit-env=y,threads",
+            "-W",
+            "threads",
             "f.wasm",
         ])
         .expect("valid");
@@ -493,11 +517,13 @@ mod tests {
             vec![("WASMJIT_CLI_TEST_VAR".to_string(), "inherited".to_string())]
         );
         assert_eq!(parsed.argv0.as_deref(), Some("prog"));
-        assert!(parsed.exceptions && parsed.inherit_env);
+        assert!(parsed.exceptions && parsed.inherit_env && parsed.wasi_threads);
         assert_eq!(parsed.fuel, Some(10));
         assert_eq!(parsed.timeout, Some(Duration::from_secs(2)));
         assert!(run(&["-W", "gc=y", "f.wasm"]).is_err());
         assert!(run(&["-S", "inherit-network", "f.wasm"]).is_err());
+        assert!(run(&["-W", "threads=n", "f.wasm"]).is_err());
+        assert!(!run(&["f.wasm"]).expect("valid").wasi_threads);
     }
 
     #[test]

@@ -4,13 +4,14 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use wasmjit::{Config, Engine, Func, Instance, Linker, Module, Store, Trap, Val, ValType};
 use wasmjit_wasi::{self as wasi, I32Exit, WasiCtx, WasiCtxBuilder};
+use wasmjit_wasi_threads::{self as wasi_threads, WasiThreadsCtx};
 
 mod cli;
 
@@ -100,18 +101,35 @@ fn format_duration(d: Duration) -> String {
     }
 }
 
-/// The engine of `run` and `compile` for these code settings.
-fn engine_for(code: CodeOptions) -> Result<Engine> {
+/// The engine of `run` and `compile` for these code settings; `shared_memory` for
+/// wasi-threads programs, whose memory is shared.
+fn engine_for(code: CodeOptions, shared_memory: bool) -> Result<Engine> {
     let mut config = Config::new();
     config
         .consume_fuel(code.fuel)
         .epoch_interruption(code.epochs)
-        .wasm_exceptions(code.exceptions);
+        .wasm_exceptions(code.exceptions)
+        .shared_memory(shared_memory);
     Engine::new(&config)
 }
 
+/// The store data of a wasi-threads program: every thread's store holds a clone.
+#[derive(Clone)]
+struct ThreadsHost {
+    wasi: Arc<Mutex<WasiCtx>>,
+    /// Set once the linker is complete (spawning needs it).
+    threads: Option<Arc<WasiThreadsCtx<ThreadsHost>>>,
+}
+
+/// Whether `import` is one that wasi-threads provides (`-S threads`): the spawn function, or
+/// the shared memory.
+fn is_wasi_threads_import(import: &wasmjit::ImportType<'_>) -> bool {
+    (import.module() == wasi_threads::SPAWN_MODULE && import.name() == wasi_threads::SPAWN_NAME)
+        || matches!(import.ty(), wasmjit::ExternType::Memory(ty) if ty.is_shared())
+}
+
 fn run(args: RunArgs) -> Result<ExitCode> {
-    let engine = engine_for(args.code_options())?;
+    let engine = engine_for(args.code_options(), args.wasi_threads)?;
     let module = load_module(&engine, &args.file, args.allow_precompiled).map_err(|e| {
         if !args.exceptions && format!("{e:#}").contains("Config::wasm_exceptions") {
             e.context("the module uses exception handling: run it with `-W exceptions=y`")
@@ -120,7 +138,19 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         }
     })?;
     let uses_wasi = module.imports().any(|i| i.module() == wasi::MODULE);
-    if let Some(import) = module.imports().find(|i| i.module() != wasi::MODULE) {
+    let provided = |i: &wasmjit::ImportType<'_>| {
+        i.module() == wasi::MODULE || (args.wasi_threads && is_wasi_threads_import(i))
+    };
+    if let Some(import) = module.imports().find(|i| !provided(i)) {
+        if is_wasi_threads_import(&import) {
+            bail!(
+                "{}: module imports `{}.{}`: it is a wasi-threads program, run it with \
+                 `-S threads`",
+                args.file.display(),
+                import.module(),
+                import.name()
+            );
+        }
         bail!(
             "{}: module imports `{}.{}`, but `wasmjit run` provides only WASI \
              (`{}`)",
@@ -149,16 +179,71 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         }
     }
 
+    if args.wasi_threads {
+        return run_threads(&args, builder.build(), &module, uses_wasi);
+    }
     let mut store = Store::new(&engine, builder.build());
+    let mut linker = Linker::new(&engine);
+    if uses_wasi {
+        wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
+    }
+    run_with_limits(&args, &mut store, &linker, &module, uses_wasi)
+}
+
+/// `run -S threads`: the WASI context is shared by the stores of every thread, and
+/// `wasi::thread-spawn` starts threads with instances of the same module.
+fn run_threads(
+    args: &RunArgs,
+    wasi_ctx: WasiCtx,
+    module: &Module,
+    uses_wasi: bool,
+) -> Result<ExitCode> {
+    let engine = module.engine();
+    let host = ThreadsHost {
+        wasi: Arc::new(Mutex::new(wasi_ctx)),
+        threads: None,
+    };
+    let mut store = Store::new(engine, host);
+    let mut linker = Linker::new(engine);
+    if uses_wasi {
+        wasi::add_to_linker_shared(&mut linker, |h: &mut ThreadsHost| &*h.wasi)?;
+    }
+    wasi_threads::add_to_linker(&mut linker, &store, module, |h: &ThreadsHost| {
+        h.threads.as_ref()
+    })?;
+    let (fuel, timeout) = (args.fuel, args.timeout);
+    let threads = WasiThreadsCtx::new(module.clone(), Arc::new(linker.clone()))?
+        // Each thread gets the budget the first one started with.
+        .with_store_setup(move |store| {
+            if let Some(fuel) = fuel {
+                store.set_fuel(fuel)?;
+            }
+            if let Some(timeout) = timeout {
+                store.set_epoch_deadline(EpochTicker::deadline_for(timeout));
+            }
+            Ok(())
+        });
+    store.data_mut().threads = Some(Arc::new(threads));
+    run_with_limits(args, &mut store, &linker, module, uses_wasi)
+}
+
+/// Runs the module in `store` with the fuel and timeout the command line asks for.
+fn run_with_limits<T: 'static>(
+    args: &RunArgs,
+    store: &mut Store<T>,
+    linker: &Linker<T>,
+    module: &Module,
+    uses_wasi: bool,
+) -> Result<ExitCode> {
     if let Some(fuel) = args.fuel {
         store.set_fuel(fuel)?;
     }
     // Started before instantiation: the timeout covers the start function too.
     let _ticker = args.timeout.map(|timeout| {
         store.set_epoch_deadline(EpochTicker::deadline_for(timeout));
-        EpochTicker::start(&engine)
+        EpochTicker::start(store.engine())
     });
-    let code = run_in_store(&args, &mut store, &module, uses_wasi)?;
+    let code = run_in_store(args, store, linker, module, uses_wasi)?;
     // Whether the guest returned or trapped: it ran.
     if let Some(fuel) = args.fuel {
         let consumed = fuel - store.get_fuel()?;
@@ -168,16 +253,13 @@ fn run(args: RunArgs) -> Result<ExitCode> {
 }
 
 /// Instantiates the module and makes the call of `wasmjit run`.
-fn run_in_store(
+fn run_in_store<T: 'static>(
     args: &RunArgs,
-    store: &mut Store<WasiCtx>,
+    store: &mut Store<T>,
+    linker: &Linker<T>,
     module: &Module,
     uses_wasi: bool,
 ) -> Result<ExitCode> {
-    let mut linker = Linker::new(store.engine());
-    if uses_wasi {
-        wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
-    }
     let instance = match linker.instantiate(&mut *store, module) {
         Ok(instance) => instance,
         Err(err) if is_trap(&err) => {
@@ -252,8 +334,8 @@ fn report_timeout(args: &RunArgs, err: &anyhow::Error) {
 }
 
 /// Finds the function export `name`; `explicit` says whether the user named it.
-fn find_func(
-    store: &mut Store<WasiCtx>,
+fn find_func<T: 'static>(
+    store: &mut Store<T>,
     instance: Instance,
     name: &str,
     explicit: bool,
@@ -313,7 +395,7 @@ fn wast_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
 fn compile(args: &CompileArgs) -> Result<ExitCode> {
     let path = &args.file;
     let bytes = read_wasm(path)?;
-    let engine = engine_for(args.code)?;
+    let engine = engine_for(args.code, false)?;
 
     let start = Instant::now();
     Module::validate(&engine, &bytes)

@@ -14,4 +14,5 @@ mod messages_wasmtime;
 mod spec;
 mod spec_wasm3;
 mod wasi;
+mod wasi_threads;
 mod wide_arithmetic;

@@ -100,7 +100,8 @@ pub use path::{force_component_walk, kernel_resolves_paths};
 
 use anyhow::Result;
 use errno::{GuestMem, WResult};
-use std::sync::Arc;
+use std::cell::UnsafeCell;
+use std::sync::{Arc, Mutex};
 use wasmjit::{AsContextMut, Caller, Extern, Linker};
 
 /// The names `wasmtime_wasi::preview1` gives these items, for code written for Wasmtime.
@@ -137,20 +138,60 @@ impl std::fmt::Display for I32Exit {
 
 impl std::error::Error for I32Exit {}
 
+/// Finds the store's own [`WasiCtx`] in its data.
+type GetOwned<T> = dyn Fn(&mut T) -> &mut WasiCtx + Send + Sync;
+/// Finds the [`WasiCtx`] several stores share in a store's data.
+type GetLocked<T> = dyn Fn(&mut T) -> &Mutex<WasiCtx> + Send + Sync;
+
+/// How host functions reach the [`WasiCtx`] in the store's data.
+enum CtxAccess<T> {
+    /// The store owns it ([`add_to_linker`]).
+    Owned(Box<GetOwned<T>>),
+    /// The stores of several threads share it behind a lock ([`add_to_linker_shared`]).
+    Locked(Box<GetLocked<T>>),
+}
+
+impl<T> CtxAccess<T> {
+    fn run<R>(&self, data: &mut T, body: impl FnOnce(&mut WasiCtx) -> R) -> R {
+        match self {
+            CtxAccess::Owned(get) => body(get(data)),
+            // A thread that panicked inside a host function left the context as consistent
+            // as any host function leaves it on an early return.
+            CtxAccess::Locked(get) => {
+                body(&mut get(data).lock().unwrap_or_else(|e| e.into_inner()))
+            }
+        }
+    }
+}
+
 /// Runs one host function's body with the WASI context and the caller's memory (an empty
 /// one when the module exports no `memory`, so every pointer is `EFAULT`).
 fn with_ctx<T>(
     caller: &mut Caller<'_, T>,
-    get: &(dyn Fn(&mut T) -> &mut WasiCtx + Send + Sync),
+    access: &CtxAccess<T>,
     body: impl FnOnce(&mut WasiCtx, &mut GuestMem<'_>) -> WResult<()>,
 ) -> Result<i32> {
-    let memory = caller.get_export("memory").and_then(Extern::into_memory);
-    let result = match memory {
-        Some(memory) => {
+    let result = match caller.get_export("memory") {
+        Some(Extern::Memory(memory)) => {
             let (bytes, data) = memory.data_and_store_mut(caller.as_context_mut());
-            body(get(data), &mut GuestMem::new(bytes))
+            access.run(data, |cx| body(cx, &mut GuestMem::new(bytes)))
         }
-        None => body(get(caller.data_mut()), &mut GuestMem::new(&mut [])),
+        // A wasi-threads program's memory, which the guest's other threads may use meanwhile.
+        Some(Extern::SharedMemory(memory)) => {
+            let cells = memory.data();
+            // SAFETY: the cells stay mapped while `memory` lives, which outlasts `bytes`. The
+            // guest's other threads may access them during the call: a host function only
+            // touches the buffers its caller passed, which a well-synchronised guest does not
+            // use elsewhere meanwhile (as with a system call's buffers); a racing guest gets
+            // unspecified bytes, never a host access outside the memory.
+            let bytes = unsafe {
+                std::slice::from_raw_parts_mut(UnsafeCell::raw_get(cells.as_ptr()), cells.len())
+            };
+            access.run(caller.data_mut(), |cx| body(cx, &mut GuestMem::new(bytes)))
+        }
+        _ => access.run(caller.data_mut(), |cx| {
+            body(cx, &mut GuestMem::new(&mut []))
+        }),
     };
     Ok(match result {
         Ok(()) => 0,
@@ -164,15 +205,30 @@ pub fn add_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     get: impl Fn(&mut T) -> &mut WasiCtx + Send + Sync + 'static,
 ) -> Result<()> {
-    let get: Arc<dyn Fn(&mut T) -> &mut WasiCtx + Send + Sync> = Arc::new(get);
+    define_functions(linker, CtxAccess::Owned(Box::new(get)))
+}
+
+/// [`add_to_linker`] for a program whose threads each run in a store of their own
+/// (wasi-threads): `get` finds the one [`WasiCtx`] they share, which each call locks. A
+/// call that blocks (`poll_oneoff` sleeping, a read of the host's stdin) holds the other
+/// threads' WASI calls until it returns.
+pub fn add_to_linker_shared<T: 'static>(
+    linker: &mut Linker<T>,
+    get: impl Fn(&mut T) -> &Mutex<WasiCtx> + Send + Sync + 'static,
+) -> Result<()> {
+    define_functions(linker, CtxAccess::Locked(Box::new(get)))
+}
+
+fn define_functions<T: 'static>(linker: &mut Linker<T>, access: CtxAccess<T>) -> Result<()> {
+    let access = Arc::new(access);
     macro_rules! define {
         ($name:literal, $f:path, ($($a:ident : $t:ty),*)) => {{
-            let get = get.clone();
+            let access = access.clone();
             linker.func_wrap(
                 MODULE,
                 $name,
                 move |mut caller: Caller<'_, T>, $($a: $t),*| -> Result<i32> {
-                    with_ctx(&mut caller, &*get, |cx, mem| $f(cx, mem, $($a),*))
+                    with_ctx(&mut caller, &access, |cx, mem| $f(cx, mem, $($a),*))
                 },
             )?;
         }};

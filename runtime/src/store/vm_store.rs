@@ -2,10 +2,13 @@
 //! the builtin table instantiated for it.
 
 use super::{PendingError, StoreOpaque};
+use crate::async_::{block_on, AsyncCx};
 use crate::tag::ExceptionData;
 use crate::vm::builtins::BuiltinTable;
 use crate::vm::store::{GrowError, StoreObjects, VMStore};
 use crate::vm::vmcontext::ValRaw;
+use std::future::Future;
+use std::pin::Pin;
 
 /// The one builtin table every `VMContext` points to.
 pub(crate) static BUILTINS: BuiltinTable = BuiltinTable::for_store::<StoreOpaque>();
@@ -38,6 +41,33 @@ impl VMStore for StoreOpaque {
 
     fn new_epoch(&mut self) -> bool {
         StoreOpaque::new_epoch(self)
+    }
+
+    fn epoch_deadline_check(&self) -> Option<Box<dyn Fn() -> bool + Send + Sync>> {
+        if !self.engine.config().epoch_interruption {
+            return None;
+        }
+        // SAFETY: the limits are only touched by the thread that has the store.
+        let deadline = unsafe { *self.limits.epoch_deadline.get() };
+        let engine = self.engine.clone();
+        Some(Box::new(move || engine.current_epoch() >= deadline))
+    }
+
+    fn in_async_call(&self) -> bool {
+        self.current_fiber().is_some()
+    }
+
+    fn block_on_fiber<F: Future + ?Sized>(
+        &mut self,
+        future: Pin<&mut F>,
+    ) -> anyhow::Result<F::Output> {
+        let Some(cx) = self.current_fiber() else {
+            anyhow::bail!("not in an async call");
+        };
+        let cx: *const AsyncCx = cx;
+        // SAFETY: `current_fiber` found this store's call running on the fiber owning `cx`,
+        // so this runs there, inside a poll of the call's future.
+        unsafe { block_on(cx, future) }
     }
 
     fn throw(&mut self, tag: usize, payload: &[ValRaw]) -> anyhow::Result<u64> {

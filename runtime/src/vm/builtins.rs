@@ -13,12 +13,12 @@
 use crate::vm::instance::{instance_of, store_of};
 use crate::vm::store::{GrowError, PendingError, StoreObjects, VMStore};
 // The entry compiled code calls; its body is the architecture's (`traphandlers`).
-use crate::vm::parking_lot::WaitResult;
+use crate::vm::parking_lot::{Parked, WaitLimits};
 use crate::vm::shared_memory::{check_atomic_addr, VmSharedMemory};
 use crate::vm::traphandlers::raise_trap;
 use crate::vm::vmcontext::{VMContext, ValRaw};
 use crate::Trap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wasmjit_environ::builtins::{Builtin, ATOMIC_TRAPPED, GROW_TRAPPED};
 use wasmjit_environ::indices::{DataIndex, TagIndex};
 
@@ -540,17 +540,7 @@ unsafe extern "C" fn memory_atomic_wait32<S: VMStore>(
     timeout: u64,
 ) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
-    unsafe {
-        with_atomic_memory::<S>(
-            vmctx,
-            mem,
-            |shared| {
-                let waited = shared.wait32(addr, expected, wait_timeout(timeout));
-                waited.map(WaitResult::code)
-            },
-            |size| wait_unshared(addr, 4, size),
-        )
-    }
+    unsafe { memory_atomic_wait::<S>(vmctx, mem, addr, expected.into(), 4, timeout) }
 }
 
 unsafe extern "C" fn memory_atomic_wait64<S: VMStore>(
@@ -561,15 +551,63 @@ unsafe extern "C" fn memory_atomic_wait64<S: VMStore>(
     timeout: u64,
 ) -> u64 {
     // SAFETY: called by compiled code with its own vmctx.
+    unsafe { memory_atomic_wait::<S>(vmctx, mem, addr, expected, 8, timeout) }
+}
+
+/// `memory.atomic.wait32/64` (`width` 4 or 8). On a shared memory the wait parks the thread,
+/// or in an async call only the call (its fiber); it also ends when the store's epoch
+/// deadline passes, which then runs the store's deadline behaviour (a trap, or waiting on
+/// with a new deadline), and when the async call is dropped (the call fails).
+///
+/// # Safety
+/// As [`run_builtin`].
+unsafe fn memory_atomic_wait<S: VMStore>(
+    vmctx: *mut VMContext,
+    mem: u32,
+    addr: u64,
+    expected: u64,
+    width: u64,
+    timeout: u64,
+) -> u64 {
+    // SAFETY: forwarded from the caller.
     unsafe {
-        with_atomic_memory::<S>(
-            vmctx,
-            mem,
-            |shared| {
-                let waited = shared.wait64(addr, expected, wait_timeout(timeout));
-                waited.map(WaitResult::code)
-            },
-            |size| wait_unshared(addr, 8, size),
-        )
+        with_instance::<S, _>(vmctx, ATOMIC_TRAPPED, |store, i| {
+            let objects = store.objects();
+            let memory = &objects.memories[objects.instances[i].memories[mem as usize]];
+            let Some(shared) = memory.as_shared().cloned() else {
+                let result = wait_unshared(addr, width, memory.byte_size());
+                return atomic_result(store, result);
+            };
+            let deadline = wait_timeout(timeout).and_then(|t| Instant::now().checked_add(t));
+            loop {
+                // Taken afresh each time: the deadline behaviour may have moved the deadline.
+                let epoch_reached = store.epoch_deadline_check();
+                let limits = WaitLimits {
+                    deadline,
+                    epoch_reached: epoch_reached.as_deref(),
+                };
+                let parked = if store.in_async_call() {
+                    match shared.park_async(addr, expected, width, limits) {
+                        Ok(future) => match store.block_on_fiber(std::pin::pin!(future).as_mut()) {
+                            Ok(parked) => Ok(parked),
+                            Err(cancelled) => {
+                                store.set_pending_error(PendingError::Error(cancelled));
+                                return ATOMIC_TRAPPED;
+                            }
+                        },
+                        Err(trap) => Err(trap),
+                    }
+                } else {
+                    shared.park(addr, expected, width, limits)
+                };
+                match parked {
+                    Ok(Parked::Done(result)) => return atomic_result(store, Ok(result.code())),
+                    Ok(Parked::EpochReached) if store.new_epoch() => continue,
+                    // The deadline behaviour left a trap or an error pending.
+                    Ok(Parked::EpochReached) => return ATOMIC_TRAPPED,
+                    Err(trap) => return atomic_result(store, Err(trap)),
+                }
+            }
+        })
     }
 }

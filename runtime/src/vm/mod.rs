@@ -17,3 +17,4 @@ pub(crate) mod table;
 pub mod traphandlers;
 pub(crate) mod type_registry;
 pub(crate) mod vmcontext;
+pub(crate) mod wake_timer;

@@ -8,7 +8,7 @@
 //! threads proposal lets an access racing with a `memory.grow` succeed or trap).
 
 use crate::vm::memory::{map_reservation, max_pages_of, WASM_PAGE_SIZE};
-use crate::vm::parking_lot::{ParkingLot, WaitResult};
+use crate::vm::parking_lot::{Parked, ParkingLot, WaitLimits, WaitResult};
 use crate::vm::vmcontext::VMMemoryDefinition;
 use crate::Trap;
 use anyhow::{bail, Context, Result};
@@ -176,7 +176,7 @@ impl VmSharedMemory {
         Ok(self.0.waiters.notify(word as usize, count))
     }
 
-    /// `memory.atomic.wait32`.
+    /// `memory.atomic.wait32` from the host.
     pub(crate) fn wait32(
         &self,
         addr: u64,
@@ -184,17 +184,14 @@ impl VmSharedMemory {
         timeout: Option<Duration>,
     ) -> Result<WaitResult, Trap> {
         let word = self.word(addr, 4)?;
-        let still_expected = || {
-            // SAFETY: the word is aligned and accessible for the memory's life (it never
-            // shrinks or moves), and every access to it from wasm or the host is atomic or a
-            // race the threads proposal allows.
-            let value = unsafe { AtomicU32::from_ptr(word.cast()) };
-            value.load(Ordering::SeqCst) == expected
-        };
-        Ok(self.0.waiters.wait(word as usize, still_expected, timeout))
+        Ok(self.0.waiters.wait(
+            word as usize,
+            still_expected(word, expected.into(), 4),
+            timeout,
+        ))
     }
 
-    /// `memory.atomic.wait64`.
+    /// `memory.atomic.wait64` from the host.
     pub(crate) fn wait64(
         &self,
         addr: u64,
@@ -202,12 +199,53 @@ impl VmSharedMemory {
         timeout: Option<Duration>,
     ) -> Result<WaitResult, Trap> {
         let word = self.word(addr, 8)?;
-        let still_expected = || {
-            // SAFETY: as in `wait32`, for an 8-byte aligned word.
-            let value = unsafe { AtomicU64::from_ptr(word.cast()) };
-            value.load(Ordering::SeqCst) == expected
-        };
-        Ok(self.0.waiters.wait(word as usize, still_expected, timeout))
+        Ok(self
+            .0
+            .waiters
+            .wait(word as usize, still_expected(word, expected, 8), timeout))
+    }
+
+    /// `memory.atomic.wait32/64` (`width` 4 or 8) of a store's wasm, blocking the thread.
+    pub(crate) fn park(
+        &self,
+        addr: u64,
+        expected: u64,
+        width: u64,
+        limits: WaitLimits<'_>,
+    ) -> Result<Parked, Trap> {
+        let word = self.word(addr, width)?;
+        let expected = still_expected(word, expected, width);
+        Ok(self.0.waiters.park(word as usize, expected, limits))
+    }
+
+    /// [`VmSharedMemory::park`] for an async call: the future that parks its task.
+    pub(crate) fn park_async<'a>(
+        &'a self,
+        addr: u64,
+        expected: u64,
+        width: u64,
+        limits: WaitLimits<'a>,
+    ) -> Result<impl std::future::Future<Output = Parked> + 'a, Trap> {
+        let word = self.word(addr, width)?;
+        let expected = still_expected(word, expected, width);
+        Ok(self.0.waiters.park_async(word as usize, expected, limits))
+    }
+}
+
+/// Whether the `width`-byte word at `word` (4 or 8, aligned, inside a live shared memory)
+/// still holds `expected` (truncated to the width).
+fn still_expected(word: *mut u8, expected: u64, width: u64) -> impl FnOnce() -> bool + Unpin {
+    move || {
+        // SAFETY: the word is aligned and accessible for the memory's life (it never shrinks
+        // or moves), and every access to it from wasm or the host is atomic or a race the
+        // threads proposal allows.
+        unsafe {
+            if width == 4 {
+                AtomicU32::from_ptr(word.cast()).load(Ordering::SeqCst) == expected as u32
+            } else {
+                AtomicU64::from_ptr(word.cast()).load(Ordering::SeqCst) == expected
+            }
+        }
     }
 }
 

@@ -10,6 +10,8 @@ use crate::vm::memory::VmMemory;
 use crate::vm::table::VmTable;
 use crate::vm::vmcontext::ValRaw;
 use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
 use wasmjit_environ::trap::Trap;
 
 /// What a host function or a builtin left behind when it failed, to be raised once its frame
@@ -62,6 +64,21 @@ pub(crate) trait VMStore {
 
     /// The epoch deadline passed: run the store's deadline behaviour. True to go on.
     fn new_epoch(&mut self) -> bool;
+
+    /// With epoch interruption on, whether the engine's epoch has reached the store's
+    /// current deadline, as a check another wait may repeat; `None` with it off.
+    fn epoch_deadline_check(&self) -> Option<Box<dyn Fn() -> bool + Send + Sync>>;
+
+    /// Whether the running call is an async one, on its fiber.
+    fn in_async_call(&self) -> bool;
+
+    /// Polls `future` to completion on the running async call's fiber, suspending the call
+    /// while it is pending; an error when the call was cancelled (its future dropped), or is
+    /// not async.
+    fn block_on_fiber<F: Future + ?Sized>(
+        &mut self,
+        future: Pin<&mut F>,
+    ) -> anyhow::Result<F::Output>;
 
     /// Makes an exception of store tag `tag` carrying `payload` and makes it the pending one;
     /// its exnref, or an error when the store may not hold another. `payload` is still in the

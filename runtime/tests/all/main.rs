@@ -11,6 +11,7 @@ mod async_misuse;
 mod async_smoke;
 mod async_stacks_threads;
 mod async_tokio;
+mod atomic_wait_interrupt;
 mod embedder_panics;
 mod epoch;
 mod exceptions;
