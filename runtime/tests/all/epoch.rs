@@ -329,3 +329,117 @@ fn a_deadline_set_through_another_instance_stops_the_loop() {
         assert_eq!(*store.data(), 1, "{name}");
     }
 }
+
+/// Every loop shape is interrupted: a call-free loop nested in a loop that calls, loops nested
+/// three deep whose inner loops end and start again, an infinite inner loop, a loop closed by
+/// a `br_table` whose body is large, and one that runs a builtin (`memory.grow`) each time.
+#[test]
+fn every_loop_shape_is_interrupted() {
+    let engine = epoch_engine(false);
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (memory 1)
+          (func $leaf (param i32) (result i32) local.get 0 i32.const 1 i32.add)
+          (func (export "calls_around_spin") (local $i i32)
+            loop $outer
+              i32.const 7 call $leaf drop
+              i32.const 100 local.set $i
+              loop $inner local.get $i i32.const 1 i32.sub local.tee $i br_if $inner end
+              br $outer
+            end)
+          (func (export "nested") (local $i i32) (local $j i32)
+            loop $a
+              i32.const 3 local.set $i
+              loop $b
+                i32.const 5 local.set $j
+                loop $c local.get $j i32.const 1 i32.sub local.tee $j br_if $c end
+                local.get $i i32.const 1 i32.sub local.tee $i br_if $b
+              end
+              br $a
+            end)
+          (func (export "inner_forever")
+            loop $a
+              loop $b br $b end
+              br $a
+            end)
+          (func (export "br_table_big") (local $x i32)
+            block $out
+              loop $l
+                ;; A body of many operators: its countdown runs out in few iterations.
+                local.get $x i32.const 3 i32.mul i32.const 1 i32.add local.set $x
+                local.get $x i32.const 5 i32.mul i32.const 7 i32.xor local.set $x
+                i32.const 0 local.get $x i32.store
+                local.get $x i32.const 3 i32.and
+                br_table $l $l $l $l $out
+              end
+            end)
+          (func (export "grows")
+            loop $l i32.const 0 memory.grow drop br $l end))"#,
+    )
+    .unwrap();
+    for name in [
+        "calls_around_spin",
+        "nested",
+        "inner_forever",
+        "br_table_big",
+        "grows",
+    ] {
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let forever = instance.get_typed_func::<(), ()>(&mut store, name).unwrap();
+        store.set_epoch_deadline(1);
+        let ticker = Ticker::start(&engine, Duration::from_millis(20));
+        let err = forever.call(&mut store, ()).unwrap_err();
+        drop(ticker);
+        assert_eq!(trap_of(&err), Trap::Interrupt, "{name}");
+    }
+}
+
+/// A deadline callback that extends the deadline by 0 ticks runs again at the next pass
+/// through a loop header, as in Wasmtime, also in loops that make no call (whose checks keep
+/// the deadline in a register: the slow path must reload it). The deadline is reached on
+/// entry, so the first callback runs at the function's entry and the others at each pass
+/// through a loop header.
+#[test]
+fn a_zero_extension_calls_back_at_every_header_of_a_call_free_loop() {
+    const CALLBACKS: u32 = 40;
+    let engine = epoch_engine(false);
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (global $iters (export "iters") (mut i32) (i32.const 0))
+          (func (export "run") (local $i i32)
+            loop $l
+              global.get $iters i32.const 1 i32.add global.set $iters
+              i32.const 2 local.set $i
+              loop $inner local.get $i i32.const 1 i32.sub local.tee $i br_if $inner end
+              br $l
+            end))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, 0u32);
+    store.set_epoch_deadline(0);
+    store.epoch_deadline_callback(|mut cx| {
+        *cx.data_mut() += 1;
+        if *cx.data() < CALLBACKS {
+            Ok(UpdateDeadline::Continue(0))
+        } else {
+            Err(anyhow::anyhow!("enough"))
+        }
+    });
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let run = instance
+        .get_typed_func::<(), ()>(&mut store, "run")
+        .unwrap();
+    run.call(&mut store, ()).unwrap_err();
+    assert_eq!(*store.data(), CALLBACKS);
+    // Callbacks: one at entry, then one at each of the outer header's passes and at each of
+    // the inner header's 2 passes per iteration, 3 per iteration.
+    let iters = instance
+        .get_global(&mut store, "iters")
+        .unwrap()
+        .get(&mut store)
+        .unwrap_i32();
+    assert_eq!(iters as u32, (CALLBACKS - 1) / 3);
+}
