@@ -53,6 +53,7 @@ fn ref_to_val(r: Ref) -> Val {
         Ref::Func(f) => Val::FuncRef(f),
         Ref::Extern(e) => Val::ExternRef(e),
         Ref::Exn(e) => Val::ExnRef(e),
+        Ref::Any(e) => Val::AnyRef(e),
     }
 }
 

@@ -15,5 +15,6 @@ pub(crate) mod stack_scan;
 pub(crate) mod store;
 pub(crate) mod table;
 pub mod traphandlers;
+pub(crate) mod type_canon;
 pub(crate) mod type_registry;
 pub(crate) mod vmcontext;
