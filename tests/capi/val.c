@@ -151,10 +151,10 @@ int main(void) {
   int32_t s;
   CHECK(wasmtime_anyref_i31_get_u(ctx, &any, &u) && u == 0x7ffffffb);
   CHECK(wasmtime_anyref_i31_get_s(ctx, &any, &s) && s == -5);
-  uint32_t raw = wasmtime_anyref_to_raw(ctx, &any);
-  CHECK(raw != 0);
+  uint32_t any_raw = wasmtime_anyref_to_raw(ctx, &any);
+  CHECK(any_raw != 0);
   wasmtime_anyref_t any2;
-  wasmtime_anyref_from_raw(ctx, raw, &any2);
+  wasmtime_anyref_from_raw(ctx, any_raw, &any2);
   CHECK(wasmtime_anyref_i31_get_s(ctx, &any2, &s) && s == -5);
   wasmtime_anyref_clone(ctx, &any, &any2);
   CHECK(wasmtime_anyref_i31_get_u(ctx, &any2, &u) && u == 0x7ffffffb);
