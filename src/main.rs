@@ -516,6 +516,8 @@ fn format_value(value: &Val) -> String {
         Val::ExternRef(Some(_)) => "ref.extern".to_string(),
         Val::ExnRef(None) => "ref.null exn".to_string(),
         Val::ExnRef(Some(_)) => "ref.exn".to_string(),
+        Val::AnyRef(None) => "ref.null any".to_string(),
+        Val::AnyRef(Some(_)) => "ref.any".to_string(),
     }
 }
 

@@ -97,9 +97,9 @@ config_setters! {
     wasmtime_config_wasm_exceptions_set(bool) => |c, v| {
         c.config.wasm_exceptions(v);
     }
-    /// Garbage-collected types: not supported (enabling it makes engine creation fail).
+    /// The GC proposal's types and heap-free references (`Config::wasm_gc`).
     wasmtime_config_wasm_gc_set(bool) => |c, v| {
-        c.require("the GC proposal", v);
+        c.config.wasm_gc(v);
     }
     /// 128-bit SIMD.
     wasmtime_config_wasm_simd_set(bool) => |c, v| {

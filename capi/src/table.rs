@@ -44,6 +44,7 @@ fn val_to_ref(v: Val) -> Result<Ref> {
     match v {
         Val::FuncRef(f) => Ok(Ref::Func(f)),
         Val::ExternRef(e) => Ok(Ref::Extern(e)),
+        Val::AnyRef(e) => Ok(Ref::Any(e)),
         _ => bail!("a table element must be a reference"),
     }
 }
@@ -53,6 +54,7 @@ fn ref_to_val(r: Ref) -> Val {
         Ref::Func(f) => Val::FuncRef(f),
         Ref::Extern(e) => Val::ExternRef(e),
         Ref::Exn(e) => Val::ExnRef(e),
+        Ref::Any(e) => Val::AnyRef(e),
     }
 }
 

@@ -14,7 +14,7 @@ use crate::{
 use anyhow::{anyhow, bail, Result};
 use std::ffi::c_void;
 use std::ptr;
-use wasmjit::{AsContextMut, Extern, ExternRef, Func, Val, ValType};
+use wasmjit::{AnyRef, AsContextMut, Extern, ExternRef, Func, Val, ValType, I31};
 
 /// The payload of `wasm_val_t`.
 #[repr(C)]
@@ -95,6 +95,14 @@ impl wasm_val_t {
                 });
                 (WASM_EXTERNREF, wasm_val_union { ref_: r })
             }
+            // `wasm.h` has no anyref kind (Wasmtime aborts here); it reads as a null funcref,
+            // as an exnref does.
+            Val::AnyRef(_) => (
+                WASM_FUNCREF,
+                wasm_val_union {
+                    ref_: ptr::null_mut(),
+                },
+            ),
             Val::ExnRef(_) => unreachable!("exception references read as null funcrefs"),
         };
         Ok(Self { kind, of })
@@ -196,8 +204,8 @@ pub unsafe extern "C" fn wasm_val_copy(out: *mut wasm_val_t, src: &wasm_val_t) {
     unsafe { ptr::write(out, v) }
 }
 
-/// `wasmtime_anyref_t`: a reference of the GC proposal. wasmjit has none, so every anyref is
-/// null (`store_id` 0).
+/// `wasmtime_anyref_t`: a reference of the GC proposal: `store_id` 0 is null, otherwise
+/// `private1` holds the reference's raw form (an `i31`, the only anyref there is yet).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct wasmtime_anyref_t {
@@ -304,9 +312,7 @@ impl StoreData {
                     }
                 }
                 WASMTIME_EXTERNREF => Val::ExternRef(self.externref_from_c(&v.of.externref)?),
-                WASMTIME_ANYREF => {
-                    bail!("anyref values are not supported by wasmjit (no GC proposal)")
-                }
+                WASMTIME_ANYREF => Val::AnyRef(self.anyref_from_c(&v.of.anyref)?),
                 k => bail!("unknown wasmtime_valkind_t value {k}"),
             })
         }
@@ -358,6 +364,12 @@ impl StoreData {
                             private2: 0,
                         },
                     },
+                },
+            ),
+            Val::AnyRef(a) => (
+                WASMTIME_ANYREF,
+                wasmtime_valunion_t {
+                    anyref: self.anyref_to_c(a),
                 },
             ),
             Val::ExnRef(_) => unreachable!("exception references read as null funcrefs"),
@@ -417,6 +429,7 @@ pub(crate) fn val_to_raw(
         Val::FuncRef(f) => raw.funcref = f.map_or(ptr::null_mut(), |f| f.to_raw(&mut store)),
         Val::ExternRef(None) => raw.externref = 0,
         Val::ExternRef(Some(e)) => raw.externref = e.to_raw(&mut store)?,
+        Val::AnyRef(a) => raw.anyref = a.map_or(0, |a| a.to_raw_unrooted()),
         Val::ExnRef(_) => unreachable!("exception references read as null funcrefs"),
     }
     Ok(raw)
@@ -588,7 +601,36 @@ const NULL_ANYREF: wasmtime_anyref_t = wasmtime_anyref_t {
     private2: 0,
 };
 
-/// Copies an anyref handle.
+impl StoreData {
+    /// The C handle of an anyref: the store's id and the reference's raw form (an `i31`
+    /// needs no root: it is its own value).
+    pub(crate) fn anyref_to_c(&self, r: Option<AnyRef>) -> wasmtime_anyref_t {
+        match r {
+            Some(r) => wasmtime_anyref_t {
+                store_id: self.id,
+                private1: r.to_raw_unrooted(),
+                private2: 0,
+            },
+            None => NULL_ANYREF,
+        }
+    }
+
+    /// The anyref of a C handle (`None` for null).
+    pub(crate) fn anyref_from_c(&self, r: &wasmtime_anyref_t) -> Result<Option<AnyRef>> {
+        if r.store_id == 0 {
+            return Ok(None);
+        }
+        if r.store_id != self.id {
+            bail!("anyref used with the wrong store");
+        }
+        match AnyRef::from_raw_unrooted(r.private1) {
+            Some(a) => Ok(Some(a)),
+            None => bail!("not an anyref of this store"),
+        }
+    }
+}
+
+/// Copies an anyref handle (an `i31` handle is its value: nothing to root).
 #[no_mangle]
 pub unsafe extern "C" fn wasmtime_anyref_clone(
     _context: &mut wasmtime_context_t,
@@ -599,63 +641,106 @@ pub unsafe extern "C" fn wasmtime_anyref_clone(
     unsafe { ptr::write(out, *r) }
 }
 
-/// Nothing to release.
+/// Releases an anyref handle: nothing to release (every anyref is an `i31` until the GC
+/// heap exists), but the handle becomes null, as after Wasmtime's unroot.
 #[no_mangle]
-pub extern "C" fn wasmtime_anyref_unroot(
+pub unsafe extern "C" fn wasmtime_anyref_unroot(
     _context: &mut wasmtime_context_t,
-    _r: *mut wasmtime_anyref_t,
+    r: *mut wasmtime_anyref_t,
 ) {
+    if !r.is_null() {
+        // SAFETY: a non-null `r` points to the caller's handle.
+        unsafe { ptr::write(r, NULL_ANYREF) }
+    }
 }
 
-/// Always the null anyref: wasmjit has no GC references.
+/// The anyref of a raw value (`wasmtime_val_raw_t::anyref`); null for 0 and for a value
+/// that is no anyref of the store.
 #[no_mangle]
 pub unsafe extern "C" fn wasmtime_anyref_from_raw(
-    _context: &mut wasmtime_context_t,
-    _raw: u32,
+    context: &mut wasmtime_context_t,
+    raw: u32,
     out: *mut wasmtime_anyref_t,
 ) {
+    let r = crate::abort_on_panic("wasmtime_anyref_from_raw", || {
+        let any = AnyRef::from_raw(&mut context.store, raw);
+        context.data().anyref_to_c(any)
+    });
     // SAFETY: `out` is an output pointer of the caller.
-    unsafe { ptr::write(out, NULL_ANYREF) }
+    unsafe { ptr::write(out, r) }
 }
 
-/// Always 0 (null): wasmjit has no GC references.
+/// The raw value of an anyref (0 for null or another store's reference).
 #[no_mangle]
 pub extern "C" fn wasmtime_anyref_to_raw(
-    _context: &mut wasmtime_context_t,
-    _r: &wasmtime_anyref_t,
+    context: &mut wasmtime_context_t,
+    r: &wasmtime_anyref_t,
 ) -> u32 {
-    0
+    crate::abort_on_panic("wasmtime_anyref_to_raw", || {
+        match context.data().anyref_from_c(r) {
+            Ok(Some(a)) => a.to_raw(&mut context.store).unwrap_or(0),
+            _ => 0,
+        }
+    })
 }
 
-/// Produces the null anyref: wasmjit has no `i31ref` (no GC proposal).
+/// The `i31ref` of the low 31 bits of `i31`.
 #[no_mangle]
 pub unsafe extern "C" fn wasmtime_anyref_from_i31(
-    _context: &mut wasmtime_context_t,
-    _i31: u32,
+    context: &mut wasmtime_context_t,
+    i31: u32,
     out: *mut wasmtime_anyref_t,
 ) {
+    let r = crate::abort_on_panic("wasmtime_anyref_from_i31", || {
+        let any = AnyRef::from_i31(&mut context.store, I31::wrapping_u32(i31));
+        context.data().anyref_to_c(Some(any))
+    });
     // SAFETY: `out` is an output pointer of the caller.
-    unsafe { ptr::write(out, NULL_ANYREF) }
+    unsafe { ptr::write(out, r) }
 }
 
-/// Always false: no anyref is an `i31ref` in wasmjit.
-#[no_mangle]
-pub extern "C" fn wasmtime_anyref_i31_get_u(
-    _context: &mut wasmtime_context_t,
-    _r: &wasmtime_anyref_t,
-    _dst: *mut u32,
-) -> bool {
-    false
+/// The `i31` of an anyref, if it is an `i31ref`.
+fn anyref_i31(context: &mut wasmtime_context_t, r: &wasmtime_anyref_t) -> Option<I31> {
+    let any = context.data().anyref_from_c(r).ok()??;
+    any.as_i31(&context.store).ok()?
 }
 
-/// Always false: no anyref is an `i31ref` in wasmjit.
+/// Writes the zero-extended value of an `i31ref` to `dst`; false (and nothing written) for
+/// null or another reference.
 #[no_mangle]
-pub extern "C" fn wasmtime_anyref_i31_get_s(
-    _context: &mut wasmtime_context_t,
-    _r: &wasmtime_anyref_t,
-    _dst: *mut i32,
+pub unsafe extern "C" fn wasmtime_anyref_i31_get_u(
+    context: &mut wasmtime_context_t,
+    r: &wasmtime_anyref_t,
+    dst: *mut u32,
 ) -> bool {
-    false
+    let v = crate::abort_on_panic("wasmtime_anyref_i31_get_u", || anyref_i31(context, r));
+    match v {
+        Some(v) => {
+            // SAFETY: `dst` is an output pointer of the caller.
+            unsafe { ptr::write(dst, v.get_u32()) };
+            true
+        }
+        None => false,
+    }
+}
+
+/// Writes the sign-extended value of an `i31ref` to `dst`; false (and nothing written) for
+/// null or another reference.
+#[no_mangle]
+pub unsafe extern "C" fn wasmtime_anyref_i31_get_s(
+    context: &mut wasmtime_context_t,
+    r: &wasmtime_anyref_t,
+    dst: *mut i32,
+) -> bool {
+    let v = crate::abort_on_panic("wasmtime_anyref_i31_get_s", || anyref_i31(context, r));
+    match v {
+        Some(v) => {
+            // SAFETY: `dst` is an output pointer of the caller.
+            unsafe { ptr::write(dst, v.get_i32()) };
+            true
+        }
+        None => false,
+    }
 }
 
 /// `v` as the 29 API shows it: that API has no exception references, and the host reads

@@ -81,7 +81,7 @@ fn validate_bodies(
             .validator
             .into_validator(FuncValidatorAllocations::default());
         validator.validate(&reader)?;
-        check_body_types(&reader)
+        check_body_types(&reader, config.features)
     };
     if config.parallel {
         bodies.into_par_iter().try_for_each(check)
@@ -154,10 +154,10 @@ fn disabled_feature_by(
 const DEFINED_GLOBAL_GET: &str = "global.get of locally defined global";
 
 /// Wasm 3.0 lets a constant expression read any earlier immutable global, which wasmparser
-/// accepts only with its GC feature. So a module that fails validation for that reason alone,
-/// with function references on, is validated again with GC's rules; then `read_payload` and
-/// the translator reject what only GC brings (struct, array and recursive types, subtypes,
-/// abstract heap types other than func/extern and their bottoms, GC operators).
+/// accepts only with its GC feature. So when GC is off, a module that fails validation for
+/// that reason alone, with function references on, is validated again with GC's rules; then
+/// [`reject_gc_types`] and the translator reject what only GC brings (struct, array and
+/// recursive types, subtypes, the internal hierarchy's heap types, GC operators).
 fn parse_module(
     bytes: &[u8],
     config: &CompileConfig,
@@ -169,24 +169,26 @@ fn parse_module(
                 && !features.contains(WasmFeatures::GC)
                 && err.to_string().contains(DEFINED_GLOBAL_GET) =>
         {
-            parse_with_features(bytes, features | WasmFeatures::GC)
+            let parsed = parse_with_features(bytes, features | WasmFeatures::GC)?;
+            reject_gc_types(&parsed.0)?;
+            Ok(parsed)
         }
         result => result,
     }
 }
 
 /// Fails for a value type of a function body (local, block or `select` type) that only GC
-/// has (see [`parse_module`]).
-pub(crate) fn check_body_type(ty: ValType) -> Result<()> {
+/// has, when GC is off (see [`parse_module`]).
+pub(crate) fn check_body_type(ty: ValType, features: WasmFeatures) -> Result<()> {
     match ty {
-        ValType::Ref(r) => check_body_heap_type(r.heap_type()),
+        ValType::Ref(r) => check_body_heap_type(r.heap_type(), features),
         _ => Ok(()),
     }
 }
 
-/// Fails for a heap type of a function body that only GC has (concrete types are function
-/// types: the type section admits no others).
-pub(crate) fn check_body_heap_type(ty: HeapType) -> Result<()> {
+/// Fails for a heap type of a function body that only GC has, when GC is off (concrete types
+/// are then function types: [`parse_module`] admits no others).
+pub(crate) fn check_body_heap_type(ty: HeapType, features: WasmFeatures) -> Result<()> {
     match ty {
         HeapType::Concrete(_)
         | HeapType::Abstract {
@@ -199,44 +201,144 @@ pub(crate) fn check_body_heap_type(ty: HeapType) -> Result<()> {
                 | AbstractHeapType::Exn
                 | AbstractHeapType::NoExn,
         } => Ok(()),
+        HeapType::Abstract { shared: false, .. } if features.contains(WasmFeatures::GC) => {
+            heap_kind(ty).map(drop)
+        }
         other => bail!("unsupported heap type {other:?} (GC proposal)"),
     }
 }
 
-/// For [`validate`]: the type checks the translator makes of a validated body (see
-/// [`parse_module`]).
-fn check_body_types(body: &FunctionBody<'_>) -> Result<()> {
-    for local in body.get_locals_reader()? {
-        check_body_type(local?.1)?;
-    }
-    let mut ops = body.get_operators_reader()?;
-    while !ops.eof() {
-        match ops.read()? {
-            Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
-                if let BlockType::Type(ty) = blockty {
-                    check_body_type(ty)?;
-                }
-            }
-            Operator::TryTable { try_table } => {
-                if let BlockType::Type(ty) = try_table.ty {
-                    check_body_type(ty)?;
-                }
-            }
-            Operator::TypedSelect { ty } => check_body_type(ty)?,
-            Operator::RefNull { hty } => check_body_heap_type(hty)?,
-            // The GC operators that need no struct or array type (the translator has none).
-            op @ (Operator::RefEq
+/// Whether `op` is one of the GC operators the translator implements (with GC on): those
+/// that need no GC heap.
+pub(crate) fn is_heap_free_gc_operator(op: &Operator<'_>) -> bool {
+    matches!(
+        op,
+        Operator::RefEq
             | Operator::RefTestNonNull { .. }
             | Operator::RefTestNullable { .. }
             | Operator::RefCastNonNull { .. }
             | Operator::RefCastNullable { .. }
             | Operator::BrOnCast { .. }
             | Operator::BrOnCastFail { .. }
-            | Operator::AnyConvertExtern
-            | Operator::ExternConvertAny
             | Operator::RefI31
             | Operator::I31GetS
-            | Operator::I31GetU) => bail!("unsupported operator {op:?} (GC proposal)"),
+            | Operator::I31GetU
+    )
+}
+
+/// Whether `op` is a GC operator that the translator does not implement: with GC off any
+/// of them (see [`parse_module`]), with GC on those that need the GC heap and the
+/// conversions between `extern` and `any`.
+fn is_unsupported_gc_operator(op: &Operator<'_>, features: WasmFeatures) -> bool {
+    if is_heap_free_gc_operator(op) {
+        return !features.contains(WasmFeatures::GC);
+    }
+    matches!(
+        op,
+        Operator::AnyConvertExtern
+            | Operator::ExternConvertAny
+            | Operator::StructNew { .. }
+            | Operator::StructNewDefault { .. }
+            | Operator::StructGet { .. }
+            | Operator::StructGetS { .. }
+            | Operator::StructGetU { .. }
+            | Operator::StructSet { .. }
+            | Operator::ArrayNew { .. }
+            | Operator::ArrayNewDefault { .. }
+            | Operator::ArrayNewFixed { .. }
+            | Operator::ArrayNewData { .. }
+            | Operator::ArrayNewElem { .. }
+            | Operator::ArrayGet { .. }
+            | Operator::ArrayGetS { .. }
+            | Operator::ArrayGetU { .. }
+            | Operator::ArraySet { .. }
+            | Operator::ArrayLen
+            | Operator::ArrayFill { .. }
+            | Operator::ArrayCopy { .. }
+            | Operator::ArrayInitData { .. }
+            | Operator::ArrayInitElem { .. }
+    )
+}
+
+/// After a module without GC was validated with GC's rules (see [`parse_module`]): fails if
+/// it uses what only GC brings in its types (struct, array and recursive types, subtypes,
+/// the internal hierarchy's heap types).
+fn reject_gc_types(info: &ModuleInfo) -> Result<()> {
+    for def in info.type_defs.values() {
+        if def.rec_group.1 != 1 {
+            bail!("unsupported: recursion groups (GC proposal)");
+        }
+        if !def.is_final || def.supertype.is_some() {
+            bail!("unsupported: subtypes (GC proposal)");
+        }
+        if def.composite != CompositeType::Func {
+            bail!("unsupported: non-function types (GC proposal)");
+        }
+    }
+    // Without recursive types a type may only refer to earlier ones (GC's rules allow a
+    // type to refer to itself).
+    for (index, ty) in info.types.iter() {
+        let refers_ahead = ty.params.iter().chain(&ty.results).any(|t| {
+            matches!(
+                t,
+                WasmType::Ref(WasmRefType {
+                    heap: WasmHeapType::Concrete(i),
+                    ..
+                }) if *i >= index.as_u32()
+            )
+        });
+        if refers_ahead {
+            bail!(
+                "unknown type: type {} refers to itself or a later type",
+                index.as_u32()
+            );
+        }
+    }
+    let imported = info.imports.iter().filter_map(|i| match &i.ty {
+        EntityType::Global(g) => Some(g.content),
+        EntityType::Table(t) => Some(t.element),
+        _ => None,
+    });
+    let all = info
+        .types
+        .values()
+        .flat_map(|t| t.params.iter().chain(&t.results).copied())
+        .chain(info.globals.values().map(|g| g.content))
+        .chain(info.tables.values().map(|t| t.element))
+        .chain(info.elems.values().map(|e| e.element))
+        .chain(imported);
+    for ty in all {
+        if ty.as_ref_type().is_some_and(|r| r.heap.is_abstract_any()) {
+            bail!("unsupported heap type {ty:?} (GC proposal)");
+        }
+    }
+    Ok(())
+}
+
+/// For [`validate`]: the type checks the translator makes of a validated body (see
+/// [`parse_module`]).
+fn check_body_types(body: &FunctionBody<'_>, features: WasmFeatures) -> Result<()> {
+    for local in body.get_locals_reader()? {
+        check_body_type(local?.1, features)?;
+    }
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        match ops.read()? {
+            Operator::Block { blockty } | Operator::Loop { blockty } | Operator::If { blockty } => {
+                if let BlockType::Type(ty) = blockty {
+                    check_body_type(ty, features)?;
+                }
+            }
+            Operator::TryTable { try_table } => {
+                if let BlockType::Type(ty) = try_table.ty {
+                    check_body_type(ty, features)?;
+                }
+            }
+            Operator::TypedSelect { ty } => check_body_type(ty, features)?,
+            Operator::RefNull { hty } => check_body_heap_type(hty, features)?,
+            op if is_unsupported_gc_operator(&op, features) => {
+                bail!("unsupported operator {op:?} (GC proposal)")
+            }
             _ => {}
         }
     }
@@ -282,48 +384,11 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
         Payload::TypeSection(section) => {
             for group in section {
                 let group = group?;
-                if group.is_explicit_rec_group() {
-                    bail!("unsupported: recursion groups (GC proposal)");
-                }
-                for sub in group.into_types() {
-                    if !sub.is_final || !sub.supertype_idxs.is_empty() {
-                        bail!("unsupported: subtypes (GC proposal)");
-                    }
-                    match &sub.composite_type.inner {
-                        wasmparser::CompositeInnerType::Func(f) => {
-                            let ty = FuncType {
-                                params: f
-                                    .params()
-                                    .iter()
-                                    .map(|t| wasm_type(*t))
-                                    .collect::<Result<_>>()?,
-                                results: f
-                                    .results()
-                                    .iter()
-                                    .map(|t| wasm_type(*t))
-                                    .collect::<Result<_>>()?,
-                            };
-                            // Without GC's recursive types a type may only refer to earlier
-                            // ones (wasmparser's GC rules would allow itself).
-                            let index = info.types.len() as u32;
-                            let refers_ahead = ty.params.iter().chain(&ty.results).any(|t| {
-                                matches!(
-                                    t,
-                                    WasmType::Ref(WasmRefType {
-                                        heap: WasmHeapType::Concrete(i),
-                                        ..
-                                    }) if *i >= index
-                                )
-                            });
-                            if refers_ahead {
-                                bail!(
-                                    "unknown type: type {index} refers to itself or a later type"
-                                );
-                            }
-                            info.types.push(ty);
-                        }
-                        _ => bail!("unsupported: non-function types (GC proposal)"),
-                    }
+                let first = TypeIndex::from_u32(info.types.len() as u32);
+                let types = group.into_types().collect::<Vec<_>>();
+                let rec_group = (first, types.len() as u32);
+                for sub in types {
+                    read_sub_type(info, sub, rec_group)?;
                 }
             }
         }
@@ -466,6 +531,75 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Reads one defined type (the validator has checked it against its supertype).
+fn read_sub_type(
+    info: &mut ModuleInfo,
+    sub: wasmparser::SubType,
+    rec_group: (TypeIndex, u32),
+) -> Result<()> {
+    let composite = &sub.composite_type;
+    if composite.shared || composite.descriptor_idx.is_some() || composite.describes_idx.is_some() {
+        bail!("unsupported: shared or custom-descriptor types");
+    }
+    let supertype = match sub.supertype_idxs.as_slice() {
+        [] => None,
+        [index] => match index.as_module_index() {
+            Some(index) => Some(TypeIndex::from_u32(index)),
+            None => bail!("unsupported supertype {index:?}"),
+        },
+        _ => bail!("unsupported: more than one supertype"),
+    };
+    let (signature, composite) = match &composite.inner {
+        wasmparser::CompositeInnerType::Func(f) => {
+            let ty = FuncType {
+                params: f
+                    .params()
+                    .iter()
+                    .map(|t| wasm_type(*t))
+                    .collect::<Result<_>>()?,
+                results: f
+                    .results()
+                    .iter()
+                    .map(|t| wasm_type(*t))
+                    .collect::<Result<_>>()?,
+                identity: None,
+            };
+            (ty, CompositeType::Func)
+        }
+        wasmparser::CompositeInnerType::Struct(s) => {
+            let fields = s
+                .fields
+                .iter()
+                .map(|f| field_type(*f))
+                .collect::<Result<_>>()?;
+            (FuncType::default(), CompositeType::Struct(fields))
+        }
+        wasmparser::CompositeInnerType::Array(a) => {
+            (FuncType::default(), CompositeType::Array(field_type(a.0)?))
+        }
+        wasmparser::CompositeInnerType::Cont(_) => bail!("unsupported: continuation types"),
+    };
+    info.types.push(signature);
+    info.type_defs.push(TypeDef {
+        composite,
+        is_final: sub.is_final,
+        supertype,
+        rec_group,
+    });
+    Ok(())
+}
+
+fn field_type(field: wasmparser::FieldType) -> Result<FieldType> {
+    Ok(FieldType {
+        storage: match field.element_type {
+            wasmparser::StorageType::I8 => StorageType::I8,
+            wasmparser::StorageType::I16 => StorageType::I16,
+            wasmparser::StorageType::Val(t) => StorageType::Val(wasm_type(t)?),
+        },
+        mutable: field.mutable,
+    })
+}
+
 fn read_names(info: &mut ModuleInfo, names: wasmparser::NameSectionReader<'_>) -> Result<()> {
     for subsection in names {
         match subsection? {
@@ -539,6 +673,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
             Operator::RefFunc { function_index } => {
                 ConstOp::RefFunc(FuncIndex::from_u32(function_index))
             }
+            Operator::RefI31 => ConstOp::RefI31,
             Operator::I32Add => ConstOp::I32Add,
             Operator::I32Sub => ConstOp::I32Sub,
             Operator::I32Mul => ConstOp::I32Mul,
@@ -585,7 +720,13 @@ fn heap_kind(ty: HeapType) -> Result<WasmHeapType> {
             AbstractHeapType::NoExtern => WasmHeapType::NoExtern,
             AbstractHeapType::Exn => WasmHeapType::Exn,
             AbstractHeapType::NoExn => WasmHeapType::NoExn,
-            other => bail!("unsupported heap type {other:?} (GC proposal)"),
+            AbstractHeapType::Any => WasmHeapType::Any,
+            AbstractHeapType::Eq => WasmHeapType::Eq,
+            AbstractHeapType::I31 => WasmHeapType::I31,
+            AbstractHeapType::Struct => WasmHeapType::Struct,
+            AbstractHeapType::Array => WasmHeapType::Array,
+            AbstractHeapType::None => WasmHeapType::None,
+            other => bail!("unsupported heap type {other:?}"),
         },
         HeapType::Concrete(index) => match index.as_module_index() {
             Some(index) => WasmHeapType::Concrete(index),

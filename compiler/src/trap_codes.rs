@@ -26,6 +26,9 @@ pub const HOST_ERROR: TrapCode = TrapCode::unwrap_user(9);
 /// Null reference dereferenced (reserved for typed function references).
 pub const NULL_REFERENCE: TrapCode = TrapCode::unwrap_user(10);
 
+/// `ref.cast` of a reference of another type.
+pub const CAST_FAILURE: TrapCode = TrapCode::unwrap_user(12);
+
 /// The trap a code in compiled code's trap tables stands for; `None` for the codes whose trap
 /// the runtime holds as pending (`BUILTIN_TRAP`, `HOST_ERROR`).
 pub fn to_trap(code: TrapCode) -> Option<Trap> {
@@ -43,6 +46,7 @@ pub fn to_trap(code: TrapCode) -> Option<Trap> {
         INTERRUPT => Trap::Interrupt,
         OUT_OF_FUEL => Trap::OutOfFuel,
         NULL_REFERENCE => Trap::NullReference,
+        CAST_FAILURE => Trap::CastFailure,
         _ => return None,
     })
 }

@@ -38,6 +38,11 @@ macro_rules! foreach_builtin {
             memory_init(vmctx: vmctx, mem: u32, data: u32, dst: u64, src: u32, len: u32) -> u32;
             /// `data.drop`.
             data_drop(vmctx: vmctx, data: u32);
+            /// Whether a function of engine-wide type id `actual` may be used where type id
+            /// `expected` is: 1 if `actual` declares `expected` as a (transitive) supertype,
+            /// else 0. The slow path of `call_indirect`, `ref.test` and `ref.cast` when the
+            /// ids differ and the expected type is not final.
+            func_subtype(vmctx: vmctx, actual: u32, expected: u32) -> u32;
             /// `table.grow`: the old size, `u64::MAX`, or `GROW_TRAPPED`.
             table_grow(vmctx: vmctx, table: u32, delta: u64, init: u64) -> u64;
             /// `table.fill`: 1 ok, 0 trap.

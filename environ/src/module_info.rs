@@ -83,9 +83,23 @@ pub enum WasmHeapType {
     Exn,
     /// The bottom of the exception hierarchy (only null).
     NoExn,
-    /// Functions of one type. In a [`ModuleInfo`] from the compiler's `parse` the index is a
-    /// module type index; embedders may rewrite it to an index of their own (the runtime
-    /// uses process-wide canonical type ids) as long as they do so everywhere.
+    /// The top of the internal hierarchy (GC): structs, arrays, `i31`, and host values
+    /// converted with `any.convert_extern`.
+    Any,
+    /// References that `ref.eq` compares: structs, arrays and `i31`.
+    Eq,
+    /// Unboxed 31-bit integers.
+    I31,
+    /// Any struct.
+    Struct,
+    /// Any array.
+    Array,
+    /// The bottom of the internal hierarchy (only null).
+    None,
+    /// Values of one defined type (a function, struct or array type). In a [`ModuleInfo`]
+    /// from the compiler's `parse` the index is a module type index; embedders may rewrite it
+    /// to an index of their own (the runtime uses process-wide canonical type ids) as long as
+    /// they do so everywhere.
     Concrete(u32),
 }
 
@@ -93,6 +107,20 @@ impl WasmHeapType {
     /// Whether this is `extern` or `noextern`.
     pub fn is_extern(&self) -> bool {
         matches!(self, WasmHeapType::Extern | WasmHeapType::NoExtern)
+    }
+
+    /// Whether this is an abstract type of the internal hierarchy (`any` and below; a
+    /// concrete struct or array type is not abstract, so it answers `false`).
+    pub fn is_abstract_any(&self) -> bool {
+        matches!(
+            self,
+            WasmHeapType::Any
+                | WasmHeapType::Eq
+                | WasmHeapType::I31
+                | WasmHeapType::Struct
+                | WasmHeapType::Array
+                | WasmHeapType::None
+        )
     }
 }
 
@@ -103,6 +131,66 @@ pub struct FuncType {
     pub params: Vec<WasmType>,
     /// Result types.
     pub results: Vec<WasmType>,
+    /// What tells the type apart from structurally equal ones, when its structure alone does
+    /// not: `None` for a final type without supertype alone in its recursion group (every
+    /// type before GC, and every type a host makes), whose identity is its structure;
+    /// otherwise an id the embedder sets for the type's place in its canonical recursion
+    /// group (the runtime's canonical type id). The compiler's `parse` leaves it `None`: it
+    /// only matters to those who compare types across modules.
+    pub identity: Option<u32>,
+}
+
+/// A defined type beyond its signature (GC): what it is, its place in the subtyping
+/// hierarchy and its recursion group.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TypeDef {
+    /// A function, struct or array type.
+    pub composite: CompositeType,
+    /// Whether no type may declare this one its supertype.
+    pub is_final: bool,
+    /// The declared supertype, by type index (an earlier type).
+    pub supertype: Option<TypeIndex>,
+    /// The first type of its recursion group, and how many types the group holds.
+    pub rec_group: (TypeIndex, u32),
+}
+
+impl TypeDef {
+    /// Whether this type is final, has no supertype and is alone in its recursion group:
+    /// its structure is its identity.
+    pub fn is_plain(&self) -> bool {
+        self.is_final && self.supertype.is_none() && self.rec_group.1 == 1
+    }
+}
+
+/// What a defined type describes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CompositeType {
+    /// A function type: its signature is [`ModuleInfo::types`]' entry.
+    Func,
+    /// A struct type, with its fields in order.
+    Struct(Vec<FieldType>),
+    /// An array type, with its element.
+    Array(FieldType),
+}
+
+/// A struct field or array element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FieldType {
+    /// What it stores.
+    pub storage: StorageType,
+    /// Whether `struct.set`/`array.set` may change it.
+    pub mutable: bool,
+}
+
+/// What a field stores: a packed integer or a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StorageType {
+    /// 8-bit integer (read as `i32`).
+    I8,
+    /// 16-bit integer (read as `i32`).
+    I16,
+    /// A value type.
+    Val(WasmType),
 }
 
 pub use crate::indices::*;
@@ -170,6 +258,8 @@ pub enum ConstOp {
     RefNull(WasmType),
     /// `ref.func` of a function index.
     RefFunc(FuncIndex),
+    /// `ref.i31` of the `i32` on the stack.
+    RefI31,
     /// `i32.add`.
     I32Add,
     /// `i32.sub`.
@@ -284,8 +374,12 @@ pub struct ElemSegment {
 pub struct ModuleInfo {
     /// The validated wasm binary (segments point into it).
     pub wasm: Vec<u8>,
-    /// Function types, by type index.
+    /// Function types, by type index. A struct or array type has an empty signature here
+    /// (no function can have it: validation sees to that); [`ModuleInfo::type_defs`] says
+    /// what each type is.
     pub types: PrimaryMap<TypeIndex, FuncType>,
+    /// Every type's definition (kind, supertype, recursion group), by type index.
+    pub type_defs: PrimaryMap<TypeIndex, TypeDef>,
     /// Imports in order.
     pub imports: Vec<Import>,
     /// Exports in order.

@@ -34,6 +34,8 @@ pub enum Trap {
     NullReference,
     /// `memory.atomic.wait32/64` on a memory that is not shared.
     AtomicWaitNonSharedMemory,
+    /// `ref.cast` of a reference that is not of the target type.
+    CastFailure,
 }
 
 impl fmt::Display for Trap {
@@ -53,6 +55,7 @@ impl fmt::Display for Trap {
             Trap::OutOfFuel => "all fuel consumed by WebAssembly",
             Trap::NullReference => "null reference",
             Trap::AtomicWaitNonSharedMemory => "atomic wait on non-shared memory",
+            Trap::CastFailure => "cast failure",
         };
         write!(f, "wasm trap: {msg}")
     }

@@ -4,6 +4,7 @@
 //! instances and their objects, a [`Linker`] resolves imports, and [`Func`]/[`TypedFunc`] call
 //! into wasm. Traps come back as `anyhow::Error`s that downcast to [`Trap`].
 
+mod anyref;
 mod async_;
 mod call_hook;
 mod code_builder;
@@ -48,6 +49,7 @@ pub mod error {
     pub use anyhow::{anyhow, bail, ensure, format_err, Context, Error, Result};
 }
 #[doc(hidden)]
+pub use anyref::{AnyRef, EqRef, I31};
 pub use async_::AsyncHostCall;
 pub use call_hook::CallHook;
 pub use code_builder::{CodeBuilder, CodeHint};
@@ -79,8 +81,9 @@ pub use table::Table;
 pub use tag::{Tag, TagType};
 pub use trap::{FrameInfo, FrameSymbol, WasmBacktrace};
 pub use types::{
-    ExportType, ExternType, FieldType, FuncType, GlobalType, HeapType, ImportType, MemoryType,
-    MemoryTypeBuilder, Mutability, RefType, StorageType, TableType, ValType,
+    ArrayType, ExportType, ExternType, FieldType, FuncType, GlobalType, HeapType, ImportType,
+    MemoryType, MemoryTypeBuilder, Mutability, RefType, StorageType, StructType, TableType,
+    ValType,
 };
 pub use values::{Ref, Val, V128};
 pub use vm::vmcontext::ValRaw;

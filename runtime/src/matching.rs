@@ -60,7 +60,9 @@ pub(crate) fn resolve_imports(
             c::EntityType::Function(t) => {
                 let expected = &m.types[t.index()];
                 let actual = &store.funcs[index].ty;
-                if actual.id == expected.id {
+                if actual.id == expected.id
+                    || canonical::is_subtype(canonical::id(&actual.ty), canonical::id(&expected.ty))
+                {
                     Ok(())
                 } else {
                     Err(anyhow!(
@@ -257,24 +259,7 @@ pub(crate) fn func_subtype(sub: &FuncType, sup: &FuncType) -> bool {
 /// Whether a value of compiled type `a` may be used where `b` is expected (both with canonical
 /// concrete type ids).
 pub(crate) fn wasm_type_matches(a: c::WasmType, b: c::WasmType) -> bool {
-    if a == b {
-        return true;
-    }
-    match (a.as_ref_type(), b.as_ref_type()) {
-        (Some(a), Some(b)) => {
-            use c::WasmHeapType as H;
-            (!a.nullable || b.nullable)
-                && match (a.heap, b.heap) {
-                    (x, y) if x == y => true,
-                    (H::Concrete(_) | H::NoFunc, H::Func) => true,
-                    (H::NoFunc, H::Concrete(_)) => true,
-                    (H::NoExtern, H::Extern) => true,
-                    (H::NoExn, H::Exn) => true,
-                    _ => false,
-                }
-        }
-        _ => false,
-    }
+    canonical::type_matches(a, b)
 }
 
 /// Whether `val` is of compiled type `ty` (with canonical concrete type ids) or of a subtype: a
@@ -284,15 +269,13 @@ pub(crate) fn val_matches(store: &StoreOpaque, val: &Val, ty: c::WasmType) -> bo
     let r = ty.as_ref_type();
     match val {
         Val::FuncRef(None) => r.is_some_and(|r| {
-            r.nullable
-                && !r.heap.is_extern()
-                && r.heap != c::WasmHeapType::Exn
-                && r.heap != c::WasmHeapType::NoExn
+            r.nullable && canonical::heap_matches(c::WasmHeapType::NoFunc, r.heap)
         }),
         Val::FuncRef(Some(f)) => r.is_some_and(|r| match r.heap {
             c::WasmHeapType::Func => true,
             c::WasmHeapType::Concrete(id) => {
-                f.0.belongs_to(store) && *store.funcs[f.0.index].ty.ty == *canonical::func_type(id)
+                f.0.belongs_to(store)
+                    && canonical::is_subtype(canonical::id(&store.funcs[f.0.index].ty.ty), id)
             }
             _ => false,
         }),
@@ -303,6 +286,12 @@ pub(crate) fn val_matches(store: &StoreOpaque, val: &Val, ty: c::WasmType) -> bo
         }),
         Val::ExnRef(Some(e)) => {
             e.0.belongs_to(store) && r.is_some_and(|r| r.heap == c::WasmHeapType::Exn)
+        }
+        Val::AnyRef(None) => {
+            r.is_some_and(|r| r.nullable && canonical::heap_matches(c::WasmHeapType::None, r.heap))
+        }
+        Val::AnyRef(Some(_)) => {
+            r.is_some_and(|r| canonical::heap_matches(c::WasmHeapType::I31, r.heap))
         }
         _ => val.static_ty().to_wasm() == ty,
     }

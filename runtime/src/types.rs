@@ -22,6 +22,23 @@ pub enum HeapType {
     Exn,
     /// The bottom of the exception hierarchy: only null.
     NoExn,
+    /// The top of the internal hierarchy (GC): structs, arrays, `i31` references and host
+    /// values converted with `any.convert_extern`.
+    Any,
+    /// References `ref.eq` compares: structs, arrays and `i31`.
+    Eq,
+    /// Unboxed 31-bit integers.
+    I31,
+    /// Any struct.
+    Struct,
+    /// Any array.
+    Array,
+    /// The bottom of the internal hierarchy: only null.
+    None,
+    /// Structs of one type.
+    ConcreteStruct(StructType),
+    /// Arrays of one type.
+    ConcreteArray(ArrayType),
 }
 
 impl HeapType {
@@ -71,12 +88,20 @@ impl HeapType {
         a == b
     }
 
-    /// The top type of this type's hierarchy (`func`, `extern` or `exn`).
+    /// The top type of this type's hierarchy (`func`, `extern`, `exn` or `any`).
     pub fn top(&self) -> HeapType {
         match self {
             HeapType::Func | HeapType::ConcreteFunc(_) | HeapType::NoFunc => HeapType::Func,
             HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
             HeapType::Exn | HeapType::NoExn => HeapType::Exn,
+            HeapType::Any
+            | HeapType::Eq
+            | HeapType::I31
+            | HeapType::Struct
+            | HeapType::Array
+            | HeapType::None
+            | HeapType::ConcreteStruct(_)
+            | HeapType::ConcreteArray(_) => HeapType::Any,
         }
     }
 
@@ -85,13 +110,19 @@ impl HeapType {
         *self == self.top()
     }
 
-    /// The bottom type of this type's hierarchy (`nofunc`, `noextern` or `noexn`).
+    /// The bottom type of this type's hierarchy (`nofunc`, `noextern`, `noexn` or `none`).
     pub fn bottom(&self) -> HeapType {
         match self.top() {
             HeapType::Func => HeapType::NoFunc,
             HeapType::Extern => HeapType::NoExtern,
+            HeapType::Any => HeapType::None,
             _ => HeapType::NoExn,
         }
+    }
+
+    /// Whether this is in the internal hierarchy (`any` and below).
+    pub fn is_any(&self) -> bool {
+        self.top() == HeapType::Any
     }
 
     /// Whether this is the bottom type of its hierarchy.
@@ -99,14 +130,17 @@ impl HeapType {
         *self == self.bottom()
     }
 
-    /// Whether this is an abstract type (not a concrete function type).
+    /// Whether this is an abstract type (not a concrete function, struct or array type).
     pub fn is_abstract(&self) -> bool {
         !self.is_concrete()
     }
 
-    /// Whether this is a concrete function type.
+    /// Whether this is a concrete function, struct or array type.
     pub fn is_concrete(&self) -> bool {
-        matches!(self, HeapType::ConcreteFunc(_))
+        matches!(
+            self,
+            HeapType::ConcreteFunc(_) | HeapType::ConcreteStruct(_) | HeapType::ConcreteArray(_)
+        )
     }
 
     /// The function type, if this is a concrete function heap type.
@@ -117,19 +151,13 @@ impl HeapType {
         }
     }
 
-    /// Whether every reference to `self` is a reference to `other`.
+    /// Whether every reference to `self` is a reference to `other` (declared supertypes
+    /// included).
     pub fn matches(&self, other: &HeapType) -> bool {
-        match (self, other) {
-            (a, b) if a == b => true,
-            (HeapType::ConcreteFunc(_) | HeapType::NoFunc, HeapType::Func) => true,
-            (HeapType::NoFunc, HeapType::ConcreteFunc(_)) => true,
-            (HeapType::NoExtern, HeapType::Extern) => true,
-            (HeapType::NoExn, HeapType::Exn) => true,
-            _ => false,
-        }
+        self == other || canonical::heap_matches(self.to_wasm(), other.to_wasm())
     }
 
-    fn from_wasm(t: c::WasmHeapType) -> Self {
+    pub(crate) fn from_wasm(t: c::WasmHeapType) -> Self {
         match t {
             c::WasmHeapType::Func => HeapType::Func,
             c::WasmHeapType::Extern => HeapType::Extern,
@@ -137,13 +165,23 @@ impl HeapType {
             c::WasmHeapType::NoExtern => HeapType::NoExtern,
             c::WasmHeapType::Exn => HeapType::Exn,
             c::WasmHeapType::NoExn => HeapType::NoExn,
-            c::WasmHeapType::Concrete(id) => {
-                HeapType::ConcreteFunc(FuncType::from_wasm(canonical::func_type(id)))
-            }
+            c::WasmHeapType::Any => HeapType::Any,
+            c::WasmHeapType::Eq => HeapType::Eq,
+            c::WasmHeapType::I31 => HeapType::I31,
+            c::WasmHeapType::Struct => HeapType::Struct,
+            c::WasmHeapType::Array => HeapType::Array,
+            c::WasmHeapType::None => HeapType::None,
+            c::WasmHeapType::Concrete(id) => match canonical::func_type(id) {
+                Some(f) => HeapType::ConcreteFunc(FuncType::from_wasm(f)),
+                None => match canonical::kind(id) {
+                    canonical::Kind::Array => HeapType::ConcreteArray(ArrayType { id }),
+                    _ => HeapType::ConcreteStruct(StructType { id }),
+                },
+            },
         }
     }
 
-    fn to_wasm(&self) -> c::WasmHeapType {
+    pub(crate) fn to_wasm(&self) -> c::WasmHeapType {
         match self {
             HeapType::Func => c::WasmHeapType::Func,
             HeapType::Extern => c::WasmHeapType::Extern,
@@ -151,9 +189,86 @@ impl HeapType {
             HeapType::NoExtern => c::WasmHeapType::NoExtern,
             HeapType::Exn => c::WasmHeapType::Exn,
             HeapType::NoExn => c::WasmHeapType::NoExn,
+            HeapType::Any => c::WasmHeapType::Any,
+            HeapType::Eq => c::WasmHeapType::Eq,
+            HeapType::I31 => c::WasmHeapType::I31,
+            HeapType::Struct => c::WasmHeapType::Struct,
+            HeapType::Array => c::WasmHeapType::Array,
+            HeapType::None => c::WasmHeapType::None,
             HeapType::ConcreteFunc(t) => c::WasmHeapType::Concrete(canonical::id(&t.inner)),
+            HeapType::ConcreteStruct(t) => c::WasmHeapType::Concrete(t.id),
+            HeapType::ConcreteArray(t) => c::WasmHeapType::Concrete(t.id),
         }
     }
+}
+
+/// A struct type (GC). Its identity is its canonical id: struct types from equal recursion
+/// groups are equal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StructType {
+    id: u32,
+}
+
+impl StructType {
+    /// The fields, in order.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = FieldType> {
+        canonical::fields(self.id).into_iter().map(field_from_wasm)
+    }
+
+    /// Whether structs of this type are structs of `other`'s (declared supertypes).
+    pub fn matches(&self, other: &StructType) -> bool {
+        canonical::is_subtype(self.id, other.id)
+    }
+}
+
+impl fmt::Display for StructType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(struct")?;
+        for field in self.fields() {
+            write!(f, " (field {field})")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// An array type (GC). Its identity is its canonical id, as for [`StructType`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ArrayType {
+    id: u32,
+}
+
+impl ArrayType {
+    /// The element type.
+    pub fn field_type(&self) -> FieldType {
+        let field = canonical::fields(self.id)[0];
+        field_from_wasm(field)
+    }
+
+    /// Whether arrays of this type are arrays of `other`'s (declared supertypes).
+    pub fn matches(&self, other: &ArrayType) -> bool {
+        canonical::is_subtype(self.id, other.id)
+    }
+}
+
+impl fmt::Display for ArrayType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(array {})", self.field_type())
+    }
+}
+
+/// A field type of the compiled form (canonical references).
+fn field_from_wasm(f: c::FieldType) -> FieldType {
+    let mutability = if f.mutable {
+        Mutability::Var
+    } else {
+        Mutability::Const
+    };
+    let storage = match f.storage {
+        c::StorageType::I8 => StorageType::I8,
+        c::StorageType::I16 => StorageType::I16,
+        c::StorageType::Val(t) => StorageType::ValType(ValType::from_wasm(t)),
+    };
+    FieldType::new(mutability, storage)
 }
 
 impl fmt::Display for HeapType {
@@ -165,8 +280,45 @@ impl fmt::Display for HeapType {
             HeapType::NoExtern => f.write_str("noextern"),
             HeapType::Exn => f.write_str("exn"),
             HeapType::NoExn => f.write_str("noexn"),
-            HeapType::ConcreteFunc(t) => t.fmt(f),
+            HeapType::Any => f.write_str("any"),
+            HeapType::Eq => f.write_str("eq"),
+            HeapType::I31 => f.write_str("i31"),
+            HeapType::Struct => f.write_str("struct"),
+            HeapType::Array => f.write_str("array"),
+            HeapType::None => f.write_str("none"),
+            HeapType::ConcreteFunc(_)
+            | HeapType::ConcreteStruct(_)
+            | HeapType::ConcreteArray(_) => {
+                // A type may refer to itself (GC's recursive types): types nested deeper than
+                // a few levels are shown by their canonical id.
+                let depth = NESTING.with(|n| n.get());
+                if depth >= 3 {
+                    return write!(f, "(type #{})", canonical_id(self));
+                }
+                NESTING.with(|n| n.set(depth + 1));
+                let shown = match self {
+                    HeapType::ConcreteFunc(t) => t.fmt(f),
+                    HeapType::ConcreteStruct(t) => t.fmt(f),
+                    HeapType::ConcreteArray(t) => t.fmt(f),
+                    _ => Ok(()),
+                };
+                NESTING.with(|n| n.set(depth));
+                shown
+            }
         }
+    }
+}
+
+thread_local! {
+    /// How many concrete types the current `Display` of a heap type is inside.
+    static NESTING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// The canonical id of a concrete heap type.
+fn canonical_id(t: &HeapType) -> u32 {
+    match t.to_wasm() {
+        c::WasmHeapType::Concrete(id) => id,
+        _ => 0,
     }
 }
 
@@ -207,6 +359,26 @@ impl RefType {
     pub const NULLEXNREF: RefType = RefType {
         nullable: true,
         heap_type: HeapType::NoExn,
+    };
+    /// `anyref`: `(ref null any)`.
+    pub const ANYREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::Any,
+    };
+    /// `eqref`: `(ref null eq)`.
+    pub const EQREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::Eq,
+    };
+    /// `i31ref`: `(ref null i31)`.
+    pub const I31REF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::I31,
+    };
+    /// `nullref`: `(ref null none)`.
+    pub const NULLREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::None,
     };
 
     /// A reference type.
@@ -252,98 +424,17 @@ impl fmt::Display for RefType {
             (true, HeapType::Extern) => f.write_str("externref"),
             (true, HeapType::NoFunc) => f.write_str("nullfuncref"),
             (true, HeapType::NoExtern) => f.write_str("nullexternref"),
+            (true, HeapType::Any) => f.write_str("anyref"),
+            (true, HeapType::Eq) => f.write_str("eqref"),
+            (true, HeapType::I31) => f.write_str("i31ref"),
+            (true, HeapType::None) => f.write_str("nullref"),
             (true, heap) => write!(f, "(ref null {heap})"),
             (false, heap) => write!(f, "(ref {heap})"),
         }
     }
 }
 
-/// Process-wide ids of function types used as concrete heap types. A compiled type refers to
-/// a concrete type by this id ([`c::WasmHeapType::Concrete`]), so that structurally equal
-/// types, whatever module or engine they come from, are equal as keys and in comparisons.
-/// Without GC types are never recursive (a type refers only to earlier ones), so the ids of
-/// the types a type refers to exist before its own. Entries are never freed: only types that
-/// appear inside other types' references are interned.
-pub(crate) mod canonical {
-    use std::collections::HashMap;
-    use std::sync::{Arc, LazyLock, Mutex};
-    use wasmjit_compiler as c;
-
-    #[derive(Default)]
-    struct Interner {
-        ids: HashMap<Arc<c::FuncType>, u32>,
-        types: Vec<Arc<c::FuncType>>,
-    }
-
-    static INTERNER: LazyLock<Mutex<Interner>> = LazyLock::new(Default::default);
-
-    /// The id of `ty` (whose own references are already canonical).
-    pub(crate) fn id(ty: &Arc<c::FuncType>) -> u32 {
-        let mut interner = INTERNER.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&id) = interner.ids.get(ty) {
-            return id;
-        }
-        let id = interner.types.len() as u32;
-        interner.types.push(ty.clone());
-        interner.ids.insert(ty.clone(), id);
-        id
-    }
-
-    /// The type of `id`.
-    pub(crate) fn func_type(id: u32) -> Arc<c::FuncType> {
-        let interner = INTERNER.lock().unwrap_or_else(|e| e.into_inner());
-        interner.types[id as usize].clone()
-    }
-
-    /// Rewrites the module-local type indices of `info`'s concrete reference types to
-    /// canonical ids, everywhere they occur (types, imports, globals, tables, segments).
-    pub(crate) fn canonicalize(info: &mut c::ModuleInfo) {
-        // Types in order: each refers only to earlier ones, already rewritten.
-        let mut ids: Vec<Option<u32>> = vec![None; info.types.len()];
-        for i in info.types.keys() {
-            let mut ty = info.types[i].clone();
-            for t in ty.params.iter_mut().chain(ty.results.iter_mut()) {
-                rewrite(t, &mut ids, &info.types);
-            }
-            info.types[i] = ty;
-        }
-        let types = &info.types;
-        let mut fix = |t: &mut c::WasmType| rewrite(t, &mut ids, types);
-        for g in info.globals.values_mut() {
-            fix(&mut g.content);
-        }
-        for t in info.tables.values_mut() {
-            fix(&mut t.element);
-        }
-        for import in &mut info.imports {
-            match &mut import.ty {
-                c::EntityType::Global(g) => fix(&mut g.content),
-                c::EntityType::Table(t) => fix(&mut t.element),
-                _ => {}
-            }
-        }
-        for seg in info.elems.values_mut() {
-            fix(&mut seg.element);
-        }
-    }
-
-    /// Rewrites one type; `types` are the module's types with canonical references.
-    fn rewrite(
-        t: &mut c::WasmType,
-        ids: &mut [Option<u32>],
-        types: &c::PrimaryMap<c::TypeIndex, c::FuncType>,
-    ) {
-        if let c::WasmType::Ref(c::WasmRefType {
-            heap: c::WasmHeapType::Concrete(index),
-            ..
-        }) = t
-        {
-            let i = c::TypeIndex::from_u32(*index);
-            *index =
-                *ids[i.as_u32() as usize].get_or_insert_with(|| id(&Arc::new(types[i].clone())));
-        }
-    }
-}
+pub(crate) use crate::vm::type_canon as canonical;
 
 /// The type of a value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -434,6 +525,14 @@ impl ValType {
     pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
     /// `nullexnref`.
     pub const NULLEXNREF: ValType = ValType::Ref(RefType::NULLEXNREF);
+    /// `anyref`.
+    pub const ANYREF: ValType = ValType::Ref(RefType::ANYREF);
+    /// `eqref`.
+    pub const EQREF: ValType = ValType::Ref(RefType::EQREF);
+    /// `i31ref`.
+    pub const I31REF: ValType = ValType::Ref(RefType::I31REF);
+    /// `nullref`.
+    pub const NULLREF: ValType = ValType::Ref(RefType::NULLREF);
 
     /// Whether values of `self` may be used where `other` is expected (subtyping).
     pub fn matches(&self, other: &ValType) -> bool {
@@ -536,10 +635,10 @@ impl FuncType {
         results: impl IntoIterator<Item = ValType>,
     ) -> Self {
         Self {
-            inner: Arc::new(c::FuncType {
-                params: params.into_iter().map(|t| t.to_wasm()).collect(),
-                results: results.into_iter().map(|t| t.to_wasm()).collect(),
-            }),
+            inner: Arc::new(canonical::host_func_type(
+                params.into_iter().map(|t| t.to_wasm()).collect(),
+                results.into_iter().map(|t| t.to_wasm()).collect(),
+            )),
         }
     }
     /// Parameter types.

@@ -1,5 +1,6 @@
 //! Values crossing between the host and wasm.
 
+use crate::anyref::AnyRef;
 use crate::exnref::ExnRef;
 use crate::externref::ExternRef;
 use crate::func::Func;
@@ -40,6 +41,8 @@ pub enum Ref {
     Extern(Option<ExternRef>),
     /// An exception reference (or null).
     Exn(Option<ExnRef>),
+    /// A reference of the internal hierarchy (GC; or null).
+    Any(Option<AnyRef>),
 }
 
 impl Ref {
@@ -48,6 +51,7 @@ impl Ref {
         match heap_type.top() {
             HeapType::Extern => Ref::Extern(None),
             HeapType::Exn => Ref::Exn(None),
+            HeapType::Any => Ref::Any(None),
             _ => Ref::Func(None),
         }
     }
@@ -65,7 +69,10 @@ impl Ref {
 
     /// Whether this is a null reference.
     pub fn is_null(&self) -> bool {
-        matches!(self, Ref::Func(None) | Ref::Extern(None) | Ref::Exn(None))
+        matches!(
+            self,
+            Ref::Func(None) | Ref::Extern(None) | Ref::Exn(None) | Ref::Any(None)
+        )
     }
 
     /// Whether this is not a null reference.
@@ -92,6 +99,21 @@ impl Ref {
             Ref::Exn(e) => Some(e.as_ref()),
             _ => None,
         }
+    }
+    /// The anyref, if this is one.
+    pub fn as_any(&self) -> Option<Option<&AnyRef>> {
+        match self {
+            Ref::Any(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+    /// Whether this is an anyref (null or not).
+    pub fn is_any(&self) -> bool {
+        matches!(self, Ref::Any(_))
+    }
+    /// The anyref; panics for another reference.
+    pub fn unwrap_any(&self) -> Option<&AnyRef> {
+        self.as_any().expect("Ref::unwrap_any on a non-anyref")
     }
     /// Whether this is an exnref (null or not).
     pub fn is_exn(&self) -> bool {
@@ -124,6 +146,8 @@ impl Ref {
     pub(crate) fn from_word(store: &mut StoreOpaque, heap: &HeapType, word: u64) -> Ref {
         if heap.is_exn() {
             Ref::Exn(store.exnref_for_host(word))
+        } else if heap.is_any() {
+            Ref::Any(AnyRef::from_word(word))
         } else if heap.is_extern() {
             Ref::Extern(ExternRef::from_word(store, word))
         } else {
@@ -150,6 +174,16 @@ impl From<ExternRef> for Ref {
 impl From<Option<ExternRef>> for Ref {
     fn from(e: Option<ExternRef>) -> Ref {
         Ref::Extern(e)
+    }
+}
+impl From<AnyRef> for Ref {
+    fn from(e: AnyRef) -> Ref {
+        Ref::Any(Some(e))
+    }
+}
+impl From<Option<AnyRef>> for Ref {
+    fn from(e: Option<AnyRef>) -> Ref {
+        Ref::Any(e)
     }
 }
 impl From<ExnRef> for Ref {
@@ -182,6 +216,8 @@ pub enum Val {
     ExternRef(Option<ExternRef>),
     /// An exception reference.
     ExnRef(Option<ExnRef>),
+    /// A reference of the internal hierarchy (GC).
+    AnyRef(Option<AnyRef>),
 }
 
 impl Val {
@@ -196,6 +232,7 @@ impl Val {
             // Null even for a non-nullable type: a placeholder that must be overwritten.
             ValType::Ref(r) if r.heap_type().is_extern() => Val::ExternRef(None),
             ValType::Ref(r) if r.heap_type().is_exn() => Val::ExnRef(None),
+            ValType::Ref(r) if r.heap_type().is_any() => Val::AnyRef(None),
             ValType::Ref(_) => Val::FuncRef(None),
         })
     }
@@ -225,6 +262,8 @@ impl Val {
             Val::ExternRef(Some(_)) => ValType::Ref(RefType::new(false, HeapType::Extern)),
             Val::ExnRef(None) => ValType::NULLEXNREF,
             Val::ExnRef(Some(_)) => ValType::Ref(RefType::new(false, HeapType::Exn)),
+            Val::AnyRef(None) => ValType::NULLREF,
+            Val::AnyRef(Some(_)) => ValType::Ref(RefType::new(false, HeapType::I31)),
             _ => self.static_ty(),
         })
     }
@@ -239,6 +278,7 @@ impl Val {
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
             Val::ExnRef(_) => ValType::EXNREF,
+            Val::AnyRef(_) => ValType::ANYREF,
         }
     }
 
@@ -309,6 +349,17 @@ impl Val {
             _ => None,
         }
     }
+    /// The anyref, if this is one.
+    pub fn anyref(&self) -> Option<Option<&AnyRef>> {
+        match self {
+            Val::AnyRef(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+    /// The anyref, or a panic.
+    pub fn unwrap_anyref(&self) -> Option<&AnyRef> {
+        self.anyref().expect("expected anyref")
+    }
     /// The exnref, or a panic.
     pub fn unwrap_exnref(&self) -> Option<&ExnRef> {
         self.exnref().expect("expected exnref")
@@ -347,12 +398,16 @@ impl Val {
             Val::FuncRef(f) => Some(Ref::Func(f)),
             Val::ExternRef(e) => Some(Ref::Extern(e)),
             Val::ExnRef(e) => Some(Ref::Exn(e)),
+            Val::AnyRef(e) => Some(Ref::Any(e)),
             _ => None,
         }
     }
     /// Whether this is a reference value.
     pub fn is_ref(&self) -> bool {
-        matches!(self, Val::FuncRef(_) | Val::ExternRef(_) | Val::ExnRef(_))
+        matches!(
+            self,
+            Val::FuncRef(_) | Val::ExternRef(_) | Val::ExnRef(_) | Val::AnyRef(_)
+        )
     }
 
     /// The value's raw form, as [`ValRaw`] slots hold it (for [`Func::call_unchecked`] and
@@ -390,7 +445,10 @@ impl Val {
             Val::F32(v) => ValRaw::f32(v),
             Val::F64(v) => ValRaw::f64(v),
             Val::V128(v) => ValRaw::u128(v.0),
-            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => ValRaw::reference(0),
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None) => {
+                ValRaw::reference(0)
+            }
+            Val::AnyRef(Some(a)) => ValRaw::reference(a.to_word()),
             Val::ExnRef(Some(e)) => {
                 if !e.0.belongs_to(store) {
                     bail!("exnref used with the wrong store");
@@ -427,6 +485,10 @@ impl Val {
             )),
             ValType::Ref(r) if r.heap_type().is_exn() => {
                 Val::ExnRef(store.exnref_for_host(raw.get_reference()))
+            }
+            // Like an externref's, the raw form of an anyref is 32 bits wide.
+            ValType::Ref(r) if r.heap_type().is_any() => {
+                Val::AnyRef(AnyRef::from_word(raw.get_reference() as u32 as u64))
             }
             ValType::Ref(_) => Val::FuncRef(Func::from_funcref_word(store, raw.get_reference())),
         }
@@ -478,6 +540,16 @@ impl From<Option<ExternRef>> for Val {
         Val::ExternRef(e)
     }
 }
+impl From<AnyRef> for Val {
+    fn from(e: AnyRef) -> Val {
+        Val::AnyRef(Some(e))
+    }
+}
+impl From<Option<AnyRef>> for Val {
+    fn from(e: Option<AnyRef>) -> Val {
+        Val::AnyRef(e)
+    }
+}
 impl From<ExnRef> for Val {
     fn from(e: ExnRef) -> Val {
         Val::ExnRef(Some(e))
@@ -494,6 +566,7 @@ impl From<Ref> for Val {
             Ref::Func(f) => Val::FuncRef(f),
             Ref::Extern(e) => Val::ExternRef(e),
             Ref::Exn(e) => Val::ExnRef(e),
+            Ref::Any(e) => Val::AnyRef(e),
         }
     }
 }

@@ -66,9 +66,16 @@ int main(void) {
   wasmtime_store_delete(store);
   wasm_engine_delete(engine);
 
-  /* Asking for what wasmjit cannot do makes engine creation fail. */
+  /* GC's types are there: an engine with GC on is made. */
   config = wasm_config_new();
   wasmtime_config_wasm_gc_set(config, true);
+  engine = wasm_engine_new_with_config(config);
+  CHECK(engine != NULL);
+  wasm_engine_delete(engine);
+
+  /* Asking for what wasmjit cannot do makes engine creation fail. */
+  config = wasm_config_new();
+  wasmtime_config_strategy_set(config, 2); /* Winch */
   CHECK(wasm_engine_new_with_config(config) == NULL);
   config = wasm_config_new();
   wasmtime_config_profiler_set(config, WASMTIME_PROFILING_STRATEGY_JITDUMP);
@@ -113,10 +120,10 @@ int main(void) {
   wasmtime_config_max_wasm_stack_set(config, 0);
   CHECK(wasm_engine_new_with_config(config) == NULL);
 
-  /* Turning an unsupported feature on and off again is fine. */
+  /* Turning an unsupported setting on and off again is fine. */
   config = wasm_config_new();
-  wasmtime_config_wasm_gc_set(config, true);
-  wasmtime_config_wasm_gc_set(config, false);
+  wasmtime_config_strategy_set(config, 2); /* Winch */
+  wasmtime_config_strategy_set(config, WASMTIME_STRATEGY_CRANELIFT);
   engine = wasm_engine_new_with_config(config);
   CHECK(engine != NULL);
   wasm_engine_delete(engine);

@@ -143,20 +143,27 @@ int main(void) {
   wasmtime_func_from_raw(ctx, rv.funcref, &back);
   CHECK(wasmtime_funcref_is_null(&back));
 
-  /* No GC references: anyrefs are null, and passing one is an error. */
+  /* i31 references: made from the host, read back, raw forms, clones, unrooting. */
   wasmtime_anyref_t any;
-  wasmtime_anyref_from_i31(ctx, 5, &any);
-  CHECK(wasmtime_anyref_is_null(&any));
+  wasmtime_anyref_from_i31(ctx, 0x7ffffffb, &any);
+  CHECK(!wasmtime_anyref_is_null(&any));
   uint32_t u;
   int32_t s;
-  CHECK(!wasmtime_anyref_i31_get_u(ctx, &any, &u) && !wasmtime_anyref_i31_get_s(ctx, &any, &s));
-  CHECK(wasmtime_anyref_to_raw(ctx, &any) == 0);
+  CHECK(wasmtime_anyref_i31_get_u(ctx, &any, &u) && u == 0x7ffffffb);
+  CHECK(wasmtime_anyref_i31_get_s(ctx, &any, &s) && s == -5);
+  uint32_t any_raw = wasmtime_anyref_to_raw(ctx, &any);
+  CHECK(any_raw != 0);
   wasmtime_anyref_t any2;
+  wasmtime_anyref_from_raw(ctx, any_raw, &any2);
+  CHECK(wasmtime_anyref_i31_get_s(ctx, &any2, &s) && s == -5);
   wasmtime_anyref_clone(ctx, &any, &any2);
-  wasmtime_anyref_from_raw(ctx, 9, &any2);
-  CHECK(wasmtime_anyref_is_null(&any2));
+  CHECK(wasmtime_anyref_i31_get_u(ctx, &any2, &u) && u == 0x7ffffffb);
   wasmtime_anyref_unroot(ctx, &any2);
-  wasmtime_anyref_set_null(&any2);
+  CHECK(wasmtime_anyref_is_null(&any2));
+  CHECK(!wasmtime_anyref_i31_get_u(ctx, &any2, &u));
+  wasmtime_anyref_from_raw(ctx, 0, &any2);
+  CHECK(wasmtime_anyref_is_null(&any2));
+  /* An anyref where an externref is expected is an error, not a crash. */
   a.kind = WASMTIME_ANYREF; a.of.anyref = any;
   f = get_func(ctx, &inst, "is_null");
   CHECK(error_contains(wasmtime_func_call(ctx, &f, &a, 1, &r, 1, &trap), "anyref"));

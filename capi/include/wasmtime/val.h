@@ -2,7 +2,8 @@
  * wasmtime/val.h: values and references.
  *
  * In wasmjit, externrefs live as long as their store, so "unrooting" releases nothing, and
- * there are no GC references: every anyref is null.
+ * every non-null anyref is an i31ref (GC objects are not built yet), whose handle holds its
+ * value: cloning and unrooting one costs nothing.
  */
 
 #ifndef WASMTIME_VAL_H
@@ -31,18 +32,18 @@ static inline bool wasmtime_anyref_is_null(const wasmtime_anyref_t *ref) {
 WASM_API_EXTERN void wasmtime_anyref_clone(wasmtime_context_t *context,
                                            const wasmtime_anyref_t *anyref,
                                            wasmtime_anyref_t *out);
-/* Releases an anyref (nothing to do). */
+/* Releases an anyref (the handle becomes null). */
 WASM_API_EXTERN void wasmtime_anyref_unroot(wasmtime_context_t *context, wasmtime_anyref_t *ref);
-/* The anyref of a raw value (always null in wasmjit). */
+/* The anyref of a raw value (null for 0 or a value that is no anyref). */
 WASM_API_EXTERN void wasmtime_anyref_from_raw(wasmtime_context_t *context, uint32_t raw,
                                               wasmtime_anyref_t *out);
-/* The raw value of an anyref (always 0 in wasmjit). */
+/* The raw value of an anyref (0 for null). */
 WASM_API_EXTERN uint32_t wasmtime_anyref_to_raw(wasmtime_context_t *context,
                                                 const wasmtime_anyref_t *ref);
-/* An i31ref (wasmjit has none: produces the null anyref). */
+/* The i31ref of the low 31 bits of `i31val`. */
 WASM_API_EXTERN void wasmtime_anyref_from_i31(wasmtime_context_t *context, uint32_t i31val,
                                               wasmtime_anyref_t *out);
-/* The value of an i31ref, zero- or sign-extended; false if it is not one (always, here). */
+/* The value of an i31ref, zero- or sign-extended; false (nothing written) if it is not one. */
 WASM_API_EXTERN bool wasmtime_anyref_i31_get_u(wasmtime_context_t *context,
                                                const wasmtime_anyref_t *anyref, uint32_t *dst);
 WASM_API_EXTERN bool wasmtime_anyref_i31_get_s(wasmtime_context_t *context,

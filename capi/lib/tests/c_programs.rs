@@ -186,6 +186,7 @@ c_tests! {
     instance => "tests/capi/instance.c",
     func => "tests/capi/func.c",
     val => "tests/capi/val.c",
+    anyref => "tests/capi/anyref.c",
     memory => "tests/capi/memory.c",
     table => "tests/capi/table.c",
     global => "tests/capi/global.c",

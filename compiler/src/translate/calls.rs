@@ -8,10 +8,10 @@
 use super::{wasm_signature, FuncState};
 use crate::module_info::{DefinedFuncIndex, FuncIndex, TypeIndex};
 use crate::trap_codes;
-use crate::vmoffsets::{funcref, vmctx};
+use crate::vmoffsets::funcref;
 use anyhow::Result;
 use cranelift_codegen::ir::{
-    self, condcodes::IntCC, types, ExtFuncData, ExternalName, InstBuilder, UserExternalName, Value,
+    self, types, ExtFuncData, ExternalName, InstBuilder, UserExternalName, Value,
 };
 use wasmparser::Operator;
 
@@ -138,29 +138,10 @@ impl FuncState<'_, '_> {
             .ins()
             .load(types::I64, super::trusted(), addr, 0);
         self.trap_if_zero(func_ref, trap_codes::INDIRECT_CALL_TO_NULL);
-        // Types are equal when their engine-wide ids are (the runtime canonicalizes them).
-        let actual = self.builder.ins().load(
-            types::I32,
-            funcref_flags(),
-            func_ref,
-            funcref::TYPE_ID as i32,
-        );
-        // The expected id comes from the context's table of the module's type ids: an
-        // immediate would tie the code to the process that compiled it.
-        let type_ids = self.builder.ins().load(
-            types::I64,
-            super::readonly(),
-            self.vmctx,
-            vmctx::TYPE_IDS as i32,
-        );
-        let expected = self.builder.ins().load(
-            types::I32,
-            super::readonly(),
-            type_ids,
-            (type_index.as_u32() * 4) as i32,
-        );
-        let mismatch = self.builder.ins().icmp(IntCC::NotEqual, actual, expected);
-        self.trap_if(mismatch, trap_codes::BAD_SIGNATURE);
+        // Types are equal when their engine-wide ids are (the runtime canonicalizes them); a
+        // function of a subtype fits too, which only a type that is not final can have.
+        let fits = self.func_type_matches(func_ref, type_index);
+        self.trap_if_zero(fits, trap_codes::BAD_SIGNATURE);
         self.call_func_ref(kind, type_index, func_ref, &args);
     }
 

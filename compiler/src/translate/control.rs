@@ -79,7 +79,7 @@ impl FuncState<'_, '_> {
         Ok(match ty {
             BlockType::Empty => (vec![], vec![]),
             BlockType::Type(t) => {
-                crate::parse::check_body_type(t)?;
+                crate::parse::check_body_type(t, self.env.config.features)?;
                 (vec![], vec![super::ir_type_of(t)])
             }
             BlockType::FuncType(index) => {
@@ -233,7 +233,7 @@ impl FuncState<'_, '_> {
 
     /// A branch of `depth` with the values on top of the stack, taken when `cond` is non-zero
     /// (`taken_if_nonzero`) or zero; continues in a new block, sealed and current.
-    fn conditional_branch(&mut self, depth: u32, cond: Value, taken_if_nonzero: bool) {
+    pub(crate) fn conditional_branch(&mut self, depth: u32, cond: Value, taken_if_nonzero: bool) {
         let (target, arity) = self.branch_target_used(depth);
         let args = block_args(self.peek_n(arity));
         let next = self.builder.create_block();

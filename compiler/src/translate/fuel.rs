@@ -64,7 +64,9 @@ fn fuel_effect(op: &Operator<'_>) -> FuelEffect {
         Loop { .. } | If { .. } | Else | End | Br { .. } | BrIf { .. } | BrTable { .. } => {
             FuelEffect::EndsRun
         }
-        BrOnNull { .. } | BrOnNonNull { .. } => FuelEffect::EndsRun,
+        BrOnNull { .. } | BrOnNonNull { .. } | BrOnCast { .. } | BrOnCastFail { .. } => {
+            FuelEffect::EndsRun
+        }
         // Stored so that a trap in the callee leaves at least what preceded the call counted,
         // and where a function is left (a throw; returns are stored by `return_values`), where
         // Wasmtime stores it too: a trap later in the caller leaves the same count as there. Operators that merely may trap

@@ -13,6 +13,7 @@ mod control;
 mod env;
 mod exceptions;
 mod fuel;
+mod gc;
 mod globals;
 mod interrupt;
 mod memory;
@@ -265,7 +266,7 @@ impl<'a, 'e> FuncState<'a, 'e> {
         debug_assert_eq!(params.len(), func_type.params.len());
         for i in 0..count {
             let ty = local_type(i).ok_or_else(|| anyhow!("local {i} has no type"))?;
-            crate::parse::check_body_type(ty)?;
+            crate::parse::check_body_type(ty, self.env.config.features)?;
             let ty = ir_type_of(ty);
             let var = self.builder.declare_var(ty);
             let init = match params.get(i as usize) {
@@ -381,7 +382,7 @@ impl<'a, 'e> FuncState<'a, 'e> {
             }
             Select | TypedSelect { .. } | TypedSelectMulti { .. } => {
                 if let TypedSelect { ty } = op {
-                    crate::parse::check_body_type(*ty)?;
+                    crate::parse::check_body_type(*ty, self.env.config.features)?;
                 }
                 let (a, b, cond) = self.pop3();
                 let v = self.builder.ins().select(cond, a, b);
@@ -411,6 +412,7 @@ impl<'a, 'e> FuncState<'a, 'e> {
                     || self.translate_table(op)?
                     || self.translate_call(op)?
                     || self.translate_exception(op)?
+                    || self.translate_gc(op)?
                     || self.translate_simd(op)?)
                 {
                     bail!("unsupported operator {op:?}");

@@ -152,7 +152,7 @@ impl FuncState<'_, '_> {
                 self.push(v);
             }
             RefNull { hty } => {
-                crate::parse::check_body_heap_type(*hty)?;
+                crate::parse::check_body_heap_type(*hty, self.env.config.features)?;
                 let v = self.builder.ins().iconst(I64, 0);
                 self.push(v);
             }

@@ -283,13 +283,6 @@ impl Config {
         self
     }
 
-    /// The GC proposal. Not implemented by wasmjit: the setting is accepted, and modules
-    /// using the proposal fail validation.
-    pub fn wasm_gc(&mut self, enable: bool) -> &mut Self {
-        let _ = enable;
-        self
-    }
-
     /// The component model. Not implemented by wasmjit, which runs core modules only: the
     /// setting is accepted and has no effect.
     pub fn wasm_component_model(&mut self, enable: bool) -> &mut Self {

@@ -103,6 +103,7 @@ fn supported_features() -> WasmFeatures {
         | WasmFeatures::EXCEPTIONS
         | WasmFeatures::THREADS
         | WasmFeatures::WIDE_ARITHMETIC
+        | WasmFeatures::GC
 }
 
 impl Default for Config {
@@ -283,6 +284,13 @@ impl Config {
     }
 
     feature_setters! {
+        /// The GC proposal's types: recursion groups, subtypes, struct and array type
+        /// definitions, and the internal hierarchy's heap types (`any`, `eq`, `i31`,
+        /// `struct`, `array`, `none`) wherever a type may be written. Off by default, unlike
+        /// Wasmtime 48, because the operators that allocate and inspect GC objects are not
+        /// built yet: a module using one fails to compile. Needs typed function references
+        /// (on by default).
+        wasm_gc => GC,
         /// The multi-value proposal.
         wasm_multi_value => MULTI_VALUE,
         /// Bulk memory operations.

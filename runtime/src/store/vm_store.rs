@@ -90,6 +90,10 @@ impl VMStore for StoreOpaque {
         StoreOpaque::exception_tag(self, exn)
     }
 
+    fn func_subtype(&self, actual: u32, expected: u32) -> bool {
+        self.engine.inner.types.is_subtype(actual, expected)
+    }
+
     fn exception_payload(&self, exn: u64) -> &[ValRaw] {
         StoreOpaque::exception_payload(self, exn)
     }

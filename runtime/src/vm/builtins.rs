@@ -389,6 +389,19 @@ unsafe extern "C" fn table_init<S: VMStore>(
     }
 }
 
+unsafe extern "C" fn func_subtype<S: VMStore>(
+    vmctx: *mut VMContext,
+    actual: u32,
+    expected: u32,
+) -> u32 {
+    // SAFETY: called by compiled code with its own vmctx.
+    unsafe {
+        with_instance_no_trap::<S, _>(vmctx, "function subtype check", |store, _| {
+            store.func_subtype(actual, expected) as u32
+        })
+    }
+}
+
 unsafe extern "C" fn elem_drop<S: VMStore>(vmctx: *mut VMContext, elem: u32) {
     // SAFETY: called by compiled code with its own vmctx.
     unsafe {

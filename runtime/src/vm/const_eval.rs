@@ -24,6 +24,9 @@ pub(crate) fn eval(expr: &ConstExpr, env: &dyn ConstEnv) -> Result<u128> {
             ConstOp::GlobalGet(i) => env.global(i),
             ConstOp::RefNull(_) => 0,
             ConstOp::RefFunc(i) => env.func_ref(i) as u128,
+            // An `i31` reference is the value tagged with a low 1 bit (see the compiler's
+            // `translate/gc.rs`).
+            ConstOp::RefI31 => ((pop(&mut stack)? as u32) << 1 | 1) as u128,
             ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                 let (b, a) = (pop(&mut stack)? as u32, pop(&mut stack)? as u32);
                 let r = match op {

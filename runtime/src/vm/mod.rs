@@ -15,6 +15,7 @@ pub(crate) mod stack_scan;
 pub(crate) mod store;
 pub(crate) mod table;
 pub mod traphandlers;
+pub(crate) mod type_canon;
 pub(crate) mod type_registry;
 pub(crate) mod vmcontext;
 pub(crate) mod wake_timer;

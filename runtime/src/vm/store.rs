@@ -93,4 +93,7 @@ pub(crate) trait VMStore {
 
     /// A `catch` clause caught exception `exn`; `keep` when it keeps the exnref.
     fn exception_caught(&mut self, exn: u64, keep: bool);
+
+    /// Whether function type `actual` is `expected` or a subtype of it (engine-wide ids).
+    fn func_subtype(&self, actual: u32, expected: u32) -> bool;
 }

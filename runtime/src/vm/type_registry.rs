@@ -2,6 +2,7 @@
 //! `call_indirect` compares), and each id gets its trampolines, compiled once.
 
 use crate::vm::code_registry::{self, CodeInfo, CodeRegistration, PcInfo};
+use crate::vm::type_canon;
 use anyhow::Result;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -61,6 +62,8 @@ struct Slots {
     /// Each type's id and entry; the id sits beside the `Weak` because a dead entry can't be
     /// read.
     by_type: HashMap<FuncType, (u32, Weak<RegisteredType>)>,
+    /// The canonical type id (`vm::type_canon`) of each engine id, for subtype checks.
+    canonical: HashMap<u32, u32>,
     /// Ids of entries found dead by a sweep.
     free_ids: Vec<u32>,
     next_id: u32,
@@ -118,6 +121,20 @@ impl TypeRegistry {
         })
     }
 
+    /// Whether the function type of engine id `actual` is that of `expected` or declares it
+    /// as a (transitive) supertype. Both ids are live: compiled code holding a funcref or a
+    /// module's type ids keeps their entries.
+    pub(crate) fn is_subtype(&self, actual: u32, expected: u32) -> bool {
+        if actual == expected {
+            return true;
+        }
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        match (slots.canonical.get(&actual), slots.canonical.get(&expected)) {
+            (Some(&a), Some(&b)) => type_canon::is_subtype(a, b),
+            _ => false,
+        }
+    }
+
     fn register_with(
         &self,
         ty: &FuncType,
@@ -152,6 +169,7 @@ impl TypeRegistry {
             .collect();
         let registration = code_registry::register(start, end, Arc::new(TrampolineCode { traps }));
         let id = reused_id.unwrap_or_else(|| slots.take_id());
+        slots.canonical.insert(id, type_canon::id(ty));
         let entry = Arc::new(RegisteredType {
             id,
             ty: Arc::new(ty.clone()),

@@ -19,6 +19,7 @@ mod exceptions_edge;
 mod exceptions_host;
 mod fuel;
 mod function_references;
+mod gc_types;
 mod host_funcs;
 mod instance_pool;
 mod memory_image;
