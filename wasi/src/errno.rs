@@ -157,7 +157,7 @@ impl<'a> GuestMem<'a> {
 
     /// `EFAULT` unless `ptr` is a multiple of `align`.
     pub(crate) fn check_align(&self, ptr: i32, align: u32) -> WResult<()> {
-        if (ptr as u32) % align != 0 {
+        if !(ptr as u32).is_multiple_of(align) {
             return Err(Errno::FAULT);
         }
         Ok(())
