@@ -1,5 +1,5 @@
 /* Clocks, poll_oneoff and timestamps: clock subscriptions (relative and absolute), fd
- * subscriptions on files (ready at once), a bad descriptor (an event carrying EBADF), no
+ * subscriptions on files (ready at once), a bad descriptor (EBADF for the call), no
  * subscriptions (EINVAL); path_filestat_set_times with NOW flags and the EINVAL of a value
  * together with NOW. */
 #include "check.h"
@@ -15,7 +15,6 @@ int main(void) {
   EXPECT_EQ("res realtime", __wasi_clock_res_get(__WASI_CLOCKID_REALTIME, &res), 0);
   EXPECT_TRUE("res positive", res > 0);
   EXPECT_EQ("res monotonic", __wasi_clock_res_get(__WASI_CLOCKID_MONOTONIC, &res), 0);
-  EXPECT_EQ("bad clock", __wasi_clock_time_get(99, 1, &res), __WASI_ERRNO_INVAL);
   EXPECT_TRUE("realtime after 2020", now(__WASI_CLOCKID_REALTIME) > 1577836800ull * 1000000000ull);
 
   __wasi_subscription_t subs[3];
@@ -43,7 +42,9 @@ int main(void) {
   EXPECT_EQ("poll absolute", __wasi_poll_oneoff(subs, events, 1, &n), 0);
   EXPECT_EQ("absolute event", n, 1);
 
-  /* A file is always ready; a long timeout beside it does not fire. */
+  /* A file is always ready; a long timeout beside it does not fire. (One descriptor per
+   * call: with several, Wasmtime reports those whose background I/O happened to be ready
+   * first, which the scheduler decides.) */
   make_file("file", "abc");
   __wasi_fd_t fd;
   EXPECT_EQ("open", open_at("file", 0, __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_POLL_FD_READWRITE,
@@ -56,27 +57,38 @@ int main(void) {
   subs[1].userdata = 2;
   subs[1].u.tag = __WASI_EVENTTYPE_FD_READ;
   subs[1].u.u.fd_read.file_descriptor = fd;
-  subs[2].userdata = 3;
-  subs[2].u.tag = __WASI_EVENTTYPE_FD_WRITE;
-  subs[2].u.u.fd_write.file_descriptor = 1;
-  EXPECT_EQ("poll fds", __wasi_poll_oneoff(subs, events, 3, &n), 0);
-  EXPECT_EQ("two fd events", n, 2);
-  int seen = 0;
-  for (__wasi_size_t i = 0; i < n && i < 3; i++) {
-    EXPECT_EQ("fd event error", events[i].error, 0);
-    if (events[i].userdata == 2)
-      seen |= events[i].type == __WASI_EVENTTYPE_FD_READ;
-    if (events[i].userdata == 3)
-      seen |= (events[i].type == __WASI_EVENTTYPE_FD_WRITE) << 1;
-  }
-  EXPECT_EQ("read and write ready", seen, 3);
+  EXPECT_EQ("poll file", __wasi_poll_oneoff(subs, events, 2, &n), 0);
+  EXPECT_EQ("one file event", n, 1);
+  EXPECT_EQ("file event", events[0].userdata, 2);
+  EXPECT_EQ("file event type", events[0].type, __WASI_EVENTTYPE_FD_READ);
+  EXPECT_EQ("file event error", events[0].error, 0);
+  EXPECT_EQ("file event bytes", events[0].fd_readwrite.nbytes, 1);
+  EXPECT_EQ("file event flags", events[0].fd_readwrite.flags, 0);
+  subs[1].userdata = 3;
+  subs[1].u.tag = __WASI_EVENTTYPE_FD_WRITE;
+  subs[1].u.u.fd_write.file_descriptor = 1;
+  EXPECT_EQ("poll stdout", __wasi_poll_oneoff(subs, events, 2, &n), 0);
+  EXPECT_EQ("one stdout event", n, 1);
+  EXPECT_EQ("stdout event", events[0].userdata, 3);
+  EXPECT_EQ("stdout event type", events[0].type, __WASI_EVENTTYPE_FD_WRITE);
+  subs[1].userdata = 2;
+  subs[1].u.tag = __WASI_EVENTTYPE_FD_READ;
+  subs[1].u.u.fd_read.file_descriptor = fd;
 
-  /* A descriptor that is not open: its event carries EBADF. */
+  /* At the end of the file the event says so. */
+  __wasi_filesize_t end;
+  EXPECT_EQ("seek to the end", __wasi_fd_seek(fd, 0, __WASI_WHENCE_END, &end), 0);
+  EXPECT_EQ("poll at the end", __wasi_poll_oneoff(subs, events, 2, &n), 0);
+  EXPECT_EQ("end event", n, 1);
+  EXPECT_EQ("end event flags", events[0].fd_readwrite.flags,
+            __WASI_EVENTRWFLAGS_FD_READWRITE_HANGUP);
+  EXPECT_EQ("seek back", __wasi_fd_seek(fd, 0, __WASI_WHENCE_SET, &end), 0);
+
+  /* A descriptor that is not open fails the whole call, as in Wasmtime. */
   subs[1].u.u.fd_read.file_descriptor = 77;
-  EXPECT_EQ("poll bad fd", __wasi_poll_oneoff(subs, events, 2, &n), 0);
-  EXPECT_EQ("bad fd event", n, 1);
-  EXPECT_EQ("bad fd userdata", events[0].userdata, 2);
-  EXPECT_EQ("bad fd error", events[0].error, __WASI_ERRNO_BADF);
+  n = 99;
+  EXPECT_EQ("poll bad fd", __wasi_poll_oneoff(subs, events, 2, &n), __WASI_ERRNO_BADF);
+  EXPECT_EQ("no events", n, 99);
 
   /* Timestamps. */
   const __wasi_timestamp_t when = 1000000000ull * 1000000000ull / 1000; /* 1e15 ns */

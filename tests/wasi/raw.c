@@ -1,26 +1,72 @@
-/* Raw preview1 calls with bad pointers and descriptors: EFAULT (21) and EBADF (8), never a
- * crash. Then clocks, random bytes and a short sleep through poll_oneoff. */
+/* Raw preview1 calls. With an argument, one call with a pointer outside memory or not
+ * aligned for its type, or an argument outside its type (enum value, flag bit): as in
+ * Wasmtime it traps, so the program never prints "not trapped". Without, bad descriptors (EBADF, 8), then clocks, random bytes and a short
+ * sleep through poll_oneoff. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <wasi/api.h>
 
-int main(void) {
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("proc_raise")))
+int32_t raw_proc_raise(int32_t signal);
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_advise")))
+int32_t raw_fd_advise(int32_t fd, int64_t offset, int64_t len, int32_t advice);
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("fd_seek")))
+int32_t raw_fd_seek(int32_t fd, int64_t offset, int32_t whence, uint64_t *out);
+
+static void bad_pointer(const char *which) {
   __wasi_size_t n = 0;
-  const __wasi_ciovec_t *bad_iovs = (const __wasi_ciovec_t *)(uintptr_t)0xfffffff0u;
-  printf("fd_write bad iovs: %d\n", __wasi_fd_write(1, bad_iovs, 1, &n));
-  __wasi_ciovec_t iov = {(const uint8_t *)(uintptr_t)0xffffff00u, 0x1000};
-  printf("fd_write bad buffer: %d\n", __wasi_fd_write(1, &iov, 1, &n));
-  iov.buf = (const uint8_t *)"x";
-  iov.buf_len = 1;
+  __wasi_ciovec_t iov = {(const uint8_t *)"x", 1};
+  static uint64_t words[4];
+  if (!strcmp(which, "iovs"))
+    (void)__wasi_fd_write(1, (const __wasi_ciovec_t *)(uintptr_t)0xfffffff0u, 1, &n);
+  if (!strcmp(which, "buffer")) {
+    iov.buf = (const uint8_t *)(uintptr_t)0xffffff00u;
+    iov.buf_len = 0x1000;
+    (void)__wasi_fd_write(1, &iov, 1, &n);
+  }
+  if (!strcmp(which, "nwritten"))
+    (void)__wasi_fd_write(1, &iov, 1, (__wasi_size_t *)(uintptr_t)0xfffffffeu);
+  if (!strcmp(which, "args_sizes"))
+    (void)__wasi_args_sizes_get((__wasi_size_t *)(uintptr_t)0xfffffffcu, &n);
+  if (!strcmp(which, "random"))
+    (void)__wasi_random_get((uint8_t *)(uintptr_t)0xffffff00u, 0x1000);
+  if (!strcmp(which, "misaligned_fdstat"))
+    (void)__wasi_fd_fdstat_get(1, (__wasi_fdstat_t *)((uintptr_t)words + 4));
+  /* Arguments outside their types: Wasmtime traps while decoding them. */
+  if (!strcmp(which, "bad_clock"))
+    (void)__wasi_clock_time_get(99, 1, (__wasi_timestamp_t *)words);
+  if (!strcmp(which, "bad_advice"))
+    (void)raw_fd_advise(1, 0, 0, 6);
+  if (!strcmp(which, "bad_whence"))
+    (void)raw_fd_seek(1, 0, 3, words);
+  if (!strcmp(which, "bad_signal"))
+    (void)raw_proc_raise(31);
+  if (!strcmp(which, "bad_fdflags"))
+    (void)__wasi_fd_fdstat_set_flags(1, 1 << 5);
+  if (!strcmp(which, "bad_oflags"))
+    (void)__wasi_path_open(3, 0, "x", 1 << 4, 0, 0, 0, (__wasi_fd_t *)words);
+  if (!strcmp(which, "bad_lookupflags"))
+    (void)__wasi_path_filestat_get(3, 2, "x", (__wasi_filestat_t *)words);
+  if (!strcmp(which, "bad_fstflags"))
+    (void)__wasi_fd_filestat_set_times(1, 0, 0, 1 << 4);
+  if (!strcmp(which, "bad_rights"))
+    (void)__wasi_fd_fdstat_set_rights(1, 1ull << 40, 0);
+  if (!strcmp(which, "misaligned_time"))
+    (void)__wasi_clock_time_get(__WASI_CLOCKID_MONOTONIC, 1,
+                                (__wasi_timestamp_t *)((uintptr_t)words + 2));
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1) {
+    bad_pointer(argv[1]);
+    printf("not trapped\n");
+    return 1;
+  }
+  __wasi_size_t n = 0;
+  __wasi_ciovec_t iov = {(const uint8_t *)"x", 1};
   printf("fd_write bad fd: %d\n", __wasi_fd_write(99, &iov, 1, &n));
-  printf("fd_write bad nwritten: %d\n",
-         __wasi_fd_write(1, &iov, 1, (__wasi_size_t *)(uintptr_t)0xfffffffeu));
-  printf("args_sizes_get bad: %d\n",
-         __wasi_args_sizes_get((__wasi_size_t *)(uintptr_t)0xfffffffcu, &n));
-  printf("random_get bad: %d\n",
-         __wasi_random_get((uint8_t *)(uintptr_t)0xffffff00u, 0x1000));
   printf("fd_close bad: %d\n", __wasi_fd_close(1234));
   __wasi_prestat_t pre;
   printf("fd_prestat_get stdout: %d\n", __wasi_fd_prestat_get(1, &pre));

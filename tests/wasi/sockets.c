@@ -1,6 +1,6 @@
 /* The calls with nothing behind them: sock_* on a descriptor that is not a socket
  * (ENOTSOCK) or not open (EBADF), proc_raise (ENOTSUP), sched_yield, random_get,
- * fd_fdstat_set_rights (ENOTSUP). */
+ * fd_fdstat_set_rights (ENOTSUP, EBADF on stdio). */
 #include "check.h"
 
 /* wasi-libc no longer declares proc_raise. */
@@ -29,7 +29,8 @@ int main(void) {
   EXPECT_EQ("random a", __wasi_random_get(a, sizeof a), 0);
   EXPECT_EQ("random b", __wasi_random_get(b, sizeof b), 0);
   EXPECT_TRUE("random differs", memcmp(a, b, sizeof a) != 0);
-  EXPECT_EQ("set_rights", __wasi_fd_fdstat_set_rights(1, 0, 0), __WASI_ERRNO_NOTSUP);
+  EXPECT_EQ("set_rights stdout", __wasi_fd_fdstat_set_rights(1, 0, 0), __WASI_ERRNO_BADF);
+  EXPECT_EQ("set_rights preopen", __wasi_fd_fdstat_set_rights(DIR_FD, 0, 0), __WASI_ERRNO_NOTSUP);
   EXPECT_EQ("set_rights closed", __wasi_fd_fdstat_set_rights(99, 0, 0), __WASI_ERRNO_BADF);
   __wasi_prestat_t pre;
   EXPECT_EQ("prestat", __wasi_fd_prestat_get(DIR_FD, &pre), 0);

@@ -38,10 +38,11 @@ int main(void) {
   EXPECT_EQ("hard link to symlink itself", __wasi_path_link(DIR_FD, 0, "sym", DIR_FD, "hsym"), 0);
   EXPECT_EQ("lstat hsym", __wasi_path_filestat_get(DIR_FD, 0, "hsym", &b), 0);
   EXPECT_EQ("hsym is a symlink", b.filetype, __WASI_FILETYPE_SYMBOLIC_LINK);
+  /* Wasmtime never follows the source of a hard link. */
   EXPECT_EQ("hard link following",
-            __wasi_path_link(DIR_FD, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, "sym", DIR_FD, "hfile"), 0);
-  EXPECT_EQ("lstat hfile", __wasi_path_filestat_get(DIR_FD, 0, "hfile", &b), 0);
-  EXPECT_EQ("hfile is the file", b.ino, a.ino);
+            __wasi_path_link(DIR_FD, __WASI_LOOKUPFLAGS_SYMLINK_FOLLOW, "sym", DIR_FD, "hfile"),
+            __WASI_ERRNO_INVAL);
+  EXPECT_EQ("lstat hfile", __wasi_path_filestat_get(DIR_FD, 0, "hfile", &b), __WASI_ERRNO_NOENT);
 
   EXPECT_EQ("loop a", __wasi_path_symlink("b", DIR_FD, "a"), 0);
   EXPECT_EQ("loop b", __wasi_path_symlink("a", DIR_FD, "b"), 0);
@@ -64,8 +65,7 @@ int main(void) {
   EXPECT_EQ("close new", __wasi_fd_close(fd), 0);
   EXPECT_EQ("new is in d", __wasi_path_filestat_get(DIR_FD, 0, "d/new", &b), 0);
 
-  const char *names[] = {"d/new", "dl", "dangling", "a", "b", "hfile", "hsym", "sym", "hard",
-                         "file"};
+  const char *names[] = {"d/new", "dl", "dangling", "a", "b", "hsym", "sym", "hard", "file"};
   for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
     EXPECT_EQ(names[i], __wasi_path_unlink_file(DIR_FD, names[i]), 0);
   EXPECT_EQ("rmdir d", __wasi_path_remove_directory(DIR_FD, "d"), 0);

@@ -46,6 +46,12 @@ impl Errno {
     pub const XDEV: Errno = Errno(75);
     pub const NOTCAPABLE: Errno = Errno(76);
 
+    /// Not an errno: an argument whose value preview1 does not define (an enum value, a
+    /// flag bit, a number too wide for its type). Wasmtime traps on it while decoding the
+    /// arguments, before the function runs; the host functions here return it first thing,
+    /// and [`crate::add_to_linker`]'s wrapper turns it into the same error.
+    pub(crate) const BAD_ARGUMENT: Errno = Errno(u16::MAX);
+
     /// The WASI errno of a host OS error number.
     pub fn from_raw_os_error(code: i32) -> Errno {
         match code {
@@ -118,8 +124,9 @@ const MAX_IOVECS: u32 = 1024;
 /// The result of a host function's body.
 pub(crate) type WResult<T> = Result<T, Errno>;
 
-/// The guest's linear memory as host functions see it: every access is checked, and one
-/// outside the memory is `EFAULT`.
+/// The guest's linear memory as host functions see it: every access is checked. One outside
+/// the memory, or a value read or written at an address not aligned to its size, is
+/// `EFAULT`, which [`crate::add_to_linker`]'s functions turn into a trap, as Wasmtime's do.
 pub(crate) struct GuestMem<'a> {
     bytes: &'a mut [u8],
 }
@@ -148,18 +155,29 @@ impl<'a> GuestMem<'a> {
         Ok(&mut self.bytes[r])
     }
 
+    /// `EFAULT` unless `ptr` is a multiple of `align`.
+    pub(crate) fn check_align(&self, ptr: i32, align: u32) -> WResult<()> {
+        if !(ptr as u32).is_multiple_of(align) {
+            return Err(Errno::FAULT);
+        }
+        Ok(())
+    }
+
     pub(crate) fn read_u32(&self, ptr: i32) -> WResult<u32> {
+        self.check_align(ptr, 4)?;
         let b = self.slice(ptr, 4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     pub(crate) fn read_u64(&self, ptr: i32) -> WResult<u64> {
+        self.check_align(ptr, 8)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(self.slice(ptr, 8)?);
         Ok(u64::from_le_bytes(a))
     }
 
     pub(crate) fn read_u16(&self, ptr: i32) -> WResult<u16> {
+        self.check_align(ptr, 2)?;
         let b = self.slice(ptr, 2)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
@@ -170,12 +188,18 @@ impl<'a> GuestMem<'a> {
         Ok(())
     }
 
+    /// Writes a record (`filestat`, `event`...) whose alignment is `align`.
+    pub(crate) fn write_aligned(&mut self, ptr: i32, data: &[u8], align: u32) -> WResult<()> {
+        self.check_align(ptr, align)?;
+        self.write(ptr, data)
+    }
+
     pub(crate) fn write_u32(&mut self, ptr: i32, v: u32) -> WResult<()> {
-        self.write(ptr, &v.to_le_bytes())
+        self.write_aligned(ptr, &v.to_le_bytes(), 4)
     }
 
     pub(crate) fn write_u64(&mut self, ptr: i32, v: u64) -> WResult<()> {
-        self.write(ptr, &v.to_le_bytes())
+        self.write_aligned(ptr, &v.to_le_bytes(), 8)
     }
 
     /// A guest string (`EILSEQ` when not UTF-8).
@@ -193,6 +217,7 @@ impl<'a> GuestMem<'a> {
             return Err(Errno::INVAL);
         }
         let table = count.checked_mul(8).ok_or(Errno::FAULT)?;
+        self.check_align(ptr, 4)?;
         self.range(ptr, table)?;
         let mut out = Vec::with_capacity(count as usize);
         for i in 0..count {
@@ -241,8 +266,8 @@ impl<'a> GuestMem<'a> {
         nwritten: i32,
         write: impl FnOnce(&[u8]) -> WResult<usize>,
     ) -> WResult<()> {
+        // As in Wasmtime, a bad `nwritten` traps only after the write.
         let data = self.gather(iovs, count)?;
-        self.slice(nwritten, 4)?;
         let written = write(&data)?;
         self.write_u32(nwritten, written as u32)
     }
@@ -257,7 +282,6 @@ impl<'a> GuestMem<'a> {
         read: impl FnOnce(&mut [u8]) -> WResult<usize>,
     ) -> WResult<()> {
         let iovs = self.iovecs(iovs, count)?;
-        self.slice(nread, 4)?;
         let total: usize = iovs.iter().map(|&(_, len)| len as usize).sum();
         let mut buf = vec![0u8; total.min(MAX_IO)];
         let got = read(&mut buf)?;

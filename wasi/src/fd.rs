@@ -24,9 +24,27 @@ const FDFLAGS_DSYNC: u16 = 2;
 const FDFLAGS_NONBLOCK: u16 = 4;
 const FDFLAGS_RSYNC: u16 = 8;
 const FDFLAGS_SYNC: u16 = 16;
+pub(crate) const FDFLAGS_ALL: i32 = 31;
+
+/// A flags argument with bits preview1 does not define traps ([`Errno::BAD_ARGUMENT`]), as
+/// when Wasmtime decodes the arguments, before it looks at any descriptor.
+pub(crate) fn check_flags(value: i64, defined: i64) -> WResult<()> {
+    if value & !defined != 0 {
+        return Err(Errno::BAD_ARGUMENT);
+    }
+    Ok(())
+}
+
+/// An enum argument above its largest value traps, as [`check_flags`].
+pub(crate) fn check_enum(value: i32, largest: u32) -> WResult<()> {
+    if value as u32 > largest {
+        return Err(Errno::BAD_ARGUMENT);
+    }
+    Ok(())
+}
 
 /// Every right preview1 defines (bits 0..=29).
-const RIGHTS_ALL: u64 = (1 << 30) - 1;
+pub(crate) const RIGHTS_ALL: u64 = (1 << 30) - 1;
 const RIGHT_FD_DATASYNC: u64 = 1 << 0;
 const RIGHT_FD_READ: u64 = 1 << 1;
 const RIGHT_FD_SEEK: u64 = 1 << 2;
@@ -117,7 +135,7 @@ pub(crate) fn write_filestat(mem: &mut GuestMem<'_>, ptr: i32, st: &libc::stat) 
     b[40..48].copy_from_slice(&ts(st.st_atime, st.st_atime_nsec).to_le_bytes());
     b[48..56].copy_from_slice(&ts(st.st_mtime, st.st_mtime_nsec).to_le_bytes());
     b[56..64].copy_from_slice(&ts(st.st_ctime, st.st_ctime_nsec).to_le_bytes());
-    mem.write(ptr, &b)
+    mem.write_aligned(ptr, &b, 8)
 }
 
 pub(crate) fn fstat(fd: RawFd) -> WResult<libc::stat> {
@@ -246,12 +264,12 @@ pub(crate) fn fd_seek(
     whence: i32,
     out: i32,
 ) -> WResult<()> {
+    check_enum(whence, 2)?;
     let f = positional(cx.fds.get(fd)?)?;
     let pos = match whence {
         0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::INVAL)?),
         1 => SeekFrom::Current(offset),
-        2 => SeekFrom::End(offset),
-        _ => return Err(Errno::INVAL),
+        _ => SeekFrom::End(offset),
     };
     mem.slice(out, 8)?;
     let at = f.file.seek(pos)?;
@@ -355,7 +373,7 @@ fn write_fdstat(
     b[2..4].copy_from_slice(&flags.to_le_bytes());
     b[8..16].copy_from_slice(&rights.to_le_bytes());
     b[16..24].copy_from_slice(&inheriting.to_le_bytes());
-    mem.write(out, &b)
+    mem.write_aligned(out, &b, 8)
 }
 
 pub(crate) fn fd_fdstat_set_flags(
@@ -366,6 +384,7 @@ pub(crate) fn fd_fdstat_set_flags(
 ) -> WResult<()> {
     // Only files have flags to set (`EBADF` otherwise), and only `APPEND` and `NONBLOCK`
     // may change (`EINVAL` for the sync flags), as with Wasmtime.
+    check_flags(flags as u32 as i64, FDFLAGS_ALL as i64)?;
     let raw = file(cx.fds.get(fd)?)?.file.as_raw_fd();
     let flags = flags as u16;
     if flags & (FDFLAGS_DSYNC | FDFLAGS_RSYNC | FDFLAGS_SYNC) != 0 {
@@ -394,7 +413,7 @@ pub(crate) fn fd_filestat_get(
             // A stdio stream: its type (a terminal or unknown) and nothing else, as Wasmtime.
             let mut b = [0u8; 64];
             b[16] = stdio_filetype(desc);
-            mem.write(out, &b)
+            mem.write_aligned(out, &b, 8)
         }
         _ => {
             let st = fstat(raw_fd(desc).ok_or(Errno::BADF)?)?;
@@ -409,10 +428,8 @@ pub(crate) fn fd_filestat_set_size(
     fd: i32,
     size: i64,
 ) -> WResult<()> {
+    // A file not open for writing: the host's answer (`EINVAL` from `ftruncate`), as Wasmtime.
     let f = file(cx.fds.get(fd)?)?;
-    if !f.write {
-        return Err(Errno::BADF);
-    }
     f.file
         .set_len(u64::try_from(size).map_err(|_| Errno::INVAL)?)?;
     Ok(())
@@ -420,6 +437,7 @@ pub(crate) fn fd_filestat_set_size(
 
 /// The `timespec` pair of `futimens`/`utimensat` for preview1 `fstflags`.
 pub(crate) fn times(atim: i64, mtim: i64, fstflags: i32) -> WResult<[libc::timespec; 2]> {
+    check_flags(fstflags as u32 as i64, 15)?;
     let one = |t: i64, set: i32, now: i32| -> WResult<libc::timespec> {
         if fstflags & set != 0 && fstflags & now != 0 {
             return Err(Errno::INVAL);
@@ -453,8 +471,12 @@ pub(crate) fn fd_filestat_set_times(
     mtim: i64,
     fstflags: i32,
 ) -> WResult<()> {
-    let raw = raw_fd(cx.fds.get(fd)?).ok_or(Errno::BADF)?;
     let ts = times(atim, mtim, fstflags)?;
+    let raw = match cx.fds.get(fd)? {
+        Desc::File(f) => f.file.as_raw_fd(),
+        Desc::Dir(d) => d.fd.as_raw_fd(),
+        _ => return Err(Errno::BADF),
+    };
     // SAFETY: `ts` points to two timespecs, as futimens requires.
     check(unsafe { libc::futimens(raw, ts.as_ptr()) })
 }
@@ -471,7 +493,7 @@ pub(crate) fn fd_prestat_get(
     };
     let mut b = [0u8; 8];
     b[4..8].copy_from_slice(&(name.len() as u32).to_le_bytes());
-    mem.write(out, &b)
+    mem.write_aligned(out, &b, 4)
 }
 
 pub(crate) fn fd_prestat_dir_name(
@@ -481,9 +503,10 @@ pub(crate) fn fd_prestat_dir_name(
     path: i32,
     len: i32,
 ) -> WResult<()> {
+    // Wasmtime's answer for an open descriptor that is not a preopen.
     let name = match cx.fds.get(fd)? {
-        Desc::Dir(d) => d.preopen.as_ref().ok_or(Errno::BADF)?,
-        _ => return Err(Errno::BADF),
+        Desc::Dir(d) => d.preopen.as_ref().ok_or(Errno::NOTDIR)?,
+        _ => return Err(Errno::NOTDIR),
     };
     if (len as u32 as usize) < name.len() {
         return Err(Errno::NAMETOOLONG);
@@ -491,21 +514,17 @@ pub(crate) fn fd_prestat_dir_name(
     mem.write(path, name.as_bytes())
 }
 
+/// `fd_sync`: files only (`EBADF` for directories and stdio, as Wasmtime).
 pub(crate) fn fd_sync(cx: &mut WasiCtx, _mem: &mut GuestMem<'_>, fd: i32) -> WResult<()> {
-    match cx.fds.get(fd)?.host_file() {
-        Some(f) => Ok(f.sync_all()?),
-        None => Ok(()),
-    }
+    Ok(file(cx.fds.get(fd)?)?.file.sync_all()?)
 }
 
+/// `fd_datasync`: files only, as `fd_sync`.
 pub(crate) fn fd_datasync(cx: &mut WasiCtx, _mem: &mut GuestMem<'_>, fd: i32) -> WResult<()> {
-    match cx.fds.get(fd)?.host_file() {
-        Some(f) => Ok(f.sync_data()?),
-        None => Ok(()),
-    }
+    Ok(file(cx.fds.get(fd)?)?.file.sync_data()?)
 }
 
-/// `fd_advise`: files only (`EBADF`); the advice is a hint, checked and ignored.
+/// `fd_advise`: files only (`EBADF`); the advice is a hint, then ignored.
 pub(crate) fn fd_advise(
     cx: &mut WasiCtx,
     _mem: &mut GuestMem<'_>,
@@ -514,10 +533,8 @@ pub(crate) fn fd_advise(
     _len: i64,
     advice: i32,
 ) -> WResult<()> {
+    check_enum(advice, 5)?;
     file(cx.fds.get(fd)?)?;
-    if !(0..=5).contains(&advice) {
-        return Err(Errno::INVAL);
-    }
     Ok(())
 }
 
@@ -554,11 +571,16 @@ pub(crate) fn fd_fdstat_set_rights(
     cx: &mut WasiCtx,
     _mem: &mut GuestMem<'_>,
     fd: i32,
-    _base: i64,
-    _inheriting: i64,
+    base: i64,
+    inheriting: i64,
 ) -> WResult<()> {
-    cx.fds.get(fd)?;
-    Err(Errno::NOTSUP)
+    check_flags(base, RIGHTS_ALL as i64)?;
+    check_flags(inheriting, RIGHTS_ALL as i64)?;
+    // Files and directories: `ENOTSUP` (rights never change); stdio `EBADF`, as Wasmtime.
+    match cx.fds.get(fd)? {
+        Desc::File(_) | Desc::Dir(_) => Err(Errno::NOTSUP),
+        _ => Err(Errno::BADF),
+    }
 }
 
 /// `fd_readdir`: `.` and `..` come first (cookies 1 and 2), then the other entries in the

@@ -1,7 +1,7 @@
 //! The guest's file descriptors: stdio streams, open files and directories.
 
 use super::errno::{Errno, WResult};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{Cursor, Read, Write};
 use std::os::fd::OwnedFd;
@@ -214,25 +214,35 @@ impl Desc {
     }
 }
 
-/// The descriptor table: numbers to descriptors, new ones taking the lowest free number.
+/// The descriptor table: numbers to descriptors. As in Wasmtime, a new descriptor takes the
+/// highest number closed so far (or renumbered away from), else one past the highest in use.
 #[derive(Default)]
 pub(crate) struct FdTable {
     map: BTreeMap<u32, Desc>,
+    free: BTreeSet<u32>,
 }
 
 impl FdTable {
+    /// Puts `desc` at `fd`, replacing what was there (`fd_renumber`, the context's setup).
     pub(crate) fn insert_at(&mut self, fd: u32, desc: Desc) {
+        self.free.remove(&fd);
         self.map.insert(fd, desc);
     }
 
     pub(crate) fn push(&mut self, desc: Desc) -> WResult<u32> {
-        let mut fd = 0u32;
-        for &used in self.map.keys() {
-            if used != fd {
-                break;
-            }
-            fd = fd.checked_add(1).ok_or(Errno::MFILE)?;
-        }
+        let fd = match self.free.pop_last() {
+            Some(fd) => fd,
+            None => match self.map.last_key_value() {
+                None => 0,
+                Some((&last, _)) => match last.checked_add(1) {
+                    Some(fd) => fd,
+                    None => (0..u32::MAX)
+                        .rev()
+                        .find(|fd| !self.map.contains_key(fd))
+                        .ok_or(Errno::MFILE)?,
+                },
+            },
+        };
         self.map.insert(fd, desc);
         Ok(fd)
     }
@@ -242,13 +252,16 @@ impl FdTable {
     }
 
     pub(crate) fn remove(&mut self, fd: i32) -> WResult<Desc> {
-        self.map.remove(&(fd as u32)).ok_or(Errno::BADF)
+        let desc = self.map.remove(&(fd as u32)).ok_or(Errno::BADF)?;
+        self.free.insert(fd as u32);
+        Ok(desc)
     }
 
+    /// The directory `fd` names (`EBADF` for any other descriptor, as Wasmtime).
     pub(crate) fn dir(&mut self, fd: i32) -> WResult<&mut OpenDir> {
         match self.get(fd)? {
             Desc::Dir(d) => Ok(d),
-            _ => Err(Errno::NOTDIR),
+            _ => Err(Errno::BADF),
         }
     }
 }

@@ -19,17 +19,28 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Host functions return preview1 errno values to the guest: a pointer or length outside the
-//! module's exported `memory` is `EFAULT`, an unknown descriptor `EBADF`. `proc_exit` ends the
-//! call with an error that downcasts to [`I32Exit`].
+//! Host functions return preview1 errno values to the guest, an unknown descriptor being
+//! `EBADF`. As in Wasmtime (whose `wiggle` layer follows the preview1 rule "if a misaligned
+//! or out-of-bounds pointer is passed to a function, the function shall trap"), a pointer
+//! outside the module's exported `memory` or not aligned for its type ends the call with an
+//! error (a trap), and so does any call from a module that exports no `memory`. `proc_exit`
+//! ends the call with an error that downcasts to [`I32Exit`].
 //!
 //! # Behaviour, function by function
 //!
 //! The reference is Wasmtime's `wasmtime-wasi` preview 1 (48.x), itself built on WASI 0.2
-//! and `cap-std`; the programs of `tests/wasi/` check these answers.
+//! and `cap-std`; the programs of `tests/wasi/` check these answers, and
+//! `tests/all/wasi_wasmtime.rs` (`--features compare`) runs each under both runtimes.
 //!
-//! - **Paths** (every `path_*`): relative to a directory descriptor (`ENOTDIR` for another
-//!   kind, `EBADF` when not open) and never leaving it: an absolute path, a `..` too many or a
+//! - **Arguments** are checked before anything else, as Wasmtime decodes them: an enum
+//!   value preview1 does not define (advice, whence, clock id, signal, event type) or a
+//!   flags value with undefined bits (fdflags, oflags, lookupflags, fstflags, rights,
+//!   subclockflags) is `EINVAL`, whatever the descriptor.
+//! - **Descriptor numbers**: a new descriptor takes the highest number freed so far (by
+//!   `fd_close`, or `fd_renumber` moving one away), else one past the highest in use.
+//!
+//! - **Paths** (every `path_*`): relative to a directory descriptor (`EBADF` for another
+//!   kind or when not open) and never leaving it: an absolute path, a `..` too many or a
 //!   symlink leading out is `EPERM`; the kernel enforces it with `openat2(RESOLVE_BENEATH |
 //!   RESOLVE_NO_MAGICLINKS)` where it has it (see `path.rs`). Empty path `ENOENT`, a NUL
 //!   byte `EINVAL`, invalid UTF-8 `EILSEQ`, `PATH_MAX` bytes or more `ENAMETOOLONG`, over 40
@@ -58,28 +69,39 @@
 //!   rights on). Flags are the host's: Linux's `O_SYNC` is also `O_DSYNC` and `O_RSYNC`, so
 //!   `SYNC` or `RSYNC` reads back as all three.
 //! - `fd_fdstat_set_flags`: files only (`EBADF`); `APPEND` and `NONBLOCK` change, a sync
-//!   flag is `EINVAL`. `fd_fdstat_set_rights`: `ENOTSUP`.
+//!   flag is `EINVAL`. `fd_fdstat_set_rights`: rights never change, so `ENOTSUP` for a file
+//!   or directory, shrinking or growing; `EBADF` for stdio.
 //! - `fd_read`, `fd_write`: stdio streams and files opened for it (`EBADF` otherwise, a
 //!   directory included). `fd_pread`, `fd_pwrite`, `fd_seek`, `fd_tell`: files; `ESPIPE` on
 //!   stdio, `EBADF` on a directory. `fd_filestat_set_size`, `fd_advise` (advice checked,
 //!   then ignored): files only (`EBADF`). `fd_allocate`: `EBADF` unless a file, then
 //!   `ENOTSUP` (WASI 0.2 has nothing to map it onto).
 //! - `fd_filestat_get`: the host's `fstat`; for stdio only the type (as in `fd_fdstat_get`).
-//!   `fd_filestat_set_times`: as `path_filestat_set_times`. `fd_sync`, `fd_datasync`: the
-//!   host's, a no-op on in-memory streams.
+//!   `fd_filestat_set_times`: the times are checked first (as `path_filestat_set_times`),
+//!   then files and directories only (`EBADF` for stdio). `fd_sync`, `fd_datasync`: files
+//!   only (`EBADF` for directories and stdio).
 //! - `fd_readdir`: `.` and `..` first (cookies 1 and 2), then the host's entries in its
 //!   order, an entry's cookie being its position plus one; the buffer is filled to the brim,
 //!   the last entry cut, so a full buffer means "ask again from the last whole entry"; a
-//!   cookie past the end gives nothing. Not a directory: `ENOTDIR`.
-//! - `fd_prestat_get`, `fd_prestat_dir_name`: preopens only (`EBADF`); a short buffer is
-//!   `ENAMETOOLONG`. `fd_renumber`: both descriptors must be open (`EBADF`). `fd_close`.
-//! - `poll_oneoff`: no subscriptions is `EINVAL`. Clock subscriptions (relative or
-//!   `ABSTIME`) sleep until the earliest; descriptor subscriptions are ready at once (an
-//!   event each, `EBADF` in the event for a descriptor not open), and then no clock fires.
-//! - `clock_res_get`, `clock_time_get`: the four preview1 clocks (`EINVAL` otherwise).
-//!   `random_get`: the host's `getrandom`. `sched_yield`: yields the thread.
+//!   cookie past the end gives nothing. Not a directory: `EBADF`.
+//! - `fd_prestat_get`: preopens only (`EBADF`). `fd_prestat_dir_name`: `EBADF` when not
+//!   open, `ENOTDIR` for a descriptor that is not a preopen; a short buffer is
+//!   `ENAMETOOLONG`. `fd_renumber`: both descriptors must be open (`EBADF`); onto itself it
+//!   does nothing. `fd_close`.
+//! - `poll_oneoff`: no subscriptions is `EINVAL`; a single relative clock subscription
+//!   sleeps (its event counts 1 byte). Otherwise a clock other than realtime or monotonic
+//!   is `EINVAL`, and a descriptor subscription on a descriptor not open, or not readable
+//!   (stdin, files) or writable (stdout, stderr, files) as asked, fails the call with
+//!   `EBADF`. Descriptors are ready at once, and with them only the clocks already due;
+//!   otherwise the call sleeps until the earliest clock and reports every clock then due.
+//!   Events follow subscription order; a descriptor event counts 1 byte and carries
+//!   `FD_READWRITE_HANGUP` when a file is read at its end.
+//! - `clock_res_get`, `clock_time_get`: realtime and monotonic; the CPU-time clocks are
+//!   `EBADF` (WASI 0.2 has none), other ids `EINVAL`. `random_get`: the host's
+//!   `getrandom`. `sched_yield`: yields the thread.
 //! - `args_*`, `environ_*`: what the [`WasiCtxBuilder`] was given.
-//! - `proc_exit`: an [`I32Exit`] error. `proc_raise`: `ENOTSUP`.
+//! - `proc_exit`: an [`I32Exit`] error for a status below 126, any other an error that is
+//!   not an exit. `proc_raise`: `ENOTSUP` (`EINVAL` for a number that is no signal).
 //! - `sock_accept`, `sock_recv`, `sock_send`, `sock_shutdown`: no socket can be opened, so
 //!   `EBADF` for a descriptor not open and `ENOTSOCK` for any other.
 
@@ -164,8 +186,13 @@ impl<T> CtxAccess<T> {
     }
 }
 
-/// Runs one host function's body with the WASI context and the caller's memory (an empty
-/// one when the module exports no `memory`, so every pointer is `EFAULT`).
+/// The error a WASI call ends with (a trap) when the calling module exports no `memory`.
+const NO_MEMORY: &str = "missing required memory export";
+
+/// Runs one host function's body with the WASI context and the caller's memory. As in
+/// Wasmtime, a module without a `memory` export, and a pointer outside the memory or not
+/// aligned for what it points to (`EFAULT` from [`GuestMem`]), end the call with an error (a
+/// trap) instead of an errno.
 fn with_ctx<T>(
     caller: &mut Caller<'_, T>,
     access: &CtxAccess<T>,
@@ -189,14 +216,16 @@ fn with_ctx<T>(
             };
             access.run(caller.data_mut(), |cx| body(cx, &mut GuestMem::new(bytes)))
         }
-        _ => access.run(caller.data_mut(), |cx| {
-            body(cx, &mut GuestMem::new(&mut []))
-        }),
+        _ => anyhow::bail!(NO_MEMORY),
     };
-    Ok(match result {
-        Ok(()) => 0,
-        Err(e) => i32::from(e.0),
-    })
+    match result {
+        Ok(()) => Ok(0),
+        Err(Errno::FAULT) => anyhow::bail!("pointer out of bounds or misaligned"),
+        Err(Errno::BAD_ARGUMENT) => {
+            anyhow::bail!("invalid argument: a value its preview1 type does not define")
+        }
+        Err(e) => Ok(i32::from(e.0)),
+    }
 }
 
 /// Defines every `wasi_snapshot_preview1` function in `linker`; `get` finds the
@@ -273,9 +302,24 @@ fn define_functions<T: 'static>(linker: &mut Linker<T>, access: CtxAccess<T>) ->
     define!("path_rename", pathfns::path_rename, (fd: i32, op: i32, ol: i32, nfd: i32, np: i32, nl: i32));
     define!("path_symlink", pathfns::path_symlink, (op: i32, ol: i32, fd: i32, np: i32, nl: i32));
     define!("path_unlink_file", pathfns::path_unlink_file, (fd: i32, p: i32, l: i32));
-    linker.func_wrap(MODULE, "proc_exit", |code: i32| -> Result<()> {
-        Err(anyhow::Error::new(I32Exit(code)))
-    })?;
+    // An exit status outside [0, 126) is an error, not an exit, as in Wasmtime.
+    linker.func_wrap(
+        MODULE,
+        "proc_exit",
+        |mut caller: Caller<'_, T>, code: i32| -> Result<()> {
+            if caller
+                .get_export("memory")
+                .and_then(Extern::into_memory)
+                .is_none()
+            {
+                anyhow::bail!(NO_MEMORY);
+            }
+            if code as u32 >= 126 {
+                anyhow::bail!("exit with invalid exit status outside of [0..126)");
+            }
+            Err(anyhow::Error::new(I32Exit(code)))
+        },
+    )?;
     define!("proc_raise", misc::proc_raise, (sig: i32));
     define!("sock_accept", misc::sock_accept, (fd: i32, f: i32, out: i32));
     define!("sock_recv", misc::sock_recv, (fd: i32, d: i32, l: i32, f: i32, o1: i32, o2: i32));

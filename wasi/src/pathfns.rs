@@ -5,7 +5,7 @@
 
 use super::ctx::WasiCtx;
 use super::errno::{Errno, GuestMem, WResult};
-use super::fd::{filetype_of_mode, times, write_filestat};
+use super::fd::{check_flags, filetype_of_mode, times, write_filestat, FDFLAGS_ALL, RIGHTS_ALL};
 use super::fdtable::{Desc, DirPerms, FilePerms, OpenDir, OpenFile};
 use super::path::{c_name, check, open_beneath, openat, readlink, resolve};
 use std::ffi::CStr;
@@ -13,6 +13,11 @@ use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 const LOOKUP_SYMLINK_FOLLOW: i32 = 1;
+
+/// `lookupflags` other than `SYMLINK_FOLLOW` trap (checked first, as Wasmtime).
+fn lookup_flags(flags: i32) -> WResult<()> {
+    check_flags(flags as u32 as i64, LOOKUP_SYMLINK_FOLLOW as i64)
+}
 const OFLAGS_CREAT: i32 = 1;
 const OFLAGS_DIRECTORY: i32 = 2;
 const OFLAGS_EXCL: i32 = 4;
@@ -90,6 +95,17 @@ fn lookup(
     need: Need,
 ) -> WResult<(OwnedFd, String, DirPerms, FilePerms)> {
     let path = mem.str(ptr, len)?;
+    lookup_str(cx, fd, &path, follow, need)
+}
+
+/// [`lookup`] of a path already read from guest memory.
+fn lookup_str(
+    cx: &mut WasiCtx,
+    fd: i32,
+    path: &str,
+    follow: bool,
+    need: Need,
+) -> WResult<(OwnedFd, String, DirPerms, FilePerms)> {
     let dir = cx.fds.dir(fd)?;
     let granted = match need {
         Need::Read => dir.perms.read,
@@ -98,7 +114,7 @@ fn lookup(
     if !granted {
         return Err(Errno::PERM);
     }
-    let (parent, name) = resolve(dir.fd.as_fd(), &path, follow)?;
+    let (parent, name) = resolve(dir.fd.as_fd(), path, follow)?;
     Ok((parent, name, dir.perms, dir.file_perms))
 }
 
@@ -137,8 +153,24 @@ pub(crate) fn path_open(
     fdflags: i32,
     out: i32,
 ) -> WResult<()> {
+    lookup_flags(dirflags)?;
+    check_flags(oflags as u32 as i64, 15)?;
+    check_flags(rights, RIGHTS_ALL as i64)?;
+    check_flags(_inheriting, RIGHTS_ALL as i64)?;
+    check_flags(fdflags as u32 as i64, FDFLAGS_ALL as i64)?;
     mem.slice(out, 4)?;
     let follow = dirflags & LOOKUP_SYMLINK_FOLLOW != 0;
+    // Wasmtime's order: the path, then the directory (a file is `ENOTDIR`, stdio `EBADF`),
+    // then the sync flags, which it does not support (`ENOTSUP`).
+    mem.str(path, len)?;
+    match cx.fds.get(fd)? {
+        Desc::Dir(_) => {}
+        Desc::File(_) => return Err(Errno::NOTDIR),
+        _ => return Err(Errno::BADF),
+    }
+    if fdflags & (FDFLAGS_DSYNC | FDFLAGS_SYNC | FDFLAGS_RSYNC) != 0 {
+        return Err(Errno::NOTSUP);
+    }
     // A directory cannot be created, truncated or exclusively created (`EINVAL`).
     if oflags & OFLAGS_DIRECTORY != 0 && oflags & (OFLAGS_CREAT | OFLAGS_EXCL | OFLAGS_TRUNC) != 0 {
         return Err(Errno::INVAL);
@@ -159,8 +191,6 @@ pub(crate) fn path_open(
         (oflags & OFLAGS_DIRECTORY, libc::O_DIRECTORY),
         (fdflags & FDFLAGS_APPEND, libc::O_APPEND),
         (fdflags & FDFLAGS_NONBLOCK, libc::O_NONBLOCK),
-        (fdflags & FDFLAGS_DSYNC, libc::O_DSYNC),
-        (fdflags & (FDFLAGS_SYNC | FDFLAGS_RSYNC), libc::O_SYNC),
     ] {
         if requested != 0 {
             flags |= open_flag;
@@ -213,9 +243,17 @@ pub(crate) fn path_filestat_get(
     len: i32,
     out: i32,
 ) -> WResult<()> {
+    lookup_flags(flags)?;
     mem.slice(out, 64)?;
     let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
-    let (dir, name, ..) = lookup(cx, mem, fd, path, len, follow, Need::Read)?;
+    let path = mem.str(path, len)?;
+    // Without following, a trailing `/` is dropped (as Wasmtime, whose cap-std resolves the
+    // parent and stats the last name itself): `file/` is the file, `link/` the symlink.
+    let path = match path.trim_end_matches('/') {
+        trimmed if !follow && !trimmed.is_empty() => trimmed,
+        _ => path.as_str(),
+    };
+    let (dir, name, ..) = lookup_str(cx, fd, path, follow, Need::Read)?;
     let st = stat_at(&dir, &name)?;
     write_filestat(mem, out, &st)
 }
@@ -231,9 +269,10 @@ pub(crate) fn path_filestat_set_times(
     mtim: i64,
     fstflags: i32,
 ) -> WResult<()> {
+    lookup_flags(flags)?;
+    let ts = times(atim, mtim, fstflags)?;
     let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
     let (dir, name, ..) = lookup(cx, mem, fd, path, len, follow, Need::Mutate)?;
-    let ts = times(atim, mtim, fstflags)?;
     // A name ending in `/` must be a directory: opened beneath `dir`, then changed itself.
     let (dir, name) = if name.ends_with('/') {
         let opened = open_beneath(dir.as_fd(), &name, libc::O_PATH | libc::O_DIRECTORY, 0)?;
@@ -275,6 +314,12 @@ fn unlink(
     flags: i32,
 ) -> WResult<()> {
     let (dir, name, ..) = lookup(cx, mem, fd, path, len, false, Need::Mutate)?;
+    // `dir/` names the directory itself, which cannot be removed through itself: `EINVAL`,
+    // as Wasmtime (cap-std removes `.` inside it); a file or nothing there fails to open.
+    if flags == libc::AT_REMOVEDIR && name.ends_with('/') {
+        open_beneath(dir.as_fd(), &name, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        return Err(Errno::INVAL);
+    }
     if name == "." {
         return Err(if flags != 0 {
             Errno::INVAL
@@ -335,8 +380,20 @@ pub(crate) fn path_link(
     new: i32,
     new_len: i32,
 ) -> WResult<()> {
-    let follow = old_flags & LOOKUP_SYMLINK_FOLLOW != 0;
-    let (odir, oname, ..) = lookup(cx, mem, old_fd, old, old_len, follow, Need::Read)?;
+    lookup_flags(old_flags)?;
+    // Wasmtime never follows the source: with `SYMLINK_FOLLOW` the call is `EINVAL`, once
+    // both descriptors are directories whose permissions allow it.
+    if old_flags & LOOKUP_SYMLINK_FOLLOW != 0 {
+        mem.str(old, old_len)?;
+        mem.str(new, new_len)?;
+        for fd in [old_fd, new_fd] {
+            if !cx.fds.dir(fd)?.perms.mutate {
+                return Err(Errno::PERM);
+            }
+        }
+        return Err(Errno::INVAL);
+    }
+    let (odir, oname, ..) = lookup(cx, mem, old_fd, old, old_len, false, Need::Read)?;
     let (ndir, nname, ..) = lookup(cx, mem, new_fd, new, new_len, false, Need::Mutate)?;
     let (oc, nc) = (c_name(&oname)?, c_name(&nname)?);
     // SAFETY: both names are NUL-terminated; both descriptors are live.
