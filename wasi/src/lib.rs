@@ -307,11 +307,11 @@ fn define_functions<T: 'static>(linker: &mut Linker<T>, access: CtxAccess<T>) ->
         MODULE,
         "proc_exit",
         |mut caller: Caller<'_, T>, code: i32| -> Result<()> {
-            if caller
-                .get_export("memory")
-                .and_then(Extern::into_memory)
-                .is_none()
-            {
+            // A wasi-threads program's memory is shared; either kind will do.
+            if !matches!(
+                caller.get_export("memory"),
+                Some(Extern::Memory(_) | Extern::SharedMemory(_))
+            ) {
                 anyhow::bail!(NO_MEMORY);
             }
             if code as u32 >= 126 {
