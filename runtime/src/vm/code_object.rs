@@ -675,8 +675,7 @@ mod tests {
 
     #[test]
     fn aarch64_encodings() {
-        // bl with a zero immediate, 8 bytes ahead of its target... placed at 0x1000, target
-        // at 0x0ff8: imm26 = -2.
+        // `bl` at 0x1000 to 0x0ff8: imm26 = -2.
         let mut text = 0x9400_0000u32.to_le_bytes().to_vec();
         apply(&mut text, 0, RelocKind::Arm64Call, 0x0ff8, 0x1000, 0).unwrap();
         assert_eq!(
@@ -696,14 +695,14 @@ mod tests {
         .unwrap();
         assert_eq!(
             u32::from_le_bytes(text[..].try_into().unwrap()),
-            0x9000_0000 | 3 << 29
+            0x9000_0000 | (3 << 29)
         );
         // add x0, x0, #lo12: the target's offset in its page.
         let mut text = 0x9100_0000u32.to_le_bytes().to_vec();
         apply(&mut text, 0, RelocKind::Aarch64AddAbsLo12Nc, 0x4123, 0, 0).unwrap();
         assert_eq!(
             u32::from_le_bytes(text[..].try_into().unwrap()),
-            0x9100_0000 | 0x123 << 10
+            0x9100_0000 | (0x123 << 10)
         );
         // Out of range calls are errors, not wrapped.
         let mut text = vec![0; 4];
