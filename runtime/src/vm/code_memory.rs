@@ -84,7 +84,7 @@ impl CodeMemory {
     /// in place: pages are read from the file as code first runs. Errors where the file
     /// can't be mapped executable (a `noexec` mount, for one); the caller then copies.
     pub(crate) fn map_file(file: &File, offset: usize, len: usize) -> Result<CodeMemory> {
-        if len == 0 || offset % page_size() != 0 {
+        if len == 0 || !offset.is_multiple_of(page_size()) {
             bail!("code at offset {offset} can't be mapped in place");
         }
         let offset_t = libc::off_t::try_from(offset)?;
