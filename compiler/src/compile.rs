@@ -70,33 +70,37 @@ pub fn compile(
     config: &CompileConfig,
 ) -> Result<CompiledCode> {
     let isa = build_isa(config, config.isa.as_deref())?;
+    let num_defined = bodies.len();
+    let compiled = compile_for_host(info, bodies, config, &*isa)?;
+    link_module(isa, compiled, num_defined)
+}
+
+/// Compiles the module's function bodies for the host (validating them on the way) without
+/// placing them: the code of the defined functions, in order, then the slow-path stubs
+/// (fuel, epochs) when configured. Relocations to function `i` name entry `i`.
+pub fn compile_functions(
+    info: &ModuleInfo,
+    bodies: Vec<FunctionBodyData>,
+    config: &CompileConfig,
+) -> Result<Vec<FunctionCode>> {
+    let isa = build_isa(config, config.isa.as_deref())?;
+    compile_for_host(info, bodies, config, &*isa)
+}
+
+fn compile_for_host(
+    info: &ModuleInfo,
+    bodies: Vec<FunctionBodyData>,
+    config: &CompileConfig,
+    isa: &dyn TargetIsa,
+) -> Result<Vec<FunctionCode>> {
     if isa.triple().architecture.to_string() != std::env::consts::ARCH {
         bail!(
             "cannot link code for `{}` on this host; use `compile_for_isa`",
             isa.triple()
         );
     }
-    let num_defined = bodies.len();
-    let compiled = compile_bodies(info, bodies, config, &*isa)
-        .map_err(|err| crate::parse::explain_disabled_feature(err, &info.wasm, config))?;
-    link_module(isa, compiled, num_defined)
-}
-
-/// Places code compiled earlier (by [`compile`], kept in [`CompiledCode::unlinked`]) for a
-/// module of `num_defined` functions, without compiling anything. Relocations are checked
-/// to stay within their function and name functions of `unlinked`.
-pub fn link_code(
-    unlinked: Vec<FunctionCode>,
-    num_defined: usize,
-    config: &CompileConfig,
-) -> Result<CompiledCode> {
-    if unlinked.len() < num_defined {
-        bail!(
-            "{} functions of code for {num_defined} functions",
-            unlinked.len()
-        );
-    }
-    link_module(build_isa(config, None)?, unlinked, num_defined)
+    compile_bodies(info, bodies, config, isa)
+        .map_err(|err| crate::parse::explain_disabled_feature(err, &info.wasm, config))
 }
 
 fn link_module(

@@ -1,6 +1,6 @@
 //! Building the Cranelift target ISA from a [`CompileConfig`].
 
-use crate::{CompileConfig, OptLevel};
+use crate::{CompileConfig, OptLevel, TargetSettings};
 use anyhow::{anyhow, Result};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
@@ -57,18 +57,6 @@ pub(crate) fn build_isa(config: &CompileConfig, triple: Option<&str>) -> Result<
     builder
         .finish(flags)
         .map_err(|e| anyhow!("building the target ISA: {e}"))
-}
-
-/// The target settings generated code depends on, as a serialized module records them.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TargetSettings {
-    /// The target triple.
-    pub triple: String,
-    /// Cranelift's shared settings (optimization level, Spectre mitigations, NaN
-    /// canonicalization, ...), as (name, value).
-    pub shared: Vec<(String, String)>,
-    /// The ISA's settings, chiefly the CPU features code may use, as (name, value).
-    pub isa: Vec<(String, String)>,
 }
 
 /// The settings of the ISA [`crate::compile`] builds for `config` on this host.

@@ -1,6 +1,6 @@
 //! Linking compiled function bodies into executable memory.
 
-use crate::code::{FunctionCode, RelocTarget, Relocation};
+use crate::code::{FunctionCode, LibCall as EnvLibCall, RelocKind, RelocTarget, Relocation};
 use anyhow::{anyhow, bail, Result};
 use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
@@ -10,31 +10,34 @@ use cranelift_codegen::{Context, FinalizedMachReloc};
 use cranelift_jit::{ArenaMemoryProvider, JITBuilder, JITModule};
 use cranelift_module::{FuncId, Module, ModuleReloc, ModuleRelocTarget};
 use std::num::NonZeroU8;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
-/// Relocation kinds a function's code may hold, by the index [`Relocation::kind`] stores;
-/// append only (serialized modules store the index).
-const RELOC_KINDS: [Reloc; 11] = [
-    Reloc::Abs4,
-    Reloc::Abs8,
-    Reloc::X86PCRel4,
-    Reloc::X86CallPCRel4,
-    Reloc::X86CallPLTRel4,
-    Reloc::X86GOTPCRel4,
-    Reloc::Arm64Call,
-    Reloc::Aarch64AdrGotPage21,
-    Reloc::Aarch64Ld64GotLo12Nc,
-    Reloc::Aarch64AdrPrelPgHi21,
-    Reloc::Aarch64AddAbsLo12Nc,
-];
+/// The Cranelift relocation kind of each of the environ's kinds.
+fn cranelift_reloc(kind: RelocKind) -> Reloc {
+    match kind {
+        RelocKind::Abs8 => Reloc::Abs8,
+        RelocKind::X86PcRel4 => Reloc::X86PCRel4,
+        RelocKind::X86CallPcRel4 => Reloc::X86CallPCRel4,
+        RelocKind::Arm64Call => Reloc::Arm64Call,
+        RelocKind::Aarch64AdrPrelPgHi21 => Reloc::Aarch64AdrPrelPgHi21,
+        RelocKind::Aarch64AddAbsLo12Nc => Reloc::Aarch64AddAbsLo12Nc,
+    }
+}
 
-/// Counts Cranelift compilations in the process (functions, stubs, trampolines), so tests
-/// can check that loading a precompiled module compiles nothing.
-static COMPILATIONS: AtomicU64 = AtomicU64::new(0);
-
-/// How many functions Cranelift compiled in this process so far.
-pub fn compilations() -> u64 {
-    COMPILATIONS.load(Ordering::Relaxed)
+/// The Cranelift library routine of each of the environ's.
+fn cranelift_libcall(call: EnvLibCall) -> LibCall {
+    match call {
+        EnvLibCall::FloorF32 => LibCall::FloorF32,
+        EnvLibCall::FloorF64 => LibCall::FloorF64,
+        EnvLibCall::CeilF32 => LibCall::CeilF32,
+        EnvLibCall::CeilF64 => LibCall::CeilF64,
+        EnvLibCall::TruncF32 => LibCall::TruncF32,
+        EnvLibCall::TruncF64 => LibCall::TruncF64,
+        EnvLibCall::NearestF32 => LibCall::NearestF32,
+        EnvLibCall::NearestF64 => LibCall::NearestF64,
+        EnvLibCall::FmaF32 => LibCall::FmaF32,
+        EnvLibCall::FmaF64 => LibCall::FmaF64,
+    }
 }
 
 /// Runs Cranelift on `ctx`'s function and takes the result as the unit's `index`-th
@@ -45,7 +48,7 @@ pub(crate) fn compile_context(
     index: u32,
     describe: impl FnOnce() -> String,
 ) -> Result<FunctionCode> {
-    COMPILATIONS.fetch_add(1, Ordering::Relaxed);
+    crate::COMPILATIONS.fetch_add(1, Ordering::Relaxed);
     ctx.compile(isa, &mut ControlPlane::default())
         .map_err(|e| anyhow!("failed to compile {}: {:?}", describe(), e.inner))?;
     function_code(ctx, index)
@@ -61,11 +64,10 @@ fn function_code(ctx: &Context, index: u32) -> Result<FunctionCode> {
         .iter()
         .map(|r: &FinalizedMachReloc| {
             let r = ModuleReloc::from_mach_reloc(r, &ctx.func, id);
-            let kind = RELOC_KINDS
+            let kind = *RelocKind::ALL
                 .iter()
-                .position(|k| *k == r.kind)
-                .ok_or_else(|| anyhow!("unsupported relocation kind {}", r.kind))?
-                as u8;
+                .find(|k| cranelift_reloc(**k) == r.kind)
+                .ok_or_else(|| anyhow!("unsupported relocation kind {}", r.kind))?;
             let target = match r.name {
                 ModuleRelocTarget::User {
                     namespace: 0,
@@ -75,10 +77,10 @@ fn function_code(ctx: &Context, index: u32) -> Result<FunctionCode> {
                     RelocTarget::FunctionOffset(f.as_u32(), offset)
                 }
                 ModuleRelocTarget::LibCall(call) => RelocTarget::LibCall(
-                    LibCall::all_libcalls()
+                    *EnvLibCall::ALL
                         .iter()
-                        .position(|c| *c == call)
-                        .expect("every libcall is listed") as u8,
+                        .find(|c| cranelift_libcall(**c) == call)
+                        .ok_or_else(|| anyhow!("unsupported library routine {call}"))?,
                 ),
                 other => bail!("unsupported relocation target {other}"),
             };
@@ -120,16 +122,9 @@ const MAX_ADDEND: u64 = 1 << 16;
 /// library routine reached by an absolute address, and the addend is small, so applying it
 /// cannot overflow its field (the unit's code is one region far smaller than 2 GiB).
 fn module_reloc(r: &Relocation, code_len: usize, lens: &[usize]) -> Result<ModuleReloc> {
-    let kind = *RELOC_KINDS
-        .get(usize::from(r.kind))
-        .ok_or_else(|| anyhow!("unknown relocation kind {}", r.kind))?;
-    let (width, pc_relative) = match kind {
-        Reloc::Abs8 => (8, false),
-        Reloc::X86PCRel4 | Reloc::X86CallPCRel4 | Reloc::Arm64Call => (4, true),
-        Reloc::Aarch64AdrPrelPgHi21 | Reloc::Aarch64AddAbsLo12Nc => (4, true),
-        other => bail!("relocation kind {other} in position-dependent code"),
-    };
-    if r.offset as usize + width > code_len {
+    let kind = cranelift_reloc(r.kind);
+    let pc_relative = r.kind.is_relative();
+    if r.offset as usize + r.kind.width() > code_len {
         bail!("relocation at {} outside its function", r.offset);
     }
     if r.addend.unsigned_abs() > MAX_ADDEND {
@@ -151,11 +146,7 @@ fn module_reloc(r: &Relocation, code_len: usize, lens: &[usize]) -> Result<Modul
         RelocTarget::LibCall(_) if pc_relative => {
             bail!("PC-relative relocation to a library routine")
         }
-        RelocTarget::LibCall(i) => ModuleRelocTarget::LibCall(
-            *LibCall::all_libcalls()
-                .get(usize::from(i))
-                .ok_or_else(|| anyhow!("unknown library routine {i}"))?,
-        ),
+        RelocTarget::LibCall(call) => ModuleRelocTarget::LibCall(cranelift_libcall(call)),
     };
     Ok(ModuleReloc {
         offset: r.offset,

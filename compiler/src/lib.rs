@@ -1,5 +1,9 @@
 //! wasmjit-compiler: WebAssembly to native code through Cranelift.
 //!
+//! Without its `cranelift` feature (on by default) only parsing and validation remain
+//! (`parse`, `validate`, `CompileConfig`): what a runtime that loads precompiled code needs,
+//! with no Cranelift code generator linked in.
+//!
 //! Knows nothing of stores or instances. Input: wasm bytes and a [`CompileConfig`].
 //! Output: [`ModuleInfo`] (metadata) and [`CompiledCode`] (finalized machine code with trap
 //! sites and wasm-offset maps), plus per-signature [`Trampolines`].
@@ -10,25 +14,57 @@
 //! Typical use: [`parse`] the bytes, ask the engine for the type ids of
 //! [`ModuleInfo::types`], then [`compile`] the bodies.
 
+#[cfg(feature = "cranelift")]
 mod compile;
+#[cfg(feature = "cranelift")]
 mod isa;
+#[cfg(feature = "cranelift")]
 mod jit;
 mod parse;
+#[cfg(feature = "cranelift")]
 mod stubs;
+#[cfg(feature = "cranelift")]
 mod trampoline;
+#[cfg(feature = "cranelift")]
 mod translate;
+#[cfg(feature = "cranelift")]
 pub mod trap_codes;
 
+#[cfg(feature = "cranelift")]
 pub use compile::{
-    compile, compile_for_isa, compile_for_isa_with, link_code, CompiledCode, CompiledFunction,
+    compile, compile_for_isa, compile_for_isa_with, compile_functions, CompiledCode,
+    CompiledFunction,
 };
-pub use isa::{target_settings, TargetSettings};
-pub use jit::compilations;
+#[cfg(feature = "cranelift")]
+pub use isa::target_settings;
 pub use module_info::*;
 pub use parse::{parse, validate, FunctionBodyData};
-pub use trampoline::{compile_trampolines, link_trampolines, Trampolines};
+#[cfg(feature = "cranelift")]
+pub use trampoline::{compile_trampolines, compile_trampolines_unlinked, Trampolines};
 pub use wasmjit_environ::{builtins, code, module_info, trap, vmoffsets};
 pub use wasmparser::WasmFeatures;
+
+/// Cranelift compilations in the process (functions, stubs, trampolines), so tests can check
+/// that loading a precompiled module compiles nothing.
+static COMPILATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many functions Cranelift compiled in this process so far (0 in a build without
+/// Cranelift).
+pub fn compilations() -> u64 {
+    COMPILATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The target settings generated code depends on, as a serialized module records them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TargetSettings {
+    /// The target triple.
+    pub triple: String,
+    /// Cranelift's shared settings (optimization level, Spectre mitigations, NaN
+    /// canonicalization, ...), as (name, value).
+    pub shared: Vec<(String, String)>,
+    /// The ISA's settings, chiefly the CPU features code may use, as (name, value).
+    pub isa: Vec<(String, String)>,
+}
 
 /// How hard Cranelift optimizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,9 +140,11 @@ impl Default for CompileConfig {
 
 /// Fails when `config` can't build a target ISA (an unknown Cranelift setting, for example),
 /// so that engines report it when they are created rather than at the first compilation.
+#[cfg(feature = "cranelift")]
 pub fn check_config(config: &CompileConfig) -> anyhow::Result<()> {
     isa::build_isa(config, config.isa.as_deref()).map(drop)
 }
 
 /// Trap codes as recorded in compiled code's trap tables.
+#[cfg(feature = "cranelift")]
 pub use cranelift_codegen::ir::TrapCode;

@@ -54,24 +54,33 @@ fn slot_flags() -> MemFlagsData {
 /// Compiles and links the trampolines of signature `ty` for the host.
 pub fn compile_trampolines(ty: &FuncType, config: &CompileConfig) -> Result<Trampolines> {
     let isa = build_isa(config, None)?;
-    let mut builder_ctx = FunctionBuilderContext::new();
-    let unlinked = vec![
-        compile(array_to_wasm(ty, config, &*isa, &mut builder_ctx), &*isa, 0)?,
-        compile(wasm_to_array(ty, config, &*isa, &mut builder_ctx), &*isa, 1)?,
-    ];
+    let unlinked = trampoline_code(ty, config, &*isa)?;
     link(isa, unlinked)
 }
 
-/// Places trampolines compiled earlier (kept in [`Trampolines::unlinked`]) without
-/// compiling anything.
-pub fn link_trampolines(
-    unlinked: Vec<FunctionCode>,
+/// The trampolines of signature `ty` for the host, compiled but not placed:
+/// `[array_to_wasm, wasm_to_array]`. They hold no relocation.
+pub fn compile_trampolines_unlinked(
+    ty: &FuncType,
     config: &CompileConfig,
-) -> Result<Trampolines> {
-    if unlinked.len() != 2 {
-        bail!("{} trampolines instead of 2", unlinked.len());
+) -> Result<Vec<FunctionCode>> {
+    trampoline_code(ty, config, &*build_isa(config, None)?)
+}
+
+fn trampoline_code(
+    ty: &FuncType,
+    config: &CompileConfig,
+    isa: &dyn TargetIsa,
+) -> Result<Vec<FunctionCode>> {
+    let mut builder_ctx = FunctionBuilderContext::new();
+    let unlinked = vec![
+        compile(array_to_wasm(ty, config, isa, &mut builder_ctx), isa, 0)?,
+        compile(wasm_to_array(ty, config, isa, &mut builder_ctx), isa, 1)?,
+    ];
+    if unlinked.iter().any(|f| !f.relocs.is_empty()) {
+        bail!("a trampoline with relocations");
     }
-    link(build_isa(config, None)?, unlinked)
+    Ok(unlinked)
 }
 
 fn link(

@@ -5,7 +5,9 @@
 //!   signatures;
 //! - [`vmoffsets`]: the layout of every runtime structure compiled code reads or writes;
 //! - [`trap`]: the ways wasm code traps, which compiled code reports by trap code and the
-//!   runtime hands to the embedder;
+//!   runtime hands to the embedder; [`trap_codes`]: those codes;
+//! - [`code`]: machine code before placement, with relocations, as a precompiled module
+//!   stores it;
 //! - [`module_info`]: a module's metadata (types, imports, exports, memories, tables, globals,
 //!   segments), which the compiler produces and the runtime instantiates from.
 //!
@@ -32,4 +34,5 @@ pub mod code;
 pub mod indices;
 pub mod module_info;
 pub mod trap;
+pub mod trap_codes;
 pub mod vmoffsets;

@@ -17,6 +17,8 @@ pub(crate) struct EngineInner {
     pub(crate) config: Config,
     pub(crate) compile_config: wasmjit_compiler::CompileConfig,
     pub(crate) types: TypeRegistry,
+    /// What a precompiled module must have been compiled for, worked out on first use.
+    pub(crate) header: std::sync::OnceLock<crate::serialization::header::Header>,
     /// Boxed so compiled code can hold its address for the engine's whole life.
     pub(crate) epoch: Box<AtomicU64>,
     /// Where async calls get their stacks.
@@ -114,6 +116,7 @@ impl Engine {
             crate::vm::traphandlers::init_traps();
         }
         let compile_config = config.compile_config();
+        #[cfg(feature = "cranelift")]
         wasmjit_compiler::check_config(&compile_config)?;
         let stacks = match &config.stack_creator {
             Some(c) => StackSource::Creator(c.clone()),
@@ -130,6 +133,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 types: TypeRegistry::new(compile_config.clone()),
+                header: std::sync::OnceLock::new(),
                 compile_config,
                 epoch: Box::new(AtomicU64::new(0)),
                 stacks,

@@ -200,7 +200,7 @@ impl Func {
         });
         let ctx_ptr = &mut *ctx as *mut HostFuncCtx as *mut VMOpaqueContext;
         ctx.funcref = VMFuncRef {
-            wasm_call: registered.trampolines.wasm_to_array.ptr,
+            wasm_call: registered.wasm_to_array(),
             array_call: host_array_call as *const u8,
             vmctx: ctx_ptr,
             type_id: registered.id,

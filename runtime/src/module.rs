@@ -4,7 +4,7 @@ use crate::engine::Engine;
 use crate::types::{
     ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType,
 };
-use crate::vm::code_registry::{self, CodeInfo, CodeRegistration, PcInfo};
+use crate::vm::code_object::{CodeLookup, CodeObject, ModuleFrames, PlacedCode};
 use crate::vm::memory_image::{self, MemoryImages};
 use crate::vm::type_registry::RegisteredType;
 use anyhow::{Context, Result};
@@ -49,7 +49,9 @@ pub struct Module {
 pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
     pub(crate) info: Arc<c::ModuleInfo>,
-    pub(crate) code: Arc<c::CompiledCode>,
+    /// The module's code: its defined functions (first), slow-path stubs and its types'
+    /// trampolines, in one placed unit.
+    pub(crate) code: Arc<PlacedCode>,
     /// Registered type of each module type index.
     pub(crate) types: Vec<Arc<RegisteredType>>,
     /// The engine-wide id of each module type index, where `vmctx::TYPE_IDS` points.
@@ -59,7 +61,6 @@ pub(crate) struct ModuleInner {
     pub(crate) memory_images: MemoryImages,
     /// Unique for the life of the process (`ModuleExport`s name their module by it).
     pub(crate) id: u64,
-    _registration: Option<CodeRegistration>,
 }
 
 impl std::fmt::Debug for Module {
@@ -67,59 +68,6 @@ impl std::fmt::Debug for Module {
         f.debug_struct("Module")
             .field("name", &self.inner.info.name)
             .finish_non_exhaustive()
-    }
-}
-
-/// Answers trap and frame lookups for one module's code.
-struct ModuleCode {
-    info: Arc<c::ModuleInfo>,
-    code: Arc<c::CompiledCode>,
-    /// Indices into `code.functions`, sorted by start address.
-    by_addr: Vec<(usize, usize)>,
-    /// Where each defined function's body starts in the binary.
-    body_starts: Vec<u32>,
-}
-
-impl ModuleCode {
-    fn function_at(&self, pc: usize) -> Option<(usize, &c::CompiledFunction)> {
-        let i = match self.by_addr.binary_search_by(|(start, _)| start.cmp(&pc)) {
-            Ok(i) => i,
-            Err(0) => return None,
-            Err(i) => i - 1,
-        };
-        let (start, index) = self.by_addr[i];
-        let f = &self.code.functions[index];
-        (pc < start + f.len).then_some((index, f))
-    }
-}
-
-impl CodeInfo for ModuleCode {
-    fn trap_code(&self, pc: usize) -> Option<c::TrapCode> {
-        let (_, f) = self.function_at(pc)?;
-        let offset = (pc - f.ptr as usize) as u32;
-        let i = f.traps.binary_search_by_key(&offset, |(o, _)| *o).ok()?;
-        Some(f.traps[i].1)
-    }
-
-    fn pc_info(&self, pc: usize) -> Option<PcInfo> {
-        let (index, f) = self.function_at(pc)?;
-        let offset = (pc - f.ptr as usize) as u32;
-        let wasm_offset = match f.addr_map.binary_search_by_key(&offset, |(o, _)| *o) {
-            Ok(i) => Some(f.addr_map[i].1),
-            Err(0) => None,
-            Err(i) => Some(f.addr_map[i - 1].1),
-        };
-        let func_index = self
-            .info
-            .func_index(c::DefinedFuncIndex::from_u32(index as u32));
-        Some(PcInfo {
-            func_index: Some(func_index.as_u32()),
-            wasm_offset,
-            body_start: self.body_starts.get(index).copied(),
-            module_name: self.info.name.clone(),
-            func_name: self.info.func_names.get(&func_index).cloned(),
-            code_id: Arc::as_ptr(&self.code) as usize,
-        })
     }
 }
 
@@ -132,52 +80,51 @@ impl Module {
 
     /// Validates and compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
-        let config = &engine.inner.compile_config;
-        let (info, bodies) = parse(engine, binary)?;
-        let types = info
-            .types
-            .values()
-            .map(|t| engine.inner.types.register(t))
-            .collect::<Result<Vec<_>>>()?;
-        let body_starts = bodies.iter().map(|b| b.body.start as u32).collect();
-        let code = c::compile(&info, bodies, config)?;
-        Ok(Module::from_parts(engine, info, code, types, body_starts))
+        #[cfg(feature = "cranelift")]
+        {
+            let config = &engine.inner.compile_config;
+            let (info, bodies) = parse(engine, binary)?;
+            let types = info
+                .types
+                .values()
+                .map(|t| engine.inner.types.register(t))
+                .collect::<Result<Vec<_>>>()?;
+            let body_starts = bodies.iter().map(|b| b.body.start as u32).collect();
+            let num_defined = bodies.len();
+            let functions = c::compile_functions(&info, bodies, config)?;
+            // The types' trampolines join the module's code, so that its serialized form
+            // brings them (a runtime without a compiler can't make them).
+            let trampolines = types
+                .iter()
+                .map(|t| t.trampoline_code())
+                .collect::<Result<Vec<_>>>()?;
+            let all: Vec<_> = functions
+                .iter()
+                .chain(trampolines.iter().flatten())
+                .collect();
+            let object = CodeObject::from_image(crate::vm::code_object::lay_out(&all)?)?;
+            let info = Arc::new(info);
+            let code = place_module_code(&info, object, num_defined, body_starts);
+            Ok(Module::from_parts(engine, info, code, types))
+        }
+        #[cfg(not(feature = "cranelift"))]
+        {
+            let _ = (engine, binary);
+            anyhow::bail!("Engine was not configured with a compiler")
+        }
     }
 
-    /// A module of code already placed: `types` are its registered types, `body_starts` where
-    /// each defined function's body starts in the binary.
+    /// A module of code already placed (`code`, from [`place_module_code`]): `types` are its
+    /// registered types.
     pub(crate) fn from_parts(
         engine: &Engine,
-        info: c::ModuleInfo,
-        code: c::CompiledCode,
+        info: Arc<c::ModuleInfo>,
+        code: Arc<PlacedCode>,
         types: Vec<Arc<RegisteredType>>,
-        body_starts: Vec<u32>,
     ) -> Module {
-        let code = Arc::new(code);
-        let info = Arc::new(info);
         if engine.inner.config.profiler == crate::ProfilingStrategy::PerfMap {
-            crate::profiling::perf_map_module(&info, &code);
+            crate::profiling::perf_map_module(&info, code.object());
         }
-        let mut by_addr: Vec<(usize, usize)> = code
-            .functions
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.ptr as usize, i))
-            .collect();
-        by_addr.sort_unstable();
-        let registration = match (by_addr.first(), by_addr.last()) {
-            (Some(&(start, _)), Some(&(last, li))) => {
-                let end = last + code.functions[li].len;
-                let lookup = ModuleCode {
-                    info: info.clone(),
-                    code: code.clone(),
-                    by_addr,
-                    body_starts,
-                };
-                Some(code_registry::register(start, end, Arc::new(lookup)))
-            }
-            _ => None,
-        };
         let config = &engine.inner.config;
         // A memory creator makes every memory, and none takes an image.
         let memory_images = if config.memory_init_cow && config.memory_creator.is_none() {
@@ -195,9 +142,15 @@ impl Module {
                 type_ids: types.iter().map(|t| t.id).collect(),
                 types,
                 memory_images,
-                _registration: registration,
             }),
         }
+    }
+
+    /// The entry point of each defined function.
+    pub(crate) fn defined_functions(&self) -> impl Iterator<Item = *const u8> + '_ {
+        let object = self.inner.code.object();
+        let defined = self.inner.info.functions.len() - self.inner.info.num_imported_funcs as usize;
+        (0..defined).map(move |i| object.function(i))
     }
 
     /// Reads and compiles a module from a file (binary or text).
@@ -329,4 +282,22 @@ pub(crate) fn parse(
         .context("failed to parse WebAssembly module")?;
     crate::types::canonical::canonicalize(&mut info);
     Ok((info, bodies))
+}
+
+/// Registers a module's placed code for trap and frame lookups; its first `num_defined`
+/// functions are the defined functions, whose bodies start at `body_starts` in the binary.
+pub(crate) fn place_module_code(
+    info: &Arc<c::ModuleInfo>,
+    object: CodeObject,
+    num_defined: usize,
+    body_starts: Vec<u32>,
+) -> Arc<PlacedCode> {
+    Arc::new(PlacedCode::register(CodeLookup {
+        object,
+        module: Some(ModuleFrames {
+            info: info.clone(),
+            num_defined,
+            body_starts,
+        }),
+    }))
 }

@@ -2,6 +2,7 @@
 //! every compiled wasm function gets a line in `/tmp/perf-<pid>.map`, which `perf report`
 //! reads to name samples in JIT code.
 
+use crate::vm::code_object::CodeObject;
 use std::fs::File;
 use std::io::Write;
 use std::sync::Mutex;
@@ -27,10 +28,11 @@ static PERF_MAP: Mutex<Option<File>> = Mutex::new(None);
 
 /// Appends a line per compiled function of a module to the perf map. Failing to write only
 /// costs the names: it is reported once on stderr and compilation goes on.
-pub(crate) fn perf_map_module(info: &c::ModuleInfo, code: &c::CompiledCode) {
+pub(crate) fn perf_map_module(info: &c::ModuleInfo, code: &CodeObject) {
     let mut text = String::new();
     let module = info.name.as_deref().unwrap_or("");
-    for (i, f) in code.functions.iter().enumerate() {
+    let defined = info.functions.len() - info.num_imported_funcs as usize;
+    for (i, &(_, len)) in code.layout.ranges.iter().enumerate().take(defined) {
         let index = info.func_index(c::DefinedFuncIndex::new(i));
         let name = match info.func_names.get(&index) {
             Some(n) => format!("wasm[{module}]::{n}"),
@@ -38,7 +40,7 @@ pub(crate) fn perf_map_module(info: &c::ModuleInfo, code: &c::CompiledCode) {
         };
         // perf splits lines on whitespace after the size; keep the name on one line.
         let name = name.replace(['\n', '\r'], " ");
-        text += &format!("{:x} {:x} {name}\n", f.ptr as usize, f.len);
+        text += &format!("{:x} {len:x} {name}\n", code.function(i) as usize);
     }
     let mut map = PERF_MAP.lock().unwrap_or_else(|e| e.into_inner());
     if map.is_none() {

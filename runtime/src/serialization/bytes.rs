@@ -3,7 +3,6 @@
 //! corrupt input is an error, never an out-of-bounds read or a huge allocation.
 
 use anyhow::{bail, Result};
-use wasmjit_compiler::code::{FunctionCode, RelocTarget, Relocation};
 
 /// Appends to a byte vector.
 #[derive(Default)]
@@ -38,42 +37,6 @@ impl Writer {
             self.str(b);
         }
     }
-
-    pub(super) fn function(&mut self, f: &FunctionCode) {
-        self.bytes(&f.bytes);
-        self.u32(f.alignment);
-        self.len(f.relocs.len());
-        for r in &f.relocs {
-            self.u32(r.offset);
-            self.u8(r.kind);
-            match r.target {
-                RelocTarget::Function(i) => {
-                    self.u8(0);
-                    self.u32(i);
-                }
-                RelocTarget::FunctionOffset(i, offset) => {
-                    self.u8(1);
-                    self.u32(i);
-                    self.u32(offset);
-                }
-                RelocTarget::LibCall(i) => {
-                    self.u8(2);
-                    self.u8(i);
-                }
-            }
-            self.u64(r.addend as u64);
-        }
-        self.len(f.traps.len());
-        for &(offset, code) in &f.traps {
-            self.u32(offset);
-            self.u8(code);
-        }
-        self.len(f.addr_map.len());
-        for &(code_offset, wasm_offset) in &f.addr_map {
-            self.u32(code_offset);
-            self.u32(wasm_offset);
-        }
-    }
 }
 
 /// Reads from a byte slice, failing at its end.
@@ -81,7 +44,7 @@ pub(super) struct Reader<'a> {
     rest: &'a [u8],
 }
 
-fn truncated() -> anyhow::Error {
+pub(super) fn truncated() -> anyhow::Error {
     anyhow::anyhow!("the serialized module is truncated or corrupt")
 }
 
@@ -140,41 +103,9 @@ impl<'a> Reader<'a> {
             .collect()
     }
 
-    pub(super) fn function(&mut self) -> Result<FunctionCode> {
-        let bytes = self.bytes()?.to_vec();
-        let alignment = self.u32()?;
-        let relocs = (0..self.count(15)?)
-            .map(|_| {
-                let offset = self.u32()?;
-                let kind = self.u8()?;
-                let target = match self.u8()? {
-                    0 => RelocTarget::Function(self.u32()?),
-                    1 => RelocTarget::FunctionOffset(self.u32()?, self.u32()?),
-                    2 => RelocTarget::LibCall(self.u8()?),
-                    _ => return Err(truncated()),
-                };
-                let addend = self.u64()? as i64;
-                Ok(Relocation {
-                    offset,
-                    kind,
-                    target,
-                    addend,
-                })
-            })
-            .collect::<Result<_>>()?;
-        let traps = (0..self.count(5)?)
-            .map(|_| Ok((self.u32()?, self.u8()?)))
-            .collect::<Result<_>>()?;
-        let addr_map = (0..self.count(8)?)
-            .map(|_| Ok((self.u32()?, self.u32()?)))
-            .collect::<Result<_>>()?;
-        Ok(FunctionCode {
-            bytes,
-            alignment,
-            relocs,
-            traps,
-            addr_map,
-        })
+    /// Bytes left to read.
+    pub(super) fn remaining(&self) -> usize {
+        self.rest.len()
     }
 }
 

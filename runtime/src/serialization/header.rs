@@ -9,7 +9,7 @@ use wasmparser::WasmFeatures;
 
 /// What a serialized module's code was compiled for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) struct Header {
+pub(crate) struct Header {
     /// `Config::module_version`'s string.
     version: String,
     /// Target triple, Cranelift's shared settings and the CPU features.
@@ -25,15 +25,25 @@ pub(super) struct Header {
 
 /// Cranelift settings that change code but not what it may assume: code compiled with any
 /// value runs with any other.
+#[cfg(feature = "cranelift")]
 const NEUTRAL_SHARED_SETTINGS: &[&str] = &["opt_level", "enable_verifier"];
 
 impl Header {
-    /// The header of modules `engine` compiles.
+    /// The header of modules `engine` compiles (worked out once per engine: it builds the
+    /// target ISA).
     pub(super) fn for_engine(engine: &Engine) -> Result<Header> {
+        if let Some(header) = engine.inner.header.get() {
+            return Ok(header.clone());
+        }
+        let header = Header::new(engine)?;
+        Ok(engine.inner.header.get_or_init(|| header).clone())
+    }
+
+    fn new(engine: &Engine) -> Result<Header> {
         let config = &engine.inner.compile_config;
         Ok(Header {
             version: engine.inner.config.module_version.as_str().to_string(),
-            target: wasmjit_compiler::target_settings(config)?,
+            target: host_target(config)?,
             consume_fuel: config.consume_fuel,
             epoch_interruption: config.epoch_interruption,
             signals_based_traps: config.signals_based_traps,
@@ -132,6 +142,12 @@ impl Header {
         if self.target.triple != host.target.triple {
             bail!("Module was compiled for target '{}'", self.target.triple);
         }
+        self.check_settings(host)
+    }
+
+    /// Cranelift's settings as recorded against the engine's.
+    #[cfg(feature = "cranelift")]
+    fn check_settings(&self, host: &Header) -> Result<()> {
         let incompatible = "compilation settings of module incompatible with native host";
         for (name, value) in &self.target.shared {
             if NEUTRAL_SHARED_SETTINGS.contains(&name.as_str()) {
@@ -157,6 +173,32 @@ impl Header {
                 ),
                 _ => bail!(
                     "{incompatible}: isa-specific feature {name:?} configured to unknown value {value:?}"
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    /// Without a compiler the engine has no Cranelift settings to compare: the module's are
+    /// taken as they are, but every CPU feature its code uses must be the host's (asked of
+    /// the processor, as Wasmtime does without a compiler).
+    #[cfg(not(feature = "cranelift"))]
+    fn check_settings(&self, _host: &Header) -> Result<()> {
+        let incompatible = "compilation settings of module incompatible with native host";
+        for (name, value) in &self.target.isa {
+            let Some(feature) = name.strip_prefix("has_") else {
+                continue;
+            };
+            if value != "true" {
+                continue;
+            }
+            match host_has_feature(feature) {
+                Some(true) => {}
+                Some(false) => bail!(
+                    "{incompatible}: the module uses CPU feature {name:?}, which this host lacks"
+                ),
+                None => bail!(
+                    "{incompatible}: cannot test for target-specific flag {name:?} available at runtime"
                 ),
             }
         }
@@ -202,4 +244,75 @@ fn check_int(module: u64, host: u64, what: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The target the engine's code is for: the host's ISA as Cranelift builds it.
+#[cfg(feature = "cranelift")]
+fn host_target(
+    config: &wasmjit_compiler::CompileConfig,
+) -> Result<wasmjit_compiler::TargetSettings> {
+    wasmjit_compiler::target_settings(config)
+}
+
+/// Without a compiler: the triple this runtime was built for (cargo's `TARGET`, as
+/// Cranelift's host triple is), and no Cranelift settings.
+#[cfg(not(feature = "cranelift"))]
+fn host_target(_: &wasmjit_compiler::CompileConfig) -> Result<wasmjit_compiler::TargetSettings> {
+    Ok(wasmjit_compiler::TargetSettings {
+        triple: env!("WASMJIT_TARGET").to_string(),
+        shared: Vec::new(),
+        isa: Vec::new(),
+    })
+}
+
+/// Whether the processor has the feature Cranelift calls `has_<feature>`; `None` for a
+/// feature this build can't test.
+#[cfg(all(not(feature = "cranelift"), target_arch = "x86_64"))]
+fn host_has_feature(feature: &str) -> Option<bool> {
+    use std::arch::is_x86_feature_detected as has;
+    Some(match feature {
+        "sse3" => has!("sse3"),
+        "ssse3" => has!("ssse3"),
+        "sse41" => has!("sse4.1"),
+        "sse42" => has!("sse4.2"),
+        "popcnt" => has!("popcnt"),
+        "avx" => has!("avx"),
+        "avx2" => has!("avx2"),
+        "fma" => has!("fma"),
+        "bmi1" => has!("bmi1"),
+        "bmi2" => has!("bmi2"),
+        "lzcnt" => has!("lzcnt"),
+        "cmpxchg16b" => has!("cmpxchg16b"),
+        "avx512bitalg" => has!("avx512bitalg"),
+        "avx512dq" => has!("avx512dq"),
+        "avx512f" => has!("avx512f"),
+        "avx512vbmi" => has!("avx512vbmi"),
+        "avx512vl" => has!("avx512vl"),
+        "avx512vnni" => has!("avx512vnni"),
+        "avx_vnni" => has!("avxvnni"),
+        _ => return None,
+    })
+}
+
+/// Whether the processor has the feature Cranelift calls `has_<feature>`; `None` for a
+/// feature this build can't test.
+#[cfg(all(not(feature = "cranelift"), target_arch = "aarch64"))]
+fn host_has_feature(feature: &str) -> Option<bool> {
+    use std::arch::is_aarch64_feature_detected as has;
+    Some(match feature {
+        "lse" => has!("lse"),
+        "pauth" => has!("paca"),
+        "fp16" => has!("fp16"),
+        "dotprod" => has!("dotprod"),
+        "i8mm" => has!("i8mm"),
+        _ => return None,
+    })
+}
+
+#[cfg(all(
+    not(feature = "cranelift"),
+    not(any(target_arch = "x86_64", target_arch = "aarch64"))
+))]
+fn host_has_feature(_feature: &str) -> Option<bool> {
+    None
 }

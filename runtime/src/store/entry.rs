@@ -10,7 +10,7 @@ use crate::Trap;
 use anyhow::{anyhow, Result};
 use std::cell::Cell;
 use std::io::Write;
-use wasmjit_compiler::{trap_codes, TrapCode};
+use wasmjit_environ::trap_codes::{self, TrapCode};
 
 /// The array-call entry of a wasm function: `(callee_vmctx, caller_vmctx, wasm_call, values)`
 /// (see the calling conventions in `wasmjit_environ`).
@@ -309,7 +309,7 @@ fn backtrace(store: &StoreOpaque, record: &TrapRecord) -> WasmBacktrace {
             let Some(module) = store
                 .instance_modules
                 .iter()
-                .find(|m| std::sync::Arc::as_ptr(&m.inner.code) as usize == info.code_id)
+                .find(|m| std::sync::Arc::as_ptr(&m.inner.code.lookup) as usize == info.code_id)
                 .cloned()
             else {
                 continue;

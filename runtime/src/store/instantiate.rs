@@ -95,15 +95,15 @@ pub(crate) fn instantiate(
 
     // Defined functions' funcrefs.
     let vmctx_ptr = inst.vmctx_ptr();
-    for (i, f) in m.code.functions.iter().enumerate() {
+    for (i, wasm_call) in module.defined_functions().enumerate() {
         let defined = c::DefinedFuncIndex::new(i);
         let ty = &m.types[info.functions[info.func_index(defined)].index()];
         let fr = inst.defined_funcref(defined.as_u32());
         // SAFETY: `fr` points into this instance's vmctx allocation.
         unsafe {
             *fr = VMFuncRef {
-                wasm_call: f.ptr,
-                array_call: ty.trampolines.array_to_wasm.ptr,
+                wasm_call,
+                array_call: ty.array_to_wasm(),
                 vmctx: VMOpaqueContext::from_vmctx(vmctx_ptr),
                 type_id: ty.id,
             };

@@ -4,7 +4,7 @@
 use crate::vm::traphandlers::{register_code_range, CodeRangeHandle};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
-use wasmjit_compiler::TrapCode;
+use wasmjit_environ::trap_codes::TrapCode;
 
 /// A frame of wasm code that a program counter belongs to.
 #[derive(Debug, Clone)]
@@ -19,7 +19,7 @@ pub(crate) struct PcInfo {
     pub module_name: Option<String>,
     /// The function's name section name.
     pub func_name: Option<String>,
-    /// Identifies the module's compiled code (the address of its `CompiledCode`); 0 for
+    /// Identifies the module's compiled code (the address of its `CodeLookup`); 0 for
     /// trampolines.
     pub code_id: usize,
 }

@@ -4,6 +4,8 @@
 //! checks it).
 
 pub(crate) mod builtins;
+pub(crate) mod code_memory;
+pub(crate) mod code_object;
 pub(crate) mod code_registry;
 pub(crate) mod const_eval;
 pub(crate) mod instance;

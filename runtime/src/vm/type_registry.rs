@@ -1,20 +1,22 @@
 //! Engine-wide registry of function types: structurally equal types get one id (what
-//! `call_indirect` compares), and each id gets its trampolines, compiled once.
+//! `call_indirect` compares), and each id gets its trampolines, compiled once (or taken from
+//! a precompiled module that brought them).
 
-use crate::vm::code_registry::{self, CodeInfo, CodeRegistration, PcInfo};
+use crate::vm::code_object::PlacedCode;
 use crate::vm::type_canon;
 use anyhow::Result;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
-use wasmjit_compiler::code::FunctionCode;
-use wasmjit_compiler::{CompileConfig, FuncType, Trampolines, TrapCode};
+use wasmjit_compiler::{CompileConfig, FuncType};
 
 /// A registered function type and its trampolines.
 pub(crate) struct RegisteredType {
     pub(crate) id: u32,
     pub(crate) ty: Arc<FuncType>,
-    pub(crate) trampolines: Trampolines,
-    _registration: CodeRegistration,
+    /// The code holding the trampolines: their own unit, or a precompiled module's.
+    code: Arc<PlacedCode>,
+    /// The index of `array_to_wasm` in `code` (`wasm_to_array` follows it).
+    first: usize,
 }
 
 impl std::fmt::Debug for RegisteredType {
@@ -26,24 +28,27 @@ impl std::fmt::Debug for RegisteredType {
     }
 }
 
-/// Answers trap lookups for one type's trampolines.
-struct TrampolineCode {
-    traps: Vec<(usize, TrapCode)>,
-}
-
-impl CodeInfo for TrampolineCode {
-    fn trap_code(&self, pc: usize) -> Option<TrapCode> {
-        self.traps.iter().find(|(at, _)| *at == pc).map(|(_, c)| *c)
+impl RegisteredType {
+    /// `extern "C" fn(callee_vmctx, caller_vmctx, wasm_call, values)`: calls a wasm function
+    /// of this type with the params in `values` and writes its results there.
+    pub(crate) fn array_to_wasm(&self) -> *const u8 {
+        self.code.object().function(self.first)
     }
-    fn pc_info(&self, _pc: usize) -> Option<PcInfo> {
-        Some(PcInfo {
-            func_index: None,
-            wasm_offset: None,
-            body_start: None,
-            module_name: None,
-            func_name: None,
-            code_id: 0,
-        })
+
+    /// A wasm-convention function of this type that calls the host context's array call.
+    pub(crate) fn wasm_to_array(&self) -> *const u8 {
+        self.code.object().function(self.first + 1)
+    }
+
+    /// Both trampolines' code as compiled (`[array_to_wasm, wasm_to_array]`), for a module
+    /// that stores them.
+    #[cfg(feature = "cranelift")]
+    pub(crate) fn trampoline_code(&self) -> Result<[wasmjit_compiler::code::FunctionCode; 2]> {
+        let object = self.code.object();
+        Ok([
+            object.function_code(self.first)?,
+            object.function_code(self.first + 1)?,
+        ])
     }
 }
 
@@ -104,21 +109,18 @@ impl TypeRegistry {
 
     /// The entry for `ty`, compiling its trampolines when no live entry exists.
     pub(crate) fn register(&self, ty: &FuncType) -> Result<Arc<RegisteredType>> {
-        self.register_with(ty, |config| {
-            wasmjit_compiler::compile_trampolines(ty, config)
-        })
+        self.register_with(ty, |config| compile_trampolines(ty, config))
     }
 
-    /// The entry for `ty`, placing the trampolines `unlinked` (compiled earlier for this
-    /// engine's settings) when no live entry exists: nothing is compiled.
+    /// The entry for `ty`, whose trampolines are functions `first` and `first + 1` of `code`
+    /// (a precompiled module's) when no live entry exists: nothing is compiled.
     pub(crate) fn register_precompiled(
         &self,
         ty: &FuncType,
-        unlinked: Vec<FunctionCode>,
+        code: &Arc<PlacedCode>,
+        first: usize,
     ) -> Result<Arc<RegisteredType>> {
-        self.register_with(ty, |config| {
-            wasmjit_compiler::link_trampolines(unlinked, config)
-        })
+        self.register_with(ty, |_| Ok((code.clone(), first)))
     }
 
     /// Whether the function type of engine id `actual` is that of `expected` or declares it
@@ -138,7 +140,7 @@ impl TypeRegistry {
     fn register_with(
         &self,
         ty: &FuncType,
-        make_trampolines: impl FnOnce(&CompileConfig) -> Result<Trampolines>,
+        make_trampolines: impl FnOnce(&CompileConfig) -> Result<(Arc<PlacedCode>, usize)>,
     ) -> Result<Arc<RegisteredType>> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         let reused_id = match slots.by_type.get(ty) {
@@ -151,34 +153,40 @@ impl TypeRegistry {
         if reused_id.is_none() && slots.by_type.len() >= slots.sweep_at {
             slots.sweep();
         }
-        let trampolines = make_trampolines(&self.config)?;
-        let parts = [&trampolines.array_to_wasm, &trampolines.wasm_to_array];
-        let start = parts.iter().map(|f| f.ptr as usize).min().unwrap_or(0);
-        let end = parts
-            .iter()
-            .map(|f| f.ptr as usize + f.len)
-            .max()
-            .unwrap_or(0);
-        let traps = parts
-            .iter()
-            .flat_map(|f| {
-                f.traps
-                    .iter()
-                    .map(|(off, code)| (f.ptr as usize + *off as usize, *code))
-            })
-            .collect();
-        let registration = code_registry::register(start, end, Arc::new(TrampolineCode { traps }));
+        let (code, first) = make_trampolines(&self.config)?;
         let id = reused_id.unwrap_or_else(|| slots.take_id());
         slots.canonical.insert(id, type_canon::id(ty));
         let entry = Arc::new(RegisteredType {
             id,
             ty: Arc::new(ty.clone()),
-            trampolines,
-            _registration: registration,
+            code,
+            first,
         });
         slots
             .by_type
             .insert(ty.clone(), (id, Arc::downgrade(&entry)));
         Ok(entry)
     }
+}
+
+/// Compiles the trampolines of `ty` into a unit of their own.
+#[cfg(feature = "cranelift")]
+fn compile_trampolines(ty: &FuncType, config: &CompileConfig) -> Result<(Arc<PlacedCode>, usize)> {
+    use crate::vm::code_object::{lay_out, CodeLookup, CodeObject};
+    let code = wasmjit_compiler::compile_trampolines_unlinked(ty, config)?;
+    let object = CodeObject::from_image(lay_out(&[&code[0], &code[1]])?)?;
+    let lookup = CodeLookup {
+        object,
+        module: None,
+    };
+    Ok((Arc::new(PlacedCode::register(lookup)), 0))
+}
+
+/// Without a compiler, trampolines come only from precompiled modules.
+#[cfg(not(feature = "cranelift"))]
+fn compile_trampolines(ty: &FuncType, _: &CompileConfig) -> Result<(Arc<PlacedCode>, usize)> {
+    anyhow::bail!(
+        "no trampolines for function type {ty:?}: this build has no compiler (cargo feature \
+         `cranelift`), and no loaded precompiled module uses this type"
+    )
 }

@@ -334,9 +334,9 @@ fn child_corrupt_artifacts_are_errors() {
     println!("{refused} corrupt artifacts refused");
 }
 
-/// The offsets of every byte of `bytes` (a serialized module, format 2) but the code bytes
-/// of functions and the wasm binary: magic, version, header, lengths, counts, relocations,
-/// trap sites and address maps.
+/// The offsets of every byte of `bytes` (a serialized module, format 3) but the code and
+/// the wasm binary: magic, version, header, lengths, counts, each function's alignment and
+/// length, the trap table, the address map and the relocations.
 fn framing_offsets(bytes: &[u8]) -> Vec<usize> {
     struct Walk<'a> {
         bytes: &'a [u8],
@@ -357,21 +357,6 @@ fn framing_offsets(bytes: &[u8]) -> Vec<usize> {
             let n = self.u32();
             self.at += n;
         }
-        fn function(&mut self) {
-            self.skip_bytes(); // the code
-            self.keep(4); // alignment
-            for _ in 0..self.u32() {
-                self.keep(5);
-                let target = self.bytes[self.at];
-                self.keep(1);
-                self.keep([4, 8, 1][target as usize]);
-                self.keep(8);
-            }
-            let traps = self.u32();
-            self.keep(traps * 5);
-            let map = self.u32();
-            self.keep(map * 8);
-        }
     }
     let mut w = Walk {
         bytes,
@@ -382,15 +367,53 @@ fn framing_offsets(bytes: &[u8]) -> Vec<usize> {
     let header = w.u32();
     w.keep(header);
     w.skip_bytes(); // the wasm binary
-    w.keep(4);
-    for _ in 0..w.u32() {
-        w.function();
-    }
-    for _ in 0..w.u32() {
-        for _ in 0..w.u32() {
-            w.function();
-        }
-    }
+    w.keep(4); // defined functions
+    let functions = w.u32();
+    w.keep(functions * 5);
+    let traps = w.u32();
+    w.keep(traps);
+    let addr_map = w.u32();
+    w.keep(addr_map);
+    let relocs = w.u32();
+    w.keep(relocs * 21);
+    w.skip_bytes(); // padding
+    w.skip_bytes(); // the text
     assert_eq!(w.at, bytes.len());
     w.framing
+}
+
+/// The lines of `/proc/self/maps` that map `path`.
+fn mappings_of(path: &std::path::Path) -> Vec<String> {
+    let path = path.to_str().unwrap();
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .filter(|l| l.ends_with(path))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `deserialize_file` runs the file's own pages (mapped read-execute, not copied), and they
+/// are unmapped when the last module (and the last instance) using them is gone.
+#[test]
+fn deserialize_file_maps_the_code_in_place_until_the_module_drops() {
+    let engine = Engine::default();
+    let bytes = engine.precompile_module(MODULE.as_bytes()).unwrap();
+    let path = std::env::temp_dir().join(format!("wasmjit-in-place-{}.cwasm", std::process::id()));
+    std::fs::write(&path, &bytes).unwrap();
+    // SAFETY: made by `precompile_module` of this engine; the file is not changed meanwhile.
+    let module = unsafe { Module::deserialize_file(&engine, &path) }.unwrap();
+    let maps = mappings_of(&path);
+    assert!(
+        maps.iter()
+            .any(|l| l.split_whitespace().nth(1) == Some("r-xp")),
+        "no executable mapping of the file: {maps:?}"
+    );
+    let clone = module.clone();
+    drop(module);
+    run(&engine, &clone).unwrap();
+    assert!(!mappings_of(&path).is_empty());
+    drop(clone);
+    assert_eq!(mappings_of(&path), Vec::<String>::new());
+    std::fs::remove_file(&path).unwrap();
 }

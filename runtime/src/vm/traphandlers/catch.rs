@@ -18,7 +18,7 @@ use super::alt_stack;
 use super::backtrace::Backtrace;
 use super::signals::{init_traps, Landing, TrapRegs};
 use super::stack_guard::{self, StackGuard};
-use wasmjit_compiler::TrapCode;
+use wasmjit_environ::trap_codes::TrapCode;
 
 extern "C" {
     /// `setjmp.c`: sets a jump point, calls `body(payload, jmp_buf)`, and

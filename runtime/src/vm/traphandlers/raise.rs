@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::num::NonZeroU8;
 
-use wasmjit_compiler::TrapCode;
+use wasmjit_environ::trap_codes::TrapCode;
 
 use super::catch::CallState;
 use super::code_ranges::is_wasm_pc;
