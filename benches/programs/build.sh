@@ -6,8 +6,15 @@
 #
 # The bench (benches/programs.rs) and the test load the committed files; neither needs this
 # script. It builds in $CARGO_TARGET_DIR/programs (default: target/programs beside this file).
+#
+# The sqlite program compiles SQLite's C amalgamation (rusqlite's `bundled` feature) with
+# clang against wasi-libc: apt-get install -y clang lld wasi-libc libclang-rt-dev-wasm32.
+# (clang 14 knows the triple as wasm32-wasi, not wasm32-wasip1.)
 set -euo pipefail
 cd "$(dirname "$0")"
+
+export CC_wasm32_wasip1=${CC_wasm32_wasip1:-clang}
+export CFLAGS_wasm32_wasip1=${CFLAGS_wasm32_wasip1:---target=wasm32-wasi -isystem /usr/include/wasm32-wasi}
 
 target=${CARGO_TARGET_DIR:-$PWD/target}/programs
 export CARGO_TARGET_DIR=$target
