@@ -30,8 +30,8 @@ fn run(name: &str) -> String {
 }
 
 fn expected(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("benches/programs/{name}.expected"));
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("benches/programs/{name}.expected"));
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -45,4 +45,4 @@ macro_rules! programs {
     )*};
 }
 
-programs!(deflate json regex markdown hashes rhai);
+programs!(deflate json regex markdown hashes rhai sqlite);
