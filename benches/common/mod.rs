@@ -51,6 +51,8 @@ macro_rules! each_engine {
 /// wasmjit's side of the calls that differ between the engines.
 pub mod wasmjit_shim {
     use wasmjit::{AsContextMut, Config, Func, Linker, ValRaw};
+    // Only the programs bench uses them.
+    #[allow(unused_imports)]
     pub use wasmjit_wasi::{MemoryOutputPipe, WasiCtx, WasiCtxBuilder};
 
     /// Adds WASI preview 1 to `linker`, the context being `get`'s.
@@ -85,9 +87,9 @@ pub mod wasmjit_shim {
 #[cfg(feature = "compare")]
 pub mod wasmtime_shim {
     use wasmtime::{AsContextMut, Config, Func, Linker, ValRaw};
-    pub use wasmtime_wasi::p1::WasiP1Ctx as WasiCtx;
-    pub use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-    pub use wasmtime_wasi::WasiCtxBuilder;
+    // Only the programs bench uses them.
+    #[allow(unused_imports)]
+    pub use wasmtime_wasi::{p1::WasiP1Ctx as WasiCtx, p2::pipe::MemoryOutputPipe, WasiCtxBuilder};
 
     /// Adds WASI preview 1 (the synchronous one) to `linker`, the context being `get`'s.
     pub fn add_wasi<T: Send + 'static>(
