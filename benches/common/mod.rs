@@ -50,7 +50,18 @@ macro_rules! each_engine {
 
 /// wasmjit's side of the calls that differ between the engines.
 pub mod wasmjit_shim {
-    use wasmjit::{AsContextMut, Config, Func, ValRaw};
+    use wasmjit::{AsContextMut, Config, Func, Linker, ValRaw};
+    // Only the programs bench uses them.
+    #[allow(unused_imports)]
+    pub use wasmjit_wasi::{MemoryOutputPipe, WasiCtx, WasiCtxBuilder};
+
+    /// Adds WASI preview 1 to `linker`, the context being `get`'s.
+    pub fn add_wasi<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: impl Fn(&mut T) -> &mut WasiCtx + Copy + Send + Sync + 'static,
+    ) {
+        wasmjit_wasi::add_to_linker(linker, get).expect("WASI functions defined");
+    }
 
     /// Turns on async support (Wasmtime 48 has it always on).
     pub fn async_support(config: &mut Config) {
@@ -75,7 +86,18 @@ pub mod wasmjit_shim {
 /// Wasmtime's side of the calls that differ between the engines.
 #[cfg(feature = "compare")]
 pub mod wasmtime_shim {
-    use wasmtime::{AsContextMut, Config, Func, ValRaw};
+    use wasmtime::{AsContextMut, Config, Func, Linker, ValRaw};
+    // Only the programs bench uses them.
+    #[allow(unused_imports)]
+    pub use wasmtime_wasi::{p1::WasiP1Ctx as WasiCtx, p2::pipe::MemoryOutputPipe, WasiCtxBuilder};
+
+    /// Adds WASI preview 1 (the synchronous one) to `linker`, the context being `get`'s.
+    pub fn add_wasi<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: impl Fn(&mut T) -> &mut WasiCtx + Copy + Send + Sync + 'static,
+    ) {
+        wasmtime_wasi::p1::add_to_linker_sync(linker, get).expect("WASI functions defined");
+    }
 
     /// Nothing to do: async support is always on in Wasmtime 48.
     pub fn async_support(_config: &mut Config) {}

@@ -12,6 +12,7 @@ mod cli;
 mod differential;
 mod fuel_wasmtime;
 mod messages_wasmtime;
+mod programs;
 mod spec;
 mod spec_wasm3;
 mod wasi;
