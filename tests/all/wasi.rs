@@ -850,11 +850,18 @@ fn rust_exit_statuses() {
     );
 }
 
-/// The layout `tests/wasi/sandbox.c` expects: `outside/secret.txt` next to the preopen
-/// `box`, and in `box` symlinks that lead out, loops, and `swap/secret.txt`.
+/// A fresh directory for `test` holding [`sandbox_tree`].
 fn sandbox_layout(test: &str) -> PathBuf {
-    use std::os::unix::fs::symlink;
     let root = temp_dir(test);
+    sandbox_tree(&root);
+    root
+}
+
+/// The layout `tests/wasi/sandbox.c` expects, made in `root`: `outside/secret.txt` next to
+/// the preopen `box`, and in `box` symlinks that lead out, loops, and `swap/secret.txt`.
+/// Returns the path of `box`.
+pub(crate) fn sandbox_tree(root: &Path) -> PathBuf {
+    use std::os::unix::fs::symlink;
     let (outside, boxed) = (root.join("outside"), root.join("box"));
     std::fs::create_dir_all(&outside).unwrap();
     std::fs::create_dir_all(boxed.join("sub")).unwrap();
@@ -869,7 +876,7 @@ fn sandbox_layout(test: &str) -> PathBuf {
     symlink("loop2", boxed.join("loop1")).unwrap();
     symlink("loop1", boxed.join("loop2")).unwrap();
     symlink("self", boxed.join("self")).unwrap();
-    root
+    boxed
 }
 
 /// Every name under `dir`, recursively, without following symlinks.

@@ -102,22 +102,7 @@ fn many_entries(root: &Path) -> PathBuf {
 
 /// What `sandbox.c` expects (see its header).
 fn sandbox_layout(root: &Path) -> PathBuf {
-    use std::os::unix::fs::symlink;
-    let (outside, boxed) = (root.join("outside"), root.join("box"));
-    std::fs::create_dir_all(&outside).unwrap();
-    std::fs::create_dir_all(boxed.join("sub")).unwrap();
-    std::fs::create_dir_all(boxed.join("swap")).unwrap();
-    std::fs::write(outside.join("secret.txt"), "SECRET").unwrap();
-    std::fs::write(boxed.join("swap/secret.txt"), "INSIDE").unwrap();
-    symlink(&outside, boxed.join("abs")).unwrap();
-    symlink("..", boxed.join("up")).unwrap();
-    symlink("../..", boxed.join("sub/upup")).unwrap();
-    symlink("/proc", boxed.join("proc")).unwrap();
-    symlink("/dev", boxed.join("dev")).unwrap();
-    symlink("loop2", boxed.join("loop1")).unwrap();
-    symlink("loop1", boxed.join("loop2")).unwrap();
-    symlink("self", boxed.join("self")).unwrap();
-    boxed
+    crate::wasi::sandbox_tree(root)
 }
 
 /// A file and a directory for the Rust programs to find.
