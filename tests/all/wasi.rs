@@ -946,20 +946,26 @@ fn racing_swap(test: &str) {
             swaps
         })
     };
-    let o = run("sandbox", |b| {
-        b.args(&["sandbox", "race"])
-            .preopened_dir(&boxed, "/sandbox")
-            .unwrap();
-    });
+    // The guest never reads the secret (the property under test). It also fails when it
+    // opened nothing at all, which a loaded machine can cause by parking the swapper while
+    // `swap` is the symlink for the guest's whole run: such a run is repeated.
+    let mut runs = 0;
+    let o = loop {
+        runs += 1;
+        let o = run("sandbox", |b| {
+            b.args(&["sandbox", "race"])
+                .preopened_dir(&boxed, "/sandbox")
+                .unwrap();
+        });
+        assert!(o.stdout.contains("read the secret 0 times"), "{}", o.stdout);
+        if !o.stdout.contains("opened 0 times") || runs == 5 {
+            break o;
+        }
+    };
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let swaps = swapper.join().unwrap();
     assert!(swaps > 0);
-    assert!(
-        o.result.is_ok() && o.stdout.contains("read the secret 0 times"),
-        "{:?}\n{}",
-        o.result.err(),
-        o.stdout
-    );
+    assert!(o.result.is_ok(), "{:?}\n{}", o.result.err(), o.stdout);
 }
 
 #[test]
