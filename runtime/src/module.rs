@@ -10,7 +10,7 @@ use crate::vm::type_registry::RegisteredType;
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use wasmjit_compiler as c;
 use wasmjit_compiler::vmoffsets::VMOffsets;
 
@@ -57,10 +57,26 @@ pub(crate) struct ModuleInner {
     /// The engine-wide id of each module type index, where `vmctx::TYPE_IDS` points.
     pub(crate) type_ids: Box<[u32]>,
     pub(crate) offsets: VMOffsets,
-    /// The copy-on-write image of each defined memory that has one (`Config::memory_init_cow`).
-    pub(crate) memory_images: MemoryImages,
+    /// The copy-on-write image of each defined memory that has one (`Config::memory_init_cow`),
+    /// made on first use as in Wasmtime, so that loading a module writes no image.
+    memory_images: OnceLock<MemoryImages>,
     /// Unique for the life of the process (`ModuleExport`s name their module by it).
     pub(crate) id: u64,
+}
+
+impl ModuleInner {
+    /// The copy-on-write image of each defined memory that has one; built on first call.
+    pub(crate) fn memory_images(&self) -> &MemoryImages {
+        self.memory_images.get_or_init(|| {
+            let config = &self.engine.inner.config;
+            // A memory creator makes every memory, and none takes an image.
+            if config.memory_init_cow && config.memory_creator.is_none() {
+                memory_image::build(&self.info)
+            } else {
+                Vec::new()
+            }
+        })
+    }
 }
 
 impl std::fmt::Debug for Module {
@@ -125,13 +141,6 @@ impl Module {
         if engine.inner.config.profiler == crate::ProfilingStrategy::PerfMap {
             crate::profiling::perf_map_module(&info, code.object());
         }
-        let config = &engine.inner.config;
-        // A memory creator makes every memory, and none takes an image.
-        let memory_images = if config.memory_init_cow && config.memory_creator.is_none() {
-            memory_image::build(&info)
-        } else {
-            Vec::new()
-        };
         Module {
             inner: Arc::new(ModuleInner {
                 engine: engine.clone(),
@@ -141,7 +150,7 @@ impl Module {
                 code,
                 type_ids: types.iter().map(|t| t.id).collect(),
                 types,
-                memory_images,
+                memory_images: OnceLock::new(),
             }),
         }
     }
@@ -219,9 +228,10 @@ impl Module {
         })
     }
 
-    /// Prepares the images this module's memories are initialized from. wasmjit lays them
-    /// out when the module is created (see `Config::memory_init_cow`): nothing left to do.
+    /// Prepares the images this module's memories are initialized from
+    /// (`Config::memory_init_cow`) now rather than at the first instantiation.
     pub fn initialize_copy_on_write_image(&self) -> Result<()> {
+        self.inner.memory_images();
         Ok(())
     }
 

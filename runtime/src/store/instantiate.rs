@@ -126,7 +126,7 @@ pub(crate) fn instantiate(
     let mut imaged = vec![false; info.memories.len()];
     for (defined, t) in info.defined_memories() {
         let mut mem = crate::host_memory::new_memory(t, cfg)?;
-        if let Some(Some(image)) = m.memory_images.get(defined.index()) {
+        if let Some(Some(image)) = m.memory_images().get(defined.index()) {
             imaged[info.memory_index(defined).index()] = mem.map_image(image);
         }
         store.memories.push(Box::new(mem));

@@ -59,6 +59,23 @@ fn a_memory_starts_as_its_image() {
     check_segments(mem.data(&store));
 }
 
+/// The image is made at the first instantiation, or ahead of it on request, as in Wasmtime;
+/// either way every instance maps the same image.
+#[test]
+fn an_image_made_ahead_serves_later_instances() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, SEGMENTS).unwrap();
+    module.initialize_copy_on_write_image().unwrap();
+    module.initialize_copy_on_write_image().unwrap();
+    for _ in 0..2 {
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let mem = memory(&mut store, &instance);
+        assert!(mapped_from_image(mem.data_ptr(&store)));
+        check_segments(mem.data(&store));
+    }
+}
+
 #[test]
 fn instances_do_not_see_each_others_writes() {
     let engine = Engine::default();
