@@ -139,6 +139,7 @@ impl FuncState<'_, '_> {
         self.builder.seal_block(non_null);
         self.builder.switch_to_block(non_null);
         let fits = self.func_type_matches(r, index);
+        let fits = self.bool_to_i32(fits);
         self.builder.ins().jump(done, &[fits.into()]);
         self.builder.seal_block(done);
         self.builder.switch_to_block(done);
@@ -146,7 +147,7 @@ impl FuncState<'_, '_> {
     }
 
     /// Whether the non-null funcref `r`'s function is of type `index` or a subtype of it, as
-    /// an `i32` 0 or 1.
+    /// a Cranelift boolean (`i8` 0 or 1, straight from the compare for a final type).
     pub(crate) fn func_type_matches(&mut self, r: Value, index: TypeIndex) -> Value {
         let actual = self.builder.ins().load(
             types::I32,
@@ -156,12 +157,11 @@ impl FuncState<'_, '_> {
         );
         let expected = self.expected_type_id(index);
         let same = self.builder.ins().icmp(IntCC::Equal, actual, expected);
-        let same = self.bool_to_i32(same);
         if self.env.info.type_defs[index].is_final {
             return same;
         }
         let done = self.builder.create_block();
-        let result = self.builder.append_block_param(done, types::I32);
+        let result = self.builder.append_block_param(done, types::I8);
         let slow = self.builder.create_block();
         self.builder.set_cold_block(slow);
         self.builder
@@ -172,6 +172,7 @@ impl FuncState<'_, '_> {
         let sub = self
             .call_builtin(Builtin::func_subtype(), &[actual, expected])
             .expect("func_subtype returns a value");
+        let sub = self.builder.ins().icmp_imm_u(IntCC::NotEqual, sub, 0);
         self.builder.ins().jump(done, &[sub.into()]);
         self.builder.seal_block(done);
         self.builder.switch_to_block(done);
